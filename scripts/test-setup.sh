@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Fetches what the tests need beyond the Python packages (cached under .cache/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+
+# The official JSON Schema Test Suite, as shipped inside the source distribution of `jsonschema`
+# (its json/ folder), used to prove that the fast validator agrees with the reference `jsonschema`.
+suite=.cache/json-schema-test-suite
+if [ ! -d "$suite/tests/draft2020-12" ]; then
+  mkdir -p .cache
+  tmp=$(mktemp -d)
+  version=$("$PY" -c 'import importlib.metadata as m; print(m.version("jsonschema"))')
+  if "$PY" -m pip download --quiet --no-deps --no-binary :all: -d "$tmp" "jsonschema==$version" \
+      >/dev/null 2>&1; then
+    tar -xzf "$tmp"/jsonschema-*.tar.gz -C "$tmp"
+    rm -rf "$suite" && mv "$tmp"/jsonschema-*/json "$suite"
+  else
+    echo "warning: could not download the JSON Schema Test Suite; its tests will be skipped" >&2
+  fi
+  rm -rf "$tmp"
+fi
