@@ -1,0 +1,349 @@
+"""Commands on a config repository: init, validate, render, get, set, explain, new, schema."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cfgctl.cli.output import Format, err, out, print_json, print_report
+from cfgctl.cli.progress import progress
+from cfgctl.cli.state import STATE
+from cfgctl.errors import CheckFailed, InputError
+from cfgctl.keypath import parse_key
+from cfgctl.snapshot import Rendered
+from cfgctl.yamlio import JsonPath, dump_plain
+
+__all__ = ["register"]
+
+MASK = "***"
+
+Rev = Annotated[
+    str | None,
+    typer.Option("--rev", help="Read the repository at this Git revision (no checkout)."),
+]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="The environment.")]
+ServiceArg = Annotated[str, typer.Argument(help="The service, as named in cfgctl.yaml.")]
+KeyArg = Annotated[str, typer.Argument(help="A dotted key path: db.pool_size, hosts[0].name.")]
+
+
+class RenderFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+    env = "env"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _masked(rendered: Rendered, reveal: bool) -> Any:
+    if reveal or not (rendered.secret_paths or any(layer.secret for layer in rendered.layers)):
+        return rendered.data
+
+    def walk(value: Any, path: JsonPath) -> Any:
+        if path and rendered.is_secret(path) and not isinstance(value, (dict, list)):
+            return MASK
+        if isinstance(value, dict):
+            return {k: walk(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    return walk(rendered.data, ())
+
+
+def _env_lines(data: Any, prefix: str = "") -> list[str]:
+    lines: list[str] = []
+    for key, value in data.items():
+        name = "".join(c if c.isalnum() else "_" for c in f"{prefix}{key}").upper()
+        if isinstance(value, dict) and value:
+            lines.extend(_env_lines(value, f"{prefix}{key}_"))
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif value is None:
+            text = ""
+        elif isinstance(value, (dict, list)):
+            text = json.dumps(value, separators=(",", ":"))
+        else:
+            text = str(value)
+        lines.append(f"{name}={shlex.quote(text) if text else ''}")
+    return lines
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return dump_plain(value).rstrip("\n")
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the commands
+    @app.command()
+    def init(
+        directory: Annotated[Path, typer.Argument(help="The new repository's folder.")],
+        template: Annotated[
+            str, typer.Option("--template", "-t", help="The example to start from.")
+        ] = "default",
+    ) -> None:
+        """Create a working example config repository in DIRECTORY and commit it with Git.
+
+        It holds 4 environments (base, staging, prod inheriting base, prod-eu inheriting prod),
+        2 services, their JSON Schemas and a service template. Try next:
+        `cfgctl -C DIRECTORY validate`.
+        """
+        from cfgctl.scaffold import init_repo
+
+        files = init_repo(directory, template)
+        out.print(f"created {directory} ({len(files)} files, committed on branch main)")
+        out.print(f"next: cd {directory} && cfgctl validate && cfgctl render payments --env prod")
+
+    @app.command()
+    def validate(
+        rev: Rev = None,
+        fmt: Annotated[
+            Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
+        ] = Format.text,
+        schema: Annotated[
+            Path | None,
+            typer.Option(
+                "--schema",
+                help="Standalone mode: validate the DOCUMENTS (YAML or JSON) against this "
+                "schema file, as check-jsonschema does.",
+                dir_okay=False,
+            ),
+        ] = None,
+        documents: Annotated[
+            list[Path] | None, typer.Argument(help="Documents, with --schema only.")
+        ] = None,
+    ) -> None:
+        """Validate the repository: cfgctl.yaml, every schema, every YAML file, and the effective
+        configuration of every service in every environment against its schema.
+
+        Each problem is printed as `path:line:col: error: message` on stderr, pointing at the
+        layer that set the offending value (for a missing key: the file where it should go).
+        Exit 0 when there is no error (warnings allowed), 1 otherwise.
+
+        With --schema SCHEMA DOC..., validate any documents against one schema instead.
+        """
+        if schema is None and documents:
+            raise InputError(
+                "documents given without --schema",
+                hint="cfgctl validate --schema SCHEMA.json DOC...; or no argument for the repository",
+            )
+        if schema is not None:
+            from cfgctl.standalone import validate_documents
+
+            if not documents:
+                raise InputError("--schema needs documents to validate", hint="--schema S.json a.yaml")
+            with progress("validating documents", fmt is not Format.text):
+                report = validate_documents(schema, documents)
+        else:
+            from cfgctl.validate import validate_snapshot
+
+            snap = STATE.snapshot(rev)
+            with progress("validating", fmt is not Format.text):
+                report = validate_snapshot(snap)
+        print_report(report, fmt)
+        raise typer.Exit(0 if report.ok else 1)
+
+    @app.command()
+    def render(
+        service: ServiceArg,
+        env: EnvOpt,
+        rev: Rev = None,
+        fmt: Annotated[
+            RenderFormat, typer.Option("--format", "-f", help="yaml, json, or env (KEY=value).")
+        ] = RenderFormat.yaml,
+        reveal: Annotated[
+            bool, typer.Option("--reveal", help="Show secret values instead of ***.")
+        ] = False,
+    ) -> None:
+        """Print the effective configuration of SERVICE in ENV: every layer of the inheritance
+        chain merged (_defaults.yaml, SERVICE.yaml, SERVICE.secrets.yaml of each environment,
+        root first). Secret values are shown as *** unless --reveal. Exit 2 when an input is
+        broken."""
+        snap = STATE.snapshot(rev)
+        rendered = snap.render(service, env)
+        data = _masked(rendered, reveal)
+        if fmt is RenderFormat.json:
+            print_json(data)
+        elif fmt is RenderFormat.env:
+            sys.stdout.write("".join(line + "\n" for line in _env_lines(data)))
+        else:
+            sys.stdout.write(dump_plain(data) if data else "{}\n")
+
+    @app.command()
+    def get(
+        service: ServiceArg,
+        key: KeyArg,
+        env: EnvOpt,
+        rev: Rev = None,
+        reveal: Annotated[bool, typer.Option("--reveal", help="Show a secret value.")] = False,
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    ) -> None:
+        """Print the effective value of KEY for SERVICE in ENV (a mapping or list as YAML)."""
+        rendered = STATE.snapshot(rev).render(service, env)
+        path = parse_key(key)
+        value = rendered.get(path)
+        if rendered.is_secret(path) and not reveal:
+            value = MASK
+        if fmt is ReportFormat.json:
+            print_json(value)
+        else:
+            sys.stdout.write(_scalar_text(value) + "\n")
+
+    @app.command(name="set")
+    def set_(
+        service: ServiceArg,
+        key: KeyArg,
+        value: Annotated[str, typer.Argument(help="The value, read as YAML: 8080, true, [a, b].")],
+        env: EnvOpt,
+        string: Annotated[
+            bool, typer.Option("--string", help="Store VALUE as text, even 8080 or true.")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Check, but do not write.")
+        ] = False,
+    ) -> None:
+        """Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping comments and key order.
+
+        Refused (exit 1, file untouched) when the repository would then fail validation; the
+        file is written atomically. Secret keys are refused: use `cfgctl secrets set`.
+        """
+        from cfgctl.edit import parse_value, set_value
+
+        snap = STATE.snapshot()
+        try:
+            result = set_value(
+                snap, service, env, parse_key(key), parse_value(value, string=string),
+                dry_run=dry_run,
+            )
+        except CheckFailed as exc:
+            for d in getattr(exc, "diagnostics", []):
+                err.print(f"{d.location}: error: {d.message}")
+            raise
+        if not result.changed:
+            out.print(f"{result.path}: {result.key} is already {_scalar_text(result.new)}")
+        else:
+            verb = "would set" if dry_run else "set"
+            out.print(f"{result.path}: {verb} {result.key} = {_scalar_text(result.new)}")
+
+    @app.command()
+    def explain(
+        service: ServiceArg,
+        key: KeyArg,
+        env: EnvOpt,
+        rev: Rev = None,
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    ) -> None:
+        """Show the effective value of KEY and every layer that sets it, in merge order, each with
+        its file:line; the last one wins. JSON: a list of {env, file, line, value, wins}."""
+        rendered = STATE.snapshot(rev).render(service, env)
+        path = parse_key(key)
+        setters = rendered.setters(path)
+        if not setters:
+            rendered.get(path)  # raises with a hint when the key does not exist at all
+            raise InputError(
+                f"no layer sets {key} itself; it is built from the keys under it",
+                hint=f"ask for a key under it, e.g. `cfgctl render {service} --env {env}`",
+            )
+        secret = rendered.is_secret(path)
+        rows = [
+            {
+                "env": layer.env,
+                "file": loc.path,
+                "line": loc.line,
+                "column": loc.column,
+                "value": MASK if secret or layer.secret else value,
+                "wins": i == len(setters) - 1,
+            }
+            for i, (layer, value, loc) in enumerate(setters)
+        ]
+        if fmt is ReportFormat.json:
+            print_json(rows)
+            return
+        final = MASK if secret else rendered.get(path)
+        out.print(f"{service}@{env} {key} = {_scalar_text(final)}")
+        for row in rows:
+            mark = "wins" if row["wins"] else "overridden"
+            text = _scalar_text(row["value"]).replace("\n", " ")
+            out.print(f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark})")
+
+    new_app = typer.Typer(help="Create new things from templates.", no_args_is_help=True)
+    app.add_typer(new_app, name="new")
+
+    @new_app.command("service")
+    def new_service(
+        name: Annotated[str, typer.Argument(help="The new service's name.")],
+        template: Annotated[
+            str, typer.Option("--template", "-t", help="A folder of templates/ in the repository.")
+        ],
+        sets: Annotated[
+            list[str] | None,
+            typer.Option("--set", help="A template parameter: key=value (repeatable)."),
+        ] = None,
+    ) -> None:
+        """Create service NAME from templates/TEMPLATE/ and register it in cfgctl.yaml (comments
+        kept). Parameters are declared and typed in templates/TEMPLATE/template.yaml; everything
+        is validated before the first file is written."""
+        from cfgctl.scaffold import new_service as create, parse_assignments
+
+        created = create(STATE.snapshot(), name, template, parse_assignments(sets or []))
+        out.print(f"created service {created.name} (schema {created.schema}):")
+        for path in created.files:
+            out.print(f"  {path}")
+
+    schema_app = typer.Typer(help="The JSON Schemas of the repository.", no_args_is_help=True)
+    app.add_typer(schema_app, name="schema")
+
+    @schema_app.command("list")
+    def schema_list(
+        rev: Rev = None,
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    ) -> None:
+        """List every schema of schemas/ with its versions and the services that use it."""
+        snap = STATE.snapshot(rev)
+        users: dict[str, list[str]] = {}
+        for service in snap.manifest.services.values():
+            try:
+                ref = snap.schemas.resolve(service.schema)
+            except InputError:
+                continue
+            users.setdefault(str(ref), []).append(service.name)
+        rows = [
+            {
+                "name": name,
+                "versions": sorted(versions),
+                "latest": max(versions),
+                "files": [versions[v].path for v in sorted(versions)],
+                "services": {str(v): users.get(f"{name}@{v}", []) for v in sorted(versions)},
+            }
+            for name, versions in sorted(snap.schemas.versions.items())
+        ]
+        if fmt is ReportFormat.json:
+            print_json(rows)
+            return
+        for row in rows:
+            out.print(f"{row['name']}  versions {', '.join(map(str, row['versions']))}")
+            for v, path in zip(row["versions"], row["files"], strict=True):
+                used = ", ".join(row["services"][str(v)]) or "-"
+                out.print(f"  @{v}  {path}  used by: {used}")
+
+    @schema_app.command("show")
+    def schema_show(
+        spec: Annotated[str, typer.Argument(help="NAME for the newest version, NAME@N for one.")],
+        rev: Rev = None,
+    ) -> None:
+        """Print a schema (as JSON) by name, the newest version unless NAME@N."""
+        snap = STATE.snapshot(rev)
+        ref = snap.schemas.resolve(spec)
+        sys.stdout.write(json.dumps(snap.schemas.document(ref.path), indent=2) + "\n")
+        err.print(f"{ref}: {ref.path}")
+

@@ -1,0 +1,40 @@
+"""Dotted key paths: `db.hosts[0].port` <-> ("db", "hosts", 0, "port")."""
+
+from __future__ import annotations
+
+import re
+
+from cfgctl.errors import InputError
+from cfgctl.yamlio import JsonPath
+
+__all__ = ["parse_key"]
+
+_PART = re.compile(r'([^.\[\]"]+)|"((?:[^"\\]|\\.)*)"|\[(\d+)\]')
+
+
+def parse_key(key: str) -> JsonPath:
+    """Parse a dotted path; keys holding dots are quoted: `annotations."app.kubernetes.io/name"`."""
+    if not key or key.startswith(".") or key.endswith(".") or ".." in key:
+        raise InputError(
+            f"bad key path {key!r}", hint='write it dotted, e.g. db.pool_size or hosts[0].name'
+        )
+    out: list[str | int] = []
+    pos = 0
+    while pos < len(key):
+        if key[pos] == "." and out:
+            pos += 1
+        match = _PART.match(key, pos)
+        if match is None:
+            raise InputError(
+                f"bad key path {key!r} at character {pos + 1}",
+                hint='write it dotted, e.g. db.pool_size, hosts[0].name or a."dotted.key"',
+            )
+        plain, quoted, index = match.groups()
+        if index is not None:
+            out.append(int(index))
+        elif quoted is not None:
+            out.append(quoted.replace('\\"', '"'))
+        else:
+            out.append(plain)
+        pos = match.end()
+    return tuple(out)

@@ -1,0 +1,249 @@
+"""The schemas of a config repository: names, versions, compiled validators, secret properties.
+
+    schemas/web-service.schema.json      version 1 of web-service (an unversioned file is v1)
+    schemas/web-service.v2.schema.yaml   version 2
+
+A service's `schema: web-service` means the newest version, `web-service@1` pins version 1.
+
+    registry = SchemaRegistry(files, base_uri="file:///repo/")
+    ref = registry.resolve("web-service@1")
+    registry.validator(ref).validate(effective_config)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cfgctl.diagnostics import Diagnostic
+from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.gitstore import FileRef
+from cfgctl.jsonvalidate import SchemaValidator, check_schema, dotted_path
+from cfgctl.manifest import suggest
+from cfgctl.yamlio import JsonPath, parse
+
+__all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
+
+SCHEMA_DIR = "schemas/"
+_FILE = re.compile(r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\.v(?P<v>[1-9][0-9]*))?"
+                   r"\.schema\.(?P<ext>json|yaml|yml)$")
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """One version of one schema, and the file that holds it."""
+
+    name: str
+    version: int
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def parse_spec(spec: str) -> tuple[str, int | None]:
+    """`"web@2"` -> ("web", 2); `"web"` -> ("web", None)."""
+    name, _, version = spec.partition("@")
+    if version and not version.isdigit():
+        raise InputError(f"bad schema version in {spec!r}", hint="write NAME or NAME@N, e.g. web@2")
+    return name, int(version) if version else None
+
+
+class SchemaRegistry:
+    """Every schema file of a snapshot, compiled on first use."""
+
+    def __init__(self, files: Mapping[str, FileRef], *, base_uri: str) -> None:
+        self.base_uri = base_uri
+        self.files = {p: f for p, f in files.items() if p.startswith(SCHEMA_DIR)}
+        self.problems: list[Diagnostic] = []
+        self.versions: dict[str, dict[int, SchemaRef]] = {}
+        for path in sorted(self.files):
+            match = _FILE.match(path)
+            if match is None:
+                continue
+            name, version = match["name"], int(match["v"] or 1)
+            ref = SchemaRef(name, version, path)
+            other = self.versions.setdefault(name, {}).get(version)
+            if other is not None:
+                self.problems.append(
+                    Diagnostic(
+                        "error",
+                        "schema",
+                        f"two files define {ref}: {other.path} and {path}",
+                        Location(path),
+                        hint="keep one; an unversioned NAME.schema.json is version 1",
+                    )
+                )
+                continue
+            self.versions[name][version] = ref
+        self._docs: dict[str, Any] = {}
+        self._validators: dict[str, SchemaValidator] = {}
+        self._digest: str | None = None
+
+    def resolve(self, spec: str) -> SchemaRef:
+        """The SchemaRef a manifest's `schema:` names; `InputError` naming what exists."""
+        name, version = parse_spec(spec)
+        versions = self.versions.get(name)
+        if not versions:
+            raise InputError(
+                f"schema {name!r} not found in schemas/",
+                hint=f"add schemas/{name}.schema.json; " + suggest(name, self.versions, "schema"),
+            )
+        if version is None:
+            return versions[max(versions)]
+        if version not in versions:
+            have = ", ".join(str(v) for v in sorted(versions))
+            raise InputError(
+                f"schema {name!r} has no version {version} (it has {have})",
+                hint=f"add schemas/{name}.v{version}.schema.json or pin an existing version",
+            )
+        return versions[version]
+
+    def uri(self, path: str) -> str:
+        return self.base_uri + path
+
+    def document(self, path: str) -> Any:
+        """The parsed schema file (JSON or YAML); `InputError` with file:line for bad syntax."""
+        if path not in self._docs:
+            self._docs[path] = parse(self.files[path].read(), path).data
+        return self._docs[path]
+
+    def check(self, ref: SchemaRef) -> list[Diagnostic]:
+        """The schema's own problems: syntax, and breaking its metaschema."""
+        try:
+            doc = self.document(ref.path)
+        except CfgctlError as exc:
+            return [Diagnostic.from_error(exc, "schema", Location(ref.path))]
+        return [
+            Diagnostic(
+                "error",
+                "schema",
+                f"invalid schema: {dotted_path(v.path)}: {v.message}",
+                Location(ref.path),
+                path=dotted_path(v.path),
+                hint="fix the schema; it must be valid against its $schema (draft 2020-12 if none)",
+            )
+            for v in check_schema(doc)
+        ]
+
+    def validator(self, ref: SchemaRef) -> SchemaValidator:
+        """The compiled validator; call `check` first, since a broken schema cannot compile."""
+        if ref.path not in self._validators:
+            self._validators[ref.path] = SchemaValidator(
+                self.document(ref.path), uri=self.uri(ref.path), retrieve=self._retrieve
+            )
+        return self._validators[ref.path]
+
+    def _retrieve(self, uri: str) -> Any:
+        if uri.startswith(self.base_uri):
+            path = uri[len(self.base_uri):]
+            if path in self.files:
+                return self.document(path)
+        raise InputError(
+            f"cannot resolve $ref to {uri!r}",
+            hint="cfgctl resolves $refs offline: refer to files of schemas/ by relative path",
+        )
+
+    def digest(self) -> str:
+        """A digest of every schema file: a cached verdict is valid only with the same schemas."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for path in sorted(self.files):
+                h.update(f"{path}\0{self.files[path].oid}\n".encode())
+            self._digest = h.hexdigest()
+        return self._digest
+
+
+def secret_paths(
+    schema: Any, instance: Any, resolve: Callable[[str], Any] | None = None
+) -> Iterator[JsonPath]:
+    """The paths of `instance` whose schema marks them `x-cfgctl-secret: true` or `writeOnly: true`.
+
+    Follows properties, patternProperties, additionalProperties, items, prefixItems, allOf, anyOf,
+    oneOf, if/then/else and `$ref` (local `#/...` pointers, and other files through `resolve`).
+    """
+    seen: set[JsonPath] = set()
+    for path in _secret_walk(schema, schema, instance, (), resolve, 0):
+        if path not in seen:
+            seen.add(path)
+            yield path
+
+
+def _deref(root: Any, ref: str, resolve: Callable[[str], Any] | None) -> tuple[Any, Any]:
+    target, _, pointer = ref.partition("#")
+    doc = root
+    if target:
+        if resolve is None:
+            return root, None
+        try:
+            doc = resolve(target)
+        except CfgctlError:
+            return root, None
+    node = doc
+    for part in [p for p in pointer.split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return doc, None
+    return doc, node
+
+
+def _secret_walk(
+    root: Any,
+    schema: Any,
+    instance: Any,
+    path: JsonPath,
+    resolve: Callable[[str], Any] | None,
+    depth: int,
+) -> Iterator[JsonPath]:
+    if not isinstance(schema, Mapping) or depth > 64:
+        return
+    if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+        yield path
+        return
+    if isinstance(schema.get("$ref"), str):
+        ref_root, target = _deref(root, schema["$ref"], resolve)
+        yield from _secret_walk(ref_root, target, instance, path, resolve, depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            yield from _secret_walk(root, sub, instance, path, resolve, depth + 1)
+    for key in ("if", "then", "else"):
+        yield from _secret_walk(root, schema.get(key), instance, path, resolve, depth + 1)
+    if isinstance(instance, dict):
+        props = schema.get("properties") or {}
+        patterns = schema.get("patternProperties") or {}
+        for key, value in instance.items():
+            matched = False
+            if key in props:
+                matched = True
+                yield from _secret_walk(root, props[key], value, (*path, key), resolve, depth + 1)
+            for pattern, sub in patterns.items():
+                if _search(pattern, key):
+                    matched = True
+                    yield from _secret_walk(root, sub, value, (*path, key), resolve, depth + 1)
+            if not matched:
+                extra = schema.get("additionalProperties")
+                yield from _secret_walk(root, extra, value, (*path, key), resolve, depth + 1)
+    elif isinstance(instance, list):
+        prefix = schema.get("prefixItems") or []
+        for i, value in enumerate(instance):
+            sub = prefix[i] if i < len(prefix) else schema.get("items")
+            yield from _secret_walk(root, sub, value, (*path, i), resolve, depth + 1)
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+def schema_json(doc: Any) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -1,0 +1,409 @@
+"""Snapshot: a read-only view of the config repository at one revision or in the work tree.
+
+    snap = Snapshot.from_worktree(Path("."))        # walks up to cfgctl.yaml
+    snap = Snapshot.at(Path("."), "HEAD~1")          # straight from Git objects, no checkout
+    rendered = snap.render("payments", "prod")
+    rendered.data                                     # the effective configuration
+    rendered.provenance(("db", "port"))               # Provenance(layer=..., line=12, column=9)
+
+The effective configuration of (service, env) is the deep merge, along the inheritance chain
+(root first), of each environment's `_defaults.yaml`, then `<service>.yaml`, then
+`<service>.secrets.yaml`: mappings merge key by key, anything else (lists, scalars, null) is
+replaced by the later layer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from cfgctl.cache import Cache
+from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.gitstore import FileRef, GitStore
+from cfgctl.manifest import MANIFEST, Manifest, load_manifest
+from cfgctl.schemas import SchemaRef, SchemaRegistry, secret_paths
+from cfgctl.yamlio import Document, JsonPath, decode, parse
+
+__all__ = ["Layer", "Provenance", "Rendered", "Snapshot", "find_root"]
+
+LayerKind = Literal["defaults", "service", "secrets"]
+CACHE_DIR = ".cfgctl/cache"
+# What a snapshot reads; anything else in the repository is not configuration.
+_READ_DIRS = ("config", "schemas", "templates")
+_READ_FILES = (MANIFEST, "policy.yaml", ".sops.yaml")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file that contributes to an effective configuration."""
+
+    env: str
+    path: str
+    kind: LayerKind
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secrets"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value of an effective configuration comes from."""
+
+    layer: Layer
+    path: JsonPath
+    line: int | None
+    column: int | None
+
+    @property
+    def location(self) -> Location:
+        return Location(self.layer.path, self.line, self.column)
+
+
+def layer_paths(env: str, service: str) -> list[tuple[str, LayerKind]]:
+    base = f"config/{env}/"
+    return [
+        (base + "_defaults.yaml", "defaults"),
+        (base + f"{service}.yaml", "service"),
+        (base + f"{service}.secrets.yaml", "secrets"),
+    ]
+
+
+def lookup(data: Any, path: JsonPath) -> tuple[bool, Any]:
+    """(True, value) when `path` exists in `data`, else (False, None)."""
+    node = data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Deep merge: mappings key by key, anything else replaced. Inputs are never mutated."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if key in out else value
+    return out
+
+
+class Rendered:
+    """The effective configuration of one (service, env), with the provenance of every value."""
+
+    def __init__(
+        self,
+        service: str,
+        env: str,
+        schema: SchemaRef | None,
+        layers: list[Layer],
+        docs: list[Document],
+        secrets: frozenset[JsonPath] = frozenset(),
+    ) -> None:
+        self.service, self.env, self.schema = service, env, schema
+        self.layers, self.docs = layers, docs
+        data: Any = {}
+        for doc in docs:
+            if doc.data is not None:
+                data = merge(data, doc.data)
+        self.data: dict[str, Any] = data
+        self.secret_paths = secrets
+
+    def get(self, path: JsonPath) -> Any:
+        found, value = lookup(self.data, path)
+        if not found:
+            raise InputError(
+                f"{self.service}@{self.env} has no key {_dotted(path)}",
+                hint=f"see `cfgctl render {self.service} --env {self.env}` for the keys it has",
+            )
+        return value
+
+    def setters(self, path: JsonPath) -> list[tuple[Layer, Any, Location]]:
+        """Every layer that sets `path`, in merge order (the last one wins)."""
+        out = []
+        for layer, doc in zip(self.layers, self.docs, strict=True):
+            found, value = lookup(doc.data, path)
+            if found:
+                out.append((layer, value, doc.location(path)))
+        return out
+
+    def provenance(self, path: JsonPath) -> Provenance | None:
+        """The layer, file, line and column that gave the value at `path` (or its nearest
+        ancestor that a layer sets), None for the root of an empty configuration."""
+        for cut in range(len(path), 0, -1):
+            sub = path[:cut]
+            for layer, doc in zip(reversed(self.layers), reversed(self.docs), strict=True):
+                if lookup(doc.data, sub)[0]:
+                    loc = doc.location(path)
+                    return Provenance(layer, sub, loc.line, loc.column)
+        return None
+
+    def leaves(self) -> Iterator[tuple[JsonPath, Any, Provenance | None]]:
+        from cfgctl.yamlio import iter_leaves
+
+        for path, value in iter_leaves(self.data):
+            yield path, value, self.provenance(path)
+
+    def is_secret(self, path: JsonPath) -> bool:
+        """True when the value at `path` is, or lies under, or holds, a secret."""
+        for secret in self.secret_paths:
+            n = min(len(secret), len(path))
+            if secret[:n] == path[:n]:
+                return True
+        prov = self.provenance(path) if path else None
+        return prov is not None and prov.layer.secret
+
+
+def _dotted(path: JsonPath) -> str:
+    from cfgctl.jsonvalidate import dotted_path
+
+    return dotted_path(path)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds cfgctl.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / MANIFEST).is_file():
+            return folder
+    raise InputError(
+        f"no {MANIFEST} in {start} or any folder above it",
+        hint="run cfgctl inside a config repository, pass -C DIR, or create one with `cfgctl init`",
+    )
+
+
+class Snapshot:
+    """The config repository at one point; see the module docstring."""
+
+    def __init__(
+        self,
+        root: Path,
+        files: dict[str, FileRef],
+        *,
+        rev: str | None = None,
+        commit: str | None = None,
+        store: GitStore | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        self.root = root
+        self.files = files
+        self.rev = rev
+        self.commit = commit
+        self.store = store
+        self.cache = cache or Cache(None)
+        self._docs: dict[str, Document] = {}
+
+    # --- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_worktree(cls, path: Path, *, use_cache: bool = True) -> Snapshot:
+        """The files as they are on disk, under the repository root found from `path`."""
+        root = find_root(path)
+        files: dict[str, FileRef] = {}
+        for name in _READ_FILES:
+            if (root / name).is_file():
+                files[name] = FileRef.of_bytes(name, (root / name).read_bytes())
+        for folder in _READ_DIRS:
+            for dirpath, dirnames, filenames in os.walk(root / folder):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                rel_dir = Path(dirpath).relative_to(root).as_posix()
+                for fname in filenames:
+                    full = Path(dirpath, fname)
+                    if fname.startswith(".") or not full.is_file():
+                        continue
+                    rel = f"{rel_dir}/{fname}"
+                    files[rel] = FileRef.of_bytes(rel, full.read_bytes())
+        store = GitStore.discover(root)
+        return cls(root, files, store=store, cache=_cache_for(root, use_cache))
+
+    @classmethod
+    def at(cls, path: Path, rev: str, *, use_cache: bool = True) -> Snapshot:
+        """The files of commit `rev`, read from the object database without a checkout."""
+        start = path.resolve()
+        store = GitStore.open(start)
+        try:
+            root = find_root(start)
+        except InputError:
+            root = store.workdir or start
+        prefix = ""
+        if store.workdir is not None and root.is_relative_to(store.workdir):
+            prefix = root.relative_to(store.workdir).as_posix()
+            prefix = "" if prefix == "." else prefix
+        commit = store.commit_of(rev)
+        files = store.files_at(rev, prefix)
+        wanted = {
+            p: f for p, f in files.items() if p in _READ_FILES or p.split("/", 1)[0] in _READ_DIRS
+        }
+        if MANIFEST not in wanted:
+            raise InputError(
+                f"revision {rev!r} ({str(commit.id)[:12]}) has no {prefix + '/' if prefix else ''}"
+                f"{MANIFEST}",
+                hint="name a revision of the config repository made after `cfgctl init`",
+            )
+        return cls(
+            root,
+            wanted,
+            rev=rev,
+            commit=str(commit.id),
+            store=store,
+            cache=_cache_for(root, use_cache and store.workdir is not None),
+        )
+
+    @classmethod
+    def open(cls, path: Path, rev: str | None = None, *, use_cache: bool = True) -> Snapshot:
+        if rev is None:
+            return cls.from_worktree(path, use_cache=use_cache)
+        return cls.at(path, rev, use_cache=use_cache)
+
+    @property
+    def label(self) -> str:
+        return f"{self.rev} ({self.commit[:12]})" if self.rev and self.commit else "work tree"
+
+    # --- documents ----------------------------------------------------------------------------
+
+    def document(self, path: str) -> Document:
+        """The parsed file (cached in memory and, by blob id, on disk); `InputError` if broken."""
+        doc = self._docs.get(path)
+        if doc is not None:
+            return doc
+        ref = self.files.get(path)
+        if ref is None:
+            raise InputError(f"{path} does not exist in {self.label}")
+        cached = self.cache.get("doc", ref.oid)
+        if isinstance(cached, dict) and "data" in cached:
+            doc = Document(
+                path,
+                lambda ref=ref: decode(ref.read(), ref.path),  # type: ignore[misc]
+                cached["data"],
+                [(tuple(p), str(m)) for p, m in cached.get("warnings", [])],
+            )
+        else:
+            doc = parse(ref.read(), path)
+            self.cache.put(
+                "doc", ref.oid, {"data": doc.data, "warnings": [list(w) for w in doc.warnings]}
+            )
+        self._docs[path] = doc
+        return doc
+
+    def adopt(self, path: str, doc: Document) -> None:
+        """Use a document parsed elsewhere (by a worker process) for `path`."""
+        self._docs[path] = doc
+
+    # --- the manifest and schemas -------------------------------------------------------------
+
+    @cached_property
+    def _manifest_and_problems(self) -> tuple[Manifest | None, list[Any]]:
+        try:
+            doc = self.document(MANIFEST)
+        except CfgctlError as exc:
+            from cfgctl.diagnostics import Diagnostic
+
+            return None, [Diagnostic.from_error(exc, "yaml", Location(MANIFEST))]
+        return load_manifest(doc)
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest; `InputError` (with the first problem) when it is broken."""
+        manifest, problems = self._manifest_and_problems
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            first = errors[0]
+            raise InputError(
+                f"{MANIFEST} is invalid: {first.message}",
+                location=first.location,
+                hint=first.hint or "run `cfgctl validate` to see every problem",
+            )
+        assert manifest is not None
+        return manifest
+
+    @cached_property
+    def schemas(self) -> SchemaRegistry:
+        return SchemaRegistry(self.files, base_uri=self.root.as_uri() + "/")
+
+    def schema_of(self, service: str) -> SchemaRef:
+        return self.schemas.resolve(self.manifest.service(service).schema)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def layers(self, service: str, env: str) -> list[Layer]:
+        """The files that exist and feed (service, env), in merge order."""
+        out = []
+        for name in self.manifest.chain(env):
+            for path, kind in layer_paths(name, service):
+                if path in self.files:
+                    out.append(Layer(name, path, kind))
+        return out
+
+    def render(self, service: str, env: str) -> Rendered:
+        """The effective configuration of `service` in `env`, with provenance; `InputError` for
+        an unknown service or environment, a broken file or a broken schema."""
+        manifest = self.manifest
+        manifest.service(service)
+        manifest.env(env)
+        layers = self.layers(service, env)
+        docs = [self.document(layer.path) for layer in layers]
+        for layer, doc in zip(layers, docs, strict=True):
+            if doc.data is not None and not isinstance(doc.data, dict):
+                raise InputError(
+                    f"{layer.path} must hold a mapping of keys, not a {type(doc.data).__name__}",
+                    location=doc.location(()),
+                    hint="write the service's settings as `key: value` lines",
+                )
+        schema_ref: SchemaRef | None = None
+        secrets: frozenset[JsonPath] = frozenset()
+        try:
+            schema_ref = self.schema_of(service)
+            problems = self.schemas.check(schema_ref)
+            if problems:
+                raise InputError(
+                    problems[0].message, location=problems[0].location, hint=problems[0].hint
+                )
+        except InputError:
+            raise
+        rendered = Rendered(service, env, schema_ref, layers, docs)
+        schema_doc = self.schemas.document(schema_ref.path)
+        secrets = frozenset(
+            secret_paths(schema_doc, rendered.data, self._schema_resolver(schema_ref))
+        )
+        rendered.secret_paths = secrets
+        return rendered
+
+    def _schema_resolver(self, ref: SchemaRef) -> Any:
+        base = ref.path.rsplit("/", 1)[0] + "/"
+
+        def resolve(target: str) -> Any:
+            path = target
+            if "://" in target:
+                path = target.removeprefix(self.schemas.base_uri)
+            else:
+                path = os.path.normpath(base + target)
+            if path not in self.files:
+                raise InputError(f"no schema file {target}")
+            return self.schemas.document(path)
+
+        return resolve
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (service, env) with an effective configuration: abstract environments excluded."""
+        manifest = self.manifest
+        envs = [e for e in manifest.environments if not _is_abstract(manifest, e)]
+        return [(s, e) for s in manifest.services for e in envs]
+
+
+def _is_abstract(manifest: Manifest, env: str) -> bool:
+    data = manifest.doc.data.get("environments", {}).get(env) or {}
+    return isinstance(data, dict) and data.get("abstract") is True
+
+
+def _cache_for(root: Path, use: bool) -> Cache:
+    if not use or os.environ.get("CFGCTL_NO_CACHE"):
+        return Cache(None)
+    return Cache(root / CACHE_DIR)

@@ -1,0 +1,360 @@
+"""Validation of a whole snapshot: the manifest, every file, every effective configuration.
+
+    report = validate_snapshot(Snapshot.from_worktree(Path(".")))
+    report.ok, report.diagnostics
+
+Each diagnostic points at the line a person must edit: the layer that contributed the offending
+value, or, for a missing required key, the file where it should go. A verdict for one (service,
+env) is cached under the digest of its layers' blob ids and the schemas, so an unchanged
+configuration costs a file lookup, not a parse.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from cfgctl import __version__
+from cfgctl.cache import digest
+from cfgctl.diagnostics import Diagnostic, Report
+from cfgctl.errors import CfgctlError, Location
+from cfgctl.jsonvalidate import Violation, dotted_path
+from cfgctl.manifest import MANIFEST, suggest
+from cfgctl.schemas import SchemaRef, secret_paths
+from cfgctl.snapshot import Rendered, Snapshot, layer_paths
+from cfgctl.yamlio import Document, parse
+
+__all__ = ["validate_snapshot"]
+
+_CONFIG_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+?)(?P<secrets>\.secrets)?\.yaml$")
+# Parsing in worker processes pays off only past this many files (a fork costs ~20 ms).
+PARALLEL_FROM = 400
+
+
+def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None = None) -> Report:
+    """Every problem of `snap` (or only of the given pairs and the files that feed them)."""
+    report = Report()
+    manifest, problems = snap._manifest_and_problems
+    for p in problems:
+        report.add(p)
+    report.checked_files += 1
+    if manifest is None or any(p.severity == "error" for p in problems):
+        return report.finish()
+    _check_schemas(snap, report)
+    broken = _check_files(snap, report)
+    selected = list(pairs) if pairs is not None else snap.pairs()
+    bad_services = _check_service_schemas(snap, report)
+    for service, env in selected:
+        report.checked_pairs += 1
+        if service in bad_services:
+            continue
+        layers = snap.layers(service, env)
+        if any(layer.path in broken for layer in layers):
+            continue
+        for d in _validate_pair(snap, service, env):
+            report.add(d)
+    return report.finish()
+
+
+def _check_schemas(snap: Snapshot, report: Report) -> None:
+    registry = snap.schemas
+    for d in registry.problems:
+        report.add(d)
+    named = {ref.path for versions in registry.versions.values() for ref in versions.values()}
+    for path in sorted(registry.files):
+        report.checked_files += 1
+        if path not in named:
+            report.add(
+                Diagnostic(
+                    "warning",
+                    "schema",
+                    "not read: a schema file is named NAME.schema.json, NAME.vN.schema.json "
+                    "(or .yaml)",
+                    Location(path),
+                    hint="rename the file, or move it out of schemas/",
+                )
+            )
+    for versions in registry.versions.values():
+        for ref in versions.values():
+            for d in registry.check(ref):
+                report.add(d)
+
+
+def _check_service_schemas(snap: Snapshot, report: Report) -> set[str]:
+    """Services whose schema cannot be used (missing, unknown version, invalid)."""
+    bad: set[str] = set()
+    manifest = snap.manifest
+    for name, service in manifest.services.items():
+        try:
+            ref = snap.schemas.resolve(service.schema)
+        except CfgctlError as exc:
+            bad.add(name)
+            report.add(
+                Diagnostic(
+                    "error",
+                    "schema",
+                    f"service {name!r}: {exc.message}",
+                    manifest.doc.location(("services", name, "schema")),
+                    path=f"services.{name}.schema",
+                    hint=exc.hint,
+                )
+            )
+            continue
+        if snap.schemas.check(ref):
+            bad.add(name)
+    return bad
+
+
+def _check_files(snap: Snapshot, report: Report) -> set[str]:
+    """Parse every config file; report the broken and the misplaced. Returns the broken paths."""
+    manifest = snap.manifest
+    broken: set[str] = set()
+    to_parse: list[str] = []
+    for path in sorted(snap.files):
+        if not path.startswith("config/"):
+            continue
+        match = _CONFIG_FILE.match(path)
+        if match is None:
+            report.add(
+                Diagnostic(
+                    "warning",
+                    "layout",
+                    "not read: config files are config/ENV/SERVICE.yaml, "
+                    "config/ENV/_defaults.yaml or config/ENV/SERVICE.secrets.yaml",
+                    Location(path),
+                    hint="rename it (cfgctl reads the .yaml extension only) or move it",
+                )
+            )
+            continue
+        env, name = match["env"], match["name"]
+        if env not in manifest.environments:
+            report.add(
+                Diagnostic(
+                    "error",
+                    "layout",
+                    f"folder config/{env}/ is not an environment of {MANIFEST}",
+                    Location(path),
+                    hint="declare it under environments:, or move the file; "
+                    + suggest(env, manifest.environments, "environment"),
+                )
+            )
+            broken.add(path)
+            continue
+        if name == "_defaults" and match["secrets"]:
+            report.add(
+                Diagnostic(
+                    "warning",
+                    "layout",
+                    "not read: secrets are per service (config/ENV/SERVICE.secrets.yaml)",
+                    Location(path),
+                    hint="move these values into the services' .secrets.yaml files",
+                )
+            )
+            continue
+        if name != "_defaults" and name not in manifest.services:
+            report.add(
+                Diagnostic(
+                    "error",
+                    "layout",
+                    f"service {name!r} is not declared in {MANIFEST}",
+                    Location(path),
+                    hint="declare it under services:, or remove the file; "
+                    + suggest(name, manifest.services, "service"),
+                )
+            )
+            broken.add(path)
+            continue
+        to_parse.append(path)
+    report.checked_files += len(to_parse)
+    _parse_all(snap, to_parse)
+    for path in to_parse:
+        try:
+            doc = snap.document(path)
+        except CfgctlError as exc:
+            broken.add(path)
+            report.add(Diagnostic.from_error(exc, "yaml", Location(path)))
+            continue
+        if doc.data is not None and not isinstance(doc.data, dict):
+            broken.add(path)
+            report.add(
+                Diagnostic(
+                    "error",
+                    "yaml",
+                    f"the document is a {_kind(doc.data)}; a config file must hold a mapping",
+                    doc.location(()),
+                    hint="write the settings as `key: value` lines at the top level",
+                )
+            )
+        for wpath, message in doc.warnings:
+            report.add(
+                Diagnostic(
+                    "warning", "yaml-1.1", message, doc.location(wpath), path=dotted_path(wpath)
+                )
+            )
+    return broken
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _parse_one(item: tuple[str, bytes]) -> tuple[str, Any]:
+    path, data = item
+    try:
+        doc = parse(data, path)
+    except CfgctlError as exc:
+        return path, ("error", exc.message, exc.location, exc.hint)
+    return path, ("ok", doc.data, doc.warnings)
+
+
+def _parse_all(snap: Snapshot, paths: list[str]) -> None:
+    """Parse the files not in the cache, on every core when there are many."""
+    missing = [p for p in paths if snap.cache.get("doc", snap.files[p].oid) is None]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(missing) < PARALLEL_FROM or workers < 2:
+        return  # parsed lazily by snap.document, one by one
+    items = [(p, snap.files[p].read()) for p in missing]
+    raw = dict(items)
+    chunk = max(1, len(items) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for path, result in pool.map(_parse_one, items, chunksize=chunk):
+            if result[0] == "ok":
+                _, data, warnings = result
+                ref = snap.files[path]
+                doc = Document(path, raw[path].decode("utf-8-sig"), data, warnings)
+                snap.cache.put("doc", ref.oid, {"data": data, "warnings": [list(w) for w in warnings]})
+                snap.adopt(path, doc)
+
+
+def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
+    manifest = snap.manifest
+    layers = [f"{p}={snap.files[p].oid}" for e in manifest.chain(env)
+              for p, _ in layer_paths(e, service) if p in snap.files]
+    return digest(__version__, service, env, str(ref), snap.schemas.digest(),
+                  snap.files[MANIFEST].oid, *layers)
+
+
+def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+    ref = snap.schemas.resolve(snap.manifest.service(service).schema)
+    key = _verdict_key(snap, service, env, ref)
+    cached = snap.cache.get("verdict", key)
+    if isinstance(cached, list):
+        try:
+            return [_diagnostic_from_dict(d) for d in cached]
+        except (KeyError, TypeError, ValueError):
+            pass
+    try:
+        rendered = snap.render(service, env)
+        out = _pair_diagnostics(snap, rendered, ref)
+    except CfgctlError as exc:
+        out = [Diagnostic.from_error(exc, "render", Location(f"config/{env}/{service}.yaml"))]
+    snap.cache.put("verdict", key, [d.to_dict() for d in out])
+    return out
+
+
+def _diagnostic_from_dict(d: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        d["severity"],
+        d["code"],
+        d["message"],
+        Location(d["file"], d["line"], d["column"]),
+        path=d["path"],
+        hint=d["hint"],
+        pairs=tuple((p["service"], p["env"]) for p in d["pairs"]),
+    )
+
+
+def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> list[Diagnostic]:
+    service, env = rendered.service, rendered.env
+    pair = ((service, env),)
+    out: list[Diagnostic] = []
+    where = f"{service}@{env}"
+    for v in snap.schemas.validator(ref).validate(rendered.data):
+        if rendered.secret_paths and rendered.is_secret(v.path) and v.missing is None:
+            message = f"{v.dotted}: the secret value breaks the schema ({v.keyword}); not shown"
+        else:
+            message = f"{v.dotted}: {v.message}"
+        out.append(
+            Diagnostic(
+                "error",
+                "schema",
+                f"{message} (in {where}, schema {ref})",
+                _violation_location(rendered, v),
+                path=v.dotted,
+                hint=_violation_hint(rendered, v),
+                pairs=pair,
+            )
+        )
+    # A secret may only be set in a .secrets.yaml layer: anywhere else it is plaintext in Git.
+    schema_doc = snap.schemas.document(ref.path)
+    resolver = snap._schema_resolver(ref)
+    for layer, doc in zip(rendered.layers, rendered.docs, strict=True):
+        if layer.secret or doc.data is None:
+            continue
+        for path in secret_paths(schema_doc, doc.data, resolver):
+            secret_file = f"config/{layer.env}/{service}.secrets.yaml"
+            out.append(
+                Diagnostic(
+                    "error",
+                    "secret-placement",
+                    f"{dotted_path(path)} is a secret (schema {ref}) set in a plain file",
+                    doc.location(path, key=True),
+                    path=dotted_path(path),
+                    hint=f"move it to {secret_file} (encrypted with SOPS) and remove it here",
+                    pairs=pair,
+                )
+            )
+    return out
+
+
+def _violation_location(rendered: Rendered, v: Violation) -> Location:
+    if v.missing is not None:
+        return _missing_location(rendered, v)
+    if v.keyword in ("additionalProperties", "unevaluatedProperties"):
+        extra = re.findall(r"'([^']*)'", v.message)
+        for name in extra:
+            prov = rendered.provenance((*v.path, name))
+            if prov is not None:
+                doc = rendered.docs[rendered.layers.index(prov.layer)]
+                return doc.location((*v.path, name), key=True)
+    prov = rendered.provenance(v.path)
+    if prov is not None:
+        return prov.location
+    return _missing_location(rendered, v)
+
+
+def _missing_location(rendered: Rendered, v: Violation) -> Location:
+    """Where a missing key should go: the service's own file of the most specific environment
+    that has one (at the object that lacks the key), else the file the environment would have."""
+    for layer, doc in zip(reversed(rendered.layers), reversed(rendered.docs), strict=True):
+        if layer.kind == "service":
+            if v.path:
+                pos = doc.position(v.path, key=True)
+                if pos is not None:
+                    return Location(layer.path, *pos)
+            return Location(layer.path, 1, 1)
+    return Location(f"config/{rendered.env}/{rendered.service}.yaml")
+
+
+def _violation_hint(rendered: Rendered, v: Violation) -> str | None:
+    if v.missing is not None:
+        return (
+            f"add `{v.missing}:` here, or in the file of an environment that {rendered.env} "
+            "inherits from"
+        )
+    if v.keyword in ("additionalProperties", "unevaluatedProperties"):
+        return "remove the key or fix its spelling; the schema does not allow it"
+    if v.keyword == "type":
+        return "change the value's type; quote a value meant as text"
+    return None
+
+
+def dumps(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)

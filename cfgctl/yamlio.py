@@ -1,0 +1,403 @@
+"""Reading YAML fast and strictly, with positions on demand; round-trip editing that keeps comments.
+
+Reading (`parse`) composes nodes with the C parser of ruamel.yaml.clib and builds plain Python data
+(dict, list, str, int, float, bool, None) with our own constructor, which is where the strict rules
+live: one document per file, no duplicate keys, only scalar keys (kept as strings, as JSON needs),
+no unknown tags, an expansion budget against alias bombs. Timestamps stay the strings that were
+written, so that JSON Schema's `format: date-time` sees them as such. The YAML is read as 1.2, as
+ruamel.yaml does: `no`, `yes`, `on` and `off` are strings, and a warning says so.
+
+Positions are not kept while reading (they would double the cost of every file); `Document.position`
+composes the file again once, and only for a document a diagnostic or `explain` points into.
+
+    doc = parse(b"port: 8080\\n", "config/prod/payments.yaml")
+    doc.data                       # {"port": 8080}
+    doc.position(("port",))        # (1, 7): line and column, 1-based, of the value
+
+Editing (`load_roundtrip`, `dump_roundtrip`) uses ruamel.yaml's round-trip mode, which keeps
+comments, key order and quoting.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import ruamel.yaml
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from cfgctl.errors import InputError, Location
+
+try:  # the C scanner and parser: ~6x faster than the pure-Python ones
+    from _ruamel_yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - ruamel.yaml.clib is a declared dependency
+    _Parser = None
+
+__all__ = [
+    "NODE_BUDGET",
+    "Document",
+    "JsonPath",
+    "dump_roundtrip",
+    "load_roundtrip",
+    "parse",
+]
+
+JsonPath = tuple[str | int, ...]
+
+# The most nodes one document may expand to, aliases counted every time they are used. A config
+# file of 10,000 lines has ~20,000; a "billion laughs" file would expand to 10^9.
+NODE_BUDGET = 1_000_000
+
+_YAML11_BOOLS = frozenset(
+    s for w in ("yes", "no", "on", "off", "y", "n") for s in (w, w.capitalize(), w.upper())
+)
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass
+class Document:
+    """One parsed YAML file: its data, its warnings, and positions found on demand."""
+
+    source: str
+    raw: str | Callable[[], str]  # the text, or a function reading it when positions are needed
+    data: Any
+    warnings: list[tuple[JsonPath, str]] = field(default_factory=list)
+    _positions: dict[JsonPath, tuple[int, int]] | None = field(default=None, repr=False)
+    _key_positions: dict[JsonPath, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        if callable(self.raw):
+            self.raw = self.raw()
+        return self.raw
+
+    def _index(self) -> None:
+        if self._positions is None:
+            builder = _Builder(self.source, positions=True)
+            builder.build(_compose(self.text, self.source))
+            self._positions, self._key_positions = builder.positions, builder.key_positions
+
+    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
+        """1-based (line, column) of the value at `path` (of its key with `key=True`), or None."""
+        self._index()
+        table = self._key_positions if key else self._positions
+        assert table is not None
+        return table.get(tuple(path))
+
+    def nearest_position(self, path: JsonPath) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor present in the file, or 1:1."""
+        for cut in range(len(path), -1, -1):
+            found = self.position(path[:cut])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def location(self, path: JsonPath, *, key: bool = False) -> Location:
+        line, col = self.position(path, key=key) or self.nearest_position(path)
+        return Location(self.source, line, col)
+
+
+def decode(data: bytes | str, source: str) -> str:
+    """The text of a file; a clear error for a binary or non-UTF-8 file."""
+    if isinstance(data, str):
+        return data
+    if b"\0" in data[:8192]:
+        raise InputError(
+            "binary file, not YAML", location=Location(source), hint="remove it or add .gitignore"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            location=Location(source, line),
+            hint="save the file as UTF-8",
+        ) from exc
+
+
+def parse(data: bytes | str, source: str) -> Document:
+    """Parse one YAML (or JSON) document strictly; `InputError` with file:line:col otherwise.
+
+    An empty file, or one holding only comments, is an empty mapping's worth: `data` is None.
+    """
+    text = decode(data, source)
+    builder = _Builder(source, positions=False)
+    value = builder.build(_compose(text, source))
+    return Document(source, text, value, builder.warnings)
+
+
+class _Composer(VersionedResolver):
+    """Resolution of plain scalars is memoised: config files repeat the same words endlessly."""
+
+    _cache: dict[str, str] = {}  # noqa: RUF012  shared on purpose, bounded below
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            tag = self._cache.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._cache) < 100_000:
+                    self._cache[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+if _Parser is not None:
+
+    class _CComposer(_Parser, _Composer):  # type: ignore[misc, valid-type]
+        def __init__(self, text: str) -> None:
+            _Parser.__init__(self, text)
+            _Composer.__init__(self, version=(1, 2), loadumper=self)
+
+
+def _compose(text: str, source: str) -> Node | None:
+    try:
+        if _Parser is not None and "%YAML" not in text:
+            try:
+                return _CComposer(text).get_single_node()  # type: ignore[no-any-return]
+            except MarkedYAMLError:
+                # libyaml follows YAML 1.1 in a few corners ("[a:1]" in flow context); the
+                # pure parser is the YAML 1.2 authority and gives the better message.
+                pass
+        yaml = ruamel.yaml.YAML(typ="safe", pure=True)
+        return yaml.compose(io.StringIO(text))  # type: ignore[no-any-return]
+    except MarkedYAMLError as exc:
+        raise _parse_error(exc, text, source) from None
+    except YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", location=Location(source)) from None
+    except RecursionError:
+        raise InputError(
+            "nesting too deep to read", location=Location(source), hint="flatten the document"
+        ) from None
+
+
+def _parse_error(exc: MarkedYAMLError, text: str, source: str) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    hint = None
+    if "another document" in problem:
+        problem = "holds more than one YAML document"
+        hint = "cfgctl reads one document per file: remove the '---' separator or split the file"
+    elif mark is not None:
+        lines = text.splitlines()
+        bad = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in bad[: max(mark.column, 0) + 1] or bad.lstrip(" ").startswith("\t"):
+            problem = "tab character in indentation"
+            hint = "YAML allows only spaces for indentation: replace the tabs with spaces"
+        elif "cannot start any token" in problem:
+            hint = "quote the value if it is meant as text"
+        elif "mapping values are not allowed" in problem:
+            hint = "a value holding ': ' must be quoted; or check the indentation"
+        elif "could not find expected ':'" in problem or "expected <block end>" in problem:
+            hint = "check the indentation of this line and the one before"
+    if exc.context and exc.context.strip() != problem and "another document" not in problem:
+        problem = f"{problem} ({exc.context.strip()})"
+    return InputError(f"invalid YAML: {problem}", location=Location(source, line, col), hint=hint)
+
+
+class _Builder:
+    """Builds plain data from composed nodes, enforcing the strict rules of the module."""
+
+    def __init__(self, source: str, *, positions: bool) -> None:
+        self.source = source
+        self.budget = NODE_BUDGET
+        self.warnings: list[tuple[JsonPath, str]] = []
+        self.track = positions
+        self.positions: dict[JsonPath, tuple[int, int]] = {}
+        self.key_positions: dict[JsonPath, tuple[int, int]] = {}
+        self._active: set[int] = set()
+
+    def _error(self, node: Node, message: str, hint: str | None = None) -> InputError:
+        mark = node.start_mark
+        return InputError(
+            message, location=Location(self.source, mark.line + 1, mark.column + 1), hint=hint
+        )
+
+    def build(self, node: Node | None) -> Any:
+        if node is None:
+            return None
+        try:
+            return self._node(node, ())
+        except RecursionError:
+            raise self._error(node, "nesting too deep to read", "flatten the document") from None
+
+    def _node(self, node: Node, path: JsonPath) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._error(
+                node,
+                f"document expands to more than {NODE_BUDGET:,} nodes (an alias bomb?)",
+                "use fewer nested aliases (*name), or split the file",
+            )
+        if self.track:
+            self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self._active:
+            raise self._error(node, "an alias refers to the node that contains it")
+        self._active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, SequenceNode):
+                self._check_tag(node, "seq")
+                return [self._node(item, (*path, i)) for i, item in enumerate(node.value)]
+        finally:
+            self._active.discard(id(node))
+        raise self._error(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
+
+    def _check_tag(self, node: Node, kind: str) -> None:
+        tag = str(node.tag)
+        if tag not in (_TAG + kind, "!") and not (kind == "map" and tag == _TAG + "omap"):
+            raise self._error(
+                node,
+                f"unsupported tag {tag.replace(_TAG, '!!')}",
+                "cfgctl reads plain YAML data: remove the tag",
+            )
+
+    def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
+        self._check_tag(node, "map")
+        out: dict[str, Any] = {}
+        merged: list[tuple[Node, Any]] = []
+        seen: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and str(key_node.tag) == _TAG + "merge":
+                merged.append((key_node, value_node))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise self._error(
+                    key_node, "a key must be a plain value, not a list or mapping",
+                    "write the key as text",
+                )
+            key = str(key_node.value)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                raise self._error(
+                    key_node,
+                    f"duplicate key {key!r} (first defined on line {first})",
+                    "remove one of the two; YAML keys must be unique in a mapping",
+                )
+            seen[key] = key_node
+            child = (*path, key)
+            if self.track:
+                self.key_positions[child] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            out[key] = self._node(value_node, child)
+        for key_node, value_node in merged:
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for src in sources:
+                value = self._node(src, path)
+                if not isinstance(value, dict):
+                    raise self._error(key_node, "a merge key (<<) takes a mapping or a list of them")
+                for k, v in value.items():
+                    out.setdefault(k, v)
+        return out
+
+    def _scalar(self, node: ScalarNode, path: JsonPath) -> Any:
+        tag = str(node.tag)
+        value: str = node.value
+        if tag == _TAG + "str" or tag == "!":
+            if not node.style and value in _YAML11_BOOLS:
+                meaning = "true" if value.lower() in ("yes", "on", "y") else "false"
+                self.warnings.append(
+                    (
+                        path,
+                        f"{value!r} is the string {value!r} in YAML 1.2 (YAML 1.1 read it as "
+                        f"{meaning}); write {meaning} for a boolean, or quote it to keep the text",
+                    )
+                )
+            return value
+        if tag == _TAG + "int":
+            return _to_int(value)
+        if tag == _TAG + "bool":
+            return value.lower() == "true"
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "float":
+            return _to_float(value)
+        if tag in (_TAG + "timestamp", _TAG + "binary"):
+            return value
+        raise self._error(
+            node,
+            f"unsupported tag {tag.replace(_TAG, '!!')}",
+            "cfgctl reads plain YAML data: remove the tag or quote the value",
+        )
+
+
+def _to_int(text: str) -> int:
+    s = text.replace("_", "")
+    sign = -1 if s.startswith("-") else 1
+    s = s.lstrip("+-")
+    if s.startswith("0x"):
+        return sign * int(s[2:], 16)
+    if s.startswith("0o"):
+        return sign * int(s[2:], 8)
+    if s.startswith("0b"):
+        return sign * int(s[2:], 2)
+    return sign * int(s)
+
+
+def _to_float(text: str) -> float:
+    s = text.replace("_", "").lower()
+    if s.endswith(".inf"):
+        return float("-inf") if s.startswith("-") else float("inf")
+    if s.endswith(".nan"):
+        return float("nan")
+    return float(s)
+
+
+# --- round trip ---------------------------------------------------------------------------------
+
+
+def _roundtrip_yaml() -> ruamel.yaml.YAML:
+    yaml = ruamel.yaml.YAML()  # round-trip: comments, order and quoting survive
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def load_roundtrip(data: bytes | str, source: str) -> Any:
+    """Load for editing: ruamel.yaml's CommentedMap, which keeps comments and order."""
+    parse(data, source)  # the strict rules first, with their messages
+    return _roundtrip_yaml().load(decode(data, source))
+
+
+def dump_roundtrip(data: Any) -> str:
+    stream = io.StringIO()
+    _roundtrip_yaml().dump(data, stream)
+    return stream.getvalue()
+
+
+def dump_plain(data: Any) -> str:
+    """Plain block-style YAML for output (render), keys in their order."""
+    yaml = ruamel.yaml.YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.allow_unicode = True
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
+def iter_leaves(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    """Every (path, value) of non-container values; an empty container is a leaf too."""
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from iter_leaves(value, (*path, key))
+    elif isinstance(data, list) and data:
+        for i, value in enumerate(data):
+            yield from iter_leaves(value, (*path, i))
+    else:
+        yield path, data
+
+
