@@ -23,7 +23,8 @@ from cfgctl import __version__
 
 __all__ = ["Cache", "digest"]
 
-FORMAT = f"cfgctl-cache/1 {__version__}"
+# Bump when the shape of cached values changes.
+FORMAT = f"cfgctl-cache/2 {__version__}"
 
 
 def digest(*parts: str) -> str:

@@ -15,6 +15,7 @@ and through `retrieve`, a callable that returns a schema for a URI or raises `In
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -216,7 +217,10 @@ def _plain(
     if keyword == "pattern":
         return f"{_short(instance)} does not match the pattern {expected!r}"
     if keyword in ("additionalProperties", "unevaluatedProperties") and expected is False:
-        return f"unknown key: {error.message.split('(')[-1].rstrip(')')}"
+        inside = error.message[error.message.rfind("(") + 1 :]
+        extra = re.findall(r"'((?:[^'\\]|\\.)*)'", inside)
+        names = ", ".join(repr(k) for k in extra) or error.message
+        return f"unknown key{'s' if len(extra) > 1 else ''} {names}"
     if keyword in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return f"{error.message.split(' is ')[-1]}; closest: {best.message}"

@@ -29,7 +29,7 @@ from cfgctl.schemas import SchemaRef, secret_paths
 from cfgctl.snapshot import Rendered, Snapshot, layer_paths
 from cfgctl.yamlio import Document, parse
 
-__all__ = ["validate_snapshot"]
+__all__ = ["validate_pair", "validate_snapshot"]
 
 _CONFIG_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+?)(?P<secrets>\.secrets)?\.yaml$")
 # Parsing in worker processes pays off only past this many files (a fork costs ~20 ms).
@@ -237,8 +237,15 @@ def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
     manifest = snap.manifest
     layers = [f"{p}={snap.files[p].oid}" for e in manifest.chain(env)
               for p, _ in layer_paths(e, service) if p in snap.files]
-    return digest(__version__, service, env, str(ref), snap.schemas.digest(),
+    from cfgctl.cache import FORMAT
+
+    return digest(FORMAT, service, env, str(ref), snap.schemas.digest(),
                   snap.files[MANIFEST].oid, *layers)
+
+
+def validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+    """The diagnostics of one effective configuration (schema, secret placement)."""
+    return _validate_pair(snap, service, env)
 
 
 def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
@@ -275,7 +282,6 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
     service, env = rendered.service, rendered.env
     pair = ((service, env),)
     out: list[Diagnostic] = []
-    where = f"{service}@{env}"
     for v in snap.schemas.validator(ref).validate(rendered.data):
         if rendered.secret_paths and rendered.is_secret(v.path) and v.missing is None:
             message = f"{v.dotted}: the secret value breaks the schema ({v.keyword}); not shown"
@@ -285,7 +291,7 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
             Diagnostic(
                 "error",
                 "schema",
-                f"{message} (in {where}, schema {ref})",
+                f"{message} (schema {ref})",
                 _violation_location(rendered, v),
                 path=v.dotted,
                 hint=_violation_hint(rendered, v),

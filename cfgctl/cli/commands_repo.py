@@ -164,13 +164,28 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         reveal: Annotated[
             bool, typer.Option("--reveal", help="Show secret values instead of ***.")
         ] = False,
+        no_validate: Annotated[
+            bool,
+            typer.Option("--no-validate", help="Print even when the result breaks its schema."),
+        ] = False,
     ) -> None:
         """Print the effective configuration of SERVICE in ENV: every layer of the inheritance
         chain merged (_defaults.yaml, SERVICE.yaml, SERVICE.secrets.yaml of each environment,
         root first). Secret values are shown as *** unless --reveal. Exit 2 when an input is
-        broken."""
+        broken, 1 (nothing printed on stdout) when the result breaks its schema."""
+        from cfgctl.validate import validate_pair
+
         snap = STATE.snapshot(rev)
         rendered = snap.render(service, env)
+        if not no_validate:
+            problems = [d for d in validate_pair(snap, service, env) if d.severity == "error"]
+            if problems:
+                for d in problems:
+                    err.print(f"{d.location}: error: {d.message}")
+                raise CheckFailed(
+                    f"{service}@{env} fails validation; nothing rendered",
+                    hint="fix the values above, or pass --no-validate to see the result anyway",
+                )
         data = _masked(rendered, reveal)
         if fmt is RenderFormat.json:
             print_json(data)

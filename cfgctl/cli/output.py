@@ -43,8 +43,16 @@ def report_error(exc: CfgctlError) -> None:
     log.debug("error exit %d: %s", exc.exit_code, exc.message)
 
 
+def pairs_text(d: Diagnostic, limit: int = 4) -> str:
+    if not d.pairs:
+        return ""
+    names = [f"{s}@{e}" for s, e in d.pairs]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f" [{', '.join(names[:limit])}{more}]"
+
+
 def _text_line(d: Diagnostic) -> str:
-    return f"{d.location}: {d.severity}: {d.message}"
+    return f"{d.location}: {d.severity}: {d.message}{pairs_text(d)}"
 
 
 def _github_escape(text: str, *, prop: bool = False) -> str:
@@ -68,7 +76,7 @@ def print_report(report: Report, fmt: Format, *, what: str = "checked") -> None:
                 props.append(f"line={loc.line}")
             if loc.column:
                 props.append(f"col={loc.column}")
-            message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+            message = d.message + pairs_text(d) + (f" (hint: {d.hint})" if d.hint else "")
             sys.stdout.write(f"::{d.severity} {','.join(props)}::{_github_escape(message)}\n")
         sys.stdout.write(_summary(report, what) + "\n")
         return
