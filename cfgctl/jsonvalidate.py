@@ -217,14 +217,33 @@ def _plain(
     if keyword == "pattern":
         return f"{_short(instance)} does not match the pattern {expected!r}"
     if keyword in ("additionalProperties", "unevaluatedProperties") and expected is False:
-        inside = error.message[error.message.rfind("(") + 1 :]
-        extra = re.findall(r"'((?:[^'\\]|\\.)*)'", inside)
+        extra = _unexpected_keys(error)
         names = ", ".join(repr(k) for k in extra) or error.message
         return f"unknown key{'s' if len(extra) > 1 else ''} {names}"
     if keyword in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return f"{error.message.split(' is ')[-1]}; closest: {best.message}"
     return str(error.message)
+
+
+def _unexpected_keys(error: jsonschema.exceptions.ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` rejected: neither named nor matched."""
+    instance, schema = error.instance, error.schema
+    if not isinstance(instance, Mapping) or not isinstance(schema, Mapping):
+        return []
+    named = schema.get("properties") or {}
+    patterns = list((schema.get("patternProperties") or {}).keys())
+
+    def matched(key: str) -> bool:
+        for pattern in patterns:
+            try:
+                if re.search(pattern, key):
+                    return True
+            except re.error:
+                continue
+        return False
+
+    return [k for k in instance if k not in named and not matched(str(k))]
 
 
 def check_schema(schema: Any) -> Sequence[Violation]:

@@ -63,7 +63,7 @@ class Manifest:
         name: str | None = self.env(env).name
         while name is not None:
             if name in out:
-                cycle = " -> ".join([*reversed(out), name])
+                cycle = " -> ".join([*out[out.index(name):], name])
                 raise InputError(
                     f"environment inheritance cycle: {cycle}",
                     location=self.doc.location(("environments", name)),

@@ -24,7 +24,7 @@ from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.gitstore import FileRef
 from cfgctl.jsonvalidate import SchemaValidator, check_schema, dotted_path
 from cfgctl.manifest import suggest
-from cfgctl.yamlio import JsonPath, parse
+from cfgctl.yamlio import Document, JsonPath, parse
 
 __all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
 
@@ -80,7 +80,7 @@ class SchemaRegistry:
                 )
                 continue
             self.versions[name][version] = ref
-        self._docs: dict[str, Any] = {}
+        self._docs: dict[str, Document] = {}
         self._validators: dict[str, SchemaValidator] = {}
         self._digest: str | None = None
 
@@ -108,22 +108,26 @@ class SchemaRegistry:
 
     def document(self, path: str) -> Any:
         """The parsed schema file (JSON or YAML); `InputError` with file:line for bad syntax."""
+        return self.parsed(path).data
+
+    def parsed(self, path: str) -> Document:
         if path not in self._docs:
-            self._docs[path] = parse(self.files[path].read(), path).data
+            self._docs[path] = parse(self.files[path].read(), path)
         return self._docs[path]
 
     def check(self, ref: SchemaRef) -> list[Diagnostic]:
         """The schema's own problems: syntax, and breaking its metaschema."""
         try:
-            doc = self.document(ref.path)
+            parsed = self.parsed(ref.path)
         except CfgctlError as exc:
             return [Diagnostic.from_error(exc, "schema", Location(ref.path))]
+        doc = parsed.data
         return [
             Diagnostic(
                 "error",
                 "schema",
                 f"invalid schema: {dotted_path(v.path)}: {v.message}",
-                Location(ref.path),
+                parsed.location(v.path),
                 path=dotted_path(v.path),
                 hint="fix the schema; it must be valid against its $schema (draft 2020-12 if none)",
             )

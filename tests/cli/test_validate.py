@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+
+from tests.conftest import RunCli
+from tests.support.gitrepo import ConfigRepo
+
+
+def test_example_repository_is_valid(example_repo: ConfigRepo, run_cli: RunCli) -> None:
+    result = run_cli("validate", cwd=example_repo.workdir)
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.stdout
+
+
+def test_error_points_at_the_layer_that_set_the_value(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/base/_defaults.yaml": "port: eighty\nhost: base.internal\n"})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert 'config/base/_defaults.yaml:1:7: error: port: expected integer, got string "eighty"' in result.stderr
+    # one diagnostic, naming every pair it breaks
+    assert result.stderr.count("_defaults.yaml:1:7") == 1
+    assert "payments@base, payments@prod, payments@staging" in result.stderr
+
+
+def test_override_in_child_environment_is_blamed(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.yaml": "# prod\nhost: prod.internal\nport: -1\n"})
+    result = run_cli("validate", "--format", "json", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    [diag] = report["diagnostics"]
+    assert (diag["file"], diag["line"], diag["column"], diag["path"]) == ("config/prod/payments.yaml", 3, 7, "port")
+    assert diag["pairs"] == [{"service": "payments", "env": "prod"}]
+
+
+def test_missing_required_key_names_the_file_where_it_goes(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/base/_defaults.yaml": "host: base.internal\n"})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    # prod has a service file: that is where the key belongs for prod
+    assert "config/prod/payments.yaml:1:1: error: (root): missing required key 'port'" in result.stderr
+    # base and staging have none: the file that would hold it
+    assert "config/base/payments.yaml: error: (root): missing required key 'port'" in result.stderr
+
+
+def test_unknown_key_points_at_the_key(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.yaml": "host: h\n\nprot: 80\n"})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "config/prod/payments.yaml:3:1: error: (root): unknown key 'prot'" in result.stderr
+
+
+def test_github_annotations(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.yaml": "port: x\n"})
+    result = run_cli("validate", "--format", "github", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("::error file=config/prod/payments.yaml,line=1,col=7::port: expected integer")
+
+
+def test_yaml_problems_are_diagnostics(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write(
+        {
+            "config/prod/payments.yaml": "port: 1\nport: 2\n",
+            "config/staging/payments.yaml": "a:\n\tb: 1\n",
+            "config/base/payments.yaml": "- a list\n",
+            "config/base/_defaults.yaml": "port: 8080\nenabled: yes\n",
+        }
+    )
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "config/prod/payments.yaml:2:1: error: duplicate key 'port' (first defined on line 1)" in err
+    assert "config/staging/payments.yaml:2:1: error: invalid YAML: tab character in indentation" in err
+    assert "config/base/payments.yaml:1:1: error: the document is a list" in err
+    assert "config/base/_defaults.yaml:2:10: warning: 'yes' is the string 'yes' in YAML 1.2" in err
+    assert "Traceback" not in result.output
+
+
+def test_manifest_problems_have_lines(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write(
+        {
+            "cfgctl.yaml": "version: 1\nenvironments:\n  base: {inherits: prod}\n  prod: {inherits: base}\n"
+            "  qa: {inherits: nowhere}\nservices:\n  payments: {schema: svc, colour: red}\n"
+        }
+    )
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "cfgctl.yaml:5:18: error: environment 'qa' inherits from unknown environment 'nowhere'" in err
+    assert "environment inheritance cycle" in err
+    assert "cfgctl.yaml:7:27: error: services.payments: unknown key 'colour'" in err
+
+
+def test_schema_problems(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"schemas/svc.schema.json": '{"type": "object", "properties": {"port": {"minimum": "one"}}}'})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "schemas/svc.schema.json:1:55: error: invalid schema: properties.port.minimum:" in result.stderr
+
+    small_repo.write({"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc", "schema: svc@3")})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert "cfgctl.yaml:7:22: error: service 'payments': schema 'svc' has no version 3 (it has 1)" in result.stderr
+
+    small_repo.write({"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc@3", "schema: svx")})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert "schema 'svx' not found in schemas/" in result.stderr
+    assert "did you mean 'svc'" in result.stderr
+
+
+def test_files_outside_the_manifest(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/qa/payments.yaml": "port: 1\n", "config/prod/billing.yaml": "port: 1\n",
+                      "config/prod/notes.yml": "x: 1\n"})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "config/qa/payments.yaml: error: folder config/qa/ is not an environment" in result.stderr
+    assert "config/prod/billing.yaml: error: service 'billing' is not declared in cfgctl.yaml" in result.stderr
+    assert "config/prod/notes.yml: warning: not read" in result.stderr
+
+
+def test_secret_key_in_plain_file(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.yaml": "db:\n  password: hunter2-secret\n"})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "config/prod/payments.yaml:2:3: error: db.password is a secret (schema svc@1) set in a plain file" in result.stderr
+    assert "hunter2-secret" not in result.output
+
+
+def test_secret_value_never_in_schema_errors(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.secrets.yaml": "db:\n  password: 12345678\n"})
+    result = run_cli("validate", "--format", "json", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "12345678" not in result.output
+    assert "the secret value breaks the schema" in result.stdout
+
+
+def test_validate_a_past_revision(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    first = str(small_repo.repo.head.target)
+    small_repo.commit({"config/prod/payments.yaml": "port: bad\n"}, "break")
+    assert run_cli("validate", cwd=small_repo.workdir).exit_code == 1
+    assert run_cli("validate", "--rev", first, cwd=small_repo.workdir).exit_code == 0
+    assert run_cli("validate", "--rev", "HEAD~1", cwd=small_repo.workdir).exit_code == 0
+    bad = run_cli("validate", "--rev", "nope", cwd=small_repo.workdir)
+    assert bad.exit_code == 2
+    assert "error: unknown revision 'nope'" in bad.stderr
+
+
+def test_revision_without_manifest(tmp_path, run_cli: RunCli) -> None:
+    repo = ConfigRepo.init(tmp_path / "r")
+    repo.commit({"README": "x\n"}, "first")
+    repo.commit({"cfgctl.yaml": "version: 1\nenvironments: {base: {}}\nservices: {}\n"}, "second")
+    result = run_cli("validate", "--rev", "HEAD~1", cwd=repo.workdir)
+    assert result.exit_code == 2
+    assert "revision 'HEAD~1'" in result.stderr and "has no cfgctl.yaml" in result.stderr
+
+
+def test_corrupt_cache_entries_are_rebuilt(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"config/prod/payments.yaml": "port: -5\n"})
+    first = run_cli("validate", cwd=small_repo.workdir)
+    assert first.exit_code == 1
+    entries = list((small_repo.workdir / ".cfgctl/cache").rglob("*.json"))
+    assert entries
+    for entry in entries:  # a foreign verdict claiming all is fine, and garbage
+        entry.write_text('{"format": "cfgctl-cache/2 0.1.0", "key": "other", "value": []}')
+    entries[0].write_bytes(b"\x00garbage")
+    second = run_cli("validate", cwd=small_repo.workdir)
+    assert second.exit_code == 1
+    assert second.stderr == first.stderr
+
+
+def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    assert run_cli("-C", str(small_repo.workdir), "validate", cwd=tmp_path).exit_code == 0
+    assert run_cli("validate", cwd=small_repo.workdir / "config" / "prod").exit_code == 0
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no cfgctl.yaml in" in result.stderr

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cfgctl.builtin import TEMPLATES
+from cfgctl.cli.main import app
+from cfgctl.cli.state import STATE
+from tests.support.gitrepo import ConfigRepo
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+RunCli = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(home / "no-such-key.txt"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.delenv("CFGCTL_NO_CACHE", raising=False)
+    (home / ".gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.com\n")
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """Drive the real CLI in-process; stdout and stderr apart."""
+
+    def run(*args: str, cwd: Path | None = None, input: str | None = None) -> Result:
+        old = Path.cwd()
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+        finally:
+            os.chdir(old)
+            STATE.repo = None
+            STATE.use_cache = True
+            STATE.verbose = 0
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> ConfigRepo:
+    """The example repository `cfgctl init` creates, committed."""
+    return ConfigRepo.from_template(tmp_path / "cfg", TEMPLATES / "default")
+
+
+MANIFEST = """\
+version: 1
+environments:
+  base: {}
+  staging: {inherits: base}
+  prod: {inherits: base}
+services:
+  payments: {schema: svc}
+"""
+
+SCHEMA = """\
+{
+  "type": "object",
+  "required": ["port"],
+  "additionalProperties": false,
+  "properties": {
+    "port": {"type": "integer", "minimum": 1},
+    "host": {"type": "string"},
+    "db": {"type": "object", "properties": {"password": {"type": "string", "x-cfgctl-secret": true},
+                                             "pool": {"type": "integer"}}},
+    "tags": {"type": "array", "items": {"type": "string"}}
+  }
+}
+"""
+
+
+@pytest.fixture
+def small_repo(tmp_path: Path) -> ConfigRepo:
+    repo = ConfigRepo.init(tmp_path / "small")
+    repo.commit(
+        {
+            "cfgctl.yaml": MANIFEST,
+            "schemas/svc.schema.json": SCHEMA,
+            "config/base/_defaults.yaml": "port: 8080\nhost: base.internal\n",
+            "config/prod/payments.yaml": "# prod\nhost: prod.internal  # the prod host\n",
+        },
+        "init",
+    )
+    return repo
