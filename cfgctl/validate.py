@@ -12,8 +12,10 @@ configuration costs a file lookup, not a parse.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
+import time
 import re
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +33,8 @@ from cfgctl.yamlio import Document, parse
 
 __all__ = ["validate_pair", "validate_snapshot"]
 
+log = logging.getLogger(__name__)
+
 _CONFIG_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+?)(?P<secrets>\.secrets)?\.yaml$")
 # Parsing in worker processes pays off only past this many files (a fork costs ~20 ms).
 PARALLEL_FROM = 400
@@ -38,7 +42,15 @@ PARALLEL_FROM = 400
 
 def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None = None) -> Report:
     """Every problem of `snap` (or only of the given pairs and the files that feed them)."""
+    started = time.perf_counter()
     report = Report()
+    log.info(
+        "validating %s at %s (%d files)",
+        snap.root,
+        snap.label,
+        len(snap.files),
+        extra={"fields": {"root": str(snap.root), "rev": snap.commit, "files": len(snap.files)}},
+    )
     manifest, problems = snap._manifest_and_problems
     for p in problems:
         report.add(p)
@@ -58,7 +70,27 @@ def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None
             continue
         for d in _validate_pair(snap, service, env):
             report.add(d)
-    return report.finish()
+    report.finish()
+    log.info(
+        "validated %d pairs: %d errors, %d warnings in %.3f s (cache: %d hits, %d misses)",
+        report.checked_pairs,
+        len(report.errors),
+        len(report.warnings),
+        time.perf_counter() - started,
+        snap.cache.hits,
+        snap.cache.misses,
+        extra={
+            "fields": {
+                "pairs": report.checked_pairs,
+                "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "seconds": round(time.perf_counter() - started, 3),
+                "cache_hits": snap.cache.hits,
+                "cache_misses": snap.cache.misses,
+            }
+        },
+    )
+    return report
 
 
 def _check_schemas(snap: Snapshot, report: Report) -> None:
@@ -220,6 +252,8 @@ def _parse_all(snap: Snapshot, paths: list[str]) -> None:
     workers = min(os.cpu_count() or 1, 8)
     if len(missing) < PARALLEL_FROM or workers < 2:
         return  # parsed lazily by snap.document, one by one
+    log.info("parsing %d files on %d processes", len(missing), workers,
+             extra={"fields": {"files": len(missing), "workers": workers}})
     items = [(p, snap.files[p].read()) for p in missing]
     raw = dict(items)
     chunk = max(1, len(items) // (workers * 4))
