@@ -1,18 +1,18 @@
 """cfgctl: configuration as code. Layered YAML in Git, validated, reviewed and delivered.
 
-    from cfgctl import Snapshot
-    snap = Snapshot.from_worktree(Path("."))
-    rendered = snap.render("payments", "prod")
-    rendered.data["db"]["pool_size"], rendered.provenance(("db", "pool_size"))
+from cfgctl import Snapshot
+snap = Snapshot.from_worktree(Path("."))
+rendered = snap.render("payments", "prod")
+rendered.data["db"]["pool_size"], rendered.provenance(("db", "pool_size"))
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from cfgctl.diagnostics import Diagnostic, Report  # noqa: E402
-from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location  # noqa: E402
-from cfgctl.snapshot import Layer, Provenance, Rendered, Snapshot  # noqa: E402
+from cfgctl.diagnostics import Diagnostic, Report
+from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
+from cfgctl.snapshot import Layer, Provenance, Rendered, Snapshot
 
 __all__ = [
     "CfgctlError",

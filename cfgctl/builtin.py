@@ -1,6 +1,6 @@
 """The schemas and templates cfgctl ships, and validation of cfgctl's own files against them.
 
-    diagnostics = check_own_file(doc, "cfgctl")   # cfgctl.yaml against schemas/cfgctl.schema.json
+diagnostics = check_own_file(doc, "cfgctl")   # cfgctl.yaml against schemas/cfgctl.schema.json
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import Any
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import Location
@@ -52,9 +53,14 @@ def check_own_file(doc: Document, kind: str) -> list[Diagnostic]:
 
 
 def _unknown_key_location(doc: Document, path: tuple[str | int, ...], message: str) -> Location:
-    data = doc.data
+    data: Any = doc.data
     for part in path:
-        data = data[part] if isinstance(data, (dict, list)) else None
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            data = None
     if isinstance(data, dict):
         for key in data:
             if repr(key) in message:

@@ -120,13 +120,16 @@ def set_value(
     files = dict(snap.files)
     files[rel] = FileRef.of_bytes(rel, after)
     trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
-    new = [d for d in _errors(trial, pairs, rel) if d.message not in {p.message for p in problems_before}]
+    new = [
+        d
+        for d in _errors(trial, pairs, rel)
+        if d.message not in {p.message for p in problems_before}
+    ]
     if new:
         error = CheckFailed(
-            f"refused: {dotted_path(path)} = {_short(value)} would fail validation; "
-            f"{rel} is unchanged",
-            location=new[0].location,
-            hint=new[0].message,
+            f"refused: {dotted_path(path)} = {_short(value)} would fail validation "
+            f"({len(new)} problem{'s' if len(new) > 1 else ''}); {rel} is unchanged",
+            hint="choose a value the schema accepts, or fix the problems listed first",
         )
         error.diagnostics = new  # type: ignore[attr-defined]
         raise error
@@ -145,9 +148,7 @@ def _set_in_plain(data: dict[str, Any], path: JsonPath, value: Any) -> None:
 def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
     report = validate_snapshot(snap, pairs=pairs)
     wanted = set(pairs)
-    return [
-        d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel
-    ]
+    return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
 
 
 def _short(value: Any) -> str:

@@ -1,7 +1,7 @@
 """Git through pygit2: open the repository, read files at a revision, commit. No `git` subprocess.
 
-    store = GitStore.discover(Path("."))
-    files = store.files_at("HEAD~1", prefix="")   # {"config/prod/payments.yaml": FileRef, ...}
+store = GitStore.discover(Path("."))
+files = store.files_at("HEAD~1", prefix="")   # {"config/prod/payments.yaml": FileRef, ...}
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class FileRef:
             return self._data
         assert self._store is not None
         blob = self._store.repo[self.oid]
+        assert isinstance(blob, pygit2.Blob)
         return bytes(blob.data)
 
 
@@ -89,7 +90,10 @@ class GitStore:
                 entry = tree[prefix]
             except KeyError:
                 return {}
-            tree = self.repo[entry.id]
+            sub = self.repo[entry.id]
+            if not isinstance(sub, pygit2.Tree):
+                return {}
+            tree = sub
         return {path: FileRef(path, oid, self) for path, oid in _walk(self.repo, tree, "")}
 
     def commit_files(
@@ -118,7 +122,9 @@ def _walk(repo: pygit2.Repository, tree: pygit2.Tree, base: str) -> Iterator[tup
     for entry in tree:
         path = f"{base}{entry.name}"
         if entry.type == ObjectType.TREE:
-            yield from _walk(repo, repo[entry.id], path + "/")
+            sub = repo[entry.id]
+            assert isinstance(sub, pygit2.Tree)
+            yield from _walk(repo, sub, path + "/")
         elif entry.type == ObjectType.BLOB:
             yield path, str(entry.id)
 

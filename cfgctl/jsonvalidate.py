@@ -249,7 +249,11 @@ def _unexpected_keys(error: jsonschema.exceptions.ValidationError) -> list[str]:
 def check_schema(schema: Any) -> Sequence[Violation]:
     """The schema's own errors against its metaschema (its `$schema`, draft 2020-12 by default)."""
     if not isinstance(schema, (Mapping, bool)):
-        return [Violation((), "type", f"a schema must be an object or a boolean, got {_type_name(schema)}")]
+        return [
+            Violation(
+                (), "type", f"a schema must be an object or a boolean, got {_type_name(schema)}"
+            )
+        ]
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     meta = cls(cls.META_SCHEMA)
     out = []

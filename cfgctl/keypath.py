@@ -16,7 +16,7 @@ def parse_key(key: str) -> JsonPath:
     """Parse a dotted path; keys holding dots are quoted: `annotations."app.kubernetes.io/name"`."""
     if not key or key.startswith(".") or key.endswith(".") or ".." in key:
         raise InputError(
-            f"bad key path {key!r}", hint='write it dotted, e.g. db.pool_size or hosts[0].name'
+            f"bad key path {key!r}", hint="write it dotted, e.g. db.pool_size or hosts[0].name"
         )
     out: list[str | int] = []
     pos = 0

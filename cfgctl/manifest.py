@@ -1,7 +1,7 @@
 """cfgctl.yaml: the environments, their inheritance, the services, their schemas and owners.
 
-    manifest, problems = load_manifest(parse(text, "cfgctl.yaml"))
-    manifest.chain("prod-eu")   # ["base", "prod", "prod-eu"]
+manifest, problems = load_manifest(parse(text, "cfgctl.yaml"))
+manifest.chain("prod-eu")   # ["base", "prod", "prod-eu"]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Manifest:
         name: str | None = self.env(env).name
         while name is not None:
             if name in out:
-                cycle = " -> ".join([*out[out.index(name):], name])
+                cycle = " -> ".join([*out[out.index(name) :], name])
                 raise InputError(
                     f"environment inheritance cycle: {cycle}",
                     location=self.doc.location(("environments", name)),
@@ -116,7 +116,8 @@ def load_manifest(doc: Document) -> tuple[Manifest | None, list[Diagnostic]]:
     if isinstance(services, dict):
         for name, spec in services.items():
             if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
-                owners = spec.get("owners") if isinstance(spec.get("owners"), list) else []
+                raw_owners = spec.get("owners")
+                owners = raw_owners if isinstance(raw_owners, list) else []
                 manifest.services[name] = Service(
                     name, spec["schema"], tuple(str(o) for o in owners)
                 )

@@ -2,7 +2,7 @@
 
 A service template is a folder `templates/T/` of the config repository:
 
-    templates/web-service/template.yaml        what the template needs (its schema: template.schema.json)
+    templates/web-service/template.yaml        its parameters (schema: template.schema.json)
     templates/web-service/files/config/base/{{ name }}.yaml
     templates/web-service/files/config/prod/{{ name }}.yaml
 
@@ -42,7 +42,9 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
     source = TEMPLATES / template
     if not (source / MANIFEST).is_file():
         known = [p.name for p in TEMPLATES.iterdir() if (p / MANIFEST).is_file()]
-        raise InputError(f"no repository template {template!r}", hint=suggest(template, known, "template"))
+        raise InputError(
+            f"no repository template {template!r}", hint=suggest(template, known, "template")
+        )
     if target.exists() and any(target.iterdir()):
         raise InputError(
             f"{target} exists and is not empty",
@@ -52,7 +54,9 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
     (target / ".gitignore").write_text(".cfgctl/\n")
     store = init_repository(target)
     files = sorted(
-        p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() and ".git" not in p.parts
+        p.relative_to(target).as_posix()
+        for p in target.rglob("*")
+        if p.is_file() and ".git" not in p.parts
     )
     for rel in files:
         store.repo.index.add(rel)
@@ -108,8 +112,17 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     tdir = f"templates/{template}/"
     spec_path = tdir + "template.yaml"
     if spec_path not in snap.files:
-        known = sorted({p.split("/")[1] for p in snap.files if p.startswith("templates/") and p.endswith("/template.yaml")})
-        raise InputError(f"no service template {template!r} in templates/", hint=suggest(template, known, "template"))
+        known = sorted(
+            {
+                p.split("/")[1]
+                for p in snap.files
+                if p.startswith("templates/") and p.endswith("/template.yaml")
+            }
+        )
+        raise InputError(
+            f"no service template {template!r} in templates/",
+            hint=suggest(template, known, "template"),
+        )
     spec_doc = snap.document(spec_path)
     problems = check_own_file(spec_doc, "template")
     if problems:
@@ -128,13 +141,12 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
             params[key] = _coerce(pspec, raw_params[key])
         elif "default" in pspec:
             params[key] = pspec["default"]
-    schema = {
-        "type": "object",
-        "properties": {k: {kk: vv for kk, vv in v.items() if kk != "description"} for k, v in params_spec.items()},
-        "required": [k for k, v in params_spec.items() if v.get("required") and "default" not in v],
+    properties: dict[str, Any] = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("description", "required")}
+        for k, v in params_spec.items()
     }
-    for p in schema["properties"].values():
-        p.pop("required", None)
+    required = [k for k, v in params_spec.items() if v.get("required") and "default" not in v]
+    schema = {"type": "object", "properties": properties, "required": required}
     violations = SchemaValidator(schema, uri="urn:cfgctl:template-parameters").validate(params)
     if violations:
         v = violations[0]
@@ -150,7 +162,7 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     writes: dict[str, bytes] = {}
     prefix = tdir + "files/"
     for path in sorted(p for p in snap.files if p.startswith(prefix)):
-        rel = _substitute_text(path[len(prefix):], params, path)
+        rel = _substitute_text(path[len(prefix) :], params, path)
         if rel in snap.files or (snap.root / rel).exists():
             raise InputError(f"{rel} already exists", hint="remove it, or choose another name")
         writes[rel] = _render_file(snap.files[path].read(), params, path).encode()
@@ -162,8 +174,12 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     for rel, data in writes.items():
         files[rel] = FileRef.of_bytes(rel, data)
     trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
-    report = validate_snapshot(trial, pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()])
-    errors = [d for d in report.errors if name in {s for s, _ in d.pairs} or d.location.path in writes]
+    report = validate_snapshot(
+        trial, pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()]
+    )
+    errors = [
+        d for d in report.errors if name in {s for s, _ in d.pairs} or d.location.path in writes
+    ]
     if errors:
         first = errors[0]
         raise CheckFailed(
@@ -180,7 +196,10 @@ def _substitute_text(text: str, params: dict[str, Any], source: str) -> str:
     def repl(match: re.Match[str]) -> str:
         key = match[1]
         if key not in params:
-            raise InputError(f"{source}: unknown placeholder {{{{ {key} }}}}", hint="declare it under parameters: in template.yaml")
+            raise InputError(
+                f"{source}: unknown placeholder {{{{ {key} }}}}",
+                hint="declare it under parameters: in template.yaml",
+            )
         return str(params[key])
 
     return _PLACEHOLDER.sub(repl, text)
@@ -193,13 +212,18 @@ def _render_file(data: bytes, params: dict[str, Any], source: str) -> str:
     def whole(match: re.Match[str]) -> str:
         key = match[2]
         if key not in params:
-            raise InputError(f"{source}: unknown placeholder {{{{ {key} }}}}", hint="declare it under parameters: in template.yaml")
+            raise InputError(
+                f"{source}: unknown placeholder {{{{ {key} }}}}",
+                hint="declare it under parameters: in template.yaml",
+            )
         value = params[key]
         import json
 
         return match[1] + json.dumps(value) + match[3]
 
-    text = re.sub(r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)", whole, text, flags=re.M)
+    text = re.sub(
+        r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)", whole, text, flags=re.M
+    )
     text = _substitute_text(text, params, source)
     parse(text, source)  # the result must be valid YAML
     return text

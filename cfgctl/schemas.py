@@ -29,8 +29,10 @@ from cfgctl.yamlio import Document, JsonPath, parse
 __all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
 
 SCHEMA_DIR = "schemas/"
-_FILE = re.compile(r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\.v(?P<v>[1-9][0-9]*))?"
-                   r"\.schema\.(?P<ext>json|yaml|yml)$")
+_FILE = re.compile(
+    r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\.v(?P<v>[1-9][0-9]*))?"
+    r"\.schema\.(?P<ext>json|yaml|yml)$"
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class SchemaRegistry:
 
     def _retrieve(self, uri: str) -> Any:
         if uri.startswith(self.base_uri):
-            path = uri[len(self.base_uri):]
+            path = uri[len(self.base_uri) :]
             if path in self.files:
                 return self.document(path)
         raise InputError(

@@ -77,12 +77,11 @@ def lookup(data: Any, path: JsonPath) -> tuple[bool, Any]:
     """(True, value) when `path` exists in `data`, else (False, None)."""
     node = data
     for part in path:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
             return False, None
+        node = node[part]
     return True, node
 
 

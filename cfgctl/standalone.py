@@ -103,9 +103,7 @@ def _check_one(name: str) -> list[Diagnostic]:
     out = []
     for v in violations:
         loc = doc.location(v.path, key=v.missing is not None and bool(v.path))
-        out.append(
-            Diagnostic("error", "schema", f"{v.dotted}: {v.message}", loc, path=v.dotted)
-        )
+        out.append(Diagnostic("error", "schema", f"{v.dotted}: {v.message}", loc, path=v.dotted))
     return out
 
 

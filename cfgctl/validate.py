@@ -15,13 +15,12 @@ import json
 import logging
 import multiprocessing
 import os
-import time
 import re
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from cfgctl import __version__
 from cfgctl.cache import digest
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
@@ -252,8 +251,12 @@ def _parse_all(snap: Snapshot, paths: list[str]) -> None:
     workers = min(os.cpu_count() or 1, 8)
     if len(missing) < PARALLEL_FROM or workers < 2:
         return  # parsed lazily by snap.document, one by one
-    log.info("parsing %d files on %d processes", len(missing), workers,
-             extra={"fields": {"files": len(missing), "workers": workers}})
+    log.info(
+        "parsing %d files on %d processes",
+        len(missing),
+        workers,
+        extra={"fields": {"files": len(missing), "workers": workers}},
+    )
     items = [(p, snap.files[p].read()) for p in missing]
     raw = dict(items)
     chunk = max(1, len(items) // (workers * 4))
@@ -263,18 +266,25 @@ def _parse_all(snap: Snapshot, paths: list[str]) -> None:
                 _, data, warnings = result
                 ref = snap.files[path]
                 doc = Document(path, raw[path].decode("utf-8-sig"), data, warnings)
-                snap.cache.put("doc", ref.oid, {"data": data, "warnings": [list(w) for w in warnings]})
+                snap.cache.put(
+                    "doc", ref.oid, {"data": data, "warnings": [list(w) for w in warnings]}
+                )
                 snap.adopt(path, doc)
 
 
 def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
     manifest = snap.manifest
-    layers = [f"{p}={snap.files[p].oid}" for e in manifest.chain(env)
-              for p, _ in layer_paths(e, service) if p in snap.files]
+    layers = [
+        f"{p}={snap.files[p].oid}"
+        for e in manifest.chain(env)
+        for p, _ in layer_paths(e, service)
+        if p in snap.files
+    ]
     from cfgctl.cache import FORMAT
 
-    return digest(FORMAT, service, env, str(ref), snap.schemas.digest(),
-                  snap.files[MANIFEST].oid, *layers)
+    return digest(
+        FORMAT, service, env, str(ref), snap.schemas.digest(), snap.files[MANIFEST].oid, *layers
+    )
 
 
 def validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:

@@ -33,7 +33,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from cfgctl.errors import InputError, Location
 
 try:  # the C scanner and parser: ~6x faster than the pure-Python ones
-    from _ruamel_yaml import CParser as _Parser
+    from _ruamel_yaml import CParser as _Parser  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - ruamel.yaml.clib is a declared dependency
     _Parser = None
 
@@ -149,7 +149,7 @@ class _Composer(VersionedResolver):
 
 if _Parser is not None:
 
-    class _CComposer(_Parser, _Composer):  # type: ignore[misc, valid-type]
+    class _CComposer(_Parser, _Composer):  # type: ignore[misc]
         def __init__(self, text: str) -> None:
             _Parser.__init__(self, text)
             _Composer.__init__(self, version=(1, 2), loadumper=self)
@@ -273,7 +273,8 @@ class _Builder:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise self._error(
-                    key_node, "a key must be a plain value, not a list or mapping",
+                    key_node,
+                    "a key must be a plain value, not a list or mapping",
                     "write the key as text",
                 )
             key = str(key_node.value)
@@ -297,7 +298,9 @@ class _Builder:
             for src in sources:
                 value = self._node(src, path)
                 if not isinstance(value, dict):
-                    raise self._error(key_node, "a merge key (<<) takes a mapping or a list of them")
+                    raise self._error(
+                        key_node, "a merge key (<<) takes a mapping or a list of them"
+                    )
                 for k, v in value.items():
                     out.setdefault(k, v)
         return out
@@ -382,7 +385,7 @@ def dump_plain(data: Any) -> str:
     """Plain block-style YAML for output (render), keys in their order."""
     yaml = ruamel.yaml.YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.allow_unicode = True
     stream = io.StringIO()
     yaml.dump(data, stream)
@@ -399,5 +402,3 @@ def iter_leaves(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]
             yield from iter_leaves(value, (*path, i))
     else:
         yield path, data
-
-

@@ -45,10 +45,17 @@ def test_merge_order_and_provenance() -> None:
     rendered = snap.render("app", "prod-eu")
     assert rendered.data == {"db": {"host": "eu", "port": 2}, "tags": ["z"]}
     assert [layer.path for layer in rendered.layers] == [
-        "config/base/_defaults.yaml", "config/base/app.yaml", "config/prod/_defaults.yaml", "config/prod-eu/app.yaml",
+        "config/base/_defaults.yaml",
+        "config/base/app.yaml",
+        "config/prod/_defaults.yaml",
+        "config/prod-eu/app.yaml",
     ]
     prov = rendered.provenance(("db", "port"))
-    assert prov is not None and prov.layer.path == "config/prod/_defaults.yaml" and prov.layer.env == "prod"
+    assert (
+        prov is not None
+        and prov.layer.path == "config/prod/_defaults.yaml"
+        and prov.layer.env == "prod"
+    )
     assert (prov.line, prov.column) == (4, 9)  # tags: - z come first in that file
     tag = rendered.provenance(("tags", 0))
     assert tag is not None and tag.layer.path == "config/prod/_defaults.yaml"
@@ -71,7 +78,14 @@ def test_unknown_names_and_cycles() -> None:
 
 def test_snapshot_at_revision_reads_git_objects_without_checkout(tmp_path: Path) -> None:
     repo = ConfigRepo.init(tmp_path / "r")
-    repo.commit({"cfgctl.yaml": MANIFEST, "schemas/any.schema.json": "{}", "config/base/app.yaml": "v: 1\n"}, "one")
+    repo.commit(
+        {
+            "cfgctl.yaml": MANIFEST,
+            "schemas/any.schema.json": "{}",
+            "config/base/app.yaml": "v: 1\n",
+        },
+        "one",
+    )
     repo.commit({"config/base/app.yaml": "v: 2\n"}, "two")
     repo.write({"config/base/app.yaml": "v: 3\n"})
     assert Snapshot.at(repo.workdir, "HEAD~1").render("app", "prod").data == {"v": 1}
@@ -81,8 +95,14 @@ def test_snapshot_at_revision_reads_git_objects_without_checkout(tmp_path: Path)
 
 def test_config_repository_in_a_subfolder(tmp_path: Path) -> None:
     repo = ConfigRepo.init(tmp_path / "mono")
-    repo.commit({"ops/cfg/cfgctl.yaml": MANIFEST, "ops/cfg/schemas/any.schema.json": "{}",
-                 "ops/cfg/config/base/app.yaml": "v: 1\n"}, "one")
+    repo.commit(
+        {
+            "ops/cfg/cfgctl.yaml": MANIFEST,
+            "ops/cfg/schemas/any.schema.json": "{}",
+            "ops/cfg/config/base/app.yaml": "v: 1\n",
+        },
+        "one",
+    )
     snap = Snapshot.at(repo.workdir / "ops" / "cfg", "HEAD")
     assert snap.render("app", "base").data == {"v": 1}
 
@@ -91,8 +111,13 @@ _keys = st.sampled_from(["a", "b", "c", "db", "port"])
 _leaf = st.integers(0, 9) | st.sampled_from(["x", "y"]) | st.lists(st.integers(0, 3), max_size=2)
 _tree = st.recursive(_leaf, lambda inner: st.dictionaries(_keys, inner, max_size=3), max_leaves=8)
 _layer = st.none() | st.dictionaries(_keys, _tree, max_size=3)
-_PATHS = ["config/base/_defaults.yaml", "config/base/app.yaml", "config/prod/_defaults.yaml",
-          "config/prod/app.yaml", "config/prod-eu/app.yaml"]
+_PATHS = [
+    "config/base/_defaults.yaml",
+    "config/base/app.yaml",
+    "config/prod/_defaults.yaml",
+    "config/prod/app.yaml",
+    "config/prod-eu/app.yaml",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

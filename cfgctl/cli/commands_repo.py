@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cfgctl.cli.output import Format, err, out, print_json, print_report
+from cfgctl.cli.output import Format, err, out, print_diagnostic, print_json, print_report
 from cfgctl.cli.progress import progress
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CheckFailed, InputError
@@ -32,13 +32,13 @@ ServiceArg = Annotated[str, typer.Argument(help="The service, as named in cfgctl
 KeyArg = Annotated[str, typer.Argument(help="A dotted key path: db.pool_size, hosts[0].name.")]
 
 
-class RenderFormat(str, Enum):
+class RenderFormat(StrEnum):
     yaml = "yaml"
     json = "json"
     env = "env"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -84,7 +84,7 @@ def _scalar_text(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
-def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the commands
+def register(app: typer.Typer) -> None:
     @app.command()
     def init(
         directory: Annotated[Path, typer.Argument(help="The new repository's folder.")],
@@ -135,13 +135,15 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         if schema is None and documents:
             raise InputError(
                 "documents given without --schema",
-                hint="cfgctl validate --schema SCHEMA.json DOC...; or no argument for the repository",
+                hint="cfgctl validate --schema SCHEMA.json DOC...; no argument validates the repo",
             )
         if schema is not None:
             from cfgctl.standalone import validate_documents
 
             if not documents:
-                raise InputError("--schema needs documents to validate", hint="--schema S.json a.yaml")
+                raise InputError(
+                    "--schema needs documents to validate", hint="--schema S.json a.yaml"
+                )
             with progress("validating documents", fmt is not Format.text):
                 report = validate_documents(schema, documents)
         else:
@@ -181,7 +183,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
             problems = [d for d in validate_pair(snap, service, env) if d.severity == "error"]
             if problems:
                 for d in problems:
-                    err.print(f"{d.location}: error: {d.message}")
+                    print_diagnostic(d)
                 raise CheckFailed(
                     f"{service}@{env} fails validation; nothing rendered",
                     hint="fix the values above, or pass --no-validate to see the result anyway",
@@ -237,12 +239,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         snap = STATE.snapshot()
         try:
             result = set_value(
-                snap, service, env, parse_key(key), parse_value(value, string=string),
+                snap,
+                service,
+                env,
+                parse_key(key),
+                parse_value(value, string=string),
                 dry_run=dry_run,
             )
         except CheckFailed as exc:
             for d in getattr(exc, "diagnostics", []):
-                err.print(f"{d.location}: error: {d.message}")
+                print_diagnostic(d)
             raise
         if not result.changed:
             out.print(f"{result.path}: {result.key} is already {_scalar_text(result.new)}")
@@ -289,7 +295,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         for row in rows:
             mark = "wins" if row["wins"] else "overridden"
             text = _scalar_text(row["value"]).replace("\n", " ")
-            out.print(f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark})")
+            out.print(
+                f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark})"
+            )
 
     new_app = typer.Typer(help="Create new things from templates.", no_args_is_help=True)
     app.add_typer(new_app, name="new")
@@ -308,7 +316,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         """Create service NAME from templates/TEMPLATE/ and register it in cfgctl.yaml (comments
         kept). Parameters are declared and typed in templates/TEMPLATE/template.yaml; everything
         is validated before the first file is written."""
-        from cfgctl.scaffold import new_service as create, parse_assignments
+        from cfgctl.scaffold import new_service as create
+        from cfgctl.scaffold import parse_assignments
 
         created = create(STATE.snapshot(), name, template, parse_assignments(sets or []))
         out.print(f"created service {created.name} (schema {created.schema}):")
@@ -332,7 +341,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
             except InputError:
                 continue
             users.setdefault(str(ref), []).append(service.name)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": name,
                 "versions": sorted(versions),
@@ -361,4 +370,3 @@ def register(app: typer.Typer) -> None:  # noqa: C901  one place lists the comma
         ref = snap.schemas.resolve(spec)
         sys.stdout.write(json.dumps(snap.schemas.document(ref.path), indent=2) + "\n")
         err.print(f"{ref}: {ref.path}")
-

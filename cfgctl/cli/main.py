@@ -13,7 +13,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -29,7 +28,7 @@ __all__ = ["app", "main"]
 class ErrorBoundary(TyperGroup):
     """Turns every CfgctlError into one line on stderr and its exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click.Context, vendored by newer typer
         try:
             return super().invoke(ctx)
         except CfgctlError as exc:

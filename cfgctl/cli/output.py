@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -17,14 +17,22 @@ from rich.console import Console
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError
 
-__all__ = ["Format", "err", "out", "print_json", "print_report", "report_error"]
+__all__ = [
+    "Format",
+    "err",
+    "out",
+    "print_diagnostic",
+    "print_json",
+    "print_report",
+    "report_error",
+]
 
 out = Console(soft_wrap=True, markup=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 log = logging.getLogger("cfgctl")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     github = "github"
@@ -62,6 +70,12 @@ def _github_escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
+def print_diagnostic(d: Diagnostic) -> None:
+    err.print(_text_line(d), style="red" if d.severity == "error" else "yellow")
+    if d.hint:
+        err.print(f"  hint: {d.hint}", style="dim")
+
+
 def print_report(report: Report, fmt: Format, *, what: str = "checked") -> None:
     """Text: diagnostics on stderr, the summary on stdout. JSON: the whole report on stdout.
     GitHub: one workflow annotation per diagnostic on stdout."""
@@ -81,9 +95,7 @@ def print_report(report: Report, fmt: Format, *, what: str = "checked") -> None:
         sys.stdout.write(_summary(report, what) + "\n")
         return
     for d in report.diagnostics:
-        err.print(_text_line(d), style="red" if d.severity == "error" else "yellow")
-        if d.hint:
-            err.print(f"  hint: {d.hint}", style="dim")
+        print_diagnostic(d)
     style = "green" if report.ok else "red"
     out.print(_summary(report, what), style=style)
 

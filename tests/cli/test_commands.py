@@ -27,7 +27,9 @@ def test_init_creates_a_committed_valid_repository(tmp_path: Path, run_cli: RunC
 
 def test_render_formats(example_repo: ConfigRepo, run_cli: RunCli) -> None:
     cwd = example_repo.workdir
-    as_json = json.loads(run_cli("render", "payments", "--env", "prod-eu", "--format", "json", cwd=cwd).stdout)
+    as_json = json.loads(
+        run_cli("render", "payments", "--env", "prod-eu", "--format", "json", cwd=cwd).stdout
+    )
     assert as_json["db"] == {"host": "payments-db.prod-eu.internal", "port": 5432, "pool_size": 40}
     assert as_json["replicas"] == 6 and as_json["log"]["level"] == "warning"
     yaml_out = run_cli("render", "payments", "--env", "staging", cwd=cwd).stdout
@@ -40,7 +42,10 @@ def test_render_refuses_invalid_and_unknown(example_repo: ConfigRepo, run_cli: R
     cwd = example_repo.workdir
     unknown = run_cli("render", "payment", "--env", "prod", cwd=cwd)
     assert unknown.exit_code == 2
-    assert "unknown service 'payment'" in unknown.stderr and "did you mean 'payments'" in unknown.stderr
+    assert (
+        "unknown service 'payment'" in unknown.stderr
+        and "did you mean 'payments'" in unknown.stderr
+    )
     example_repo.write({"config/prod/payments.yaml": "replicas: 0\n"})
     invalid = run_cli("render", "payments", "--env", "prod", cwd=cwd)
     assert invalid.exit_code == 1 and invalid.stdout == ""
@@ -70,7 +75,9 @@ def test_render_masks_secrets(small_repo: ConfigRepo, run_cli: RunCli) -> None:
 def test_get_and_explain(example_repo: ConfigRepo, run_cli: RunCli) -> None:
     cwd = example_repo.workdir
     assert run_cli("get", "payments", "db.pool_size", "--env", "prod-eu", cwd=cwd).stdout == "40\n"
-    assert run_cli("get", "payments", "db", "--env", "base", cwd=cwd).stdout.startswith("host: payments-db.internal\n")
+    assert run_cli("get", "payments", "db", "--env", "base", cwd=cwd).stdout.startswith(
+        "host: payments-db.internal\n"
+    )
     missing = run_cli("get", "payments", "db.nope", "--env", "prod", cwd=cwd)
     assert missing.exit_code == 2 and "has no key db.nope" in missing.stderr
     bad = run_cli("get", "payments", "db..x", "--env", "prod", cwd=cwd)
@@ -83,7 +90,11 @@ def test_get_and_explain(example_repo: ConfigRepo, run_cli: RunCli) -> None:
         "  config/prod/payments.yaml:4:9: [prod] payments-db.prod.internal  (overridden)",
         "  config/prod-eu/payments.yaml:3:9: [prod-eu] payments-db.prod-eu.internal  (wins)",
     ]
-    rows = json.loads(run_cli("explain", "payments", "log.level", "--env", "prod", "--format", "json", cwd=cwd).stdout)
+    rows = json.loads(
+        run_cli(
+            "explain", "payments", "log.level", "--env", "prod", "--format", "json", cwd=cwd
+        ).stdout
+    )
     assert [(r["env"], r["file"], r["line"], r["value"], r["wins"]) for r in rows] == [
         ("base", "config/base/_defaults.yaml", 8, "info", False),
         ("prod", "config/prod/_defaults.yaml", 3, "warning", True),
@@ -128,7 +139,9 @@ def test_set_string_and_new_file(example_repo: ConfigRepo, run_cli: RunCli) -> N
 
 
 def test_set_refuses_secret_keys(small_repo: ConfigRepo, run_cli: RunCli) -> None:
-    result = run_cli("set", "payments", "db.password", "p4ssw0rd-abcdef", "--env", "prod", cwd=small_repo.workdir)
+    result = run_cli(
+        "set", "payments", "db.password", "p4ssw0rd-abcdef", "--env", "prod", cwd=small_repo.workdir
+    )
     assert result.exit_code == 2
     assert "is a secret" in result.stderr and "p4ssw0rd-abcdef" not in result.output
     assert "password" not in small_repo.read("config/prod/payments.yaml")
@@ -140,13 +153,33 @@ def test_new_service_from_template(example_repo: ConfigRepo, run_cli: RunCli) ->
     missing = run_cli("new", "service", "billing", "--template", "web-service", cwd=cwd)
     assert missing.exit_code == 2 and "owners" in missing.stderr
     assert example_repo.read("cfgctl.yaml") == manifest_before
-    bad_type = run_cli("new", "service", "billing", "--template", "web-service",
-                       "--set", "owners=@acme/billing", "--set", "port=http", cwd=cwd)
+    bad_type = run_cli(
+        "new",
+        "service",
+        "billing",
+        "--template",
+        "web-service",
+        "--set",
+        "owners=@acme/billing",
+        "--set",
+        "port=http",
+        cwd=cwd,
+    )
     assert bad_type.exit_code == 2 and "port" in bad_type.stderr
     assert not (cwd / "config/base/billing.yaml").exists()
 
-    ok = run_cli("new", "service", "billing", "--template", "web-service",
-                 "--set", "owners=@acme/billing", "--set", "port=9000", cwd=cwd)
+    ok = run_cli(
+        "new",
+        "service",
+        "billing",
+        "--template",
+        "web-service",
+        "--set",
+        "owners=@acme/billing",
+        "--set",
+        "port=9000",
+        cwd=cwd,
+    )
     assert ok.exit_code == 0, ok.output
     assert example_repo.read("config/base/billing.yaml") == (
         "# billing: created from the web-service template.\nserver:\n  port: 9000\n"
@@ -155,8 +188,15 @@ def test_new_service_from_template(example_repo: ConfigRepo, run_cli: RunCli) ->
     assert "# pinned to version 1" in manifest and "billing:" in manifest
     assert "@acme/billing" in manifest
     assert run_cli("validate", cwd=cwd).exit_code == 0
-    assert json.loads(run_cli("render", "billing", "--env", "prod", "-f", "json", cwd=cwd).stdout)["replicas"] == 2
-    again = run_cli("new", "service", "billing", "--template", "web-service", "--set", "owners=@a", cwd=cwd)
+    assert (
+        json.loads(run_cli("render", "billing", "--env", "prod", "-f", "json", cwd=cwd).stdout)[
+            "replicas"
+        ]
+        == 2
+    )
+    again = run_cli(
+        "new", "service", "billing", "--template", "web-service", "--set", "owners=@a", cwd=cwd
+    )
     assert again.exit_code == 2 and "already exists" in again.stderr
 
 
@@ -175,6 +215,14 @@ def test_schema_list_and_show(example_repo: ConfigRepo, run_cli: RunCli) -> None
 
 def test_version_and_help(run_cli: RunCli) -> None:
     assert run_cli("--version").stdout.startswith("cfgctl ")
-    for command in (["validate"], ["render"], ["set"], ["explain"], ["new", "service"], ["schema", "show"], ["init"]):
+    for command in (
+        ["validate"],
+        ["render"],
+        ["set"],
+        ["explain"],
+        ["new", "service"],
+        ["schema", "show"],
+        ["init"],
+    ):
         result = run_cli(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout

@@ -19,7 +19,9 @@ SCHEMA = {
 
 def _setup(tmp_path: Path) -> Path:
     (tmp_path / "defs").mkdir()
-    (tmp_path / "defs" / "common.json").write_text(json.dumps({"$defs": {"port": {"type": "integer", "maximum": 65535}}}))
+    (tmp_path / "defs" / "common.json").write_text(
+        json.dumps({"$defs": {"port": {"type": "integer", "maximum": 65535}}})
+    )
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(SCHEMA))
     return schema
@@ -39,7 +41,9 @@ def test_documents_against_a_schema_with_local_refs(tmp_path: Path, run_cli: Run
     ok = run_cli("validate", "--schema", str(schema), str(good), str(good_json), cwd=tmp_path)
     assert ok.exit_code == 0, ok.output
 
-    result = run_cli("validate", "--schema", str(schema), str(good), str(bad), str(missing), cwd=tmp_path)
+    result = run_cli(
+        "validate", "--schema", str(schema), str(good), str(bad), str(missing), cwd=tmp_path
+    )
     assert result.exit_code == 1
     assert f"{bad}:3:7: error: port: expected a number at most 65535, got 70000" in result.stderr
     assert f'{bad}:4:10: error: contact: "not-an-email" is not a valid email' in result.stderr

@@ -12,11 +12,16 @@ def test_example_repository_is_valid(example_repo: ConfigRepo, run_cli: RunCli) 
     assert "0 errors" in result.stdout
 
 
-def test_error_points_at_the_layer_that_set_the_value(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+def test_error_points_at_the_layer_that_set_the_value(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
     small_repo.write({"config/base/_defaults.yaml": "port: eighty\nhost: base.internal\n"})
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
-    assert 'config/base/_defaults.yaml:1:7: error: port: expected integer, got string "eighty"' in result.stderr
+    assert (
+        'config/base/_defaults.yaml:1:7: error: port: expected integer, got string "eighty"'
+        in result.stderr
+    )
     # one diagnostic, naming every pair it breaks
     assert result.stderr.count("_defaults.yaml:1:7") == 1
     assert "payments@base, payments@prod, payments@staging" in result.stderr
@@ -28,16 +33,25 @@ def test_override_in_child_environment_is_blamed(small_repo: ConfigRepo, run_cli
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     [diag] = report["diagnostics"]
-    assert (diag["file"], diag["line"], diag["column"], diag["path"]) == ("config/prod/payments.yaml", 3, 7, "port")
+    assert (diag["file"], diag["line"], diag["column"], diag["path"]) == (
+        "config/prod/payments.yaml",
+        3,
+        7,
+        "port",
+    )
     assert diag["pairs"] == [{"service": "payments", "env": "prod"}]
 
 
-def test_missing_required_key_names_the_file_where_it_goes(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+def test_missing_required_key_names_the_file_where_it_goes(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
     small_repo.write({"config/base/_defaults.yaml": "host: base.internal\n"})
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
     # prod has a service file: that is where the key belongs for prod
-    assert "config/prod/payments.yaml:1:1: error: (root): missing required key 'port'" in result.stderr
+    assert (
+        "config/prod/payments.yaml:1:1: error: (root): missing required key 'port'" in result.stderr
+    )
     # base and staging have none: the file that would hold it
     assert "config/base/payments.yaml: error: (root): missing required key 'port'" in result.stderr
 
@@ -53,7 +67,9 @@ def test_github_annotations(small_repo: ConfigRepo, run_cli: RunCli) -> None:
     small_repo.write({"config/prod/payments.yaml": "port: x\n"})
     result = run_cli("validate", "--format", "github", cwd=small_repo.workdir)
     assert result.exit_code == 1
-    assert result.stdout.startswith("::error file=config/prod/payments.yaml,line=1,col=7::port: expected integer")
+    assert result.stdout.startswith(
+        "::error file=config/prod/payments.yaml,line=1,col=7::port: expected integer"
+    )
 
 
 def test_yaml_problems_are_diagnostics(small_repo: ConfigRepo, run_cli: RunCli) -> None:
@@ -68,8 +84,13 @@ def test_yaml_problems_are_diagnostics(small_repo: ConfigRepo, run_cli: RunCli) 
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
     err = result.stderr
-    assert "config/prod/payments.yaml:2:1: error: duplicate key 'port' (first defined on line 1)" in err
-    assert "config/staging/payments.yaml:2:1: error: invalid YAML: tab character in indentation" in err
+    assert (
+        "config/prod/payments.yaml:2:1: error: duplicate key 'port' (first defined on line 1)"
+        in err
+    )
+    assert (
+        "config/staging/payments.yaml:2:1: error: invalid YAML: tab character in indentation" in err
+    )
     assert "config/base/payments.yaml:1:1: error: the document is a list" in err
     assert "config/base/_defaults.yaml:2:10: warning: 'yes' is the string 'yes' in YAML 1.2" in err
     assert "Traceback" not in result.output
@@ -85,34 +106,61 @@ def test_manifest_problems_have_lines(small_repo: ConfigRepo, run_cli: RunCli) -
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
     err = result.stderr
-    assert "cfgctl.yaml:5:18: error: environment 'qa' inherits from unknown environment 'nowhere'" in err
+    assert (
+        "cfgctl.yaml:5:18: error: environment 'qa' inherits from unknown environment 'nowhere'"
+        in err
+    )
     assert "environment inheritance cycle" in err
     assert "cfgctl.yaml:7:27: error: services.payments: unknown key 'colour'" in err
 
 
 def test_schema_problems(small_repo: ConfigRepo, run_cli: RunCli) -> None:
-    small_repo.write({"schemas/svc.schema.json": '{"type": "object", "properties": {"port": {"minimum": "one"}}}'})
+    small_repo.write(
+        {
+            "schemas/svc.schema.json": '{"type": "object", "properties": {"port": {"minimum": "one"}}}'
+        }
+    )
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
-    assert "schemas/svc.schema.json:1:55: error: invalid schema: properties.port.minimum:" in result.stderr
+    assert (
+        "schemas/svc.schema.json:1:55: error: invalid schema: properties.port.minimum:"
+        in result.stderr
+    )
 
-    small_repo.write({"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc", "schema: svc@3")})
+    small_repo.write(
+        {"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc", "schema: svc@3")}
+    )
     result = run_cli("validate", cwd=small_repo.workdir)
-    assert "cfgctl.yaml:7:22: error: service 'payments': schema 'svc' has no version 3 (it has 1)" in result.stderr
+    assert (
+        "cfgctl.yaml:7:22: error: service 'payments': schema 'svc' has no version 3 (it has 1)"
+        in result.stderr
+    )
 
-    small_repo.write({"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc@3", "schema: svx")})
+    small_repo.write(
+        {"cfgctl.yaml": small_repo.read("cfgctl.yaml").replace("schema: svc@3", "schema: svx")}
+    )
     result = run_cli("validate", cwd=small_repo.workdir)
     assert "schema 'svx' not found in schemas/" in result.stderr
     assert "did you mean 'svc'" in result.stderr
 
 
 def test_files_outside_the_manifest(small_repo: ConfigRepo, run_cli: RunCli) -> None:
-    small_repo.write({"config/qa/payments.yaml": "port: 1\n", "config/prod/billing.yaml": "port: 1\n",
-                      "config/prod/notes.yml": "x: 1\n"})
+    small_repo.write(
+        {
+            "config/qa/payments.yaml": "port: 1\n",
+            "config/prod/billing.yaml": "port: 1\n",
+            "config/prod/notes.yml": "x: 1\n",
+        }
+    )
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
-    assert "config/qa/payments.yaml: error: folder config/qa/ is not an environment" in result.stderr
-    assert "config/prod/billing.yaml: error: service 'billing' is not declared in cfgctl.yaml" in result.stderr
+    assert (
+        "config/qa/payments.yaml: error: folder config/qa/ is not an environment" in result.stderr
+    )
+    assert (
+        "config/prod/billing.yaml: error: service 'billing' is not declared in cfgctl.yaml"
+        in result.stderr
+    )
     assert "config/prod/notes.yml: warning: not read" in result.stderr
 
 
@@ -120,7 +168,10 @@ def test_secret_key_in_plain_file(small_repo: ConfigRepo, run_cli: RunCli) -> No
     small_repo.write({"config/prod/payments.yaml": "db:\n  password: hunter2-secret\n"})
     result = run_cli("validate", cwd=small_repo.workdir)
     assert result.exit_code == 1
-    assert "config/prod/payments.yaml:2:3: error: db.password is a secret (schema svc@1) set in a plain file" in result.stderr
+    assert (
+        "config/prod/payments.yaml:2:3: error: db.password is a secret (schema svc@1) set in a plain file"
+        in result.stderr
+    )
     assert "hunter2-secret" not in result.output
 
 

@@ -41,7 +41,9 @@ class ConfigRepo:
             else:
                 target.write_text(content)
 
-    def commit(self, files: dict[str, str | bytes | None], message: str, *, add_all: bool = False) -> str:
+    def commit(
+        self, files: dict[str, str | bytes | None], message: str, *, add_all: bool = False
+    ) -> str:
         self.write(files)
         index = self.repo.index
         if add_all:
