@@ -6,8 +6,6 @@ rendered = snap.render("payments", "prod")
 rendered.data["db"]["pool_size"], rendered.provenance(("db", "pool_size"))
 """
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from cfgctl.diagnostics import Diagnostic, Report

@@ -91,6 +91,7 @@ def register(app: typer.Typer) -> None:
         template: Annotated[
             str, typer.Option("--template", "-t", help="The example to start from.")
         ] = "default",
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     ) -> None:
         """Create a working example config repository in DIRECTORY and commit it with Git.
 
@@ -101,6 +102,9 @@ def register(app: typer.Typer) -> None:
         from cfgctl.scaffold import init_repo
 
         files = init_repo(directory, template)
+        if fmt is ReportFormat.json:
+            print_json({"directory": str(directory), "template": template, "files": files})
+            return
         out.print(f"created {directory} ({len(files)} files, committed on branch main)")
         out.print(f"next: cd {directory} && cfgctl validate && cfgctl render payments --env prod")
 
@@ -228,6 +232,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Check, but do not write.")
         ] = False,
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     ) -> None:
         """Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping comments and key order.
 
@@ -250,6 +255,18 @@ def register(app: typer.Typer) -> None:
             for d in getattr(exc, "diagnostics", []):
                 print_diagnostic(d)
             raise
+        if fmt is ReportFormat.json:
+            print_json(
+                {
+                    "file": result.path,
+                    "key": result.key,
+                    "old": result.old,
+                    "new": result.new,
+                    "changed": result.changed,
+                    "written": result.changed and not dry_run,
+                }
+            )
+            return
         if not result.changed:
             out.print(f"{result.path}: {result.key} is already {_scalar_text(result.new)}")
         else:
@@ -312,6 +329,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--set", help="A template parameter: key=value (repeatable)."),
         ] = None,
+        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     ) -> None:
         """Create service NAME from templates/TEMPLATE/ and register it in cfgctl.yaml (comments
         kept). Parameters are declared and typed in templates/TEMPLATE/template.yaml; everything
@@ -320,6 +338,9 @@ def register(app: typer.Typer) -> None:
         from cfgctl.scaffold import parse_assignments
 
         created = create(STATE.snapshot(), name, template, parse_assignments(sets or []))
+        if fmt is ReportFormat.json:
+            print_json({"service": created.name, "schema": created.schema, "files": created.files})
+            return
         out.print(f"created service {created.name} (schema {created.schema}):")
         for path in created.files:
             out.print(f"  {path}")
