@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from urllib.parse import unquote, urlparse
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.jsonvalidate import SchemaValidator, check_schema, dotted_path
-from cfgctl.yamlio import Document, parse
+from cfgctl.yamlio import Document, decode, parse, parse_all
 
 __all__ = ["load_schema_file", "validate_documents"]
 
@@ -74,6 +75,25 @@ def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
     return schema, problems
 
 
+def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
+    """The documents of one file: JSON, TOML by suffix, else YAML (several with `---`)."""
+    name = str(path)
+    if path.suffix == ".json":
+        try:
+            return [(json.loads(raw), None)]
+        except ValueError:
+            pass  # the YAML reader (JSON is YAML) gives the error with line and column
+    if path.suffix == ".toml":
+        try:
+            return [(tomllib.loads(decode(raw, name)), None)]
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", location=Location(name)) from exc
+    docs = parse_all(raw, name)
+    if len(docs) > 1:  # a trailing `---` or an empty document between two is no document
+        docs = [d for d in docs if d.data is not None]
+    return [(d.data, d) for d in docs] or [(None, None)]
+
+
 def _check_one(name: str) -> list[Diagnostic]:
     assert _VALIDATOR is not None
     path = Path(name)
@@ -81,29 +101,22 @@ def _check_one(name: str) -> list[Diagnostic]:
         raw = path.read_bytes()
     except OSError as exc:
         return [Diagnostic("error", "io", f"cannot read: {exc.strerror}", Location(name))]
-    instance: Any
-    doc: Document | None = None
+    out: list[Diagnostic] = []
     try:
-        if path.suffix == ".json":
-            try:
-                instance = json.loads(raw)
-            except ValueError:
+        instances = _instances(path, raw)
+        for number, (instance, doc) in enumerate(instances, start=1):
+            if _VALIDATOR.is_valid(instance):
+                continue
+            if doc is None and path.suffix == ".json":
                 doc = parse(raw, name)
-                instance = doc.data
-        else:
-            doc = parse(raw, name)
-            instance = doc.data
-        if _VALIDATOR.is_valid(instance):
-            return []
-        violations = _VALIDATOR.violations(instance)
+            which = f" (document {number})" if len(instances) > 1 else ""
+            for v in _VALIDATOR.violations(instance):
+                key = v.missing is not None and bool(v.path)
+                loc = doc.location(v.path, key=key) if doc is not None else Location(name)
+                message = f"{v.dotted}: {v.message}{which}"
+                out.append(Diagnostic("error", "schema", message, loc, path=v.dotted))
     except CfgctlError as exc:
         return [Diagnostic.from_error(exc, "yaml", Location(name))]
-    if doc is None:
-        doc = parse(raw, name)
-    out = []
-    for v in violations:
-        loc = doc.location(v.path, key=v.missing is not None and bool(v.path))
-        out.append(Diagnostic("error", "schema", f"{v.dotted}: {v.message}", loc, path=v.dotted))
     return out
 
 

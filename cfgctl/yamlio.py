@@ -44,6 +44,7 @@ __all__ = [
     "dump_roundtrip",
     "load_roundtrip",
     "parse",
+    "parse_all",
 ]
 
 JsonPath = tuple[str | int, ...]
@@ -66,6 +67,7 @@ class Document:
     raw: str | Callable[[], str]  # the text, or a function reading it when positions are needed
     data: Any
     warnings: list[tuple[JsonPath, str]] = field(default_factory=list)
+    index: int | None = None  # the document's number in a multi-document stream (parse_all)
     _positions: dict[JsonPath, tuple[int, int]] | None = field(default=None, repr=False)
     _key_positions: dict[JsonPath, tuple[int, int]] | None = field(default=None, repr=False)
 
@@ -78,7 +80,10 @@ class Document:
     def _index(self) -> None:
         if self._positions is None:
             builder = _Builder(self.source, positions=True)
-            builder.build(_compose(self.text, self.source))
+            if self.index is None:
+                builder.build(_compose(self.text, self.source))
+            else:
+                builder.build(_compose_all(self.text, self.source)[self.index])
             self._positions, self._key_positions = builder.positions, builder.key_positions
 
     def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
@@ -131,6 +136,17 @@ def parse(data: bytes | str, source: str) -> Document:
     return Document(source, text, value, builder.warnings)
 
 
+def parse_all(data: bytes | str, source: str) -> list[Document]:
+    """Every document of a multi-document stream (`---` separated), strictly; [] for none."""
+    text = decode(data, source)
+    out = []
+    for i, node in enumerate(_compose_all(text, source)):
+        builder = _Builder(source, positions=False)
+        value = builder.build(node)
+        out.append(Document(source, text, value, builder.warnings, index=i))
+    return out
+
+
 class _Composer(VersionedResolver):
     """Resolution of plain scalars is memoised: config files repeat the same words endlessly."""
 
@@ -156,16 +172,39 @@ if _Parser is not None:
 
 
 def _compose(text: str, source: str) -> Node | None:
+    nodes = _compose_nodes(text, source, single=True)
+    return nodes[0] if nodes else None
+
+
+def _compose_all(text: str, source: str) -> list[Node]:
+    return _compose_nodes(text, source, single=False)
+
+
+def _c_compose(text: str, single: bool) -> list[Node]:
+    parser = _CComposer(text)
+    if single:
+        node = parser.get_single_node()
+        return [node] if node is not None else []
+    nodes = []
+    while parser.check_node():
+        nodes.append(parser.get_node())
+    return nodes
+
+
+def _compose_nodes(text: str, source: str, *, single: bool) -> list[Node]:
     try:
         if _Parser is not None and "%YAML" not in text:
             try:
-                return _CComposer(text).get_single_node()  # type: ignore[no-any-return]
+                return _c_compose(text, single)
             except MarkedYAMLError:
                 # libyaml follows YAML 1.1 in a few corners ("[a:1]" in flow context); the
                 # pure parser is the YAML 1.2 authority and gives the better message.
                 pass
         yaml = ruamel.yaml.YAML(typ="safe", pure=True)
-        return yaml.compose(io.StringIO(text))  # type: ignore[no-any-return]
+        if single:
+            node = yaml.compose(io.StringIO(text))
+            return [node] if node is not None else []
+        return [n for n in yaml.compose_all(io.StringIO(text)) if n is not None]
     except MarkedYAMLError as exc:
         raise _parse_error(exc, text, source) from None
     except YAMLError as exc:

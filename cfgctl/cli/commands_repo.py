@@ -118,6 +118,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--schema",
+                "--schemafile",
                 help="Standalone mode: validate the DOCUMENTS (YAML or JSON) against this "
                 "schema file, as check-jsonschema does.",
                 dir_okay=False,

@@ -90,3 +90,18 @@ def test_many_documents_use_worker_processes(tmp_path: Path, run_cli: RunCli) ->
     assert result.exit_code == 1
     assert result.stderr.count("error:") == 1
     assert f"{tmp_path / 'd250.yaml'}:2:7: error: port: expected integer" in result.stderr
+
+
+def test_multi_document_yaml_and_toml(tmp_path: Path, run_cli: RunCli) -> None:
+    schema = _setup(tmp_path)
+    stream = tmp_path / "all.yaml"
+    stream.write_text("name: a\nport: 1\n---\nname: b\nport: nope\n---\n")
+    toml = tmp_path / "c.toml"
+    toml.write_text('name = "c"\nport = 99999\n')
+    result = run_cli("validate", "--schema", str(schema), str(stream), str(toml))
+    assert result.exit_code == 1
+    assert (
+        f'{stream}:5:7: error: port: expected integer, got string "nope" (document 2)'
+        in result.stderr
+    )
+    assert f"{toml}: error: port: expected a number at most 65535, got 99999" in result.stderr
