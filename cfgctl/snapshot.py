@@ -209,7 +209,7 @@ class Snapshot:
         files: dict[str, FileRef] = {}
         for name in _READ_FILES:
             if (root / name).is_file():
-                files[name] = FileRef.of_bytes(name, (root / name).read_bytes())
+                files[name] = FileRef.of_bytes(name, _read(root / name, name))
         for folder in _READ_DIRS:
             for dirpath, dirnames, filenames in os.walk(root / folder):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -219,7 +219,7 @@ class Snapshot:
                     if fname.startswith(".") or not full.is_file():
                         continue
                     rel = f"{rel_dir}/{fname}"
-                    files[rel] = FileRef.of_bytes(rel, full.read_bytes())
+                    files[rel] = FileRef.of_bytes(rel, _read(full, rel))
         store = GitStore.discover(root)
         return cls(root, files, store=store, cache=_cache_for(root, use_cache))
 
@@ -400,6 +400,15 @@ class Snapshot:
 def _is_abstract(manifest: Manifest, env: str) -> bool:
     data = manifest.doc.data.get("environments", {}).get(env) or {}
     return isinstance(data, dict) and data.get("abstract") is True
+
+
+def _read(path: Path, rel: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read: {exc.strerror}", location=Location(rel), hint="check its permissions"
+        ) from exc
 
 
 def _cache_for(root: Path, use: bool) -> Cache:

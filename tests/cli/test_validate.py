@@ -223,3 +223,29 @@ def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: 
     result = run_cli("validate", cwd=tmp_path)
     assert result.exit_code == 2
     assert "no cfgctl.yaml in" in result.stderr
+
+
+def test_many_files_are_parsed_on_every_core_and_cached(tmp_path, run_cli: RunCli) -> None:
+    services = [f"svc{i:03d}" for i in range(140)]
+    manifest = "version: 1\nenvironments:\n  base: {}\n  staging: {inherits: base}\n  prod: {inherits: base}\nservices:\n"
+    manifest += "".join(f"  {s}: {{schema: svc}}\n" for s in services)
+    files = {
+        "cfgctl.yaml": manifest,
+        "schemas/svc.schema.yaml": "type: object\nrequired: [port]\nproperties:\n  port: {type: integer}\n",
+    }
+    for s in services:
+        for env in ("base", "staging", "prod"):
+            files[f"config/{env}/{s}.yaml"] = f"# {s} in {env}\nport: {8000 + len(env)}\n"
+    files["config/prod/svc077.yaml"] = "port: '80'\n"
+    repo = ConfigRepo.init(tmp_path / "big")
+    repo.commit(files, "many services")
+    cold = run_cli("validate", cwd=repo.workdir)
+    assert cold.exit_code == 1
+    assert cold.stderr.startswith(
+        'config/prod/svc077.yaml:1:7: error: port: expected integer, got string "80"'
+    )
+    assert "420 service/environment pairs" in cold.stdout
+    warm = run_cli("validate", cwd=repo.workdir)
+    assert (warm.exit_code, warm.stderr, warm.stdout) == (cold.exit_code, cold.stderr, cold.stdout)
+    no_cache = run_cli("--no-cache", "validate", cwd=repo.workdir)
+    assert no_cache.stderr == cold.stderr
