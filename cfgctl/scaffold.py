@@ -13,6 +13,7 @@ exactly one placeholder takes the parameter's type (`port: {{ port }}` gives a n
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -192,34 +193,28 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     return NewService(name, sorted(writes), schema_spec)
 
 
+def _param(params: dict[str, Any], key: str, source: str) -> Any:
+    if key not in params:
+        raise InputError(
+            f"{source}: unknown placeholder {{{{ {key} }}}}",
+            hint="declare it under parameters: in template.yaml",
+        )
+    return params[key]
+
+
 def _substitute_text(text: str, params: dict[str, Any], source: str) -> str:
     def repl(match: re.Match[str]) -> str:
-        key = match[1]
-        if key not in params:
-            raise InputError(
-                f"{source}: unknown placeholder {{{{ {key} }}}}",
-                hint="declare it under parameters: in template.yaml",
-            )
-        return str(params[key])
+        return str(_param(params, match[1], source))
 
     return _PLACEHOLDER.sub(repl, text)
 
 
 def _render_file(data: bytes, params: dict[str, Any], source: str) -> str:
-    # Replace a whole-value placeholder by a typed marker first, so that the YAML stays valid.
+    # A value that is one placeholder becomes the parameter as JSON (which is YAML): typed.
     text = data.decode("utf-8")
 
     def whole(match: re.Match[str]) -> str:
-        key = match[2]
-        if key not in params:
-            raise InputError(
-                f"{source}: unknown placeholder {{{{ {key} }}}}",
-                hint="declare it under parameters: in template.yaml",
-            )
-        value = params[key]
-        import json
-
-        return match[1] + json.dumps(value) + match[3]
+        return match[1] + json.dumps(_param(params, match[2], source)) + match[3]
 
     text = re.sub(
         r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)", whole, text, flags=re.M

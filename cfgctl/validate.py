@@ -25,7 +25,7 @@ from cfgctl.cache import digest
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.jsonvalidate import Violation, dotted_path
-from cfgctl.manifest import MANIFEST, suggest
+from cfgctl.manifest import MANIFEST, Manifest, suggest
 from cfgctl.schemas import SchemaRef, secret_paths
 from cfgctl.snapshot import Rendered, Snapshot, layer_paths
 from cfgctl.yamlio import Document, parse
@@ -162,43 +162,13 @@ def _check_files(snap: Snapshot, report: Report) -> set[str]:
                 )
             )
             continue
-        env, name = match["env"], match["name"]
-        if env not in manifest.environments:
-            report.add(
-                Diagnostic(
-                    "error",
-                    "layout",
-                    f"folder config/{env}/ is not an environment of {MANIFEST}",
-                    Location(path),
-                    hint="declare it under environments:, or move the file; "
-                    + suggest(env, manifest.environments, "environment"),
-                )
-            )
-            broken.add(path)
-            continue
-        if name == "_defaults" and match["secrets"]:
-            report.add(
-                Diagnostic(
-                    "warning",
-                    "layout",
-                    "not read: secrets are per service (config/ENV/SERVICE.secrets.yaml)",
-                    Location(path),
-                    hint="move these values into the services' .secrets.yaml files",
-                )
-            )
-            continue
-        if name != "_defaults" and name not in manifest.services:
-            report.add(
-                Diagnostic(
-                    "error",
-                    "layout",
-                    f"service {name!r} is not declared in {MANIFEST}",
-                    Location(path),
-                    hint="declare it under services:, or remove the file; "
-                    + suggest(name, manifest.services, "service"),
-                )
-            )
-            broken.add(path)
+        problem = _layout_problem(
+            path, match["env"], match["name"], bool(match["secrets"]), manifest
+        )
+        if problem is not None:
+            report.add(problem)
+            if problem.severity == "error":
+                broken.add(path)
             continue
         to_parse.append(path)
     report.checked_files += len(to_parse)
@@ -228,6 +198,29 @@ def _check_files(snap: Snapshot, report: Report) -> set[str]:
                 )
             )
     return broken
+
+
+def _layout_problem(
+    path: str, env: str, name: str, secrets: bool, manifest: Manifest
+) -> Diagnostic | None:
+    """Why a config file does not belong where it is, or None."""
+    if env not in manifest.environments:
+        message = f"folder config/{env}/ is not an environment of {MANIFEST}"
+        hint = "declare it under environments:, or move the file; " + suggest(
+            env, manifest.environments, "environment"
+        )
+        return Diagnostic("error", "layout", message, Location(path), hint=hint)
+    if name == "_defaults" and secrets:
+        message = "not read: secrets are per service (config/ENV/SERVICE.secrets.yaml)"
+        hint = "move these values into the services' .secrets.yaml files"
+        return Diagnostic("warning", "layout", message, Location(path), hint=hint)
+    if name != "_defaults" and name not in manifest.services:
+        message = f"service {name!r} is not declared in {MANIFEST}"
+        hint = "declare it under services:, or remove the file; " + suggest(
+            name, manifest.services, "service"
+        )
+        return Diagnostic("error", "layout", message, Location(path), hint=hint)
+    return None
 
 
 def _kind(value: Any) -> str:
