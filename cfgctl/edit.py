@@ -96,7 +96,12 @@ def set_value(
     schema_doc = snap.schemas.document(ref.path)
     probe: dict[str, Any] = {}
     _set_in_plain(probe, path, value)
-    if any(True for _ in secret_paths(schema_doc, probe, snap._schema_resolver(ref))):
+    if any(
+        True
+        for _ in secret_paths(
+            schema_doc, probe, snap._schema_resolver(ref), snap.schemas.secret_memo
+        )
+    ):
         raise InputError(
             f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
             hint=f"store it encrypted with `cfgctl secrets set {service} {dotted_path(path)} "

@@ -550,6 +550,11 @@ def check_schema(schema: Any) -> Sequence[Violation]:
                 (), "type", f"a schema must be an object or a boolean, got {_type_name(schema)}"
             )
         ]
+    try:  # the fast metaschema check first; the reference's words only for a broken schema
+        if jsonschema_rs.meta.is_valid(schema if isinstance(schema, bool) else dict(schema)):
+            return []
+    except Exception:  # noqa: BLE001  an unknown $schema: the reference decides
+        pass
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     meta = cls(cls.META_SCHEMA)
     out = []

@@ -84,6 +84,8 @@ class SchemaRegistry:
             self.versions[name][version] = ref
         self._docs: dict[str, Document] = {}
         self._validators: dict[str, SchemaValidator] = {}
+        self._checked: dict[str, list[Diagnostic]] = {}
+        self.secret_memo: Memo = {}
         self._digest: str | None = None
 
     def resolve(self, spec: str) -> SchemaRef:
@@ -118,7 +120,12 @@ class SchemaRegistry:
         return self._docs[path]
 
     def check(self, ref: SchemaRef) -> list[Diagnostic]:
-        """The schema's own problems: syntax, and breaking its metaschema."""
+        """The schema's own problems: syntax, and breaking its metaschema (computed once)."""
+        if ref.path not in self._checked:
+            self._checked[ref.path] = self._check(ref)
+        return self._checked[ref.path]
+
+    def _check(self, ref: SchemaRef) -> list[Diagnostic]:
         try:
             parsed = self.parsed(ref.path)
         except CfgctlError as exc:
@@ -164,16 +171,25 @@ class SchemaRegistry:
         return self._digest
 
 
+Memo = dict[int, tuple[Any, bool]]
+
+
 def secret_paths(
-    schema: Any, instance: Any, resolve: Callable[[str], Any] | None = None
+    schema: Any,
+    instance: Any,
+    resolve: Callable[[str], Any] | None = None,
+    memo: Memo | None = None,
 ) -> Iterator[JsonPath]:
     """The paths of `instance` whose schema marks them `x-cfgctl-secret: true` or `writeOnly: true`.
 
     Follows properties, patternProperties, additionalProperties, items, prefixItems, allOf, anyOf,
     oneOf, if/then/else and `$ref` (local `#/...` pointers, and other files through `resolve`).
+    Only the subschemas from which a secret can be reached are walked; `memo` (one per set of
+    schemas, e.g. a SchemaRegistry's) remembers which those are across calls.
     """
     seen: set[JsonPath] = set()
-    for path in _secret_walk(schema, schema, instance, (), resolve, 0):
+    finder = _Finder(resolve, {} if memo is None else memo)
+    for path in finder.walk(schema, schema, instance, (), 0):
         if path not in seen:
             seen.add(path)
             yield path
@@ -201,47 +217,86 @@ def _deref(root: Any, ref: str, resolve: Callable[[str], Any] | None) -> tuple[A
     return doc, node
 
 
-def _secret_walk(
-    root: Any,
-    schema: Any,
-    instance: Any,
-    path: JsonPath,
-    resolve: Callable[[str], Any] | None,
-    depth: int,
-) -> Iterator[JsonPath]:
-    if not isinstance(schema, Mapping) or depth > 64:
-        return
-    if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
-        yield path
-        return
-    if isinstance(schema.get("$ref"), str):
-        ref_root, target = _deref(root, schema["$ref"], resolve)
-        yield from _secret_walk(ref_root, target, instance, path, resolve, depth + 1)
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in schema.get(key) or []:
-            yield from _secret_walk(root, sub, instance, path, resolve, depth + 1)
-    for key in ("if", "then", "else"):
-        yield from _secret_walk(root, schema.get(key), instance, path, resolve, depth + 1)
-    if isinstance(instance, dict):
-        props = schema.get("properties") or {}
-        patterns = schema.get("patternProperties") or {}
-        for key, value in instance.items():
-            matched = False
-            if key in props:
-                matched = True
-                yield from _secret_walk(root, props[key], value, (*path, key), resolve, depth + 1)
-            for pattern, sub in patterns.items():
-                if _search(pattern, key):
+_APPLICATORS = ("allOf", "anyOf", "oneOf")
+_CONDITIONALS = ("if", "then", "else")
+
+
+class _Finder:
+    def __init__(self, resolve: Callable[[str], Any] | None, memo: Memo) -> None:
+        self.resolve = resolve
+        self.memo = memo
+
+    def _children(self, root: Any, schema: Mapping[str, Any]) -> Iterator[tuple[Any, Any]]:
+        """(root, subschema) of every subschema one step below `schema`."""
+        if isinstance(schema.get("$ref"), str):
+            yield _deref(root, schema["$ref"], self.resolve)
+        for key in _APPLICATORS:
+            for sub in schema.get(key) or []:
+                yield root, sub
+        for key in (*_CONDITIONALS, "additionalProperties", "items"):
+            yield root, schema.get(key)
+        for key in ("properties", "patternProperties"):
+            for sub in (schema.get(key) or {}).values():
+                yield root, sub
+        for sub in schema.get("prefixItems") or []:
+            yield root, sub
+
+    def reaches(self, root: Any, schema: Any, active: set[int] | None = None) -> bool:
+        """Whether any secret marker can be reached from `schema`."""
+        if not isinstance(schema, Mapping):
+            return False
+        known = self.memo.get(id(schema))
+        if known is not None:
+            return known[1]
+        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+            self.memo[id(schema)] = (schema, True)
+            return True
+        active = active if active is not None else set()
+        if id(schema) in active:  # a recursive schema: the other branches decide
+            return False
+        active.add(id(schema))
+        found = any(self.reaches(r, sub, active) for r, sub in self._children(root, schema))
+        active.discard(id(schema))
+        self.memo[id(schema)] = (schema, found)
+        return found
+
+    def walk(
+        self, root: Any, schema: Any, instance: Any, path: JsonPath, depth: int
+    ) -> Iterator[JsonPath]:
+        if not isinstance(schema, Mapping) or depth > 64 or not self.reaches(root, schema):
+            return
+        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+            yield path
+            return
+        if isinstance(schema.get("$ref"), str):
+            ref_root, target = _deref(root, schema["$ref"], self.resolve)
+            yield from self.walk(ref_root, target, instance, path, depth + 1)
+        for key in _APPLICATORS:
+            for sub in schema.get(key) or []:
+                yield from self.walk(root, sub, instance, path, depth + 1)
+        for key in _CONDITIONALS:
+            yield from self.walk(root, schema.get(key), instance, path, depth + 1)
+        if isinstance(instance, dict):
+            props = schema.get("properties") or {}
+            patterns = schema.get("patternProperties") or {}
+            for key, value in instance.items():
+                child = (*path, key)
+                matched = False
+                if key in props:
                     matched = True
-                    yield from _secret_walk(root, sub, value, (*path, key), resolve, depth + 1)
-            if not matched:
-                extra = schema.get("additionalProperties")
-                yield from _secret_walk(root, extra, value, (*path, key), resolve, depth + 1)
-    elif isinstance(instance, list):
-        prefix = schema.get("prefixItems") or []
-        for i, value in enumerate(instance):
-            sub = prefix[i] if i < len(prefix) else schema.get("items")
-            yield from _secret_walk(root, sub, value, (*path, i), resolve, depth + 1)
+                    yield from self.walk(root, props[key], value, child, depth + 1)
+                for pattern, sub in patterns.items():
+                    if _search(pattern, key):
+                        matched = True
+                        yield from self.walk(root, sub, value, child, depth + 1)
+                if not matched:
+                    extra = schema.get("additionalProperties")
+                    yield from self.walk(root, extra, value, child, depth + 1)
+        elif isinstance(instance, list):
+            prefix = schema.get("prefixItems") or []
+            for i, value in enumerate(instance):
+                sub = prefix[i] if i < len(prefix) else schema.get("items")
+                yield from self.walk(root, sub, value, (*path, i), depth + 1)
 
 
 def _search(pattern: str, text: str) -> bool:

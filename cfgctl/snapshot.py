@@ -370,7 +370,12 @@ class Snapshot:
         rendered = Rendered(service, env, schema_ref, layers, docs)
         schema_doc = self.schemas.document(schema_ref.path)
         secrets = frozenset(
-            secret_paths(schema_doc, rendered.data, self._schema_resolver(schema_ref))
+            secret_paths(
+                schema_doc,
+                rendered.data,
+                self._schema_resolver(schema_ref),
+                self.schemas.secret_memo,
+            )
         )
         rendered.secret_paths = secrets
         return rendered

@@ -70,6 +70,7 @@ def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None
         for d in _validate_pair(snap, service, env):
             report.add(d)
     report.finish()
+    snap.cache.flush()
     log.info(
         "validated %d pairs: %d errors, %d warnings in %.3f s (cache: %d hits, %d misses)",
         report.checked_pairs,
@@ -341,7 +342,7 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
     for layer, doc in zip(rendered.layers, rendered.docs, strict=True):
         if layer.secret or doc.data is None:
             continue
-        for path in secret_paths(schema_doc, doc.data, resolver):
+        for path in secret_paths(schema_doc, doc.data, resolver, snap.schemas.secret_memo):
             secret_file = f"config/{layer.env}/{service}.secrets.yaml"
             out.append(
                 Diagnostic(

@@ -34,6 +34,8 @@ class ErrorBoundary(TyperGroup):
         except CfgctlError as exc:
             report_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        finally:
+            STATE.close()
 
 
 app = typer.Typer(

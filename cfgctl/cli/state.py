@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cfgctl.snapshot import Snapshot
@@ -15,12 +15,20 @@ class State:
     repo: Path | None = None
     use_cache: bool = True
     verbose: int = 0
+    opened: list[Snapshot] = field(default_factory=list)
 
     def start(self) -> Path:
         return self.repo if self.repo is not None else Path.cwd()
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
-        return Snapshot.open(self.start(), rev, use_cache=self.use_cache)
+        snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache)
+        self.opened.append(snap)
+        return snap
+
+    def close(self) -> None:
+        """Write what the snapshots of this command left in their caches."""
+        while self.opened:
+            self.opened.pop().cache.close()
 
 
 STATE = State()

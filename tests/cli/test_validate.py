@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 
+from cfgctl.cache import FORMAT
 from tests.conftest import RunCli
 from tests.support.gitrepo import ConfigRepo
 
@@ -207,14 +210,20 @@ def test_corrupt_cache_entries_are_rebuilt(small_repo: ConfigRepo, run_cli: RunC
     small_repo.write({"config/prod/payments.yaml": "port: -5\n"})
     first = run_cli("validate", cwd=small_repo.workdir)
     assert first.exit_code == 1
-    entries = list((small_repo.workdir / ".cfgctl/cache").rglob("*.json"))
-    assert entries
-    for entry in entries:  # a foreign verdict claiming all is fine, and garbage
-        entry.write_text('{"format": "cfgctl-cache/2 0.1.0", "key": "other", "value": []}')
-    entries[0].write_bytes(b"\x00garbage")
+    db_path = small_repo.workdir / ".cfgctl/cache/cache.sqlite3"
+    with contextlib.closing(sqlite3.connect(db_path)) as db, db:
+        keys = [k for (k,) in db.execute("SELECT key FROM entries")]
+        assert keys
+        # a foreign verdict claiming all is fine, a verdict for another key, and garbage
+        db.execute("UPDATE entries SET value = ?", (json.dumps({"format": FORMAT, "key": keys[0], "value": []}),))
+        db.execute("UPDATE entries SET value = 'garbage' WHERE key = ?", (keys[-1],))
     second = run_cli("validate", cwd=small_repo.workdir)
     assert second.exit_code == 1
     assert second.stderr == first.stderr
+    db_path.write_bytes(b"\x00 not a database " * 100)
+    third = run_cli("validate", cwd=small_repo.workdir)
+    assert third.exit_code == 1
+    assert third.stderr == first.stderr
 
 
 def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: RunCli) -> None:
