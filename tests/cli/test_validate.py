@@ -215,7 +215,10 @@ def test_corrupt_cache_entries_are_rebuilt(small_repo: ConfigRepo, run_cli: RunC
         keys = [k for (k,) in db.execute("SELECT key FROM entries")]
         assert keys
         # a foreign verdict claiming all is fine, a verdict for another key, and garbage
-        db.execute("UPDATE entries SET value = ?", (json.dumps({"format": FORMAT, "key": keys[0], "value": []}),))
+        db.execute(
+            "UPDATE entries SET value = ?",
+            (json.dumps({"format": FORMAT, "key": keys[0], "value": []}),),
+        )
         db.execute("UPDATE entries SET value = 'garbage' WHERE key = ?", (keys[-1],))
     second = run_cli("validate", cwd=small_repo.workdir)
     assert second.exit_code == 1

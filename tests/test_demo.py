@@ -1,0 +1,28 @@
+"""`make demo` must keep working: its script runs here end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh"), str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "config/prod/payments.yaml:5:14: error: db.pool_size: expected integer" in out
+    assert "refused: replicas = 0 would fail validation" in out
+    assert out.count("ok: checked 11 files and 8 service/environment pairs; 0 errors") == 2
+    assert "Traceback" not in out
