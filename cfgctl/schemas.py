@@ -86,6 +86,7 @@ class SchemaRegistry:
         self._validators: dict[str, SchemaValidator] = {}
         self._checked: dict[str, list[Diagnostic]] = {}
         self.secret_memo: Memo = {}
+        self._id_index: dict[str, str] | None = None
         self._digest: str | None = None
 
     def resolve(self, spec: str) -> SchemaRef:
@@ -151,11 +152,36 @@ class SchemaRegistry:
             )
         return self._validators[ref.path]
 
+    def _ids(self) -> dict[str, str]:
+        """The `$id` of every readable schema file, to the file's path."""
+        if self._id_index is None:
+            self._id_index = {}
+            for path in sorted(self.files):
+                try:
+                    doc = self.document(path)
+                except CfgctlError:
+                    continue
+                if isinstance(doc, dict) and isinstance(doc.get("$id"), str):
+                    self._id_index[doc["$id"].split("#")[0]] = path
+        return self._id_index
+
     def _retrieve(self, uri: str) -> Any:
+        uri = uri.split("#")[0]
         if uri.startswith(self.base_uri):
             path = uri[len(self.base_uri) :]
             if path in self.files:
                 return self.document(path)
+        ids = self._ids()
+        if uri in ids:
+            return self.document(ids[uri])
+        # A relative $ref inside a schema with an `$id` resolves against that id: look for the
+        # file next to the schema that has it (https://acme.dev/s/c.json -> schemas/c.json).
+        for known, path in ids.items():
+            base, _, _ = known.rpartition("/")
+            if base and uri.startswith(base + "/"):
+                candidate = path.rpartition("/")[0] + "/" + uri[len(base) + 1 :]
+                if candidate in self.files:
+                    return self.document(candidate)
         raise InputError(
             f"cannot resolve $ref to {uri!r}",
             hint="cfgctl resolves $refs offline: refer to files of schemas/ by relative path",

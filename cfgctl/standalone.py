@@ -38,7 +38,14 @@ def _read_any(path: Path) -> Any:
     return parse(data, str(path)).data
 
 
+_ID_BASES: dict[str, Path] = {}  # the directory of a schema's `$id`, to the schema's folder
+
+
 def _retrieve(uri: str) -> Any:
+    for base, folder in _ID_BASES.items():
+        if uri.startswith(base):
+            uri = (folder / uri[len(base) :].split("#")[0]).as_uri()
+            break
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         raise InputError(
@@ -130,6 +137,9 @@ def validate_documents(schema_path: Path, documents: list[Path]) -> Report:
         report.add(p)
     if problems:
         return report.finish()
+    if isinstance(schema, dict) and isinstance(schema.get("$id"), str) and "/" in schema["$id"]:
+        # Relative $refs resolve against the $id: serve them from the schema's own folder.
+        _ID_BASES[schema["$id"].rpartition("/")[0] + "/"] = schema_path.resolve().parent
     _VALIDATOR = SchemaValidator(schema, uri=schema_path.resolve().as_uri(), retrieve=_retrieve)
     names = [str(d) for d in documents]
     workers = min(os.cpu_count() or 1, 8)

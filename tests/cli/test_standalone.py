@@ -105,3 +105,27 @@ def test_multi_document_yaml_and_toml(tmp_path: Path, run_cli: RunCli) -> None:
         in result.stderr
     )
     assert f"{toml}: error: port: expected a number at most 65535, got 99999" in result.stderr
+
+
+def test_relative_refs_under_a_remote_id_are_served_from_the_schema_folder(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    (tmp_path / "common.json").write_text(
+        json.dumps(
+            {"$id": "https://acme.dev/schemas/common.json", "$defs": {"port": {"type": "integer"}}}
+        )
+    )
+    schema = tmp_path / "main.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "$id": "https://acme.dev/schemas/main.json",
+                "properties": {"port": {"$ref": "common.json#/$defs/port"}},
+            }
+        )
+    )
+    doc = tmp_path / "d.yaml"
+    doc.write_text("port: x\n")
+    result = run_cli("validate", "--schema", str(schema), str(doc))
+    assert result.exit_code == 1, result.output
+    assert f"{doc}:1:7: error: port: expected integer" in result.stderr

@@ -261,3 +261,19 @@ def test_many_files_are_parsed_on_every_core_and_cached(tmp_path, run_cli: RunCl
     assert (warm.exit_code, warm.stderr, warm.stdout) == (cold.exit_code, cold.stderr, cold.stdout)
     no_cache = run_cli("--no-cache", "validate", cwd=repo.workdir)
     assert no_cache.stderr == cold.stderr
+
+
+def test_schemas_with_ids_and_yaml_schemas(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write(
+        {
+            "schemas/svc.schema.json": None,
+            "schemas/svc.schema.yaml": "$id: https://acme.dev/schemas/svc.json\ntype: object\nproperties:\n  port: {$ref: 'defs.json#/$defs/port'}\n",
+            "schemas/defs.schema.json": '{"$id": "https://acme.dev/schemas/defs.json", "$defs": {"port": {"type": "integer", "maximum": 100}}}',
+        }
+    )
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1, result.output
+    assert (
+        "config/base/_defaults.yaml:1:7: error: port: expected a number at most 100, got 8080"
+        in result.stderr
+    )
