@@ -21,6 +21,7 @@ comments, key order and quoting.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,8 @@ _YAML11_BOOLS = frozenset(
     s for w in ("yes", "no", "on", "off", "y", "n") for s in (w, w.capitalize(), w.upper())
 )
 _TAG = "tag:yaml.org,2002:"
+_OCTAL_11 = re.compile(r"^[-+]?0[0-7]+$")
+_SEXAGESIMAL_11 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
 @dataclass
@@ -357,9 +360,27 @@ class _Builder:
                         f"{meaning}); write {meaning} for a boolean, or quote it to keep the text",
                     )
                 )
+            if not node.style and _SEXAGESIMAL_11.match(value):
+                self.warnings.append(
+                    (
+                        path,
+                        f"{value!r} is the string {value!r} in YAML 1.2 (YAML 1.1 read it as a "
+                        "base-60 number); quote it to make the intent clear",
+                    )
+                )
             return value
         if tag == _TAG + "int":
-            return _to_int(value)
+            number = _to_int(value)
+            if _OCTAL_11.match(value):
+                self.warnings.append(
+                    (
+                        path,
+                        f"{value} is the number {number} in YAML 1.2 (YAML 1.1 read it as octal "
+                        f"{int(value.lstrip('+-'), 8)}); write 0o{value.lstrip('+-0')} for octal, "
+                        "or quote it to keep the text",
+                    )
+                )
+            return number
         if tag == _TAG + "bool":
             return value.lower() == "true"
         if tag == _TAG + "null":

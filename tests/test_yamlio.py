@@ -34,6 +34,15 @@ def test_yaml11_booleans_are_strings_with_a_warning() -> None:
     assert path == ("on_call",) and "YAML 1.1 read it as true" in message
 
 
+def test_other_yaml11_surprises_warn() -> None:
+    doc = parse("mode: 0755\nmode12: 0o755\nduration: 1:30\nzero: 0\n", "f.yaml")
+    assert doc.data == {"mode": 755, "mode12": 493, "duration": "1:30", "zero": 0}
+    messages = dict(doc.warnings)
+    assert "YAML 1.1 read it as octal 493" in messages[("mode",)]
+    assert "base-60" in messages[("duration",)]
+    assert set(messages) == {("mode",), ("duration",)}
+
+
 def test_flow_scalars_libyaml_rejects_are_read_as_yaml_12() -> None:
     assert parse("servers: [cache-1:11211, b]\n", "f.yaml").data == {
         "servers": ["cache-1:11211", "b"]
