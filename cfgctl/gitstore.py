@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from pygit2.enums import ObjectType
 
 from cfgctl.errors import EnvError, InputError
 
-__all__ = ["FileRef", "GitStore", "blob_id", "init_repository"]
+__all__ = ["FileRef", "GitStore", "TreeFiles", "blob_id", "init_repository"]
 
 
 def blob_id(data: bytes) -> str:
@@ -82,19 +83,19 @@ class GitStore:
             ) from exc
         return commit
 
-    def files_at(self, rev: str, prefix: str = "") -> dict[str, FileRef]:
-        """Every file under `prefix` (a folder of the repository, '' for all) at `rev`."""
-        tree = self.commit_of(rev).tree
+    def files_at(self, rev: str, prefix: str = "") -> TreeFiles:
+        """The files under `prefix` (a folder of the repository, '' for all) at `rev`."""
+        return self.files_of(self.commit_of(rev), prefix)
+
+    def files_of(self, commit: pygit2.Commit, prefix: str = "") -> TreeFiles:
+        tree: pygit2.Tree | None = commit.tree
         if prefix:
             try:
-                entry = tree[prefix]
+                sub = self.repo[commit.tree[prefix].id]
             except KeyError:
-                return {}
-            sub = self.repo[entry.id]
-            if not isinstance(sub, pygit2.Tree):
-                return {}
-            tree = sub
-        return {path: FileRef(path, oid, self) for path, oid in _walk(self.repo, tree, "")}
+                sub = None
+            tree = sub if isinstance(sub, pygit2.Tree) else None
+        return TreeFiles(self, tree)
 
     def commit_files(
         self,
@@ -116,6 +117,67 @@ class GitStore:
         parents = [] if self.repo.head_is_unborn else [self.repo.head.target]
         oid = self.repo.create_commit("HEAD", sig, sig, message, tree, parents)
         return str(oid)
+
+
+class TreeFiles(Mapping[str, FileRef]):
+    """The files of a Git tree, looked up path by path (in C) and listed only when iterated: a
+    diff or a render at a revision touches a handful of the repository's files, not all of them."""
+
+    def __init__(self, store: GitStore, tree: pygit2.Tree | None) -> None:
+        self.store = store
+        self.tree = tree
+        self._found: dict[str, FileRef | None] = {}
+        self._all: dict[str, FileRef] | None = None
+
+    def get(self, path: str, default: Any = None) -> Any:
+        if self._all is not None:
+            return self._all.get(path, default)
+        if path not in self._found:
+            ref: FileRef | None = None
+            if self.tree is not None:
+                try:
+                    entry = self.tree[path]
+                except (KeyError, ValueError):
+                    entry = None
+                if entry is not None and entry.type == ObjectType.BLOB:
+                    ref = FileRef(path, str(entry.id), self.store)
+            self._found[path] = ref
+        found = self._found[path]
+        return default if found is None else found
+
+    def __getitem__(self, path: str) -> FileRef:
+        found: FileRef | None = self.get(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def under(self, folder: str) -> dict[str, FileRef]:
+        """The files below `folder` (no trailing slash), walking only that subtree."""
+        if self._all is not None or self.tree is None:
+            return {p: f for p, f in self.listing().items() if p.startswith(folder + "/")}
+        try:
+            sub = self.store.repo[self.tree[folder].id]
+        except KeyError:
+            return {}
+        if not isinstance(sub, pygit2.Tree):
+            return {}
+        walked = _walk(self.store.repo, sub, folder + "/")
+        return {path: FileRef(path, oid, self.store) for path, oid in walked}
+
+    def listing(self) -> dict[str, FileRef]:
+        if self._all is None:
+            walked = _walk(self.store.repo, self.tree, "") if self.tree is not None else iter(())
+            self._all = {path: FileRef(path, oid, self.store) for path, oid in walked}
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listing())
+
+    def __len__(self) -> int:
+        return len(self.listing())
 
 
 def _walk(repo: pygit2.Repository, tree: pygit2.Tree, base: str) -> Iterator[tuple[str, str]]:

@@ -15,7 +15,7 @@ replaced by the later layer.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from cfgctl.cache import Cache
 from cfgctl.errors import CfgctlError, InputError, Location
-from cfgctl.gitstore import FileRef, GitStore
+from cfgctl.gitstore import FileRef, GitStore, TreeFiles
 from cfgctl.manifest import MANIFEST, Manifest, load_manifest
 from cfgctl.schemas import SchemaRef, SchemaRegistry, secret_paths
 from cfgctl.yamlio import Document, JsonPath, decode, parse
@@ -185,7 +185,7 @@ class Snapshot:
     def __init__(
         self,
         root: Path,
-        files: dict[str, FileRef],
+        files: Mapping[str, FileRef],
         *,
         rev: str | None = None,
         commit: str | None = None,
@@ -237,11 +237,8 @@ class Snapshot:
             prefix = root.relative_to(store.workdir).as_posix()
             prefix = "" if prefix == "." else prefix
         commit = store.commit_of(rev)
-        files = store.files_at(rev, prefix)
-        wanted = {
-            p: f for p, f in files.items() if p in _READ_FILES or p.split("/", 1)[0] in _READ_DIRS
-        }
-        if MANIFEST not in wanted:
+        files = store.files_of(commit, prefix)
+        if MANIFEST not in files:
             raise InputError(
                 f"revision {rev!r} ({str(commit.id)[:12]}) has no {prefix + '/' if prefix else ''}"
                 f"{MANIFEST}",
@@ -249,7 +246,7 @@ class Snapshot:
             )
         return cls(
             root,
-            wanted,
+            files,
             rev=rev,
             commit=str(commit.id),
             store=store,
@@ -325,7 +322,13 @@ class Snapshot:
 
     @cached_property
     def schemas(self) -> SchemaRegistry:
-        return SchemaRegistry(self.files, base_uri=self.root.as_uri() + "/")
+        return SchemaRegistry(self.files_under("schemas"), base_uri=self.root.as_uri() + "/")
+
+    def files_under(self, folder: str) -> dict[str, FileRef]:
+        """The files below `folder` of the repository, without listing the rest."""
+        if isinstance(self.files, TreeFiles):
+            return self.files.under(folder)
+        return {p: f for p, f in self.files.items() if p.startswith(folder + "/")}
 
     def schema_of(self, service: str) -> SchemaRef:
         return self.schemas.resolve(self.manifest.service(service).schema)
