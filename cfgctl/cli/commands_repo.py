@@ -281,10 +281,16 @@ def register(app: typer.Typer) -> None:
         env: EnvOpt,
         rev: Rev = None,
         fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        blame: Annotated[
+            bool,
+            typer.Option("--blame", help="Add the commit and author that last changed each line."),
+        ] = False,
     ) -> None:
         """Show the effective value of KEY and every layer that sets it, in merge order, each with
-        its file:line; the last one wins. JSON: a list of {env, file, line, value, wins}."""
-        rendered = STATE.snapshot(rev).render(service, env)
+        its file:line; the last one wins. JSON: a list of {env, file, line, value, wins} (with
+        --blame also commit, author, date; null for a line not committed yet)."""
+        snap = STATE.snapshot(rev)
+        rendered = snap.render(service, env)
         path = parse_key(key)
         setters = rendered.setters(path)
         if not setters:
@@ -305,6 +311,12 @@ def register(app: typer.Typer) -> None:
             }
             for i, (layer, value, loc) in enumerate(setters)
         ]
+        if blame:
+            from cfgctl.history import blame_layers
+
+            blamed = blame_layers(snap, [(layer, loc.line or 1) for layer, _, loc in setters])
+            for row, b in zip(rows, blamed, strict=True):
+                row.update(b.to_dict())
         if fmt is ReportFormat.json:
             print_json(rows)
             return
@@ -313,8 +325,15 @@ def register(app: typer.Typer) -> None:
         for row in rows:
             mark = "wins" if row["wins"] else "overridden"
             text = _scalar_text(row["value"]).replace("\n", " ")
+            who = ""
+            if blame:
+                who = (
+                    f"  {row['commit'][:12]} {row['author']} {row['date'][:10]}"
+                    if row["commit"]
+                    else "  (not committed yet)"
+                )
             out.print(
-                f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark})"
+                f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark}){who}"
             )
 
     new_app = typer.Typer(help="Create new things from templates.", no_args_is_help=True)

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from cfgctl import __version__
-from cfgctl.cli import commands_repo
+from cfgctl.cli import commands_repo, commands_review
 from cfgctl.cli.output import err, report_error
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CfgctlError
@@ -112,6 +112,7 @@ def root(
 
 
 commands_repo.register(app)
+commands_review.register(app)
 
 
 def main() -> None:
