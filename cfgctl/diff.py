@@ -3,7 +3,7 @@
 
     base, head = open_range(Path("."), "main...feature", None)
     result = diff_snapshots(base, head)
-    result.to_list()    # [{"service", "env", "status", "changes": [{"path", "kind", "old", "new"}]}]
+    result.to_list()  # [{"service", "env", "status", "changes": [{"path", "kind", "old", ...}]}]
 
 Only the pairs whose inputs changed are rendered (see `cfgctl.changes`); their two sides are
 compared with deepdiff. A value that is secret on either side (an `x-cfgctl-secret`/`writeOnly`

@@ -87,7 +87,8 @@ def _md_change(change: Change) -> str:
     if change.kind == "removed":
         return f"| {key} | removed | ~~{_md_code(_value(change.old))}~~ |"
     note = " (type changed)" if change.type_change else ""
-    return f"| {key} | changed | {_md_code(_value(change.old))} → {_md_code(_value(change.new))}{note} |"
+    old, new = _md_code(_value(change.old)), _md_code(_value(change.new))
+    return f"| {key} | changed | {old} → {new}{note} |"
 
 
 def _service_section(service: str, pairs: list[PairDiff]) -> str:
@@ -137,7 +138,8 @@ def markdown(
             else:
                 row.append(str(len(pair.changes)))
         table.append(f"| {_md_escape(service)} | " + " | ".join(row) + " |")
-    summary = f"**{len(grouped)} service{'s' if len(grouped) != 1 else ''}**, {len(result.pairs)} service/environment pairs changed."
+    services = f"{len(grouped)} service{'s' if len(grouped) != 1 else ''}"
+    summary = f"**{services}**, {len(result.pairs)} service/environment pairs changed."
     body = [*head, summary, ""]
     reserve = 200  # room for the "… N more" line
     text = "\n".join(body) + "\n"
@@ -153,5 +155,6 @@ def markdown(
         shown += 1
     missing = len(grouped) - shown
     if missing:
-        text += f"\n… {missing} more service{'s' if missing != 1 else ''} not shown (the comment limit); run `cfgctl diff` for the whole diff.\n"
+        more = f"{missing} more service{'s' if missing != 1 else ''}"
+        text += f"\n… {more} not shown (comment size limit); run `cfgctl diff` for all of it.\n"
     return text

@@ -18,7 +18,7 @@ from typing import Any
 import pygit2
 
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.gitstore import GitStore
+from cfgctl.gitstore import GitStore, TreeFiles
 from cfgctl.manifest import MANIFEST
 from cfgctl.snapshot import Layer, Snapshot, layer_paths, lookup
 from cfgctl.yamlio import JsonPath
@@ -186,10 +186,14 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
     if store is None:
         return [BlameLine(layer, line, None, None, None) for layer, line in lines]
     prefix = _prefix(snap)
-    newest = pygit2.Oid(hex=snap.commit) if snap.commit else None
+    newest: pygit2.Oid | None = pygit2.Oid(hex=snap.commit) if snap.commit else None
     if newest is None and not store.repo.head_is_unborn:
-        newest = store.repo.head.target
-    committed = store.files_of(store.repo[newest], prefix) if newest is not None else None  # type: ignore[arg-type]
+        newest = store.commit_of("HEAD").id
+    committed: TreeFiles | None = None
+    if newest is not None:
+        commit = store.repo[newest]
+        assert isinstance(commit, pygit2.Commit)
+        committed = store.files_of(commit, prefix)
     blames: dict[str, Any] = {}
     for layer, line in lines:
         ref = snap.files.get(layer.path)
@@ -207,6 +211,7 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
             continue
         sig = hunk.final_committer
         commit = str(hunk.final_commit_id)
-        author = store.repo[hunk.final_commit_id].author  # type: ignore[union-attr]
-        out.append(BlameLine(layer, line, commit, author.name, _iso(author if author else sig)))
+        blamed = store.repo[hunk.final_commit_id]
+        author = blamed.author if isinstance(blamed, pygit2.Commit) else sig
+        out.append(BlameLine(layer, line, commit, author.name, _iso(author)))
     return out

@@ -300,7 +300,7 @@ def register(app: typer.Typer) -> None:
                 hint=f"ask for a key under it, e.g. `cfgctl render {service} --env {env}`",
             )
         secret = rendered.is_secret(path)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "env": layer.env,
                 "file": loc.path,
@@ -332,9 +332,8 @@ def register(app: typer.Typer) -> None:
                     if row["commit"]
                     else "  (not committed yet)"
                 )
-            out.print(
-                f"  {row['file']}:{row['line']}:{row['column']}: [{row['env']}] {text}  ({mark}){who}"
-            )
+            where = f"{row['file']}:{row['line']}:{row['column']}"
+            out.print(f"  {where}: [{row['env']}] {text}  ({mark}){who}")
 
     new_app = typer.Typer(help="Create new things from templates.", no_args_is_help=True)
     app.add_typer(new_app, name="new")
