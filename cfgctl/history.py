@@ -191,9 +191,7 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
         newest = store.commit_of("HEAD").id
     committed: TreeFiles | None = None
     if newest is not None:
-        commit = store.repo[newest]
-        assert isinstance(commit, pygit2.Commit)
-        committed = store.files_of(commit, prefix)
+        committed = store.files_of(store.repo[newest].peel(pygit2.Commit), prefix)
     blames: dict[str, Any] = {}
     for layer, line in lines:
         ref = snap.files.get(layer.path)
@@ -209,9 +207,6 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
         except (IndexError, ValueError):
             out.append(BlameLine(layer, line, None, None, None))
             continue
-        sig = hunk.final_committer
-        commit = str(hunk.final_commit_id)
-        blamed = store.repo[hunk.final_commit_id]
-        author = blamed.author if isinstance(blamed, pygit2.Commit) else sig
-        out.append(BlameLine(layer, line, commit, author.name, _iso(author)))
+        author = store.repo[hunk.final_commit_id].peel(pygit2.Commit).author
+        out.append(BlameLine(layer, line, str(hunk.final_commit_id), author.name, _iso(author)))
     return out

@@ -370,7 +370,10 @@ class _Builder:
                 )
             return value
         if tag == _TAG + "int":
-            number = _to_int(value)
+            try:
+                number = _to_int(value)
+            except ValueError:  # "_" or "0x": the resolver's pattern is looser than a number
+                return value
             if _OCTAL_11.match(value):
                 self.warnings.append(
                     (
@@ -386,7 +389,10 @@ class _Builder:
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "float":
-            return _to_float(value)
+            try:
+                return _to_float(value)
+            except ValueError:  # "." or "._": the resolver's pattern is looser than a number
+                return value
         if tag in (_TAG + "timestamp", _TAG + "binary"):
             return value
         raise self._error(

@@ -49,6 +49,10 @@ def test_flow_scalars_libyaml_rejects_are_read_as_yaml_12() -> None:
     }
 
 
+def test_number_like_words_stay_text() -> None:
+    assert parse("a: _\nb: .\nc: 0x\nd: -_\n", "f.yaml").data == {"a": "_", "b": ".", "c": "0x", "d": "-_"}
+
+
 def test_empty_documents() -> None:
     assert parse("", "f").data is None
     assert parse("# only a comment\n", "f").data is None
@@ -121,6 +125,7 @@ _data = st.recursive(
 @example({"a": "no"})
 @example({"k": "2020-01-01"})
 @example({":0": 1})
+@example({"a": "_", "b": ".", "c": "0x", "d": "-_"})
 def test_parse_reads_back_what_is_dumped(data: dict) -> None:
     assert parse(dump_plain(data), "gen.yaml").data == data
 
