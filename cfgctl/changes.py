@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pygit2
 
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.gitstore import GitStore, TreeFiles
+from cfgctl.gitstore import GitStore, OverlayFiles, TreeFiles
 from cfgctl.manifest import MANIFEST, Manifest
 from cfgctl.snapshot import Snapshot
 
@@ -66,22 +67,49 @@ def open_range(
     return base_snap, head_snap
 
 
-def _commit_tree(snap: Snapshot) -> pygit2.Tree | None:
+def _relevant_path(path: str) -> bool:
+    return path == MANIFEST or path.split("/", 1)[0] in _WATCHED
+
+
+def _tree_diff(a: pygit2.Tree | None, b: pygit2.Tree | None) -> set[str] | None:
+    if a is None or b is None:
+        return None
+    out: set[str] = set()
+    for delta in a.diff_to_tree(b).deltas:
+        out |= {p for p in (delta.old_file.path, delta.new_file.path) if _relevant_path(p)}
+    return out
+
+
+def _files_of(snap: Snapshot) -> tuple[pygit2.Tree | None, dict[str, Any]]:
+    """The Git tree a snapshot is based on, and the files it has on top (None: deleted)."""
     if isinstance(snap.files, TreeFiles):
-        return snap.files.tree
-    return None
+        return snap.files.tree, {}
+    if isinstance(snap.files, OverlayFiles):
+        return snap.files.base.tree, snap.files.changed
+    return None, {}
+
+
+def _oid(snap: Snapshot, path: str) -> str | None:
+    ref = snap.files.get(path)
+    return ref.oid if ref is not None else None
 
 
 def changed_paths(base: Snapshot, head: Snapshot) -> set[str]:
     """The config-relevant files (cfgctl.yaml, config/, schemas/) that differ between the two."""
-    base_tree, head_tree = _commit_tree(base), _commit_tree(head)
-    if base_tree is not None and head_tree is not None and base.store is head.store:
-        out: set[str] = set()
-        for delta in base_tree.diff_to_tree(head_tree).deltas:
-            for path in (delta.old_file.path, delta.new_file.path):
-                if path == MANIFEST or path.split("/", 1)[0] in _WATCHED:
-                    out.add(path)
-        return out
+    base_tree, base_extra = _files_of(base)
+    head_tree, head_extra = _files_of(head)
+    same_repo = (
+        base.store is not None
+        and head.store is not None
+        and (base.store.repo.path == head.store.repo.path)
+    )
+    diffed = _tree_diff(base_tree, head_tree) if same_repo else None
+    if diffed is not None:
+        # Files changed on top of either tree: changed unless both sides hold the same blob.
+        for path in (base_extra.keys() | head_extra.keys()) - diffed:
+            if _relevant_path(path) and _oid(base, path) != _oid(head, path):
+                diffed.add(path)
+        return diffed
     left, right = _relevant(base), _relevant(head)
     return {p for p in left.keys() | right.keys() if left.get(p) != right.get(p)}
 

@@ -7,17 +7,17 @@ files = store.files_at("HEAD~1", prefix="")   # {"config/prod/payments.yaml": Fi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pygit2
-from pygit2.enums import ObjectType
+from pygit2.enums import FileStatus, ObjectType
 
 from cfgctl.errors import EnvError, InputError
 
-__all__ = ["FileRef", "GitStore", "TreeFiles", "blob_id", "init_repository"]
+__all__ = ["FileRef", "GitStore", "OverlayFiles", "TreeFiles", "blob_id", "init_repository"]
 
 
 def blob_id(data: bytes) -> str:
@@ -97,6 +97,29 @@ class GitStore:
             tree = sub if isinstance(sub, pygit2.Tree) else None
         return TreeFiles(self, tree)
 
+    def worktree_files(self, root: Path, wanted: Callable[[str], bool]) -> OverlayFiles | None:
+        """The files under `root` (a folder of the work tree) as `git status` sees them, or None
+        when HEAD has no commit yet."""
+        if (
+            self.workdir is None
+            or self.repo.head_is_unborn
+            or not root.is_relative_to(self.workdir)
+        ):
+            return None
+        prefix = root.relative_to(self.workdir).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        base = self.files_of(self.commit_of("HEAD"), prefix.rstrip("/"))
+        changed: dict[str, FileRef | None] = {}
+        for path, flags in self.repo.status(untracked_files="all", ignored=False).items():
+            if flags == FileStatus.CURRENT or not path.startswith(prefix):
+                continue
+            rel = path[len(prefix) :]
+            if not wanted(rel):
+                continue
+            disk = self.workdir / path
+            changed[rel] = FileRef.of_bytes(rel, disk.read_bytes()) if disk.is_file() else None
+        return OverlayFiles(base, changed)
+
     def commit_files(
         self,
         files: Mapping[str, bytes],
@@ -172,6 +195,56 @@ class TreeFiles(Mapping[str, FileRef]):
             walked = _walk(self.store.repo, self.tree, "") if self.tree is not None else iter(())
             self._all = {path: FileRef(path, oid, self.store) for path, oid in walked}
         return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listing())
+
+    def __len__(self) -> int:
+        return len(self.listing())
+
+
+class OverlayFiles(Mapping[str, FileRef]):
+    """A work tree as Git sees it: the files of HEAD, with what `git status` reports as changed,
+    new or deleted read from disk. Reads only the changed files, not the whole tree; a file that
+    .gitignore hides is not seen."""
+
+    def __init__(self, base: TreeFiles, changed: Mapping[str, FileRef | None]) -> None:
+        self.base = base
+        self.changed = dict(changed)  # None: deleted
+
+    def get(self, path: str, default: Any = None) -> Any:
+        if path in self.changed:
+            found = self.changed[path]
+            return default if found is None else found
+        return self.base.get(path, default)
+
+    def __getitem__(self, path: str) -> FileRef:
+        found: FileRef | None = self.get(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def under(self, folder: str) -> dict[str, FileRef]:
+        out = self.base.under(folder)
+        for path, ref in self.changed.items():
+            if path.startswith(folder + "/"):
+                if ref is None:
+                    out.pop(path, None)
+                else:
+                    out[path] = ref
+        return out
+
+    def listing(self) -> dict[str, FileRef]:
+        out = dict(self.base.listing())
+        for path, ref in self.changed.items():
+            if ref is None:
+                out.pop(path, None)
+            else:
+                out[path] = ref
+        return out
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.listing())

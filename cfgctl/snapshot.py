@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from cfgctl.cache import Cache
 from cfgctl.errors import CfgctlError, InputError, Location
-from cfgctl.gitstore import FileRef, GitStore, TreeFiles
+from cfgctl.gitstore import FileRef, GitStore, OverlayFiles, TreeFiles
 from cfgctl.manifest import MANIFEST, Manifest, load_manifest
 from cfgctl.schemas import SchemaRef, SchemaRegistry, secret_paths
 from cfgctl.yamlio import Document, JsonPath, decode, parse
@@ -206,6 +206,16 @@ class Snapshot:
     def from_worktree(cls, path: Path, *, use_cache: bool = True) -> Snapshot:
         """The files as they are on disk, under the repository root found from `path`."""
         root = find_root(path)
+        store = GitStore.discover(root)
+        if store is not None and os.environ.get("CFGCTL_READ_WORKTREE") != "all":
+            try:
+                overlay = store.worktree_files(root, _wanted)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot read the work tree: {exc}", hint="check permissions"
+                ) from exc
+            if overlay is not None:
+                return cls(root, overlay, store=store, cache=_cache_for(root, use_cache))
         files: dict[str, FileRef] = {}
         for name in _READ_FILES:
             if (root / name).is_file():
@@ -220,7 +230,6 @@ class Snapshot:
                         continue
                     rel = f"{rel_dir}/{fname}"
                     files[rel] = FileRef.of_bytes(rel, _read(full, rel))
-        store = GitStore.discover(root)
         return cls(root, files, store=store, cache=_cache_for(root, use_cache))
 
     @classmethod
@@ -326,7 +335,7 @@ class Snapshot:
 
     def files_under(self, folder: str) -> dict[str, FileRef]:
         """The files below `folder` of the repository, without listing the rest."""
-        if isinstance(self.files, TreeFiles):
+        if isinstance(self.files, (TreeFiles, OverlayFiles)):
             return self.files.under(folder)
         return {p: f for p, f in self.files.items() if p.startswith(folder + "/")}
 
@@ -408,6 +417,10 @@ class Snapshot:
 def _is_abstract(manifest: Manifest, env: str) -> bool:
     data = manifest.doc.data.get("environments", {}).get(env) or {}
     return isinstance(data, dict) and data.get("abstract") is True
+
+
+def _wanted(rel: str) -> bool:
+    return rel in _READ_FILES or rel.split("/", 1)[0] in _READ_DIRS
 
 
 def _read(path: Path, rel: str) -> bytes:
