@@ -30,7 +30,7 @@ from cfgctl.schemas import SchemaRef, secret_paths
 from cfgctl.snapshot import Rendered, Snapshot, layer_paths
 from cfgctl.yamlio import Document, parse
 
-__all__ = ["validate_pair", "validate_snapshot"]
+__all__ = ["validate_changes", "validate_pair", "validate_snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,21 @@ _CONFIG_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+?)(?P<secrets>\
 PARALLEL_FROM = 400
 
 
-def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None = None) -> Report:
-    """Every problem of `snap` (or only of the given pairs and the files that feed them)."""
+def validate_snapshot(
+    snap: Snapshot,
+    *,
+    pairs: Iterable[tuple[str, str]] | None = None,
+    files: Iterable[str] | None = None,
+) -> Report:
+    """Every problem of `snap`; or, given `pairs` and `files`, only of those pairs and files (the
+    manifest and the schemas are always checked)."""
     started = time.perf_counter()
     report = Report()
     log.info(
-        "validating %s at %s (%d files)",
+        "validating %s at %s",
         snap.root,
         snap.label,
-        len(snap.files),
-        extra={"fields": {"root": str(snap.root), "rev": snap.commit, "files": len(snap.files)}},
+        extra={"fields": {"root": str(snap.root), "rev": snap.commit}},
     )
     manifest, problems = snap._manifest_and_problems
     for p in problems:
@@ -57,7 +62,7 @@ def validate_snapshot(snap: Snapshot, *, pairs: Iterable[tuple[str, str]] | None
     if manifest is None or any(p.severity == "error" for p in problems):
         return report.finish()
     _check_schemas(snap, report)
-    broken = _check_files(snap, report)
+    broken = _check_files(snap, report, None if files is None else set(files))
     selected = list(pairs) if pairs is not None else snap.pairs()
     bad_services = _check_service_schemas(snap, report)
     for service, env in selected:
@@ -142,12 +147,14 @@ def _check_service_schemas(snap: Snapshot, report: Report) -> set[str]:
     return bad
 
 
-def _check_files(snap: Snapshot, report: Report) -> set[str]:
-    """Parse every config file; report the broken and the misplaced. Returns the broken paths."""
+def _check_files(snap: Snapshot, report: Report, only: set[str] | None = None) -> set[str]:
+    """Parse every config file (or those of `only`); report the broken and the misplaced.
+    Returns the broken paths."""
     manifest = snap.manifest
     broken: set[str] = set()
     to_parse: list[str] = []
-    for path in sorted(snap.files):
+    paths = snap.files_under("config") if only is None else [p for p in only if p in snap.files]
+    for path in sorted(paths):
         if not path.startswith("config/"):
             continue
         match = _CONFIG_FILE.match(path)
@@ -278,6 +285,31 @@ def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
 
     return digest(
         FORMAT, service, env, str(ref), snap.schemas.digest(), snap.files[MANIFEST].oid, *layers
+    )
+
+
+def validate_changes(snap: Snapshot, since: Snapshot) -> Report:
+    """Validate only what changed since `since`: the pairs whose inputs changed (all of them when
+    a schema that others $ref changed), the changed files, the manifest and the schemas."""
+    from cfgctl.changes import affected_pairs, changed_paths
+
+    changed = changed_paths(since, snap)
+    impact = affected_pairs(since, snap, changed)
+    try:
+        current = snap.pairs()
+    except CfgctlError:  # a broken manifest: validate_snapshot reports it
+        current = []
+    everything = impact.shared_schema_changed
+    pairs = current if everything else [p for p in current if p in impact.pairs]
+    log.info(
+        "changed since %s: %d files, %d pairs to validate",
+        since.label,
+        len(changed),
+        len(pairs),
+        extra={"fields": {"since": since.commit, "files": len(changed), "pairs": len(pairs)}},
+    )
+    return validate_snapshot(
+        snap, pairs=pairs, files=[p for p in changed if p.startswith("config/")]
     )
 
 

@@ -127,6 +127,14 @@ def register(app: typer.Typer) -> None:
         documents: Annotated[
             list[Path] | None, typer.Argument(help="Documents, with --schema only.")
         ] = None,
+        changed_since: Annotated[
+            str | None,
+            typer.Option(
+                "--changed-since",
+                help="Validate only the service/environment pairs whose inputs changed since "
+                "this revision (and the changed files); everything when a shared schema changed.",
+            ),
+        ] = None,
     ) -> None:
         """Validate the repository: cfgctl.yaml, every schema, every YAML file, and the effective
         configuration of every service in every environment against its schema.
@@ -156,7 +164,12 @@ def register(app: typer.Typer) -> None:
 
             snap = STATE.snapshot(rev)
             with progress("validating", fmt is not Format.text):
-                report = validate_snapshot(snap)
+                if changed_since is not None:
+                    from cfgctl.validate import validate_changes
+
+                    report = validate_changes(snap, STATE.snapshot(changed_since))
+                else:
+                    report = validate_snapshot(snap)
         print_report(report, fmt)
         raise typer.Exit(0 if report.ok else 1)
 
