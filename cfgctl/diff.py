@@ -23,7 +23,15 @@ from cfgctl.jsonvalidate import dotted_path
 from cfgctl.snapshot import Rendered, Snapshot
 from cfgctl.yamlio import JsonPath, iter_leaves
 
-__all__ = ["Change", "DiffResult", "PairDiff", "diff_envs", "diff_rendered", "diff_snapshots"]
+__all__ = [
+    "Change",
+    "DiffResult",
+    "PairDiff",
+    "diff_envs",
+    "diff_rendered",
+    "diff_snapshots",
+    "same_data",
+]
 
 Kind = Literal["added", "removed", "changed"]
 Status = Literal["added", "removed", "changed"]
@@ -126,6 +134,8 @@ def diff_rendered(old: Rendered | None, new: Rendered | None) -> list[Change]:
 
     a = old.data if old is not None else {}
     b = new.data if new is not None else {}
+    if same_data(a, b):
+        return []
     changes: list[Change] = []
     tree = DeepDiff(a, b, verbose_level=2, view="tree")
     for report, levels in tree.items():
@@ -151,6 +161,17 @@ def diff_rendered(old: Rendered | None, new: Rendered | None) -> list[Change]:
                     )
                 )
     return sorted(changes, key=lambda c: (tuple(str(p) for p in c.path), c.kind))
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Equal as data, types included (Python finds 1 == True and 1 == 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
 
 
 def _leaves(

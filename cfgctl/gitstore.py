@@ -150,6 +150,7 @@ class TreeFiles(Mapping[str, FileRef]):
         self.store = store
         self.tree = tree
         self._found: dict[str, FileRef | None] = {}
+        self._folders: dict[str, pygit2.Tree | None] = {}
         self._all: dict[str, FileRef] | None = None
 
     def get(self, path: str, default: Any = None) -> Any:
@@ -157,9 +158,11 @@ class TreeFiles(Mapping[str, FileRef]):
             return self._all.get(path, default)
         if path not in self._found:
             ref: FileRef | None = None
-            if self.tree is not None:
+            folder, _, name = path.rpartition("/")
+            tree = self._folder(folder)
+            if tree is not None and name:
                 try:
-                    entry = self.tree[path]
+                    entry = tree[name]
                 except (KeyError, ValueError):
                     entry = None
                 if entry is not None and entry.type == ObjectType.BLOB:
@@ -167,6 +170,24 @@ class TreeFiles(Mapping[str, FileRef]):
             self._found[path] = ref
         found = self._found[path]
         return default if found is None else found
+
+    def _folder(self, folder: str) -> pygit2.Tree | None:
+        """The tree of a folder, loaded once: looking a nested path up in the root tree reads
+        every tree on the way again (~75 µs in a folder of 1,000 files)."""
+        if not folder:
+            return self.tree
+        if folder not in self._folders:
+            parent_path, _, name = folder.rpartition("/")
+            parent = self._folder(parent_path)
+            found: pygit2.Tree | None = None
+            if parent is not None:
+                try:
+                    obj = self.store.repo[parent[name].id]
+                except (KeyError, ValueError):
+                    obj = None
+                found = obj if isinstance(obj, pygit2.Tree) else None
+            self._folders[folder] = found
+        return self._folders[folder]
 
     def __getitem__(self, path: str) -> FileRef:
         found: FileRef | None = self.get(path)
