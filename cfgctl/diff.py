@@ -136,6 +136,9 @@ def diff_rendered(old: Rendered | None, new: Rendered | None) -> list[Change]:
     b = new.data if new is not None else {}
     if same_data(a, b):
         return []
+    if old is None or new is None:  # the pair appeared or disappeared: every key did
+        kind: Kind = "added" if old is None else "removed"
+        return _sorted(_leaves(kind, (), b if old is None else a, old, new))
     changes: list[Change] = []
     tree = DeepDiff(a, b, verbose_level=2, view="tree")
     for report, levels in tree.items():
@@ -160,6 +163,10 @@ def diff_rendered(old: Rendered | None, new: Rendered | None) -> list[Change]:
                         type_change=report == "type_changes",
                     )
                 )
+    return _sorted(changes)
+
+
+def _sorted(changes: list[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: (tuple(str(p) for p in c.path), c.kind))
 
 

@@ -50,7 +50,12 @@ def test_flow_scalars_libyaml_rejects_are_read_as_yaml_12() -> None:
 
 
 def test_number_like_words_stay_text() -> None:
-    assert parse("a: _\nb: .\nc: 0x\nd: -_\n", "f.yaml").data == {"a": "_", "b": ".", "c": "0x", "d": "-_"}
+    assert parse("a: _\nb: .\nc: 0x\nd: -_\n", "f.yaml").data == {
+        "a": "_",
+        "b": ".",
+        "c": "0x",
+        "d": "-_",
+    }
 
 
 def test_empty_documents() -> None:

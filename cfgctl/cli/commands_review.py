@@ -54,9 +54,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--against-env",
-                help="Compare the environment of --env with this one, at one revision (BASE, "
-                "default the work tree), instead of two revisions.",
+                help="Compare the environment of --env with this one at one revision (--rev, "
+                "default the work tree); the arguments are then SERVICEs (default: all).",
             ),
+        ] = None,
+        rev: Annotated[
+            str | None, typer.Option("--rev", help="With --against-env: the revision to read.")
         ] = None,
         fmt: Annotated[
             DiffFormat, typer.Option("--format", "-f", help="text, markdown (a PR comment), json.")
@@ -71,7 +74,8 @@ def register(app: typer.Typer) -> None:
         of every environment inheriting base). Secret values are never shown.
 
         Examples: `cfgctl diff` (HEAD against the work tree), `cfgctl diff HEAD~1 HEAD`,
-        `cfgctl diff main...feature --env prod`, `cfgctl diff --env staging --against-env prod`.
+        `cfgctl diff main...feature --env prod`, `cfgctl diff --env staging --against-env prod
+        payments` (two environments of one revision).
         """
         from cfgctl.changes import open_range
         from cfgctl.diff import diff_envs, diff_snapshots
@@ -83,10 +87,9 @@ def register(app: typer.Typer) -> None:
                     "--against-env needs exactly one --env to compare with",
                     hint="cfgctl diff --env staging --against-env prod [--service S]",
                 )
-            if head is not None:
-                raise InputError("--against-env compares at one revision: give BASE only")
-            snap = STATE.snapshot(base)
-            result = diff_envs(snap, env[0], against_env, service)
+            names = [n for n in (base, head) if n is not None] + list(service or [])
+            snap = STATE.snapshot(rev)
+            result = diff_envs(snap, env[0], against_env, names or None)
         else:
             old, new = open_range(STATE.start(), base, head, use_cache=STATE.use_cache)
             STATE.opened += [old, new]
