@@ -37,7 +37,7 @@ __all__ = [
     "ensure_repo",
 ]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20240611
 OUT = Path(__file__).resolve().parent / "out"
 ENVS = ("base", "staging", "prod")
@@ -765,7 +765,9 @@ class Repo:
 
 
 def ensure_repo(services: int) -> Repo:
-    """benchmarks/out/repo-N/: the config repository of N services, two commits on `main`."""
+    """benchmarks/out/repo-N/: the config repository of N services, three commits on `main`:
+    the generated config; an edit of config/base/_defaults.yaml that reaches every pair
+    (HEAD~2..HEAD~1); an edit of one service file (HEAD~1..HEAD)."""
     import pygit2
 
     root = OUT / f"repo-{services}"
@@ -798,7 +800,17 @@ def ensure_repo(services: int) -> Repo:
     first = repo.create_commit(
         "HEAD", sig, sig, f"Generated config of {services} services", repo.index.write_tree(), []
     )
-    # A second commit, so that the repository has history (`--rev HEAD~1` works).
+    # A second commit: base's _defaults.yaml, on a key no service overrides (every pair changes).
+    defaults = "config/base/_defaults.yaml"
+    text = (root / defaults).read_text()
+    (root / defaults).write_text(text.replace("max_connections: 1000", "max_connections: 2000"))
+    repo.index.add(defaults)
+    repo.index.write()
+    sig1 = pygit2.Signature("cfgctl bench", "bench@example.com", COMMIT_TIME + 1800, 0)
+    first = repo.create_commit(
+        "HEAD", sig1, sig1, "base: 2000 connections", repo.index.write_tree(), [first]
+    )
+    # A third commit: one service file.
     changed = f"config/prod/{names[0]}.yaml"
     text = (root / changed).read_text()
     (root / changed).write_text(re.sub(r"(?m)^replicas: \d+", "replicas: 12", text, count=1))

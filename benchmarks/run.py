@@ -213,6 +213,57 @@ def bench_repo(repo: Repo, runs: int, tag: str) -> tuple[Figure, Figure]:
     return cold, warm
 
 
+def expect_diff(pairs: int, *, at_least: bool = False) -> Checker:
+    def check(what: str, proc: subprocess.CompletedProcess[str]) -> None:
+        if proc.returncode != 0:
+            raise _fail(what, proc, f"exit {proc.returncode}")
+        try:
+            found = len(json.loads(proc.stdout))
+        except ValueError as exc:
+            raise _fail(what, proc, "no JSON list on stdout") from exc
+        if found < pairs if at_least else found != pairs:
+            raise _fail(what, proc, f"{found} changed pairs, expected {pairs}")
+
+    return check
+
+
+def bench_changes(repo: Repo, runs: int, tag: str) -> list[Figure]:
+    """The cost of a change: diff of one service file, diff of base's _defaults.yaml (every
+    pair), validate --changed-since of one file (cold cache: the changed pair is rendered)."""
+    n = len(repo.services)
+    base: list[str | Path] = [CFGCTL, "-C", repo.root]
+    one = measure(
+        f"{tag}.diff_one",
+        f"cfgctl diff HEAD~1 HEAD, {n} services, one service file",
+        [*base, "diff", "HEAD~1", "HEAD", "-f", "json"],
+        cwd=repo.root,
+        check=expect_diff(1),  # the service in prod
+        runs=runs,
+        shown=f"cfgctl -C {repo.root.name} diff HEAD~1 HEAD -f json",
+    )
+    defaults = measure(
+        f"{tag}.diff_defaults",
+        f"cfgctl diff HEAD~2 HEAD~1, {n} services, base _defaults.yaml",
+        [*base, "diff", "HEAD~2", "HEAD~1", "-f", "json"],
+        cwd=repo.root,
+        # Every pair is rendered at both sides; those whose services override the key are equal.
+        check=expect_diff(1, at_least=True),
+        runs=runs,
+        shown=f"cfgctl -C {repo.root.name} diff HEAD~2 HEAD~1 -f json",
+    )
+    since = measure(
+        f"{tag}.changed_since",
+        f"cfgctl validate --changed-since HEAD~1, {n} services, cold",
+        [*base, "validate", "--changed-since", "HEAD~1", "-f", "json"],
+        cwd=repo.root,
+        check=expect_cfgctl_ok(pairs=1),
+        runs=runs,
+        prepare=clear_cache(repo),
+        shown=f"cfgctl -C {repo.root.name} validate --changed-since HEAD~1 -f json  (no cache)",
+    )
+    return [one, defaults, since]
+
+
 def bench_rendered(rendered: Docs, runs: int) -> Figure:
     names = _rel(rendered.documents, rendered.folder)
     n = len(names)
@@ -353,11 +404,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         s_ours, s_peer = bench_standalone(docs, runs)
         cold, warm = bench_repo(repo, runs, "repo")
         r_peer = bench_rendered(rendered, runs)
-        figures = [s_ours, s_peer, cold, warm, r_peer]
+        changes = bench_changes(repo, runs, "repo")
+        figures = [s_ours, s_peer, cold, warm, r_peer, *changes]
         big_cold = big_warm = None
+        big_changes: list[Figure] = []
         if big_repo is not None:
             big_cold, big_warm = bench_repo(big_repo, runs, "repo-big")
-            figures += [big_cold, big_warm]
+            big_changes = bench_changes(big_repo, runs, "repo-big")
+            figures += [big_cold, big_warm, *big_changes]
     except BenchError as exc:
         print(f"\nbenchmarks: FAILED: {exc}", file=sys.stderr)
         return 2
@@ -384,6 +438,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
 
+    for figures_of in (changes, big_changes):
+        for fig in figures_of:
+            if "_defaults" in fig.label:
+                continue  # every pair changes: its cost follows the repository, by nature
+            goals.append(
+                Goal(
+                    f"incremental_{fig.key}",
+                    f"{fig.label}: {fig.seconds:.2f} s",
+                    fig.seconds,
+                    "<= 0.5 s",
+                    fig.seconds <= 0.5,
+                )
+            )
     after = _cfgctl_origin()
     changed = (after.get("commit"), after.get("dirty")) != (
         origin.get("commit"),

@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import Location
-from cfgctl.jsonvalidate import SchemaValidator
 from cfgctl.yamlio import Document
+
+if TYPE_CHECKING:
+    from cfgctl.jsonvalidate import SchemaValidator
 
 __all__ = ["DATA", "SCHEMAS", "TEMPLATES", "check_own_file", "own_validator"]
 
@@ -25,6 +27,8 @@ TEMPLATES = DATA / "templates"
 @functools.cache
 def own_validator(name: str) -> SchemaValidator:
     """The validator of one of cfgctl's own file kinds: cfgctl, template, policy, agent."""
+    from cfgctl.jsonvalidate import SchemaValidator
+
     path = SCHEMAS / f"{name}.schema.json"
     return SchemaValidator(json.loads(path.read_text()), uri=path.as_uri())
 

@@ -33,6 +33,19 @@ class Diagnostic:
     def from_error(cls, error: CfgctlError, code: str, fallback: Location) -> Diagnostic:
         return cls("error", code, error.message, error.location or fallback, hint=error.hint)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Diagnostic:
+        """The inverse of `to_dict` (for cached diagnostics)."""
+        return cls(
+            d["severity"],
+            d["code"],
+            d["message"],
+            Location(d["file"], d["line"], d["column"]),
+            path=d["path"],
+            hint=d["hint"],
+            pairs=tuple((p["service"], p["env"]) for p in d["pairs"]),
+        )
+
     def sort_key(self) -> tuple[Any, ...]:
         loc = self.location
         return (loc.path, loc.line or 0, loc.column or 0, self.severity, self.message)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from cfgctl.changes import affected_pairs, changed_paths
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.jsonvalidate import dotted_path
+from cfgctl.keypath import dotted_path
 from cfgctl.snapshot import Rendered, Snapshot
 from cfgctl.yamlio import JsonPath, iter_leaves
 

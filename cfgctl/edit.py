@@ -18,7 +18,7 @@ from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CheckFailed, InputError
 from cfgctl.fsutil import atomic_write
 from cfgctl.gitstore import FileRef
-from cfgctl.jsonvalidate import dotted_path
+from cfgctl.keypath import dotted_path
 from cfgctl.schemas import secret_paths
 from cfgctl.snapshot import Snapshot, lookup
 from cfgctl.validate import validate_snapshot

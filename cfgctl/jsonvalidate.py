@@ -48,6 +48,7 @@ import referencing.exceptions
 import referencing.jsonschema
 
 from cfgctl.errors import InputError
+from cfgctl.keypath import dotted_path
 
 __all__ = ["Retrieve", "SchemaValidator", "Violation", "check_schema"]
 
@@ -79,16 +80,6 @@ class Violation:
     def dotted(self) -> str:
         """The path as `db.hosts[0].port`; `(root)` for the document itself."""
         return dotted_path(self.path)
-
-
-def dotted_path(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(root)"
 
 
 def _no_remote(uri: str) -> Any:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from cfgctl.errors import InputError
 from cfgctl.yamlio import JsonPath
 
-__all__ = ["parse_key"]
+__all__ = ["dotted_path", "parse_key"]
 
 _PART = re.compile(r'([^.\[\]"]+)|"((?:[^"\\]|\\.)*)"|\[(\d+)\]')
 
@@ -38,3 +39,13 @@ def parse_key(key: str) -> JsonPath:
             out.append(plain)
         pos = match.end()
     return tuple(out)
+
+
+def dotted_path(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(root)"

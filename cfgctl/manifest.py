@@ -93,9 +93,14 @@ def suggest(name: str, known: Iterable[str], what: str) -> str:
     return f"known {what}s: {listing or '(none)'}"
 
 
-def load_manifest(doc: Document) -> tuple[Manifest | None, list[Diagnostic]]:
-    """The manifest and every problem of it; None when it is too broken to use."""
-    problems = check_own_file(doc, "cfgctl")
+def load_manifest(
+    doc: Document, schema_problems: list[Diagnostic] | None = None
+) -> tuple[Manifest | None, list[Diagnostic]]:
+    """The manifest and every problem of it; None when it is too broken to use.
+    `schema_problems`: its problems against cfgctl.schema.json, when known already (cached)."""
+    problems = (
+        list(schema_problems) if schema_problems is not None else check_own_file(doc, "cfgctl")
+    )
     data = doc.data
     if not isinstance(data, dict):
         if not problems:

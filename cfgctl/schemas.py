@@ -17,14 +17,17 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.gitstore import FileRef
-from cfgctl.jsonvalidate import SchemaValidator, check_schema, dotted_path
+from cfgctl.keypath import dotted_path
 from cfgctl.manifest import suggest
 from cfgctl.yamlio import Document, JsonPath, parse
+
+if TYPE_CHECKING:
+    from cfgctl.jsonvalidate import SchemaValidator
 
 __all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
 
@@ -45,6 +48,16 @@ class SchemaRef:
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+def _fast_metaschema_ok(schema: Any) -> bool:
+    """jsonschema-rs's verdict on a schema against its metaschema; False when unsure."""
+    import jsonschema_rs
+
+    try:
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # noqa: BLE001  an unknown $schema: the reference decides
+        return False
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
@@ -132,6 +145,10 @@ class SchemaRegistry:
         except CfgctlError as exc:
             return [Diagnostic.from_error(exc, "schema", Location(ref.path))]
         doc = parsed.data
+        if _fast_metaschema_ok(doc):
+            return []
+        from cfgctl.jsonvalidate import check_schema
+
         return [
             Diagnostic(
                 "error",
@@ -146,6 +163,8 @@ class SchemaRegistry:
 
     def validator(self, ref: SchemaRef) -> SchemaValidator:
         """The compiled validator; call `check` first, since a broken schema cannot compile."""
+        from cfgctl.jsonvalidate import SchemaValidator
+
         if ref.path not in self._validators:
             self._validators[ref.path] = SchemaValidator(
                 self.document(ref.path), uri=self.uri(ref.path), retrieve=self._retrieve

@@ -162,7 +162,7 @@ class Rendered:
 
 
 def _dotted(path: JsonPath) -> str:
-    from cfgctl.jsonvalidate import dotted_path
+    from cfgctl.keypath import dotted_path
 
     return dotted_path(path)
 
@@ -312,7 +312,22 @@ class Snapshot:
             from cfgctl.diagnostics import Diagnostic
 
             return None, [Diagnostic.from_error(exc, "yaml", Location(MANIFEST))]
-        return load_manifest(doc)
+        from cfgctl.builtin import check_own_file
+        from cfgctl.cache import FORMAT, digest
+        from cfgctl.diagnostics import Diagnostic
+
+        # The manifest's own check, cached by content: it is the one schema validation every
+        # command needs, and compiling a validator costs more than the rest of a small diff.
+        key = digest(FORMAT, "manifest-check", self.files[MANIFEST].oid)
+        cached = self.cache.get("manifest-check", key)
+        if isinstance(cached, list):
+            try:
+                return load_manifest(doc, [Diagnostic.from_dict(d) for d in cached])
+            except (KeyError, TypeError, ValueError):
+                pass
+        problems = check_own_file(doc, "cfgctl")
+        self.cache.put("manifest-check", key, [p.to_dict() for p in problems])
+        return load_manifest(doc, problems)
 
     @property
     def manifest(self) -> Manifest:

@@ -19,7 +19,8 @@ from urllib.parse import unquote, urlparse
 
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, InputError, Location
-from cfgctl.jsonvalidate import SchemaValidator, check_schema, dotted_path
+from cfgctl.jsonvalidate import SchemaValidator, check_schema
+from cfgctl.keypath import dotted_path
 from cfgctl.yamlio import Document, decode, parse, parse_all
 
 __all__ = ["load_schema_file", "validate_documents"]

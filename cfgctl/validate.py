@@ -19,16 +19,19 @@ import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfgctl.cache import digest
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
-from cfgctl.jsonvalidate import Violation, dotted_path
+from cfgctl.keypath import dotted_path
 from cfgctl.manifest import MANIFEST, Manifest, suggest
 from cfgctl.schemas import SchemaRef, secret_paths
 from cfgctl.snapshot import Rendered, Snapshot, layer_paths
 from cfgctl.yamlio import Document, parse
+
+if TYPE_CHECKING:
+    from cfgctl.jsonvalidate import Violation
 
 __all__ = ["validate_changes", "validate_pair", "validate_snapshot"]
 
@@ -324,7 +327,7 @@ def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
     cached = snap.cache.get("verdict", key)
     if isinstance(cached, list):
         try:
-            return [_diagnostic_from_dict(d) for d in cached]
+            return [Diagnostic.from_dict(d) for d in cached]
         except (KeyError, TypeError, ValueError):
             pass
     try:
@@ -334,18 +337,6 @@ def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
         out = [Diagnostic.from_error(exc, "render", Location(f"config/{env}/{service}.yaml"))]
     snap.cache.put("verdict", key, [d.to_dict() for d in out])
     return out
-
-
-def _diagnostic_from_dict(d: dict[str, Any]) -> Diagnostic:
-    return Diagnostic(
-        d["severity"],
-        d["code"],
-        d["message"],
-        Location(d["file"], d["line"], d["column"]),
-        path=d["path"],
-        hint=d["hint"],
-        pairs=tuple((p["service"], p["env"]) for p in d["pairs"]),
-    )
 
 
 def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> list[Diagnostic]:
