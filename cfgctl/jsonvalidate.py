@@ -63,6 +63,21 @@ DELEGATED_KEYWORDS = ("format", "pattern", "multipleOf")
 LEGACY_KEYWORDS = ("dependencies",)
 
 
+# Keywords whose complaints name keys, never values: safe to print about a secret's parent.
+KEY_ONLY_KEYWORDS = frozenset(
+    {
+        "required",
+        "additionalProperties",
+        "unevaluatedProperties",
+        "propertyNames",
+        "dependentRequired",
+        "dependencies",
+        "minProperties",
+        "maxProperties",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Violation:
     """One complaint of the schema about a document.
@@ -80,6 +95,12 @@ class Violation:
     def dotted(self) -> str:
         """The path as `db.hosts[0].port`; `(root)` for the document itself."""
         return dotted_path(self.path)
+
+    def masked(self) -> str:
+        """The complaint without the value: for a value that is or holds a secret."""
+        if self.missing is not None or self.keyword in KEY_ONLY_KEYWORDS:
+            return self.message
+        return f"the value breaks the schema ({self.keyword}); it holds a secret: not shown"
 
 
 def _no_remote(uri: str) -> Any:

@@ -15,8 +15,8 @@ replaced by the later layer.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +108,13 @@ class Rendered:
         secrets: frozenset[JsonPath] = frozenset(),
     ) -> None:
         self.service, self.env, self.schema = service, env, schema
+        # Layers encrypted with SOPS: their keys are known, their values are ciphertext.
+        self.encrypted = [
+            layer
+            for layer, doc in zip(layers, docs, strict=True)
+            if layer.secret and is_encrypted(doc.data)
+        ]
+        docs = [_without_sops(layer, doc) for layer, doc in zip(layers, docs, strict=True)]
         self.layers, self.docs = layers, docs
         data: Any = {}
         for doc in docs:
@@ -152,13 +159,35 @@ class Rendered:
             yield path, value, self.provenance(path)
 
     def is_secret(self, path: JsonPath) -> bool:
-        """True when the value at `path` is, or lies under, or holds, a secret."""
-        for secret in self.secret_paths:
-            n = min(len(secret), len(path))
-            if secret[:n] == path[:n]:
+        """True when the value at `path` is, lies under, or holds a secret: a property the
+        schema marks secret, or anything a `.secrets.yaml` layer sets."""
+        if overlaps(self.secret_paths, path):
+            return True
+        for layer, doc in zip(self.layers, self.docs, strict=True):
+            if layer.secret and doc.data and lookup(doc.data, path)[0]:
                 return True
-        prov = self.provenance(path) if path else None
-        return prov is not None and prov.layer.secret
+        return False
+
+
+def is_encrypted(data: Any) -> bool:
+    """A SOPS-encrypted document: a top-level `sops` mapping holding its metadata."""
+    return isinstance(data, dict) and isinstance(data.get("sops"), dict)
+
+
+def _without_sops(layer: Layer, doc: Document) -> Document:
+    if not (layer.secret and is_encrypted(doc.data)):
+        return doc
+    data = {k: v for k, v in doc.data.items() if k != "sops"}
+    return replace(doc, data=data, _positions=doc._positions, _key_positions=doc._key_positions)
+
+
+def overlaps(secrets: Iterable[JsonPath], path: JsonPath) -> bool:
+    """Whether `path` is one of `secrets`, lies under one, or holds one."""
+    for secret in secrets:
+        n = min(len(secret), len(path))
+        if secret[:n] == path[:n]:
+            return True
+    return False
 
 
 def _dotted(path: JsonPath) -> str:

@@ -8,6 +8,7 @@ and validated on every core when there are many; positions are found only for fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -15,12 +16,14 @@ import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.jsonvalidate import SchemaValidator, check_schema
 from cfgctl.keypath import dotted_path
+from cfgctl.schemas import secret_paths
+from cfgctl.snapshot import overlaps
 from cfgctl.yamlio import Document, decode, parse, parse_all
 
 __all__ = ["load_schema_file", "validate_documents"]
@@ -32,10 +35,7 @@ _VALIDATOR: SchemaValidator | None = None  # set before the worker processes for
 def _read_any(path: Path) -> Any:
     data = path.read_bytes()
     if path.suffix == ".json":
-        try:
-            return json.loads(data)
-        except ValueError:
-            pass  # the YAML reader gives the error with its line and column
+        return _load_json(data, str(path))
     return parse(data, str(path)).data
 
 
@@ -58,6 +58,14 @@ def _retrieve(uri: str) -> Any:
         return _read_any(path)
     except OSError as exc:
         raise InputError(f"cannot resolve $ref to {path}: {exc.strerror}") from exc
+
+
+def _retrieve_quietly(uri: str) -> Any:
+    assert _VALIDATOR is not None
+    try:
+        return _retrieve(urljoin(_VALIDATOR.uri, uri))
+    except CfgctlError:
+        return None
 
 
 def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
@@ -83,14 +91,39 @@ def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
     return schema, problems
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _load_json(raw: bytes, name: str) -> Any:
+    """Strict JSON (no trailing commas, no duplicate keys), errors with line and column."""
+    text = decode(raw, name)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}",
+            location=Location(name, exc.lineno, exc.colno),
+            hint="fix the JSON syntax (a .json file is read as strict JSON)",
+        ) from exc
+    except ValueError as exc:  # a duplicate key
+        raise InputError(f"invalid JSON: {exc}", location=Location(name), hint="keep one") from exc
+    except RecursionError as exc:
+        raise InputError(
+            "nesting too deep to read", location=Location(name), hint="flatten the document"
+        ) from exc
+
+
 def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
     """The documents of one file: JSON, TOML by suffix, else YAML (several with `---`)."""
     name = str(path)
     if path.suffix == ".json":
-        try:
-            return [(json.loads(raw), None)]
-        except ValueError:
-            pass  # the YAML reader (JSON is YAML) gives the error with line and column
+        return [(_load_json(raw, name), None)]
     if path.suffix == ".toml":
         try:
             return [(tomllib.loads(decode(raw, name)), None)]
@@ -116,12 +149,15 @@ def _check_one(name: str) -> list[Diagnostic]:
             if _VALIDATOR.is_valid(instance):
                 continue
             if doc is None and path.suffix == ".json":
-                doc = parse(raw, name)
+                with contextlib.suppress(CfgctlError):  # positions only; JSON is YAML, mostly
+                    doc = parse(raw, name)
             which = f" (document {number})" if len(instances) > 1 else ""
+            secrets = list(secret_paths(_VALIDATOR.schema, instance, _retrieve_quietly))
             for v in _VALIDATOR.violations(instance):
                 key = v.missing is not None and bool(v.path)
                 loc = doc.location(v.path, key=key) if doc is not None else Location(name)
-                message = f"{v.dotted}: {v.message}{which}"
+                shown = v.masked() if overlaps(secrets, v.path) else v.message
+                message = f"{v.dotted}: {shown}{which}"
                 out.append(Diagnostic("error", "schema", message, loc, path=v.dotted))
     except CfgctlError as exc:
         return [Diagnostic.from_error(exc, "yaml", Location(name))]

@@ -27,8 +27,8 @@ from cfgctl.errors import CfgctlError, Location
 from cfgctl.keypath import dotted_path
 from cfgctl.manifest import MANIFEST, Manifest, suggest
 from cfgctl.schemas import SchemaRef, secret_paths
-from cfgctl.snapshot import Rendered, Snapshot, layer_paths
-from cfgctl.yamlio import Document, parse
+from cfgctl.snapshot import Rendered, Snapshot, is_encrypted, layer_paths, lookup
+from cfgctl.yamlio import Document, JsonPath, parse
 
 if TYPE_CHECKING:
     from cfgctl.jsonvalidate import Violation
@@ -162,9 +162,11 @@ def _check_files(snap: Snapshot, report: Report, only: set[str] | None = None) -
             continue
         match = _CONFIG_FILE.match(path)
         if match is None:
+            # A .yml file is a config file under the wrong name: it would be silently ignored.
+            yml = path.endswith(".yml") and path.count("/") == 2
             report.add(
                 Diagnostic(
-                    "warning",
+                    "error" if yml else "warning",
                     "layout",
                     "not read: config files are config/ENV/SERVICE.yaml, "
                     "config/ENV/_defaults.yaml or config/ENV/SERVICE.secrets.yaml",
@@ -200,6 +202,17 @@ def _check_files(snap: Snapshot, report: Report, only: set[str] | None = None) -
                     f"the document is a {_kind(doc.data)}; a config file must hold a mapping",
                     doc.location(()),
                     hint="write the settings as `key: value` lines at the top level",
+                )
+            )
+        if path.endswith(".secrets.yaml") and doc.data and not is_encrypted(doc.data):
+            report.add(
+                Diagnostic(
+                    "error",
+                    "secret-plaintext",
+                    "a .secrets.yaml file must be encrypted with SOPS; this one is plain text",
+                    Location(path),
+                    hint=f"encrypt it in place: sops --encrypt --in-place {path} "
+                    "(and rotate any secret that was pushed in plain text)",
                 )
             )
         for wpath, message in doc.warnings:
@@ -343,11 +356,29 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
     service, env = rendered.service, rendered.env
     pair = ((service, env),)
     out: list[Diagnostic] = []
+    encrypted = [
+        d
+        for layer, d in zip(rendered.layers, rendered.docs, strict=True)
+        if layer in rendered.encrypted
+    ]
+    for layer in rendered.encrypted:
+        out.append(
+            Diagnostic(
+                "warning",
+                "secrets-unchecked",
+                "values not checked: they are encrypted with SOPS (their keys were checked)",
+                Location(layer.path),
+                hint="cfgctl checks encrypted values when it can decrypt them",
+                pairs=pair,
+            )
+        )
     for v in snap.schemas.validator(ref).validate(rendered.data):
-        if rendered.secret_paths and rendered.is_secret(v.path) and v.missing is None:
-            message = f"{v.dotted}: the secret value breaks the schema ({v.keyword}); not shown"
-        else:
-            message = f"{v.dotted}: {v.message}"
+        if v.missing is None and any(
+            lookup(d.data, v.path)[0] and _leaf_from(rendered, v.path, d) for d in encrypted
+        ):
+            continue  # an encrypted value: ciphertext says nothing of the plaintext's shape
+        shown = v.masked() if rendered.is_secret(v.path) else v.message
+        message = f"{v.dotted}: {shown}"
         out.append(
             Diagnostic(
                 "error",
@@ -379,6 +410,12 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
                 )
             )
     return out
+
+
+def _leaf_from(rendered: Rendered, path: JsonPath, doc: Document) -> bool:
+    """Whether the value at `path` comes from `doc` (the last layer holding it)."""
+    prov = rendered.provenance(path)
+    return prov is not None and rendered.docs[rendered.layers.index(prov.layer)] is doc
 
 
 def _violation_location(rendered: Rendered, v: Violation) -> Location:

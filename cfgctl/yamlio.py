@@ -194,7 +194,54 @@ def _c_compose(text: str, single: bool) -> list[Node]:
     return nodes
 
 
+# Deeper nesting is refused before parsing: libyaml's recursive parser overflows the C stack
+# (a crash, not an error) somewhere past 10,000 levels, and our builder stops at ~900 anyway.
+MAX_DEPTH = 800
+_DEEP_INDENT = re.compile(r"^[ ]{%d,}\S" % (MAX_DEPTH * 2), re.M)
+
+
+def _nesting_problem(text: str, source: str) -> InputError | None:
+    def error(line: int, col: int) -> InputError:
+        return InputError(
+            f"nesting deeper than {MAX_DEPTH} levels",
+            location=Location(source, line, col),
+            hint="flatten the document",
+        )
+
+    deep = _DEEP_INDENT.search(text)
+    if deep is not None:
+        return error(text.count("\n", 0, deep.start()) + 1, 1)
+    if text.count("[") + text.count("{") + text.count("- ") < MAX_DEPTH:
+        return None
+    depth, line, col, quote = 0, 1, 0, ""
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return error(line, col)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    for number, row in enumerate(text.splitlines(), start=1):
+        stripped = row.lstrip(" ")
+        if stripped.startswith("- ") and stripped.count("- ") > MAX_DEPTH:
+            run = len(stripped) - len(stripped.lstrip("- "))
+            if run // 2 > MAX_DEPTH:
+                return error(number, 1)
+    return None
+
+
 def _compose_nodes(text: str, source: str, *, single: bool) -> list[Node]:
+    problem = _nesting_problem(text, source)
+    if problem is not None:
+        raise problem
     try:
         if _Parser is not None and "%YAML" not in text:
             try:
