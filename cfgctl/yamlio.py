@@ -197,7 +197,7 @@ def _c_compose(text: str, single: bool) -> list[Node]:
 # Deeper nesting is refused before parsing: libyaml's recursive parser overflows the C stack
 # (a crash, not an error) somewhere past 10,000 levels, and our builder stops at ~900 anyway.
 MAX_DEPTH = 800
-_DEEP_INDENT = re.compile(r"^[ ]{%d,}\S" % (MAX_DEPTH * 2), re.M)
+_DEEP_INDENT = re.compile(rf"^[ ]{{{MAX_DEPTH * 2},}}\S", re.M)
 
 
 def _nesting_problem(text: str, source: str) -> InputError | None:

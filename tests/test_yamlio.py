@@ -74,7 +74,9 @@ def test_empty_documents() -> None:
         ("- &a [*a]\n", "f.yaml:1:3", "an alias refers to the node that contains it"),
         ("a: b: c\n", "f.yaml:1:5", "mapping values are not allowed here"),
         ("a: [1, 2\n", "f.yaml:2:1", "invalid YAML"),
-        ("[" * 3000 + "]" * 3000, "f.yaml:1:1", "nesting too deep"),
+        ("[" * 3000 + "]" * 3000, "f.yaml:1:801", "nesting deeper than 800 levels"),
+        ("x: " + "[" * 30000 + "]" * 30000, "f.yaml:1:804", "nesting deeper than 800 levels"),
+        (" " * 2000 + "a: 1\n", "f.yaml:1:1", "nesting deeper than 800 levels"),
     ],
 )
 def test_bad_yaml(text: str, where: str, words: str) -> None:
