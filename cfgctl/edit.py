@@ -9,10 +9,13 @@ result is validated as the repository would be, and only then written, atomicall
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CheckFailed, InputError
@@ -22,7 +25,7 @@ from cfgctl.keypath import dotted_path
 from cfgctl.schemas import secret_paths
 from cfgctl.snapshot import Snapshot, lookup
 from cfgctl.validate import validate_snapshot
-from cfgctl.yamlio import JsonPath, dump_roundtrip, load_roundtrip, parse
+from cfgctl.yamlio import JsonPath, dump_roundtrip, is_ambiguous, load_roundtrip, parse
 
 __all__ = ["SetResult", "parse_value", "set_value"]
 
@@ -40,7 +43,12 @@ class SetResult:
 def parse_value(text: str, *, string: bool = False) -> Any:
     """VALUE as YAML (`8080` is a number, `true` a boolean, `[a, b]` a list), or as text."""
     if string:
-        return text
+        return _quoted_if_ambiguous(text)
+    if re.search(r"(^|\s)#", text):
+        raise InputError(
+            "VALUE holds ' #', which YAML reads as the start of a comment",
+            hint="pass --string to store the text as it is, or quote it: '\"a # b\"'",
+        )
     try:
         doc = parse(text, "VALUE")
     except InputError as exc:
@@ -48,7 +56,15 @@ def parse_value(text: str, *, string: bool = False) -> Any:
             f"VALUE is not valid YAML: {exc.message}",
             hint="quote it for the shell, or pass --string to store it as text",
         ) from exc
-    return doc.data
+    return _quoted_if_ambiguous(doc.data) if isinstance(doc.data, str) else doc.data
+
+
+def _quoted_if_ambiguous(text: str) -> Any:
+    """A string YAML 1.1 readers (PyYAML, Kubernetes, Flux) would take for another type is
+    written quoted: `on`, `no`, `0755`, `1:30`."""
+    if is_ambiguous(text):
+        return SingleQuotedScalarString(text)
+    return text
 
 
 def _set_in(data: Any, path: JsonPath, value: Any) -> None:
@@ -93,6 +109,14 @@ def set_value(
     manifest.env(env)
     rel = f"config/{env}/{service}.yaml"
     ref = snap.schemas.resolve(manifest.service(service).schema)
+    problems = snap.schemas.check(ref)
+    if problems:  # a value cannot be checked against a broken schema: refuse, do not guess
+        first = problems[0]
+        raise InputError(
+            f"cannot check the new value: schema {ref} is broken: {first.message}",
+            location=first.location,
+            hint="fix the schema first (cfgctl validate lists its problems)",
+        )
     schema_doc = snap.schemas.document(ref.path)
     probe: dict[str, Any] = {}
     _set_in_plain(probe, path, value)
@@ -108,6 +132,8 @@ def set_value(
             f"--env {env}`",
         )
     target = snap.root / rel
+    if target.exists() and not target.is_file():
+        raise InputError(f"{rel} is not a file", hint="remove or rename what is there")
     before = target.read_bytes() if target.exists() else b""
     data = load_roundtrip(before, rel) if before.strip() else None
     if data is None:
@@ -116,7 +142,7 @@ def set_value(
         raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
     found, old = lookup(snap.document(rel).data if rel in snap.files else None, path)
     _set_in(data, path, value)
-    after = dump_roundtrip(data).encode()
+    after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
     result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
     if not result.changed:
         return result
@@ -128,7 +154,7 @@ def set_value(
     new = [
         d
         for d in _errors(trial, pairs, rel)
-        if d.message not in {p.message for p in problems_before}
+        if d.code == "render" or d.message not in {p.message for p in problems_before}
     ]
     if new:
         error = CheckFailed(
@@ -157,5 +183,5 @@ def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diag
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 40 else text[:39] + "…"

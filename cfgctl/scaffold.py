@@ -46,6 +46,8 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
         raise InputError(
             f"no repository template {template!r}", hint=suggest(template, known, "template")
         )
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{target} exists and is not a folder", hint="choose a new folder")
     if target.exists() and any(target.iterdir()):
         raise InputError(
             f"{target} exists and is not empty",

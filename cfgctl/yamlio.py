@@ -21,6 +21,7 @@ comments, key order and quoting.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ __all__ = [
     "NODE_BUDGET",
     "Document",
     "JsonPath",
+    "dump_plain",
     "dump_roundtrip",
+    "is_ambiguous",
     "load_roundtrip",
     "parse",
     "parse_all",
@@ -488,10 +491,53 @@ def load_roundtrip(data: bytes | str, source: str) -> Any:
     return _roundtrip_yaml().load(decode(data, source))
 
 
-def dump_roundtrip(data: Any) -> str:
+def _indents(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) of a YAML text, ruamel's defaults (2, 4, 2)
+    when it shows none."""
+    mapping = sequence = offset = None
+    lines = text.splitlines()
+    for prev, line in itertools.pairwise(lines):
+        head = prev.rstrip()
+        if not head.endswith(":") or head.lstrip().startswith("#"):
+            continue
+        base = len(prev) - len(prev.lstrip(" "))
+        body = line.lstrip(" ")
+        step = len(line) - len(body) - base
+        if not body or body.startswith("#") or step < 0:
+            continue
+        if body.startswith("- "):
+            if offset is None:
+                offset = step
+                dash_body = body[2:]
+                sequence = step + 2 + (len(dash_body) - len(dash_body.lstrip(" ")))
+        elif mapping is None and step > 0:
+            mapping = step
+        if mapping is not None and offset is not None:
+            break
+    return (mapping or 2, sequence or 4, offset if offset is not None else 2)
+
+
+def dump_roundtrip(data: Any, *, like: str = "") -> str:
+    """Dump round-trip data; with `like`, in that text's indentation and line endings."""
+    yaml = _roundtrip_yaml()
+    mapping, sequence, offset = _indents(like)
+    yaml.indent(mapping=mapping, sequence=max(sequence, offset + 2), offset=offset)
     stream = io.StringIO()
-    _roundtrip_yaml().dump(data, stream)
-    return stream.getvalue()
+    yaml.dump(data, stream)
+    out = stream.getvalue()
+    if "\r\n" in like:
+        out = out.replace("\r\n", "\n").replace("\n", "\r\n")
+    return out
+
+
+def is_ambiguous(text: str) -> bool:
+    """Whether a YAML 1.1 reader would take this plain string for a boolean, number or null."""
+    return bool(
+        text in _YAML11_BOOLS
+        or _OCTAL_11.match(text)
+        or _SEXAGESIMAL_11.match(text)
+        or text.lower() in ("null", "~", "true", "false", "")
+    )
 
 
 def dump_plain(data: Any) -> str:
@@ -500,9 +546,16 @@ def dump_plain(data: Any) -> str:
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.allow_unicode = True
+    yaml.representer.add_representer(str, _represent_str)
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
+
+
+def _represent_str(representer: Any, data: str) -> Any:
+    # Quote what YAML 1.1 readers (PyYAML, kubectl, Flux) would read as a boolean or number.
+    style = "'" if is_ambiguous(data) else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 def iter_leaves(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -20,7 +21,7 @@ from cfgctl import __version__
 from cfgctl.cli import commands_repo, commands_review
 from cfgctl.cli.output import err, report_error
 from cfgctl.cli.state import STATE
-from cfgctl.errors import CfgctlError
+from cfgctl.errors import CfgctlError, EnvError
 
 __all__ = ["app", "main"]
 
@@ -34,6 +35,17 @@ class ErrorBoundary(TyperGroup):
         except CfgctlError as exc:
             report_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader went away (`cfgctl render ... | head`): stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
+        except OSError as exc:  # a full disk, a read-only folder: the environment, exit 3
+            where = f" ({exc.filename})" if exc.filename else ""
+            report_error(
+                EnvError(f"{exc.strerror or exc}{where}", hint="check the disk and permissions")
+            )
+            raise typer.Exit(EnvError.exit_code) from None
         finally:
             STATE.close()
 

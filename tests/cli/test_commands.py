@@ -226,3 +226,50 @@ def test_version_and_help(run_cli: RunCli) -> None:
     ):
         result = run_cli(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_set_keeps_indentation_line_endings_and_quotes_ambiguous_text(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    cwd = example_repo.workdir
+    example_repo.write(
+        {"config/prod/search.yaml": "# four spaces\r\nserver:\r\n    port: 9300   # prod port\r\n"}
+    )
+    assert (
+        run_cli(
+            "set", "search", "server.host", "on", "--string", "--env", "prod", cwd=cwd
+        ).exit_code
+        == 0
+    )
+    assert example_repo.read_bytes("config/prod/search.yaml") == (
+        b"# four spaces\r\nserver:\r\n    port: 9300   # prod port\r\n    host: 'on'\r\n"
+    )
+    hashed = run_cli("set", "search", "server.host", "a # b", "--env", "prod", cwd=cwd)
+    assert hashed.exit_code == 2 and "comment" in hashed.stderr
+
+
+def test_set_refuses_when_the_schema_is_broken(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write({"schemas/svc.schema.json": '{"type": "objekt"}'})
+    before = small_repo.read("config/prod/payments.yaml")
+    result = run_cli("set", "payments", "port", "0", "--env", "prod", cwd=small_repo.workdir)
+    assert result.exit_code == 2
+    assert "schema svc@1 is broken" in result.stderr
+    assert small_repo.read("config/prod/payments.yaml") == before
+
+
+def test_render_quotes_what_yaml11_would_misread(small_repo: ConfigRepo, run_cli: RunCli) -> None:
+    small_repo.write(
+        {
+            "schemas/svc.schema.json": "{}",
+            "config/prod/payments.yaml": "country: 'NO'\nmode: '0755'\nflag: 'on'\n",
+        }
+    )
+    out = run_cli("render", "payments", "--env", "prod", cwd=small_repo.workdir).stdout
+    assert "country: 'NO'\n" in out and "mode: '0755'\n" in out and "flag: 'on'\n" in out
+
+
+def test_init_into_a_file_and_output_errors(tmp_path: Path, run_cli: RunCli) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    result = run_cli("init", str(afile))
+    assert result.exit_code == 2 and "not a folder" in result.stderr

@@ -129,3 +129,36 @@ def test_relative_refs_under_a_remote_id_are_served_from_the_schema_folder(
     result = run_cli("validate", "--schema", str(schema), str(doc))
     assert result.exit_code == 1, result.output
     assert f"{doc}:1:7: error: port: expected integer" in result.stderr
+
+
+def test_secret_values_are_masked_and_json_is_strict(tmp_path: Path, run_cli: RunCli) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "properties": {
+                    "password": {"type": "string", "minLength": 20, "x-cfgctl-secret": True}
+                }
+            }
+        )
+    )
+    doc = tmp_path / "d.yaml"
+    doc.write_text("password: short-LEAK\n")
+    result = run_cli("validate", "--schema", str(schema), str(doc))
+    assert result.exit_code == 1
+    assert "short-LEAK" not in result.output
+    assert (
+        "password: the value breaks the schema (minLength); it holds a secret: not shown"
+        in result.stderr
+    )
+    bad_json = tmp_path / "d.json"
+    bad_json.write_text('{"password": "a",\n "x": 1,}')
+    strict = run_cli("validate", "--schema", str(schema), str(bad_json))
+    assert strict.exit_code == 1
+    assert f"{bad_json}:2:9: error: invalid JSON" in strict.stderr
+    bad_json.write_text('{"a": 1, "a": 2}')
+    dup = run_cli("validate", "--schema", str(schema), str(bad_json))
+    assert "duplicate key 'a'" in dup.stderr
+    bad_json.write_text("[" * 100000 + "]" * 100000)
+    deep = run_cli("validate", "--schema", str(schema), str(bad_json))
+    assert deep.exit_code == 1 and "nesting too deep" in deep.stderr

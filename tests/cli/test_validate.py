@@ -278,3 +278,59 @@ def test_schemas_with_ids_and_yaml_schemas(small_repo: ConfigRepo, run_cli: RunC
         "config/base/_defaults.yaml:1:7: error: port: expected a number at most 100, got 8080"
         in result.stderr
     )
+
+
+def test_values_from_secrets_layers_never_in_errors(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    small_repo.write({"config/prod/payments.secrets.yaml": 'host: ["TOPSECRET value!"]\n'})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert "TOPSECRET" not in result.output
+    assert (
+        "config/prod/payments.secrets.yaml:1:7: error: host: the value breaks the schema (type); it holds a secret: not shown"
+        in result.stderr
+    )
+
+
+SOPS_FILE = """\
+db:
+    password: ENC[AES256_GCM,data:8kYXb3mZ,iv:1p7cQxoLJaDLGSkzW3F5VpQ0Hdvp3L3k3yJ2ixF5bDQ=,tag:QqbuH3J0E6ZC6U5rm0Wuyw==,type:str]
+sops:
+    age:
+        - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+          enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBDRnpQ
+            -----END AGE ENCRYPTED FILE-----
+    lastmodified: "2026-11-25T04:00:00Z"
+    mac: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]
+    version: 3.9.4
+"""
+
+
+def test_sops_encrypted_layers_are_read_for_their_keys(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    small_repo.write({"config/prod/payments.secrets.yaml": SOPS_FILE})
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 0, result.output
+    assert (
+        "config/prod/payments.secrets.yaml: warning: values not checked: they are encrypted with SOPS"
+        in result.stderr
+    )
+    rendered = run_cli("render", "payments", "--env", "prod", cwd=small_repo.workdir).stdout
+    assert "password: '***'" in rendered and "sops" not in rendered and "ENC[" not in rendered
+    small_repo.write(
+        {
+            "config/prod/payments.secrets.yaml": SOPS_FILE.replace(
+                "db:\n    password", "db:\n    colour"
+            )
+        }
+    )
+    unknown = run_cli("validate", cwd=small_repo.workdir)
+    assert unknown.exit_code == 0  # db allows any key in this schema; structure still read
+    small_repo.write({"config/prod/payments.secrets.yaml": SOPS_FILE.replace("db:\n", "dbx:\n")})
+    wrong_key = run_cli("validate", cwd=small_repo.workdir)
+    assert wrong_key.exit_code == 1
+    assert "unknown key 'dbx'" in wrong_key.stderr

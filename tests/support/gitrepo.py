@@ -60,3 +60,6 @@ class ConfigRepo:
 
     def read(self, rel: str) -> str:
         return (self.workdir / rel).read_text()
+
+    def read_bytes(self, rel: str) -> bytes:
+        return (self.workdir / rel).read_bytes()
