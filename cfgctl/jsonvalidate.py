@@ -504,7 +504,7 @@ def _plain(
     keyword: str, expected: Any, instance: Any, error: jsonschema.exceptions.ValidationError
 ) -> str:
     """The complaint in plain words, naming the expectation and the value found."""
-    got = f"{_type_name(instance)} {_short(instance)}"
+    got = "null" if instance is None else f"{_type_name(instance)} {_short(instance)}"
     if keyword == "type":
         want = expected if isinstance(expected, str) else " or ".join(map(str, expected))
         return f"expected {want}, got {got}"

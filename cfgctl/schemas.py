@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError, InputError, Location
@@ -62,8 +63,8 @@ def _fast_metaschema_ok(schema: Any) -> bool:
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
     """`"web@2"` -> ("web", 2); `"web"` -> ("web", None)."""
-    name, _, version = spec.partition("@")
-    if version and not version.isdigit():
+    name, at, version = spec.partition("@")
+    if not name or (at and not (version.isdigit() and int(version) > 0)):
         raise InputError(f"bad schema version in {spec!r}", hint="write NAME or NAME@N, e.g. web@2")
     return name, int(version) if version else None
 
@@ -146,7 +147,7 @@ class SchemaRegistry:
             return [Diagnostic.from_error(exc, "schema", Location(ref.path))]
         doc = parsed.data
         if _fast_metaschema_ok(doc):
-            return []
+            return self._check_refs(ref, parsed)
         from cfgctl.jsonvalidate import check_schema
 
         return [
@@ -160,6 +161,37 @@ class SchemaRegistry:
             )
             for v in check_schema(doc)
         ]
+
+    def _check_refs(self, ref: SchemaRef, parsed: Document) -> list[Diagnostic]:
+        """Every `$ref` of the schema that leads nowhere (a validator only follows those the
+        document at hand reaches, so a dangling one would pass until the day it is used)."""
+        out = []
+        doc = parsed.data
+        base = doc.get("$id") if isinstance(doc, dict) and isinstance(doc.get("$id"), str) else None
+        base = base or self.uri(ref.path)
+        for path, target in _refs(doc, ()):
+            uri, _, pointer = urljoin(base, target).partition("#")
+            problem = None
+            try:
+                root = doc if uri == base.partition("#")[0] else self._retrieve(uri)
+            except CfgctlError:
+                problem = f"$ref {target!r} names a schema that does not exist"
+            else:
+                if pointer.startswith("/") and _deref(root, "#" + pointer, None)[1] is None:
+                    problem = f"$ref {target!r} points at nothing in {uri.rpartition('/')[2]}"
+            if problem is not None:
+                out.append(
+                    Diagnostic(
+                        "error",
+                        "schema",
+                        problem,
+                        parsed.location((*path, "$ref")),
+                        path=dotted_path(path),
+                        hint="refer to a file of schemas/ by relative path, and to an existing "
+                        "definition (#/$defs/NAME)",
+                    )
+                )
+        return out
 
     def validator(self, ref: SchemaRef) -> SchemaValidator:
         """The compiled validator; call `check` first, since a broken schema cannot compile."""
@@ -342,6 +374,22 @@ class _Finder:
             for i, value in enumerate(instance):
                 sub = prefix[i] if i < len(prefix) else schema.get("items")
                 yield from self.walk(root, sub, value, (*path, i), depth + 1)
+
+
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _refs(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """(path of the subschema, target) of every `$ref` string in a schema document."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield path, node["$ref"]
+        for key, value in node.items():
+            if key not in _DATA_KEYWORDS:
+                yield from _refs(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _refs(value, (*path, i))
 
 
 def _search(pattern: str, text: str) -> bool:

@@ -198,6 +198,8 @@ def _dotted(path: JsonPath) -> str:
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` that holds cfgctl.yaml."""
+    if not start.exists():
+        raise InputError(f"{start} does not exist", hint="pass -C an existing folder")
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / MANIFEST).is_file():
@@ -296,6 +298,14 @@ class Snapshot:
         if rev is None:
             return cls.from_worktree(path, use_cache=use_cache)
         return cls.at(path, rev, use_cache=use_cache)
+
+    @property
+    def git_prefix(self) -> str:
+        """The config repository's folder in its Git repository, as `ops/cfg/` ('' at the root)."""
+        workdir = self.store.workdir if self.store is not None else None
+        if workdir is None or not self.root.is_relative_to(workdir) or self.root == workdir:
+            return ""
+        return self.root.relative_to(workdir).as_posix() + "/"
 
     @property
     def label(self) -> str:
@@ -450,6 +460,10 @@ class Snapshot:
             return self.schemas.document(path)
 
         return resolve
+
+    def is_abstract(self, env: str) -> bool:
+        """An environment only inherited from: never validated or rendered on its own."""
+        return _is_abstract(self.manifest, env)
 
     def pairs(self) -> list[tuple[str, str]]:
         """Every (service, env) with an effective configuration: abstract environments excluded."""

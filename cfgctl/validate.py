@@ -106,6 +106,7 @@ def _check_schemas(snap: Snapshot, report: Report) -> None:
     for d in registry.problems:
         report.add(d)
     named = {ref.path for versions in registry.versions.values() for ref in versions.values()}
+    named |= {d.location.path for d in registry.problems}  # reported already, as a duplicate
     for path in sorted(registry.files):
         report.checked_files += 1
         if path not in named:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from enum import StrEnum
@@ -59,13 +60,29 @@ def _masked(rendered: Rendered, reveal: bool) -> Any:
     return walk(rendered.data, ())
 
 
-def _env_lines(data: Any, prefix: str = "") -> list[str]:
+def _env_lines(data: Any) -> list[str]:
+    """KEY=value lines: nested keys joined with `_`, upper-cased; collections as JSON."""
+    seen: dict[str, str] = {}
     lines: list[str] = []
-    for key, value in data.items():
-        name = "".join(c if c.isalnum() else "_" for c in f"{prefix}{key}").upper()
+
+    def walk(value: Any, path: list[str]) -> None:
         if isinstance(value, dict) and value:
-            lines.extend(_env_lines(value, f"{prefix}{key}_"))
-            continue
+            for key, sub in value.items():
+                walk(sub, [*path, str(key)])
+            return
+        name = "_".join("".join(c if c.isalnum() else "_" for c in p) for p in path).upper()
+        dotted = ".".join(path)
+        if not re.match(r"^[A-Z_][A-Z0-9_]*$", name):
+            raise InputError(
+                f"key {dotted} gives {name!r}, which is no environment variable name",
+                hint="variable names start with a letter or '_'; use --format json or yaml",
+            )
+        if name in seen:
+            raise InputError(
+                f"keys {seen[name]} and {dotted} both give the variable {name}",
+                hint="rename one of the keys, or use --format json or yaml",
+            )
+        seen[name] = dotted
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif value is None:
@@ -75,6 +92,8 @@ def _env_lines(data: Any, prefix: str = "") -> list[str]:
         else:
             text = str(value)
         lines.append(f"{name}={shlex.quote(text) if text else ''}")
+
+    walk(data, [])
     return lines
 
 
@@ -145,6 +164,7 @@ def register(app: typer.Typer) -> None:
 
         With --schema SCHEMA DOC..., validate any documents against one schema instead.
         """
+        prefix = ""
         if schema is None and documents:
             raise InputError(
                 "documents given without --schema",
@@ -170,7 +190,8 @@ def register(app: typer.Typer) -> None:
                     report = validate_changes(snap, STATE.snapshot(changed_since))
                 else:
                     report = validate_snapshot(snap)
-        print_report(report, fmt)
+            prefix = snap.git_prefix
+        print_report(report, fmt, path_prefix=prefix)
         raise typer.Exit(0 if report.ok else 1)
 
     @app.command()
@@ -197,6 +218,11 @@ def register(app: typer.Typer) -> None:
 
         snap = STATE.snapshot(rev)
         rendered = snap.render(service, env)
+        if snap.is_abstract(env) and not no_validate:
+            raise InputError(
+                f"environment {env!r} is abstract: only inherited from, never used on its own",
+                hint="render an environment that inherits it, or pass --no-validate to see it",
+            )
         if not no_validate:
             problems = [d for d in validate_pair(snap, service, env) if d.severity == "error"]
             if problems:

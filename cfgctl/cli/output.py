@@ -76,16 +76,20 @@ def print_diagnostic(d: Diagnostic) -> None:
         err.print(f"  hint: {d.hint}", style="dim")
 
 
-def print_report(report: Report, fmt: Format, *, what: str = "checked") -> None:
+def print_report(
+    report: Report, fmt: Format, *, what: str = "checked", path_prefix: str = ""
+) -> None:
     """Text: diagnostics on stderr, the summary on stdout. JSON: the whole report on stdout.
-    GitHub: one workflow annotation per diagnostic on stdout."""
+    GitHub: one workflow annotation per diagnostic on stdout, paths from the Git root (the
+    config repository's folder in it is `path_prefix`)."""
     if fmt is Format.json:
         print_json(report.to_dict())
         return
     if fmt is Format.github:
         for d in report.diagnostics:
             loc = d.location
-            props = [f"file={_github_escape(loc.path, prop=True)}"]
+            # GitHub resolves annotation paths from the root of the Git repository.
+            props = [f"file={_github_escape(path_prefix + loc.path, prop=True)}"]
             if loc.line:
                 props.append(f"line={loc.line}")
             if loc.column:

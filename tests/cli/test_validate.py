@@ -334,3 +334,66 @@ def test_sops_encrypted_layers_are_read_for_their_keys(
     wrong_key = run_cli("validate", cwd=small_repo.workdir)
     assert wrong_key.exit_code == 1
     assert "unknown key 'dbx'" in wrong_key.stderr
+
+
+def test_dangling_refs_are_errors_in_the_schema_file(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    small_repo.write(
+        {
+            "schemas/svc.schema.json": '{\n  "type": "object",\n  "properties": {\n    "tls": {"$ref": "missing.schema.json#/$defs/tls"},\n'
+            '    "port": {"$ref": "#/$defs/nope"}\n  }\n}\n'
+        }
+    )
+    result = run_cli("validate", cwd=small_repo.workdir)
+    assert result.exit_code == 1
+    assert (
+        "schemas/svc.schema.json:4:21: error: $ref 'missing.schema.json#/$defs/tls' names a schema that does not exist"
+        in result.stderr
+    )
+    assert (
+        "schemas/svc.schema.json:5:22: error: $ref '#/$defs/nope' points at nothing in svc.schema.json"
+        in result.stderr
+    )
+
+
+def test_github_paths_are_relative_to_the_git_root(tmp_path, run_cli: RunCli) -> None:
+    repo = ConfigRepo.init(tmp_path / "mono")
+    repo.commit(
+        {
+            "ops/cfg/cfgctl.yaml": "version: 1\nenvironments: {prod: {}}\nservices: {api: {schema: s}}\n",
+            "ops/cfg/schemas/s.schema.json": '{"properties": {"port": {"type": "integer"}}}',
+            "ops/cfg/config/prod/api.yaml": "port: x\n",
+        },
+        "init",
+    )
+    result = run_cli("validate", "--format", "github", cwd=repo.workdir / "ops" / "cfg")
+    assert result.stdout.startswith("::error file=ops/cfg/config/prod/api.yaml,line=1,col=7::")
+    text = run_cli("validate", cwd=repo.workdir / "ops" / "cfg")
+    assert text.stderr.startswith("config/prod/api.yaml:1:7: error:")  # text: from the config root
+
+
+def test_abstract_environments_and_env_format_errors(
+    small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    manifest = small_repo.read("cfgctl.yaml").replace("base: {}", "base: {abstract: true}")
+    small_repo.write(
+        {
+            "cfgctl.yaml": manifest,
+            "config/base/_defaults.yaml": "host: base.internal\n",
+            "config/prod/payments.yaml": "port: 1\n",
+            "config/staging/payments.yaml": "port: 2\n",
+        }
+    )
+    assert (
+        run_cli("validate", cwd=small_repo.workdir).exit_code == 0
+    )  # base alone lacks port: not checked
+    refused = run_cli("render", "payments", "--env", "base", cwd=small_repo.workdir)
+    assert refused.exit_code == 2 and "abstract" in refused.stderr
+    small_repo.write(
+        {"schemas/svc.schema.json": "{}", "config/prod/payments.yaml": "a_b: 1\na: {b: 2}\n"}
+    )
+    clash = run_cli(
+        "render", "payments", "--env", "prod", "--format", "env", cwd=small_repo.workdir
+    )
+    assert clash.exit_code == 2 and "keys a_b and a.b both give the variable A_B" in clash.stderr
