@@ -50,7 +50,7 @@ def check_own_file(doc: Document, kind: str) -> list[Diagnostic]:
                 f"{v.dotted}: {v.message}",
                 location,
                 path=v.dotted,
-                hint=f"see schemas/{kind}.schema.json in the cfgctl documentation",
+                hint=f"the format is described by `cfgctl schema show --builtin {kind}`",
             )
         )
     return out

@@ -128,8 +128,8 @@ def set_value(
     ):
         raise InputError(
             f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
-            hint=f"store it encrypted with `cfgctl secrets set {service} {dotted_path(path)} "
-            f"--env {env}`",
+            hint=f"store it in config/{env}/{service}.secrets.yaml, encrypted with SOPS "
+            "(sops --encrypt --in-place FILE)",
         )
     target = snap.root / rel
     if target.exists() and not target.is_file():

@@ -111,7 +111,9 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
         )
     manifest = snap.manifest
     if name in manifest.services:
-        raise InputError(f"service {name!r} already exists in {MANIFEST}")
+        raise InputError(
+            f"service {name!r} already exists in {MANIFEST}", hint="choose another name"
+        )
     tdir = f"templates/{template}/"
     spec_path = tdir + "template.yaml"
     if spec_path not in snap.files:

@@ -291,6 +291,7 @@ def _parse_error(exc: MarkedYAMLError, text: str, source: str) -> InputError:
             hint = "check the indentation of this line and the one before"
     if exc.context and exc.context.strip() != problem and "another document" not in problem:
         problem = f"{problem} ({exc.context.strip()})"
+    hint = hint or "fix the YAML at this position: check quotes, brackets, colons and indentation"
     return InputError(f"invalid YAML: {problem}", location=Location(source, line, col), hint=hint)
 
 
@@ -333,7 +334,11 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if id(node) in self._active:
-            raise self._error(node, "an alias refers to the node that contains it")
+            raise self._error(
+                node,
+                "an alias refers to the node that contains it",
+                "a node cannot hold an alias (*name) of its own anchor (&name)",
+            )
         self._active.add(id(node))
         try:
             if isinstance(node, MappingNode):

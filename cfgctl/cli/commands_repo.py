@@ -26,11 +26,18 @@ MASK = "***"
 
 Rev = Annotated[
     str | None,
-    typer.Option("--rev", help="Read the repository at this Git revision (no checkout)."),
+    typer.Option(
+        "--rev", metavar="REV", help="Read the repository at this Git revision (no checkout)."
+    ),
 ]
-EnvOpt = Annotated[str, typer.Option("--env", "-e", help="The environment.")]
-ServiceArg = Annotated[str, typer.Argument(help="The service, as named in cfgctl.yaml.")]
-KeyArg = Annotated[str, typer.Argument(help="A dotted key path: db.pool_size, hosts[0].name.")]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="The environment.")]
+ServiceArg = Annotated[
+    str, typer.Argument(metavar="SERVICE", help="The service, as named in cfgctl.yaml.")
+]
+KeyArg = Annotated[
+    str,
+    typer.Argument(metavar="KEY", help="A dotted key path: db.pool_size, hosts[0].name."),
+]
 
 
 class RenderFormat(StrEnum):
@@ -106,9 +113,14 @@ def _scalar_text(value: Any) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def init(
-        directory: Annotated[Path, typer.Argument(help="The new repository's folder.")],
+        directory: Annotated[
+            Path, typer.Argument(metavar="DIRECTORY", help="The new repository's folder.")
+        ],
         template: Annotated[
-            str, typer.Option("--template", "-t", help="The example to start from.")
+            str,
+            typer.Option(
+                "--template", "-t", metavar="NAME", help="The example to start from (default)."
+            ),
         ] = "default",
         fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     ) -> None:
@@ -138,18 +150,21 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--schema",
                 "--schemafile",
+                metavar="SCHEMA",
                 help="Standalone mode: validate the DOCUMENTS (YAML or JSON) against this "
                 "schema file, as check-jsonschema does.",
                 dir_okay=False,
             ),
         ] = None,
         documents: Annotated[
-            list[Path] | None, typer.Argument(help="Documents, with --schema only.")
+            list[Path] | None,
+            typer.Argument(metavar="DOC", help="YAML, JSON or TOML documents, with --schema."),
         ] = None,
         changed_since: Annotated[
             str | None,
             typer.Option(
                 "--changed-since",
+                metavar="REV",
                 help="Validate only the service/environment pairs whose inputs changed since "
                 "this revision (and the changed files); everything when a shared schema changed.",
             ),
@@ -264,7 +279,10 @@ def register(app: typer.Typer) -> None:
     def set_(
         service: ServiceArg,
         key: KeyArg,
-        value: Annotated[str, typer.Argument(help="The value, read as YAML: 8080, true, [a, b].")],
+        value: Annotated[
+            str,
+            typer.Argument(metavar="VALUE", help="The value, read as YAML: 8080, true, [a, b]."),
+        ],
         env: EnvOpt,
         string: Annotated[
             bool, typer.Option("--string", help="Store VALUE as text, even 8080 or true.")
@@ -277,7 +295,8 @@ def register(app: typer.Typer) -> None:
         """Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping comments and key order.
 
         Refused (exit 1, file untouched) when the repository would then fail validation; the
-        file is written atomically. Secret keys are refused: use `cfgctl secrets set`.
+        file is written atomically. Secret keys are refused: they belong in
+        config/ENV/SERVICE.secrets.yaml, encrypted with SOPS.
         """
         from cfgctl.edit import parse_value, set_value
 
@@ -379,13 +398,20 @@ def register(app: typer.Typer) -> None:
 
     @new_app.command("service")
     def new_service(
-        name: Annotated[str, typer.Argument(help="The new service's name.")],
+        name: Annotated[str, typer.Argument(metavar="NAME", help="The new service's name.")],
         template: Annotated[
-            str, typer.Option("--template", "-t", help="A folder of templates/ in the repository.")
+            str,
+            typer.Option(
+                "--template", "-t", metavar="T", help="A folder of templates/ in the repository."
+            ),
         ],
         sets: Annotated[
             list[str] | None,
-            typer.Option("--set", help="A template parameter: key=value (repeatable)."),
+            typer.Option(
+                "--set",
+                metavar="KEY=VALUE",
+                help="A template parameter (repeatable); templates/T/template.yaml lists them.",
+            ),
         ] = None,
         fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
     ) -> None:
@@ -441,10 +467,30 @@ def register(app: typer.Typer) -> None:
 
     @schema_app.command("show")
     def schema_show(
-        spec: Annotated[str, typer.Argument(help="NAME for the newest version, NAME@N for one.")],
+        spec: Annotated[
+            str,
+            typer.Argument(metavar="NAME[@N]", help="NAME for the newest version, NAME@N for one."),
+        ],
         rev: Rev = None,
+        builtin: Annotated[
+            bool,
+            typer.Option(
+                "--builtin",
+                help="A schema of cfgctl's own files instead: cfgctl (cfgctl.yaml), template.",
+            ),
+        ] = False,
     ) -> None:
         """Print a schema (as JSON) by name, the newest version unless NAME@N."""
+        if builtin:
+            from cfgctl.builtin import SCHEMAS
+
+            known = sorted(
+                p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json")
+            )
+            if spec not in known:
+                raise InputError(f"no built-in schema {spec!r}", hint=f"known: {', '.join(known)}")
+            sys.stdout.write((SCHEMAS / f"{spec}.schema.json").read_text())
+            return
         snap = STATE.snapshot(rev)
         ref = snap.schemas.resolve(spec)
         sys.stdout.write(json.dumps(snap.schemas.document(ref.path), indent=2) + "\n")

@@ -37,29 +37,37 @@ def register(app: typer.Typer) -> None:
         base: Annotated[
             str | None,
             typer.Argument(
+                metavar="BASE",
                 help="The old side: a revision (default HEAD); A..B compares A with B; A...B "
-                "compares the merge base of A and B with B, as a pull request does."
+                "compares the merge base of A and B with B, as a pull request does.",
             ),
         ] = None,
         head: Annotated[
-            str | None, typer.Argument(help="The new side: a revision (default: the work tree).")
+            str | None,
+            typer.Argument(
+                metavar="HEAD", help="The new side: a revision (default: the work tree)."
+            ),
         ] = None,
         env: Annotated[
-            list[str] | None, typer.Option("--env", "-e", help="Only these environments (globs).")
+            list[str] | None,
+            typer.Option("--env", "-e", metavar="ENV", help="Only these environments (globs)."),
         ] = None,
         service: Annotated[
-            list[str] | None, typer.Option("--service", "-s", help="Only these services (globs).")
+            list[str] | None,
+            typer.Option("--service", "-s", metavar="SERVICE", help="Only these services (globs)."),
         ] = None,
         against_env: Annotated[
             str | None,
             typer.Option(
                 "--against-env",
+                metavar="ENV",
                 help="Compare the environment of --env with this one at one revision (--rev, "
                 "default the work tree); the arguments are then SERVICEs (default: all).",
             ),
         ] = None,
         rev: Annotated[
-            str | None, typer.Option("--rev", help="With --against-env: the revision to read.")
+            str | None,
+            typer.Option("--rev", metavar="REV", help="With --against-env: the revision to read."),
         ] = None,
         fmt: Annotated[
             DiffFormat, typer.Option("--format", "-f", help="text, markdown (a PR comment), json.")
@@ -109,14 +117,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def history(
-        service: Annotated[str, typer.Argument(help="The service, as named in cfgctl.yaml.")],
-        key: Annotated[str, typer.Argument(help="A dotted key path: db.pool_size.")],
-        env: Annotated[str, typer.Option("--env", "-e", help="The environment.")],
+        service: Annotated[
+            str, typer.Argument(metavar="SERVICE", help="The service, as named in cfgctl.yaml.")
+        ],
+        key: Annotated[str, typer.Argument(metavar="KEY", help="A dotted key path: db.pool_size.")],
+        env: Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="The environment.")],
         rev: Annotated[
-            str, typer.Option("--rev", help="Start from this revision instead of HEAD.")
+            str,
+            typer.Option("--rev", metavar="REV", help="Start from this revision instead of HEAD."),
         ] = "HEAD",
         max_count: Annotated[
-            int | None, typer.Option("--max", "-n", min=1, help="At most this many commits.")
+            int | None,
+            typer.Option("--max", "-n", min=1, metavar="N", help="At most this many commits."),
         ] = None,
         fmt: Annotated[HistoryFormat, typer.Option("--format", "-f")] = HistoryFormat.text,
     ) -> None:

@@ -93,10 +93,20 @@ def root(
         ),
     ] = None,
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="Log what cfgctl does (-vv: more).")
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Log what cfgctl does (-vv: more).",
+        ),
     ] = 0,
     log_format: Annotated[
-        str, typer.Option("--log-format", help="Log lines as 'text' or 'json' (on stderr).")
+        str,
+        typer.Option(
+            "--log-format", metavar="text|json", help="Log lines as text or JSON, on stderr."
+        ),
     ] = "text",
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write .cfgctl/cache/.")
