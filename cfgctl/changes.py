@@ -178,9 +178,10 @@ def affected_pairs(base: Snapshot, head: Snapshot, changed: set[str]) -> Impact:
             continue
         envs = _descendants(bm, match["env"]) | _descendants(hm, match["env"])
         name = match["name"]
-        impact.pairs |= {
-            (s, e) for s, e in every if e in envs and (name == "_defaults" or s == name)
-        }
+        if name == "_defaults":
+            impact.pairs |= {(s, e) for s, e in every if e in envs}
+        else:
+            impact.pairs |= {(name, e) for e in envs if (name, e) in every}
     if any(p.startswith("schemas/") for p in changed) or MANIFEST in changed:
         services = {s for s, _ in base_pairs & head_pairs}
         for service in services:

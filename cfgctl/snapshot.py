@@ -230,6 +230,7 @@ class Snapshot:
         self.store = store
         self.cache = cache or Cache(None)
         self._docs: dict[str, Document] = {}
+        self._pairs: list[tuple[str, str]] | None = None
 
     # --- opening ------------------------------------------------------------------------------
 
@@ -467,6 +468,11 @@ class Snapshot:
 
     def pairs(self) -> list[tuple[str, str]]:
         """Every (service, env) with an effective configuration: abstract environments excluded."""
+        if self._pairs is None:
+            self._pairs = self._all_pairs()
+        return self._pairs
+
+    def _all_pairs(self) -> list[tuple[str, str]]:
         manifest = self.manifest
         envs = [e for e in manifest.environments if not _is_abstract(manifest, e)]
         return [(s, e) for s in manifest.services for e in envs]
@@ -490,7 +496,13 @@ def _read(path: Path, rel: str) -> bytes:
         ) from exc
 
 
+_CACHES: dict[Path, Cache] = {}
+
+
 def _cache_for(root: Path, use: bool) -> Cache:
+    """One cache per repository and process: the snapshots of a diff share what they parse."""
     if not use or os.environ.get("CFGCTL_NO_CACHE"):
         return Cache(None)
-    return Cache(root / CACHE_DIR)
+    if root not in _CACHES:
+        _CACHES[root] = Cache(root / CACHE_DIR)
+    return _CACHES[root]

@@ -200,6 +200,7 @@ def _c_compose(text: str, single: bool) -> list[Node]:
 # Deeper nesting is refused before parsing: libyaml's recursive parser overflows the C stack
 # (a crash, not an error) somewhere past 10,000 levels, and our builder stops at ~900 anyway.
 MAX_DEPTH = 800
+_FLOW_CHARS = re.compile(r"[\[\]{}\"'\n]")
 _DEEP_INDENT = re.compile(rf"^[ ]{{{MAX_DEPTH * 2},}}\S", re.M)
 
 
@@ -216,21 +217,25 @@ def _nesting_problem(text: str, source: str) -> InputError | None:
         return error(text.count("\n", 0, deep.start()) + 1, 1)
     if text.count("[") + text.count("{") + text.count("- ") < MAX_DEPTH:
         return None
-    depth, line, col, quote = 0, 1, 0, ""
-    for ch in text:
-        col += 1
+    depth, quote = 0, ""
+    for match in _FLOW_CHARS.finditer(text):  # only brackets, quotes and line ends: fast
+        ch = match.group()
         if ch == "\n":
-            line, col = line + 1, 0
-        elif quote:
+            continue
+        if quote:
             if ch == quote:
                 quote = ""
         elif ch in "\"'":
-            quote = ch
+            # A quote opens a quoted scalar only where a token starts; "don't" is plain text.
+            start = match.start()
+            if start == 0 or text[start - 1] in " \t\n[{,:-?":
+                quote = ch
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return error(line, col)
-        elif ch in "]}":
+                line = text.count("\n", 0, match.start()) + 1
+                return error(line, match.start() - text.rfind("\n", 0, match.start()))
+        else:
             depth = max(0, depth - 1)
     for number, row in enumerate(text.splitlines(), start=1):
         stripped = row.lstrip(" ")

@@ -23,4 +23,6 @@ def test_pre_commit_hook() -> None:
 def test_validate_action() -> None:
     action = parse((ROOT / "actions/validate/action.yml").read_text(), "action.yml").data
     assert action["runs"]["using"] == "composite"
-    assert any("cfgctl validate --format github" in step.get("run", "") for step in action["runs"]["steps"])
+    assert any(
+        "cfgctl validate --format github" in step.get("run", "") for step in action["runs"]["steps"]
+    )

@@ -77,6 +77,11 @@ def test_empty_documents() -> None:
         ("[" * 3000 + "]" * 3000, "f.yaml:1:801", "nesting deeper than 800 levels"),
         ("x: " + "[" * 30000 + "]" * 30000, "f.yaml:1:804", "nesting deeper than 800 levels"),
         (" " * 2000 + "a: 1\n", "f.yaml:1:1", "nesting deeper than 800 levels"),
+        (
+            "x: [[[x'y, " + "[" * 30000 + "]" * 30003,
+            "f.yaml:1:809",
+            "nesting deeper than 800 levels",
+        ),
     ],
 )
 def test_bad_yaml(text: str, where: str, words: str) -> None:
