@@ -266,7 +266,7 @@ def bench_changes(repo: Repo, runs: int, tag: str) -> list[Figure]:
         check=expect_cfgctl_ok(pairs=1),
         runs=runs,
         prepare=cache_of_previous_commit,
-        shown=f"cfgctl -C {repo.root.name} validate --changed-since HEAD~1 -f json  (cache: HEAD~1)",
+        shown=f"cfgctl -C {repo.root.name} validate --changed-since HEAD~1  (cache: HEAD~1)",
     )
     return [one, defaults, since]
 
