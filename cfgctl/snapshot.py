@@ -346,6 +346,15 @@ class Snapshot:
 
     @cached_property
     def _manifest_and_problems(self) -> tuple[Manifest | None, list[Any]]:
+        ref = self.files.get(MANIFEST)
+        if ref is not None and ref.oid in _MANIFESTS:  # the other side of a diff, often
+            return _MANIFESTS[ref.oid]
+        loaded = self._load_manifest()
+        if ref is not None:
+            _MANIFESTS[ref.oid] = loaded
+        return loaded
+
+    def _load_manifest(self) -> tuple[Manifest | None, list[Any]]:
         try:
             doc = self.document(MANIFEST)
         except CfgctlError as exc:
@@ -469,7 +478,11 @@ class Snapshot:
     def pairs(self) -> list[tuple[str, str]]:
         """Every (service, env) with an effective configuration: abstract environments excluded."""
         if self._pairs is None:
-            self._pairs = self._all_pairs()
+            manifest = self.manifest
+            cached = _PAIRS.get(id(manifest))
+            if cached is None or cached[0] is not manifest:
+                cached = _PAIRS[id(manifest)] = (manifest, self._all_pairs())
+            self._pairs = cached[1]
         return self._pairs
 
     def _all_pairs(self) -> list[tuple[str, str]]:
@@ -497,6 +510,9 @@ def _read(path: Path, rel: str) -> bytes:
 
 
 _CACHES: dict[Path, Cache] = {}
+# Parsed manifests by blob id, and their pairs: both sides of a diff usually share the manifest.
+_MANIFESTS: dict[str, tuple[Manifest | None, list[Any]]] = {}
+_PAIRS: dict[int, tuple[Manifest, list[tuple[str, str]]]] = {}
 
 
 def _cache_for(root: Path, use: bool) -> Cache:
