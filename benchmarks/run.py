@@ -138,6 +138,7 @@ def measure(
     for i in range(runs):
         if prepare is not None:
             prepare()
+            os.sync()  # what prepare wrote is flushed before the clock starts, not during
         seconds, proc = _run(argv, cwd)
         check(label, proc)
         fig.runs.append(seconds)
