@@ -417,6 +417,19 @@ class Snapshot:
                     out.append(Layer(name, path, kind))
         return out
 
+    def _layer_document(self, layer: Layer) -> Document:
+        """A layer's document; an encrypted secrets layer decrypted (in memory) when a key at
+        hand opens it, else as it is (its keys, with ciphertext values)."""
+        doc = self.document(layer.path)
+        if not (layer.secret and is_encrypted(doc.data)):
+            return doc
+        from cfgctl.secrets import decrypted
+
+        plain = decrypted(self.files[layer.path])
+        if plain is None:
+            return doc
+        return replace(doc, data=plain, warnings=[])
+
     def render(self, service: str, env: str) -> Rendered:
         """The effective configuration of `service` in `env`, with provenance; `InputError` for
         an unknown service or environment, a broken file or a broken schema."""
@@ -424,7 +437,7 @@ class Snapshot:
         manifest.service(service)
         manifest.env(env)
         layers = self.layers(service, env)
-        docs = [self.document(layer.path) for layer in layers]
+        docs = [self._layer_document(layer) for layer in layers]
         for layer, doc in zip(layers, docs, strict=True):
             if doc.data is not None and not isinstance(doc.data, dict):
                 raise InputError(

@@ -68,6 +68,7 @@ def validate_snapshot(
     broken = _check_files(snap, report, None if files is None else set(files))
     selected = list(pairs) if pairs is not None else snap.pairs()
     bad_services = _check_service_schemas(snap, report)
+    _decrypt_ahead(snap, selected, broken)
     for service, env in selected:
         report.checked_pairs += 1
         if service in bad_services:
@@ -99,6 +100,26 @@ def validate_snapshot(
         },
     )
     return report
+
+
+def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str]) -> None:
+    """Decrypt the encrypted secrets layers of these pairs in parallel, before rendering."""
+    services = {s for s, _ in pairs}
+    refs = []
+    for path, ref in snap.files_under("config").items():
+        if not path.endswith(".secrets.yaml") or path in broken:
+            continue
+        if path.rsplit("/", 1)[-1].removesuffix(".secrets.yaml") not in services:
+            continue
+        try:
+            if is_encrypted(snap.document(path).data):
+                refs.append(ref)
+        except CfgctlError:
+            continue
+    if refs:
+        from cfgctl.secrets import prefetch
+
+        prefetch(refs)
 
 
 def _check_schemas(snap: Snapshot, report: Report) -> None:
@@ -300,8 +321,20 @@ def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
     ]
     from cfgctl.cache import FORMAT
 
+    keys = ""
+    if any(".secrets.yaml=" in p for p in layers):
+        from cfgctl.secrets import key_fingerprint
+
+        keys = key_fingerprint()  # which layers decrypt changes the verdict
     return digest(
-        FORMAT, service, env, str(ref), snap.schemas.digest(), snap.files[MANIFEST].oid, *layers
+        FORMAT,
+        service,
+        env,
+        str(ref),
+        snap.schemas.digest(),
+        snap.files[MANIFEST].oid,
+        keys,
+        *layers,
     )
 
 
