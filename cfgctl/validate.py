@@ -68,7 +68,7 @@ def validate_snapshot(
     broken = _check_files(snap, report, None if files is None else set(files))
     selected = list(pairs) if pairs is not None else snap.pairs()
     bad_services = _check_service_schemas(snap, report)
-    _decrypt_ahead(snap, selected, broken)
+    todo = []
     for service, env in selected:
         report.checked_pairs += 1
         if service in bad_services:
@@ -76,6 +76,14 @@ def validate_snapshot(
         layers = snap.layers(service, env)
         if any(layer.path in broken for layer in layers):
             continue
+        cached = _cached_verdict(snap, service, env)
+        if cached is not None:
+            for d in cached:
+                report.add(d)
+        else:
+            todo.append((service, env))
+    _decrypt_ahead(snap, todo, broken)
+    for service, env in todo:
         for d in _validate_pair(snap, service, env):
             report.add(d)
     report.finish()
@@ -368,15 +376,23 @@ def validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
     return _validate_pair(snap, service, env)
 
 
-def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+def _cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] | None:
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
-    key = _verdict_key(snap, service, env, ref)
-    cached = snap.cache.get("verdict", key)
+    cached = snap.cache.get("verdict", _verdict_key(snap, service, env, ref))
     if isinstance(cached, list):
         try:
             return [Diagnostic.from_dict(d) for d in cached]
         except (KeyError, TypeError, ValueError):
-            pass
+            return None
+    return None
+
+
+def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+    cached = _cached_verdict(snap, service, env)
+    if cached is not None:
+        return cached
+    ref = snap.schemas.resolve(snap.manifest.service(service).schema)
+    key = _verdict_key(snap, service, env, ref)
     try:
         rendered = snap.render(service, env)
         out = _pair_diagnostics(snap, rendered, ref)
