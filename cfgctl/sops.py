@@ -221,3 +221,12 @@ def age_recipients(doc: Any) -> set[str]:
     """The age recipients a document is encrypted for (from its sops metadata)."""
     meta = metadata(doc) or {}
     return {str(e.get("recipient")) for e in meta.get("age") or [] if isinstance(e, dict)}
+
+
+def decrypt_yaml(data: bytes, where: str) -> bytes:
+    """The plaintext YAML of an encrypted document (for `decrypt` and `edit`), in memory."""
+    return _run(
+        ["decrypt", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"],
+        stdin=data,
+        where=where,
+    )

@@ -86,6 +86,10 @@ def validate_snapshot(
     for service, env in todo:
         for d in _validate_pair(snap, service, env):
             report.add(d)
+    from cfgctl.secretops import check_secrets
+
+    for d in check_secrets(snap, None if files is None else set(files)):
+        report.add(d)
     report.finish()
     snap.cache.flush()
     log.info(

@@ -15,7 +15,7 @@ import typer
 from cfgctl.cli.output import Format, err, out, print_diagnostic, print_json, print_report
 from cfgctl.cli.progress import progress
 from cfgctl.cli.state import STATE
-from cfgctl.errors import CheckFailed, InputError
+from cfgctl.errors import CheckFailed, EnvError, InputError
 from cfgctl.keypath import parse_key
 from cfgctl.snapshot import Rendered
 from cfgctl.yamlio import JsonPath, dump_plain
@@ -233,6 +233,12 @@ def register(app: typer.Typer) -> None:
 
         snap = STATE.snapshot(rev)
         rendered = snap.render(service, env)
+        if reveal and rendered.encrypted:
+            raise EnvError(
+                f"no key at hand decrypts {rendered.encrypted[0].path}",
+                hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
+                "(cfgctl secrets recipients list)",
+            )
         if snap.is_abstract(env) and not no_validate:
             raise InputError(
                 f"environment {env!r} is abstract: only inherited from, never used on its own",

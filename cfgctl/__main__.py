@@ -1,0 +1,5 @@
+"""`python -m cfgctl`: the command line (used by the Git merge driver)."""
+
+from cfgctl.cli.main import main
+
+main()
