@@ -348,7 +348,9 @@ def _validate_edited(
 
     files = dict(snap.files.items()) if not isinstance(snap.files, dict) else dict(snap.files)
     # A stand-in blob for the edited plaintext: its id is never written anywhere.
-    marker = FileRef.of_bytes(rel, b"sops:\n  cfgctl-edit: trial\n" + os.urandom(16).hex().encode())
+    marker = FileRef.of_bytes(
+        rel, b"sops:\n  cfgctl-edit: " + os.urandom(16).hex().encode() + b"\n"
+    )
     files[rel] = marker
     _PLAIN[marker.oid] = tree
     try:

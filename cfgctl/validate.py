@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cfgctl.cache import digest
@@ -401,7 +402,8 @@ def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
         rendered = snap.render(service, env)
         out = _pair_diagnostics(snap, rendered, ref)
     except CfgctlError as exc:
-        out = [Diagnostic.from_error(exc, "render", Location(f"config/{env}/{service}.yaml"))]
+        fallback = Location(f"config/{env}/{service}.yaml")
+        out = [replace(Diagnostic.from_error(exc, "render", fallback), pairs=((service, env),))]
     snap.cache.put("verdict", key, [d.to_dict() for d in out])
     return out
 

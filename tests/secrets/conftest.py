@@ -1,0 +1,51 @@
+"""Real age keys (pyrage) and the real sops binary, on a copy of the example repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from cfgctl.builtin import TEMPLATES
+from tests.support.gitrepo import ConfigRepo
+
+
+@dataclass
+class Key:
+    file: Path
+    recipient: str
+
+
+def make_key(folder: Path, name: str) -> Key:
+    identity = pyrage.x25519.Identity.generate()
+    path = folder / f"{name}.txt"
+    path.write_text(f"{identity}\n")
+    path.chmod(0o600)
+    return Key(path, str(identity.to_public()))
+
+
+@pytest.fixture
+def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Key:
+    key = make_key(tmp_path, "alice")
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(key.file))
+    return key
+
+
+@pytest.fixture
+def bob(tmp_path: Path) -> Key:
+    return make_key(tmp_path, "bob")
+
+
+@pytest.fixture
+def secret_repo(tmp_path: Path, alice: Key) -> ConfigRepo:
+    repo = ConfigRepo.from_template(tmp_path / "cfg", TEMPLATES / "default")
+    sops_yaml = (
+        "# who can read the secrets of each environment\n"
+        "creation_rules:\n"
+        f"  - path_regex: ^config/prod/[^/]+\\.secrets\\.yaml$\n    age: {alice.recipient}\n"
+        f"  - path_regex: ^config/prod-eu/[^/]+\\.secrets\\.yaml$\n    age: {alice.recipient}\n"
+    )
+    repo.commit({".sops.yaml": sops_yaml}, "sops rules")
+    return repo
