@@ -13,7 +13,7 @@ import pytest
 
 from cfgctl import sops
 from tests.conftest import Result, RunCli
-from tests.secrets.conftest import Key, make_key
+from tests.secrets.conftest import Key
 from tests.support.gitrepo import ConfigRepo
 
 PASSWORD = "Pa55-word-for-prod-db-0001"
