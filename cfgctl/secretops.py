@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -315,6 +316,7 @@ def edit_secret_file(snap: Snapshot, rel: str, editor: str | None = None) -> boo
     plain = sops.decrypt_yaml(cipher, rel)
     command = shlex.split(editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
     folder = Path(tempfile.mkdtemp(prefix="cfgctl-edit-"))
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill still removes the plaintext
     try:
         folder.chmod(0o700)
         tmp = folder / Path(rel).name
@@ -338,6 +340,11 @@ def edit_secret_file(snap: Snapshot, rel: str, editor: str | None = None) -> boo
         return True
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _validate_edited(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,23 @@ class Result:
 
 
 RunCli = Callable[..., Result]
+
+# Secret values the tests use, and every output of the CLI in this test session: at the end of
+# the session, no output may hold any of them (stdout, stderr, logs, diffs, errors).
+SECRET_VALUES: set[str] = set()
+OUTPUTS: list[tuple[tuple[str, ...], str]] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_output() -> Iterator[None]:
+    yield
+    leaks = [
+        (args, v)
+        for args, text in OUTPUTS
+        for v in SECRET_VALUES
+        if v in text and "--reveal" not in args
+    ]
+    assert not leaks, f"secret values printed by: {[' '.join(a) for a, _ in leaks][:5]}"
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +72,10 @@ def run_cli() -> RunCli:
             STATE.repo = None
             STATE.use_cache = True
             STATE.verbose = 0
-        return Result(result.exit_code, result.stdout, result.stderr)
+        out = Result(result.exit_code, result.stdout, result.stderr)
+        if args[:2] != ("secrets", "decrypt"):  # decrypt prints plaintext by design
+            OUTPUTS.append((tuple(args), out.output))
+        return out
 
     return run
 

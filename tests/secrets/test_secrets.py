@@ -12,12 +12,22 @@ from pathlib import Path
 import pytest
 
 from cfgctl import sops
-from tests.conftest import Result, RunCli
+from tests.conftest import SECRET_VALUES, Result, RunCli
 from tests.secrets.conftest import Key
 from tests.support.gitrepo import ConfigRepo
 
 PASSWORD = "Pa55-word-for-prod-db-0001"
 OTHER = "An0ther-secret-value-0002"
+SECRET_VALUES.update(
+    {
+        PASSWORD,
+        OTHER,
+        PASSWORD + "-new",
+        OTHER + "-new",
+        "side-one-value-123456",
+        "side-two-value-123456",
+    }
+)
 
 
 def sops_decrypt(path: Path, key: Key) -> dict:
@@ -373,3 +383,41 @@ def test_git_merge_of_two_branches_changing_different_secrets(
     assert "db.password" in text and "side-one" not in text and "side-two" not in text
     for secret in (PASSWORD, OTHER):
         assert secret not in text
+
+
+def test_edit_interrupted_leaves_no_plaintext(
+    secret_repo: ConfigRepo, alice: Key, tmp_path: Path, run_cli: RunCli
+) -> None:
+    import signal
+    import time
+
+    cwd = secret_repo.workdir
+    run_cli("secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd, input=PASSWORD)
+    editor = tmp_path / "slow-editor.sh"
+    editor.write_text(f"#!/bin/sh\ntouch {tmp_path}/started\nexec sleep 30\n")
+    editor.chmod(0o755)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {
+        **os.environ,
+        "EDITOR": str(editor),
+        "TMPDIR": str(tmpdir),
+        "SOPS_AGE_KEY_FILE": str(alice.file),
+    }
+    cfgctl = str(Path(sys.executable).parent / "cfgctl")
+    proc = subprocess.Popen(
+        [cfgctl, "secrets", "edit", "config/prod/payments.secrets.yaml"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(tmpdir.iterdir())  # the plaintext exists while the editor runs...
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert list(tmpdir.iterdir()) == []  # ...and is gone after the interrupt
+    assert PASSWORD.encode() not in out + err
