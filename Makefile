@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.secrets_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

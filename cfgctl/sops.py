@@ -88,6 +88,9 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.setdefault("PATH", os.defpath)
     env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+    # Decryptions run side by side, one per core: a Go scheduler per process on every core only
+    # adds contention.
+    env.setdefault("GOMAXPROCS", "1")
     env.update(extra or {})
     return env
 
