@@ -40,7 +40,8 @@ def _repo(n: int, recipient: str) -> Path:
         + "".join(f"  {s}: {{schema: svc}}\n" for s in names)
     )
     (root / ".sops.yaml").write_text(
-        f"creation_rules:\n  - path_regex: ^config/prod/.*\\.secrets\\.yaml$\n    age: {recipient}\n"
+        "creation_rules:\n  - path_regex: ^config/prod/.*\\.secrets\\.yaml$\n"
+        f"    age: {recipient}\n"
     )
     (root / "config" / "prod").mkdir(parents=True)
     for s in names:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     for path in files:
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [binary, "--disable-version-check", "decrypt", str(path)],
             capture_output=True,
             check=True,
