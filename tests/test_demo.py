@@ -26,3 +26,5 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     assert "refused: replicas = 0 would fail validation" in out
     assert out.count("ok: checked 11 files and 8 service/environment pairs; 0 errors") == 2
     assert "Traceback" not in out
+    assert "db.password: secret added" in out and "demo-Passw0rd-2026" not in out
+    assert not (tmp_path / "demo" / "demo-age-key.txt").exists()
