@@ -421,3 +421,23 @@ def test_edit_interrupted_leaves_no_plaintext(
     assert proc.returncode == 130
     assert list(tmpdir.iterdir()) == []  # ...and is gone after the interrupt
     assert PASSWORD.encode() not in out + err
+
+
+def test_missing_sops_binary_is_exit_3(
+    secret_repo: ConfigRepo, alice: Key, run_cli: RunCli
+) -> None:
+    cwd = secret_repo.workdir
+    run_cli("secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd, input=PASSWORD)
+    env = {**os.environ, "CFGCTL_SOPS": "/nonexistent/sops", "SOPS_AGE_KEY_FILE": str(alice.file)}
+    cfgctl = str(Path(sys.executable).parent / "cfgctl")
+    proc = subprocess.run(
+        [cfgctl, "--no-cache", "render", "payments", "--env", "prod"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "CFGCTL_SOPS names" in proc.stderr and "Traceback" not in proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr
