@@ -142,7 +142,32 @@ class GitStore:
         return str(oid)
 
 
-class TreeFiles(Mapping[str, FileRef]):
+class _LazyFiles(Mapping[str, FileRef]):
+    """A mapping of files answered by `get` path by path, listed only when iterated."""
+
+    def get(self, path: str, default: Any = None) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def listing(self) -> dict[str, FileRef]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, path: str) -> FileRef:
+        found: FileRef | None = self.get(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listing())
+
+    def __len__(self) -> int:
+        return len(self.listing())
+
+
+class TreeFiles(_LazyFiles):
     """The files of a Git tree, looked up path by path (in C) and listed only when iterated: a
     diff or a render at a revision touches a handful of the repository's files, not all of them."""
 
@@ -189,15 +214,6 @@ class TreeFiles(Mapping[str, FileRef]):
             self._folders[folder] = found
         return self._folders[folder]
 
-    def __getitem__(self, path: str) -> FileRef:
-        found: FileRef | None = self.get(path)
-        if found is None:
-            raise KeyError(path)
-        return found
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self.get(path) is not None
-
     def under(self, folder: str) -> dict[str, FileRef]:
         """The files below `folder` (no trailing slash), walking only that subtree."""
         if self._all is not None or self.tree is None:
@@ -217,14 +233,8 @@ class TreeFiles(Mapping[str, FileRef]):
             self._all = {path: FileRef(path, oid, self.store) for path, oid in walked}
         return self._all
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.listing())
 
-    def __len__(self) -> int:
-        return len(self.listing())
-
-
-class OverlayFiles(Mapping[str, FileRef]):
+class OverlayFiles(_LazyFiles):
     """A work tree as Git sees it: the files of HEAD, with what `git status` reports as changed,
     new or deleted read from disk. Reads only the changed files, not the whole tree; a file that
     .gitignore hides is not seen."""
@@ -238,15 +248,6 @@ class OverlayFiles(Mapping[str, FileRef]):
             found = self.changed[path]
             return default if found is None else found
         return self.base.get(path, default)
-
-    def __getitem__(self, path: str) -> FileRef:
-        found: FileRef | None = self.get(path)
-        if found is None:
-            raise KeyError(path)
-        return found
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self.get(path) is not None
 
     def under(self, folder: str) -> dict[str, FileRef]:
         out = self.base.under(folder)
@@ -266,12 +267,6 @@ class OverlayFiles(Mapping[str, FileRef]):
             else:
                 out[path] = ref
         return out
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.listing())
-
-    def __len__(self) -> int:
-        return len(self.listing())
 
 
 def _walk(repo: pygit2.Repository, tree: pygit2.Tree, base: str) -> Iterator[tuple[str, str]]:

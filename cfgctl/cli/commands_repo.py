@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from cfgctl.cli.output import Format, err, out, print_diagnostic, print_json, print_report
+from cfgctl.cli.output import (
+    Format,
+    TextOrJson,
+    err,
+    out,
+    print_diagnostic,
+    print_json,
+    print_report,
+)
 from cfgctl.cli.progress import progress
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CheckFailed, EnvError, InputError
@@ -44,11 +52,6 @@ class RenderFormat(StrEnum):
     yaml = "yaml"
     json = "json"
     env = "env"
-
-
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _masked(rendered: Rendered, reveal: bool) -> Any:
@@ -122,7 +125,7 @@ def register(app: typer.Typer) -> None:
                 "--template", "-t", metavar="NAME", help="The example to start from (default)."
             ),
         ] = "default",
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """Create a working example config repository in DIRECTORY and commit it with Git.
 
@@ -133,7 +136,7 @@ def register(app: typer.Typer) -> None:
         from cfgctl.scaffold import init_repo
 
         files = init_repo(directory, template)
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json({"directory": str(directory), "template": template, "files": files})
             return
         out.print(f"created {directory} ({len(files)} files, committed on branch main)")
@@ -268,7 +271,7 @@ def register(app: typer.Typer) -> None:
         env: EnvOpt,
         rev: Rev = None,
         reveal: Annotated[bool, typer.Option("--reveal", help="Show a secret value.")] = False,
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """Print the effective value of KEY for SERVICE in ENV (a mapping or list as YAML)."""
         rendered = STATE.snapshot(rev).render(service, env)
@@ -276,7 +279,7 @@ def register(app: typer.Typer) -> None:
         value = rendered.get(path)
         if rendered.is_secret(path) and not reveal:
             value = MASK
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json(value)
         else:
             sys.stdout.write(_scalar_text(value) + "\n")
@@ -296,7 +299,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Check, but do not write.")
         ] = False,
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping comments and key order.
 
@@ -320,7 +323,7 @@ def register(app: typer.Typer) -> None:
             for d in getattr(exc, "diagnostics", []):
                 print_diagnostic(d)
             raise
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json(
                 {
                     "file": result.path,
@@ -344,7 +347,7 @@ def register(app: typer.Typer) -> None:
         key: KeyArg,
         env: EnvOpt,
         rev: Rev = None,
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
         blame: Annotated[
             bool,
             typer.Option("--blame", help="Add the commit and author that last changed each line."),
@@ -381,7 +384,7 @@ def register(app: typer.Typer) -> None:
             blamed = blame_layers(snap, [(layer, loc.line or 1) for layer, _, loc in setters])
             for row, b in zip(rows, blamed, strict=True):
                 row.update(b.to_dict())
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json(rows)
             return
         final = MASK if secret else rendered.get(path)
@@ -419,7 +422,7 @@ def register(app: typer.Typer) -> None:
                 help="A template parameter (repeatable); templates/T/template.yaml lists them.",
             ),
         ] = None,
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """Create service NAME from templates/TEMPLATE/ and register it in cfgctl.yaml (comments
         kept). Parameters are declared and typed in templates/TEMPLATE/template.yaml; everything
@@ -428,7 +431,7 @@ def register(app: typer.Typer) -> None:
         from cfgctl.scaffold import parse_assignments
 
         created = create(STATE.snapshot(), name, template, parse_assignments(sets or []))
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json({"service": created.name, "schema": created.schema, "files": created.files})
             return
         out.print(f"created service {created.name} (schema {created.schema}):")
@@ -441,7 +444,7 @@ def register(app: typer.Typer) -> None:
     @schema_app.command("list")
     def schema_list(
         rev: Rev = None,
-        fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """List every schema of schemas/ with its versions and the services that use it."""
         snap = STATE.snapshot(rev)
@@ -462,7 +465,7 @@ def register(app: typer.Typer) -> None:
             }
             for name, versions in sorted(snap.schemas.versions.items())
         ]
-        if fmt is ReportFormat.json:
+        if fmt is TextOrJson.json:
             print_json(rows)
             return
         for row in rows:

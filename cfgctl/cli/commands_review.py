@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cfgctl.cli.output import out, print_json
+from cfgctl.cli.output import TextOrJson, out, print_json
 from cfgctl.cli.state import STATE
 from cfgctl.errors import InputError
 
@@ -19,11 +19,6 @@ __all__ = ["register"]
 class DiffFormat(StrEnum):
     text = "text"
     markdown = "markdown"
-    json = "json"
-
-
-class HistoryFormat(StrEnum):
-    text = "text"
     json = "json"
 
 
@@ -130,7 +125,7 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--max", "-n", min=1, metavar="N", help="At most this many commits."),
         ] = None,
-        fmt: Annotated[HistoryFormat, typer.Option("--format", "-f")] = HistoryFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """List the commits that changed the effective value of KEY for SERVICE in ENV, newest
         first: commit, author, date, subject, and old -> new. Changes inherited from a parent
@@ -142,7 +137,7 @@ def register(app: typer.Typer) -> None:
         path = parse_key(key)
         snap = STATE.snapshot(rev)
         changes = key_history(snap, service, env, path, max_count=max_count)
-        if fmt is HistoryFormat.json:
+        if fmt is TextOrJson.json:
             print_json([c.to_dict() for c in changes])
             return
         if not changes:

@@ -6,22 +6,16 @@ import getpass
 import json
 import shlex
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cfgctl.cli.output import Format, err, out, print_json, print_report
+from cfgctl.cli.output import Format, TextOrJson, err, out, print_json, print_report
 from cfgctl.cli.state import STATE
 from cfgctl.errors import InputError
 
 __all__ = ["register"]
-
-
-class ListFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="The environment.")]
@@ -106,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
     @recipients.command("list")
     def recipients_list(
-        fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
     ) -> None:
         """The age recipients of every environment, from .sops.yaml."""
         from cfgctl.sopsconfig import SopsConfig
@@ -114,7 +108,7 @@ def register(app: typer.Typer) -> None:
         snap = STATE.snapshot()
         config = SopsConfig.load(snap.root)
         rows = {env: config.recipients(env) for env in snap.manifest.environments}
-        if fmt is ListFormat.json:
+        if fmt is TextOrJson.json:
             print_json(rows)
             return
         for env, keys in rows.items():

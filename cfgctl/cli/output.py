@@ -19,6 +19,7 @@ from cfgctl.errors import CfgctlError
 
 __all__ = [
     "Format",
+    "TextOrJson",
     "err",
     "out",
     "print_diagnostic",
@@ -30,6 +31,11 @@ __all__ = [
 out = Console(soft_wrap=True, markup=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 log = logging.getLogger("cfgctl")
+
+
+class TextOrJson(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class Format(StrEnum):
