@@ -47,18 +47,7 @@ def _sig(name: str, when: int) -> pygit2.Signature:
 def commit_as(
     repo: ConfigRepo, files: dict[str, str | None], message: str, author: str, when: int
 ) -> str:
-    repo.write(files)
-    index = repo.repo.index
-    for rel, content in files.items():
-        if content is None:
-            index.remove(rel)
-        else:
-            index.add(rel)
-    index.write()
-    tree = index.write_tree()
-    parents = [] if repo.repo.head_is_unborn else [repo.repo.head.target]
-    sig = _sig(author, when)
-    return str(repo.repo.create_commit("HEAD", sig, sig, message, tree, parents))
+    return repo.commit(dict(files), message, author=_sig(author, when))
 
 
 @pytest.fixture

@@ -42,7 +42,12 @@ class ConfigRepo:
                 target.write_text(content)
 
     def commit(
-        self, files: dict[str, str | bytes | None], message: str, *, add_all: bool = False
+        self,
+        files: dict[str, str | bytes | None],
+        message: str,
+        *,
+        add_all: bool = False,
+        author: pygit2.Signature = SIGNATURE,
     ) -> str:
         self.write(files)
         index = self.repo.index
@@ -56,7 +61,7 @@ class ConfigRepo:
         index.write()
         tree = index.write_tree()
         parents = [] if self.repo.head_is_unborn else [self.repo.head.target]
-        return str(self.repo.create_commit("HEAD", SIGNATURE, SIGNATURE, message, tree, parents))
+        return str(self.repo.create_commit("HEAD", author, author, message, tree, parents))
 
     def read(self, rel: str) -> str:
         return (self.workdir / rel).read_text()
