@@ -116,19 +116,30 @@ def set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: Any
     snap.manifest.env(env)
     rel = f"config/{env}/{service}.secrets.yaml"
     path = snap.root / rel
+    if key and key[0] == "sops":
+        raise InputError("`sops` is the key of SOPS's own metadata", hint="choose another key")
+    if value == "":
+        raise InputError("empty value: nothing was read", hint="pipe the value in, or type it")
     _rule_recipients(snap.root, rel)
+    current: Any = {}
+    if path.exists():
+        data = _read(path, rel)
+        if not is_encrypted(parse(data, rel).data):
+            raise InputError(
+                f"{rel} is not encrypted", hint=f"encrypt it first: cfgctl secrets encrypt {rel}"
+            )
+        current = sops.decrypt(data, rel)  # in memory: the result is validated before writing
+    tree = current if isinstance(current, dict) else {}
+    node = tree
+    for part in key[:-1]:
+        if not isinstance(node.get(str(part)), dict):
+            node[str(part)] = {}
+        node = node[str(part)]
+    node[str(key[-1])] = value
+    _validate_edited(snap, rel, service, env, tree)
     if not path.exists():
-        tree: dict[str, Any] = {}
-        node = tree
-        for part in key[:-1]:
-            node = node.setdefault(str(part), {})
-        node[str(key[-1])] = value
         atomic_write(path, sops.encrypt(dump_plain(tree).encode(), rel, snap.root))
         return rel
-    if not is_encrypted(parse(_read(path, rel), rel).data):
-        raise InputError(
-            f"{rel} is not encrypted", hint=f"encrypt it first: cfgctl secrets encrypt {rel}"
-        )
     with _sibling_copy(path) as tmp:
         sops.set_value(tmp, sops.index_of(key), value, rel)
         _replace_from(tmp, path)
@@ -137,10 +148,10 @@ def set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: Any
 
 def change_recipients(
     root: Path, env: str, *, add: list[str] | None = None, remove: list[str] | None = None
-) -> list[str]:
+) -> list[str] | None:
     """Change the age recipients of one environment in .sops.yaml (comments kept) and re-key
     every .secrets.yaml file of it. All or nothing: if one file cannot be re-keyed, .sops.yaml
-    and every file stay as they were. Returns the files re-keyed."""
+    and every file stay as they were. Returns the files re-keyed; None when nothing changed."""
     config = SopsConfig.load(root)
     before_text = config.path.read_bytes() if config.path.exists() else None
     current = config.recipients(env)
@@ -162,7 +173,7 @@ def change_recipients(
             hint="add the new recipient before removing the last old one",
         )
     if wanted == current:
-        return []
+        return None
     config.set_recipients(env, wanted)
     config.save()
     files = secret_files(root, env)
@@ -368,7 +379,7 @@ def _validate_edited(
         if errors:
             first = errors[0]
             raise CheckFailed(
-                f"the edited secrets fail validation: {first.message}; {rel} is unchanged",
+                f"the new secrets fail validation: {first.message}; {rel} is unchanged",
                 hint=first.hint or "run cfgctl secrets edit again and fix the value",
             )
     finally:

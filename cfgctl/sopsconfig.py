@@ -33,7 +33,7 @@ def check_recipient(recipient: str) -> str:
     """An age recipient (public key), checked by pyrage; `InputError` otherwise."""
     import pyrage
 
-    text = recipient.strip()
+    text = recipient.strip().lower()  # bech32 allows upper case; sops reads lower case only
     try:
         pyrage.x25519.Recipient.from_str(text)
     except Exception as exc:

@@ -145,7 +145,9 @@ def register(app: typer.Typer) -> None:
             return
         for c in changes:
             if c.secret:
-                what = "secret changed"
+                what = "secret " + (
+                    "added" if not c.old_set else "removed" if not c.new_set else "changed"
+                )
             else:
                 old = _shown(c.old) if c.old_set else "(unset)"
                 new = _shown(c.new) if c.new_set else "(unset)"

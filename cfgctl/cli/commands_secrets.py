@@ -76,6 +76,9 @@ def register(app: typer.Typer) -> None:
         snap = STATE.snapshot()
         snap.manifest.env(env)
         files = change_recipients(find_root(STATE.start()), env, add=add, remove=remove)
+        if files is None:
+            out.print(f".sops.yaml: the recipients of {env} are already those; nothing changed")
+            return
         out.print(f".sops.yaml: recipients of {env} updated")
         for rel in files:
             out.print(f"  re-keyed {rel}")

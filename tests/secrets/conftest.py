@@ -47,5 +47,13 @@ def secret_repo(tmp_path: Path, alice: Key) -> ConfigRepo:
         f"  - path_regex: ^config/prod/[^/]+\\.secrets\\.yaml$\n    age: {alice.recipient}\n"
         f"  - path_regex: ^config/prod-eu/[^/]+\\.secrets\\.yaml$\n    age: {alice.recipient}\n"
     )
-    repo.commit({".sops.yaml": sops_yaml}, "sops rules")
+    schema = (repo.workdir / "schemas/web-service.v2.schema.json").read_text()
+    token = '"user_token": {"type": "string", "x-cfgctl-secret": true},\n        "password"'
+    repo.commit(
+        {
+            ".sops.yaml": sops_yaml,
+            "schemas/web-service.v2.schema.json": schema.replace('"password"', token, 1),
+        },
+        "sops rules",
+    )
     return repo

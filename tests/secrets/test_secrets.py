@@ -100,11 +100,17 @@ def test_set_render_reveal_and_plain_sops_interop(
 
 def test_values_are_validated_after_decryption(secret_repo: ConfigRepo, run_cli: RunCli) -> None:
     cwd = secret_repo.workdir
+    refused = run_cli(
+        "secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd, input="short"
+    )
+    assert refused.exit_code == 1 and "(minLength); it holds a secret: not shown" in refused.stderr
+    assert not (cwd / "config/prod/payments.secrets.yaml").exists()
+    for bad_key, words in (("sops", "SOPS's own metadata"), ("db.password", "empty value")):
+        bad = run_cli("secrets", "set", "payments", bad_key, "--env", "prod", cwd=cwd, input="")
+        assert bad.exit_code == 2 and words in bad.stderr
+    secret_repo.write({"config/prod/payments.secrets.yaml": "db:\n  password: short\n"})
     assert (
-        run_cli(
-            "secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd, input="short"
-        ).exit_code
-        == 0
+        run_cli("secrets", "encrypt", "config/prod/payments.secrets.yaml", cwd=cwd).exit_code == 0
     )
     result = run_cli("validate", cwd=cwd)
     assert result.exit_code == 1
