@@ -21,7 +21,7 @@ from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CheckFailed, InputError
 from cfgctl.fsutil import atomic_write
 from cfgctl.gitstore import FileRef
-from cfgctl.keypath import dotted_path
+from cfgctl.keypath import dotted_path, set_in
 from cfgctl.schemas import secret_paths
 from cfgctl.snapshot import Snapshot, lookup
 from cfgctl.validate import validate_snapshot
@@ -119,7 +119,7 @@ def set_value(
         )
     schema_doc = snap.schemas.document(ref.path)
     probe: dict[str, Any] = {}
-    _set_in_plain(probe, path, value)
+    set_in(probe, path, value)
     if any(
         True
         for _ in secret_paths(
@@ -167,13 +167,6 @@ def set_value(
     if not dry_run:
         atomic_write(target, after)
     return result
-
-
-def _set_in_plain(data: dict[str, Any], path: JsonPath, value: Any) -> None:
-    node: Any = data
-    for part in path[:-1]:
-        node = node.setdefault(str(part), {})
-    node[str(path[-1])] = value
 
 
 def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from cfgctl.errors import InputError
 from cfgctl.yamlio import JsonPath
 
-__all__ = ["dotted_path", "parse_key"]
+__all__ = ["dotted_path", "parse_key", "set_in"]
 
 _PART = re.compile(r'([^.\[\]"]+)|"((?:[^"\\]|\\.)*)"|\[(\d+)\]')
 
@@ -49,3 +50,14 @@ def dotted_path(path: Iterable[str | int]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "(root)"
+
+
+def set_in(tree: dict[str, Any], path: Iterable[str | int], value: Any) -> None:
+    """Set `path` in plain nested mappings, making (or replacing by) mappings on the way."""
+    parts = [str(p) for p in path]
+    node = tree
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value

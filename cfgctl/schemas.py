@@ -13,7 +13,6 @@ A service's `schema: web-service` means the newest version, `web-service@1` pins
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -397,7 +396,3 @@ def _search(pattern: str, text: str) -> bool:
         return re.search(pattern, text) is not None
     except re.error:
         return False
-
-
-def schema_json(doc: Any) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -26,7 +26,7 @@ from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError, CheckFailed, InputError, Location
 from cfgctl.fsutil import atomic_write
 from cfgctl.gitstore import FileRef
-from cfgctl.keypath import dotted_path
+from cfgctl.keypath import dotted_path, set_in
 from cfgctl.secrets import looks_like_credential
 from cfgctl.snapshot import Snapshot, is_encrypted
 from cfgctl.sopsconfig import SopsConfig, check_recipient
@@ -130,12 +130,7 @@ def set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: Any
             )
         current = sops.decrypt(data, rel)  # in memory: the result is validated before writing
     tree = current if isinstance(current, dict) else {}
-    node = tree
-    for part in key[:-1]:
-        if not isinstance(node.get(str(part)), dict):
-            node[str(part)] = {}
-        node = node[str(part)]
-    node[str(key[-1])] = value
+    set_in(tree, key, value)
     _validate_edited(snap, rel, service, env, tree)
     if not path.exists():
         atomic_write(path, sops.encrypt(dump_plain(tree).encode(), rel, snap.root))
@@ -364,7 +359,7 @@ def _validate_edited(
     from cfgctl.secrets import _PLAIN  # a trial decryption: the edited tree, never on disk
     from cfgctl.validate import validate_snapshot
 
-    files = dict(snap.files.items()) if not isinstance(snap.files, dict) else dict(snap.files)
+    files = dict(snap.files.items())
     # A stand-in blob for the edited plaintext: its id is never written anywhere.
     marker = FileRef.of_bytes(
         rel, b"sops:\n  cfgctl-edit: " + os.urandom(16).hex().encode() + b"\n"

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from cfgctl.cache import Cache
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.gitstore import FileRef, GitStore, OverlayFiles, TreeFiles
+from cfgctl.keypath import dotted_path
 from cfgctl.manifest import MANIFEST, Manifest, load_manifest
 from cfgctl.schemas import SchemaRef, SchemaRegistry, secret_paths
 from cfgctl.yamlio import Document, JsonPath, decode, parse
@@ -127,7 +128,7 @@ class Rendered:
         found, value = lookup(self.data, path)
         if not found:
             raise InputError(
-                f"{self.service}@{self.env} has no key {_dotted(path)}",
+                f"{self.service}@{self.env} has no key {dotted_path(path)}",
                 hint=f"see `cfgctl render {self.service} --env {self.env}` for the keys it has",
             )
         return value
@@ -188,12 +189,6 @@ def overlaps(secrets: Iterable[JsonPath], path: JsonPath) -> bool:
         if secret[:n] == path[:n]:
             return True
     return False
-
-
-def _dotted(path: JsonPath) -> str:
-    from cfgctl.keypath import dotted_path
-
-    return dotted_path(path)
 
 
 def find_root(start: Path) -> Path:
@@ -316,27 +311,33 @@ class Snapshot:
 
     def document(self, path: str) -> Document:
         """The parsed file (cached in memory and, by blob id, on disk); `InputError` if broken."""
-        doc = self._docs.get(path)
-        if doc is not None:
-            return doc
+        if path in self._docs or self.load_cached(path):
+            return self._docs[path]
         ref = self.files.get(path)
         if ref is None:
             raise InputError(f"{path} does not exist in {self.label}")
-        cached = self.cache.get("doc", ref.oid)
-        if isinstance(cached, dict) and "data" in cached:
-            doc = Document(
-                path,
-                lambda ref=ref: decode(ref.read(), ref.path),  # type: ignore[misc]
-                cached["data"],
-                [(tuple(p), str(m)) for p, m in cached.get("warnings", [])],
-            )
-        else:
-            doc = parse(ref.read(), path)
-            self.cache.put(
-                "doc", ref.oid, {"data": doc.data, "warnings": [list(w) for w in doc.warnings]}
-            )
+        doc = parse(ref.read(), path)
+        self.cache.put(
+            "doc", ref.oid, {"data": doc.data, "warnings": [list(w) for w in doc.warnings]}
+        )
         self._docs[path] = doc
         return doc
+
+    def load_cached(self, path: str) -> bool:
+        """Load `path` from memory or the on-disk cache; False when it must be parsed."""
+        if path in self._docs:
+            return True
+        ref = self.files.get(path)
+        cached = self.cache.get("doc", ref.oid) if ref is not None else None
+        if ref is None or not (isinstance(cached, dict) and "data" in cached):
+            return False
+        self._docs[path] = Document(
+            path,
+            lambda ref=ref: decode(ref.read(), ref.path),  # type: ignore[misc]
+            cached["data"],
+            [(tuple(p), str(m)) for p, m in cached.get("warnings", [])],
+        )
+        return True
 
     def adopt(self, path: str, doc: Document) -> None:
         """Use a document parsed elsewhere (by a worker process) for `path`."""
@@ -445,17 +446,12 @@ class Snapshot:
                     location=doc.location(()),
                     hint="write the service's settings as `key: value` lines",
                 )
-        schema_ref: SchemaRef | None = None
-        secrets: frozenset[JsonPath] = frozenset()
-        try:
-            schema_ref = self.schema_of(service)
-            problems = self.schemas.check(schema_ref)
-            if problems:
-                raise InputError(
-                    problems[0].message, location=problems[0].location, hint=problems[0].hint
-                )
-        except InputError:
-            raise
+        schema_ref = self.schema_of(service)
+        problems = self.schemas.check(schema_ref)
+        if problems:
+            raise InputError(
+                problems[0].message, location=problems[0].location, hint=problems[0].hint
+            )
         rendered = Rendered(service, env, schema_ref, layers, docs)
         schema_doc = self.schemas.document(schema_ref.path)
         secrets = frozenset(

@@ -11,7 +11,6 @@ configuration costs a file lookup, not a parse.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -85,7 +84,7 @@ def validate_snapshot(
             todo.append((service, env))
     _decrypt_ahead(snap, todo, broken)
     for service, env in todo:
-        for d in _validate_pair(snap, service, env):
+        for d in _compute_verdict(snap, service, env):
             report.add(d)
     from cfgctl.secretops import check_secrets
 
@@ -299,10 +298,12 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, Any]:
 
 def _parse_all(snap: Snapshot, paths: list[str]) -> None:
     """Parse the files not in the cache, on every core when there are many."""
-    missing = [p for p in paths if snap.cache.get("doc", snap.files[p].oid) is None]
     workers = min(os.cpu_count() or 1, 8)
-    if len(missing) < PARALLEL_FROM or workers < 2:
+    if len(paths) < PARALLEL_FROM or workers < 2:
         return  # parsed lazily by snap.document, one by one
+    missing = [p for p in paths if not snap.load_cached(p)]
+    if len(missing) < PARALLEL_FROM:
+        return
     log.info(
         "parsing %d files on %d processes",
         len(missing),
@@ -378,7 +379,8 @@ def validate_changes(snap: Snapshot, since: Snapshot) -> Report:
 
 def validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
     """The diagnostics of one effective configuration (schema, secret placement)."""
-    return _validate_pair(snap, service, env)
+    cached = _cached_verdict(snap, service, env)
+    return cached if cached is not None else _compute_verdict(snap, service, env)
 
 
 def _cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] | None:
@@ -392,10 +394,8 @@ def _cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] 
     return None
 
 
-def _validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
-    cached = _cached_verdict(snap, service, env)
-    if cached is not None:
-        return cached
+def _compute_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+    """Render and validate one pair, and cache the verdict (the caller looked the cache up)."""
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
     key = _verdict_key(snap, service, env, ref)
     try:
@@ -514,7 +514,3 @@ def _violation_hint(rendered: Rendered, v: Violation) -> str | None:
     if v.keyword == "type":
         return "change the value's type; quote a value meant as text"
     return None
-
-
-def dumps(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)

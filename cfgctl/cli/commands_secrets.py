@@ -205,8 +205,7 @@ def register(app: typer.Typer) -> None:
         rule) and every plain file (no secret key, nothing that looks like a credential).
         Exit 1 on findings. `cfgctl validate` runs the same checks."""
         from cfgctl.diagnostics import Report
-        from cfgctl.secretops import check_secrets
-        from cfgctl.validate import validate_snapshot
+        from cfgctl.validate import validate_snapshot  # it runs the secrets checks
 
         snap = STATE.snapshot()
         full = validate_snapshot(snap)
@@ -220,7 +219,6 @@ def register(app: typer.Typer) -> None:
         }
         report = Report([d for d in full.diagnostics if d.code in codes])
         report.checked_files = full.checked_files
-        _ = check_secrets  # validate_snapshot runs it
         print_report(report.finish(), fmt, path_prefix=snap.git_prefix)
         raise typer.Exit(0 if report.ok else 1)
 
