@@ -65,6 +65,7 @@ def validate_snapshot(
     if manifest is None or any(p.severity == "error" for p in problems):
         return report.finish()
     _check_schemas(snap, report)
+    _check_repository_files(snap, report)
     broken = _check_files(snap, report, None if files is None else set(files))
     selected = list(pairs) if pairs is not None else snap.pairs()
     bad_services = _check_service_schemas(snap, report)
@@ -112,6 +113,18 @@ def validate_snapshot(
         },
     )
     return report
+
+
+def _check_repository_files(snap: Snapshot, report: Report) -> None:
+    """policy.yaml against its schema and the manifest; a generated CODEOWNERS out of date."""
+    from cfgctl.codeowners import check_codeowners
+    from cfgctl.policy import lint_policy
+
+    for d in lint_policy(snap):
+        report.add(d)
+    stale = check_codeowners(snap)
+    if stale is not None:
+        report.add(stale)
 
 
 def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str]) -> None:

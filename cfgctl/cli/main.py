@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from cfgctl import __version__
-from cfgctl.cli import commands_repo, commands_review, commands_secrets
+from cfgctl.cli import commands_pr, commands_repo, commands_review, commands_secrets
 from cfgctl.cli.output import err, report_error
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CfgctlError, EnvError
@@ -136,6 +136,7 @@ def root(
 commands_repo.register(app)
 commands_review.register(app)
 commands_secrets.register(app)
+commands_pr.register(app)
 
 
 def main() -> None:

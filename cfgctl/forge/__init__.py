@@ -1,0 +1,1 @@
+"""Code forges cfgctl talks to: GitHub (and GitHub Enterprise) through github3.py."""
