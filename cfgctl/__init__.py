@@ -6,7 +6,7 @@ rendered = snap.render("payments", "prod")
 rendered.data["db"]["pool_size"], rendered.provenance(("db", "pool_size"))
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location

@@ -311,6 +311,9 @@ def escalate_cmd(
         return
     _, gh = _connect(github_repo, None, github_url, need_pr=False)
     result = escalate(gh, policy, now=_now(), dry_run=dry_run)
+    from cfgctl.forge.actions import set_outputs
+
+    set_outputs({"escalated": ",".join(str(n) for n in result.escalated)})
     if fmt is TextOrJson.json:
         print_json(result.to_dict())
         return

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs cfgctl from the repository this action was taken from (the `@ref` of `uses:` pins the
+# version), unless the same version is on PATH already. Shared by every cfgctl action.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+want="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/pyproject.toml" | head -n1)"
+have="$(cfgctl --version 2>/dev/null | awk '{print $2}' || true)"
+if [ -n "$want" ] && [ "$have" = "$want" ]; then
+  echo "cfgctl $have is installed"
+  exit 0
+fi
+python -m pip install --quiet --disable-pip-version-check "$root"
+cfgctl --version
