@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +22,7 @@ from cfgctl.cli.output import (
 from cfgctl.cli.progress import progress
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CheckFailed, EnvError, InputError
+from cfgctl.formats import env_lines
 from cfgctl.keypath import parse_key
 from cfgctl.snapshot import Rendered
 from cfgctl.yamlio import JsonPath, dump_plain
@@ -68,43 +67,6 @@ def _masked(rendered: Rendered, reveal: bool) -> Any:
         return value
 
     return walk(rendered.data, ())
-
-
-def _env_lines(data: Any) -> list[str]:
-    """KEY=value lines: nested keys joined with `_`, upper-cased; collections as JSON."""
-    seen: dict[str, str] = {}
-    lines: list[str] = []
-
-    def walk(value: Any, path: list[str]) -> None:
-        if isinstance(value, dict) and value:
-            for key, sub in value.items():
-                walk(sub, [*path, str(key)])
-            return
-        name = "_".join("".join(c if c.isalnum() else "_" for c in p) for p in path).upper()
-        dotted = ".".join(path)
-        if not re.match(r"^[A-Z_][A-Z0-9_]*$", name):
-            raise InputError(
-                f"key {dotted} gives {name!r}, which is no environment variable name",
-                hint="variable names start with a letter or '_'; use --format json or yaml",
-            )
-        if name in seen:
-            raise InputError(
-                f"keys {seen[name]} and {dotted} both give the variable {name}",
-                hint="rename one of the keys, or use --format json or yaml",
-            )
-        seen[name] = dotted
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif value is None:
-            text = ""
-        elif isinstance(value, (dict, list)):
-            text = json.dumps(value, separators=(",", ":"))
-        else:
-            text = str(value)
-        lines.append(f"{name}={shlex.quote(text) if text else ''}")
-
-    walk(data, [])
-    return lines
 
 
 def _scalar_text(value: Any) -> str:
@@ -260,7 +222,7 @@ def register(app: typer.Typer) -> None:
         if fmt is RenderFormat.json:
             print_json(data)
         elif fmt is RenderFormat.env:
-            sys.stdout.write("".join(line + "\n" for line in _env_lines(data)))
+            sys.stdout.write("".join(line + "\n" for line in env_lines(data)))
         else:
             sys.stdout.write(dump_plain(data) if data else "{}\n")
 
