@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -20,7 +21,8 @@ def _fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write `data` to `path` through a temporary file in the same folder, fsync, rename.
 
-    An existing file keeps its mode; a new one gets `mode`, or 0644 less the umask.
+    An existing file keeps its mode (and its owner and group, where the process may set them);
+    a new one gets `mode`, or 0644 less the umask.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory: a rename is atomic only within one filesystem.
@@ -31,8 +33,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if path.exists():  # mkstemp makes 0600; keep the file's mode
-            tmp.chmod(path.stat().st_mode & 0o7777)
+        if path.exists():  # mkstemp makes 0600; keep the file's mode and owner
+            st = path.stat()
+            tmp.chmod(st.st_mode & 0o7777)
+            if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                # only root gives files away; otherwise the mode is kept, not the owner
+                with contextlib.suppress(PermissionError):
+                    os.chown(tmp, st.st_uid, st.st_gid)
         else:
             umask = os.umask(0)
             os.umask(umask)

@@ -205,13 +205,13 @@ class Freeze:
     def active(self, now: datetime) -> bool:
         return self.start <= now < self.end
 
+    def covers(self, service: str, env: str) -> bool:
+        return (not self.environments or _matches(env, self.environments)) and (
+            not self.services or _matches(service, self.services)
+        )
+
     def hits(self, impact: ChangeImpact) -> list[PairImpact]:
-        return [
-            p
-            for p in impact.pairs
-            if (not self.environments or _matches(p.env, self.environments))
-            and (not self.services or _matches(p.service, self.services))
-        ]
+        return [p for p in impact.pairs if self.covers(p.service, p.env)]
 
     def describe(self) -> str:
         scope = ", ".join(self.environments) or "every environment"

@@ -18,7 +18,13 @@ import typer
 from typer.core import TyperGroup
 
 from cfgctl import __version__
-from cfgctl.cli import commands_pr, commands_repo, commands_review, commands_secrets
+from cfgctl.cli import (
+    commands_agent,
+    commands_pr,
+    commands_repo,
+    commands_review,
+    commands_secrets,
+)
 from cfgctl.cli.output import err, report_error
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CfgctlError, EnvError
@@ -137,6 +143,7 @@ commands_repo.register(app)
 commands_review.register(app)
 commands_secrets.register(app)
 commands_pr.register(app)
+commands_agent.register(app)
 
 
 def main() -> None:

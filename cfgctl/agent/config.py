@@ -1,0 +1,251 @@
+"""agent.yaml: what the sync agent delivers where, read and checked at start.
+
+    config = load_agent_config(Path("agent.yaml"))     # InputError with file:line when wrong
+    config.targets[0].path, config.windows_for("prod")
+
+Relative paths (state_dir, target paths, pidfiles, a local source url) are relative to the
+folder of agent.yaml.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cfgctl.agent.windows import Window, parse_window
+from cfgctl.builtin import check_own_file
+from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.formats import Format
+from cfgctl.timespec import parse_duration
+from cfgctl.yamlio import Document, parse
+
+__all__ = [
+    "AgentConfig",
+    "Health",
+    "Reload",
+    "Source",
+    "Target",
+    "Webhook",
+    "load_agent_config",
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    branch: str = "main"
+    path: str = ""
+    poll_interval: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    secret_env: str
+    path: str = "/webhook"
+
+
+@dataclass(frozen=True)
+class Reload:
+    signal: int | None = None
+    pidfile: Path | None = None
+    command: tuple[str, ...] = ()
+    http: str | None = None
+    timeout: timedelta = timedelta(seconds=10)
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            return f"signal {signal.Signals(self.signal).name} to the pid in {self.pidfile}"
+        if self.command:
+            return "command " + " ".join(self.command)
+        return f"POST {self.http}"
+
+
+@dataclass(frozen=True)
+class Health:
+    http: str | None = None
+    command: tuple[str, ...] = ()
+    timeout: timedelta = timedelta(seconds=10)
+    interval: timedelta = timedelta(milliseconds=200)
+    delay: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Target:
+    service: str
+    env: str
+    path: Path
+    format: Format = "yaml"
+    wave: int = 1
+    mode: int | None = None
+    reload: Reload | None = None
+    health: Health | None = None
+
+    @property
+    def name(self) -> str:
+        """`payments@prod:/etc/payments/config.yaml`: unique, used in state, logs and metrics."""
+        return f"{self.service}@{self.env}:{self.path}"
+
+    @property
+    def key(self) -> str:
+        """A file-name-safe form of `name`, for backups."""
+        return "".join(c if c.isalnum() or c in "@-_." else "_" for c in self.name)
+
+
+@dataclass
+class AgentConfig:
+    path: Path
+    source: Source
+    state_dir: Path
+    targets: list[Target]
+    listen: tuple[str, int] | None = None
+    webhook: Webhook | None = None
+    age_key_file: Path | None = None
+    windows: dict[str, list[Window]] = field(default_factory=dict)
+
+    def windows_for(self, env: str) -> list[Window]:
+        return self.windows.get(env, [])
+
+    def waves(self) -> list[tuple[int, list[Target]]]:
+        numbers = sorted({t.wave for t in self.targets})
+        return [(n, [t for t in self.targets if t.wave == n]) for n in numbers]
+
+
+def _listen(text: str, doc: Document, where: tuple[str | int, ...]) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    number = int(port)
+    if number > 65535:
+        raise InputError(
+            f"port {number} is out of range", location=doc.location(where), hint="use 0-65535"
+        )
+    return host, number
+
+
+def _duration(spec: dict[str, Any], key: str, default: timedelta) -> timedelta:
+    return parse_duration(spec[key]) if key in spec else default
+
+
+def _signal(name: str, doc: Document, where: tuple[str | int, ...]) -> int:
+    full = name if name.startswith("SIG") else f"SIG{name}"
+    try:
+        return int(signal.Signals[full])
+    except KeyError:
+        raise InputError(
+            f"unknown signal {name!r}",
+            location=doc.location(where),
+            hint="use a signal name such as HUP, USR1, USR2 or TERM",
+        ) from None
+
+
+def _path(base: Path, text: str) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _target(spec: dict[str, Any], i: int, doc: Document, base: Path) -> Target:
+    where: tuple[str | int, ...] = ("targets", i)
+    reload = None
+    if "reload" in spec:
+        r = spec["reload"]
+        reload = Reload(
+            _signal(r["signal"], doc, (*where, "reload", "signal")) if "signal" in r else None,
+            _path(base, r["pidfile"]) if "pidfile" in r else None,
+            tuple(r.get("command", ())),
+            r.get("http"),
+            _duration(r, "timeout", timedelta(seconds=10)),
+        )
+    health = None
+    if "health" in spec:
+        h = spec["health"]
+        health = Health(
+            h.get("http"),
+            tuple(h.get("command", ())),
+            _duration(h, "timeout", timedelta(seconds=10)),
+            _duration(h, "interval", timedelta(milliseconds=200)),
+            _duration(h, "delay", timedelta(0)),
+        )
+    return Target(
+        spec["service"],
+        spec["env"],
+        _path(base, spec["path"]),
+        spec.get("format", "yaml"),
+        int(spec.get("wave", 1)),
+        int(spec["mode"], 8) if "mode" in spec else None,
+        reload,
+        health,
+    )
+
+
+def _source_url(url: str, base: Path) -> str:
+    if "://" in url or url.startswith(("git@", "/")) or ":" in url.split("/")[0]:
+        return url
+    return str((base / url).resolve())
+
+
+def load_agent_config(path: Path) -> AgentConfig:
+    """Read and check agent.yaml; every problem is an InputError at its file:line."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the agent configuration: {exc.strerror}",
+            location=Location(str(path)),
+            hint="pass --config PATH of an agent.yaml (see docs/agent.md)",
+        ) from None
+    doc = parse(text, str(path))
+    problems = check_own_file(doc, "agent")
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"{first.message}{more}", location=first.location, hint=first.hint)
+    data = doc.data
+    base = path.resolve().parent
+    try:
+        return _build(data, doc, path, base)
+    except CfgctlError as exc:
+        if exc.location is None:
+            exc.location = Location(str(path))
+        raise
+
+
+def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> AgentConfig:
+    src = data["source"]
+    source = Source(
+        _source_url(src["url"], base),
+        src.get("branch", "main"),
+        str(src.get("path", "")).strip("/"),
+        _duration(src, "poll_interval", timedelta(seconds=30)),
+    )
+    targets = [_target(spec, i, doc, base) for i, spec in enumerate(data["targets"])]
+    seen: dict[Path, int] = {}
+    for i, target in enumerate(targets):
+        if target.path in seen:
+            raise InputError(
+                f"targets {seen[target.path]} and {i} write the same file {target.path}",
+                location=doc.location(("targets", i, "path")),
+                hint="give each target its own path",
+            )
+        seen[target.path] = i
+    config = AgentConfig(path, source, _path(base, data["state_dir"]), targets)
+    if "webhook" in data:
+        hook = data["webhook"]
+        config.webhook = Webhook(hook["secret_env"], hook.get("path", "/webhook"))
+        config.listen = _listen(hook["listen"], doc, ("webhook", "listen"))
+    if "http" in data:
+        listen = _listen(data["http"]["listen"], doc, ("http", "listen"))
+        if config.listen is not None and config.listen != listen:
+            raise InputError(
+                "webhook.listen and http.listen differ: the agent serves one address",
+                location=doc.location(("http", "listen")),
+                hint="drop http: the webhook's address serves /healthz, /status and /metrics too",
+            )
+        config.listen = listen
+    if "age_key_file" in data:
+        config.age_key_file = _path(base, data["age_key_file"])
+    for env, specs in (data.get("windows") or {}).items():
+        config.windows[env] = [
+            parse_window(text, doc.location(("windows", env, j))) for j, text in enumerate(specs)
+        ]
+    return config

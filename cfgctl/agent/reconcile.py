@@ -1,0 +1,346 @@
+"""One reconcile pass of the sync agent.
+
+    agent = Agent(config)
+    result = agent.run_pass()     # fetch; per wave, per target: render, validate, schedule,
+                                  # write, reload, health-check; roll back what hurts
+
+A target is delivered when the branch moved and its effective configuration differs from the
+file in place. A commit that does not render or validate is never delivered. Maintenance
+windows, `policy.yaml` freezes and a `Deploy-After:` commit trailer hold a change; an
+`Emergency: true` trailer (set on commits that passed the emergency approval path) skips them.
+A target whose health check fails gets its last good file back and is not retried with the same
+commit; later waves stop. The state is saved after every step, so a restarted agent (even after
+`kill -9`) converges without delivering twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cfgctl.agent.audit import AuditLog
+from cfgctl.agent.config import AgentConfig, Target
+from cfgctl.agent.deliver import (
+    Backups,
+    DeliveryError,
+    check_health,
+    read_current,
+    reload_service,
+    restore,
+    write_target,
+)
+from cfgctl.agent.metrics import Metrics
+from cfgctl.agent.source import Mirror, SourceError
+from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.agent.windows import commit_trailers, next_opening
+from cfgctl.errors import CfgctlError, EnvError
+from cfgctl.formats import serialize
+from cfgctl.policy import policy_of
+from cfgctl.snapshot import Snapshot
+from cfgctl.timespec import parse_instant, utc_iso
+from cfgctl.validate import validate_pair
+
+__all__ = ["Agent", "PassResult"]
+
+log = logging.getLogger("cfgctl.agent")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PassResult:
+    tip: str | None = None
+    applied: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    error: str | None = None  # the remote's, when the fetch failed
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed and not self.blocked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tip": self.tip,
+            "applied": self.applied,
+            "failed": self.failed,
+            "held": self.held,
+            "unchanged": self.unchanged,
+            "blocked": self.blocked,
+            "error": self.error,
+            "stopped": self.stopped,
+        }
+
+
+@dataclass
+class _Commit:
+    """The commit being delivered, with what the pass needs to know of it."""
+
+    sha: str
+    snap: Snapshot
+    time: datetime
+    deploy_after: datetime | None
+    emergency: bool
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        state_dir = config.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.state = AgentState.load(state_dir / "state.json")
+        self.mirror = Mirror(state_dir / "mirror.git", config.source)
+        self.backups = Backups(state_dir / "backups")
+        self.audit = AuditLog(state_dir / "audit.jsonl")
+        self.metrics = Metrics()
+        self.stop_requested = threading.Event()
+        self.wake = threading.Event()
+        self._pass_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        if config.age_key_file is not None:
+            os.environ["SOPS_AGE_KEY_FILE"] = str(config.age_key_file)
+        for target in config.targets:
+            ts = self.state.target(target.name)
+            self.metrics.in_sync[target.name] = int(ts.state == "in-sync")
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hold `state_dir/agent.lock`: one agent per state folder."""
+        fd = os.open(self.config.state_dir / "agent.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise EnvError(
+                f"another agent is running with the state folder {self.config.state_dir}",
+                hint="stop it first, or give this agent its own state_dir",
+            ) from None
+        self._lock_fd = fd
+
+    def trigger(self) -> None:
+        """Run a pass as soon as possible (a webhook arrived)."""
+        self.wake.set()
+
+    # --- the pass -----------------------------------------------------------------------------
+
+    def run_pass(self) -> PassResult:
+        with self._pass_lock:
+            self.wake.clear()
+            return self._run_pass()
+
+    def _run_pass(self) -> PassResult:
+        self.metrics.count("passes")
+        result = PassResult()
+        now = utc_iso(_now())
+        self.state.remote.last_fetch = now
+        try:
+            tip = self.mirror.fetch()
+        except SourceError as exc:
+            result.error = exc.message
+            self.state.remote.ok, self.state.remote.error = False, exc.message
+            self.metrics.remote_up = 0
+            self.state.save()
+            log.warning("fetch failed: %s", exc.message, extra={"fields": {"error": exc.message}})
+            return result
+        self.state.remote.ok, self.state.remote.error = True, None
+        self.state.remote.last_success = now
+        self.metrics.remote_up = 1
+        self.state.tip = result.tip = tip
+        commit = self._commit(tip)
+        for wave, targets in self.config.waves():
+            for target in targets:
+                if self.stop_requested.is_set():
+                    result.stopped = True
+                    self.state.save()
+                    return result
+                outcome = self._reconcile(target, commit)
+                getattr(result, outcome).append(target.name)
+                self.metrics.in_sync[target.name] = int(
+                    self.state.target(target.name).state == "in-sync"
+                )
+            if any(t.name in result.failed for t in targets):
+                self._block_later(wave, commit.sha, result)
+                break
+        if result.ok:
+            self.state.last_sync = utc_iso(_now())
+            self.metrics.last_success = time.time()
+        self.state.save()
+        log.info(
+            "pass at %s: %d applied, %d failed, %d held, %d unchanged",
+            tip[:12],
+            len(result.applied),
+            len(result.failed),
+            len(result.held),
+            len(result.unchanged),
+            extra={"fields": {"commit": tip, **result.to_dict()}},
+        )
+        return result
+
+    def _commit(self, sha: str) -> _Commit:
+        raw = self.mirror.commit(sha)
+        trailers = commit_trailers(raw.message)
+        deploy_after = None
+        if "deploy-after" in trailers:
+            try:
+                deploy_after = parse_instant(trailers["deploy-after"])
+            except CfgctlError:
+                log.warning("commit %s: unreadable Deploy-After trailer, ignored", sha[:12])
+        emergency = trailers.get("emergency", "").lower() in ("true", "yes", "1")
+        return _Commit(
+            sha, self.mirror.snapshot(sha), self.mirror.commit_time(sha), deploy_after, emergency
+        )
+
+    def _block_later(self, wave: int, sha: str, result: PassResult) -> None:
+        for later, targets in self.config.waves():
+            if later <= wave:
+                continue
+            for target in targets:
+                ts = self.state.target(target.name)
+                if ts.applied != sha:
+                    self._set(ts, "blocked", f"wave {wave} failed at {sha[:12]}: not delivered")
+                    result.blocked.append(target.name)
+
+    def _set(self, ts: TargetState, state: str, error: str | None) -> None:
+        ts.state, ts.error, ts.updated = state, error, utc_iso(_now())
+        self.state.save()
+
+    # --- one target ---------------------------------------------------------------------------
+
+    def _reconcile(self, target: Target, commit: _Commit) -> str:
+        ts = self.state.target(target.name)
+        sha = commit.sha
+        if ts.applied == sha and ts.inflight is None:
+            return "unchanged"
+        if ts.failed == sha:
+            return "failed"  # not retried until a newer commit arrives
+        try:
+            data, secret = self._render(target, commit.snap)
+        except CfgctlError as exc:
+            return self._refuse(target, ts, commit, exc.message)
+        current = read_current(target.path)
+        if current == data and ts.inflight != sha:
+            ts.applied, ts.good, ts.failed = sha, sha, None
+            self._set(ts, "in-sync", None)
+            return "unchanged"
+        held = self._held_until(target, commit)
+        if held is not None:
+            ts.held_until = utc_iso(held[0])
+            self._set(ts, "waiting", f"held until {utc_iso(held[0])}: {held[1]}")
+            return "held"
+        return self._apply(target, ts, commit, data, secret, rewrite=current != data)
+
+    def _render(self, target: Target, snap: Snapshot) -> tuple[bytes, bool]:
+        rendered = snap.render(target.service, target.env)
+        errors = [
+            d for d in validate_pair(snap, target.service, target.env) if d.severity == "error"
+        ]
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise CfgctlError(f"invalid at {first.location}: {first.message}{more}")
+        secret = bool(rendered.secret_paths) or any(layer.secret for layer in rendered.layers)
+        return serialize(rendered.data, target.format), secret
+
+    def _refuse(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
+        ts.failed = commit.sha
+        self._set(ts, "invalid", f"commit {commit.sha[:12]} refused: {why}")
+        self.metrics.count("refusals")
+        self.metrics.count("failures")
+        self.audit.record("refuse", target.name, ts.applied, commit.sha, "invalid", error=why)
+        log.error("%s: commit %s refused: %s", target.name, commit.sha[:12], why)
+        return "failed"
+
+    def _held_until(self, target: Target, commit: _Commit) -> tuple[datetime, str] | None:
+        if commit.emergency:
+            return None
+        now = _now()
+        holds: list[tuple[datetime, str]] = []
+        if commit.deploy_after is not None and commit.deploy_after > now:
+            holds.append((commit.deploy_after, "Deploy-After trailer"))
+        opening = next_opening(self.config.windows_for(target.env), now)
+        if opening is not None:
+            holds.append((opening, f"maintenance window of {target.env}"))
+        try:
+            policy = policy_of(commit.snap)
+        except CfgctlError:
+            policy = None
+        for freeze in policy.freezes if policy is not None else []:
+            if freeze.active(now) and freeze.covers(target.service, target.env):
+                holds.append((freeze.end, "change freeze of policy.yaml"))
+        return max(holds) if holds else None
+
+    def _apply(
+        self,
+        target: Target,
+        ts: TargetState,
+        commit: _Commit,
+        data: bytes,
+        secret: bool,
+        *,
+        rewrite: bool,
+    ) -> str:
+        sha, previous = commit.sha, ts.applied
+        ts.inflight = sha
+        self.state.save()
+        try:
+            if rewrite:
+                write_target(target, data, self.backups, secret=secret)
+            reload_service(target.reload, target)
+            check_health(target.health, target)
+        except DeliveryError as exc:
+            return self._roll_back(target, ts, commit, exc.message)
+        self.backups.put(target, data)
+        ts.applied = ts.good = sha
+        ts.failed = ts.inflight = ts.held_until = None
+        self._set(ts, "in-sync", None)
+        latency = max(0.0, (_now() - commit.time).total_seconds())
+        self.metrics.count("applies")
+        self.metrics.observe_latency(latency)
+        self.audit.record("apply", target.name, previous, sha, "ok", seconds=round(latency, 3))
+        log.info(
+            "%s: applied %s",
+            target.name,
+            sha[:12],
+            extra={"fields": {"target": target.name, "commit": sha}},
+        )
+        return "applied"
+
+    def _roll_back(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
+        restored = False
+        note = ""
+        try:
+            restored = restore(target, self.backups)
+            if restored:
+                reload_service(target.reload, target)
+        except DeliveryError as exc:
+            note = f"; the rollback failed too: {exc.message}"
+        ts.failed, ts.inflight = commit.sha, None
+        state = "rolled-back" if restored and not note else "failed"
+        self._set(ts, state, f"commit {commit.sha[:12]}: {why}{note}")
+        self.metrics.count("failures")
+        if restored:
+            self.metrics.count("rollbacks")
+        self.audit.record(
+            "rollback" if restored else "apply",
+            target.name,
+            commit.sha,
+            ts.good,
+            "rolled-back" if restored and not note else "failed",
+            error=why + note,
+        )
+        log.error(
+            "%s: %s; %s", target.name, why, "rolled back" if restored else "nothing to restore"
+        )
+        return "failed"

@@ -1,0 +1,87 @@
+"""The agent's memory, persisted atomically in `state_dir/state.json` after every change: per
+target the commit applied, the last good one, a commit that failed (not retried until a newer
+one arrives) and a commit in flight (written but not yet confirmed healthy: a restart after
+`kill -9` reloads and checks it again instead of trusting it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from cfgctl.fsutil import atomic_write
+
+__all__ = ["AgentState", "RemoteState", "TargetState"]
+
+
+@dataclass
+class TargetState:
+    applied: str | None = None  # the commit whose configuration is in the file
+    good: str | None = None  # the last commit that passed its health check
+    failed: str | None = None  # a commit that failed here: not retried until a newer one
+    inflight: str | None = None  # written, not yet confirmed
+    state: str = "pending"  # pending, in-sync, waiting, failed, rolled-back, invalid, blocked
+    error: str | None = None
+    updated: str | None = None  # when `state` last changed (ISO 8601)
+    held_until: str | None = None
+
+
+@dataclass
+class RemoteState:
+    ok: bool = True
+    error: str | None = None
+    last_fetch: str | None = None
+    last_success: str | None = None
+
+
+def _known(cls: type, data: Any) -> dict[str, Any]:
+    """The fields of `cls` found in `data` (a newer or hand-edited file may hold others)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names} if isinstance(data, dict) else {}
+
+
+@dataclass
+class AgentState:
+    path: Path
+    tip: str | None = None
+    last_sync: str | None = None  # the last pass that fetched and left every target well
+    remote: RemoteState = field(default_factory=RemoteState)
+    targets: dict[str, TargetState] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> AgentState:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError):
+            # A state file that cannot be read is lost memory, not a reason to stop delivering:
+            # the agent compares the files on disk with what it would write and converges.
+            return cls(path)
+        if not isinstance(data, dict):
+            return cls(path)
+        state = cls(path, data.get("tip"), data.get("last_sync"))
+        state.remote = RemoteState(**_known(RemoteState, data.get("remote")))
+        state.targets = {
+            str(k): TargetState(**_known(TargetState, v))
+            for k, v in (data.get("targets") or {}).items()
+        }
+        return state
+
+    def target(self, name: str) -> TargetState:
+        return self.targets.setdefault(name, TargetState())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "tip": self.tip,
+            "last_sync": self.last_sync,
+            "remote": asdict(self.remote),
+            "targets": {k: asdict(v) for k, v in self.targets.items()},
+        }
+
+    def save(self) -> None:
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        atomic_write(self.path, text.encode(), mode=0o600)

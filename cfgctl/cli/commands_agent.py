@@ -1,0 +1,121 @@
+"""`cfgctl agent run|once|status`: the sync agent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cfgctl.cli.output import TextOrJson, out, print_json
+
+__all__ = ["register"]
+
+agent_app = typer.Typer(
+    help="The sync agent: delivers merged configuration to running services.\n\n"
+    "It fetches the config repository's branch, renders the effective configuration of each "
+    "target (secrets decrypted with its age key), refuses what fails validation, respects "
+    "maintenance windows, freezes and Deploy-After trailers, writes each file atomically, "
+    "reloads the service, health-checks it and rolls back what hurts. agent.yaml describes it "
+    "all (`cfgctl schema show --builtin agent`; docs/agent.md).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", metavar="AGENT.YAML", help="The agent's configuration file."),
+]
+
+
+def _print_status(doc: dict[str, object]) -> None:
+    remote = doc["remote"]
+    assert isinstance(remote, dict)
+    tip = doc.get("tip") or "(not fetched yet)"
+    state = "ok" if remote["ok"] else f"failing: {remote['error']}"
+    out.print(f"remote {remote['url']} ({doc['branch']}): {state}; branch at {str(tip)[:12]}")
+    targets = doc["targets"]
+    assert isinstance(targets, list)
+    for t in targets:
+        commit = (t["commit"] or "-")[:12]
+        line = f"  {t['target']}  wave {t['wave']}  {t['state']}  at {commit}"
+        if t["last_error"]:
+            line += f"  ({t['last_error']})"
+        out.print(line)
+
+
+@agent_app.command("run")
+def run_cmd(config: ConfigOpt) -> None:
+    """Run the agent until SIGTERM: a pass at start, then every source.poll_interval or at once
+    when a signed GitHub push webhook arrives. Serves /healthz, /status and /metrics on the
+    webhook's (or http's) address; the bound address is written to STATE_DIR/agent.addr.
+    SIGTERM finishes the current target, saves the state and exits 0.
+
+    Example: cfgctl agent run --config /etc/cfgctl/agent.yaml
+    """
+    from cfgctl.agent.config import load_agent_config
+    from cfgctl.agent.daemon import run_daemon
+
+    run_daemon(load_agent_config(config))
+
+
+@agent_app.command("once")
+def once_cmd(
+    config: ConfigOpt,
+    fmt: Annotated[
+        TextOrJson, typer.Option("--format", "-f", help="text or json.")
+    ] = TextOrJson.text,
+) -> None:
+    """Run one reconcile pass and exit: 0 when every target is in place (or held by a window),
+    1 when a target failed, was refused or blocked, 3 when the remote cannot be fetched.
+
+    Example: cfgctl agent once --config agent.yaml --format json
+    """
+    from cfgctl.agent.config import load_agent_config
+    from cfgctl.agent.daemon import run_once
+
+    result = run_once(load_agent_config(config))
+    if fmt is TextOrJson.json:
+        print_json(result.to_dict())
+    else:
+        if result.error:
+            out.print(f"fetch failed: {result.error}")
+        for label, names in (
+            ("applied", result.applied),
+            ("failed", result.failed),
+            ("held", result.held),
+            ("blocked", result.blocked),
+            ("unchanged", result.unchanged),
+        ):
+            for name in names:
+                out.print(f"{label}: {name}")
+    raise typer.Exit(3 if result.error else 0 if result.ok else 1)
+
+
+@agent_app.command("status")
+def status_cmd(
+    config: ConfigOpt,
+    fmt: Annotated[
+        TextOrJson, typer.Option("--format", "-f", help="text or json.")
+    ] = TextOrJson.text,
+) -> None:
+    """Show each target's commit, state and last error, and the remote's health, from the
+    agent's saved state (it works whether the agent runs or not). JSON: what /status serves.
+
+    Example: cfgctl agent status --config agent.yaml
+    """
+    from cfgctl.agent.config import load_agent_config
+    from cfgctl.agent.server import status_document
+    from cfgctl.agent.state import AgentState
+
+    cfg = load_agent_config(config)
+    doc = status_document(cfg, AgentState.load(cfg.state_dir / "state.json"))
+    if fmt is TextOrJson.json:
+        print_json(doc)
+    else:
+        _print_status(json.loads(json.dumps(doc)))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(agent_app, name="agent")
