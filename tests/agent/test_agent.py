@@ -1,0 +1,348 @@
+"""The sync agent with real processes: a bare Git remote, `cfgctl agent once|run` as a process,
+files written on disk, reload and health commands, HTTP endpoints and signed webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.agentworld import AgentWorld, wait_for
+
+SECRET = "webhook-test-secret"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[AgentWorld]:
+    w = AgentWorld.create(tmp_path)
+    yield w
+    w.stop_all()
+
+
+def config(world: AgentWorld, targets: str, extra: str = "") -> Path:
+    return world.write_config(
+        f"source: {{url: {world.remote}, branch: main, poll_interval: 30s}}\n"
+        f"state_dir: {world.state_dir}\n"
+        f"targets:\n{targets}{extra}"
+    )
+
+
+def read_yaml(path: Path) -> dict:  # type: ignore[type-arg]
+    from cfgctl.yamlio import parse
+
+    data = parse(path.read_text(), str(path)).data
+    assert isinstance(data, dict)
+    return data
+
+
+def audit(world: AgentWorld) -> list[dict]:  # type: ignore[type-arg]
+    path = world.state_dir / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+PROD = "  - {service: payments, env: prod, path: %s}\n"
+
+
+def test_a_merged_change_reaches_the_file_and_another_env_does_not_touch_it(
+    world: AgentWorld,
+) -> None:
+    out = world.root / "etc/payments.yaml"
+    config(world, PROD % out)
+    first = world.once()
+    assert first.returncode == 0, first.stderr
+    assert read_yaml(out)["replicas"] == 6
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    inode = out.stat().st_ino
+
+    world.edit("config/staging/_defaults.yaml", "", "# staging only\nreplicas: 2\n")
+    result = world.once("--format", "json")
+    assert json.loads(result.stdout)["unchanged"] == [f"payments@prod:{out}"]
+    assert out.stat().st_ino == inode  # not rewritten
+
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 7")
+    result = world.once("--format", "json")
+    assert json.loads(result.stdout)["applied"] == [f"payments@prod:{out}"]
+    assert read_yaml(out)["replicas"] == 7
+    entries = [e for e in audit(world) if e["action"] == "apply"]
+    assert len(entries) == 2 and entries[-1]["outcome"] == "ok"
+
+
+def test_mode_and_owner_are_kept(world: AgentWorld) -> None:
+    out = world.root / "etc/payments.yaml"
+    out.parent.mkdir()
+    out.write_text("old: true\n")
+    out.chmod(0o640)
+    if os.getuid() == 0:
+        os.chown(out, 1234, 5678)
+    config(world, PROD % out)
+    assert world.once().returncode == 0
+    st = out.stat()
+    assert oct(st.st_mode & 0o777) == "0o640"
+    if os.getuid() == 0:
+        assert (st.st_uid, st.st_gid) == (1234, 5678)
+
+
+def test_broken_yaml_or_an_invalid_value_is_never_delivered(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    config(world, PROD % out)
+    assert world.once().returncode == 0
+    good = out.read_bytes()
+
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: [6")
+    result = world.once("--format", "json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["failed"] == [f"payments@prod:{out}"]
+    assert out.read_bytes() == good
+    target = world.status()["targets"][0]
+    assert target["state"] == "invalid" and "refused" in target["last_error"]
+
+    world.edit("config/prod/payments.yaml", "replicas: [6", "replicas: 500")  # schema: <= 100
+    result = world.once("--format", "json")
+    assert result.returncode == 1 and out.read_bytes() == good
+    assert [e["action"] for e in audit(world)][-2:] == ["refuse", "refuse"]
+
+    world.edit("config/prod/payments.yaml", "replicas: 500", "replicas: 8")
+    assert world.once().returncode == 0
+    assert read_yaml(out)["replicas"] == 8
+
+
+def _script(path: Path, body: str) -> str:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_change_that_fails_health_is_rolled_back_and_not_retried(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    reloads = world.root / "reloads.log"
+    reload = _script(world.root / "reload.sh", f'echo "$CFGCTL_SERVICE" >> {reloads}\n')
+    # healthy unless the file says replicas: 13
+    health = _script(world.root / "health.sh", f"! grep -q 'replicas: 13' {out}\n")
+    later = world.root / "search.yaml"
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, reload: {{command: [{reload}]}}, "
+        f"health: {{command: [{health}], timeout: 1s, interval: 100ms}}}}\n"
+        f"  - {{service: search, env: prod, path: {later}, wave: 2}}\n",
+    )
+    assert world.once().returncode == 0
+    good = out.read_bytes()
+    assert later.exists()
+    search_before = later.read_bytes()
+
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 13")
+    result = world.once("--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["failed"] == [f"payments@prod:{out}"]
+    assert out.read_bytes() == good  # the last good file is back
+    assert reloads.read_text().count("payments") == 3  # first apply, bad apply, rollback
+    assert later.read_bytes() == search_before
+    rollback = audit(world)[-1]
+    assert rollback["action"] == "rollback" and rollback["outcome"] == "rolled-back"
+
+    again = world.once("--format", "json")  # the same commit is not tried again
+    assert json.loads(again.stdout)["failed"] == [f"payments@prod:{out}"]
+    assert reloads.read_text().count("payments") == 3
+
+    world.edit("config/prod/payments.yaml", "replicas: 13", "replicas: 9")
+    assert world.once().returncode == 0
+    assert read_yaml(out)["replicas"] == 9
+
+
+def test_a_failed_wave_stops_later_waves(world: AgentWorld) -> None:
+    first, second = world.root / "payments.yaml", world.root / "search.yaml"
+    health = _script(world.root / "health.sh", f"! grep -q 'timeout_seconds: 99' {first}\n")
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {first}, wave: 1, "
+        f"health: {{command: [{health}], timeout: 500ms}}}}\n"
+        f"  - {{service: search, env: prod, path: {second}, wave: 2}}\n",
+    )
+    assert world.once().returncode == 0
+    before = second.read_bytes()
+    world.edit("config/base/_defaults.yaml", "timeout_seconds: 30", "timeout_seconds: 99")
+    result = json.loads(world.once("--format", "json").stdout)
+    assert result["failed"] == [f"payments@prod:{first}"]
+    assert result["blocked"] == [f"search@prod:{second}"]
+    assert second.read_bytes() == before
+
+
+def _window_around(now: datetime, open_now: bool) -> str:
+    start = now + (timedelta(hours=-1) if open_now else timedelta(hours=2))
+    end = start + timedelta(hours=2 if open_now else 1)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[start.weekday()]
+    return f"{day} {start:%H:%M}-{end:%H:%M} UTC"
+
+
+def test_windows_hold_a_change_until_they_open(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    now = datetime.now(UTC)
+    closed = _window_around(now, open_now=False)
+    config(world, PROD % out, f"windows: {{prod: ['{closed}']}}\n")
+    assert world.once().returncode == 0  # the first delivery waits too
+    assert not out.exists()
+    st = world.status()
+    assert st["targets"][0]["state"] == "waiting"
+    assert "maintenance window of prod" in st["targets"][0]["last_error"]
+
+    config(world, PROD % out, f"windows: {{prod: ['{_window_around(now, open_now=True)}']}}\n")
+    assert world.once().returncode == 0
+    assert read_yaml(out)["replicas"] == 6
+
+
+def test_emergency_trailer_skips_windows_and_deploy_after_delays(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    closed = _window_around(datetime.now(UTC), open_now=False)
+    config(world, PROD % out, f"windows: {{prod: ['{closed}']}}\n")
+    world.edit(
+        "config/prod/payments.yaml",
+        "replicas: 6",
+        "replicas: 12",
+        "Scale up for the outage\n\nEmergency: true\n",
+    )
+    assert world.once().returncode == 0
+    assert read_yaml(out)["replicas"] == 12
+
+    config(world, PROD % out)  # no window
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    world.edit(
+        "config/prod/payments.yaml",
+        "replicas: 12",
+        "replicas: 14",
+        f"Later\n\nDeploy-After: {later}\n",
+    )
+    result = json.loads(world.once("--format", "json").stdout)
+    assert result["held"] == [f"payments@prod:{out}"]
+    assert read_yaml(out)["replicas"] == 12
+
+
+def _sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_the_daemon_serves_status_metrics_and_signed_webhooks(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    config(world, PROD % out, "webhook: {listen: '127.0.0.1:0', secret_env: HOOK_SECRET}\n")
+    world.write_config(world.config.read_text().replace("poll_interval: 30s", "poll_interval: 1h"))
+    proc = world.start(env={"HOOK_SECRET": SECRET})
+    wait_for(lambda: out.exists(), what="the first delivery")
+    assert world.get("/healthz") == (200, "ok\n")
+
+    sha = world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 5")
+    body = json.dumps({"ref": "refs/heads/main", "after": sha}).encode()
+    headers = {"X-GitHub-Event": "push", "Content-Type": "application/json"}
+    assert (
+        world.post("/webhook", body, {**headers, "X-Hub-Signature-256": _sign(body, "wrong")})
+        == 401
+    )
+    assert world.post("/webhook", body, headers) == 401
+    time.sleep(0.3)
+    assert read_yaml(out)["replicas"] == 6  # a refused webhook triggers nothing (poll: 1 h)
+    assert world.post("/webhook", body, {**headers, "X-Hub-Signature-256": _sign(body)}) == 202
+    wait_for(lambda: read_yaml(out)["replicas"] == 5, what="the webhook's pass")
+
+    _, text = world.get("/status")
+    status = json.loads(text)
+    assert status["remote"]["ok"] is True and status["tip"] == sha
+    assert status["targets"][0]["commit"] == sha and status["targets"][0]["state"] == "in-sync"
+    _, metrics = world.get("/metrics")
+    assert "cfgctl_agent_applies_total 2" in metrics
+    assert "cfgctl_agent_remote_up 1" in metrics
+    assert "cfgctl_agent_delivery_latency_seconds_count 2" in metrics
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+
+
+def test_an_unreachable_remote_keeps_the_files_and_is_reported(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    config(world, PROD % out, "http: {listen: '127.0.0.1:0'}\n")
+    world.write_config(
+        world.config.read_text().replace("poll_interval: 30s", "poll_interval: 200ms")
+    )
+    world.start()
+    wait_for(lambda: out.exists(), what="the first delivery")
+    good = out.read_bytes()
+    hidden = world.remote.with_name("moved.git")
+    world.remote.rename(hidden)
+    wait_for(lambda: not json.loads(world.get("/status")[1])["remote"]["ok"], what="remote failing")
+    status = json.loads(world.get("/status")[1])
+    assert "cannot fetch" in status["remote"]["error"]
+    assert "cfgctl_agent_remote_up 0" in world.get("/metrics")[1]
+    assert out.read_bytes() == good and world.get("/healthz")[0] == 200
+
+    hidden.rename(world.remote)
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 4")
+    wait_for(lambda: read_yaml(out)["replicas"] == 4, what="catching up")
+    assert json.loads(world.get("/status")[1])["remote"]["ok"] is True
+
+
+def test_kill_9_during_a_pass_then_restart_converges(world: AgentWorld) -> None:
+    outs = [world.root / f"t{i}.yaml" for i in range(4)]
+    slow = _script(world.root / "slow.sh", "sleep 0.4\n")
+    targets = "".join(
+        f"  - {{service: payments, env: prod, path: {o}, reload: {{command: [{slow}]}}}}\n"
+        if i < 2
+        else f"  - {{service: search, env: prod, path: {o}, reload: {{command: [{slow}]}}}}\n"
+        for i, o in enumerate(outs)
+    )
+    config(world, targets)
+    world.write_config(
+        world.config.read_text().replace("poll_interval: 30s", "poll_interval: 100ms")
+    )
+    proc = world.start()
+    wait_for(lambda: outs[1].exists(), timeout=20, what="the second target written")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not outs[3].exists()  # killed in the middle of the pass
+    applied_before = {e["target"] for e in audit(world) if e["action"] == "apply"}
+
+    world.start()
+
+    def converged() -> bool:
+        targets = world.status()["targets"]
+        return all(t["state"] == "in-sync" for t in targets)
+
+    wait_for(converged, timeout=30, what="convergence after the restart")
+    applies = [e["target"] for e in audit(world) if e["action"] == "apply"]
+    for name in applied_before:  # what was in place is not delivered twice
+        assert applies.count(name) == 1, applies
+    assert sorted(set(applies)) == sorted(
+        {
+            f"payments@prod:{outs[0]}",
+            f"payments@prod:{outs[1]}",
+            f"search@prod:{outs[2]}",
+            f"search@prod:{outs[3]}",
+        }
+    )
+    assert read_yaml(outs[3])["replicas"] >= 1
+
+
+def test_bad_agent_configs_are_reported_at_their_line(world: AgentWorld) -> None:
+    world.write_config(
+        "source: {url: x}\nstate_dir: s\ntargets:\n  - {service: a, env: b, path: c, format: xml}\n"
+    )
+    result = world.once()
+    assert result.returncode == 2
+    assert (
+        "agent.yaml:4" in result.stderr
+        and "xml" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    world.write_config(
+        "source: {url: x}\nstate_dir: s\ntargets: [{service: a, env: b, path: c}]\n"
+        "windows: {prod: ['Someday 02:00-03:00 UTC']}\n"
+    )
+    result = world.once()
+    assert result.returncode == 2 and "agent.yaml:4" in result.stderr
+    result = world.cli("agent", "once", "-c", str(world.root / "missing.yaml"))
+    assert result.returncode == 2 and "cannot read the agent configuration" in result.stderr

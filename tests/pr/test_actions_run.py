@@ -1,0 +1,134 @@
+"""The actions themselves, run step by step as GitHub's runner would (tests/support/actions_runner)
+with real `pull_request` / `pull_request_review` event payloads, `GITHUB_OUTPUT` and
+`GITHUB_STEP_SUMMARY` files, the real `cfgctl` process, and the GitHub API emulator: a pull
+request on the example repository gets its plan comment, review requests to the right people,
+and a `cfgctl/approval` status that follows the policy."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.pr.conftest import REPO, GitHubWorld
+from tests.support.actions_runner import ActionRun, run_action
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests/fixtures/github/webhooks"
+
+
+def event(name: str, pr: int, base: str, head: str) -> dict[str, Any]:
+    """A recorded webhook payload, made to name our repository, pull request and commits."""
+    payload = copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text())["payload"])
+    payload["pull_request"]["number"] = pr
+    payload["pull_request"]["base"]["sha"] = base
+    payload["pull_request"]["head"]["sha"] = head
+    payload["repository"]["full_name"] = REPO
+    payload["repository"]["name"] = REPO.split("/")[1]
+    if "number" in payload:
+        payload["number"] = pr
+    return payload
+
+
+def run(world: GitHubWorld, tmp: Path, action: str, event_name: str, payload: dict[str, Any]) -> ActionRun:
+    tmp.mkdir(parents=True, exist_ok=True)
+    event_path = tmp / "event.json"
+    event_path.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_SERVER_URL": world.emu.url,  # a GitHub Enterprise server, as far as cfgctl knows
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_TOKEN": world.emu.token,
+        "CFGCTL_GITHUB_BACKOFF": "0.01",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    return run_action(
+        ROOT / "actions" / action,
+        inputs={"python-version": "", "github-token": world.emu.token},
+        env=env,
+        workspace=world.repo.workdir,
+        tmp=tmp,
+    )
+
+
+def test_a_pull_request_gets_plan_comment_reviewers_and_status(github: GitHubWorld, tmp_path: Path) -> None:
+    pr = github.open_pull(author="dev")
+    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    opened = event("pull_request_opened", pr, base, head)
+
+    plan = run(github, tmp_path / "plan", "plan", "pull_request", opened)
+    assert plan.ok, plan.output
+    assert [s.skipped for s in plan.steps] == [True, False, False, False, False]  # setup-python
+    assert "is installed" in plan.steps[1].stdout  # the install step found this very version
+    comments = github.emu.comments(REPO, pr)
+    assert len(comments) == 1 and "prod-needs-sre" in comments[0]["body"]
+    assert plan.outputs["comment-url"] == (
+        f"https://github.com/{REPO}/pull/{pr}#issuecomment-{comments[0]['id']}"
+    )
+    assert plan.outputs["risk"] == "prod"
+    assert "### cfgctl plan" in plan.summary
+    requested = github.emu.requested_reviewers(REPO, pr)
+    assert sorted(requested["teams"]) == ["payments", "search", "sre"]
+
+    gate = run(github, tmp_path / "gate", "gate", "pull_request", opened)
+    assert gate.ok, gate.output  # fail-when-unmet is false: the status carries the verdict
+    assert gate.outputs["state"] == "pending"
+    assert "prod-needs-sre: 2 more approvals" in gate.outputs["description"]
+    statuses = github.emu.statuses(REPO, head)
+    assert statuses[-1]["state"] == "pending" and statuses[-1]["context"] == "cfgctl/approval"
+    assert statuses[-1]["target_url"] == f"{github.emu.url}/{REPO}/actions/runs/4242"
+    assert "cfgctl/approval: pending" in gate.summary
+
+    for user in ("pat", "sid", "sam", "sue"):
+        github.emu.add_review(REPO, pr, user)
+    reviewed = event("pull_request_review_submitted", pr, base, head)
+    reviewed["review"]["state"] = "approved"
+    gate = run(github, tmp_path / "gate2", "gate", "pull_request_review", reviewed)
+    assert gate.ok, gate.output
+    assert gate.outputs["state"] == "success"
+    assert github.emu.statuses(REPO, head)[-1]["state"] == "success"
+
+    # the plan again (a `synchronize` run): the same comment, edited in place
+    again = run(github, tmp_path / "plan2", "plan", "pull_request", opened)
+    assert again.ok, again.output
+    assert len(github.emu.comments(REPO, pr)) == 1
+
+
+def test_the_gate_action_can_fail_the_job(github: GitHubWorld, tmp_path: Path) -> None:
+    pr = github.open_pull()
+    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    payload = event("pull_request_opened", pr, base, head)
+    event_path = tmp_path / "e.json"
+    event_path.write_text(json.dumps(payload))
+    env = {
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_SERVER_URL": github.emu.url,
+        "GITHUB_RUN_ID": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    gate = run_action(
+        ROOT / "actions/gate",
+        inputs={"python-version": "", "github-token": github.emu.token, "fail-when-unmet": "true"},
+        env=env,
+        workspace=github.repo.workdir,
+        tmp=tmp_path,
+    )
+    assert not gate.ok and gate.steps[-1].returncode == 1
+    assert gate.outputs["state"] == "pending"
+
+
+def test_the_escalate_action_on_a_schedule(github: GitHubWorld, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    pr = github.open_pull(created_at=datetime.now(UTC) - timedelta(days=2))
+    result = run(github, tmp_path, "escalate", "schedule", {"schedule": "17 * * * *"})
+    assert result.ok, result.output
+    assert result.outputs["escalated"] == str(pr)
+    assert "sre-leads" in github.emu.requested_reviewers(REPO, pr)["teams"]
