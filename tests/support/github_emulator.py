@@ -437,6 +437,7 @@ class _Render:
             updated_at=repo.created_at,
             pushed_at=repo.created_at,
             default_branch="main",
+            topics=[],
             size=0,
             stargazers_count=0,
             watchers_count=0,
@@ -1007,12 +1008,14 @@ class _Api:
     def list_issues(self, request: _Request, args: Args) -> _Reply:
         repo = self._repo(args)
         wanted = [n.strip().lower() for n in request.param("labels").split(",") if n.strip()]
-        since = request.param("since")
+        try:
+            since = _timestamp(request.param("since")) if request.param("since") else ""
+        except ValueError:
+            raise self.invalid("Issue", "since", "invalid") from None
         issues = [
             i
             for i in _select(self.state.issues.values(), repo.full_name, request.param("state"))
-            if all(w in (n.lower() for n in i.labels) for w in wanted)
-            and (not since or i.updated_at >= _timestamp(since))
+            if all(w in (n.lower() for n in i.labels) for w in wanted) and i.updated_at >= since
         ]
         ordered = _ordered(issues, request, self.state)
         return self.page(request, ordered, lambda i: self.render.issue("issues_get", i))
@@ -1285,7 +1288,10 @@ class GitHubEmulator:
             self._state.account(login)
 
     def add_team(self, org: str, slug: str, members: list[str]) -> None:
-        """Add a team (and its organization and users when new): ``add_team("acme", "ops", ["bob"])``."""
+        """Add a team, and its organization and users when new; again, set its members.
+
+        ``add_team("acme", "reviewers", ["bob"])``: GET /orgs/acme/teams/reviewers answers it.
+        """
         with self._lock:
             self._state.account(org, "Organization")
             for login in members:
@@ -1416,7 +1422,13 @@ class GitHubEmulator:
         method: str | None = None,
         path_contains: str | None = None,
     ) -> None:
-        """Answer the next ``count`` matching requests with ``status`` and a GitHub error body."""
+        """Answer the next ``count`` matching requests with ``status`` and a GitHub error body.
+
+        401, 403, 404 and 422 send the recorded error; other statuses (500, 502, 503) the same
+        shape with the status's reason: ``fail_next(503, method="POST", path_contains="/comments")``.
+        """
+        if status < 400 or count < 1:
+            raise ValueError(f"fail_next needs an error status and a count of 1 or more: {status}")
         with self._lock:
             self._faults.append(_Fault(status, count, method, path_contains))
 
