@@ -311,6 +311,10 @@ def test_create_issue_list_filter_and_close(emu: GitHubEmulator, repo: Repositor
 
     issue = repo.issue(created.number)
     assert [a.login for a in issue.assignees] == ["bob"]
+    assert issue.edit(assignees=["carol"])
+    assert emu.issues(REPO)[0]["assignees"] == ["carol"]
+    with pytest.raises(UnprocessableEntity):
+        issue.edit(assignees=["mallory"])
     assert issue.close()
     assert emu.issues(REPO)[0]["state"] == "closed"
     assert [i.number for i in repo.issues()] == [pull_number]
@@ -476,6 +480,7 @@ def test_headers_on_every_answer(emu: GitHubEmulator) -> None:
         assert answer.headers["Date"]
         assert answer.headers["X-RateLimit-Limit"] == "5000"
         assert answer.headers["X-RateLimit-Resource"] == "core"
+        assert answer.headers["Server"] == "GitHub.com"
     remaining = [int(a.headers["X-RateLimit-Remaining"]) for a in (first, second)]
     assert remaining[1] == remaining[0] - 1
     assert int(second.headers["X-RateLimit-Used"]) == 5000 - remaining[1]

@@ -708,7 +708,6 @@ def _combined_state(states: Sequence[str]) -> str:
 
 @dataclass
 class _Request:
-    method: str
     path: str  # below /api/v3, without the query
     query: list[tuple[str, str]]
     body: Json
@@ -792,7 +791,7 @@ class _Api:
         if not parts.path.startswith(API_PREFIX + "/"):
             return self.not_found()
         path = parts.path[len(API_PREFIX) :].rstrip("/")
-        request = _Request(method, path, parse_qsl(parts.query), body)
+        request = _Request(path, parse_qsl(parts.query), body)
         for verb, pattern, handler in self.routes:
             match = pattern.fullmatch(path)
             if match is not None and verb == method:
@@ -827,11 +826,11 @@ class _Api:
             raise _Abort(self.not_found())
         return issue
 
-    def _pull(self, args: Args) -> _Issue:
+    def _pull(self, args: Args) -> tuple[_Issue, _Pull]:
         issue = self._issue(args)
         if issue.pull is None:
             raise _Abort(self.not_found())
-        return issue
+        return issue, issue.pull
 
     def _comment(self, args: Args) -> _Comment:
         repo = self._repo(args)
@@ -935,39 +934,36 @@ class _Api:
         )
 
     def get_pull(self, request: _Request, args: Args) -> _Reply:
-        return _Reply(200, self.render.pull("pulls_get", self._pull(args)))
+        issue, _ = self._pull(args)
+        return _Reply(200, self.render.pull("pulls_get", issue))
 
     def edit_pull(self, request: _Request, args: Args) -> _Reply:
-        issue, data = self._pull(args), self._object(request)
+        (issue, pull), data = self._pull(args), self._object(request)
         self._edit(issue, data, "PullRequest")
-        assert issue.pull is not None
         if isinstance(data.get("base"), str):
-            issue.pull.base_ref = data["base"]
+            pull.base_ref = data["base"]
         return _Reply(200, self.render.pull("pulls_get", issue))
 
     def list_reviews(self, request: _Request, args: Args) -> _Reply:
-        issue = self._pull(args)
-        assert issue.pull is not None
+        issue, pull = self._pull(args)
         # A pending review is visible to its author only.
-        shown = [r for r in issue.pull.reviews if r.state != "PENDING" or r.user == BOT_LOGIN]
+        shown = [r for r in pull.reviews if r.state != "PENDING" or r.user == BOT_LOGIN]
         return self.page(request, shown, lambda r: self.render.review(issue, r))
 
     def get_review_requests(self, request: _Request, args: Args) -> _Reply:
-        issue = self._pull(args)
-        assert issue.pull is not None
+        issue, pull = self._pull(args)
         out: JsonDict = self.render.body("pulls_requested_reviewers_list")
         user_template = self.render.body("pulls_requested_reviewers_create")["user"]
         owner = self.state.repos[issue.repo].owner
-        teams = [self.state.team(owner, slug) for slug in issue.pull.requested_teams]
+        teams = [self.state.team(owner, slug) for slug in pull.requested_teams]
         out.update(
-            users=[self.render.account(user_template, u) for u in issue.pull.requested_users],
+            users=[self.render.account(user_template, u) for u in pull.requested_users],
             teams=[self.render.team(t) for t in teams if t is not None],
         )
         return _Reply(200, out)
 
     def request_reviews(self, request: _Request, args: Args) -> _Reply:
-        issue, data = self._pull(args), self._object(request)
-        assert issue.pull is not None
+        (issue, pull), data = self._pull(args), self._object(request)
         users = self._names(data.get("reviewers"), "PullRequest", "reviewers")
         slugs = self._names(data.get("team_reviewers"), "PullRequest", "team_reviewers")
         owner = self.state.repos[issue.repo].owner
@@ -988,19 +984,17 @@ class _Api:
                 "Reviews may only be requested from collaborators. One or more of the users or "
                 f"teams you specified is not a collaborator of the {issue.repo} repository.",
             )
-        pull = issue.pull
         pull.requested_users += [u for u in dict.fromkeys(users) if u not in pull.requested_users]
         pull.requested_teams += [s for s in dict.fromkeys(slugs) if s not in pull.requested_teams]
         issue.updated_at = _timestamp()
         return self.created(self.render.pull("pulls_requested_reviewers_create", issue))
 
     def remove_review_requests(self, request: _Request, args: Args) -> _Reply:
-        issue, data = self._pull(args), self._object(request)
-        assert issue.pull is not None
+        (issue, pull), data = self._pull(args), self._object(request)
         users = self._names(data.get("reviewers"), "PullRequest", "reviewers")
         slugs = self._names(data.get("team_reviewers"), "PullRequest", "team_reviewers")
-        issue.pull.requested_users = [u for u in issue.pull.requested_users if u not in users]
-        issue.pull.requested_teams = [s for s in issue.pull.requested_teams if s not in slugs]
+        pull.requested_users = [u for u in pull.requested_users if u not in users]
+        pull.requested_teams = [s for s in pull.requested_teams if s not in slugs]
         return _Reply(200, self.render.pull("pulls_requested_reviewers_create", issue))
 
     # issues, labels and comments
@@ -1025,11 +1019,6 @@ class _Api:
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             raise self.invalid("Issue", "title", "missing_field")
-        assignees = self._names(data.get("assignees"), "Issue", "assignees")
-        if isinstance(data.get("assignee"), str):
-            assignees.insert(0, data["assignee"])
-        if any(not self.state.is_user(a) for a in assignees):
-            raise self.invalid("Issue", "assignees", "invalid")
         body = data.get("body")
         issue = self.state.new_issue(
             repo.full_name,
@@ -1038,7 +1027,7 @@ class _Api:
             title=title,
             body=body if isinstance(body, str) else None,
             labels=[],
-            assignees=list(dict.fromkeys(assignees)),
+            assignees=self._assignees(data, "Issue"),
             state="open",
         )
         self.state.add_labels(issue, self._names(data.get("labels"), "Issue", "labels"))
@@ -1064,10 +1053,19 @@ class _Api:
         if "labels" in data:
             issue.labels = []
             self.state.add_labels(issue, self._names(data["labels"], resource, "labels"))
-        if "assignees" in data:
-            issue.assignees = self._names(data["assignees"], resource, "assignees")
+        if "assignees" in data or "assignee" in data:
+            issue.assignees = self._assignees(data, resource)
         self.state.set_state(issue, state, BOT_LOGIN)
         issue.updated_at = _timestamp()
+
+    def _assignees(self, data: JsonDict, resource: str) -> list[str]:
+        """The logins of ``assignees`` and the older single ``assignee``; each must be a user."""
+        logins = self._names(data.get("assignees"), resource, "assignees")
+        if isinstance(data.get("assignee"), str) and data["assignee"]:
+            logins.insert(0, data["assignee"])
+        if any(not self.state.is_user(login) for login in logins):
+            raise self.invalid(resource, "assignees", "invalid")
+        return list(dict.fromkeys(logins))
 
     def list_labels(self, request: _Request, args: Args) -> _Reply:
         issue = self._issue(args)
@@ -1119,7 +1117,7 @@ class _Api:
     def create_status(self, request: _Request, args: Args) -> _Reply:
         repo, data, sha = self._repo(args), self._object(request), args["sha"]
         if data.get("state") not in STATUS_STATES:
-            raise self.invalid("Status", "state", "custom", "Validation Failed")
+            raise self.invalid("Status", "state", "custom")
         description = data.get("description")
         if isinstance(description, str) and len(description) > 140:
             raise self.invalid("Status", "description", "custom")
@@ -1218,6 +1216,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def version_string(self) -> str:
+        """The ``Server`` header, as GitHub sends it."""
+        return "GitHub.com"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: ``emulator.requests`` logs what came in."""
