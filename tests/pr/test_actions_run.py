@@ -33,7 +33,9 @@ def event(name: str, pr: int, base: str, head: str) -> dict[str, Any]:
     return payload
 
 
-def run(world: GitHubWorld, tmp: Path, action: str, event_name: str, payload: dict[str, Any]) -> ActionRun:
+def run(
+    world: GitHubWorld, tmp: Path, action: str, event_name: str, payload: dict[str, Any]
+) -> ActionRun:
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_path.write_text(json.dumps(payload))
@@ -56,7 +58,9 @@ def run(world: GitHubWorld, tmp: Path, action: str, event_name: str, payload: di
     )
 
 
-def test_a_pull_request_gets_plan_comment_reviewers_and_status(github: GitHubWorld, tmp_path: Path) -> None:
+def test_a_pull_request_gets_plan_comment_reviewers_and_status(
+    github: GitHubWorld, tmp_path: Path
+) -> None:
     pr = github.open_pull(author="dev")
     base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
     opened = event("pull_request_opened", pr, base, head)
