@@ -136,3 +136,26 @@ def test_the_escalate_action_on_a_schedule(github: GitHubWorld, tmp_path: Path) 
     assert result.ok, result.output
     assert result.outputs["escalated"] == str(pr)
     assert "sre-leads" in github.emu.requested_reviewers(REPO, pr)["teams"]
+
+
+def test_the_validate_action_annotates_problems(github: GitHubWorld, tmp_path: Path) -> None:
+    pr = github.open_pull()
+    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    clean = run(
+        github,
+        tmp_path / "ok",
+        "validate",
+        "pull_request",
+        event("pull_request_opened", pr, base, head),
+    )
+    assert clean.ok, clean.output
+    github.repo.write({"config/prod/payments.yaml": "replicas: lots\n"})
+    broken = run(
+        github,
+        tmp_path / "bad",
+        "validate",
+        "pull_request",
+        event("pull_request_opened", pr, base, head),
+    )
+    assert not broken.ok
+    assert "::error file=config/prod/payments.yaml,line=1" in broken.output
