@@ -33,8 +33,9 @@ class DeliveryError(CfgctlError):
 
 
 class Backups:
-    """The last good content of each target (what to restore), kept in the state folder.
-    `None` content means "there was no file": a rollback removes the file then."""
+    """What each target's file held before the agent first wrote it, kept in the state folder
+    (later good versions are rendered again from their commit). `None` content means "there was
+    no file": rolling back to it removes the file."""
 
     ABSENT = b"\x00cfgctl:absent\x00"
 
@@ -74,11 +75,12 @@ def write_target(target: Target, data: bytes, backups: Backups, *, secret: bool)
         raise DeliveryError(f"cannot write {target.path}: {exc.strerror or exc}") from None
 
 
-def restore(target: Target, backups: Backups) -> bool:
-    """Put the last good file back; False when there is nothing to go back to."""
-    if not backups.has(target):
+def restore(target: Target, backups: Backups, last_good: bytes | None) -> bool:
+    """Put the last good file back (`last_good`, else what was there before the agent's first
+    write); False when there is nothing to go back to."""
+    if last_good is None and not backups.has(target):
         return False
-    data = backups.get(target)
+    data = last_good if last_good is not None else backups.get(target)
     try:
         if data is None:
             target.path.unlink(missing_ok=True)

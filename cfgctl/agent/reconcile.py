@@ -301,7 +301,6 @@ class Agent:
             check_health(target.health, target)
         except DeliveryError as exc:
             return self._roll_back(target, ts, commit, exc.message)
-        self.backups.put(target, data)
         ts.applied = ts.good = sha
         ts.failed = ts.inflight = ts.held_until = None
         self._set(ts, "in-sync", None)
@@ -317,11 +316,22 @@ class Agent:
         )
         return "applied"
 
+    def _last_good(self, target: Target, ts: TargetState) -> bytes | None:
+        """The file of the last good commit, rendered again (rendering is deterministic, and
+        the mirror keeps every commit it fetched); None when there is none or it fails."""
+        if ts.good is None:
+            return None
+        try:
+            data, _ = self._render(target, self.mirror.snapshot(ts.good))
+        except (CfgctlError, KeyError, ValueError):
+            return None
+        return data
+
     def _roll_back(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
         restored = False
         note = ""
         try:
-            restored = restore(target, self.backups)
+            restored = restore(target, self.backups, self._last_good(target, ts))
             if restored:
                 reload_service(target.reload, target)
         except DeliveryError as exc:

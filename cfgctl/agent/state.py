@@ -7,11 +7,10 @@ one arrives) and a commit in flight (written but not yet confirmed healthy: a re
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+import os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-from cfgctl.fsutil import atomic_write
 
 __all__ = ["AgentState", "RemoteState", "TargetState"]
 
@@ -78,10 +77,22 @@ class AgentState:
             "version": 1,
             "tip": self.tip,
             "last_sync": self.last_sync,
-            "remote": asdict(self.remote),
-            "targets": {k: asdict(v) for k, v in self.targets.items()},
+            "remote": dict(vars(self.remote)),
+            # vars(), not asdict(): the fields are flat, and this runs after every target
+            "targets": {k: dict(vars(v)) for k, v in self.targets.items()},
         }
 
     def save(self) -> None:
-        text = json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-        atomic_write(self.path, text.encode(), mode=0o600)
+        # Compact: json's C encoder (an indent would use the pure-Python one, 10x slower), and
+        # this runs twice per delivered target.
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
+        # One agent per state folder (a lock), so a fixed temporary name is safe; the rename
+        # makes the new state whole or absent, even after kill -9.
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(self.path)
