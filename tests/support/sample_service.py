@@ -1,0 +1,160 @@
+"""A sample service for the agent's end-to-end tests, the demo and the benchmark: a small HTTP
+server that reads its configuration through `cfgctl.sdk.watch` and reports it.
+
+    python tests/support/sample_service.py --config /etc/payments.yaml --port-file port \\
+        [--pidfile pid] [--model payments|bench]
+
+    GET  /config    {"config": {...}, "reloads": N}   the configuration it runs with now
+    GET  /healthz   200, or 503 when the configuration is one it cannot work with
+                    (payments: server.timeout_seconds below 5)
+    POST /reload    re-reads the file now and answers when the new version is in use
+                    (200), or 500 when the file is invalid (the old version stays)
+    SIGHUP          the same as POST /reload
+    SIGTERM         stops
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from cfgctl.errors import CfgctlError
+from cfgctl.sdk import load, watch
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class Log:
+    level: Literal["debug", "info", "warn", "warning", "error"]
+    format: str
+
+
+@dataclass(frozen=True)
+class Db:
+    host: str
+    port: int
+    pool_size: int
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class Payments:
+    """The payments service's configuration (the example repository's web-service schema)."""
+
+    replicas: int
+    server: Server
+    log: Log
+    db: Db
+    public_url: str | None = None
+    features: dict[str, bool] = field(default_factory=dict)
+
+    def problem(self) -> str | None:
+        if self.server.timeout_seconds < 5:
+            return "server.timeout_seconds below 5: upstream calls time out"
+        return None
+
+
+@dataclass(frozen=True)
+class Bench:
+    version: int
+    replicas: int
+
+    def problem(self) -> str | None:
+        return None
+
+
+MODELS: dict[str, type[Payments] | type[Bench]] = {"payments": Payments, "bench": Bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="cfgctl's sample service")
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--port-file", required=True, type=Path)
+    parser.add_argument("--pidfile", type=Path)
+    parser.add_argument("--model", choices=sorted(MODELS), default="payments")
+    args = parser.parse_args(argv)
+    model = MODELS[args.model]
+    watcher: Any = watch(args.config, model, debounce_ms=10, poll_ms=50)
+    lock = threading.Lock()
+
+    def reload_now() -> tuple[bool, str]:
+        """Read the file; wait until the watcher serves the same version (it validates and
+        swaps atomically); the old version stays when the file is invalid."""
+        try:
+            wanted = load(args.config, model)
+        except CfgctlError as exc:
+            return False, exc.message
+        deadline = time.monotonic() + 5
+        while watcher.current != wanted:
+            if time.monotonic() > deadline:
+                return False, "the watcher did not pick the file up in 5 s"
+            time.sleep(0.005)
+        return True, "reloaded"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *a: Any) -> None:  # noqa: A002
+            return
+
+        def _send(self, status: int, data: Any) -> None:
+            body = (json.dumps(data) + "\n").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            current = watcher.current
+            if self.path == "/config":
+                self._send(200, {"config": dataclasses.asdict(current), "reloads": watcher.outcomes})
+            elif self.path == "/healthz":
+                problem = current.problem()
+                self._send(503 if problem else 200, {"ok": problem is None, "problem": problem})
+            else:
+                self._send(404, {"error": "not found"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != "/reload":
+                self._send(404, {"error": "not found"})
+                return
+            with lock:
+                ok, message = reload_now()
+            self._send(200 if ok else 500, {"ok": ok, "message": message})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_now, daemon=True).start())
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    if args.pidfile is not None:
+        args.pidfile.write_text(f"{os.getpid()}\n")
+    tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+    tmp.write_text(f"{server.server_address[1]}\n")
+    tmp.replace(args.port_file)
+    try:
+        server.serve_forever()
+    finally:
+        watcher.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
