@@ -1,0 +1,124 @@
+"""Plain data to an instance of the user's own model, with every error named by its key.
+
+    settings = convert(parsed, Settings)   # a Settings: the user's frozen dataclass or model
+    plain(settings)                         # back to nested dicts, to compare versions
+
+pydantic v2 validates (its lax mode: `"20"` is an integer for an `int` field, as a `.env` file
+needs) and builds the user's own class, not a proxy: reading `settings.db.pool_size` costs what
+reading any frozen dataclass costs. Extra keys follow the model: ignored by dataclasses and by
+pydantic's default, refused with `extra="forbid"`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from pydantic import TypeAdapter, ValidationError
+
+from cfgctl.errors import InputError, Location
+from cfgctl.keypath import dotted_path
+from cfgctl.sdk.files import Parsed
+from cfgctl.sdk.models import key_path, model_name, require_model
+
+__all__ = ["ConfigError", "Problem", "adapter", "convert", "plain"]
+
+T = TypeVar("T")
+
+# A value under such a name is never repeated in an error (errors end up in logs).
+_SECRET_KEY = re.compile(
+    r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)"
+)
+_SHOWN = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value: its dotted key path, what is wrong, where it is."""
+
+    key: str
+    message: str
+    location: Location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.key}: {self.message}"
+
+
+class ConfigError(InputError):
+    """A configuration file does not fit its model (exit 2). `.key` names the first bad key,
+    `.problems` lists every one."""
+
+    def __init__(self, source: str, model: type, problems: list[Problem]) -> None:
+        first = problems[0]
+        if len(problems) == 1:
+            message, location = f"{first.key}: {first.message}", first.location
+        else:
+            lines = "".join(f"\n  {p}" for p in problems)
+            message = f"{len(problems)} invalid values for {model_name(model)}:{lines}"
+            location = Location(source)
+        super().__init__(
+            message,
+            location=location,
+            hint=f"fix the file, or the model {model_name(model)} if the file is right",
+        )
+        self.key = first.key
+        self.problems = tuple(problems)
+
+
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def adapter(model: type[T]) -> TypeAdapter[T]:
+    """The pydantic validator of a model, built once per model (building costs milliseconds)."""
+    found = _ADAPTERS.get(model)
+    if found is None:
+        require_model(model)
+        found = _ADAPTERS[model] = TypeAdapter(model)
+    return cast("TypeAdapter[T]", found)
+
+
+def _message(error: Any, key: str) -> tuple[str, str]:
+    """What is wrong, and `, got VALUE` when the value is a scalar that may be shown."""
+    kind = error["type"]
+    if kind == "missing":
+        return "required key is missing", ""
+    if kind == "extra_forbidden":
+        return "unknown key: the model forbids keys it does not declare", ""
+    value = error.get("input")
+    if not isinstance(value, _SHOWN) or _SECRET_KEY.search(key):
+        return str(error["msg"]), ""
+    shown = repr(value)
+    return str(error["msg"]), f", got {shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
+def _problems(exc: ValidationError, parsed: Parsed, model: type) -> list[Problem]:
+    merged: dict[tuple[str | int, ...], tuple[list[str], str]] = {}
+    for error in exc.errors(include_url=False):
+        path = key_path(model, tuple(error["loc"]))
+        text, got = _message(error, dotted_path(path))
+        texts, _ = merged.setdefault(path, ([], got))
+        if text not in texts:
+            texts.append(text)
+    # A value failing every member of a union fails each one: one line saying all it could be.
+    return [
+        Problem(
+            dotted_path(path),
+            " or ".join([texts[0], *(t.removeprefix("Input should be ") for t in texts[1:])]) + got,
+            parsed.locate(path),
+        )
+        for path, (texts, got) in merged.items()
+    ]
+
+
+def convert(parsed: Parsed, model: type[T]) -> T:
+    """An instance of `model` from the parsed file; ConfigError listing every bad key."""
+    try:
+        return adapter(model).validate_python(parsed.data)
+    except ValidationError as exc:
+        raise ConfigError(parsed.source, model, _problems(exc, parsed, model)) from exc
+
+
+def plain(model: type[T], value: T) -> Any:
+    """The configuration as nested dicts and lists (defaults included)."""
+    return adapter(model).dump_python(value, mode="python")
