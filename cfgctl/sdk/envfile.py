@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -80,6 +81,10 @@ def _value(text: str, leaf: _Leaf | None, where: Location) -> Any:
         ) from exc
 
 
+class _Unclosed(Exception):
+    """A quote opened on this line closes on a later one (render quotes newlines as they are)."""
+
+
 def _split(line: str, where: Location) -> tuple[str, str] | None:
     text = line.strip()
     if not text or text.startswith("#"):
@@ -96,7 +101,7 @@ def _split(line: str, where: Location) -> tuple[str, str] | None:
     try:
         tokens = shlex.split(rest, comments=True)
     except ValueError as exc:  # shlex: "No closing quotation"
-        raise InputError(f"{name}: {exc}", location=where, hint="close the quote") from exc
+        raise _Unclosed(name) from exc
     if len(tokens) > 1:
         raise InputError(
             f"{name}: the value holds unquoted spaces",
@@ -104,6 +109,31 @@ def _split(line: str, where: Location) -> tuple[str, str] | None:
             hint=f"quote it: {name}='{' '.join(tokens)}'",
         )
     return name.upper(), tokens[0] if tokens else ""
+
+
+def _assignments(text: str, source: str) -> Iterator[tuple[str, str, Location]]:
+    """(NAME, value, where) of each assignment; a quoted value may span lines."""
+    lines = text.split("\n")  # not splitlines(): a quoted value may hold \r, \x0b, U+2028...
+    i = 0
+    while i < len(lines):
+        where = Location(source, i + 1)
+        chunk = lines[i]
+        i += 1
+        while True:
+            try:
+                split = _split(chunk, where)
+                break
+            except _Unclosed as exc:
+                if i == len(lines):
+                    raise InputError(
+                        f"{exc}: the value's quote is never closed",
+                        location=where,
+                        hint="close the quote",
+                    ) from None
+                chunk += "\n" + lines[i]
+                i += 1
+        if split is not None:
+            yield (*split, where)
 
 
 def parse_env(text: str, source: str, model: type) -> tuple[dict[str, Any], dict[JsonPath, int]]:
@@ -115,12 +145,8 @@ def parse_env(text: str, source: str, model: type) -> tuple[dict[str, Any], dict
         key=lambda item: -len(item[0]),
     )
     found: list[tuple[JsonPath, Any, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        where = Location(source, number)
-        split = _split(line, where)
-        if split is None:
-            continue
-        name, raw = split
+    for name, raw, where in _assignments(text, source):
+        number = where.line or 1
         leaf = table.get(name)
         if leaf is not None:
             found.append((leaf.path, _value(raw, leaf, where), number))

@@ -119,7 +119,11 @@ def _children(tp: Any) -> Iterator[Any]:
 def require_model(model: object) -> None:
     """Refuse anything but a dataclass or BaseModel class whose models are all frozen."""
     if not is_model(model):
-        what = type(model).__name__ if not isinstance(model, type) else model_name(model)
+        what = (
+            model_name(model)
+            if isinstance(model, type)
+            else f"an instance of {type(model).__name__}"
+        )
         raise InputError(
             f"{what} is not a model cfgctl.sdk can build a configuration into",
             hint="pass a class: a @dataclass(frozen=True) or a frozen pydantic BaseModel",

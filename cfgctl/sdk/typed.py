@@ -71,7 +71,7 @@ _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 def adapter(model: type[T]) -> TypeAdapter[T]:
     """The pydantic validator of a model, built once per model (building costs milliseconds)."""
-    found = _ADAPTERS.get(model)
+    found = _ADAPTERS.get(model) if isinstance(model, type) else None
     if found is None:
         require_model(model)
         found = _ADAPTERS[model] = TypeAdapter(model)
