@@ -61,7 +61,12 @@ def import_model(spec: str) -> type:
         try:
             found = getattr(found, part)
         except AttributeError:
-            models = sorted(n for n, v in vars(_import(module_name)).items() if is_model(v))
+            module = _import(module_name)
+            models = sorted(
+                n
+                for n, v in vars(module).items()
+                if is_model(v) and v.__module__ == module.__name__
+            )
             raise InputError(
                 f"module {module_name} has no {attr}",
                 hint=f"its models: {', '.join(models)}" if models else _EXAMPLE,

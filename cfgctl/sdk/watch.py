@@ -200,22 +200,33 @@ class Watcher(Generic[T]):
             self._finish()
 
     def _reload(self) -> None:
-        self._signature = _signature(self._path)
-        try:
-            raw = read_bytes(self._path)
-        except InputError as exc:  # removed or unreadable: keep the configuration
-            self._raw = None
-            self._reject(exc)
-            return
-        if raw == self._raw:  # touched, or another file's event: nothing new
-            return
-        self._raw = raw
-        try:
-            new = convert(parse_text(raw, self._format, str(self._path), self._model), self._model)
-        except CfgctlError as exc:
-            self._reject(exc)
-            return
-        self._accept(new)
+        failure: CfgctlError | None = None
+        raw: bytes | None = None
+        for _ in range(3):
+            self._signature = _signature(self._path)
+            raw = None
+            try:
+                raw = read_bytes(self._path)
+                if raw == self._raw:  # touched, or another file's event: nothing new
+                    return
+                new = convert(
+                    parse_text(raw, self._format, str(self._path), self._model), self._model
+                )
+            except CfgctlError as exc:
+                failure = exc
+            else:
+                self._raw = raw
+                self._accept(new)
+                return
+            # A writer may be half-way (a file truncated, or deleted before it is written again):
+            # look again once it had time to finish, before reporting anything.
+            if self._stop.wait(self._debounce_ms / 1000):
+                return
+            if _signature(self._path) == self._signature:
+                break
+        assert failure is not None
+        self._raw = raw  # the same broken bytes again are no new update
+        self._reject(failure)
 
     def _reject(self, exc: CfgctlError) -> None:
         log.warning("%s: update rejected, keeping the last good configuration: %s", self._path, exc)
