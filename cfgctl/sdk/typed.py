@@ -11,6 +11,7 @@ pydantic's default, refused with `extra="forbid"`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -111,12 +112,37 @@ def _problems(exc: ValidationError, parsed: Parsed, model: type) -> list[Problem
     ]
 
 
+def _settle(value: Any) -> Any:
+    """The same objects, each dataclass instance rebuilt attribute by attribute, as its
+    `__init__` would.
+
+    pydantic gives a dataclass instance a `__dict__` of its own making; CPython then reads its
+    attributes through a dict lookup (~19 ns for `cfg.db.pool_size`) instead of its
+    inline-values fast path (~14 ns, what a hand-built instance gets). Setting the attributes in
+    order on a fresh instance restores the fast path; whatever `__post_init__` added is kept.
+    """
+    kind = type(value)
+    if kind is list:
+        return [_settle(v) for v in value]
+    if kind is tuple:
+        return tuple(_settle(v) for v in value)
+    if kind is dict:
+        return {k: _settle(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(kind) and hasattr(value, "__dict__"):  # not slots=True
+        fresh = object.__new__(kind)
+        for name, attr in vars(value).items():
+            object.__setattr__(fresh, name, _settle(attr))
+        return fresh
+    return value
+
+
 def convert(parsed: Parsed, model: type[T]) -> T:
     """An instance of `model` from the parsed file; ConfigError listing every bad key."""
     try:
-        return adapter(model).validate_python(parsed.data)
+        value = adapter(model).validate_python(parsed.data)
     except ValidationError as exc:
         raise ConfigError(parsed.source, model, _problems(exc, parsed, model)) from exc
+    return cast(T, _settle(value)) if dataclasses.is_dataclass(model) else value
 
 
 def plain(model: type[T], value: T) -> Any:

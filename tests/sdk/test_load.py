@@ -144,3 +144,28 @@ def test_dataclass_ignores_extra_keys_and_forbidding_model_refuses_them(tmp_path
     with pytest.raises(ConfigError) as info:
         load(tmp_path / "c.yaml", SettingsModel)
     assert {p.key for p in info.value.problems} == {"db.colour", "extra"}
+
+
+@dataclasses.dataclass(frozen=True)
+class WithDerived:
+    host: str
+    port: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", f"http://{self.host}:{self.port}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    servers: list[WithDerived]
+    by_name: dict[str, WithDerived]
+
+
+def test_objects_are_the_users_own_with_what_post_init_added() -> None:
+    holder = loads("servers: [{host: a, port: 1}]\nby_name: {b: {host: b, port: 2}}\n", Holder)
+    assert type(holder.servers[0]) is WithDerived and type(holder.by_name["b"]) is WithDerived
+    assert holder.servers[0].url == "http://a:1"  # type: ignore[attr-defined]
+    assert holder.by_name["b"].url == "http://b:2"  # type: ignore[attr-defined]
+    assert holder == Holder([WithDerived("a", 1)], {"b": WithDerived("b", 2)})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        holder.servers[0].port = 3  # type: ignore[misc]
