@@ -101,9 +101,14 @@ def fields(model: type) -> list[tuple[str, Any]]:
             alias = info.validation_alias if isinstance(info.validation_alias, str) else None
             out.append((alias or info.alias or name, info.annotation))
         return out
-    hints = typing.get_type_hints(model, include_extras=True)
+    try:
+        hints = typing.get_type_hints(model, include_extras=True)
+    except (NameError, TypeError):  # a string annotation naming a class local to a function
+        hints = {}
     return [
-        (f.name, hints.get(f.name, Any)) for f in dataclasses.fields(cast(Any, model)) if f.init
+        (f.name, hints.get(f.name, f.type if not isinstance(f.type, str) else Any))
+        for f in dataclasses.fields(cast(Any, model))
+        if f.init
     ]
 
 

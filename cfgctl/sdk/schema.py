@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import PydanticUserError, TypeAdapter
+from pydantic import TypeAdapter
+from pydantic.errors import PydanticUndefinedAnnotation, PydanticUserError
 
 from cfgctl.errors import InputError
 from cfgctl.sdk.models import is_model, model_name
@@ -83,7 +84,7 @@ def model_schema(model: type, *, title: str | None = None) -> dict[str, Any]:
     """The draft 2020-12 JSON Schema of a dataclass or pydantic model."""
     try:
         schema = TypeAdapter(model).json_schema(mode="validation")
-    except PydanticUserError as exc:
+    except (PydanticUserError, PydanticUndefinedAnnotation) as exc:
         raise InputError(
             f"no JSON Schema for {model_name(model)}: {exc.message}",
             hint="a configuration model holds data: str, int, float, bool, lists, mappings, "

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic.errors import PydanticUndefinedAnnotation, PydanticUserError
 
 from cfgctl.errors import InputError, Location
 from cfgctl.keypath import dotted_path
@@ -75,7 +76,18 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
     found = _ADAPTERS.get(model) if isinstance(model, type) else None
     if found is None:
         require_model(model)
-        found = _ADAPTERS[model] = TypeAdapter(model)
+        try:
+            found = TypeAdapter(model)
+            rebuild = getattr(found, "rebuild", None)
+            if rebuild is not None:  # pydantic >= 2.10 defers what it cannot resolve yet
+                rebuild(raise_errors=True)
+        except (PydanticUserError, PydanticUndefinedAnnotation) as exc:
+            raise InputError(
+                f"pydantic cannot build {model_name(model)}: {exc.message}",
+                hint="define the model and the classes it names at module level (with `from "
+                "__future__ import annotations`, a class local to a function cannot be found)",
+            ) from exc
+        _ADAPTERS[model] = found
     return cast("TypeAdapter[T]", found)
 
 

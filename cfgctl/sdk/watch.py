@@ -98,13 +98,14 @@ class Watcher(Generic[T]):
         self._debounce_ms = debounce_ms
         self._poll_ms = poll_ms
         self._folder = self._path.parent.resolve()
+        self._file = self._folder / self._path.name  # a chdir later on must not lose it
         self._cond = threading.Condition()
         self._outcomes = 0
         self._stop = threading.Event()
         self.last_error = None
         self.reloads = 0
         self.failures = 0
-        self._signature = _signature(self._path)
+        self._signature = _signature(self._file)
         self._raw: bytes | None = read_bytes(self._path)
         first = convert(parse_text(self._raw, self._format, str(self._path), model), model)
         object.__setattr__(self, "current", first)
@@ -188,7 +189,7 @@ class Watcher(Generic[T]):
             ):
                 # An empty set is a timeout: the stat check catches what no event announced,
                 # such as a write made before the folder was watched.
-                if changes or _signature(self._path) != self._signature:
+                if changes or _signature(self._file) != self._signature:
                     self._reload()
         except Exception as exc:  # noqa: BLE001  the thread ends with a report, never a traceback
             error = EnvError(
@@ -203,10 +204,10 @@ class Watcher(Generic[T]):
         failure: CfgctlError | None = None
         raw: bytes | None = None
         for _ in range(3):
-            self._signature = _signature(self._path)
+            self._signature = _signature(self._file)
             raw = None
             try:
-                raw = read_bytes(self._path)
+                raw = read_bytes(self._file)
                 if raw == self._raw:  # touched, or another file's event: nothing new
                     return
                 new = convert(
@@ -222,7 +223,7 @@ class Watcher(Generic[T]):
             # look again once it had time to finish, before reporting anything.
             if self._stop.wait(self._debounce_ms / 1000):
                 return
-            if _signature(self._path) == self._signature:
+            if _signature(self._file) == self._signature:
                 break
         assert failure is not None
         self._raw = raw  # the same broken bytes again are no new update

@@ -168,3 +168,18 @@ def test_models_that_are_refused(tmp_path: Path, model: object, message: str) ->
         load(path, model)  # type: ignore[call-overload,arg-type]
     assert info.value.message.startswith(message)
     assert info.value.hint and ("frozen" in info.value.hint or "dataclass" in info.value.hint)
+
+
+def test_a_model_naming_a_class_local_to_a_function() -> None:
+    # This module has `from __future__ import annotations`: "Part" is a string nobody can resolve.
+    @dataclass(frozen=True)
+    class Part:
+        size: int
+
+    @dataclass(frozen=True)
+    class Whole:
+        part: Part
+
+    with pytest.raises(InputError, match=r"pydantic cannot build .*Whole: name 'Part'") as info:
+        loads("part: {size: 1}\n", Whole)
+    assert info.value.hint is not None and "module level" in info.value.hint
