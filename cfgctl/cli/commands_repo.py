@@ -466,3 +466,48 @@ def register(app: typer.Typer) -> None:
         ref = snap.schemas.resolve(spec)
         sys.stdout.write(json.dumps(snap.schemas.document(ref.path), indent=2) + "\n")
         err.print(f"{ref}: {ref.path}")
+
+    @schema_app.command("generate")
+    def schema_generate(
+        spec: Annotated[
+            str,
+            typer.Argument(
+                metavar="MODULE:CLASS",
+                help="The service's config model, a dataclass or pydantic BaseModel: "
+                "payments.settings:Settings. MODULE is imported with the current folder on "
+                "sys.path.",
+            ),
+        ],
+        out_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                "-o",
+                metavar="FILE",
+                help="Write the schema to FILE (atomically) instead of stdout.",
+                dir_okay=False,
+            ),
+        ] = None,
+        title: Annotated[
+            str | None,
+            typer.Option("--title", metavar="T", help="The schema's title (default: CLASS)."),
+        ] = None,
+    ) -> None:
+        """Write the JSON Schema (draft 2020-12) of the model a service loads its config into
+        with cfgctl.sdk, so that the repository validates exactly what the code reads.
+
+        Kept: defaults, descriptions (Field(description=...), model docstrings), constraints
+        (Annotated[int, Field(ge=1, le=500)], annotated_types), Literal as enum, nested models
+        as $defs. additionalProperties is false where the model forbids extra keys
+        (extra="forbid"). Example:
+        `cfgctl schema generate payments.settings:Settings -o schemas/payments.schema.json`
+        """
+        from cfgctl.fsutil import atomic_write
+        from cfgctl.sdk.schema import import_model, model_schema
+
+        text = json.dumps(model_schema(import_model(spec), title=title), indent=2) + "\n"
+        if out_file is None:
+            sys.stdout.write(text)
+            return
+        atomic_write(out_file, text.encode())
+        err.print(f"wrote {out_file}")

@@ -1,0 +1,28 @@
+"""The cfgctl SDK: a service's configuration as its own typed, immutable object.
+
+    from cfgctl.sdk import load, watch
+
+    settings = load("config.yaml", Settings)          # a frozen dataclass or pydantic model
+    with watch("config.yaml", Settings, on_change=resize, keys=["db.*"]) as watcher:
+        serve(lambda: watcher.current)                 # always the newest valid version
+
+Errors are `ConfigError` (an `InputError`, exit 2) naming every bad key as a dotted path with its
+file:line:col. `cfgctl schema generate MODULE:CLASS` writes the model's JSON Schema. The guide is
+docs/sdk.md.
+"""
+
+from cfgctl.sdk.loader import load, loads
+from cfgctl.sdk.schema import import_model, model_schema
+from cfgctl.sdk.typed import ConfigError, Problem
+from cfgctl.sdk.watch import Watcher, watch
+
+__all__ = [
+    "ConfigError",
+    "Problem",
+    "Watcher",
+    "import_model",
+    "load",
+    "loads",
+    "model_schema",
+    "watch",
+]
