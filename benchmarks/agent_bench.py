@@ -39,7 +39,10 @@ SCHEMA = {
         "version": {"type": "integer"},
         "replicas": {"type": "integer", "minimum": 1},
         "name": {"type": "string"},
-        "db": {"type": "object", "properties": {"host": {"type": "string"}, "pool": {"type": "integer"}}},
+        "db": {
+            "type": "object",
+            "properties": {"host": {"type": "string"}, "pool": {"type": "integer"}},
+        },
     },
 }
 
@@ -108,10 +111,9 @@ def measure(targets: int, changes: int, with_service: bool) -> list[float]:
             "webhook: {listen: '127.0.0.1:0', secret_env: BENCH_HOOK_SECRET}",
             "targets:",
         ]
-        lines += [
-            f"  - {{service: svc{i:03d}, env: prod, path: {out / f'svc{i:03d}.json'}, format: json}}"
-            for i in range(targets)
-        ]
+        for i in range(targets):
+            path = out / f"svc{i:03d}.json"
+            lines.append(f"  - {{service: svc{i:03d}, env: prod, path: {path}, format: json}}")
         config = root / "agent.yaml"
         config.write_text("\n".join(lines) + "\n")
         env = {**os.environ, "BENCH_HOOK_SECRET": SECRET}
@@ -130,15 +132,27 @@ def measure(targets: int, changes: int, with_service: bool) -> list[float]:
             if with_service:
                 port_file = root / "service.port"
                 service = subprocess.Popen(
-                    [sys.executable, str(Path(__file__).parent.parent / "tests/support/sample_service.py"),
-                     "--config", str(files[0]), "--port-file", str(port_file), "--model", "bench"],
+                    [
+                        sys.executable,
+                        str(Path(__file__).parent.parent / "tests/support/sample_service.py"),
+                        "--config",
+                        str(files[0]),
+                        "--port-file",
+                        str(port_file),
+                        "--model",
+                        "bench",
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
                 port = _wait(port_file)
             samples = []
             for n in range(1, changes + 1):
-                sha = _commit(repo, {"config/base/_defaults.yaml": f"version: {n}\nreplicas: 2\n"}, f"change {n}")
+                sha = _commit(
+                    repo,
+                    {"config/base/_defaults.yaml": f"version: {n}\nreplicas: 2\n"},
+                    f"change {n}",
+                )
                 repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
                 start = time.perf_counter()
                 _post(address, json.dumps({"ref": "refs/heads/main", "after": sha}).encode())

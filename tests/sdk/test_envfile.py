@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cfgctl.cli.commands_repo import _env_lines
+from cfgctl.formats import env_lines
 from cfgctl.sdk import load, loads
 from cfgctl.sdk.envfile import env_name, parse_env
 from tests.conftest import RunCli
@@ -37,7 +37,7 @@ class Outer:
 def test_env_name_matches_render() -> None:
     assert env_name(("db", "pool_size")) == "DB_POOL_SIZE"
     assert env_name(("feature-flags", "new.ui")) == "FEATURE_FLAGS_NEW_UI"
-    assert _env_lines({"feature-flags": {"new.ui": 1}}) == ["FEATURE_FLAGS_NEW_UI=1"]
+    assert env_lines({"feature-flags": {"new.ui": 1}}) == ["FEATURE_FLAGS_NEW_UI=1"]
 
 
 def test_the_model_decides_what_a_name_means() -> None:
@@ -101,7 +101,7 @@ def test_render_env_reads_back(
     outer = Outer(Inner(name, count), "", note, flag, ratio, words, counts)
     data: Any = dataclasses.asdict(outer)
     del data["inner_name"]  # render refuses two keys giving one variable name
-    text = "".join(line + "\n" for line in _env_lines(data))
+    text = "".join(line + "\n" for line in env_lines(data))
     assert loads(text, Outer, format="env") == outer
 
 

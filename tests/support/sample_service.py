@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return True, "reloaded"
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *a: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *a: Any) -> None:
             return
 
         def _send(self, status: int, data: Any) -> None:
@@ -122,17 +122,19 @@ def main(argv: list[str] | None = None) -> int:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             current = watcher.current
             if self.path == "/config":
-                self._send(200, {"config": dataclasses.asdict(current), "reloads": watcher.outcomes})
+                self._send(
+                    200, {"config": dataclasses.asdict(current), "reloads": watcher.outcomes}
+                )
             elif self.path == "/healthz":
                 problem = current.problem()
                 self._send(503 if problem else 200, {"ok": problem is None, "problem": problem})
             else:
                 self._send(404, {"error": "not found"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path != "/reload":
                 self._send(404, {"error": "not found"})
                 return
@@ -142,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_now, daemon=True).start())
+    signal.signal(
+        signal.SIGHUP, lambda *_: threading.Thread(target=reload_now, daemon=True).start()
+    )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     if args.pidfile is not None:
         args.pidfile.write_text(f"{os.getpid()}\n")
