@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.secrets_bench
 	$(PY) -m benchmarks.sdk_bench
+	$(PY) -m benchmarks.agent_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

@@ -5,6 +5,7 @@ server that reads its configuration through `cfgctl.sdk.watch` and reports it.
         [--pidfile pid] [--model payments|bench]
 
     GET  /config    {"config": {...}, "reloads": N}   the configuration it runs with now
+                    (a password masked)
     GET  /healthz   200, or 503 when the configuration is one it cannot work with
                     (payments: server.timeout_seconds below 5)
     POST /reload    re-reads the file now and answers when the new version is in use
