@@ -3,6 +3,7 @@
 # its file:line -> fixed. Runs on a fresh copy of the example repository shipped in templates/.
 set -euo pipefail
 dir=${1:-demo-repo}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
 
@@ -36,4 +37,58 @@ printf 'demo-Passw0rd-2026' | cfgctl secrets set payments db.password --env prod
 run cfgctl diff
 run cfgctl get payments db.password --env prod-eu
 run cfgctl secrets check
+
+# --- the sync agent delivers a merged change to a running service -----------------------------
+repo="$(pwd)"
+run_dir="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$run_dir"
+}
+trap cleanup EXIT
+git add -A >/dev/null && git -c user.name=demo -c user.email=demo@example.com commit -qm "demo changes"
+wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "no $1" >&2; exit 1; }
+service_get() { python -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$(cat "$run_dir/port")/config'))['config']$1)"; }
+
+cat > "$run_dir/agent.yaml" <<YAML
+source: {url: $repo, branch: $(git rev-parse --abbrev-ref HEAD), poll_interval: 1h}
+webhook: {listen: 127.0.0.1:0, secret_env: DEMO_WEBHOOK_SECRET}
+state_dir: $run_dir/state
+targets:
+  - {service: payments, env: prod, path: $run_dir/payments.yaml}
+YAML
+step "cfgctl agent once --config agent.yaml     # the first delivery: payments@prod to a file"
+cfgctl agent once --config "$run_dir/agent.yaml"
+step "python tests/support/sample_service.py --config payments.yaml &     # a service on the SDK"
+python "$root/tests/support/sample_service.py" --config "$run_dir/payments.yaml" --port-file "$run_dir/port" & pids+=($!)
+wait_file "$run_dir/port"
+url="http://127.0.0.1:$(cat "$run_dir/port")"
+cat >> "$run_dir/agent.yaml" <<YAML
+    reload: {http: $url/reload}
+    health: {http: $url/healthz, timeout: 5s}
+YAML
+sed -i 's|  - {service: payments, env: prod, path: \(.*\)}|  - service: payments\n    env: prod\n    path: \1|' "$run_dir/agent.yaml"
+export DEMO_WEBHOOK_SECRET="demo-$RANDOM$RANDOM"
+step "cfgctl agent run --config agent.yaml &     # reload: POST /reload, health: GET /healthz"
+cfgctl agent run --config "$run_dir/agent.yaml" & pids+=($!)
+wait_file "$run_dir/state/agent.addr"
+printf 'the service runs with db.pool_size = %s\n' "$(service_get "['db']['pool_size']")"
+
+run cfgctl set payments db.pool_size 60 --env prod
+git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: a bigger pool in prod"
+step "POST /webhook (a GitHub push event, signed with X-Hub-Signature-256)"
+python - "$(cat "$run_dir/state/agent.addr")" <<'PY'
+import hashlib, hmac, json, os, sys, urllib.request
+body = json.dumps({"ref": "refs/heads/" + os.popen("git rev-parse --abbrev-ref HEAD").read().strip()}).encode()
+sig = "sha256=" + hmac.new(os.environ["DEMO_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
+req = urllib.request.Request(f"http://{sys.argv[1]}/webhook", data=body, method="POST",
+                             headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": sig})
+print("webhook answered", urllib.request.urlopen(req, timeout=10).status)
+PY
+for _ in $(seq 1 200); do [ "$(service_get "['db']['pool_size']")" = 60 ] && break; sleep 0.05; done
+printf 'the service now runs with db.pool_size = %s\n' "$(service_get "['db']['pool_size']")"
+[ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the service did not pick the change up" >&2; exit 1; }
+run cfgctl agent status --config "$run_dir/agent.yaml"
+
 printf '\nThe demo repository is in %s/ (a Git repository): try `cfgctl -C %s --help`.\n' "$dir" "$dir"

@@ -28,3 +28,8 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     assert "Traceback" not in out
     assert "db.password: secret added" in out and "demo-Passw0rd-2026" not in out
     assert not (tmp_path / "demo" / "demo-age-key.txt").exists()
+    # the agent delivered the merged change, and the running service picked it up
+    assert "the service runs with db.pool_size = 40" in out
+    assert "webhook answered 202" in out
+    assert "the service now runs with db.pool_size = 60" in out
+    assert "wave 1  in-sync" in out
