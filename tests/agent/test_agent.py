@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.agentworld import CFGCTL, AgentWorld, wait_for
 
 SECRET = "webhook-test-secret"
 
@@ -346,3 +347,51 @@ def test_bad_agent_configs_are_reported_at_their_line(world: AgentWorld) -> None
     assert result.returncode == 2 and "agent.yaml:4" in result.stderr
     result = world.cli("agent", "once", "-c", str(world.root / "missing.yaml"))
     assert result.returncode == 2 and "cannot read the agent configuration" in result.stderr
+
+
+def test_secrets_are_decrypted_into_the_file_only(world: AgentWorld) -> None:
+    from tests.conftest import SECRET_VALUES
+    from tests.secrets.conftest import make_key
+
+    key = make_key(world.root, "agent-key")
+    secret = "Agent-Delivered-Secret-5521"
+    SECRET_VALUES.add(secret)
+    env = {"SOPS_AGE_KEY_FILE": str(key.file)}
+    cwd = ["-C", str(world.repo.workdir)]
+    assert (
+        world.cli(
+            *cwd, "secrets", "recipients", "add", key.recipient, "--env", "prod", env=env
+        ).returncode
+        == 0
+    )
+    setting = subprocess.run(
+        [*CFGCTL, *cwd, "secrets", "set", "payments", "db.password", "--env", "prod"],
+        input=secret,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert setting.returncode == 0, setting.stderr
+    world.repo.commit({}, "a secret", add_all=True)
+    world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+    out = world.root / "payments.yaml"
+    config(world, PROD % out, f"age_key_file: {key.file}\nhttp: {{listen: '127.0.0.1:0'}}\n")
+    proc = world.start()  # no SOPS_AGE_KEY_FILE in its environment: agent.yaml names the key
+    wait_for(lambda: out.exists(), what="the delivery")
+    assert secret in out.read_text()
+    assert oct(out.stat().st_mode & 0o777) == "0o600"  # it holds a secret
+    shown = world.get("/status")[1] + world.get("/metrics")[1]
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+    shown += (
+        world.logs()
+        + (world.state_dir / "audit.jsonl").read_text()
+        + (world.state_dir / "state.json").read_text()
+    )
+    assert '"message"' in world.logs()  # the logs are JSON lines
+    assert secret not in shown
+    without_key = world.once()  # and without the key, nothing is delivered
+    assert (
+        without_key.returncode in (0, 1) and secret not in without_key.stdout + without_key.stderr
+    )
