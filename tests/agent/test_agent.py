@@ -395,3 +395,23 @@ def test_secrets_are_decrypted_into_the_file_only(world: AgentWorld) -> None:
     assert (
         without_key.returncode in (0, 1) and secret not in without_key.stdout + without_key.stderr
     )
+
+
+def test_sigterm_finishes_the_current_target_and_exits_cleanly(world: AgentWorld) -> None:
+    outs = [world.root / f"t{i}.yaml" for i in range(3)]
+    slow = _script(world.root / "slow.sh", "sleep 0.6\n")
+    config(
+        world,
+        "".join(
+            f"  - {{service: payments, env: prod, path: {o}, reload: {{command: [{slow}]}}}}\n"
+            for o in outs
+        ),
+    )
+    proc = world.start()
+    wait_for(lambda: outs[0].exists(), what="the first target written")
+    proc.send_signal(signal.SIGTERM)  # during the first target's (slow) reload
+    assert proc.wait(10) == 0
+    targets = {t["path"]: t for t in world.status()["targets"]}
+    assert targets[str(outs[0])]["state"] == "in-sync"  # finished, and recorded
+    assert not outs[2].exists() and targets[str(outs[2])]["state"] == "pending"
+    assert "finishing the current target" in world.logs()
