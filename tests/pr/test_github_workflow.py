@@ -372,3 +372,21 @@ def test_bad_options_are_usage_errors(github: GitHubWorld, run_cli: RunCli) -> N
     assert result.exit_code == 2 and "OWNER/NAME" in result.stderr
     result = run_cli("pr", "gate", "--github-repo", REPO, cwd=github.repo.workdir)
     assert result.exit_code == 2 and "--pr" in result.stderr
+
+
+def test_a_permission_error_and_a_missing_commit_are_explained(
+    github: GitHubWorld, run_cli: RunCli
+) -> None:
+    pr = github.open_pull()
+    github.emu.fail_next(403, method="POST", path_contains="/statuses/")
+    result = gate(github, run_cli, pr)
+    assert result.exit_code == 3
+    assert "GitHub refused setting the cfgctl/approval status" in result.stderr
+    assert "statuses: write" in result.stderr
+
+    base = head_of(github)
+    missing = github.emu.open_pull(REPO, author="dev", head_sha="f" * 40, base_sha=base)
+    result = gate(github, run_cli, missing)
+    assert result.exit_code == 3
+    assert "commit ffffffffffff is not in the local repository" in result.stderr
+    assert "fetch-depth: 0" in result.stderr and "Traceback" not in result.output
