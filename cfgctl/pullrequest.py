@@ -206,8 +206,28 @@ def plan_for_pull(
     return make_plan(start, base or pull.base_sha, head or pull.head_sha, use_cache=use_cache)
 
 
-def _facts(gh: GitHubRepo, pull: PullInfo) -> PullRequestFacts:
-    return PullRequestFacts(
+@dataclass
+class Judged:
+    """A pull request read from GitHub, its plan, and the verdict on its reviews."""
+
+    pull: PullInfo
+    plan: Plan
+    facts: PullRequestFacts
+    verdict: Verdict
+
+
+def judge(
+    gh: GitHubRepo,
+    number: int,
+    start: Path,
+    *,
+    now: datetime,
+    base: str | None = None,
+    head: str | None = None,
+) -> Judged:
+    pull = gh.pull(number)
+    plan = plan_for_pull(start, pull, base, head)
+    facts = PullRequestFacts(
         pull.author,
         pull.head_sha,
         pull.labels,
@@ -215,12 +235,9 @@ def _facts(gh: GitHubRepo, pull: PullInfo) -> PullRequestFacts:
         pull.number,
         pull.title,
     )
-
-
-def judge(gh: GitHubRepo, pull: PullInfo, plan: Plan, now: datetime) -> Verdict:
-    facts = _facts(gh, pull)
     policy = plan.policy or Policy()
-    return evaluate(policy, plan.impact, facts, plan.manifest, gh.is_member, now)
+    verdict = evaluate(policy, plan.impact, facts, plan.manifest, gh.is_member, now)
+    return Judged(pull, plan, facts, verdict)
 
 
 def gate(
@@ -235,9 +252,8 @@ def gate(
     dry_run: bool = False,
 ) -> GateResult:
     """Judge the PR, set the `cfgctl/approval` status on its head, open the emergency follow-up."""
-    pull = gh.pull(number)
-    plan = plan_for_pull(start, pull, base, head)
-    verdict = judge(gh, pull, plan, now)
+    judged = judge(gh, number, start, now=now, base=base, head=head)
+    pull, plan, verdict = judged.pull, judged.plan, judged.verdict
     result = GateResult(verdict, pull, plan)
     if dry_run:
         return result
@@ -346,15 +362,14 @@ def route(
     dry_run: bool = False,
 ) -> RouteResult:
     """Request reviews from the users and teams the unmet rules require."""
-    pull = gh.pull(number)
-    plan = plan_for_pull(start, pull, base, head)
-    verdict = judge(gh, pull, plan, now)
+    judged = judge(gh, number, start, now=now, base=base, head=head)
     approved = {
         u
-        for u, r in latest_reviews(_facts(gh, pull).reviews).items()
-        if r.state == "APPROVED" and r.commit == pull.head_sha
+        for u, r in latest_reviews(judged.facts.reviews).items()
+        if r.state == "APPROVED" and r.commit == judged.pull.head_sha
     }
-    return request_reviewers(gh, pull, _wanted_reviewers(verdict), approved, dry_run)
+    wanted = _wanted_reviewers(judged.verdict)
+    return request_reviewers(gh, judged.pull, wanted, approved, dry_run)
 
 
 # --- escalate -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ and validated on every core when there are many; positions are found only for fa
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import os
 import tomllib
@@ -24,7 +23,7 @@ from cfgctl.jsonvalidate import SchemaValidator, check_schema
 from cfgctl.keypath import dotted_path
 from cfgctl.schemas import secret_paths
 from cfgctl.snapshot import overlaps
-from cfgctl.yamlio import Document, decode, parse, parse_all
+from cfgctl.yamlio import Document, decode, load_strict_json, parse, parse_all
 
 __all__ = ["load_schema_file", "validate_documents"]
 
@@ -91,32 +90,9 @@ def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
     return schema, problems
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
 def _load_json(raw: bytes, name: str) -> Any:
     """Strict JSON (no trailing commas, no duplicate keys), errors with line and column."""
-    text = decode(raw, name)
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg}",
-            location=Location(name, exc.lineno, exc.colno),
-            hint="fix the JSON syntax (a .json file is read as strict JSON)",
-        ) from exc
-    except ValueError as exc:  # a duplicate key
-        raise InputError(f"invalid JSON: {exc}", location=Location(name), hint="keep one") from exc
-    except RecursionError as exc:
-        raise InputError(
-            "nesting too deep to read", location=Location(name), hint="flatten the document"
-        ) from exc
+    return load_strict_json(raw, name)
 
 
 def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:

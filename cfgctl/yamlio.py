@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ __all__ = [
     "dump_roundtrip",
     "is_ambiguous",
     "load_roundtrip",
+    "load_strict_json",
     "parse",
     "parse_all",
 ]
@@ -578,3 +580,34 @@ def iter_leaves(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]
             yield from iter_leaves(value, (*path, i))
     else:
         yield path, data
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def load_strict_json(data: bytes | str, source: str) -> Any:
+    """Strict JSON (no trailing commas, no duplicate keys, no NaN); InputError with line and
+    column otherwise."""
+    text = decode(data, source) if isinstance(data, bytes) else data
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}",
+            location=Location(source, exc.lineno, exc.colno),
+            hint="fix the JSON syntax (a .json file is read as strict JSON)",
+        ) from exc
+    except ValueError as exc:  # a duplicate key
+        raise InputError(
+            f"invalid JSON: {exc}", location=Location(source), hint="keep one"
+        ) from exc
+    except RecursionError as exc:
+        raise InputError(
+            "nesting too deep to read", location=Location(source), hint="flatten the document"
+        ) from exc

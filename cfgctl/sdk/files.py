@@ -12,7 +12,6 @@ strictly, TOML with `tomllib`, `.env` files as `cfgctl render --format env` writ
 from __future__ import annotations
 
 import contextlib
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.sdk.envfile import parse_env
-from cfgctl.yamlio import Document, JsonPath, decode, parse
+from cfgctl.yamlio import Document, JsonPath, decode, load_strict_json, parse
 
 __all__ = ["FORMATS", "Parsed", "format_of", "parse_text", "read_bytes", "read_file"]
 
@@ -63,32 +62,6 @@ def format_of(path: Path) -> str:
     )
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _json(text: str, source: str) -> Any:
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg}",
-            location=Location(source, exc.lineno, exc.colno),
-            hint="fix the JSON syntax (a .json file is read as strict JSON)",
-        ) from exc
-    except ValueError as exc:  # a duplicate key
-        raise InputError(
-            f"invalid JSON: {exc}", location=Location(source), hint="keep one"
-        ) from exc
-    except RecursionError as exc:
-        raise InputError("nesting too deep to read", location=Location(source)) from exc
-
-
 def parse_text(raw: bytes | str, fmt: str, source: str, model: type) -> Parsed:
     """Parse the text of a file in format `fmt`; InputError with a location when broken."""
     if fmt not in FORMATS.values():
@@ -101,7 +74,7 @@ def parse_text(raw: bytes | str, fmt: str, source: str, model: type) -> Parsed:
         parsed.doc = parse(text, source)
         parsed.data = parsed.doc.data
     elif fmt == "json":
-        parsed.data = _json(text, source)
+        parsed.data = load_strict_json(text, source)
     elif fmt == "toml":
         try:
             parsed.data = tomllib.loads(text)

@@ -13,7 +13,7 @@ from tests.secrets.conftest import alice, secret_repo
 from tests.support.github_emulator import GitHubEmulator
 from tests.support.gitrepo import ConfigRepo
 
-__all__ = ["GitHubWorld", "alice", "github", "secret_repo"]
+__all__ = ["POLICY", "RULES", "TAIL", "GitHubWorld", "alice", "github", "secret_repo"]
 
 REPO = "acme/config"
 TEAMS = {
@@ -27,9 +27,7 @@ TEAMS = {
 
 # The issue's policy, less the freeze (its dates would make the tests depend on the calendar;
 # the freeze tests write their own window around now).
-POLICY = """\
-version: 1
-rules:
+RULES = """\
   - name: prod-needs-sre
     when: {environments: [prod, prod-eu]}
     require: {approvals: 2, teams: ["@acme/sre"]}
@@ -39,9 +37,12 @@ rules:
   - name: db-keys
     when: {keys: ["db.*"]}
     require: {approvals: 1, teams: ["@acme/dba"], users: ["alice"], not_author: true}
+"""
+TAIL = """\
 emergency: {label: emergency, require: {approvals: 1, teams: ["@acme/sre"]}, follow_up: true}
 escalation: {after: 24h, to: {teams: ["@acme/sre-leads"]}}
 """
+POLICY = "version: 1\nrules:\n" + RULES + TAIL
 
 
 @dataclass

@@ -11,31 +11,27 @@ from cfgctl.policy import load_policy, policy_of
 from cfgctl.pullrequest import comment_body, make_plan
 from cfgctl.snapshot import Snapshot
 from tests.conftest import SECRET_VALUES, RunCli
+from tests.pr.conftest import RULES, TAIL
 from tests.support.gitrepo import ConfigRepo
 
-POLICY = """\
-version: 1
-rules:
-  - name: prod-needs-sre
-    when: {environments: [prod, prod-eu]}
-    require: {approvals: 2, teams: ["@acme/sre"]}
-  - name: owners-approve
-    when: {services: ["*"]}
-    require: {approvals: 1, from: owners}
-  - name: db-keys
-    when: {keys: ["db.*"]}
-    require: {approvals: 1, teams: ["@acme/dba"], users: ["alice"], not_author: true}
+# The issue's policy (tests/pr/conftest.py), with two more rules and the issue's freeze.
+POLICY = (
+    "version: 1\nrules:\n"
+    + RULES
+    + """\
   - name: schema-changes
     when: {schema_change: true}
     require: {approvals: 1, users: [carol]}
   - name: policy-file
     when: {paths: [policy.yaml]}
     require: {approvals: 2, teams: ["@acme/sre-leads"]}
-emergency: {label: emergency, require: {approvals: 1, teams: ["@acme/sre"]}, follow_up: true}
-escalation: {after: 24h, to: {teams: ["@acme/sre-leads"]}}
+"""
+    + TAIL
+    + """\
 freeze:
   - {environments: [prod, prod-eu], from: "2026-12-20T00:00:00Z", to: "2027-01-04T00:00:00Z"}
 """
+)
 
 
 @pytest.fixture
