@@ -33,8 +33,47 @@ def own_validator(name: str) -> SchemaValidator:
     return SchemaValidator(json.loads(path.read_text()), uri=path.as_uri())
 
 
+@functools.cache
+def _own_schema(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    return data
+
+
+def _node(schema: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any] | None:
+    """The subschema of cfgctl's own (simple) schemas that describes the value at `path`:
+    properties, additionalProperties, items and local `$ref`s are followed."""
+
+    def deref(n: Any) -> Any:
+        for _ in range(16):  # local $refs only; a cycle of them ends here
+            ref = n.get("$ref") if isinstance(n, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                break
+            n = schema
+            for part in ref[2:].split("/"):
+                n = n.get(part, {}) if isinstance(n, dict) else {}
+        return n
+
+    node: Any = deref(schema)
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        if isinstance(part, int):
+            node = deref(node.get("items"))
+        elif part in node.get("properties", {}):
+            node = deref(node["properties"][part])
+        else:
+            node = deref(node.get("additionalProperties"))
+    return node if isinstance(node, dict) else None
+
+
+# Keywords whose own message says little to a person (a regex, a oneOf's internals): when the
+# schema node has `x-expected`, the message says what was expected instead.
+_EXPLAINED = ("pattern", "oneOf", "anyOf", "type", "format", "const", "enum", "not")
+
+
 def check_own_file(doc: Document, kind: str) -> list[Diagnostic]:
-    """Every way `doc` breaks the schema of its kind, each at the line of the offending value."""
+    """Every way `doc` breaks the schema of its kind, each at the line of the offending value.
+    A schema node's `x-expected` replaces unhelpful messages, and its `x-hint` is the hint."""
     out: list[Diagnostic] = []
     for v in own_validator(kind).validate(doc.data if doc.data is not None else {}):
         if v.missing is not None:
@@ -43,14 +82,21 @@ def check_own_file(doc: Document, kind: str) -> list[Diagnostic]:
             location = _unknown_key_location(doc, v.path, v.message)
         else:
             location = doc.location(v.path)
+        node = _node(_own_schema(kind), v.path) if v.missing is None else None
+        message = v.message
+        if node is not None and "x-expected" in node and v.keyword in _EXPLAINED:
+            message = f"expected {node['x-expected']}"
+        hint = f"the format is described by `cfgctl schema show --builtin {kind}`"
+        if node is not None and "x-hint" in node:
+            hint = str(node["x-hint"])
         out.append(
             Diagnostic(
                 "error",
                 f"{kind}-schema",
-                f"{v.dotted}: {v.message}",
+                f"{v.dotted}: {message}",
                 location,
                 path=v.dotted,
-                hint=f"the format is described by `cfgctl schema show --builtin {kind}`",
+                hint=hint,
             )
         )
     return out

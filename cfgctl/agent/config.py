@@ -197,8 +197,9 @@ def load_agent_config(path: Path) -> AgentConfig:
     doc = parse(text, str(path))
     problems = check_own_file(doc, "agent")
     if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        problems.sort(key=lambda d: d.sort_key())
+        first, rest = problems[0], problems[1:]
+        more = "".join(f"\n{d.location}: error: {d.message}" for d in rest)
         raise InputError(f"{first.message}{more}", location=first.location, hint=first.hint)
     data = doc.data
     base = path.resolve().parent
