@@ -488,7 +488,7 @@ def policy_of(snap: Snapshot) -> Policy | None:
     if problems:
         first = problems[0]
         raise InputError(
-            f"{POLICY} is invalid: {first.message}"
+            f"{POLICY} at {snap.label} is invalid: {first.message}"
             + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""),
             location=first.location,
             hint=first.hint or "run `cfgctl validate` to see every problem",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from cfgctl.diffreport import GITHUB_COMMENT_LIMIT, markdown
 from cfgctl.errors import CfgctlError, EnvError
 from cfgctl.forge.github import GitHubRepo, PullInfo
 from cfgctl.manifest import Manifest
-from cfgctl.policy import POLICY, ChangeImpact, Policy, Principals, RuleMatch, policy_of
+from cfgctl.policy import POLICY, ChangeImpact, Freeze, Policy, Principals, RuleMatch, policy_of
 from cfgctl.snapshot import Snapshot
 from cfgctl.timespec import format_duration, utc_iso
 
@@ -64,6 +64,7 @@ class Plan:
     policy: Policy | None
     matches: list[RuleMatch]
     manifest: Manifest | None
+    freezes: list[Freeze] = field(default_factory=list)  # in force now, on this change
 
     @property
     def applying(self) -> list[RuleMatch]:
@@ -77,6 +78,7 @@ class Plan:
             "files": self.impact.paths,
             "rules": [m.to_dict() for m in self.matches],
             "risk": self.impact.risk,
+            "freezes": [f.describe() for f in self.freezes],
             "policy": POLICY if self.policy is not None else None,
         }
 
@@ -95,6 +97,8 @@ class Plan:
                 keys = ", ".join(pair.keys) if pair.keys else "(no key: schema only)"
                 lines.append(f"  {pair.service}@{pair.env} [{pair.status}]: {keys}")
         lines.append("Risk: " + (", ".join(impact.risk) or "none"))
+        for freeze in self.freezes:
+            lines.append(f"Freeze in force: {freeze.describe()} (only the emergency path passes)")
         if self.policy is None:
             lines.append(f"Rules: no {POLICY}: no approval rule")
         else:
@@ -118,6 +122,8 @@ class Plan:
         else:
             out.append(f"No effective configuration changes; risk: {risk}.")
         out.append("")
+        for freeze in self.freezes:
+            out += [f"**Change freeze in force:** {_md(freeze.describe())}.", ""]
         if self.policy is None:
             out.append(f"No `{POLICY}`: no approval rule applies.")
         elif self.matches:
@@ -148,16 +154,24 @@ def _commit_exists(snap_root: Path, rev: str) -> None:
         ) from None
 
 
-def make_plan(start: Path, base: str, head: str, *, use_cache: bool = True) -> Plan:
+def make_plan(
+    start: Path, base: str, head: str, *, use_cache: bool = True, now: datetime | None = None
+) -> Plan:
     """The plan of `base...head` (from their merge base, as a pull request)."""
     for rev in (base, head):
         if len(rev) == 40:
             _commit_exists(start, rev)
-    base_snap, head_snap = open_range(start, f"{base}...{head}", None, use_cache=use_cache)
-    impact = ChangeImpact.of(base_snap, head_snap)
+    merge_base, head_snap = open_range(start, f"{base}...{head}", None, use_cache=use_cache)
+    impact = ChangeImpact.of(merge_base, head_snap)
+    # The rules are those of the base branch as it is now, not as it was at the merge base: a
+    # policy tightened on main applies to branches made before.
+    base_snap = Snapshot.at(start, base, use_cache=use_cache)
     policy = _policy(base_snap, head_snap)
     matches = policy.match(impact) if policy is not None else []
-    return Plan(base, head, impact, policy, matches, head_snap.manifest)
+    plan = Plan(base, head, impact, policy, matches, head_snap.manifest)
+    if policy is not None:
+        plan.freezes = policy.active_freezes(impact, now or datetime.now(UTC))
+    return plan
 
 
 def _policy(base: Snapshot, head: Snapshot) -> Policy | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -214,3 +215,38 @@ def test_no_policy_means_no_rule(example_repo: ConfigRepo) -> None:
     )  # template has one
     example_repo.commit({"policy.yaml": None}, "no policy")
     assert load_policy(Snapshot.from_worktree(example_repo.workdir)) == (None, [])
+
+
+def test_the_base_branchs_current_policy_applies_to_older_branches(repo: ConfigRepo) -> None:
+    """A feature branched before main tightened its policy is judged by main's policy now."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo.workdir, check=True, capture_output=True)
+
+    git("checkout", "-q", "-b", "feature")
+    text = repo.read("config/prod/payments.yaml").replace("pool_size: 40", "pool_size: 41")
+    repo.write({"config/prod/payments.yaml": text})
+    git("commit", "-qam", "feature")
+    git("checkout", "-q", "main")
+    repo.write({"policy.yaml": POLICY.replace("approvals: 2, teams", "approvals: 3, teams")})
+    git("commit", "-qam", "stricter")
+    plan = make_plan(repo.workdir, "main", "feature")
+    rule = next(m for m in plan.matches if m.rule.name == "prod-needs-sre")
+    assert rule.applies and rule.rule.require.approvals == 3
+    assert "policy" not in plan.impact.risk  # the feature did not touch policy.yaml
+
+
+def test_the_plan_shows_a_freeze_in_force(repo: ConfigRepo, run_cli: RunCli) -> None:
+    text = repo.read("config/prod/payments.yaml").replace("pool_size: 40", "pool_size: 41")
+    repo.commit({"config/prod/payments.yaml": text}, "change")
+    frozen = make_plan(repo.workdir, "HEAD~1", "HEAD", now=datetime(2026, 12, 24, tzinfo=UTC))
+    assert [f.environments for f in frozen.freezes] == [("prod", "prod-eu")]
+    assert "Freeze in force: prod, prod-eu frozen from 2026-12-20T00:00:00Z" in "\n".join(
+        frozen.text_lines()
+    )
+    assert "Change freeze in force" in frozen.markdown()
+    assert (
+        make_plan(repo.workdir, "HEAD~1", "HEAD", now=datetime(2027, 2, 1, tzinfo=UTC)).freezes
+        == []
+    )
