@@ -160,6 +160,16 @@ def _reset_text(headers: Any) -> str:
     return f"it resets at {reset.strftime('%H:%M:%S')} UTC (in {wait // 60} min {wait % 60} s)"
 
 
+def _transport_reason(exc: BaseException) -> str:
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return "not a valid URL"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "connection failed (refused, or the name does not resolve)"
+    return type(exc).__name__
+
+
 def _api_error(exc: gh_errors.GitHubError, doing: str, where: str) -> EnvError:
     status = getattr(exc, "code", None)
     message = getattr(exc, "msg", None) or str(exc)
@@ -242,12 +252,19 @@ class GitHubRepo:
             yield
         except gh_errors.GitHubError as exc:
             raise _api_error(exc, doing, where or self.target.full_name) from None
-        except requests.RequestException as exc:
-            server = self.target.url or "https://api.github.com"
+        except (gh_errors.TransportError, requests.RequestException) as exc:
+            # github3.py wraps connection failures (refused, DNS, a malformed URL) in its own
+            # TransportError; the cause says which.
+            cause = getattr(exc, "exception", None) or exc
             raise EnvError(
-                f"cannot reach GitHub at {server} while {doing}: {type(exc).__name__}",
-                hint="check the network and --github-url",
+                f"cannot reach GitHub at {self.server} while {doing}: {_transport_reason(cause)}",
+                hint="check the network and --github-url (a GitHub Enterprise server's URL, "
+                "e.g. https://github.acme.com)",
             ) from None
+
+    @property
+    def server(self) -> str:
+        return self.target.url or "https://api.github.com"
 
     @property
     def repo(self) -> Any:
@@ -309,12 +326,11 @@ class GitHubRepo:
                 if org not in self._orgs:
                     self._orgs[org] = self.gh.organization(org)
                 self._teams[key] = self._orgs[org].team_by_name(slug)
-        try:
-            membership = self._teams[key].membership_for(user)
-        except gh_errors.NotFoundError:
-            return False
-        except gh_errors.GitHubError as exc:
-            raise _api_error(exc, f"reading @{user}'s membership of @{team}", team) from None
+        with self._api(f"reading @{user}'s membership of @{team}", team):
+            try:
+                membership = self._teams[key].membership_for(user)
+            except gh_errors.NotFoundError:
+                return False  # not a member: GitHub answers 404
         return bool(membership) and membership.get("state") == "active"
 
     # --- comments, statuses, issues -----------------------------------------------------------

@@ -390,3 +390,22 @@ def test_a_permission_error_and_a_missing_commit_are_explained(
     assert result.exit_code == 3
     assert "commit ffffffffffff is not in the local repository" in result.stderr
     assert "fetch-depth: 0" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_an_environment_error(
+    github: GitHubWorld, run_cli: RunCli
+) -> None:
+    for url, why in (("http://127.0.0.1:1", "connection failed"), ("not a url", "not a valid URL")):
+        result = run_cli(
+            "pr",
+            "gate",
+            "--github-repo",
+            REPO,
+            "--github-url",
+            url,
+            "--pr",
+            "1",
+            cwd=github.repo.workdir,
+        )
+        assert result.exit_code == 3, result.output
+        assert f"cannot reach GitHub at {url}" in result.stderr and why in result.stderr
