@@ -82,6 +82,7 @@ class Target:
     mode: int | None = None
     reload: Reload | None = None
     health: Health | None = None
+    origin: str = "agent.yaml"  # where it is declared (file:line), for messages
 
     @property
     def name(self) -> str:
@@ -175,6 +176,7 @@ def _target(spec: dict[str, Any], i: int, doc: Document, base: Path) -> Target:
         int(spec["mode"], 8) if "mode" in spec else None,
         reload,
         health,
+        str(doc.location(where)),
     )
 
 

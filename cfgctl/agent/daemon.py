@@ -7,6 +7,7 @@ SIGTERM (or SIGINT) lets the current target finish, saves the state and exits 0.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable
 from types import FrameType
@@ -44,7 +45,18 @@ def run_once(config: AgentConfig) -> PassResult:
     return agent.run_pass()
 
 
+def _check_webhook_secret(config: AgentConfig) -> None:
+    hook = config.webhook
+    if hook is not None and not os.environ.get(hook.secret_env):
+        raise EnvError(
+            f"{hook.secret_env} is not set: the webhook's secret (webhook.secret_env) is needed "
+            "to check X-Hub-Signature-256",
+            hint=f"export {hook.secret_env} with the secret configured in GitHub's webhook",
+        )
+
+
 def run_daemon(config: AgentConfig, on_pass: Callable[[PassResult], None] | None = None) -> None:
+    _check_webhook_secret(config)
     agent = Agent(config)
     agent.lock()
 

@@ -58,10 +58,13 @@ class Backups:
 
 
 def read_current(path: Path) -> bytes | None:
+    """The file's bytes; None when it (or a folder on its way) does not exist."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def write_target(target: Target, data: bytes, backups: Backups, *, secret: bool) -> None:

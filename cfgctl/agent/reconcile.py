@@ -39,7 +39,7 @@ from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
-from cfgctl.errors import CfgctlError, EnvError
+from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.formats import serialize
 from cfgctl.policy import policy_of
 from cfgctl.snapshot import Snapshot
@@ -226,10 +226,15 @@ class Agent:
         if ts.failed == sha:
             return "failed"  # not retried until a newer commit arrives
         try:
+            self._check_names(target, commit.snap)
             data, secret = self._render(target, commit.snap)
         except CfgctlError as exc:
-            return self._refuse(target, ts, commit, exc.message)
-        current = read_current(target.path)
+            hint = f" ({exc.hint})" if exc.hint else ""
+            return self._refuse(target, ts, commit, exc.message + hint)
+        try:
+            current = read_current(target.path)
+        except DeliveryError as exc:
+            return self._fail(target, ts, commit, exc.message)
         if current == data and ts.inflight != sha:
             ts.applied, ts.good, ts.failed = sha, sha, None
             self._set(ts, "in-sync", None)
@@ -241,17 +246,41 @@ class Agent:
             return "held"
         return self._apply(target, ts, commit, data, secret, rewrite=current != data)
 
+    def _check_names(self, target: Target, snap: Snapshot) -> None:
+        """The target's service and environment exist in cfgctl.yaml at this commit."""
+        try:
+            snap.manifest.service(target.service)
+            snap.manifest.env(target.env)
+        except InputError as exc:
+            raise InputError(
+                f"{target.origin}: {exc.message} in cfgctl.yaml", hint=exc.hint
+            ) from None
+
     def _render(self, target: Target, snap: Snapshot) -> tuple[bytes, bool]:
         rendered = snap.render(target.service, target.env)
         errors = [
             d for d in validate_pair(snap, target.service, target.env) if d.severity == "error"
         ]
         if errors:
-            first = errors[0]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise CfgctlError(f"invalid at {first.location}: {first.message}{more}")
+            # Keys and places only: the agent's logs and audit never hold configuration values.
+            places = ", ".join(f"{d.path or '(top)'} at {d.location}" for d in errors[:3])
+            more = f" and {len(errors) - 3} more" if len(errors) > 3 else ""
+            raise CfgctlError(
+                f"invalid: {places}{more}",
+                hint=f"`cfgctl validate --rev {snap.commit[:12] if snap.commit else 'HEAD'}` "
+                "shows the details",
+            )
         secret = bool(rendered.secret_paths) or any(layer.secret for layer in rendered.layers)
         return serialize(rendered.data, target.format), secret
+
+    def _fail(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
+        """A failure before anything was written: recorded, nothing to roll back."""
+        ts.failed, ts.inflight = commit.sha, None
+        self._set(ts, "failed", f"commit {commit.sha[:12]}: {why}")
+        self.metrics.count("failures")
+        self.audit.record("apply", target.name, ts.applied, commit.sha, "failed", error=why)
+        log.error("%s: %s", target.name, why)
+        return "failed"
 
     def _refuse(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
         ts.failed = commit.sha

@@ -57,6 +57,13 @@ class Mirror:
     def fetch(self) -> str:
         """Fetch the branch; its commit id."""
         branch = self.source.branch
+        url = self.source.url
+        local = "://" not in url and not url.startswith("git@") and ":" not in url.split("/")[0]
+        if local and not Path(url).exists():
+            raise SourceError(
+                f"no Git repository at {url}",
+                hint="check source.url in agent.yaml (a path, a file://, https:// or ssh:// URL)",
+            )
         try:
             self.repo.remotes["origin"].fetch([f"+refs/heads/{branch}:{self._ref}"])
         except (pygit2.GitError, OSError, ValueError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -32,9 +31,9 @@ ConfigOpt = Annotated[
 def _print_status(doc: dict[str, object]) -> None:
     remote = doc["remote"]
     assert isinstance(remote, dict)
-    tip = doc.get("tip") or "(not fetched yet)"
+    tip = str(doc["tip"])[:12] if doc.get("tip") else "(not fetched yet)"
     state = "ok" if remote["ok"] else f"failing: {remote['error']}"
-    out.print(f"remote {remote['url']} ({doc['branch']}): {state}; branch at {str(tip)[:12]}")
+    out.print(f"remote {remote['url']} ({doc['branch']}): {state}; branch at {tip}")
     targets = doc["targets"]
     assert isinstance(targets, list)
     for t in targets:
@@ -114,7 +113,7 @@ def status_cmd(
     if fmt is TextOrJson.json:
         print_json(doc)
     else:
-        _print_status(json.loads(json.dumps(doc)))
+        _print_status(doc)
 
 
 def register(app: typer.Typer) -> None:

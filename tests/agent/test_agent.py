@@ -277,7 +277,7 @@ def test_an_unreachable_remote_keeps_the_files_and_is_reported(world: AgentWorld
     world.remote.rename(hidden)
     wait_for(lambda: not json.loads(world.get("/status")[1])["remote"]["ok"], what="remote failing")
     status = json.loads(world.get("/status")[1])
-    assert "cannot fetch" in status["remote"]["error"]
+    assert "no Git repository at" in status["remote"]["error"]
     assert "cfgctl_agent_remote_up 0" in world.get("/metrics")[1]
     assert out.read_bytes() == good and world.get("/healthz")[0] == 200
 
@@ -415,3 +415,50 @@ def test_sigterm_finishes_the_current_target_and_exits_cleanly(world: AgentWorld
     assert targets[str(outs[0])]["state"] == "in-sync"  # finished, and recorded
     assert not outs[2].exists() and targets[str(outs[2])]["state"] == "pending"
     assert "finishing the current target" in world.logs()
+
+
+def test_runtime_mistakes_of_agent_yaml_are_explained(world: AgentWorld) -> None:
+    blocker = world.root / "a-file"
+    blocker.write_text("not a folder\n")
+    config(
+        world,
+        f"  - {{service: paymnets, env: prod, path: {world.root / 'x.yaml'}}}\n"
+        f"  - {{service: search, env: production, path: {world.root / 'y.yaml'}}}\n"
+        f"  - {{service: search, env: prod, path: {blocker / 'sub/z.yaml'}}}\n",
+    )
+    result = world.once("--format", "json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [t["last_error"] for t in world.status()["targets"]]
+    assert "agent.yaml:4" in errors[0] and "unknown service 'paymnets'" in errors[0]
+    assert "did you mean 'payments'" in errors[0]
+    assert "agent.yaml:5" in errors[1] and "unknown environment 'production'" in errors[1]
+    assert f"cannot write {blocker / 'sub/z.yaml'}" in errors[2]
+
+    world.write_config(
+        f"source: {{url: {world.root / 'nowhere.git'}}}\nstate_dir: {world.state_dir}\n"
+        f"targets: [{{service: payments, env: prod, path: {world.root / 'x.yaml'}}}]\n"
+    )
+    result = world.once()
+    assert result.returncode == 3 and "no Git repository at" in result.stdout + result.stderr
+
+
+def test_a_webhook_without_its_secret_does_not_start(world: AgentWorld) -> None:
+    config(
+        world,
+        PROD % (world.root / "p.yaml"),
+        "webhook: {listen: '127.0.0.1:0', secret_env: UNSET_HOOK_SECRET}\n",
+    )
+    result = world.cli("agent", "run", "--config", str(world.config))
+    assert result.returncode == 3
+    assert "UNSET_HOOK_SECRET is not set" in result.stderr
+
+
+def test_invalid_values_are_named_by_key_not_shown(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    config(world, PROD % out)
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: lots-of-connections")
+    assert world.once().returncode == 1
+    error = world.status()["targets"][0]["last_error"]
+    assert "db.pool_size at config/prod/payments.yaml:5" in error
+    everything = error + (world.state_dir / "audit.jsonl").read_text()
+    assert "lots-of-connections" not in everything
