@@ -25,6 +25,7 @@ from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.manifest import Manifest, suggest
 from cfgctl.snapshot import Snapshot
 from cfgctl.timespec import parse_duration, parse_instant, utc_iso
+from cfgctl.yamlio import Document
 
 __all__ = [
     "POLICY",
@@ -437,11 +438,13 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
             )
         seen[rule.name] = i
         policy.rules.append(rule)
+        problems += _unmeetable(rule.require, doc, ("rules", i, "require"))
     if "emergency" in data:
         spec = data["emergency"]
         policy.emergency = Emergency(
             spec["label"], Require.parse(spec["require"]), spec.get("follow_up", True)
         )
+        problems += _unmeetable(policy.emergency.require, doc, ("emergency", "require"))
     for i, spec in enumerate(data.get("freeze") or []):
         try:
             start, end = parse_instant(spec["from"]), parse_instant(spec["to"])
@@ -479,7 +482,40 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
             problems.append(
                 Diagnostic.from_error(exc, "policy", doc.location(("escalation", "after")))
             )
+        else:
+            if policy.escalation.after.total_seconds() <= 0:
+                problems.append(
+                    Diagnostic(
+                        "error",
+                        "policy",
+                        "escalation.after must be longer than 0: every pull request would be "
+                        "escalated at once",
+                        doc.location(("escalation", "after")),
+                        path="escalation.after",
+                        hint="e.g. after: 24h",
+                    )
+                )
     return (None if problems else policy), problems
+
+
+def _unmeetable(require: Require, doc: Document, where: tuple[str | int, ...]) -> list[Diagnostic]:
+    """A requirement only named users can meet, asking for more approvals than there are."""
+    who = require.eligible
+    if require.from_owners or who.teams or not who.users:
+        return []
+    if require.approvals <= len(set(who.users)):
+        return []
+    return [
+        Diagnostic(
+            "error",
+            "policy",
+            f"{require.approvals} approvals from {len(set(who.users))} user(s) can never be met "
+            "(the author's approval does not count either)",
+            doc.location((*where, "approvals")),
+            path=".".join(str(p) for p in (*where, "approvals")),
+            hint="lower approvals, or name more users or a team",
+        )
+    ]
 
 
 def policy_of(snap: Snapshot) -> Policy | None:
