@@ -15,7 +15,7 @@ from types import FrameType
 from cfgctl.agent.config import AgentConfig
 from cfgctl.agent.reconcile import Agent, PassResult
 from cfgctl.agent.server import AgentServer
-from cfgctl.errors import EnvError
+from cfgctl.errors import CfgctlError, EnvError
 from cfgctl.fsutil import atomic_write
 
 __all__ = ["run_daemon", "run_once"]
@@ -70,9 +70,15 @@ def run_daemon(config: AgentConfig, on_pass: Callable[[PassResult], None] | None
     try:
         interval = config.source.poll_interval.total_seconds()
         while not agent.stop_requested.is_set():
-            result = agent.run_pass()
-            if on_pass is not None:
-                on_pass(result)
+            try:
+                result = agent.run_pass()
+            except CfgctlError as exc:  # the files stay as they are; the next pass tries again
+                log.error("pass failed: %s", exc.message)
+            except Exception:  # a bug must not stop delivery for good: logged, retried
+                log.exception("pass failed (a bug in cfgctl; please report it)")
+            else:
+                if on_pass is not None:
+                    on_pass(result)
             if agent.stop_requested.is_set():
                 break
             agent.wake.wait(interval)

@@ -147,6 +147,7 @@ class Agent:
         self.state.remote.last_fetch = now
         try:
             tip = self.mirror.fetch()
+            commit = self._commit(tip)
         except SourceError as exc:
             result.error = exc.message
             self.state.remote.ok, self.state.remote.error = False, exc.message
@@ -158,7 +159,6 @@ class Agent:
         self.state.remote.last_success = now
         self.metrics.remote_up = 1
         self.state.tip = result.tip = tip
-        commit = self._commit(tip)
         for wave, targets in self.config.waves():
             for target in targets:
                 if self.stop_requested.is_set():

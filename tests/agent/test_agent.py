@@ -462,3 +462,15 @@ def test_invalid_values_are_named_by_key_not_shown(world: AgentWorld) -> None:
     assert "db.pool_size at config/prod/payments.yaml:5" in error
     everything = error + (world.state_dir / "audit.jsonl").read_text()
     assert "lots-of-connections" not in everything
+
+
+def test_a_commit_without_the_config_repository_keeps_the_files(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    config(world, PROD % out)
+    assert world.once().returncode == 0
+    good = out.read_bytes()
+    world.push({"cfgctl.yaml": None}, "oops: the manifest is gone")
+    result = world.once()
+    assert result.returncode == 3 and "has no cfgctl.yaml" in result.stdout
+    assert out.read_bytes() == good
+    assert world.status()["remote"]["ok"] is False
