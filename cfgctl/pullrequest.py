@@ -66,10 +66,6 @@ class Plan:
     manifest: Manifest | None
     freezes: list[Freeze] = field(default_factory=list)  # in force now, on this change
 
-    @property
-    def applying(self) -> list[RuleMatch]:
-        return [m for m in self.matches if m.applies]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "base": self.base,
@@ -180,12 +176,9 @@ def _policy(base: Snapshot, head: Snapshot) -> Policy | None:
     return policy_of(head)
 
 
-def comment_body(plan: Plan, verdict: Verdict | None = None) -> str:
-    """The sticky PR comment: marker, plan, approval state, the diff; under GitHub's limit."""
-    head = [PLAN_MARKER, plan.markdown()]
-    if verdict is not None:
-        head += [f"**Approval:** {verdict.state}: {_md(verdict.description)}", ""]
-    text = "\n".join(head) + "\n"
+def comment_body(plan: Plan) -> str:
+    """The sticky PR comment: marker, plan, the diff; under GitHub's size limit."""
+    text = f"{PLAN_MARKER}\n{plan.markdown()}\n"
     diff = plan.impact.diff
     if diff is not None:
         text += markdown(diff, limit=GITHUB_COMMENT_LIMIT - len(text) - 100)
