@@ -39,6 +39,10 @@ class Source:
     branch: str = "main"
     path: str = ""
     poll_interval: timedelta = timedelta(seconds=30)
+    token_env: str | None = None
+    username: str = "x-access-token"
+    ssh_key: Path | None = None
+    ssh_passphrase_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,10 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         src.get("branch", "main"),
         str(src.get("path", "")).strip("/"),
         _duration(src, "poll_interval", timedelta(seconds=30)),
+        src.get("token_env"),
+        src.get("username", "x-access-token"),
+        _path(base, src["ssh_key"]) if "ssh_key" in src else None,
+        src.get("ssh_passphrase_env"),
     )
     targets = [_target(spec, i, doc, base) for i, spec in enumerate(data["targets"])]
     seen: dict[Path, int] = {}

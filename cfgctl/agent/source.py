@@ -10,8 +10,10 @@ there, and the services keep the files they have.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pygit2
 
@@ -27,6 +29,43 @@ __all__ = ["Mirror", "SourceError"]
 
 class SourceError(EnvError):
     """The remote could not be fetched, or has no such branch (exit 3)."""
+
+
+def _reason(exc: BaseException, source: Source) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    token = os.environ.get(source.token_env or "", "")
+    return text.replace(token, "***") if token else text  # never echo a credential
+
+
+class _Credentials(pygit2.RemoteCallbacks):
+    """Credentials for the remote, when agent.yaml names them: a token for HTTPS (basic
+    authentication), a key file for SSH. Asked once each: a refused one is not retried."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+        self.tries = 0
+
+    def credentials(self, url: str, username_from_url: str | None, allowed_types: int) -> Any:
+        self.tries += 1
+        if self.tries > 1:
+            raise pygit2.GitError("the remote refused the credentials")
+        source = self.source
+        if allowed_types & pygit2.enums.CredentialType.USERPASS_PLAINTEXT and source.token_env:
+            token = os.environ.get(source.token_env)
+            if not token:
+                raise pygit2.GitError(f"{source.token_env} (source.token_env) is not set")
+            return pygit2.UserPass(source.username, token)
+        if allowed_types & pygit2.enums.CredentialType.SSH_KEY and source.ssh_key is not None:
+            public = source.ssh_key.with_name(source.ssh_key.name + ".pub")
+            passphrase = os.environ.get(source.ssh_passphrase_env or "", "")
+            return pygit2.Keypair(
+                username_from_url or "git",
+                str(public) if public.is_file() else None,
+                str(source.ssh_key),
+                passphrase,
+            )
+        raise pygit2.GitError("the remote asks for credentials and agent.yaml names none")
 
 
 class Mirror:
@@ -65,11 +104,14 @@ class Mirror:
                 hint="check source.url in agent.yaml (a path, a file://, https:// or ssh:// URL)",
             )
         try:
-            self.repo.remotes["origin"].fetch([f"+refs/heads/{branch}:{self._ref}"])
+            self.repo.remotes["origin"].fetch(
+                [f"+refs/heads/{branch}:{self._ref}"], callbacks=_Credentials(self.source)
+            )
         except (pygit2.GitError, OSError, ValueError) as exc:
             raise SourceError(
-                f"cannot fetch {self.source.url}: {str(exc).strip() or type(exc).__name__}",
-                hint="the agent keeps the files in place and retries; check the URL and access",
+                f"cannot fetch {self.source.url}: {_reason(exc, self.source)}",
+                hint="the agent keeps the files in place and retries; check the URL and access "
+                "(source.token_env for HTTPS, source.ssh_key for SSH)",
             ) from None
         tip = self.last_fetched()
         if tip is None:

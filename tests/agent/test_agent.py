@@ -474,3 +474,27 @@ def test_a_commit_without_the_config_repository_keeps_the_files(world: AgentWorl
     assert result.returncode == 3 and "has no cfgctl.yaml" in result.stdout
     assert out.read_bytes() == good
     assert world.status()["remote"]["ok"] is False
+
+
+def test_an_https_remote_with_a_token(world: AgentWorld) -> None:
+    from tests.support.git_http import GitHttpServer
+
+    token = "ghs_test_token_77"
+    out = world.root / "payments.yaml"
+    with GitHttpServer(world.root, user="x-access-token", password=token) as server:
+        world.write_config(
+            f"source: {{url: {server.url('remote.git')}, token_env: CFG_TOKEN}}\n"
+            f"state_dir: {world.state_dir}\ntargets:\n" + PROD % out
+        )
+        refused = world.once(env={"CFG_TOKEN": "wrong"})
+        assert refused.returncode == 3 and not out.exists()
+        assert "wrong" not in refused.stdout + refused.stderr
+        missing = world.once()
+        assert (
+            missing.returncode == 3 and "CFG_TOKEN (source.token_env) is not set" in missing.stdout
+        )
+        result = world.once(env={"CFG_TOKEN": token})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert read_yaml(out)["replicas"] == 6
+        assert any(authorized for _, _, authorized in server.requests)
+        assert token not in (world.state_dir / "state.json").read_text()
