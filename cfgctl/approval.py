@@ -208,7 +208,8 @@ def evaluate(
     blocking = [r.user for r in latest.values() if r.state == "CHANGES_REQUESTED"]
     who = _Eligibility(is_member, facts.author)
     emergency = policy.emergency
-    is_emergency = emergency is not None and emergency.label in facts.labels
+    labels = {label.lower() for label in facts.labels}  # GitHub matches labels case-blind
+    is_emergency = emergency is not None and emergency.label.lower() in labels
     verdict = Verdict("success", "", stale=sorted(stale), changes_requested=sorted(blocking))
     verdict.emergency = is_emergency
     verdict.matches = policy.match(impact)

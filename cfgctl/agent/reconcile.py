@@ -159,6 +159,7 @@ class Agent:
         self.state.remote.last_success = now
         self.metrics.remote_up = 1
         self.state.tip = result.tip = tip
+        self._warn_unknown_windows(commit.snap)
         for wave, targets in self.config.waves():
             for target in targets:
                 if self.stop_requested.is_set():
@@ -201,6 +202,16 @@ class Agent:
         return _Commit(
             sha, self.mirror.snapshot(sha), self.mirror.commit_time(sha), deploy_after, emergency
         )
+
+    def _warn_unknown_windows(self, snap: Snapshot) -> None:
+        try:
+            known = set(snap.manifest.environments)
+        except CfgctlError:
+            return
+        for env in sorted(set(self.config.windows) - known):
+            log.warning(
+                "windows: %r is no environment of cfgctl.yaml: its windows hold nothing", env
+            )
 
     def _block_later(self, wave: int, sha: str, result: PassResult) -> None:
         for later, targets in self.config.waves():
