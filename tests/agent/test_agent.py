@@ -498,3 +498,30 @@ def test_an_https_remote_with_a_token(world: AgentWorld) -> None:
         assert read_yaml(out)["replicas"] == 6
         assert any(authorized for _, _, authorized in server.requests)
         assert token not in (world.state_dir / "state.json").read_text()
+
+
+def test_a_config_repository_in_a_folder_of_the_git_repository(tmp_path: Path) -> None:
+    import shutil
+
+    import pygit2
+
+    from cfgctl.builtin import TEMPLATES
+    from tests.support.gitrepo import ConfigRepo
+
+    repo = ConfigRepo.init(tmp_path / "mono")
+    shutil.copytree(TEMPLATES / "default", tmp_path / "mono/ops/config")
+    (tmp_path / "mono/README.md").write_text("a monorepo\n")
+    repo.commit({}, "init", add_all=True)
+    remote = tmp_path / "remote.git"
+    pygit2.clone_repository(str(repo.workdir), str(remote), bare=True)
+    out = tmp_path / "payments.yaml"
+    world = AgentWorld(tmp_path, repo, remote, tmp_path / "agent.yaml", tmp_path / "state")
+    world.write_config(
+        f"source: {{url: {remote}, path: ops/config}}\nstate_dir: {world.state_dir}\n"
+        "targets:\n" + PROD % out
+    )
+    assert world.once().returncode == 0
+    assert read_yaml(out)["replicas"] == 6
+    world.write_config(world.config.read_text().replace("path: ops/config", "path: ops/wrong"))
+    result = world.once()
+    assert result.returncode == 3 and "has no ops/wrong/cfgctl.yaml" in result.stdout

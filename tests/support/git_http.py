@@ -34,7 +34,7 @@ class GitHttpServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _cgi(self, method: str) -> None:
@@ -81,10 +81,10 @@ class GitHttpServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._cgi("GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._cgi("POST")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
