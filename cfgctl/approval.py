@@ -1,6 +1,6 @@
 """The approval gate: a pull request's reviews judged against the policy and the change's impact.
 
-    verdict = evaluate(policy, impact, facts, manifest, is_member, now)
+    verdict = evaluate(policy, impact, facts, owners, is_member, now)
     verdict.state          # "success", "pending" or "failure"
     verdict.description    # what is missing, in under 140 characters (a commit status)
 
@@ -15,12 +15,11 @@ pending "changes requested" review fails the gate until that reviewer approves o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from cfgctl.manifest import Manifest
 from cfgctl.policy import ChangeImpact, Freeze, Policy, Principals, Require, RuleMatch
 from cfgctl.timespec import utc_iso
 
@@ -40,12 +39,22 @@ Membership = Callable[[str, str], bool]
 STATUS_LIMIT = 140  # GitHub refuses longer commit status descriptions
 
 
+# Reviewers GitHub's branch protection listens to: those with write access to the repository.
+TRUSTED = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+
+
 @dataclass(frozen=True)
 class Review:
     user: str
     state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
     commit: str | None = None
     submitted_at: datetime | None = None
+    association: str | None = None  # GitHub's author_association; None: not known
+
+    @property
+    def trusted(self) -> bool:
+        """Whether an anyone-may-approve rule counts it (and its "changes requested" blocks)."""
+        return self.association is None or self.association in TRUSTED
 
 
 @dataclass(frozen=True)
@@ -133,9 +142,10 @@ class Verdict:
 class _Eligibility:
     """Who may approve, with team lookups asked once per (team, user)."""
 
-    def __init__(self, is_member: Membership, author: str) -> None:
+    def __init__(self, is_member: Membership, author: str, trusted: set[str]) -> None:
         self._is_member = is_member
         self._author = author.lower()
+        self._trusted = trusted  # lower-case logins with write access
         self._memo: dict[tuple[str, str], bool] = {}
 
     def member(self, team: str, user: str) -> bool:
@@ -145,13 +155,19 @@ class _Eligibility:
         return self._memo[key]
 
     def approvers(self, approved: list[str], who: Principals | None) -> list[str]:
-        """The approvers among `approved` that `who` admits (anyone when None), author excluded."""
+        """The approvers among `approved` that `who` admits, author excluded. `who` None: anyone
+        with write access (as GitHub's branch protection counts)."""
         out = []
         for user in approved:
-            if user.lower() == self._author:
+            low = user.lower()
+            if low == self._author:
                 continue
-            named = who is None or any(u.lower() == user.lower() for u in who.users)
-            if named or (who is not None and any(self.member(t, user) for t in who.teams)):
+            if who is None:
+                if low in self._trusted:
+                    out.append(user)
+            elif any(u.lower() == low for u in who.users) or any(
+                self.member(t, user) for t in who.teams
+            ):
                 out.append(user)
         return out
 
@@ -166,7 +182,7 @@ def _requirements(
     name: str,
     require: Require,
     services: list[str],
-    manifest: Manifest | None,
+    owners: Mapping[str, tuple[str, ...]],
     approved: list[str],
     who: _Eligibility,
 ) -> list[RequirementResult]:
@@ -180,33 +196,38 @@ def _requirements(
             eligible,
         )
 
-    if not require.from_owners:
+    if not require.from_owners or not services:
+        # No changed service to take owners from: the rule still asks for its approvals.
         return [one(name, require.eligible)]
-    out = []
-    for service in services:
-        known = manifest.services.get(service) if manifest is not None else None
-        owners = Principals.of_owners(known.owners if known is not None else ())
-        out.append(one(f"{name} ({service})", _union(require.eligible, owners)))
-    return out
+    return [
+        one(
+            f"{name} ({service})",
+            _union(require.eligible, Principals.of_owners(owners.get(service, ()))),
+        )
+        for service in services
+    ]
 
 
 def evaluate(
     policy: Policy,
     impact: ChangeImpact,
     facts: PullRequestFacts,
-    manifest: Manifest | None,
+    owners: Mapping[str, tuple[str, ...]],
     is_member: Membership,
     now: datetime,
 ) -> Verdict:
+    """`owners`: each service's owners as the *base* declares them (a change must not choose
+    who approves it); services the change adds: as the head declares them."""
     latest = latest_reviews(facts.reviews)
+    trusted = {u for u, r in latest.items() if r.trusted}
     approved = [
         r.user for r in latest.values() if r.state == "APPROVED" and r.commit == facts.head_sha
     ]
     stale = [
         r.user for r in latest.values() if r.state == "APPROVED" and r.commit != facts.head_sha
     ]
-    blocking = [r.user for r in latest.values() if r.state == "CHANGES_REQUESTED"]
-    who = _Eligibility(is_member, facts.author)
+    blocking = [r.user for r in latest.values() if r.state == "CHANGES_REQUESTED" and r.trusted]
+    who = _Eligibility(is_member, facts.author, trusted)
     emergency = policy.emergency
     labels = {label.lower() for label in facts.labels}  # GitHub matches labels case-blind
     is_emergency = emergency is not None and emergency.label.lower() in labels
@@ -218,7 +239,7 @@ def evaluate(
             f"emergency ({emergency.label})",
             emergency.require,
             impact.services,
-            manifest,
+            owners,
             approved,
             who,
         )
@@ -228,7 +249,7 @@ def evaluate(
             if match.applies:
                 services = sorted({p.service for p in match.pairs} or set(impact.services))
                 verdict.requirements += _requirements(
-                    match.rule.name, match.rule.require, services, manifest, approved, who
+                    match.rule.name, match.rule.require, services, owners, approved, who
                 )
     verdict.state, verdict.description = _state(verdict)
     return verdict

@@ -65,6 +65,9 @@ class Plan:
     matches: list[RuleMatch]
     manifest: Manifest | None
     freezes: list[Freeze] = field(default_factory=list)  # in force now, on this change
+    # Each service's owners as the base declares them (a change must not choose who approves
+    # it); for services the change adds, as the head declares them.
+    owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,9 +168,21 @@ def make_plan(
     policy = _policy(base_snap, head_snap)
     matches = policy.match(impact) if policy is not None else []
     plan = Plan(base, head, impact, policy, matches, head_snap.manifest)
+    plan.owners = _owners(base_snap, head_snap)
     if policy is not None:
         plan.freezes = policy.active_freezes(impact, now or datetime.now(UTC))
     return plan
+
+
+def _owners(base: Snapshot, head: Snapshot) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for snap in (head, base):  # the base's entries win
+        try:
+            services = snap.manifest.services
+        except CfgctlError:
+            continue
+        out.update({name: s.owners for name, s in services.items()})
+    return out
 
 
 def _policy(base: Snapshot, head: Snapshot) -> Policy | None:
@@ -243,7 +258,7 @@ def judge(
         pull.title,
     )
     policy = plan.policy or Policy()
-    verdict = evaluate(policy, plan.impact, facts, plan.manifest, gh.is_member, now)
+    verdict = evaluate(policy, plan.impact, facts, plan.owners, gh.is_member, now)
     return Judged(pull, plan, facts, verdict)
 
 

@@ -237,7 +237,8 @@ class GitHubRepo:
             status=3,
             backoff_factor=_backoff(),
             status_forcelist=RETRY_STATUSES,
-            allowed_methods=None,
+            # Idempotent verbs only: a POST retried after a 502 may create a second comment.
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS,
             respect_retry_after_header=True,
             raise_on_status=False,
         )
@@ -297,7 +298,8 @@ class GitHubRepo:
         pull = self._pull(number)
         with self._api(f"reading the reviews of #{number}"):
             return [
-                Review(r.user.login, r.state, r.commit_id, r.submitted_at) for r in pull.reviews()
+                Review(r.user.login, r.state, r.commit_id, r.submitted_at, r.author_association)
+                for r in pull.reviews()
             ]
 
     def requested_reviewers(self, number: int) -> tuple[set[str], set[str]]:

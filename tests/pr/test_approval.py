@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cfgctl.approval import PullRequestFacts, Review, evaluate, latest_reviews
+from cfgctl.policy import Policy, Require, Rule, When
 from cfgctl.pullrequest import Plan, make_plan
 from tests.pr.test_policy import POLICY
 from tests.support.gitrepo import ConfigRepo
@@ -44,7 +45,7 @@ def approve(user: str, commit: str = HEAD, minutes: int = 0, state: str = "APPRO
 def judge(plan: Plan, *reviews: Review, labels: tuple[str, ...] = (), now: datetime = NOW):  # type: ignore[no-untyped-def]
     facts = PullRequestFacts("author", HEAD, labels, reviews, 7, "change")
     assert plan.policy is not None
-    return evaluate(plan.policy, plan.impact, facts, plan.manifest, member, now)
+    return evaluate(plan.policy, plan.impact, facts, plan.owners, member, now)
 
 
 def test_a_base_change_reaching_prod_needs_two_sre_and_the_owners(prod_plan: Plan) -> None:
@@ -142,3 +143,44 @@ def test_the_emergency_label_needs_one_sre_and_skips_the_freeze(prod_plan: Plan)
 def test_status_descriptions_fit_githubs_limit(prod_plan: Plan) -> None:
     for verdict in (judge(prod_plan), judge(prod_plan, approve("sam"))):
         assert len(verdict.description) <= 140
+
+
+def test_a_change_cannot_choose_the_owners_who_approve_it(example_repo: ConfigRepo) -> None:
+    example_repo.commit({"policy.yaml": POLICY}, "policy")
+    manifest = example_repo.read("cfgctl.yaml").replace('["@acme/payments"]', '["@buddy"]')
+    example_repo.commit(
+        {"cfgctl.yaml": manifest, "config/staging/payments.yaml": "replicas: 2\n"}, "sneaky"
+    )
+    plan = make_plan(example_repo.workdir, "HEAD~1", "HEAD")
+    verdict = judge(plan, approve("buddy"))
+    assert verdict.state == "pending"
+    assert "owners-approve (payments): 1 more approval from @acme/payments" in verdict.description
+
+
+def test_owners_rules_without_a_changed_service_still_need_approvals(
+    example_repo: ConfigRepo,
+) -> None:
+    rules = (
+        "version: 1\nrules:\n  - name: guard-policy\n    when: {paths: [policy.yaml]}\n"
+        "    require: {approvals: 2, from: owners}\n"
+    )
+    example_repo.commit({"policy.yaml": rules}, "policy")
+    example_repo.commit({"policy.yaml": rules + "# touched\n"}, "touch the policy only")
+    plan = make_plan(example_repo.workdir, "HEAD~1", "HEAD")
+    assert plan.impact.pairs == []
+    assert judge(plan).state == "pending"
+    assert judge(plan, approve("sam"), approve("pat")).state == "success"
+
+
+def test_reviewers_without_write_access_neither_approve_nor_block(prod_plan: Plan) -> None:
+    outsider = Review("drive-by", "APPROVED", HEAD, NOW, "NONE")
+    member = Review("sam", "APPROVED", HEAD, NOW, "MEMBER")
+    blocker = Review("troll", "CHANGES_REQUESTED", HEAD, NOW, "CONTRIBUTOR")
+    facts = PullRequestFacts("author", HEAD, (), (outsider, blocker), 7, "change")
+    policy = Policy(rules=[Rule("any-review", When(), Require())])  # approvals: 1, from anyone
+    verdict = evaluate(policy, prod_plan.impact, facts, prod_plan.owners, member, NOW)
+    assert verdict.state == "pending" and verdict.changes_requested == []
+    facts = PullRequestFacts("author", HEAD, (), (outsider, blocker, member), 7, "change")
+    assert (
+        evaluate(policy, prod_plan.impact, facts, prod_plan.owners, member, NOW).state == "success"
+    )
