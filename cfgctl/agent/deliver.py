@@ -12,6 +12,7 @@ Errors never quote the file's content: it may hold decrypted secrets.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -24,6 +25,9 @@ from cfgctl.errors import CfgctlError
 from cfgctl.fsutil import atomic_write
 
 __all__ = ["Backups", "DeliveryError", "check_health", "reload_service", "restore", "write_target"]
+
+
+log = logging.getLogger("cfgctl.agent")
 
 
 class DeliveryError(CfgctlError):
@@ -74,6 +78,11 @@ def write_target(target: Target, data: bytes, backups: Backups, *, secret: bool)
     mode = target.mode if target.mode is not None else (0o600 if secret else 0o644)
     try:
         atomic_write(target.path, data, mode=mode)
+        # An existing file keeps its mode, but decrypted secrets are never left world-readable.
+        current = target.path.stat().st_mode & 0o7777
+        if secret and current & 0o007:
+            target.path.chmod(current & ~0o007)
+            log.warning("%s holds secrets now: access for others removed", target.path)
     except OSError as exc:
         raise DeliveryError(f"cannot write {target.path}: {exc.strerror or exc}") from None
 
@@ -111,6 +120,8 @@ def _signal(number: int, pidfile: Path) -> None:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError) as exc:
         raise DeliveryError(f"cannot read a process id from {pidfile}: {exc}") from None
+    if pid <= 1:  # 0 and -1 would signal whole process groups; 1 is init
+        raise DeliveryError(f"{pidfile} holds {pid}, which is no service's process id")
     try:
         os.kill(pid, number)
     except ProcessLookupError:
@@ -127,13 +138,23 @@ def _command(argv: tuple[str, ...], timeout: float, target: Target, what: str) -
         "CFGCTL_PATH": str(target.path),
     }
     try:
+        # Output to /dev/null: a pipe would make us wait for a daemon the command leaves running
+        # (an init-style restart), and the output may quote the configuration.
         proc = subprocess.run(
-            list(argv), env=env, capture_output=True, timeout=timeout, check=False
+            list(argv),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
         )
     except FileNotFoundError:
         raise DeliveryError(f"{what} command not found: {argv[0]}") from None
     except subprocess.TimeoutExpired:
         raise DeliveryError(f"{what} command did not finish within {timeout:g} s") from None
+    except OSError as exc:  # not executable, no shebang line
+        raise DeliveryError(f"{what} command {argv[0]}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
         raise DeliveryError(f"{what} command {argv[0]} exited {proc.returncode}")
 

@@ -172,7 +172,12 @@ class Agent:
                     self.state.target(target.name).state == "in-sync"
                 )
             if any(t.name in result.failed for t in targets):
-                self._block_later(wave, commit.sha, result)
+                self._stop_later(wave, commit.sha, result, held=False)
+                break
+            if any(t.name in result.held for t in targets):
+                # A wave still waiting (window, freeze, Deploy-After) holds the later ones: a
+                # change reaches them only after it has run in the earlier waves.
+                self._stop_later(wave, commit.sha, result, held=True)
                 break
         if result.ok:
             self.state.last_sync = utc_iso(_now())
@@ -213,13 +218,18 @@ class Agent:
                 "windows: %r is no environment of cfgctl.yaml: its windows hold nothing", env
             )
 
-    def _block_later(self, wave: int, sha: str, result: PassResult) -> None:
+    def _stop_later(self, wave: int, sha: str, result: PassResult, *, held: bool) -> None:
         for later, targets in self.config.waves():
             if later <= wave:
                 continue
             for target in targets:
                 ts = self.state.target(target.name)
-                if ts.applied != sha:
+                if ts.applied == sha:
+                    continue
+                if held:
+                    self._set(ts, "waiting", f"waiting for wave {wave}, which is held")
+                    result.held.append(target.name)
+                else:
                     self._set(ts, "blocked", f"wave {wave} failed at {sha[:12]}: not delivered")
                     result.blocked.append(target.name)
 
@@ -246,7 +256,8 @@ class Agent:
             current = read_current(target.path)
         except DeliveryError as exc:
             return self._fail(target, ts, commit, exc.message)
-        if current == data and ts.inflight != sha:
+        if current == data and ts.inflight is None:
+            # In place already, and no delivery of ours was cut off: nothing to tell anyone.
             ts.applied, ts.good, ts.failed = sha, sha, None
             self._set(ts, "in-sync", None)
             return "unchanged"
@@ -341,6 +352,8 @@ class Agent:
             check_health(target.health, target)
         except DeliveryError as exc:
             return self._roll_back(target, ts, commit, exc.message)
+        except OSError as exc:  # anything the delivery steps did not foresee: still per target
+            return self._roll_back(target, ts, commit, f"{exc.strerror or exc}")
         ts.applied = ts.good = sha
         ts.failed = ts.inflight = ts.held_until = None
         self._set(ts, "in-sync", None)

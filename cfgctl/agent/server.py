@@ -13,6 +13,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from cfgctl.agent.source import redact_url
+
 if TYPE_CHECKING:
     from cfgctl.agent.config import AgentConfig
     from cfgctl.agent.reconcile import Agent
@@ -28,8 +30,9 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     """Does `X-Hub-Signature-256: sha256=<hex>` sign `body` with `secret`?"""
     if not header or not header.startswith("sha256=") or not secret:
         return False
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+    given = header.removeprefix("sha256=").encode("utf-8", "replace")  # bytes: any header
+    return hmac.compare_digest(expected, given)
 
 
 def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
         "tip": state.tip,
         "last_sync": state.last_sync,
         "remote": {
-            "url": config.source.url,
+            "url": redact_url(config.source.url),
             "ok": state.remote.ok,
             "error": state.remote.error,
             "last_fetch": state.remote.last_fetch,

@@ -11,6 +11,7 @@ there, and the services keep the files they have.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,33 @@ from cfgctl.gitstore import GitStore
 from cfgctl.manifest import MANIFEST
 from cfgctl.snapshot import Snapshot
 
-__all__ = ["Mirror", "SourceError"]
+__all__ = ["Mirror", "SourceError", "redact_url"]
 
 
 class SourceError(EnvError):
     """The remote could not be fetched, or has no such branch (exit 3)."""
 
 
+def redact_url(url: str) -> str:
+    """The URL without a password or token written into it: `https://user:***@host/...`;
+    over HTTP(S) a lone user name is often a token, so it goes too (`https://***@host/...`)."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc or parts.scheme not in ("http", "https", "ssh", "git+ssh"):
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    if parts.password is not None:
+        userinfo = f"{parts.username}:***"
+    elif parts.scheme.startswith(("http",)):
+        userinfo = "***"
+    else:
+        return url  # ssh://git@host: a user name, not a secret
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+
+
 def _reason(exc: BaseException, source: Source) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if source.url != redact_url(source.url):
+        text = text.replace(source.url, redact_url(source.url))
     token = os.environ.get(source.token_env or "", "")
     return text.replace(token, "***") if token else text  # never echo a credential
 
@@ -109,7 +128,7 @@ class Mirror:
             )
         except (pygit2.GitError, OSError, ValueError) as exc:
             raise SourceError(
-                f"cannot fetch {self.source.url}: {_reason(exc, self.source)}",
+                f"cannot fetch {redact_url(self.source.url)}: {_reason(exc, self.source)}",
                 hint="the agent keeps the files in place and retries; check the URL and access "
                 "(source.token_env for HTTPS, source.ssh_key for SSH)",
             ) from None

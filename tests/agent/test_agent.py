@@ -525,3 +525,154 @@ def test_a_config_repository_in_a_folder_of_the_git_repository(tmp_path: Path) -
     world.write_config(world.config.read_text().replace("path: ops/config", "path: ops/wrong"))
     result = world.once()
     assert result.returncode == 3 and "has no ops/wrong/cfgctl.yaml" in result.stdout
+
+
+def test_a_delivery_cut_off_is_finished_even_when_the_next_commit_renders_the_same(
+    world: AgentWorld,
+) -> None:
+    out = world.root / "payments.yaml"
+    reloads = world.root / "reloads.log"
+    # the first reload of the new value kills the agent (kill -9 of its parent) mid-delivery
+    reload = _script(
+        world.root / "reload.sh",
+        f"echo x >> {reloads}\n"
+        f"if grep -q 'replicas: 7' {out} && [ ! -e {world.root}/killed ]; then\n"
+        f"  touch {world.root}/killed; kill -9 $PPID\nfi\n",
+    )
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, reload: {{command: [{reload}]}}}}\n",
+    )
+    assert world.once().returncode == 0
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 7")
+    assert world.once().returncode == -9  # killed with the file written, the reload not done
+    assert read_yaml(out)["replicas"] == 7
+    world.edit("config/staging/_defaults.yaml", "", "# staging only\nreplicas: 2\n")  # same render
+    assert world.once().returncode == 0
+    assert reloads.read_text().count("x") == 3  # the cut-off delivery was reloaded again
+    target = world.status()["targets"][0]
+    assert target["state"] == "in-sync"
+    again = json.loads(world.once("--format", "json").stdout)
+    assert again["unchanged"] == [f"payments@prod:{out}"]
+    assert reloads.read_text().count("x") == 3
+
+
+def test_a_reload_command_that_cannot_run_fails_its_target_only(world: AgentWorld) -> None:
+    first, second = world.root / "a.yaml", world.root / "b.yaml"
+    broken = world.root / "not-executable.sh"
+    broken.write_text("#!/bin/sh\nexit 0\n")  # mode 0644: exec fails with EACCES
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {first}, reload: {{command: [{broken}]}}}}\n"
+        f"  - {{service: search, env: prod, path: {second}}}\n",
+    )
+    result = json.loads(world.once("--format", "json").stdout)
+    assert result["failed"] == [f"payments@prod:{first}"]
+    assert result["applied"] == [f"search@prod:{second}"]
+    error = world.status()["targets"][0]["last_error"]
+    assert "reload command" in error and "Permission denied" in error
+    assert not first.exists()  # rolled back to what was there: nothing
+
+
+def test_a_reload_command_may_leave_a_daemon_running(world: AgentWorld) -> None:
+    out = world.root / "payments.yaml"
+    restart = _script(world.root / "restart.sh", "sleep 30 &\nexit 0\n")
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, "
+        f"reload: {{command: [{restart}], timeout: 2s}}}}\n",
+    )
+    started = time.monotonic()
+    assert world.once().returncode == 0
+    assert time.monotonic() - started < 10
+
+
+def test_a_held_wave_holds_the_later_waves(world: AgentWorld) -> None:
+    staging, prod = world.root / "staging.yaml", world.root / "prod.yaml"
+    closed = _window_around(datetime.now(UTC), open_now=False)
+    config(
+        world,
+        f"  - {{service: payments, env: staging, path: {staging}, wave: 1}}\n"
+        f"  - {{service: payments, env: prod, path: {prod}, wave: 2}}\n",
+        f"windows: {{staging: ['{closed}']}}\n",
+    )
+    result = json.loads(world.once("--format", "json").stdout)
+    assert sorted(result["held"]) == sorted(
+        [f"payments@staging:{staging}", f"payments@prod:{prod}"]
+    )
+    assert not prod.exists()
+    assert "waiting for wave 1" in world.status()["targets"][1]["last_error"]
+
+
+def test_a_non_ascii_signature_is_refused_not_crashed(world: AgentWorld) -> None:
+    config(
+        world,
+        PROD % (world.root / "p.yaml"),
+        "webhook: {listen: '127.0.0.1:0', secret_env: HOOK}\n",
+    )
+    world.start(env={"HOOK": SECRET})
+    body = b'{"ref": "refs/heads/main"}'
+    import http.client
+
+    host, port = world.address().split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    conn.putrequest("POST", "/webhook")
+    conn.putheader("X-Hub-Signature-256", "sha256=\xe9\xe9")
+    conn.putheader("X-GitHub-Event", "push")
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    assert conn.getresponse().status == 401
+    assert "Traceback" not in world.logs()
+
+
+def test_credentials_in_the_source_url_are_never_shown(world: AgentWorld) -> None:
+    from cfgctl.agent.source import redact_url
+
+    assert redact_url("https://x-access-token:ghs_secret@github.com/a/b.git") == (
+        "https://x-access-token:***@github.com/a/b.git"
+    )
+    assert redact_url("https://ghs_secret@github.com/a.git") == "https://***@github.com/a.git"
+    assert redact_url("ssh://git@github.com/a.git") == "ssh://git@github.com/a.git"
+    world.write_config(
+        "source: {url: 'https://user:ghs_secret@127.0.0.1:1/x.git'}\n"
+        f"state_dir: {world.state_dir}\ntargets:\n" + PROD % (world.root / "p.yaml")
+    )
+    result = world.once()
+    assert result.returncode == 3
+    shown = result.stdout + result.stderr + json.dumps(world.status())
+    assert "ghs_secret" not in shown and "user:***@127.0.0.1:1" in shown
+
+
+def test_a_file_that_comes_to_hold_secrets_is_no_longer_world_readable(world: AgentWorld) -> None:
+    from tests.conftest import SECRET_VALUES
+    from tests.secrets.conftest import make_key
+
+    out = world.root / "payments.yaml"
+    key = make_key(world.root, "k")
+    config(world, PROD % out, f"age_key_file: {key.file}\n")
+    assert world.once().returncode == 0
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    env = {"SOPS_AGE_KEY_FILE": str(key.file)}
+    cwd = ["-C", str(world.repo.workdir)]
+    assert (
+        world.cli(
+            *cwd, "secrets", "recipients", "add", key.recipient, "--env", "prod", env=env
+        ).returncode
+        == 0
+    )
+    secret = "Later-Secret-9931"
+    SECRET_VALUES.add(secret)
+    setting = subprocess.run(
+        [*CFGCTL, *cwd, "secrets", "set", "payments", "db.password", "--env", "prod"],
+        input=secret,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert setting.returncode == 0, setting.stderr
+    world.repo.commit({}, "a secret", add_all=True)
+    world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+    assert world.once().returncode == 0
+    assert secret in out.read_text()
+    assert oct(out.stat().st_mode & 0o777) == "0o640"
