@@ -8,7 +8,6 @@ import hmac
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agentworld import CFGCTL, AgentWorld, wait_for
+from tests.support.agentworld import AgentWorld, wait_for
 
 SECRET = "webhook-test-secret"
 
@@ -350,31 +349,11 @@ def test_bad_agent_configs_are_reported_at_their_line(world: AgentWorld) -> None
 
 
 def test_secrets_are_decrypted_into_the_file_only(world: AgentWorld) -> None:
-    from tests.conftest import SECRET_VALUES
     from tests.secrets.conftest import make_key
 
     key = make_key(world.root, "agent-key")
     secret = "Agent-Delivered-Secret-5521"
-    SECRET_VALUES.add(secret)
-    env = {"SOPS_AGE_KEY_FILE": str(key.file)}
-    cwd = ["-C", str(world.repo.workdir)]
-    assert (
-        world.cli(
-            *cwd, "secrets", "recipients", "add", key.recipient, "--env", "prod", env=env
-        ).returncode
-        == 0
-    )
-    setting = subprocess.run(
-        [*CFGCTL, *cwd, "secrets", "set", "payments", "db.password", "--env", "prod"],
-        input=secret,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=False,
-    )
-    assert setting.returncode == 0, setting.stderr
-    world.repo.commit({}, "a secret", add_all=True)
-    world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+    world.push_secret(key.file, key.recipient, secret)
     out = world.root / "payments.yaml"
     config(world, PROD % out, f"age_key_file: {key.file}\nhttp: {{listen: '127.0.0.1:0'}}\n")
     proc = world.start()  # no SOPS_AGE_KEY_FILE in its environment: agent.yaml names the key
@@ -644,7 +623,6 @@ def test_credentials_in_the_source_url_are_never_shown(world: AgentWorld) -> Non
 
 
 def test_a_file_that_comes_to_hold_secrets_is_no_longer_world_readable(world: AgentWorld) -> None:
-    from tests.conftest import SECRET_VALUES
     from tests.secrets.conftest import make_key
 
     out = world.root / "payments.yaml"
@@ -652,27 +630,8 @@ def test_a_file_that_comes_to_hold_secrets_is_no_longer_world_readable(world: Ag
     config(world, PROD % out, f"age_key_file: {key.file}\n")
     assert world.once().returncode == 0
     assert oct(out.stat().st_mode & 0o777) == "0o644"
-    env = {"SOPS_AGE_KEY_FILE": str(key.file)}
-    cwd = ["-C", str(world.repo.workdir)]
-    assert (
-        world.cli(
-            *cwd, "secrets", "recipients", "add", key.recipient, "--env", "prod", env=env
-        ).returncode
-        == 0
-    )
     secret = "Later-Secret-9931"
-    SECRET_VALUES.add(secret)
-    setting = subprocess.run(
-        [*CFGCTL, *cwd, "secrets", "set", "payments", "db.password", "--env", "prod"],
-        input=secret,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=False,
-    )
-    assert setting.returncode == 0, setting.stderr
-    world.repo.commit({}, "a secret", add_all=True)
-    world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+    world.push_secret(key.file, key.recipient, secret)
     assert world.once().returncode == 0
     assert secret in out.read_text()
     assert oct(out.stat().st_mode & 0o777) == "0o640"

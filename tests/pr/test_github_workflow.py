@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import github3
 
-from tests.conftest import SECRET_VALUES, RunCli
+from tests.conftest import RunCli
 from tests.pr.conftest import POLICY, REPO, GitHubWorld
+from tests.secrets.conftest import set_secret
 from tests.support.gitrepo import ConfigRepo
 
 
@@ -238,19 +239,8 @@ def test_secrets_never_reach_the_comment(
     from tests.support.github_emulator import GitHubEmulator
 
     secret = "Comment-Secret-Value-4471"
-    SECRET_VALUES.add(secret)
     base = str(secret_repo.repo.head.target)
-    result = run_cli(
-        "secrets",
-        "set",
-        "payments",
-        "db.password",
-        "--env",
-        "prod",
-        input=secret,
-        cwd=secret_repo.workdir,
-    )
-    assert result.exit_code == 0, result.output
+    set_secret(run_cli, secret_repo, secret)
     head = secret_repo.commit({}, "a secret", add_all=True)
     with GitHubEmulator() as emu:
         emu.add_repo("acme", "config")

@@ -11,8 +11,9 @@ from cfgctl.errors import InputError
 from cfgctl.policy import load_policy, policy_of
 from cfgctl.pullrequest import comment_body, make_plan
 from cfgctl.snapshot import Snapshot
-from tests.conftest import SECRET_VALUES, RunCli
+from tests.conftest import RunCli
 from tests.pr.conftest import RULES, TAIL
+from tests.secrets.conftest import set_secret
 from tests.support.gitrepo import ConfigRepo
 
 # The policy (tests/pr/conftest.py), with two more rules and the freeze.
@@ -188,18 +189,7 @@ def test_impact_of_a_secret_change_names_the_key_not_the_value(
     secret_repo: ConfigRepo, run_cli: RunCli
 ) -> None:
     secret = "plan-Secret-Value-8812"
-    SECRET_VALUES.add(secret)
-    result = run_cli(
-        "secrets",
-        "set",
-        "payments",
-        "db.password",
-        "--env",
-        "prod",
-        input=secret,
-        cwd=secret_repo.workdir,
-    )
-    assert result.exit_code == 0, result.output
+    set_secret(run_cli, secret_repo, secret)
     secret_repo.commit({}, "secret", add_all=True)
     plan = make_plan(secret_repo.workdir, "HEAD~1", "HEAD")
     assert "secrets" in plan.impact.risk

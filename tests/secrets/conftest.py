@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyrage
 import pytest
@@ -57,3 +58,14 @@ def secret_repo(tmp_path: Path, alice: Key) -> ConfigRepo:
         "sops rules",
     )
     return repo
+
+
+def set_secret(run_cli: Any, repo: ConfigRepo, value: str, key: str = "db.password") -> None:
+    """`cfgctl secrets set payments KEY --env prod` with `value` on stdin; the value joins the
+    session's leak check."""
+    from tests.conftest import SECRET_VALUES
+
+    SECRET_VALUES.add(value)
+    args = ("secrets", "set", "payments", key, "--env", "prod")
+    result = run_cli(*args, input=value, cwd=repo.workdir)
+    assert result.exit_code == 0, result.output

@@ -61,6 +61,29 @@ class AgentWorld:
         assert old in text, f"{old!r} not in {rel}"
         return self.push({rel: text.replace(old, new, 1)}, message)
 
+    def push_secret(self, key_file: Path, recipient: str, value: str) -> str:
+        """Encrypt `value` as payments' db.password in prod (for the age `recipient`), commit
+        and push; the value joins the session's leak check."""
+        from tests.conftest import SECRET_VALUES
+
+        SECRET_VALUES.add(value)
+        env = {"SOPS_AGE_KEY_FILE": str(key_file)}
+        repo = ["-C", str(self.repo.workdir)]
+        added = self.cli(*repo, "secrets", "recipients", "add", recipient, "--env", "prod", env=env)
+        assert added.returncode == 0, added.stderr
+        setting = subprocess.run(
+            [*CFGCTL, *repo, "secrets", "set", "payments", "db.password", "--env", "prod"],
+            input=value,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+        assert setting.returncode == 0, setting.stderr
+        sha = self.repo.commit({}, "a secret", add_all=True)
+        self.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+        return sha
+
     def write_config(self, text: str) -> Path:
         self.config.write_text(text)
         return self.config
