@@ -119,6 +119,7 @@ class Verdict:
     requirements: list[RequirementResult] = field(default_factory=list)
     matches: list[RuleMatch] = field(default_factory=list)
     changes_requested: list[str] = field(default_factory=list)
+    approved: list[str] = field(default_factory=list)  # approvals on the head commit
     stale: list[str] = field(default_factory=list)
     frozen: list[Freeze] = field(default_factory=list)
     emergency: bool = False
@@ -232,6 +233,7 @@ def evaluate(
     labels = {label.lower() for label in facts.labels}  # GitHub matches labels case-blind
     is_emergency = emergency is not None and emergency.label.lower() in labels
     verdict = Verdict("success", "", stale=sorted(stale), changes_requested=sorted(blocking))
+    verdict.approved = approved
     verdict.emergency = is_emergency
     verdict.matches = policy.match(impact)
     if emergency is not None and is_emergency:

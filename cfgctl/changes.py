@@ -11,6 +11,7 @@ libgit2, and only the pairs they feed are rendered afterwards.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,14 @@ def _relevant_path(path: str) -> bool:
     return path == MANIFEST or path.split("/", 1)[0] in _WATCHED
 
 
-def _tree_diff(a: pygit2.Tree | None, b: pygit2.Tree | None) -> set[str] | None:
+def _tree_diff(
+    a: pygit2.Tree | None, b: pygit2.Tree | None, relevant: Callable[[str], bool]
+) -> set[str] | None:
     if a is None or b is None:
         return None
     out: set[str] = set()
     for delta in a.diff_to_tree(b).deltas:
-        out |= {p for p in (delta.old_file.path, delta.new_file.path) if _relevant_path(p)}
+        out |= {p for p in (delta.old_file.path, delta.new_file.path) if relevant(p)}
     return out
 
 
@@ -94,8 +97,11 @@ def _oid(snap: Snapshot, path: str) -> str | None:
     return ref.oid if ref is not None else None
 
 
-def changed_paths(base: Snapshot, head: Snapshot) -> set[str]:
-    """The config-relevant files (cfgctl.yaml, config/, schemas/) that differ between the two."""
+def changed_paths(
+    base: Snapshot, head: Snapshot, relevant: Callable[[str], bool] = _relevant_path
+) -> set[str]:
+    """The files that differ between the two: by default the config-relevant ones
+    (cfgctl.yaml, config/, schemas/); `relevant` chooses others."""
     base_tree, base_extra = _files_of(base)
     head_tree, head_extra = _files_of(head)
     same_repo = (
@@ -103,23 +109,25 @@ def changed_paths(base: Snapshot, head: Snapshot) -> set[str]:
         and head.store is not None
         and (base.store.repo.path == head.store.repo.path)
     )
-    diffed = _tree_diff(base_tree, head_tree) if same_repo else None
+    diffed = _tree_diff(base_tree, head_tree, relevant) if same_repo else None
     if diffed is not None:
         # Files changed on top of either tree: changed unless both sides hold the same blob.
         for path in (base_extra.keys() | head_extra.keys()) - diffed:
-            if _relevant_path(path) and _oid(base, path) != _oid(head, path):
+            if relevant(path) and _oid(base, path) != _oid(head, path):
                 diffed.add(path)
         return diffed
-    left, right = _relevant(base), _relevant(head)
+    left, right = _relevant(base, relevant), _relevant(head, relevant)
     return {p for p in left.keys() | right.keys() if left.get(p) != right.get(p)}
 
 
-def _relevant(snap: Snapshot) -> dict[str, str]:
-    out = {p: f.oid for folder in _WATCHED for p, f in snap.files_under(folder).items()}
-    manifest = snap.files.get(MANIFEST)
-    if manifest is not None:
-        out[MANIFEST] = manifest.oid
-    return out
+def _relevant(snap: Snapshot, relevant: Callable[[str], bool]) -> dict[str, str]:
+    if relevant is _relevant_path:  # the watched folders only: no listing of the whole tree
+        out = {p: f.oid for folder in _WATCHED for p, f in snap.files_under(folder).items()}
+        manifest = snap.files.get(MANIFEST)
+        if manifest is not None:
+            out[MANIFEST] = manifest.oid
+        return out
+    return {p: f.oid for p, f in snap.files.items() if relevant(p)}
 
 
 def _pairs(snap: Snapshot) -> set[tuple[str, str]]:

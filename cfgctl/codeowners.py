@@ -55,13 +55,8 @@ def _current(snap: Snapshot, path: Path) -> str | None:
     """The file's text at the snapshot's commit (or on disk for the work tree)."""
     store = snap.store
     if snap.commit is not None and store is not None:
-        commit = store.repo[snap.commit]
-        try:
-            blob = commit.tree[CODEOWNERS]
-        except KeyError:
-            return None
-        data: bytes = store.repo[blob.id].data  # type: ignore[attr-defined]
-        return data.decode("utf-8", "replace")
+        ref = store.files_of(store.commit_of(snap.commit)).get(CODEOWNERS)
+        return ref.read().decode("utf-8", "replace") if ref is not None else None
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

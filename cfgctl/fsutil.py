@@ -18,16 +18,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes,
+    *,
+    mode: int | None = None,
+    temp: Path | None = None,
+    sync_dir: bool = True,
+) -> None:
     """Write `data` to `path` through a temporary file in the same folder, fsync, rename.
 
     An existing file keeps its mode (and its owner and group, where the process may set them);
-    a new one gets `mode`, or 0644 less the umask.
+    a new one gets `mode`, or 0644 less the umask. `temp`: a fixed temporary name, for a writer
+    that owns the folder and writes often (a random name costs more to create); `sync_dir`
+    False skips the folder's fsync (the rename still makes the file whole or absent after a
+    crash of the process; only a power loss may bring the old file back).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory: a rename is atomic only within one filesystem.
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    tmp = Path(name)
+    if temp is None:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        tmp = Path(name)
+    else:
+        fd, tmp = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), temp
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -48,4 +61,5 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)

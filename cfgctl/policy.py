@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cfgctl.builtin import check_own_file
-from cfgctl.diagnostics import Diagnostic
+from cfgctl.changes import changed_paths
+from cfgctl.diagnostics import Diagnostic, Severity
 from cfgctl.diff import DiffResult, diff_snapshots
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.manifest import Manifest, suggest
@@ -92,9 +92,6 @@ class Principals:
 
     def describe(self) -> str:
         return ", ".join([f"@{t}" for t in self.teams] + [f"@{u}" for u in self.users])
-
-    def to_dict(self) -> dict[str, list[str]]:
-        return {"teams": [f"@{t}" for t in self.teams], "users": list(self.users)}
 
 
 @dataclass(frozen=True)
@@ -273,7 +270,7 @@ class ChangeImpact:
                     pair.schema_changed,
                 )
             )
-        impact.paths = _changed_files(base, head)
+        impact.paths = sorted(changed_paths(base, head, relevant=lambda path: True))
         impact.risk = _risk(impact, head.manifest)
         return impact
 
@@ -284,16 +281,6 @@ class ChangeImpact:
     @property
     def environments(self) -> list[str]:
         return sorted({p.env for p in self.pairs})
-
-
-def _changed_files(base: Snapshot, head: Snapshot) -> list[str]:
-    names = base.files.keys() | head.files.keys()
-    out = []
-    for name in names:
-        a, b = base.files.get(name), head.files.get(name)
-        if (a is None) != (b is None) or (a is not None and b is not None and a.oid != b.oid):
-            out.append(name)
-    return sorted(out)
 
 
 def protected_envs(manifest: Manifest) -> set[str]:
@@ -403,6 +390,25 @@ def _describe_when(when: When) -> str:
     return " and ".join(parts)
 
 
+def _problem(
+    doc: Document,
+    where: tuple[str | int, ...],
+    message: str,
+    hint: str,
+    *,
+    severity: Severity = "error",
+) -> Diagnostic:
+    """A problem of policy.yaml at the value `where` points to."""
+    return Diagnostic(
+        severity,
+        "policy",
+        message,
+        doc.location(where),
+        path=".".join(str(p) for p in where),
+        hint=hint,
+    )
+
+
 def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
     """The policy of `snap` and every problem of policy.yaml; (None, []) when there is none,
     (None, problems) when it is broken."""
@@ -412,7 +418,7 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
         doc = snap.document(POLICY)
     except CfgctlError as exc:
         return None, [Diagnostic.from_error(exc, "yaml", Location(POLICY))]
-    problems = check_own_file(doc, "policy")
+    problems = snap.own_file_problems(POLICY, "policy", doc)
     if problems:
         return None, problems
     data = doc.data or {}
@@ -427,13 +433,11 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
         )
         if rule.name in seen:
             problems.append(
-                Diagnostic(
-                    "error",
-                    "policy",
+                _problem(
+                    doc,
+                    ("rules", i, "name"),
                     f"rule name {rule.name!r} is used twice (rules {seen[rule.name]} and {i})",
-                    doc.location(("rules", i, "name")),
-                    path=f"rules.{i}.name",
-                    hint="give each rule its own name: statuses and plans name them",
+                    "give each rule its own name: statuses and plans name them",
                 )
             )
         seen[rule.name] = i
@@ -453,13 +457,11 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
             continue
         if end <= start:
             problems.append(
-                Diagnostic(
-                    "error",
-                    "policy",
+                _problem(
+                    doc,
+                    ("freeze", i, "to"),
                     f"freeze {i} ends ({spec['to']}) before it starts ({spec['from']})",
-                    doc.location(("freeze", i, "to")),
-                    path=f"freeze.{i}.to",
-                    hint="swap `from` and `to`",
+                    "swap `from` and `to`",
                 )
             )
             continue
@@ -485,14 +487,12 @@ def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
         else:
             if policy.escalation.after.total_seconds() <= 0:
                 problems.append(
-                    Diagnostic(
-                        "error",
-                        "policy",
+                    _problem(
+                        doc,
+                        ("escalation", "after"),
                         "escalation.after must be longer than 0: every pull request would be "
                         "escalated at once",
-                        doc.location(("escalation", "after")),
-                        path="escalation.after",
-                        hint="e.g. after: 24h",
+                        "e.g. after: 24h",
                     )
                 )
     return (None if problems else policy), problems
@@ -506,14 +506,12 @@ def _unmeetable(require: Require, doc: Document, where: tuple[str | int, ...]) -
     if require.approvals <= len(set(who.users)):
         return []
     return [
-        Diagnostic(
-            "error",
-            "policy",
+        _problem(
+            doc,
+            (*where, "approvals"),
             f"{require.approvals} approvals from {len(set(who.users))} user(s) can never be met "
             "(the author's approval does not count either)",
-            doc.location((*where, "approvals")),
-            path=".".join(str(p) for p in (*where, "approvals")),
-            hint="lower approvals, or name more users or a team",
+            "lower approvals, or name more users or a team",
         )
     ]
 
@@ -555,14 +553,13 @@ def lint_policy(snap: Snapshot) -> list[Diagnostic]:
                 if not any(fnmatch.fnmatchcase(name, pattern) for name in known):
                     path = (*where, field_name, j)
                     problems.append(
-                        Diagnostic(
-                            "warning",
-                            "policy",
+                        _problem(
+                            doc,
+                            path,
                             f"{field_name[:-1]} pattern {pattern!r} matches no "
                             f"{field_name[:-1]} of cfgctl.yaml: it never fires",
-                            doc.location(path),
-                            path=".".join(str(p) for p in path),
-                            hint=suggest(pattern, known, field_name[:-1]),
+                            suggest(pattern, known, field_name[:-1]),
+                            severity="warning",
                         )
                     )
     return problems

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cfgctl.approval import PullRequestFacts, Verdict, evaluate, latest_reviews
+from cfgctl.approval import PullRequestFacts, Verdict, evaluate
 from cfgctl.changes import open_range
 from cfgctl.diffreport import GITHUB_COMMENT_LIMIT, markdown
 from cfgctl.errors import CfgctlError, EnvError
@@ -234,7 +234,6 @@ class Judged:
 
     pull: PullInfo
     plan: Plan
-    facts: PullRequestFacts
     verdict: Verdict
 
 
@@ -259,7 +258,7 @@ def judge(
     )
     policy = plan.policy or Policy()
     verdict = evaluate(policy, plan.impact, facts, plan.owners, gh.is_member, now)
-    return Judged(pull, plan, facts, verdict)
+    return Judged(pull, plan, verdict)
 
 
 def gate(
@@ -385,11 +384,7 @@ def route(
 ) -> RouteResult:
     """Request reviews from the users and teams the unmet rules require."""
     judged = judge(gh, number, start, now=now, base=base, head=head)
-    approved = {
-        u
-        for u, r in latest_reviews(judged.facts.reviews).items()
-        if r.state == "APPROVED" and r.commit == judged.pull.head_sha
-    }
+    approved = {u.lower() for u in judged.verdict.approved}
     wanted = _wanted_reviewers(judged.verdict)
     return request_reviewers(gh, judged.pull, wanted, approved, dry_run)
 

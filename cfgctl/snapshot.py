@@ -362,22 +362,26 @@ class Snapshot:
             from cfgctl.diagnostics import Diagnostic
 
             return None, [Diagnostic.from_error(exc, "yaml", Location(MANIFEST))]
+        return load_manifest(doc, self.own_file_problems(MANIFEST, "cfgctl", doc))
+
+    def own_file_problems(self, path: str, kind: str, doc: Document) -> list[Any]:
+        """`doc`, the file at `path`, against cfgctl's schema of its `kind` (cfgctl, policy),
+        cached by content: compiling a validator (and importing jsonschema) costs more than the
+        rest of a small diff or `validate --changed-since`."""
         from cfgctl.builtin import check_own_file
         from cfgctl.cache import FORMAT, digest
         from cfgctl.diagnostics import Diagnostic
 
-        # The manifest's own check, cached by content: it is the one schema validation every
-        # command needs, and compiling a validator costs more than the rest of a small diff.
-        key = digest(FORMAT, "manifest-check", self.files[MANIFEST].oid)
-        cached = self.cache.get("manifest-check", key)
+        key = digest(FORMAT, kind, self.files[path].oid)
+        cached = self.cache.get("own-check", key)
         if isinstance(cached, list):
             try:
-                return load_manifest(doc, [Diagnostic.from_dict(d) for d in cached])
+                return [Diagnostic.from_dict(d) for d in cached]
             except (KeyError, TypeError, ValueError):
                 pass
-        problems = check_own_file(doc, "cfgctl")
-        self.cache.put("manifest-check", key, [p.to_dict() for p in problems])
-        return load_manifest(doc, problems)
+        problems = check_own_file(doc, kind)
+        self.cache.put("own-check", key, [p.to_dict() for p in problems])
+        return problems
 
     @property
     def manifest(self) -> Manifest:

@@ -390,10 +390,13 @@ def validate_changes(snap: Snapshot, since: Snapshot) -> Report:
     )
 
 
-def validate_pair(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
-    """The diagnostics of one effective configuration (schema, secret placement)."""
+def validate_pair(
+    snap: Snapshot, service: str, env: str, rendered: Rendered | None = None
+) -> list[Diagnostic]:
+    """The diagnostics of one effective configuration (schema, secret placement). `rendered`:
+    the pair already rendered by the caller, so that it is not rendered twice."""
     cached = _cached_verdict(snap, service, env)
-    return cached if cached is not None else _compute_verdict(snap, service, env)
+    return cached if cached is not None else _compute_verdict(snap, service, env, rendered)
 
 
 def _cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] | None:
@@ -407,12 +410,14 @@ def _cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] 
     return None
 
 
-def _compute_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic]:
+def _compute_verdict(
+    snap: Snapshot, service: str, env: str, rendered: Rendered | None = None
+) -> list[Diagnostic]:
     """Render and validate one pair, and cache the verdict (the caller looked the cache up)."""
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
     key = _verdict_key(snap, service, env, ref)
     try:
-        rendered = snap.render(service, env)
+        rendered = rendered if rendered is not None else snap.render(service, env)
         out = _pair_diagnostics(snap, rendered, ref)
     except CfgctlError as exc:
         fallback = Location(f"config/{env}/{service}.yaml")

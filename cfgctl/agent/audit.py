@@ -39,10 +39,3 @@ class AuditLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-
-    def entries(self) -> list[dict[str, Any]]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]

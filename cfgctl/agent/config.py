@@ -184,8 +184,13 @@ def _target(spec: dict[str, Any], i: int, doc: Document, base: Path) -> Target:
     )
 
 
+def is_local_path(url: str) -> bool:
+    """A path on this machine, not a URL (`https://`, `file://`) or scp-like (`git@host:x`)."""
+    return "://" not in url and not url.startswith("git@") and ":" not in url.split("/")[0]
+
+
 def _source_url(url: str, base: Path) -> str:
-    if "://" in url or url.startswith(("git@", "/")) or ":" in url.split("/")[0]:
+    if not is_local_path(url) or url.startswith("/"):
         return url
     return str((base / url).resolve())
 

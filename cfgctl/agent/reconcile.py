@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from cfgctl.agent.audit import AuditLog
@@ -41,7 +42,7 @@ from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.formats import serialize
-from cfgctl.policy import policy_of
+from cfgctl.policy import Freeze, policy_of
 from cfgctl.snapshot import Snapshot
 from cfgctl.timespec import parse_instant, utc_iso
 from cfgctl.validate import validate_pair
@@ -92,6 +93,16 @@ class _Commit:
     time: datetime
     deploy_after: datetime | None
     emergency: bool
+
+    @cached_property
+    def freezes(self) -> list[Freeze]:
+        """The freezes of the commit's policy.yaml (read once per pass, not per target); none
+        when it has no policy or a broken one."""
+        try:
+            policy = policy_of(self.snap)
+        except CfgctlError:
+            return []
+        return policy.freezes if policy is not None else []
 
 
 class Agent:
@@ -280,9 +291,8 @@ class Agent:
 
     def _render(self, target: Target, snap: Snapshot) -> tuple[bytes, bool]:
         rendered = snap.render(target.service, target.env)
-        errors = [
-            d for d in validate_pair(snap, target.service, target.env) if d.severity == "error"
-        ]
+        problems = validate_pair(snap, target.service, target.env, rendered)
+        errors = [d for d in problems if d.severity == "error"]
         if errors:
             # Keys and places only: the agent's logs and audit never hold configuration values.
             places = ", ".join(f"{d.path or '(top)'} at {d.location}" for d in errors[:3])
@@ -323,11 +333,7 @@ class Agent:
         opening = next_opening(self.config.windows_for(target.env), now)
         if opening is not None:
             holds.append((opening, f"maintenance window of {target.env}"))
-        try:
-            policy = policy_of(commit.snap)
-        except CfgctlError:
-            policy = None
-        for freeze in policy.freezes if policy is not None else []:
+        for freeze in commit.freezes:
             if freeze.active(now) and freeze.covers(target.service, target.env):
                 holds.append((freeze.end, "change freeze of policy.yaml"))
         return max(holds) if holds else None

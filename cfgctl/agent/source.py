@@ -18,7 +18,7 @@ from typing import Any
 
 import pygit2
 
-from cfgctl.agent.config import Source
+from cfgctl.agent.config import Source, is_local_path
 from cfgctl.cache import Cache
 from cfgctl.errors import EnvError
 from cfgctl.gitstore import GitStore
@@ -116,8 +116,7 @@ class Mirror:
         """Fetch the branch; its commit id."""
         branch = self.source.branch
         url = self.source.url
-        local = "://" not in url and not url.startswith("git@") and ":" not in url.split("/")[0]
-        if local and not Path(url).exists():
+        if is_local_path(url) and not Path(url).exists():
             raise SourceError(
                 f"no Git repository at {url}",
                 hint="check source.url in agent.yaml (a path, a file://, https:// or ssh:// URL)",

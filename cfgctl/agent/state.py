@@ -7,10 +7,11 @@ one arrives) and a commit in flight (written but not yet confirmed healthy: a re
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from cfgctl.fsutil import atomic_write
 
 __all__ = ["AgentState", "RemoteState", "TargetState"]
 
@@ -88,11 +89,10 @@ class AgentState:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
         # One agent per state folder (a lock), so a fixed temporary name is safe; the rename
         # makes the new state whole or absent, even after kill -9.
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, text.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(self.path)
+        atomic_write(
+            self.path,
+            text.encode(),
+            mode=0o600,
+            temp=self.path.with_name(self.path.name + ".tmp"),
+            sync_dir=False,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,15 +28,12 @@ ConfigOpt = Annotated[
 ]
 
 
-def _print_status(doc: dict[str, object]) -> None:
+def _print_status(doc: dict[str, Any]) -> None:
     remote = doc["remote"]
-    assert isinstance(remote, dict)
     tip = str(doc["tip"])[:12] if doc.get("tip") else "(not fetched yet)"
     state = "ok" if remote["ok"] else f"failing: {remote['error']}"
     out.print(f"remote {remote['url']} ({doc['branch']}): {state}; branch at {tip}")
-    targets = doc["targets"]
-    assert isinstance(targets, list)
-    for t in targets:
+    for t in doc["targets"]:
         commit = (t["commit"] or "-")[:12]
         line = f"  {t['target']}  wave {t['wave']}  {t['state']}  at {commit}"
         if t["last_error"]:

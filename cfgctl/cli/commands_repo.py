@@ -22,7 +22,7 @@ from cfgctl.cli.output import (
 from cfgctl.cli.progress import progress
 from cfgctl.cli.state import STATE
 from cfgctl.errors import CheckFailed, EnvError, InputError
-from cfgctl.formats import env_lines
+from cfgctl.formats import serialize
 from cfgctl.keypath import parse_key
 from cfgctl.snapshot import Rendered
 from cfgctl.yamlio import JsonPath, dump_plain
@@ -210,7 +210,8 @@ def register(app: typer.Typer) -> None:
                 hint="render an environment that inherits it, or pass --no-validate to see it",
             )
         if not no_validate:
-            problems = [d for d in validate_pair(snap, service, env) if d.severity == "error"]
+            verdict = validate_pair(snap, service, env, rendered)
+            problems = [d for d in verdict if d.severity == "error"]
             if problems:
                 for d in problems:
                     print_diagnostic(d)
@@ -218,13 +219,7 @@ def register(app: typer.Typer) -> None:
                     f"{service}@{env} fails validation; nothing rendered",
                     hint="fix the values above, or pass --no-validate to see the result anyway",
                 )
-        data = _masked(rendered, reveal)
-        if fmt is RenderFormat.json:
-            print_json(data)
-        elif fmt is RenderFormat.env:
-            sys.stdout.write("".join(line + "\n" for line in env_lines(data)))
-        else:
-            sys.stdout.write(dump_plain(data) if data else "{}\n")
+        sys.stdout.write(serialize(_masked(rendered, reveal), fmt.value).decode())
 
     @app.command()
     def get(

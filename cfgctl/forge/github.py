@@ -220,7 +220,7 @@ class GitHubRepo:
         self._repo: Any = None
         self._orgs: dict[str, Any] = {}
         self._teams: dict[str, Any] = {}
-        self._me: str | None = None
+        self._pulls: dict[int, Any] = {}  # read once per run: reviews, requests use it too
 
     @classmethod
     def connect(cls, target: GitHubTarget) -> GitHubRepo:
@@ -274,17 +274,14 @@ class GitHubRepo:
                 self._repo = self.gh.repository(self.target.owner, self.target.name)
         return self._repo
 
-    def me(self) -> str:
-        if self._me is None:
-            with self._api("reading the token's user"):
-                self._me = str(self.gh.me().login)
-        return self._me
-
     # --- pull requests ------------------------------------------------------------------------
 
     def _pull(self, number: int) -> Any:
-        with self._api(f"reading pull request #{number}", f"{self.target.full_name}#{number}"):
-            return self.repo.pull_request(number)
+        if number not in self._pulls:
+            where = f"{self.target.full_name}#{number}"
+            with self._api(f"reading pull request #{number}", where):
+                self._pulls[number] = self.repo.pull_request(number)
+        return self._pulls[number]
 
     def pull(self, number: int) -> PullInfo:
         return _pull_info(self._pull(number))
