@@ -34,7 +34,7 @@ _VALIDATOR: SchemaValidator | None = None  # set before the worker processes for
 def _read_any(path: Path) -> Any:
     data = path.read_bytes()
     if path.suffix == ".json":
-        return _load_json(data, str(path))
+        return load_strict_json(data, str(path))
     return parse(data, str(path)).data
 
 
@@ -90,16 +90,11 @@ def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
     return schema, problems
 
 
-def _load_json(raw: bytes, name: str) -> Any:
-    """Strict JSON (no trailing commas, no duplicate keys), errors with line and column."""
-    return load_strict_json(raw, name)
-
-
 def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
     """The documents of one file: JSON, TOML by suffix, else YAML (several with `---`)."""
     name = str(path)
     if path.suffix == ".json":
-        return [(_load_json(raw, name), None)]
+        return [(load_strict_json(raw, name), None)]
     if path.suffix == ".toml":
         try:
             return [(tomllib.loads(decode(raw, name)), None)]
