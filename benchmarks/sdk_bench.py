@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from benchmarks.generate import OUT
-from cfgctl.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write
 from cfgctl.sdk import load, watch
 
 GOAL = 2.0

@@ -23,8 +23,9 @@ import pygit2
 import pyrage
 
 from benchmarks.generate import OUT
-from cfgctl import secrets, sops
-from cfgctl.snapshot import Snapshot
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.secrets import keys as secrets
+from cfgctl.secrets import sops
 
 
 def _repo(n: int, recipient: str) -> Path:

@@ -4,13 +4,22 @@ from cfgctl import Snapshot
 snap = Snapshot.from_worktree(Path("."))
 rendered = snap.render("payments", "prod")
 rendered.data["db"]["pool_size"], rendered.provenance(("db", "pool_size"))
+
+The public names are imported when first used (PEP 562), so that `import cfgctl.sdk` or
+`cfgctl --version` does not load Git, YAML or JSON Schema.
 """
 
-__version__ = "0.2.0"
+from __future__ import annotations
 
-from cfgctl.diagnostics import Diagnostic, Report
-from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
-from cfgctl.snapshot import Layer, Provenance, Rendered, Snapshot
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cfgctl._version import __version__
+
+if TYPE_CHECKING:
+    from cfgctl.diagnostics import Diagnostic, Report
+    from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
+    from cfgctl.repo.snapshot import Layer, Provenance, Rendered, Snapshot
 
 __all__ = [
     "CfgctlError",
@@ -26,3 +35,30 @@ __all__ = [
     "Snapshot",
     "__version__",
 ]
+
+_HOMES = {
+    "Diagnostic": "cfgctl.diagnostics",
+    "Report": "cfgctl.diagnostics",
+    "CfgctlError": "cfgctl.errors",
+    "CheckFailed": "cfgctl.errors",
+    "EnvError": "cfgctl.errors",
+    "InputError": "cfgctl.errors",
+    "Location": "cfgctl.errors",
+    "Layer": "cfgctl.repo.snapshot",
+    "Provenance": "cfgctl.repo.snapshot",
+    "Rendered": "cfgctl.repo.snapshot",
+    "Snapshot": "cfgctl.repo.snapshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cfgctl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,5 +1,5 @@
 """`python -m cfgctl`: the command line (used by the Git merge driver)."""
 
-from cfgctl.cli.main import main
+from cfgctl.cli.app import main
 
 main()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cfgctl.builtin import TEMPLATES
-from cfgctl.cli.main import app
+from cfgctl.cli.app import app
 from cfgctl.cli.state import STATE
+from cfgctl.repo.builtin import TEMPLATES
 from tests.support.gitrepo import ConfigRepo
 
 

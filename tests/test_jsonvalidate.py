@@ -21,7 +21,7 @@ import referencing.jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfgctl.jsonvalidate import SchemaValidator, _rs_regex
+from cfgctl.repo.validator import SchemaValidator, _rs_regex
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
 URI = "file:///repo/schemas/test.schema.json"

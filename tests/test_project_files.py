@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cfgctl.yamlio import parse
+from cfgctl.repo.yamlio import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cfgctl import InputError, Snapshot
-from cfgctl.gitstore import FileRef
-from cfgctl.snapshot import lookup
-from cfgctl.yamlio import dump_plain, iter_leaves
+from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.snapshot import lookup
+from cfgctl.repo.yamlio import dump_plain, iter_leaves
 from tests.support.gitrepo import ConfigRepo
 
 MANIFEST = """\

@@ -43,7 +43,7 @@ import referencing.exceptions
 import referencing.jsonschema
 
 from cfgctl.errors import InputError
-from cfgctl.jsonvalidate import SchemaValidator
+from cfgctl.repo.validator import SchemaValidator
 
 SUITE = Path(__file__).resolve().parent.parent / ".cache" / "json-schema-test-suite"
 DRAFT = SUITE / "tests" / "draft2020-12"

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cfgctl.agent.windows import Window, parse_window
-from cfgctl.builtin import check_own_file
 from cfgctl.errors import CfgctlError, InputError, Location
-from cfgctl.formats import Format
-from cfgctl.timespec import parse_duration
-from cfgctl.yamlio import Document, parse
+from cfgctl.repo.builtin import check_own_file
+from cfgctl.repo.formats import Format
+from cfgctl.repo.timespec import parse_duration
+from cfgctl.repo.yamlio import Document, parse
 
 __all__ = [
     "AgentConfig",

@@ -16,7 +16,7 @@ from cfgctl.agent.config import AgentConfig
 from cfgctl.agent.reconcile import Agent, PassResult
 from cfgctl.agent.server import AgentServer
 from cfgctl.errors import CfgctlError, EnvError
-from cfgctl.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write
 
 __all__ = ["run_daemon", "run_once"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cfgctl.agent.config import Health, Reload, Target
 from cfgctl.errors import CfgctlError
-from cfgctl.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write
 
 __all__ = ["Backups", "DeliveryError", "check_health", "reload_service", "restore", "write_target"]
 

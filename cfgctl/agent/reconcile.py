@@ -40,12 +40,12 @@ from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
+from cfgctl.checks.validate import validate_pair
 from cfgctl.errors import CfgctlError, EnvError, InputError
-from cfgctl.formats import serialize
-from cfgctl.policy import Freeze, policy_of
-from cfgctl.snapshot import Snapshot
-from cfgctl.timespec import parse_instant, utc_iso
-from cfgctl.validate import validate_pair
+from cfgctl.repo.formats import serialize
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.timespec import parse_instant, utc_iso
+from cfgctl.review.policy import Freeze, policy_of
 
 __all__ = ["Agent", "PassResult"]
 

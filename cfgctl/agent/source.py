@@ -19,11 +19,11 @@ from typing import Any
 import pygit2
 
 from cfgctl.agent.config import Source, is_local_path
-from cfgctl.cache import Cache
 from cfgctl.errors import EnvError
-from cfgctl.gitstore import GitStore
-from cfgctl.manifest import MANIFEST
-from cfgctl.snapshot import Snapshot
+from cfgctl.repo.cache import Cache
+from cfgctl.repo.gitstore import GitStore
+from cfgctl.repo.manifest import MANIFEST
+from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["Mirror", "SourceError", "redact_url"]
 

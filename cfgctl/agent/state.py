@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from cfgctl.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write
 
 __all__ = ["AgentState", "RemoteState", "TargetState"]
 

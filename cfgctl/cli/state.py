@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfgctl.snapshot import Snapshot
+from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["STATE", "State"]
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cfgctl.errors import InputError, Location
-from cfgctl.keypath import set_in
+from cfgctl.repo.keypath import set_in
+from cfgctl.repo.yamlio import JsonPath
 from cfgctl.sdk.models import allows_none, fields, is_mapping, is_model, is_sequence, members
-from cfgctl.yamlio import JsonPath
 
 __all__ = ["env_name", "parse_env"]
 

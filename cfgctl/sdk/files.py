@@ -4,7 +4,7 @@
     parsed.data                       # plain data: dict, list, str, int, float, bool, None
     parsed.locate(("db", "port"))     # Location("config.yaml", 3, 9) for YAML and JSON
 
-YAML (`.yaml`, `.yml`) is read by `cfgctl.yamlio` (strict: no duplicate keys, YAML 1.2), JSON
+YAML (`.yaml`, `.yml`) is read by `cfgctl.repo.yamlio` (strict: no duplicate keys, YAML 1.2), JSON
 strictly, TOML with `tomllib`, `.env` files as `cfgctl render --format env` writes them (see
 `cfgctl.sdk.envfile`). An empty YAML file is an empty mapping.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.repo.yamlio import Document, JsonPath, decode, load_strict_json, parse
 from cfgctl.sdk.envfile import parse_env
-from cfgctl.yamlio import Document, JsonPath, decode, load_strict_json, parse
 
 __all__ = ["FORMATS", "Parsed", "format_of", "parse_text", "read_bytes", "read_file"]
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Union, cast
 from pydantic import BaseModel
 
 from cfgctl.errors import InputError
-from cfgctl.yamlio import JsonPath
+from cfgctl.repo.yamlio import JsonPath
 
 __all__ = [
     "allows_none",

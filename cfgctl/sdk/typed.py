@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.errors import PydanticUndefinedAnnotation, PydanticUserError
 
 from cfgctl.errors import InputError, Location
-from cfgctl.keypath import dotted_path
+from cfgctl.repo.keypath import dotted_path
 from cfgctl.sdk.files import Parsed
 from cfgctl.sdk.models import key_path, model_name, require_model
 

@@ -36,7 +36,7 @@ def config(world: AgentWorld, targets: str, extra: str = "") -> Path:
 
 
 def read_yaml(path: Path) -> dict:  # type: ignore[type-arg]
-    from cfgctl.yamlio import parse
+    from cfgctl.repo.yamlio import parse
 
     data = parse(path.read_text(), str(path)).data
     assert isinstance(data, dict)
@@ -484,7 +484,7 @@ def test_a_config_repository_in_a_folder_of_the_git_repository(tmp_path: Path) -
 
     import pygit2
 
-    from cfgctl.builtin import TEMPLATES
+    from cfgctl.repo.builtin import TEMPLATES
     from tests.support.gitrepo import ConfigRepo
 
     repo = ConfigRepo.init(tmp_path / "mono")

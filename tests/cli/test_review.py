@@ -128,8 +128,8 @@ def test_text_markdown_and_exit_code(history_repo: ConfigRepo, run_cli: RunCli) 
 
 
 def test_markdown_is_cut_under_the_comment_limit(history_repo: ConfigRepo) -> None:
-    from cfgctl.diff import Change, DiffResult, PairDiff
-    from cfgctl.diffreport import markdown
+    from cfgctl.changes.diff import Change, DiffResult, PairDiff
+    from cfgctl.changes.report import markdown
 
     result = DiffResult(
         "a",

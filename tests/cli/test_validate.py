@@ -4,7 +4,7 @@ import contextlib
 import json
 import sqlite3
 
-from cfgctl.cache import FORMAT
+from cfgctl.repo.cache import FORMAT
 from tests.conftest import RunCli
 from tests.support.gitrepo import ConfigRepo
 

@@ -12,9 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cfgctl import __version__
-from cfgctl.builtin import TEMPLATES
-from cfgctl.yamlio import parse
+from cfgctl._version import __version__
+from cfgctl.repo.builtin import TEMPLATES
+from cfgctl.repo.yamlio import parse
 from tests.support.actions_runner import evaluate, substitute
 
 ROOT = Path(__file__).resolve().parents[2]

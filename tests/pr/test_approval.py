@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cfgctl.approval import PullRequestFacts, Review, evaluate, latest_reviews
-from cfgctl.policy import Policy, Require, Rule, When
-from cfgctl.pullrequest import Plan, make_plan
+from cfgctl.review.approval import PullRequestFacts, Review, evaluate, latest_reviews
+from cfgctl.review.policy import Policy, Require, Rule, When
+from cfgctl.review.pullrequest import Plan, make_plan
 from tests.pr.test_policy import POLICY
 from tests.support.gitrepo import ConfigRepo
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cfgctl.errors import InputError
-from cfgctl.policy import load_policy, policy_of
-from cfgctl.pullrequest import comment_body, make_plan
-from cfgctl.snapshot import Snapshot
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.review.policy import load_policy, policy_of
+from cfgctl.review.pullrequest import comment_body, make_plan
 from tests.conftest import RunCli
 from tests.pr.conftest import RULES, TAIL
 from tests.secrets.conftest import set_secret

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cfgctl.formats import env_lines
+from cfgctl.repo.formats import env_lines
 from cfgctl.sdk import load, loads
 from cfgctl.sdk.envfile import env_name, parse_env
 from tests.conftest import RunCli

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write
 from cfgctl.sdk import ConfigError, Watcher, watch
 from tests.sdk.models import Settings, Twins
 

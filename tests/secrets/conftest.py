@@ -9,7 +9,7 @@ from typing import Any
 import pyrage
 import pytest
 
-from cfgctl.builtin import TEMPLATES
+from cfgctl.repo.builtin import TEMPLATES
 from tests.support.gitrepo import ConfigRepo
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfgctl.yamlio import parse
+from cfgctl.repo.yamlio import parse
 
 __all__ = ["ActionRun", "StepRun", "evaluate", "run_action"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pygit2
 
-from cfgctl.builtin import TEMPLATES
+from cfgctl.repo.builtin import TEMPLATES
 from tests.support.gitrepo import ConfigRepo
 
 CFGCTL = [sys.executable, "-m", "cfgctl"]

@@ -1,0 +1,265 @@
+"""The semantic diff of two snapshots: what changes in the effective configuration of each
+(service, env), inherited effects included, secrets masked.
+
+    base, head = open_range(Path("."), "main...feature", None)
+    result = diff_snapshots(base, head)
+    result.to_list()  # [{"service", "env", "status", "changes": [{"path", "kind", "old", ...}]}]
+
+Only the pairs whose inputs changed are rendered (see `cfgctl.changes.tree`); their two sides are
+compared with deepdiff. A value that is secret on either side (an `x-cfgctl-secret`/`writeOnly`
+property, or one that comes from a `.secrets.yaml` layer) is reported as changed, never shown.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cfgctl.changes.tree import affected_pairs, changed_paths
+from cfgctl.errors import CfgctlError, InputError
+from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.snapshot import Rendered, Snapshot
+from cfgctl.repo.yamlio import JsonPath, iter_leaves
+
+__all__ = [
+    "Change",
+    "DiffResult",
+    "PairDiff",
+    "diff_envs",
+    "diff_rendered",
+    "diff_snapshots",
+    "same_data",
+]
+
+Kind = Literal["added", "removed", "changed"]
+Status = Literal["added", "removed", "changed"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key of one effective configuration that differs. For a secret, `old` and `new` are
+    None and `secret` is True."""
+
+    path: JsonPath
+    kind: Kind
+    old: Any = None
+    new: Any = None
+    secret: bool = False
+    type_change: bool = False
+
+    @property
+    def dotted(self) -> str:
+        return dotted_path(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.dotted,
+            "kind": self.kind,
+            "old": self.old,
+            "new": self.new,
+        }
+        if self.secret:
+            out["secret"] = True
+        if self.type_change:
+            out["type_change"] = True
+        return out
+
+
+@dataclass
+class PairDiff:
+    service: str
+    env: str
+    status: Status
+    changes: list[Change] = field(default_factory=list)
+    schema_old: str | None = None
+    schema_new: str | None = None
+
+    @property
+    def schema_changed(self) -> bool:
+        return self.schema_old != self.schema_new
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "service": self.service,
+            "env": self.env,
+            "status": self.status,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+        if self.schema_changed:
+            out["schema"] = {"old": self.schema_old, "new": self.schema_new}
+        return out
+
+
+@dataclass
+class DiffResult:
+    base: str
+    head: str
+    pairs: list[PairDiff] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pairs)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in self.pairs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"base": self.base, "head": self.head, "pairs": self.to_list()}
+
+
+def _render(snap: Snapshot, service: str, env: str) -> Rendered:
+    try:
+        return snap.render(service, env)
+    except CfgctlError as exc:
+        where = f"{exc.location}: " if exc.location else ""
+        raise InputError(
+            f"cannot read {service}@{env} at {snap.label}: {where}{exc.message}",
+            hint=exc.hint or "fix the file at that revision, or compare other revisions",
+        ) from exc
+
+
+def _secret(rendered: Rendered | None, path: JsonPath) -> bool:
+    return rendered is not None and rendered.is_secret(path)
+
+
+def _is_present(value: Any) -> bool:
+    return type(value).__name__ != "NotPresent"
+
+
+def diff_rendered(old: Rendered | None, new: Rendered | None) -> list[Change]:
+    """The changes from `old` to `new` (None: the pair does not exist on that side)."""
+    from deepdiff import DeepDiff  # ~100 ms to import: only when something is compared
+
+    a = old.data if old is not None else {}
+    b = new.data if new is not None else {}
+    if same_data(a, b):
+        return []
+    if old is None or new is None:  # the pair appeared or disappeared: every key did
+        kind: Kind = "added" if old is None else "removed"
+        return _sorted(_leaves(kind, (), b if old is None else a, old, new))
+    changes: list[Change] = []
+    tree = DeepDiff(a, b, verbose_level=2, view="tree")
+    for report, levels in tree.items():
+        for level in levels:
+            path: JsonPath = tuple(level.path(output_format="list"))
+            t1, t2 = level.t1, level.t2
+            if report in ("dictionary_item_added", "iterable_item_added") or not _is_present(t1):
+                changes.extend(_leaves("added", path, t2, old, new))
+            elif report in ("dictionary_item_removed", "iterable_item_removed") or not _is_present(
+                t2
+            ):
+                changes.extend(_leaves("removed", path, t1, old, new))
+            else:
+                secret = _secret(old, path) or _secret(new, path)
+                changes.append(
+                    Change(
+                        path,
+                        "changed",
+                        None if secret else t1,
+                        None if secret else t2,
+                        secret=secret,
+                        type_change=report == "type_changes",
+                    )
+                )
+    return _sorted(changes)
+
+
+def _sorted(changes: list[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: (tuple(str(p) for p in c.path), c.kind))
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Equal as data, types included (Python finds 1 == True and 1 == 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
+
+
+def _leaves(
+    kind: Kind, base: JsonPath, value: Any, old: Rendered | None, new: Rendered | None
+) -> list[Change]:
+    out = []
+    for sub, leaf in iter_leaves(value):
+        path = (*base, *sub)
+        secret = _secret(old, path) or _secret(new, path)
+        shown = None if secret else leaf
+        out.append(
+            Change(
+                path,
+                kind,
+                shown if kind == "removed" else None,
+                shown if kind == "added" else None,
+                secret=secret,
+            )
+        )
+    return out
+
+
+def _schema_name(snap: Snapshot, service: str) -> str | None:
+    try:
+        return str(snap.schema_of(service))
+    except CfgctlError:
+        return None
+
+
+def _selected(
+    pairs: Iterable[tuple[str, str]], envs: list[str], services: list[str]
+) -> list[tuple[str, str]]:
+    def wanted(name: str, patterns: list[str]) -> bool:
+        return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    return sorted((s, e) for s, e in pairs if wanted(s, services) and wanted(e, envs))
+
+
+def diff_snapshots(
+    base: Snapshot,
+    head: Snapshot,
+    *,
+    envs: list[str] | None = None,
+    services: list[str] | None = None,
+) -> DiffResult:
+    """Every (service, env) whose effective configuration differs from `base` to `head`."""
+    for snap in (base, head):
+        snap.manifest  # noqa: B018  a broken manifest at either side is an error here
+    result = DiffResult(base.label, head.label)
+    impact = affected_pairs(base, head, changed_paths(base, head))
+    base_pairs, head_pairs = set(base.pairs()), set(head.pairs())
+    for service, env in _selected(impact.pairs, envs or [], services or []):
+        old = _render(base, service, env) if (service, env) in base_pairs else None
+        new = _render(head, service, env) if (service, env) in head_pairs else None
+        status: Status = "added" if old is None else "removed" if new is None else "changed"
+        pair = PairDiff(service, env, status, diff_rendered(old, new))
+        pair.schema_old = _schema_name(base, service) if old is not None else None
+        pair.schema_new = _schema_name(head, service) if new is not None else None
+        if status != "changed" or pair.changes or pair.schema_changed:
+            result.pairs.append(pair)
+    return result
+
+
+def diff_envs(
+    snap: Snapshot, left: str, right: str, services: list[str] | None = None
+) -> DiffResult:
+    """The effective configuration of each service in `left` against the same in `right`."""
+    manifest = snap.manifest
+    manifest.env(left)
+    manifest.env(right)
+    chosen = sorted(
+        s
+        for s in manifest.services
+        if not services or any(fnmatch.fnmatchcase(s, p) for p in services)
+    )
+    if services and not chosen:
+        manifest.service(services[0])  # raises with a hint
+    result = DiffResult(f"{left} ({snap.label})", f"{right} ({snap.label})")
+    for service in chosen:
+        old, new = _render(snap, service, left), _render(snap, service, right)
+        changes = diff_rendered(old, new)
+        if changes:
+            result.pairs.append(PairDiff(service, f"{left}..{right}", "changed", changes))
+    return result

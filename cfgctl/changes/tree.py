@@ -1,0 +1,203 @@
+"""What a change touches: the changed files between two snapshots, and the (service, env) pairs
+whose effective configuration they feed, inheritance and `_defaults.yaml` included.
+
+    changed = changed_paths(base, head)              # {"config/base/_defaults.yaml", ...}
+    impact = affected_pairs(base, head, changed)     # every pair whose inputs changed
+
+Cost follows the change: between two revisions the changed paths come from a tree diff in
+libgit2, and only the pairs they feed are rendered afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from cfgctl.errors import CfgctlError, InputError
+from cfgctl.repo.gitstore import GitStore, OverlayFiles, TreeFiles
+from cfgctl.repo.manifest import MANIFEST, Manifest
+from cfgctl.repo.snapshot import Snapshot
+
+__all__ = ["Impact", "affected_pairs", "changed_paths", "open_range"]
+
+_LAYER = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+?)(?:\.secrets)?\.yaml$")
+_WATCHED = ("config", "schemas")
+
+
+@dataclass
+class Impact:
+    """The pairs whose inputs changed, and what changed in the set of pairs itself."""
+
+    pairs: set[tuple[str, str]] = field(default_factory=set)
+    changed_paths: set[str] = field(default_factory=set)
+    schema_changed: set[str] = field(default_factory=set)  # services whose schema changed
+    # A changed schema file that is no service's own (one others $ref): it may change any verdict.
+    shared_schema_changed: bool = False
+
+
+def open_range(
+    start: Path, base: str | None, head: str | None, *, use_cache: bool = True
+) -> tuple[Snapshot, Snapshot]:
+    """The two snapshots of `cfgctl diff [BASE [HEAD]]`: HEAD against the work tree by default;
+    `A..B` is A against B; `A...B` is the merge base of A and B against B, as a pull request."""
+    if base is not None and head is None and ".." in base:
+        three = "..." in base
+        left, right = base.split("..." if three else "..", 1)
+        left, right = left or "HEAD", right or "HEAD"
+        if three:
+            store = GitStore.open(start)
+            a, b = store.commit_of(left), store.commit_of(right)
+            merge_base = store.repo.merge_base(a.id, b.id)
+            if merge_base is None:
+                raise InputError(
+                    f"{left!r} and {right!r} have no common ancestor",
+                    hint=f"compare them directly: cfgctl diff {left} {right}",
+                )
+            left = str(merge_base)
+        return (
+            Snapshot.at(start, left, use_cache=use_cache),
+            Snapshot.at(start, right, use_cache=use_cache),
+        )
+    base_snap = Snapshot.at(start, base or "HEAD", use_cache=use_cache)
+    head_snap = Snapshot.open(start, head, use_cache=use_cache)
+    return base_snap, head_snap
+
+
+def _relevant_path(path: str) -> bool:
+    return path == MANIFEST or path.split("/", 1)[0] in _WATCHED
+
+
+def _tree_diff(
+    a: pygit2.Tree | None, b: pygit2.Tree | None, relevant: Callable[[str], bool]
+) -> set[str] | None:
+    if a is None or b is None:
+        return None
+    out: set[str] = set()
+    for delta in a.diff_to_tree(b).deltas:
+        out |= {p for p in (delta.old_file.path, delta.new_file.path) if relevant(p)}
+    return out
+
+
+def _files_of(snap: Snapshot) -> tuple[pygit2.Tree | None, dict[str, Any]]:
+    """The Git tree a snapshot is based on, and the files it has on top (None: deleted)."""
+    if isinstance(snap.files, TreeFiles):
+        return snap.files.tree, {}
+    if isinstance(snap.files, OverlayFiles):
+        return snap.files.base.tree, snap.files.changed
+    return None, {}
+
+
+def _oid(snap: Snapshot, path: str) -> str | None:
+    ref = snap.files.get(path)
+    return ref.oid if ref is not None else None
+
+
+def changed_paths(
+    base: Snapshot, head: Snapshot, relevant: Callable[[str], bool] = _relevant_path
+) -> set[str]:
+    """The files that differ between the two: by default the config-relevant ones
+    (cfgctl.yaml, config/, schemas/); `relevant` chooses others."""
+    base_tree, base_extra = _files_of(base)
+    head_tree, head_extra = _files_of(head)
+    same_repo = (
+        base.store is not None
+        and head.store is not None
+        and (base.store.repo.path == head.store.repo.path)
+    )
+    diffed = _tree_diff(base_tree, head_tree, relevant) if same_repo else None
+    if diffed is not None:
+        # Files changed on top of either tree: changed unless both sides hold the same blob.
+        for path in (base_extra.keys() | head_extra.keys()) - diffed:
+            if relevant(path) and _oid(base, path) != _oid(head, path):
+                diffed.add(path)
+        return diffed
+    left, right = _relevant(base, relevant), _relevant(head, relevant)
+    return {p for p in left.keys() | right.keys() if left.get(p) != right.get(p)}
+
+
+def _relevant(snap: Snapshot, relevant: Callable[[str], bool]) -> dict[str, str]:
+    if relevant is _relevant_path:  # the watched folders only: no listing of the whole tree
+        out = {p: f.oid for folder in _WATCHED for p, f in snap.files_under(folder).items()}
+        manifest = snap.files.get(MANIFEST)
+        if manifest is not None:
+            out[MANIFEST] = manifest.oid
+        return out
+    return {p: f.oid for p, f in snap.files.items() if relevant(p)}
+
+
+def _pairs(snap: Snapshot) -> set[tuple[str, str]]:
+    try:
+        return set(snap.pairs())
+    except CfgctlError:
+        return set()
+
+
+def _manifest(snap: Snapshot) -> Manifest | None:
+    try:
+        return snap.manifest
+    except CfgctlError:
+        return None
+
+
+def _descendants(manifest: Manifest | None, env: str) -> set[str]:
+    if manifest is None or env not in manifest.environments:
+        return set()
+    return set(manifest.children(env))
+
+
+def _schema_key(snap: Snapshot, service: str) -> tuple[str, str] | None:
+    try:
+        ref = snap.schema_of(service)
+    except CfgctlError:
+        return None
+    return str(ref), snap.schemas.files[ref.path].oid
+
+
+def _schema_path(snap: Snapshot, service: str) -> tuple[str, str] | None:
+    try:
+        return service, snap.schema_of(service).path
+    except CfgctlError:
+        return None
+
+
+def affected_pairs(base: Snapshot, head: Snapshot, changed: set[str]) -> Impact:
+    """Every (service, env) of either side whose effective configuration may differ."""
+    impact = Impact(changed_paths=changed)
+    base_pairs, head_pairs = _pairs(base), _pairs(head)
+    every = base_pairs | head_pairs
+    bm, hm = _manifest(base), _manifest(head)
+    impact.pairs |= base_pairs ^ head_pairs  # pairs that appeared or disappeared
+    if MANIFEST in changed and bm is not None and hm is not None:
+        for service, env in base_pairs & head_pairs:
+            try:
+                same_chain = bm.chain(env) == hm.chain(env)
+            except CfgctlError:
+                same_chain = False
+            if not same_chain or bm.services[service].schema != hm.services[service].schema:
+                impact.pairs.add((service, env))
+    for path in changed:
+        match = _LAYER.match(path)
+        if match is None:
+            continue
+        envs = _descendants(bm, match["env"]) | _descendants(hm, match["env"])
+        name = match["name"]
+        if name == "_defaults":
+            impact.pairs |= {(s, e) for s, e in every if e in envs}
+        else:
+            impact.pairs |= {(name, e) for e in envs if (name, e) in every}
+    if any(p.startswith("schemas/") for p in changed) or MANIFEST in changed:
+        services = {s for s, _ in base_pairs & head_pairs}
+        for service in services:
+            if _schema_key(base, service) != _schema_key(head, service):
+                impact.schema_changed.add(service)
+                impact.pairs |= {(s, e) for s, e in every if s == service}
+        own = {key[1] for snap in (base, head) for s in services if (key := _schema_path(snap, s))}
+        impact.shared_schema_changed = any(
+            p.startswith("schemas/") and p not in own for p in changed
+        )
+    return impact

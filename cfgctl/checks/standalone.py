@@ -1,0 +1,163 @@
+"""Standalone validation, as check-jsonschema does: any YAML or JSON documents against one schema.
+
+    report = validate_documents(Path("schema.json"), [Path("a.yaml"), Path("b.json")])
+
+`$ref`s to other local files resolve relative to the schema's own file, offline. Documents are read
+and validated on every core when there are many; positions are found only for failing documents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlparse
+
+from cfgctl.diagnostics import Diagnostic, Report
+from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.schemas import secret_paths
+from cfgctl.repo.snapshot import overlaps
+from cfgctl.repo.validator import SchemaValidator, check_schema
+from cfgctl.repo.yamlio import Document, decode, load_strict_json, parse, parse_all
+
+__all__ = ["load_schema_file", "validate_documents"]
+
+PARALLEL_FROM = 200
+_VALIDATOR: SchemaValidator | None = None  # set before the worker processes fork
+
+
+def _read_any(path: Path) -> Any:
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        return load_strict_json(data, str(path))
+    return parse(data, str(path)).data
+
+
+_ID_BASES: dict[str, Path] = {}  # the directory of a schema's `$id`, to the schema's folder
+
+
+def _retrieve(uri: str) -> Any:
+    for base, folder in _ID_BASES.items():
+        if uri.startswith(base):
+            uri = (folder / uri[len(base) :].split("#")[0]).as_uri()
+            break
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise InputError(
+            f"cannot resolve $ref to {uri}: cfgctl resolves references offline only",
+            hint="download the schema next to yours and refer to it by relative path",
+        )
+    path = Path(unquote(parsed.path))
+    try:
+        return _read_any(path)
+    except OSError as exc:
+        raise InputError(f"cannot resolve $ref to {path}: {exc.strerror}") from exc
+
+
+def _retrieve_quietly(uri: str) -> Any:
+    assert _VALIDATOR is not None
+    try:
+        return _retrieve(urljoin(_VALIDATOR.uri, uri))
+    except CfgctlError:
+        return None
+
+
+def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
+    """The schema and its problems (unreadable, bad syntax, breaking its metaschema)."""
+    where = Location(str(path))
+    try:
+        schema = _read_any(path)
+    except OSError as exc:
+        raise InputError(f"cannot read schema {path}: {exc.strerror}", location=where) from exc
+    except CfgctlError as exc:
+        return None, [Diagnostic.from_error(exc, "schema", where)]
+    problems = [
+        Diagnostic(
+            "error",
+            "schema",
+            f"invalid schema: {dotted_path(v.path)}: {v.message}",
+            where,
+            path=dotted_path(v.path),
+            hint="the schema must be valid against its $schema (draft 2020-12 if none)",
+        )
+        for v in check_schema(schema)
+    ]
+    return schema, problems
+
+
+def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
+    """The documents of one file: JSON, TOML by suffix, else YAML (several with `---`)."""
+    name = str(path)
+    if path.suffix == ".json":
+        return [(load_strict_json(raw, name), None)]
+    if path.suffix == ".toml":
+        try:
+            return [(tomllib.loads(decode(raw, name)), None)]
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", location=Location(name)) from exc
+    docs = parse_all(raw, name)
+    if len(docs) > 1:  # a trailing `---` or an empty document between two is no document
+        docs = [d for d in docs if d.data is not None]
+    return [(d.data, d) for d in docs] or [(None, None)]
+
+
+def _check_one(name: str) -> list[Diagnostic]:
+    assert _VALIDATOR is not None
+    path = Path(name)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [Diagnostic("error", "io", f"cannot read: {exc.strerror}", Location(name))]
+    out: list[Diagnostic] = []
+    try:
+        instances = _instances(path, raw)
+        for number, (instance, doc) in enumerate(instances, start=1):
+            if _VALIDATOR.is_valid(instance):
+                continue
+            if doc is None and path.suffix == ".json":
+                with contextlib.suppress(CfgctlError):  # positions only; JSON is YAML, mostly
+                    doc = parse(raw, name)
+            which = f" (document {number})" if len(instances) > 1 else ""
+            secrets = list(secret_paths(_VALIDATOR.schema, instance, _retrieve_quietly))
+            for v in _VALIDATOR.violations(instance):
+                key = v.missing is not None and bool(v.path)
+                loc = doc.location(v.path, key=key) if doc is not None else Location(name)
+                shown = v.masked() if overlaps(secrets, v.path) else v.message
+                message = f"{v.dotted}: {shown}{which}"
+                out.append(Diagnostic("error", "schema", message, loc, path=v.dotted))
+    except CfgctlError as exc:
+        return [Diagnostic.from_error(exc, "yaml", Location(name))]
+    return out
+
+
+def validate_documents(schema_path: Path, documents: list[Path]) -> Report:
+    """Every problem of every document; the schema's own problems first."""
+    global _VALIDATOR
+    report = Report()
+    schema, problems = load_schema_file(schema_path)
+    report.checked_files = len(documents)
+    for p in problems:
+        report.add(p)
+    if problems:
+        return report.finish()
+    if isinstance(schema, dict) and isinstance(schema.get("$id"), str) and "/" in schema["$id"]:
+        # Relative $refs resolve against the $id: serve them from the schema's own folder.
+        _ID_BASES[schema["$id"].rpartition("/")[0] + "/"] = schema_path.resolve().parent
+    _VALIDATOR = SchemaValidator(schema, uri=schema_path.resolve().as_uri(), retrieve=_retrieve)
+    names = [str(d) for d in documents]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(names) >= PARALLEL_FROM and workers > 1:
+        chunk = max(1, len(names) // (workers * 4))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_check_one, names, chunksize=chunk))
+    else:
+        results = [_check_one(n) for n in names]
+    for diagnostics in results:
+        for d in diagnostics:
+            report.add(d)
+    return report.finish()

@@ -1,0 +1,375 @@
+"""Commands of the pull-request workflow: `cfgctl pr plan|comment|route|gate|escalate` and
+`cfgctl codeowners`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cfgctl.cli.output import TextOrJson, err, out, print_json
+from cfgctl.cli.state import STATE
+from cfgctl.errors import InputError
+
+if TYPE_CHECKING:
+    from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
+
+__all__ = ["register"]
+
+pr_app = typer.Typer(
+    help="Pull requests as the approval workflow: plan, comment, route, gate, escalate.\n\n"
+    "The rules are in policy.yaml (see `cfgctl schema show --builtin policy`). `plan` works "
+    "offline; the others talk to GitHub through its API with the token in GITHUB_TOKEN. Inside "
+    "GitHub Actions the repository, the pull request and its commits come from the event, so "
+    "no option is needed; elsewhere pass --github-repo and --pr (and --github-url for GitHub "
+    "Enterprise). API failures exit 3 with what to fix.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+RepoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--github-repo",
+        metavar="OWNER/NAME",
+        help="The GitHub repository (default: $GITHUB_REPOSITORY).",
+    ),
+]
+PrOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--pr", metavar="N", min=1, help="The pull request (default: from $GITHUB_EVENT_PATH)."
+    ),
+]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--github-url",
+        metavar="URL",
+        help="A GitHub Enterprise server, e.g. https://github.acme.com (default: github.com, or "
+        "$GITHUB_SERVER_URL in Actions).",
+    ),
+]
+BaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base", metavar="REV", help="The base revision (default: the pull request's base)."
+    ),
+]
+HeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head", metavar="REV", help="The head revision (default: the pull request's head)."
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Compute and print; change nothing on GitHub.")
+]
+FormatOpt = Annotated[TextOrJson, typer.Option("--format", "-f", help="text or json.")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _connect(
+    repo: str | None, pr: int | None, url: str | None, need_pr: bool = True
+) -> tuple[GitHubTarget, GitHubRepo]:
+    from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
+
+    target = GitHubTarget.resolve(repo, pr, url, need_pr=need_pr)
+    return target, GitHubRepo.connect(target)
+
+
+def _default_base() -> str:
+    from cfgctl.repo.gitstore import GitStore
+
+    store = GitStore.open(STATE.start())
+    for name in ("origin/HEAD", "origin/main", "origin/master", "main", "master"):
+        try:
+            store.commit_of(name)
+        except Exception:  # noqa: BLE001  any failure: try the next name
+            continue
+        return name
+    raise InputError(
+        "no base revision: neither origin/main nor main exists",
+        hint="pass --base REV (the branch the change will merge into)",
+    )
+
+
+@pr_app.command("plan")
+def plan_cmd(
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="REV",
+            help="The branch or commit the change merges into (default: the Actions event's "
+            "base, else origin/main or main).",
+        ),
+    ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head", metavar="REV", help="The change (default: the event's head, else HEAD)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = PlanFormat.text,
+) -> None:
+    """Show what a change means and which approval rules it triggers, offline.
+
+    The impact is the semantic diff of the effective configuration from the merge base of BASE
+    and HEAD to HEAD, as a pull request sees it: the (service, env) pairs that change and their
+    changed keys, inherited effects included, so a rule on prod fires for an edit of
+    config/base/_defaults.yaml. Risk flags: prod (a protected environment), secrets, schema,
+    policy. Rules come from policy.yaml at BASE (a change cannot weaken its own review).
+
+    JSON: {"base", "head", "impact": [{"service", "env", "status", "keys"}], "files",
+    "rules": [{"name", "applies", "require", "why"}], "risk": [...], "policy"}.
+
+    Example: cfgctl pr plan --base main --head feature --format json
+    """
+    from cfgctl.review.forge.actions import add_summary
+    from cfgctl.review.forge.github import event_shas, read_event
+    from cfgctl.review.pullrequest import make_plan
+
+    event_base, event_head = (
+        event_shas(read_event()) if base is None or head is None else (None, None)
+    )
+    plan = make_plan(
+        STATE.start(),
+        base or event_base or _default_base(),
+        head or event_head or "HEAD",
+        use_cache=STATE.use_cache,
+    )
+    add_summary(plan.markdown())
+    if fmt is PlanFormat.json:
+        print_json(plan.to_dict())
+    elif fmt is PlanFormat.markdown:
+        sys.stdout.write(plan.markdown())
+    else:
+        for line in plan.text_lines():
+            out.print(line)
+
+
+@pr_app.command("comment")
+def comment_cmd(
+    github_repo: RepoOpt = None,
+    pr: PrOpt = None,
+    github_url: UrlOpt = None,
+    base: BaseOpt = None,
+    head: HeadOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Post the plan and the diff of the effective configuration on the pull request, as one
+    sticky comment: the first run creates it, later runs edit it in place (it is found by a
+    hidden <!-- cfgctl:plan --> marker). Secret values are never in it.
+
+    Example: GITHUB_TOKEN=... cfgctl pr comment --github-repo acme/config --pr 42
+    """
+    from cfgctl.review.forge.actions import set_outputs
+    from cfgctl.review.pullrequest import PLAN_MARKER, comment_body, plan_for_pull
+
+    target, gh = _connect(github_repo, pr, github_url)
+    assert target.pr is not None
+    pull = gh.pull(target.pr)
+    plan = plan_for_pull(STATE.start(), pull, base, head, use_cache=STATE.use_cache)
+    body = comment_body(plan)
+    if dry_run:
+        sys.stdout.write(body)
+        return
+    what, url = gh.upsert_comment(pull.number, PLAN_MARKER, body)
+    set_outputs({"comment-url": url, "risk": ",".join(plan.impact.risk)})
+    out.print(f"{what} the plan comment on #{pull.number}: {url}")
+
+
+@pr_app.command("route")
+def route_cmd(
+    github_repo: RepoOpt = None,
+    pr: PrOpt = None,
+    github_url: UrlOpt = None,
+    base: BaseOpt = None,
+    head: HeadOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Request reviews from the users and teams that the applying, not yet met rules require
+    and that are neither requested already nor approved, never the author. Teams must belong
+    to the repository's organization (GitHub's rule).
+
+    Example: cfgctl pr route --github-repo acme/config --pr 42 --dry-run
+    """
+    from cfgctl.review.pullrequest import route
+
+    target, gh = _connect(github_repo, pr, github_url)
+    assert target.pr is not None
+    result = route(gh, target.pr, STATE.start(), now=_now(), base=base, head=head, dry_run=dry_run)
+    if fmt is TextOrJson.json:
+        print_json(result.to_dict())
+        return
+    asked = [f"@{u}" for u in result.users] + [f"@{t}" for t in result.teams]
+    verb = "would request" if dry_run else "requested"
+    out.print(f"#{result.pr}: {verb} " + (", ".join(asked) if asked else "no one"))
+    for line in result.skipped:
+        out.print(f"  not asked: {line}")
+
+
+@pr_app.command("gate")
+def gate_cmd(
+    github_repo: RepoOpt = None,
+    pr: PrOpt = None,
+    github_url: UrlOpt = None,
+    base: BaseOpt = None,
+    head: HeadOpt = None,
+    target_url: Annotated[
+        str | None,
+        typer.Option("--target-url", metavar="URL", help="Link of the status (e.g. the run)."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Judge the pull request's reviews against policy.yaml and set the commit status
+    `cfgctl/approval` on its head: success, pending (approvals missing) or failure (a change
+    freeze, or changes requested), with a description of what is missing. Exits 0 when the
+    policy is satisfied, 1 otherwise.
+
+    How reviews count: each reviewer's latest review; only approvals on the current head
+    commit (a push makes earlier approvals stale); never the author's; team membership read
+    from the teams API. A PR with the emergency label needs only the emergency requirement
+    (freezes do not apply) and, once it passes, a follow-up issue is opened (once).
+
+    Example: cfgctl pr gate --github-repo acme/config --pr 42
+    """
+    from cfgctl.review.forge.actions import add_summary, set_outputs
+    from cfgctl.review.pullrequest import gate
+
+    target, gh = _connect(github_repo, pr, github_url)
+    assert target.pr is not None
+    result = gate(
+        gh,
+        target.pr,
+        STATE.start(),
+        now=_now(),
+        base=base,
+        head=head,
+        target_url=target_url,
+        dry_run=dry_run,
+    )
+    verdict = result.verdict
+    set_outputs({"state": verdict.state, "description": verdict.description})
+    add_summary(f"### cfgctl/approval: {verdict.state}\n\n{verdict.description}")
+    if fmt is TextOrJson.json:
+        print_json(result.to_dict())
+    else:
+        style = {"success": "green", "pending": "yellow", "failure": "red"}[verdict.state]
+        out.print(f"cfgctl/approval: {verdict.state}: {verdict.description}", style=style)
+        for req in verdict.requirements:
+            mark = "met" if req.met else "missing"
+            who = ", ".join("@" + a for a in req.approvers) or "none yet"
+            out.print(f"  {req.rule}: {mark}: {req.needed} needed, approved by {who}")
+        if verdict.stale:
+            out.print("  stale approvals (before the last push): " + ", ".join(verdict.stale))
+        if result.follow_up:
+            out.print(f"  follow-up issue: {result.follow_up}")
+    raise typer.Exit(0 if verdict.passed else 1)
+
+
+@pr_app.command("escalate")
+def escalate_cmd(
+    github_repo: RepoOpt = None,
+    github_url: UrlOpt = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """For every open pull request still waiting for approval (its cfgctl/approval status is
+    not success) longer than `escalation.after` of policy.yaml since it was opened: comment
+    once and request reviews from `escalation.to`. Idempotent: a PR is escalated once (a hidden
+    <!-- cfgctl:escalation --> marker in the comment). Meant for a scheduled workflow.
+
+    Example: cfgctl pr escalate --github-repo acme/config --dry-run
+    """
+    from cfgctl.review.policy import policy_of
+    from cfgctl.review.pullrequest import escalate
+
+    policy = policy_of(STATE.snapshot())
+    if policy is None or policy.escalation is None:
+        err.print("policy.yaml has no `escalation`: nothing to do")
+        if fmt is TextOrJson.json:
+            print_json({"escalated": [], "already_escalated": [], "within_deadline": []})
+        return
+    _, gh = _connect(github_repo, None, github_url, need_pr=False)
+    result = escalate(gh, policy, now=_now(), dry_run=dry_run)
+    from cfgctl.review.forge.actions import set_outputs
+
+    set_outputs({"escalated": ",".join(str(n) for n in result.escalated)})
+    if fmt is TextOrJson.json:
+        print_json(result.to_dict())
+        return
+    verb = "would escalate" if dry_run else "escalated"
+    shown = ", ".join(f"#{n}" for n in result.escalated) or "none"
+    out.print(f"{verb}: {shown}")
+    if result.already:
+        out.print("escalated before: " + ", ".join(f"#{n}" for n in result.already))
+    if result.waiting:
+        out.print("waiting, within the deadline: " + ", ".join(f"#{n}" for n in result.waiting))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pr_app, name="pr")
+
+    @app.command()
+    def codeowners(
+        check: Annotated[
+            bool,
+            typer.Option("--check", help="Write nothing; exit 1 when the file is out of date."),
+        ] = False,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Replace a CODEOWNERS that cfgctl did not generate."),
+        ] = False,
+    ) -> None:
+        """Write .github/CODEOWNERS from the owners in cfgctl.yaml (for teams that also use
+        GitHub's code-owner reviews): each owned service's config and secrets files, in every
+        environment. `cfgctl validate` warns when the file is out of date.
+
+        A CODEOWNERS written by hand (without cfgctl's header) is not replaced unless --force.
+
+        Example: cfgctl codeowners && git add .github/CODEOWNERS
+        """
+        from cfgctl.checks.codeowners import HEADER, codeowners_file, render_codeowners
+        from cfgctl.repo.fsutil import atomic_write
+
+        snap = STATE.snapshot()
+        path, prefix = codeowners_file(snap)
+        text = render_codeowners(snap.manifest, prefix)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if check:
+            if current != text:
+                err.print(f"{path} is out of date: run `cfgctl codeowners`", style="red")
+                raise typer.Exit(1)
+            out.print(f"{path} is up to date")
+            return
+        if current == text:
+            out.print(f"{path} is up to date")
+            return
+        if current is not None and not current.startswith(HEADER[:40]) and not force:
+            raise InputError(
+                f"{path} was not generated by cfgctl: not replaced",
+                hint="merge its rules into cfgctl.yaml's owners, then run "
+                "`cfgctl codeowners --force`",
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text.encode())
+        out.print(f"wrote {path}")

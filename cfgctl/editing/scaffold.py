@@ -1,0 +1,241 @@
+"""Creating things from templates: a new config repository (`init`), a new service (`new service`).
+
+A service template is a folder `templates/T/` of the config repository:
+
+    templates/web-service/template.yaml        its parameters (schema: template.schema.json)
+    templates/web-service/files/config/base/{{ name }}.yaml
+    templates/web-service/files/config/prod/{{ name }}.yaml
+
+`template.yaml` declares typed parameters (JSON Schema per parameter). In file paths and file
+contents `{{ name }}` is the new service's name and `{{ param }}` a parameter; a YAML value that is
+exactly one placeholder takes the parameter's type (`port: {{ port }}` gives a number).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from cfgctl.checks.validate import validate_snapshot
+from cfgctl.errors import CheckFailed, InputError, Location
+from cfgctl.repo.builtin import TEMPLATES, check_own_file
+from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.gitstore import FileRef, init_repository
+from cfgctl.repo.manifest import MANIFEST, suggest
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.validator import SchemaValidator
+from cfgctl.repo.yamlio import dump_roundtrip, load_roundtrip, parse
+
+__all__ = ["NewService", "init_repo", "new_service", "parse_assignments"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def init_repo(target: Path, template: str = "default") -> list[str]:
+    """Copy the shipped example repository `template` into `target` and commit it with Git."""
+    source = TEMPLATES / template
+    if not (source / MANIFEST).is_file():
+        known = [p.name for p in TEMPLATES.iterdir() if (p / MANIFEST).is_file()]
+        raise InputError(
+            f"no repository template {template!r}", hint=suggest(template, known, "template")
+        )
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{target} exists and is not a folder", hint="choose a new folder")
+    if target.exists() and any(target.iterdir()):
+        raise InputError(
+            f"{target} exists and is not empty",
+            hint="choose a new folder; cfgctl init never overwrites files",
+        )
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    (target / ".gitignore").write_text(".cfgctl/\n")
+    store = init_repository(target)
+    files = sorted(
+        p.relative_to(target).as_posix()
+        for p in target.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    )
+    for rel in files:
+        store.repo.index.add(rel)
+    store.repo.index.write()
+    tree = store.repo.index.write_tree()
+    from cfgctl.repo.gitstore import _default_signature
+
+    sig = _default_signature(store.repo)
+    store.repo.create_commit("HEAD", sig, sig, "Initial configuration (cfgctl init)", tree, [])
+    return files
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"bad --set {item!r}", hint="write --set key=value")
+        out[key.strip()] = value
+    return out
+
+
+@dataclass(frozen=True)
+class NewService:
+    name: str
+    files: list[str]
+    schema: str
+
+
+def _coerce(spec: dict[str, Any], raw: str) -> Any:
+    kind = spec.get("type")
+    if kind == "string":
+        return raw
+    value = parse(raw, "--set").data
+    if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return value
+
+
+def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, str]) -> NewService:
+    """Create the files of service `name` from `templates/TEMPLATE/` and register it in
+    cfgctl.yaml (comments kept). Everything is checked before the first file is written."""
+    if snap.rev is not None:
+        raise InputError("cfgctl new writes into the work tree; drop --rev")
+    if not _NAME.match(name):
+        raise InputError(
+            f"bad service name {name!r}",
+            hint="use lower-case letters, digits, '-' and '_' (it becomes a file name)",
+        )
+    manifest = snap.manifest
+    if name in manifest.services:
+        raise InputError(
+            f"service {name!r} already exists in {MANIFEST}", hint="choose another name"
+        )
+    tdir = f"templates/{template}/"
+    spec_path = tdir + "template.yaml"
+    if spec_path not in snap.files:
+        known = sorted(
+            {
+                p.split("/")[1]
+                for p in snap.files
+                if p.startswith("templates/") and p.endswith("/template.yaml")
+            }
+        )
+        raise InputError(
+            f"no service template {template!r} in templates/",
+            hint=suggest(template, known, "template"),
+        )
+    spec_doc = snap.document(spec_path)
+    problems = check_own_file(spec_doc, "template")
+    if problems:
+        raise InputError(problems[0].message, location=problems[0].location, hint=problems[0].hint)
+    spec: dict[str, Any] = spec_doc.data
+    params_spec: dict[str, Any] = spec.get("parameters") or {}
+    unknown = sorted(set(raw_params) - set(params_spec))
+    if unknown:
+        raise InputError(
+            f"template {template!r} has no parameter {unknown[0]!r}",
+            hint=suggest(unknown[0], params_spec, "parameter"),
+        )
+    params: dict[str, Any] = {}
+    for key, pspec in params_spec.items():
+        if key in raw_params:
+            params[key] = _coerce(pspec, raw_params[key])
+        elif "default" in pspec:
+            params[key] = pspec["default"]
+    properties: dict[str, Any] = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("description", "required")}
+        for k, v in params_spec.items()
+    }
+    required = [k for k, v in params_spec.items() if v.get("required") and "default" not in v]
+    schema = {"type": "object", "properties": properties, "required": required}
+    violations = SchemaValidator(schema, uri="urn:cfgctl:template-parameters").validate(params)
+    if violations:
+        v = violations[0]
+        what = v.missing or v.dotted
+        raise InputError(
+            f"parameter {what}: {v.message}",
+            location=Location(spec_path),
+            hint=f"pass --set {what}=VALUE; see {spec_path} for the parameters",
+        )
+    params["name"] = name
+    schema_spec = str(spec.get("schema", ""))
+    snap.schemas.resolve(schema_spec)
+    writes: dict[str, bytes] = {}
+    prefix = tdir + "files/"
+    for path in sorted(p for p in snap.files if p.startswith(prefix)):
+        rel = _substitute_text(path[len(prefix) :], params, path)
+        if rel in snap.files or (snap.root / rel).exists():
+            raise InputError(f"{rel} already exists", hint="remove it, or choose another name")
+        writes[rel] = _render_file(snap.files[path].read(), params, path).encode()
+    raw_owners = params.get("owners")
+    owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
+    manifest_text = _register(snap, name, schema_spec, owners)
+    writes[MANIFEST] = manifest_text.encode()
+    files = dict(snap.files)
+    for rel, data in writes.items():
+        files[rel] = FileRef.of_bytes(rel, data)
+    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    report = validate_snapshot(
+        trial, pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()]
+    )
+    errors = [
+        d for d in report.errors if name in {s for s, _ in d.pairs} or d.location.path in writes
+    ]
+    if errors:
+        first = errors[0]
+        raise CheckFailed(
+            f"refused: the new service would fail validation: {first.message}; nothing written",
+            location=first.location,
+            hint=first.hint,
+        )
+    for rel, data in writes.items():
+        atomic_write(snap.root / rel, data)
+    return NewService(name, sorted(writes), schema_spec)
+
+
+def _param(params: dict[str, Any], key: str, source: str) -> Any:
+    if key not in params:
+        raise InputError(
+            f"{source}: unknown placeholder {{{{ {key} }}}}",
+            hint="declare it under parameters: in template.yaml",
+        )
+    return params[key]
+
+
+def _substitute_text(text: str, params: dict[str, Any], source: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        return str(_param(params, match[1], source))
+
+    return _PLACEHOLDER.sub(repl, text)
+
+
+def _render_file(data: bytes, params: dict[str, Any], source: str) -> str:
+    # A value that is one placeholder becomes the parameter as JSON (which is YAML): typed.
+    text = data.decode("utf-8")
+
+    def whole(match: re.Match[str]) -> str:
+        return match[1] + json.dumps(_param(params, match[2], source)) + match[3]
+
+    text = re.sub(
+        r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)", whole, text, flags=re.M
+    )
+    text = _substitute_text(text, params, source)
+    parse(text, source)  # the result must be valid YAML
+    return text
+
+
+def _register(snap: Snapshot, name: str, schema: str, owners: list[Any]) -> str:
+    data = load_roundtrip(snap.files[MANIFEST].read(), MANIFEST)
+    entry = CommentedMap()
+    entry["schema"] = schema
+    if owners:
+        entry["owners"] = [str(o) for o in owners]
+    services = data.get("services")
+    if services is None:
+        data["services"] = services = CommentedMap()
+    services[name] = entry
+    return dump_roundtrip(data)

@@ -1,0 +1,180 @@
+"""Editing one value in place: `cfgctl set`.
+
+The file is edited with ruamel.yaml's round-trip mode (comments, order and quoting kept), the
+result is validated as the repository would be, and only then written, atomically.
+
+    result = set_value(snap, "payments", "prod", ("db", "pool_size"), "40")
+    result.path, result.old, result.new
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+from cfgctl.checks.validate import validate_snapshot
+from cfgctl.diagnostics import Diagnostic
+from cfgctl.errors import CheckFailed, InputError
+from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.keypath import dotted_path, set_in
+from cfgctl.repo.schemas import secret_paths
+from cfgctl.repo.snapshot import Snapshot, lookup
+from cfgctl.repo.yamlio import JsonPath, dump_roundtrip, is_ambiguous, load_roundtrip, parse
+
+__all__ = ["SetResult", "parse_value", "set_value"]
+
+
+@dataclass(frozen=True)
+class SetResult:
+    path: str
+    key: str
+    old: Any
+    new: Any
+    changed: bool
+    secret: bool = False
+
+
+def parse_value(text: str, *, string: bool = False) -> Any:
+    """VALUE as YAML (`8080` is a number, `true` a boolean, `[a, b]` a list), or as text."""
+    if string:
+        return _quoted_if_ambiguous(text)
+    if re.search(r"(^|\s)#", text):
+        raise InputError(
+            "VALUE holds ' #', which YAML reads as the start of a comment",
+            hint="pass --string to store the text as it is, or quote it: '\"a # b\"'",
+        )
+    try:
+        doc = parse(text, "VALUE")
+    except InputError as exc:
+        raise InputError(
+            f"VALUE is not valid YAML: {exc.message}",
+            hint="quote it for the shell, or pass --string to store it as text",
+        ) from exc
+    return _quoted_if_ambiguous(doc.data) if isinstance(doc.data, str) else doc.data
+
+
+def _quoted_if_ambiguous(text: str) -> Any:
+    """A string YAML 1.1 readers (PyYAML, Kubernetes, Flux) would take for another type is
+    written quoted: `on`, `no`, `0755`, `1:30`."""
+    if is_ambiguous(text):
+        return SingleQuotedScalarString(text)
+    return text
+
+
+def _set_in(data: Any, path: JsonPath, value: Any) -> None:
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        where = dotted_path(path[: i + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list) or part > len(node):
+                raise InputError(
+                    f"cannot set {where}: no list item {part} there",
+                    hint="index an existing item, or the next one to append",
+                )
+            if part == len(node):
+                node.append(value if last else CommentedMap())
+            elif last:
+                node[part] = value
+            node = node[part]
+            continue
+        if not isinstance(node, dict):
+            raise InputError(
+                f"cannot set {where}: {dotted_path(path[:i]) or 'the document'} is not a mapping",
+                hint="set the parent key to a mapping first, or choose another key",
+            )
+        if last:
+            node[part] = value
+        else:
+            if part not in node or node[part] is None:
+                node[part] = CommentedSeq() if isinstance(path[i + 1], int) else CommentedMap()
+            node = node[part]
+
+
+def set_value(
+    snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, *, dry_run: bool = False
+) -> SetResult:
+    """Set `path` to `value` in config/ENV/SERVICE.yaml of the work tree; refuse (CheckFailed,
+    nothing written) when the repository would then fail validation where it did not before."""
+    if snap.rev is not None:
+        raise InputError("cfgctl set edits the work tree; drop --rev")
+    manifest = snap.manifest
+    manifest.service(service)
+    manifest.env(env)
+    rel = f"config/{env}/{service}.yaml"
+    ref = snap.schemas.resolve(manifest.service(service).schema)
+    problems = snap.schemas.check(ref)
+    if problems:  # a value cannot be checked against a broken schema: refuse, do not guess
+        first = problems[0]
+        raise InputError(
+            f"cannot check the new value: schema {ref} is broken: {first.message}",
+            location=first.location,
+            hint="fix the schema first (cfgctl validate lists its problems)",
+        )
+    schema_doc = snap.schemas.document(ref.path)
+    probe: dict[str, Any] = {}
+    set_in(probe, path, value)
+    if any(
+        True
+        for _ in secret_paths(
+            schema_doc, probe, snap._schema_resolver(ref), snap.schemas.secret_memo
+        )
+    ):
+        raise InputError(
+            f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
+            hint=f"store it in config/{env}/{service}.secrets.yaml, encrypted with SOPS "
+            "(sops --encrypt --in-place FILE)",
+        )
+    target = snap.root / rel
+    if target.exists() and not target.is_file():
+        raise InputError(f"{rel} is not a file", hint="remove or rename what is there")
+    before = target.read_bytes() if target.exists() else b""
+    data = load_roundtrip(before, rel) if before.strip() else None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
+    found, old = lookup(snap.document(rel).data if rel in snap.files else None, path)
+    _set_in(data, path, value)
+    after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
+    result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
+    if not result.changed:
+        return result
+    pairs = [(service, e) for e in manifest.children(env)]
+    problems_before = _errors(snap, pairs, rel)
+    files = dict(snap.files)
+    files[rel] = FileRef.of_bytes(rel, after)
+    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    new = [
+        d
+        for d in _errors(trial, pairs, rel)
+        if d.code == "render" or d.message not in {p.message for p in problems_before}
+    ]
+    if new:
+        error = CheckFailed(
+            f"refused: {dotted_path(path)} = {_short(value)} would fail validation "
+            f"({len(new)} problem{'s' if len(new) > 1 else ''}); {rel} is unchanged",
+            hint="choose a value the schema accepts, or fix the problems listed first",
+        )
+        error.diagnostics = new  # type: ignore[attr-defined]
+        raise error
+    if not dry_run:
+        atomic_write(target, after)
+    return result
+
+
+def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
+    report = validate_snapshot(snap, pairs=pairs)
+    wanted = set(pairs)
+    return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"

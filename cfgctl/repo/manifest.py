@@ -1,0 +1,154 @@
+"""cfgctl.yaml: the environments, their inheritance, the services, their schemas and owners.
+
+manifest, problems = load_manifest(parse(text, "cfgctl.yaml"))
+manifest.chain("prod-eu")   # ["base", "prod", "prod-eu"]
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cfgctl.diagnostics import Diagnostic
+from cfgctl.errors import InputError
+from cfgctl.repo.builtin import check_own_file
+from cfgctl.repo.yamlio import Document
+
+__all__ = ["MANIFEST", "Environment", "Manifest", "Service", "load_manifest", "suggest"]
+
+MANIFEST = "cfgctl.yaml"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    inherits: str | None = None
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    schema: str  # as written: NAME or NAME@N
+    owners: tuple[str, ...] = ()
+
+
+@dataclass
+class Manifest:
+    """The parsed manifest. `chain` and lookups raise `InputError` with a hint for unknown names."""
+
+    doc: Document
+    environments: dict[str, Environment] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def env(self, name: str) -> Environment:
+        if name not in self.environments:
+            raise InputError(
+                f"unknown environment {name!r}",
+                hint=suggest(name, self.environments, "environment"),
+            )
+        return self.environments[name]
+
+    def service(self, name: str) -> Service:
+        if name not in self.services:
+            raise InputError(
+                f"unknown service {name!r}", hint=suggest(name, self.services, "service")
+            )
+        return self.services[name]
+
+    def chain(self, env: str) -> list[str]:
+        """The environments `env` inherits from, root first, `env` last."""
+        out: list[str] = []
+        name: str | None = self.env(env).name
+        while name is not None:
+            if name in out:
+                cycle = " -> ".join([*out[out.index(name) :], name])
+                raise InputError(
+                    f"environment inheritance cycle: {cycle}",
+                    location=self.doc.location(("environments", name)),
+                    hint="remove one `inherits:` of the cycle",
+                )
+            out.append(name)
+            name = self.env(name).inherits
+        return list(reversed(out))
+
+    def children(self, env: str) -> list[str]:
+        """Every environment whose chain includes `env` (itself included)."""
+        return [e for e in self.environments if env in self._chain_or_empty(e)]
+
+    def _chain_or_empty(self, env: str) -> list[str]:
+        try:
+            return self.chain(env)
+        except InputError:
+            return []
+
+
+def suggest(name: str, known: Iterable[str], what: str) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    listing = ", ".join(names) if len(names) <= 12 else ", ".join(names[:12]) + ", …"
+    if close:
+        return f"did you mean {close[0]!r}? known {what}s: {listing}"
+    return f"known {what}s: {listing or '(none)'}"
+
+
+def load_manifest(
+    doc: Document, schema_problems: list[Diagnostic] | None = None
+) -> tuple[Manifest | None, list[Diagnostic]]:
+    """The manifest and every problem of it; None when it is too broken to use.
+    `schema_problems`: its problems against cfgctl.schema.json, when known already (cached)."""
+    problems = (
+        list(schema_problems) if schema_problems is not None else check_own_file(doc, "cfgctl")
+    )
+    data = doc.data
+    if not isinstance(data, dict):
+        if not problems:
+            problems.append(
+                Diagnostic("error", "manifest", "cfgctl.yaml is empty", doc.location(()))
+            )
+        return None, problems
+    manifest = Manifest(doc)
+    envs = data.get("environments")
+    if isinstance(envs, dict):
+        for name, spec in envs.items():
+            spec = spec if isinstance(spec, dict) else {}
+            parent = spec.get("inherits")
+            manifest.environments[name] = Environment(
+                name, parent if isinstance(parent, str) else None, spec.get("protected") is True
+            )
+    services = data.get("services")
+    if isinstance(services, dict):
+        for name, spec in services.items():
+            if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
+                raw_owners = spec.get("owners")
+                owners = raw_owners if isinstance(raw_owners, list) else []
+                manifest.services[name] = Service(
+                    name, spec["schema"], tuple(str(o) for o in owners)
+                )
+    for env in manifest.environments.values():
+        if env.inherits is not None and env.inherits not in manifest.environments:
+            problems.append(
+                Diagnostic(
+                    "error",
+                    "manifest",
+                    f"environment {env.name!r} inherits from unknown environment {env.inherits!r}",
+                    doc.location(("environments", env.name, "inherits")),
+                    path=f"environments.{env.name}.inherits",
+                    hint=suggest(env.inherits, manifest.environments, "environment"),
+                )
+            )
+    reported: set[frozenset[str]] = set()
+    for env in manifest.environments.values():
+        try:
+            manifest.chain(env.name)
+        except InputError as exc:
+            if "cycle" not in exc.message:
+                continue
+            members = frozenset(exc.message.split(": ", 1)[1].split(" -> "))
+            if members not in reported:
+                reported.add(members)
+                problems.append(Diagnostic.from_error(exc, "manifest", doc.location(())))
+    if any(p.severity == "error" for p in problems) and not manifest.environments:
+        return None, problems
+    return manifest, problems

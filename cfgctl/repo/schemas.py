@@ -1,0 +1,398 @@
+"""The schemas of a config repository: names, versions, compiled validators, secret properties.
+
+    schemas/web-service.schema.json      version 1 of web-service (an unversioned file is v1)
+    schemas/web-service.v2.schema.yaml   version 2
+
+A service's `schema: web-service` means the newest version, `web-service@1` pins version 1.
+
+    registry = SchemaRegistry(files, base_uri="file:///repo/")
+    ref = registry.resolve("web-service@1")
+    registry.validator(ref).validate(effective_config)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from cfgctl.diagnostics import Diagnostic
+from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.manifest import suggest
+from cfgctl.repo.yamlio import Document, JsonPath, parse
+
+if TYPE_CHECKING:
+    from cfgctl.repo.validator import SchemaValidator
+
+__all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
+
+SCHEMA_DIR = "schemas/"
+_FILE = re.compile(
+    r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\.v(?P<v>[1-9][0-9]*))?"
+    r"\.schema\.(?P<ext>json|yaml|yml)$"
+)
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """One version of one schema, and the file that holds it."""
+
+    name: str
+    version: int
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def _fast_metaschema_ok(schema: Any) -> bool:
+    """jsonschema-rs's verdict on a schema against its metaschema; False when unsure."""
+    import jsonschema_rs
+
+    try:
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # noqa: BLE001  an unknown $schema: the reference decides
+        return False
+
+
+def parse_spec(spec: str) -> tuple[str, int | None]:
+    """`"web@2"` -> ("web", 2); `"web"` -> ("web", None)."""
+    name, at, version = spec.partition("@")
+    if not name or (at and not (version.isdigit() and int(version) > 0)):
+        raise InputError(f"bad schema version in {spec!r}", hint="write NAME or NAME@N, e.g. web@2")
+    return name, int(version) if version else None
+
+
+class SchemaRegistry:
+    """Every schema file of a snapshot, compiled on first use."""
+
+    def __init__(self, files: Mapping[str, FileRef], *, base_uri: str) -> None:
+        self.base_uri = base_uri
+        self.files = {p: f for p, f in files.items() if p.startswith(SCHEMA_DIR)}
+        self.problems: list[Diagnostic] = []
+        self.versions: dict[str, dict[int, SchemaRef]] = {}
+        for path in sorted(self.files):
+            match = _FILE.match(path)
+            if match is None:
+                continue
+            name, version = match["name"], int(match["v"] or 1)
+            ref = SchemaRef(name, version, path)
+            other = self.versions.setdefault(name, {}).get(version)
+            if other is not None:
+                self.problems.append(
+                    Diagnostic(
+                        "error",
+                        "schema",
+                        f"two files define {ref}: {other.path} and {path}",
+                        Location(path),
+                        hint="keep one; an unversioned NAME.schema.json is version 1",
+                    )
+                )
+                continue
+            self.versions[name][version] = ref
+        self._docs: dict[str, Document] = {}
+        self._validators: dict[str, SchemaValidator] = {}
+        self._checked: dict[str, list[Diagnostic]] = {}
+        self.secret_memo: Memo = {}
+        self._id_index: dict[str, str] | None = None
+        self._digest: str | None = None
+
+    def resolve(self, spec: str) -> SchemaRef:
+        """The SchemaRef a manifest's `schema:` names; `InputError` naming what exists."""
+        name, version = parse_spec(spec)
+        versions = self.versions.get(name)
+        if not versions:
+            raise InputError(
+                f"schema {name!r} not found in schemas/",
+                hint=f"add schemas/{name}.schema.json; " + suggest(name, self.versions, "schema"),
+            )
+        if version is None:
+            return versions[max(versions)]
+        if version not in versions:
+            have = ", ".join(str(v) for v in sorted(versions))
+            raise InputError(
+                f"schema {name!r} has no version {version} (it has {have})",
+                hint=f"add schemas/{name}.v{version}.schema.json or pin an existing version",
+            )
+        return versions[version]
+
+    def uri(self, path: str) -> str:
+        return self.base_uri + path
+
+    def document(self, path: str) -> Any:
+        """The parsed schema file (JSON or YAML); `InputError` with file:line for bad syntax."""
+        return self.parsed(path).data
+
+    def parsed(self, path: str) -> Document:
+        if path not in self._docs:
+            self._docs[path] = parse(self.files[path].read(), path)
+        return self._docs[path]
+
+    def check(self, ref: SchemaRef) -> list[Diagnostic]:
+        """The schema's own problems: syntax, and breaking its metaschema (computed once)."""
+        if ref.path not in self._checked:
+            self._checked[ref.path] = self._check(ref)
+        return self._checked[ref.path]
+
+    def _check(self, ref: SchemaRef) -> list[Diagnostic]:
+        try:
+            parsed = self.parsed(ref.path)
+        except CfgctlError as exc:
+            return [Diagnostic.from_error(exc, "schema", Location(ref.path))]
+        doc = parsed.data
+        if _fast_metaschema_ok(doc):
+            return self._check_refs(ref, parsed)
+        from cfgctl.repo.validator import check_schema
+
+        return [
+            Diagnostic(
+                "error",
+                "schema",
+                f"invalid schema: {dotted_path(v.path)}: {v.message}",
+                parsed.location(v.path),
+                path=dotted_path(v.path),
+                hint="fix the schema; it must be valid against its $schema (draft 2020-12 if none)",
+            )
+            for v in check_schema(doc)
+        ]
+
+    def _check_refs(self, ref: SchemaRef, parsed: Document) -> list[Diagnostic]:
+        """Every `$ref` of the schema that leads nowhere (a validator only follows those the
+        document at hand reaches, so a dangling one would pass until the day it is used)."""
+        out = []
+        doc = parsed.data
+        base = doc.get("$id") if isinstance(doc, dict) and isinstance(doc.get("$id"), str) else None
+        base = base or self.uri(ref.path)
+        for path, target in _refs(doc, ()):
+            uri, _, pointer = urljoin(base, target).partition("#")
+            problem = None
+            try:
+                root = doc if uri == base.partition("#")[0] else self._retrieve(uri)
+            except CfgctlError:
+                problem = f"$ref {target!r} names a schema that does not exist"
+            else:
+                if pointer.startswith("/") and _deref(root, "#" + pointer, None)[1] is None:
+                    problem = f"$ref {target!r} points at nothing in {uri.rpartition('/')[2]}"
+            if problem is not None:
+                out.append(
+                    Diagnostic(
+                        "error",
+                        "schema",
+                        problem,
+                        parsed.location((*path, "$ref")),
+                        path=dotted_path(path),
+                        hint="refer to a file of schemas/ by relative path, and to an existing "
+                        "definition (#/$defs/NAME)",
+                    )
+                )
+        return out
+
+    def validator(self, ref: SchemaRef) -> SchemaValidator:
+        """The compiled validator; call `check` first, since a broken schema cannot compile."""
+        from cfgctl.repo.validator import SchemaValidator
+
+        if ref.path not in self._validators:
+            self._validators[ref.path] = SchemaValidator(
+                self.document(ref.path), uri=self.uri(ref.path), retrieve=self._retrieve
+            )
+        return self._validators[ref.path]
+
+    def _ids(self) -> dict[str, str]:
+        """The `$id` of every readable schema file, to the file's path."""
+        if self._id_index is None:
+            self._id_index = {}
+            for path in sorted(self.files):
+                try:
+                    doc = self.document(path)
+                except CfgctlError:
+                    continue
+                if isinstance(doc, dict) and isinstance(doc.get("$id"), str):
+                    self._id_index[doc["$id"].split("#")[0]] = path
+        return self._id_index
+
+    def _retrieve(self, uri: str) -> Any:
+        uri = uri.split("#")[0]
+        if uri.startswith(self.base_uri):
+            path = uri[len(self.base_uri) :]
+            if path in self.files:
+                return self.document(path)
+        ids = self._ids()
+        if uri in ids:
+            return self.document(ids[uri])
+        # A relative $ref inside a schema with an `$id` resolves against that id: look for the
+        # file next to the schema that has it (https://acme.dev/s/c.json -> schemas/c.json).
+        for known, path in ids.items():
+            base, _, _ = known.rpartition("/")
+            if base and uri.startswith(base + "/"):
+                candidate = path.rpartition("/")[0] + "/" + uri[len(base) + 1 :]
+                if candidate in self.files:
+                    return self.document(candidate)
+        raise InputError(
+            f"cannot resolve $ref to {uri!r}",
+            hint="cfgctl resolves $refs offline: refer to files of schemas/ by relative path",
+        )
+
+    def digest(self) -> str:
+        """A digest of every schema file: a cached verdict is valid only with the same schemas."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for path in sorted(self.files):
+                h.update(f"{path}\0{self.files[path].oid}\n".encode())
+            self._digest = h.hexdigest()
+        return self._digest
+
+
+Memo = dict[int, tuple[Any, bool]]
+
+
+def secret_paths(
+    schema: Any,
+    instance: Any,
+    resolve: Callable[[str], Any] | None = None,
+    memo: Memo | None = None,
+) -> Iterator[JsonPath]:
+    """The paths of `instance` whose schema marks them `x-cfgctl-secret: true` or `writeOnly: true`.
+
+    Follows properties, patternProperties, additionalProperties, items, prefixItems, allOf, anyOf,
+    oneOf, if/then/else and `$ref` (local `#/...` pointers, and other files through `resolve`).
+    Only the subschemas from which a secret can be reached are walked; `memo` (one per set of
+    schemas, e.g. a SchemaRegistry's) remembers which those are across calls.
+    """
+    seen: set[JsonPath] = set()
+    finder = _Finder(resolve, {} if memo is None else memo)
+    for path in finder.walk(schema, schema, instance, (), 0):
+        if path not in seen:
+            seen.add(path)
+            yield path
+
+
+def _deref(root: Any, ref: str, resolve: Callable[[str], Any] | None) -> tuple[Any, Any]:
+    target, _, pointer = ref.partition("#")
+    doc = root
+    if target:
+        if resolve is None:
+            return root, None
+        try:
+            doc = resolve(target)
+        except CfgctlError:
+            return root, None
+    node = doc
+    for part in [p for p in pointer.split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return doc, None
+    return doc, node
+
+
+_APPLICATORS = ("allOf", "anyOf", "oneOf")
+_CONDITIONALS = ("if", "then", "else")
+
+
+class _Finder:
+    def __init__(self, resolve: Callable[[str], Any] | None, memo: Memo) -> None:
+        self.resolve = resolve
+        self.memo = memo
+
+    def _children(self, root: Any, schema: Mapping[str, Any]) -> Iterator[tuple[Any, Any]]:
+        """(root, subschema) of every subschema one step below `schema`."""
+        if isinstance(schema.get("$ref"), str):
+            yield _deref(root, schema["$ref"], self.resolve)
+        for key in _APPLICATORS:
+            for sub in schema.get(key) or []:
+                yield root, sub
+        for key in (*_CONDITIONALS, "additionalProperties", "items"):
+            yield root, schema.get(key)
+        for key in ("properties", "patternProperties"):
+            for sub in (schema.get(key) or {}).values():
+                yield root, sub
+        for sub in schema.get("prefixItems") or []:
+            yield root, sub
+
+    def reaches(self, root: Any, schema: Any, active: set[int] | None = None) -> bool:
+        """Whether any secret marker can be reached from `schema`."""
+        if not isinstance(schema, Mapping):
+            return False
+        known = self.memo.get(id(schema))
+        if known is not None:
+            return known[1]
+        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+            self.memo[id(schema)] = (schema, True)
+            return True
+        active = active if active is not None else set()
+        if id(schema) in active:  # a recursive schema: the other branches decide
+            return False
+        active.add(id(schema))
+        found = any(self.reaches(r, sub, active) for r, sub in self._children(root, schema))
+        active.discard(id(schema))
+        self.memo[id(schema)] = (schema, found)
+        return found
+
+    def walk(
+        self, root: Any, schema: Any, instance: Any, path: JsonPath, depth: int
+    ) -> Iterator[JsonPath]:
+        if not isinstance(schema, Mapping) or depth > 64 or not self.reaches(root, schema):
+            return
+        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+            yield path
+            return
+        if isinstance(schema.get("$ref"), str):
+            ref_root, target = _deref(root, schema["$ref"], self.resolve)
+            yield from self.walk(ref_root, target, instance, path, depth + 1)
+        for key in _APPLICATORS:
+            for sub in schema.get(key) or []:
+                yield from self.walk(root, sub, instance, path, depth + 1)
+        for key in _CONDITIONALS:
+            yield from self.walk(root, schema.get(key), instance, path, depth + 1)
+        if isinstance(instance, dict):
+            props = schema.get("properties") or {}
+            patterns = schema.get("patternProperties") or {}
+            for key, value in instance.items():
+                child = (*path, key)
+                matched = False
+                if key in props:
+                    matched = True
+                    yield from self.walk(root, props[key], value, child, depth + 1)
+                for pattern, sub in patterns.items():
+                    if _search(pattern, key):
+                        matched = True
+                        yield from self.walk(root, sub, value, child, depth + 1)
+                if not matched:
+                    extra = schema.get("additionalProperties")
+                    yield from self.walk(root, extra, value, child, depth + 1)
+        elif isinstance(instance, list):
+            prefix = schema.get("prefixItems") or []
+            for i, value in enumerate(instance):
+                sub = prefix[i] if i < len(prefix) else schema.get("items")
+                yield from self.walk(root, sub, value, (*path, i), depth + 1)
+
+
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _refs(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """(path of the subschema, target) of every `$ref` string in a schema document."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield path, node["$ref"]
+        for key, value in node.items():
+            if key not in _DATA_KEYWORDS:
+                yield from _refs(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _refs(value, (*path, i))
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False

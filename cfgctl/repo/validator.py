@@ -1,0 +1,576 @@
+"""A compiled JSON Schema: a fast verdict, and the reference validator's words when it fails.
+
+Validating a typical document with the reference `jsonschema` costs ~150 µs; `jsonschema-rs` gives
+the same verdict in ~5-20 µs (more the more formats it must check). Most documents are valid, so the
+fast validator decides, and only a document it rejects is validated again by `jsonschema` to produce
+the errors a person reads.
+
+    validator = SchemaValidator({"type": "object", "required": ["port"]}, uri="file:///s.json")
+    validator.violations({"host": "x"})  # -> [Violation(path=(), keyword="required", ...)]
+
+The two must agree: tests/test_validator_agreement.py compares them on the official JSON Schema
+Test Suite, tests/test_jsonvalidate.py where the suite says nothing. Left alone, jsonschema-rs
+disagrees in many places, so it is made to judge as the reference does:
+
+- `format`, `pattern` and `multipleOf` are judged by the reference's own implementations, called
+  back from jsonschema-rs: its format checkers and ECMA 262 regexes differ from `jsonschema`'s
+  (which formats the reference checks even depends on the optional packages installed), and the
+  reference finds 0.3 no multiple of 0.1 (float division) where jsonschema-rs finds it one;
+- `dependencies`, gone from drafts 2019-09 and 2020-12 and so ignored by the reference there, is
+  ignored by jsonschema-rs too (it still applies it);
+- the regexes of `patternProperties` are rewritten so that jsonschema-rs matches exactly where
+  Python's `re.search` does (`.` and `$` differ); one outside the small subset where the two
+  engines are known to agree sends the schema to the reference;
+- the reference alone decides for a schema jsonschema-rs cannot compile, one that mixes drafts
+  (the callbacks follow the root's), and a document that is not plain JSON (NaN or infinite
+  numbers, dates, non-string keys: jsonschema-rs rejects or misjudges them).
+
+`$ref`s resolve offline only: against the resources given (other schemas of the same repository)
+and through `retrieve`, a callable that returns a schema for a URI or raises `InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.protocols
+import jsonschema.validators
+import jsonschema_rs
+import referencing
+import referencing.exceptions
+import referencing.jsonschema
+
+from cfgctl.errors import InputError
+from cfgctl.repo.keypath import dotted_path
+
+__all__ = ["Retrieve", "SchemaValidator", "Violation", "check_schema"]
+
+Retrieve = Callable[[str], Any]
+JsonPath = tuple[str | int, ...]
+
+# Keywords that jsonschema-rs judges by calling back the reference's own implementation: leaf
+# keywords (they look at the instance only, never descend into subschemas) where the two differ.
+DELEGATED_KEYWORDS = ("format", "pattern", "multipleOf")
+# Keywords that jsonschema-rs applies in every draft but the reference only in the drafts that have
+# them: where the reference's dialect lacks one, jsonschema-rs is told to ignore it.
+LEGACY_KEYWORDS = ("dependencies",)
+
+
+# Keywords whose complaints name keys, never values: safe to print about a secret's parent.
+KEY_ONLY_KEYWORDS = frozenset(
+    {
+        "required",
+        "additionalProperties",
+        "unevaluatedProperties",
+        "propertyNames",
+        "dependentRequired",
+        "dependencies",
+        "minProperties",
+        "maxProperties",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One complaint of the schema about a document.
+
+    `path` is the JSON path of the offending value in the document (for a missing required
+    property: the path of the object that lacks it, with `missing` naming the property).
+    """
+
+    path: JsonPath
+    keyword: str
+    message: str
+    missing: str | None = None
+
+    @property
+    def dotted(self) -> str:
+        """The path as `db.hosts[0].port`; `(root)` for the document itself."""
+        return dotted_path(self.path)
+
+    def masked(self) -> str:
+        """The complaint without the value: for a value that is or holds a secret."""
+        if self.missing is not None or self.keyword in KEY_ONLY_KEYWORDS:
+            return self.message
+        return f"the value breaks the schema ({self.keyword}); it holds a secret: not shown"
+
+
+def _no_remote(uri: str) -> Any:
+    raise InputError(
+        f"cannot resolve $ref {uri!r}: cfgctl resolves references offline only",
+        hint="put the referenced schema in schemas/ or next to the schema that refers to it",
+    )
+
+
+class SchemaValidator:
+    """A schema compiled once for both validators; see the module docstring."""
+
+    def __init__(
+        self,
+        schema: Mapping[str, Any] | bool,
+        *,
+        uri: str,
+        resources: Mapping[str, Any] | None = None,
+        retrieve: Retrieve | None = None,
+    ) -> None:
+        self.schema = schema
+        self.uri = uri
+        if isinstance(schema, Mapping) and "$id" not in schema:
+            # The base URI of relative $refs: the schema's own file, for both validators.
+            schema = {"$id": uri, **schema}
+        retrieve = retrieve or _no_remote
+        resources = dict(resources or {})
+        resources.setdefault(uri, schema)
+
+        def py_retrieve(target: str) -> referencing.Resource[Any]:
+            contents = resources.get(target)
+            if contents is None:
+                contents = retrieve(target)
+            return referencing.jsonschema.specification_with(
+                jsonschema.validators.validator_for(contents).META_SCHEMA["$schema"]
+            ).create_resource(contents)
+
+        # `retrieve` is the attrs alias of Registry's `_retrieve`, which mypy does not see.
+        registry: referencing.Registry[Any] = referencing.Registry(
+            retrieve=py_retrieve,  # type: ignore[call-arg]
+        )
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        self._py = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
+        self._state = threading.local()
+        self._rs = self._compile_rs(schema, resources, retrieve)
+
+    def _compile_rs(
+        self, schema: Mapping[str, Any] | bool, resources: Mapping[str, Any], retrieve: Retrieve
+    ) -> Any:
+        """jsonschema-rs made to judge as the reference does, or None where it cannot."""
+        rewriter = _RsRewriter()
+        rs_resources = [(key, rewriter.schema(value)) for key, value in resources.items()]
+
+        def rs_retrieve(target: str) -> Any:
+            return rewriter.schema(retrieve(target))
+
+        try:
+            validator = jsonschema_rs.validator_for(
+                rewriter.schema(schema),
+                base_uri=self.uri,
+                registry=jsonschema_rs.Registry(rs_resources, retriever=rs_retrieve),
+                retriever=rs_retrieve,
+                keywords=self._rs_keywords(),
+            )
+        except Exception:  # noqa: BLE001  anything rs cannot compile, the reference decides
+            return None
+        if not rewriter.portable or not _one_dialect(schema, rewriter.dialects):
+            return None
+        return validator
+
+    def _rs_keywords(self) -> dict[str, type[Any]]:
+        py = self._py
+        state = self._state
+        keywords: dict[str, type[Any]] = {}
+        for name in DELEGATED_KEYWORDS:
+            implementation = py.VALIDATORS.get(name)
+            if implementation is not None:
+                keywords[name] = _delegate(name, implementation, py, state)
+        for name in LEGACY_KEYWORDS:
+            if name not in py.VALIDATORS:
+                keywords[name] = _Ignored
+        return keywords
+
+    def is_valid(self, instance: Any) -> bool:
+        """The verdict, from the fast validator when it can judge as the reference does."""
+        if self._rs is not None and _plain_json(instance):
+            self._state.crashed = False
+            try:
+                verdict = bool(self._rs.is_valid(instance))
+            except Exception:  # noqa: BLE001  e.g. a lone surrogate rs cannot convert
+                pass
+            else:
+                if not self._state.crashed:
+                    return verdict
+        return not self.violations(instance)
+
+    def violations(self, instance: Any) -> list[Violation]:
+        """Every complaint of the reference validator, in document order of their paths."""
+        try:
+            errors = list(self._py.iter_errors(instance))
+        except referencing.exceptions.Unresolvable as exc:
+            raise InputError(
+                f"cannot resolve $ref {exc.ref!r} in schema {self.uri}",
+                hint="check the reference; cfgctl resolves references offline only",
+            ) from exc
+        except re.error as exc:
+            raise InputError(
+                f"schema {self.uri}: {exc.pattern!r} is not a regular expression cfgctl can use"
+                f" ({exc.msg})",
+                hint="write patterns in the subset common to ECMA 262 and Python's re module",
+            ) from exc
+        out: list[Violation] = []
+        for error in errors:
+            out.extend(_violations_of(error))
+        return sorted(set(out), key=lambda v: (tuple(map(str, v.path)), v.keyword, v.message))
+
+    def validate(self, instance: Any) -> list[Violation]:
+        """`[]` for a valid document, else its violations."""
+        if self.is_valid(instance):
+            return []
+        return self.violations(instance)
+
+
+_STRICT_JSON = json.JSONEncoder(allow_nan=False, check_circular=False)
+
+
+def _plain_json(instance: Any) -> bool:
+    """Whether `instance` is JSON that jsonschema-rs reads as the reference does.
+
+    jsonschema-rs takes NaN and infinities for values of no type at all; the types it cannot read
+    (dates, sets, non-string keys...) it refuses, and `is_valid` asks the reference then too.
+    """
+    try:
+        _STRICT_JSON.encode(instance)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+_KeywordImplementation = Callable[
+    [jsonschema.protocols.Validator, Any, Any, Any], Iterator[jsonschema.exceptions.ValidationError]
+]
+
+
+def _delegate(
+    name: str,
+    implementation: _KeywordImplementation,
+    py: jsonschema.protocols.Validator,
+    state: threading.local,
+) -> type[Any]:
+    """A jsonschema-rs keyword judging as the reference's `implementation` of keyword `name`."""
+
+    class Delegated:
+        def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+            if name == "pattern" and isinstance(value, str):
+                re.compile(value)  # one Python cannot compile: the reference decides (and fails)
+            self.parent_schema = parent_schema
+            self.value = value
+
+        def validate(self, instance: Any) -> None:
+            try:
+                error = next(implementation(py, self.value, instance, self.parent_schema), None)
+            except Exception:
+                state.crashed = True  # the reference raises here: is_valid asks it again
+                raise
+            if error is not None:
+                raise ValueError(error.message)
+
+    Delegated.__name__ = Delegated.__qualname__ = f"Delegated_{name}"
+    return Delegated
+
+
+class _Ignored:
+    """A jsonschema-rs keyword that accepts everything."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        pass
+
+    def validate(self, instance: Any) -> None:
+        pass
+
+
+def _one_dialect(schema: Mapping[str, Any] | bool, dialects: Iterable[Any]) -> bool:
+    """Whether every `$schema` met is a known draft, the root's: the callbacks follow the root."""
+    root = schema.get("$schema") if isinstance(schema, Mapping) else None
+    try:
+        expected = referencing.jsonschema.specification_with(
+            root if isinstance(root, str) else "https://json-schema.org/draft/2020-12/schema"
+        )
+        return all(
+            isinstance(dialect, str)
+            and referencing.jsonschema.specification_with(dialect) is expected
+            for dialect in dialects
+        )
+    except referencing.jsonschema.UnknownDialect:
+        return False
+
+
+# Keywords whose values are data, never schemas; and those whose values map names to schemas.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+_NAMED_SCHEMAS = frozenset(
+    {"properties", "$defs", "definitions", "dependentSchemas", "dependencies"}
+)
+
+
+class _RsRewriter:
+    """Copies of schemas for jsonschema-rs, with the regexes of `patternProperties` rewritten.
+
+    `portable` turns False on a regex outside the subset `_rs_regex` knows; `dialects` collects
+    every `$schema` met.
+    """
+
+    def __init__(self) -> None:
+        self.portable = True
+        self.dialects: list[Any] = []
+
+    def schema(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.schema(item) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        if "$schema" in node:
+            self.dialects.append(node["$schema"])
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _DATA_KEYWORDS:
+                out[key] = value
+            elif key == "patternProperties" and isinstance(value, Mapping):
+                rewritten = {}
+                for pattern, subschema in value.items():
+                    rs_pattern = _rs_regex(pattern) if isinstance(pattern, str) else None
+                    if rs_pattern is None:
+                        self.portable = False
+                        rs_pattern = pattern
+                    rewritten[rs_pattern] = self.schema(subschema)
+                if len(rewritten) != len(value):
+                    self.portable = False
+                out[key] = rewritten
+            elif key in _NAMED_SCHEMAS and isinstance(value, Mapping):
+                out[key] = {name: self.schema(subschema) for name, subschema in value.items()}
+            else:
+                out[key] = self.schema(value)
+        return out
+
+
+# After a backslash, outside or inside a character class: a literal in both dialects.
+_LITERAL_ESCAPES = frozenset("^$\\.*+?()[]{}|/-") | frozenset("ntrfv")
+_COUNTED = re.compile(r"\{(\d{1,4})(?:(,)(\d{1,4})?)?\}")
+
+
+def _rs_regex(pattern: str) -> str | None:
+    """`pattern` rewritten so that jsonschema-rs matches where Python's `re.search` does.
+
+    Python's `.` matches anything but a newline and its `$` also matches before a final newline;
+    ECMA 262's `.` also refuses \\r, \\u2028 and \\u2029, and its `$` is the end alone. So `.`
+    becomes `[^\\n]` and `$` becomes `(?=\\n?$)`. The rest must be the subset where the two agree:
+    literals, escaped punctuation and \\n \\t \\r \\f \\v, simple character classes, groups `(...)`
+    and `(?:...)`, `|`, `^`, and the quantifiers `* + ? {n} {n,} {n,m}`, each maybe lazy. None for
+    anything else (\\d \\w \\s \\b, look-arounds, back-references, flags, `{,n}`...).
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    depth = 0
+    repeatable = False  # whether a quantifier may follow what came before
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 == n or pattern[i + 1] not in _LITERAL_ESCAPES:
+                return None
+            out.append(pattern[i : i + 2])
+            i += 2
+            repeatable = True
+        elif char == "[":
+            end = _class_end(pattern, i)
+            if end is None:
+                return None
+            out.append(pattern[i:end])
+            i = end
+            repeatable = True
+        elif char == "(":
+            if pattern.startswith("(?:", i):
+                out.append("(?:")
+                i += 3
+            elif pattern.startswith("(?", i):
+                return None
+            else:
+                out.append("(")
+                i += 1
+            depth += 1
+            repeatable = False
+        elif char == ")":
+            if depth == 0:
+                return None
+            depth -= 1
+            out.append(")")
+            i += 1
+            repeatable = True
+        elif char in "*+?{":
+            counted = _COUNTED.match(pattern, i) if char == "{" else None
+            if not repeatable or (char == "{" and counted is None):
+                return None
+            if counted is not None:
+                low, _, high = counted.groups()
+                if high is not None and int(high) < int(low):
+                    return None
+                out.append(counted.group())
+                i = counted.end()
+            else:
+                out.append(char)
+                i += 1
+            if i < n and pattern[i] == "?":
+                out.append("?")
+                i += 1
+            repeatable = False  # no quantifier on a quantifier (Python 3.11 has possessive ones)
+        elif char in "]}":
+            return None
+        else:
+            out.append({".": "[^\\n]", "$": "(?=\\n?$)"}.get(char, char))
+            i += 1
+            repeatable = char not in "^$|"
+    return "".join(out) if depth == 0 else None
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The end of the simple character class at `start`, or None for one outside the subset.
+
+    Simple: items are literals or escapes of `_LITERAL_ESCAPES`, ranges `a-z` in order; no `[`
+    inside, no `]` first (Python takes it literally, ECMA 262 as an empty class), none of the
+    doubled `-&|~` Python warns of, and a `-` only first, last or between the ends of one range.
+    """
+    i = start + 1
+    if pattern.startswith("^", i):
+        i += 1
+    if pattern.startswith("]", i):
+        return None
+
+    def atom(at: int) -> tuple[str, int] | None:
+        if at >= len(pattern) or pattern[at] in "[]":
+            return None
+        if pattern[at] != "\\":
+            return pattern[at], at + 1
+        if at + 1 < len(pattern) and pattern[at + 1] in _LITERAL_ESCAPES:
+            return pattern[at : at + 2], at + 2
+        return None
+
+    while i < len(pattern) and pattern[i] != "]":
+        low = atom(i)
+        if low is None:
+            return None
+        i = low[1]
+        if pattern.startswith("-", i) and not pattern.startswith("-]", i):
+            high = atom(i + 1)
+            if high is None or len(low[0]) != 1 or len(high[0]) != 1 or low[0] > high[0]:
+                return None
+            i = high[1]
+            if pattern.startswith("-", i) and not pattern.startswith("-]", i):
+                return None
+    if i >= len(pattern):
+        return None
+    body = pattern[start : i + 1]
+    if any(twice in body for twice in ("--", "&&", "||", "~~")):
+        return None
+    return i + 1
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_TYPE_NAMES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _violations_of(error: jsonschema.exceptions.ValidationError) -> list[Violation]:
+    path: JsonPath = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    expected = error.validator_value
+    instance = error.instance
+    if keyword == "required" and isinstance(instance, Mapping) and isinstance(expected, list):
+        return [
+            Violation(path, keyword, f"missing required key {name!r}", missing=str(name))
+            for name in expected
+            if name not in instance
+        ]
+    return [Violation(path, keyword, _plain(keyword, expected, instance, error))]
+
+
+def _plain(
+    keyword: str, expected: Any, instance: Any, error: jsonschema.exceptions.ValidationError
+) -> str:
+    """The complaint in plain words, naming the expectation and the value found."""
+    got = "null" if instance is None else f"{_type_name(instance)} {_short(instance)}"
+    if keyword == "type":
+        want = expected if isinstance(expected, str) else " or ".join(map(str, expected))
+        return f"expected {want}, got {got}"
+    if keyword == "enum":
+        return f"expected one of {_short(expected, 120)}, got {_short(instance)}"
+    if keyword == "const":
+        return f"expected {_short(expected)}, got {_short(instance)}"
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "greater than",
+            "exclusiveMaximum": "less than",
+        }
+        return f"expected a number {words[keyword]} {expected}, got {_short(instance)}"
+    if keyword == "format":
+        return f"{_short(instance)} is not a valid {expected}"
+    if keyword == "pattern":
+        return f"{_short(instance)} does not match the pattern {expected!r}"
+    if keyword in ("additionalProperties", "unevaluatedProperties") and expected is False:
+        extra = _unexpected_keys(error)
+        names = ", ".join(repr(k) for k in extra) or error.message
+        return f"unknown key{'s' if len(extra) > 1 else ''} {names}"
+    if keyword in ("anyOf", "oneOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        return f"{error.message.split(' is ')[-1]}; closest: {best.message}"
+    return str(error.message)
+
+
+def _unexpected_keys(error: jsonschema.exceptions.ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` rejected: neither named nor matched."""
+    instance, schema = error.instance, error.schema
+    if not isinstance(instance, Mapping) or not isinstance(schema, Mapping):
+        return []
+    named = schema.get("properties") or {}
+    patterns = list((schema.get("patternProperties") or {}).keys())
+
+    def matched(key: str) -> bool:
+        for pattern in patterns:
+            try:
+                if re.search(pattern, key):
+                    return True
+            except re.error:
+                continue
+        return False
+
+    return [k for k in instance if k not in named and not matched(str(k))]
+
+
+def check_schema(schema: Any) -> Sequence[Violation]:
+    """The schema's own errors against its metaschema (its `$schema`, draft 2020-12 by default)."""
+    if not isinstance(schema, (Mapping, bool)):
+        return [
+            Violation(
+                (), "type", f"a schema must be an object or a boolean, got {_type_name(schema)}"
+            )
+        ]
+    try:  # the fast metaschema check first; the reference's words only for a broken schema
+        if jsonschema_rs.meta.is_valid(schema if isinstance(schema, bool) else dict(schema)):
+            return []
+    except Exception:  # noqa: BLE001  an unknown $schema: the reference decides
+        pass
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    meta = cls(cls.META_SCHEMA)
+    out = []
+    for error in meta.iter_errors(schema):
+        best = jsonschema.exceptions.best_match([error])
+        out.append(Violation(tuple(best.absolute_path), str(best.validator), best.message))
+    return out

@@ -1,0 +1,453 @@
+"""Pull requests as the approval workflow: plan, comment, route, gate, escalate.
+
+    plan = make_plan(Path("."), base="origin/main", head="HEAD")   # offline: impact + rules
+    gh = GitHubRepo.connect(target)
+    gate(gh, target.pr, Path("."), now=datetime.now(UTC))        # sets cfgctl/approval
+
+The policy enforced is the one at the pull request's base: a change cannot weaken its own review
+(a repository whose base has no policy.yaml yet uses the head's). The impact is the semantic diff
+of the effective configuration from the merge base to the head, as `cfgctl diff BASE...HEAD`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cfgctl.changes.report import GITHUB_COMMENT_LIMIT, markdown
+from cfgctl.changes.tree import open_range
+from cfgctl.errors import CfgctlError, EnvError
+from cfgctl.repo.manifest import Manifest
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.timespec import format_duration, utc_iso
+from cfgctl.review.approval import PullRequestFacts, Verdict, evaluate
+from cfgctl.review.forge.github import GitHubRepo, PullInfo
+from cfgctl.review.policy import (
+    POLICY,
+    ChangeImpact,
+    Freeze,
+    Policy,
+    Principals,
+    RuleMatch,
+    policy_of,
+)
+
+__all__ = [
+    "ESCALATION_MARKER",
+    "PLAN_MARKER",
+    "STATUS_CONTEXT",
+    "EscalationResult",
+    "GateResult",
+    "Plan",
+    "RouteResult",
+    "comment_body",
+    "escalate",
+    "gate",
+    "make_plan",
+    "route",
+]
+
+log = logging.getLogger("cfgctl.pr")
+
+PLAN_MARKER = "<!-- cfgctl:plan -->"
+ESCALATION_MARKER = "<!-- cfgctl:escalation -->"
+STATUS_CONTEXT = "cfgctl/approval"
+FOLLOW_UP_LABEL = "cfgctl-follow-up"
+
+
+def _follow_up_marker(number: int) -> str:
+    return f"<!-- cfgctl:follow-up pr={number} -->"
+
+
+@dataclass
+class Plan:
+    """What a change means and which rules it triggers."""
+
+    base: str
+    head: str
+    impact: ChangeImpact
+    policy: Policy | None
+    matches: list[RuleMatch]
+    manifest: Manifest | None
+    freezes: list[Freeze] = field(default_factory=list)  # in force now, on this change
+    # Each service's owners as the base declares them (a change must not choose who approves
+    # it); for services the change adds, as the head declares them.
+    owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "head": self.head,
+            "impact": [p.to_dict() for p in self.impact.pairs],
+            "files": self.impact.paths,
+            "rules": [m.to_dict() for m in self.matches],
+            "risk": self.impact.risk,
+            "freezes": [f.describe() for f in self.freezes],
+            "policy": POLICY if self.policy is not None else None,
+        }
+
+    def text_lines(self) -> list[str]:
+        impact = self.impact
+        lines = [f"Plan: {self.base} -> {self.head}"]
+        if not impact.pairs:
+            lines.append("Impact: no effective configuration changes")
+        else:
+            lines.append(
+                f"Impact: {len(impact.pairs)} service/environment pairs in "
+                f"{len(impact.services)} services ({', '.join(impact.services)}), "
+                f"environments {', '.join(impact.environments)}"
+            )
+            for pair in impact.pairs:
+                keys = ", ".join(pair.keys) if pair.keys else "(no key: schema only)"
+                lines.append(f"  {pair.service}@{pair.env} [{pair.status}]: {keys}")
+        lines.append("Risk: " + (", ".join(impact.risk) or "none"))
+        for freeze in self.freezes:
+            lines.append(f"Freeze in force: {freeze.describe()} (only the emergency path passes)")
+        if self.policy is None:
+            lines.append(f"Rules: no {POLICY}: no approval rule")
+        else:
+            lines.append("Rules:")
+            for m in self.matches:
+                mark = "applies" if m.applies else "does not apply"
+                lines.append(f"  {m.rule.name}: {mark}; {m.why}")
+                if m.applies:
+                    lines.append(f"    requires {m.rule.require.describe()}")
+        return lines
+
+    def markdown(self) -> str:
+        impact = self.impact
+        out = ["### cfgctl plan", ""]
+        risk = ", ".join(f"**{r}**" for r in impact.risk) or "none"
+        if impact.pairs:
+            out.append(
+                f"{len(impact.pairs)} service/environment pairs change in "
+                f"{len(impact.services)} services; risk: {risk}."
+            )
+        else:
+            out.append(f"No effective configuration changes; risk: {risk}.")
+        out.append("")
+        for freeze in self.freezes:
+            out += [f"**Change freeze in force:** {_md(freeze.describe())}.", ""]
+        if self.policy is None:
+            out.append(f"No `{POLICY}`: no approval rule applies.")
+        elif self.matches:
+            out += ["| rule | applies | requires | why |", "| --- | --- | --- | --- |"]
+            for m in self.matches:
+                out.append(
+                    f"| {_md(m.rule.name)} | {'yes' if m.applies else 'no'} | "
+                    f"{_md(m.rule.require.describe())} | {_md(m.why)} |"
+                )
+        out.append("")
+        return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:300]
+
+
+def _commit_exists(snap_root: Path, rev: str) -> None:
+    from cfgctl.repo.gitstore import GitStore
+
+    try:
+        GitStore.open(snap_root).commit_of(rev)
+    except CfgctlError:
+        raise EnvError(
+            f"commit {rev[:12]} is not in the local repository",
+            hint="fetch the pull request's history first (actions/checkout with fetch-depth: 0, "
+            "or git fetch origin pull/N/head)",
+        ) from None
+
+
+def make_plan(
+    start: Path, base: str, head: str, *, use_cache: bool = True, now: datetime | None = None
+) -> Plan:
+    """The plan of `base...head` (from their merge base, as a pull request)."""
+    for rev in (base, head):
+        if len(rev) == 40:
+            _commit_exists(start, rev)
+    merge_base, head_snap = open_range(start, f"{base}...{head}", None, use_cache=use_cache)
+    impact = ChangeImpact.of(merge_base, head_snap)
+    # The rules are those of the base branch as it is now, not as it was at the merge base: a
+    # policy tightened on main applies to branches made before.
+    base_snap = Snapshot.at(start, base, use_cache=use_cache)
+    policy = _policy(base_snap, head_snap)
+    matches = policy.match(impact) if policy is not None else []
+    plan = Plan(base, head, impact, policy, matches, head_snap.manifest)
+    plan.owners = _owners(base_snap, head_snap)
+    if policy is not None:
+        plan.freezes = policy.active_freezes(impact, now or datetime.now(UTC))
+    return plan
+
+
+def _owners(base: Snapshot, head: Snapshot) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for snap in (head, base):  # the base's entries win
+        try:
+            services = snap.manifest.services
+        except CfgctlError:
+            continue
+        out.update({name: s.owners for name, s in services.items()})
+    return out
+
+
+def _policy(base: Snapshot, head: Snapshot) -> Policy | None:
+    if POLICY in base.files:
+        return policy_of(base)
+    return policy_of(head)
+
+
+def comment_body(plan: Plan) -> str:
+    """The sticky PR comment: marker, plan, the diff; under GitHub's size limit."""
+    text = f"{PLAN_MARKER}\n{plan.markdown()}\n"
+    diff = plan.impact.diff
+    if diff is not None:
+        text += markdown(diff, limit=GITHUB_COMMENT_LIMIT - len(text) - 100)
+    return text
+
+
+# --- gate ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class GateResult:
+    verdict: Verdict
+    pull: PullInfo
+    plan: Plan
+    follow_up: str | None = None  # the follow-up issue URL, when this run opened or found it
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "pr": self.pull.number,
+            "head": self.pull.head_sha,
+            "context": STATUS_CONTEXT,
+            **self.verdict.to_dict(),
+            "rules": [m.to_dict() for m in self.plan.matches],
+        }
+        out["follow_up"] = self.follow_up
+        return out
+
+
+def plan_for_pull(
+    start: Path, pull: PullInfo, base: str | None, head: str | None, *, use_cache: bool = True
+) -> Plan:
+    return make_plan(start, base or pull.base_sha, head or pull.head_sha, use_cache=use_cache)
+
+
+@dataclass
+class Judged:
+    """A pull request read from GitHub, its plan, and the verdict on its reviews."""
+
+    pull: PullInfo
+    plan: Plan
+    verdict: Verdict
+
+
+def judge(
+    gh: GitHubRepo,
+    number: int,
+    start: Path,
+    *,
+    now: datetime,
+    base: str | None = None,
+    head: str | None = None,
+) -> Judged:
+    pull = gh.pull(number)
+    plan = plan_for_pull(start, pull, base, head)
+    facts = PullRequestFacts(
+        pull.author,
+        pull.head_sha,
+        pull.labels,
+        tuple(gh.reviews(pull.number)),
+        pull.number,
+        pull.title,
+    )
+    policy = plan.policy or Policy()
+    verdict = evaluate(policy, plan.impact, facts, plan.owners, gh.is_member, now)
+    return Judged(pull, plan, verdict)
+
+
+def gate(
+    gh: GitHubRepo,
+    number: int,
+    start: Path,
+    *,
+    now: datetime,
+    base: str | None = None,
+    head: str | None = None,
+    target_url: str | None = None,
+    dry_run: bool = False,
+) -> GateResult:
+    """Judge the PR, set the `cfgctl/approval` status on its head, open the emergency follow-up."""
+    judged = judge(gh, number, start, now=now, base=base, head=head)
+    pull, plan, verdict = judged.pull, judged.plan, judged.verdict
+    result = GateResult(verdict, pull, plan)
+    if dry_run:
+        return result
+    gh.set_status(pull.head_sha, verdict.state, verdict.description, STATUS_CONTEXT, target_url)
+    emergency = plan.policy.emergency if plan.policy is not None else None
+    if verdict.emergency and verdict.passed and emergency is not None and emergency.follow_up:
+        result.follow_up = _open_follow_up(gh, pull, plan)
+    return result
+
+
+def _open_follow_up(gh: GitHubRepo, pull: PullInfo, plan: Plan) -> str:
+    marker = _follow_up_marker(pull.number)
+    existing = gh.find_issue(marker)
+    if existing is not None:
+        return str(existing.html_url)
+    skipped = [m for m in plan.matches if m.applies]
+    lines = [
+        marker,
+        f"Pull request #{pull.number} ({pull.title}) took the emergency path: it was approved "
+        "under the emergency rule instead of the normal policy.",
+        "",
+        "Review it after the fact. The normal rules it would have needed:",
+        "",
+    ]
+    lines += [f"- **{m.rule.name}**: {m.rule.require.describe()} ({m.why})" for m in skipped] or [
+        "- none"
+    ]
+    lines += ["", f"Pull request: {pull.html_url}"]
+    issue = gh.create_issue(
+        f"Follow-up: emergency change #{pull.number}: {pull.title}"[:250],
+        "\n".join(lines),
+        [FOLLOW_UP_LABEL],
+    )
+    log.info("opened follow-up issue for emergency PR #%d", pull.number)
+    return str(issue.html_url)
+
+
+# --- route --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RouteResult:
+    pr: int
+    users: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why someone was not asked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pr": self.pr,
+            "requested": {"users": self.users, "teams": [f"@{t}" for t in self.teams]},
+            "skipped": self.skipped,
+        }
+
+
+def _wanted_reviewers(verdict: Verdict) -> Principals:
+    teams: dict[str, None] = {}
+    users: dict[str, None] = {}
+    for req in verdict.requirements:
+        if req.met:
+            continue
+        teams.update(dict.fromkeys(req.request.teams))
+        users.update(dict.fromkeys(req.request.users))
+    return Principals(tuple(teams), tuple(users))
+
+
+def request_reviewers(
+    gh: GitHubRepo, pull: PullInfo, wanted: Principals, approved: set[str], dry_run: bool
+) -> RouteResult:
+    """Ask `wanted` for a review, less the author, who approved and who is already asked."""
+    result = RouteResult(pull.number)
+    asked_users, asked_teams = gh.requested_reviewers(pull.number)
+    for user in wanted.users:
+        low = user.lower()
+        if low == pull.author.lower():
+            result.skipped.append(f"@{user}: the author")
+        elif low in approved:
+            result.skipped.append(f"@{user}: approved already")
+        elif low in asked_users:
+            result.skipped.append(f"@{user}: asked already")
+        else:
+            result.users.append(user)
+    for team in wanted.teams:
+        org, _, slug = team.partition("/")
+        if org.lower() != gh.target.owner.lower():
+            result.skipped.append(
+                f"@{team}: GitHub asks only teams of {gh.target.owner} for reviews"
+            )
+        elif slug.lower() in asked_teams:
+            result.skipped.append(f"@{team}: asked already")
+        else:
+            result.teams.append(team)
+    if (result.users or result.teams) and not dry_run:
+        gh.request_reviews(pull.number, result.users, [t.partition("/")[2] for t in result.teams])
+    return result
+
+
+def route(
+    gh: GitHubRepo,
+    number: int,
+    start: Path,
+    *,
+    now: datetime,
+    base: str | None = None,
+    head: str | None = None,
+    dry_run: bool = False,
+) -> RouteResult:
+    """Request reviews from the users and teams the unmet rules require."""
+    judged = judge(gh, number, start, now=now, base=base, head=head)
+    approved = {u.lower() for u in judged.verdict.approved}
+    wanted = _wanted_reviewers(judged.verdict)
+    return request_reviewers(gh, judged.pull, wanted, approved, dry_run)
+
+
+# --- escalate -----------------------------------------------------------------------------------
+
+
+@dataclass
+class EscalationResult:
+    escalated: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)  # pending, not yet past the deadline
+    approved: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "escalated": self.escalated,
+            "already_escalated": self.already,
+            "within_deadline": self.waiting,
+            "approved": self.approved,
+        }
+
+
+def escalate(
+    gh: GitHubRepo, policy: Policy, *, now: datetime, dry_run: bool = False
+) -> EscalationResult:
+    """For every open PR still waiting for approval longer than `escalation.after` (since it
+    was opened): one comment and review requests to the escalation reviewers, once."""
+    result = EscalationResult()
+    rule = policy.escalation
+    if rule is None:
+        return result
+    for pull in gh.open_pulls():
+        if pull.draft:
+            continue
+        if gh.latest_status(pull.head_sha, STATUS_CONTEXT) == "success":
+            result.approved.append(pull.number)
+            continue
+        waited = now - pull.created_at
+        if waited < rule.after:
+            result.waiting.append(pull.number)
+            continue
+        if gh.find_comment(pull.number, ESCALATION_MARKER) is not None:
+            result.already.append(pull.number)
+            continue
+        result.escalated.append(pull.number)
+        if dry_run:
+            continue
+        request_reviewers(gh, pull, rule.to, set(), dry_run=False)
+        who = rule.to.describe()
+        gh.comment(
+            pull.number,
+            f"{ESCALATION_MARKER}\nThis change has waited for approval for "
+            f"{format_duration(waited)} (the policy allows {format_duration(rule.after)}, "
+            f"since {utc_iso(pull.created_at)}). Escalated to {who}: please review.",
+        )
+        log.info("escalated PR #%d after %s", pull.number, format_duration(waited))
+    return result
