@@ -8,8 +8,8 @@ the errors a person reads.
     validator = SchemaValidator({"type": "object", "required": ["port"]}, uri="file:///s.json")
     validator.violations({"host": "x"})  # -> [Violation(path=(), keyword="required", ...)]
 
-The two must agree: tests/test_validator_agreement.py compares them on the official JSON Schema
-Test Suite, tests/test_jsonvalidate.py where the suite says nothing. Left alone, jsonschema-rs
+The two must agree: tests/repo/test_validator_agreement.py compares them on the official JSON Schema
+Test Suite, tests/repo/test_validator.py where the suite says nothing. Left alone, jsonschema-rs
 disagrees in many places, so it is made to judge as the reference does:
 
 - `format`, `pattern` and `multipleOf` are judged by the reference's own implementations, called

@@ -9,7 +9,7 @@ import pytest
 from cfgctl.review.approval import PullRequestFacts, Review, evaluate, latest_reviews
 from cfgctl.review.policy import Policy, Require, Rule, When
 from cfgctl.review.pullrequest import Plan, make_plan
-from tests.pr.test_policy import POLICY
+from tests.review.test_policy import POLICY
 from tests.support.gitrepo import ConfigRepo
 
 HEAD, OLD = "b" * 40, "a" * 40

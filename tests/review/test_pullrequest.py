@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import github3
 
 from tests.conftest import RunCli
-from tests.pr.conftest import POLICY, REPO, GitHubWorld
+from tests.review.conftest import POLICY, REPO, GitHubWorld
 from tests.secrets.conftest import set_secret
 from tests.support.gitrepo import ConfigRepo
 
@@ -235,7 +235,7 @@ def test_the_plan_comment_is_one_comment_updated_in_place(
 def test_secrets_never_reach_the_comment(
     secret_repo: ConfigRepo, run_cli: RunCli, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.pr.conftest import TEAMS
+    from tests.review.conftest import TEAMS
     from tests.support.github_emulator import GitHubEmulator
 
     secret = "Comment-Secret-Value-4471"

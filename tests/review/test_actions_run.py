@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.pr.conftest import REPO, GitHubWorld
+from tests.review.conftest import REPO, GitHubWorld
 from tests.support.actions_runner import ActionRun, run_action
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """`SchemaValidator` beyond the official test suite: disagreements the suite does not show.
 
-tests/test_validator_agreement.py compares the fast verdict with the reference `jsonschema` on the
+tests/repo/test_validator_agreement.py compares the fast verdict with the reference `jsonschema` on the
 JSON Schema Test Suite. These are the differences between jsonschema-rs and `jsonschema` that it
 misses (its "$ does not match trailing newline" test sends a backslash and an n, not a newline),
 and a check that the fast validator is still used for ordinary schemas: agreement is trivial if

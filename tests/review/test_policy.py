@@ -12,11 +12,11 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.review.policy import load_policy, policy_of
 from cfgctl.review.pullrequest import comment_body, make_plan
 from tests.conftest import RunCli
-from tests.pr.conftest import RULES, TAIL
+from tests.review.conftest import RULES, TAIL
 from tests.secrets.conftest import set_secret
 from tests.support.gitrepo import ConfigRepo
 
-# The policy (tests/pr/conftest.py), with two more rules and the freeze.
+# The policy (tests/review/conftest.py), with two more rules and the freeze.
 POLICY = (
     "version: 1\nrules:\n"
     + RULES

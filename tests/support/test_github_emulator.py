@@ -23,7 +23,7 @@ from github3.repos.status import CombinedStatus
 
 from tests.support.github_emulator import GitHubEmulator
 
-RECORDINGS = Path(__file__).parent / "fixtures" / "github" / "rest"
+RECORDINGS = Path(__file__).parents[1] / "fixtures" / "github" / "rest"
 HEAD, NEXT, BASE = "1a" * 20, "2b" * 20, "3c" * 20
 REPO = "acme/cfg"
 

@@ -45,7 +45,7 @@ import referencing.jsonschema
 from cfgctl.errors import InputError
 from cfgctl.repo.validator import SchemaValidator
 
-SUITE = Path(__file__).resolve().parent.parent / ".cache" / "json-schema-test-suite"
+SUITE = Path(__file__).resolve().parents[2] / ".cache" / "json-schema-test-suite"
 DRAFT = SUITE / "tests" / "draft2020-12"
 REMOTES = SUITE / "remotes"
 REMOTE_PREFIX = "http://localhost:1234/"
