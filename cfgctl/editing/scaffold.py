@@ -30,7 +30,8 @@ from cfgctl.repo.gitstore import FileRef, init_repository
 from cfgctl.repo.manifest import MANIFEST, suggest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.validator import SchemaValidator
-from cfgctl.repo.yamlio import dump_roundtrip, load_roundtrip, parse
+from cfgctl.repo.yamlio import parse
+from cfgctl.repo.yamlwrite import dump_roundtrip, load_roundtrip
 
 __all__ = ["NewService", "init_repo", "new_service", "parse_assignments"]
 

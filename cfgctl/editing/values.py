@@ -25,7 +25,8 @@ from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.schemas import secret_paths
 from cfgctl.repo.snapshot import Snapshot, lookup
-from cfgctl.repo.yamlio import JsonPath, dump_roundtrip, is_ambiguous, load_roundtrip, parse
+from cfgctl.repo.yamlio import JsonPath, parse
+from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
 __all__ = ["SetResult", "parse_value", "set_value"]
 

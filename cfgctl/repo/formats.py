@@ -15,7 +15,7 @@ import shlex
 from typing import Any, Literal
 
 from cfgctl.errors import InputError
-from cfgctl.repo.yamlio import dump_plain
+from cfgctl.repo.yamlwrite import dump_plain
 
 __all__ = ["FORMATS", "Format", "env_lines", "serialize"]
 

@@ -27,7 +27,8 @@ from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.snapshot import Snapshot, is_encrypted
-from cfgctl.repo.yamlio import JsonPath, dump_plain, iter_leaves, parse
+from cfgctl.repo.yamlio import JsonPath, iter_leaves, parse
+from cfgctl.repo.yamlwrite import dump_plain
 from cfgctl.secrets import sops
 from cfgctl.secrets.keys import looks_like_credential
 from cfgctl.secrets.rules import SopsConfig, check_recipient

@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from cfgctl.errors import InputError, Location
 from cfgctl.repo.fsutil import atomic_write
-from cfgctl.repo.yamlio import dump_roundtrip, load_roundtrip
+from cfgctl.repo.yamlwrite import dump_roundtrip, load_roundtrip
 
 __all__ = ["SOPS_CONFIG", "SopsConfig", "check_recipient", "env_regex"]
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from cfgctl import InputError, Snapshot
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.snapshot import lookup
-from cfgctl.repo.yamlio import dump_plain, iter_leaves
+from cfgctl.repo.yamlio import iter_leaves
+from cfgctl.repo.yamlwrite import dump_plain
 from tests.support.gitrepo import ConfigRepo
 
 MANIFEST = """\

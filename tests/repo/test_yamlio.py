@@ -7,7 +7,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cfgctl.errors import InputError
-from cfgctl.repo.yamlio import Document, dump_plain, dump_roundtrip, load_roundtrip, parse
+from cfgctl.repo.yamlio import Document, parse
+from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
 
 
 def test_values_and_positions() -> None:

@@ -25,7 +25,8 @@ from cfgctl.errors import CheckFailed, EnvError, InputError
 from cfgctl.repo.formats import serialize
 from cfgctl.repo.keypath import parse_key
 from cfgctl.repo.snapshot import Rendered
-from cfgctl.repo.yamlio import JsonPath, dump_plain
+from cfgctl.repo.yamlio import JsonPath
+from cfgctl.repo.yamlwrite import dump_plain
 
 __all__ = ["register"]
 
