@@ -48,6 +48,7 @@ import referencing.exceptions
 import referencing.jsonschema
 
 from cfgctl.errors import InputError
+from cfgctl.repo._rsregex import RsRewriter
 from cfgctl.repo.keypath import dotted_path
 
 __all__ = ["Retrieve", "SchemaValidator", "Violation", "check_schema"]
@@ -151,7 +152,7 @@ class SchemaValidator:
         self, schema: Mapping[str, Any] | bool, resources: Mapping[str, Any], retrieve: Retrieve
     ) -> Any:
         """jsonschema-rs made to judge as the reference does, or None where it cannot."""
-        rewriter = _RsRewriter()
+        rewriter = RsRewriter()
         rs_resources = [(key, rewriter.schema(value)) for key, value in resources.items()]
 
         def rs_retrieve(target: str) -> Any:
@@ -297,173 +298,6 @@ def _one_dialect(schema: Mapping[str, Any] | bool, dialects: Iterable[Any]) -> b
         )
     except referencing.jsonschema.UnknownDialect:
         return False
-
-
-# Keywords whose values are data, never schemas; and those whose values map names to schemas.
-_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
-_NAMED_SCHEMAS = frozenset(
-    {"properties", "$defs", "definitions", "dependentSchemas", "dependencies"}
-)
-
-
-class _RsRewriter:
-    """Copies of schemas for jsonschema-rs, with the regexes of `patternProperties` rewritten.
-
-    `portable` turns False on a regex outside the subset `_rs_regex` knows; `dialects` collects
-    every `$schema` met.
-    """
-
-    def __init__(self) -> None:
-        self.portable = True
-        self.dialects: list[Any] = []
-
-    def schema(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [self.schema(item) for item in node]
-        if not isinstance(node, Mapping):
-            return node
-        if "$schema" in node:
-            self.dialects.append(node["$schema"])
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key in _DATA_KEYWORDS:
-                out[key] = value
-            elif key == "patternProperties" and isinstance(value, Mapping):
-                rewritten = {}
-                for pattern, subschema in value.items():
-                    rs_pattern = _rs_regex(pattern) if isinstance(pattern, str) else None
-                    if rs_pattern is None:
-                        self.portable = False
-                        rs_pattern = pattern
-                    rewritten[rs_pattern] = self.schema(subschema)
-                if len(rewritten) != len(value):
-                    self.portable = False
-                out[key] = rewritten
-            elif key in _NAMED_SCHEMAS and isinstance(value, Mapping):
-                out[key] = {name: self.schema(subschema) for name, subschema in value.items()}
-            else:
-                out[key] = self.schema(value)
-        return out
-
-
-# After a backslash, outside or inside a character class: a literal in both dialects.
-_LITERAL_ESCAPES = frozenset("^$\\.*+?()[]{}|/-") | frozenset("ntrfv")
-_COUNTED = re.compile(r"\{(\d{1,4})(?:(,)(\d{1,4})?)?\}")
-
-
-def _rs_regex(pattern: str) -> str | None:
-    """`pattern` rewritten so that jsonschema-rs matches where Python's `re.search` does.
-
-    Python's `.` matches anything but a newline and its `$` also matches before a final newline;
-    ECMA 262's `.` also refuses \\r, \\u2028 and \\u2029, and its `$` is the end alone. So `.`
-    becomes `[^\\n]` and `$` becomes `(?=\\n?$)`. The rest must be the subset where the two agree:
-    literals, escaped punctuation and \\n \\t \\r \\f \\v, simple character classes, groups `(...)`
-    and `(?:...)`, `|`, `^`, and the quantifiers `* + ? {n} {n,} {n,m}`, each maybe lazy. None for
-    anything else (\\d \\w \\s \\b, look-arounds, back-references, flags, `{,n}`...).
-    """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    depth = 0
-    repeatable = False  # whether a quantifier may follow what came before
-    while i < n:
-        char = pattern[i]
-        if char == "\\":
-            if i + 1 == n or pattern[i + 1] not in _LITERAL_ESCAPES:
-                return None
-            out.append(pattern[i : i + 2])
-            i += 2
-            repeatable = True
-        elif char == "[":
-            end = _class_end(pattern, i)
-            if end is None:
-                return None
-            out.append(pattern[i:end])
-            i = end
-            repeatable = True
-        elif char == "(":
-            if pattern.startswith("(?:", i):
-                out.append("(?:")
-                i += 3
-            elif pattern.startswith("(?", i):
-                return None
-            else:
-                out.append("(")
-                i += 1
-            depth += 1
-            repeatable = False
-        elif char == ")":
-            if depth == 0:
-                return None
-            depth -= 1
-            out.append(")")
-            i += 1
-            repeatable = True
-        elif char in "*+?{":
-            counted = _COUNTED.match(pattern, i) if char == "{" else None
-            if not repeatable or (char == "{" and counted is None):
-                return None
-            if counted is not None:
-                low, _, high = counted.groups()
-                if high is not None and int(high) < int(low):
-                    return None
-                out.append(counted.group())
-                i = counted.end()
-            else:
-                out.append(char)
-                i += 1
-            if i < n and pattern[i] == "?":
-                out.append("?")
-                i += 1
-            repeatable = False  # no quantifier on a quantifier (Python 3.11 has possessive ones)
-        elif char in "]}":
-            return None
-        else:
-            out.append({".": "[^\\n]", "$": "(?=\\n?$)"}.get(char, char))
-            i += 1
-            repeatable = char not in "^$|"
-    return "".join(out) if depth == 0 else None
-
-
-def _class_end(pattern: str, start: int) -> int | None:
-    """The end of the simple character class at `start`, or None for one outside the subset.
-
-    Simple: items are literals or escapes of `_LITERAL_ESCAPES`, ranges `a-z` in order; no `[`
-    inside, no `]` first (Python takes it literally, ECMA 262 as an empty class), none of the
-    doubled `-&|~` Python warns of, and a `-` only first, last or between the ends of one range.
-    """
-    i = start + 1
-    if pattern.startswith("^", i):
-        i += 1
-    if pattern.startswith("]", i):
-        return None
-
-    def atom(at: int) -> tuple[str, int] | None:
-        if at >= len(pattern) or pattern[at] in "[]":
-            return None
-        if pattern[at] != "\\":
-            return pattern[at], at + 1
-        if at + 1 < len(pattern) and pattern[at + 1] in _LITERAL_ESCAPES:
-            return pattern[at : at + 2], at + 2
-        return None
-
-    while i < len(pattern) and pattern[i] != "]":
-        low = atom(i)
-        if low is None:
-            return None
-        i = low[1]
-        if pattern.startswith("-", i) and not pattern.startswith("-]", i):
-            high = atom(i + 1)
-            if high is None or len(low[0]) != 1 or len(high[0]) != 1 or low[0] > high[0]:
-                return None
-            i = high[1]
-            if pattern.startswith("-", i) and not pattern.startswith("-]", i):
-                return None
-    if i >= len(pattern):
-        return None
-    body = pattern[start : i + 1]
-    if any(twice in body for twice in ("--", "&&", "||", "~~")):
-        return None
-    return i + 1
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -21,7 +21,8 @@ import referencing.jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfgctl.repo.validator import SchemaValidator, _rs_regex
+from cfgctl.repo._rsregex import rs_regex
+from cfgctl.repo.validator import SchemaValidator
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
 URI = "file:///repo/schemas/test.schema.json"
@@ -134,7 +135,7 @@ def test_ordinary_schemas_take_the_fast_path(schema: dict[str, Any]) -> None:
     assert SchemaValidator(schema, uri=URI)._rs is not None
 
 
-# Regexes made of the pieces `_rs_regex` knows (and a few it refuses), and keys to try them on.
+# Regexes made of the pieces `rs_regex` knows (and a few it refuses), and keys to try them on.
 _PIECES = [
     *"ab.$^*+?|-,01\n\r:",
     *["(", ")", "(?:", "{1,2}", "{2}", "{1,}", "[a-c]", "[^a]", "[$.]", "[-a]", "[a-]", "[\\]]"],
@@ -160,10 +161,10 @@ def _python_regex(pattern: str) -> re.Pattern[str] | None:
 def test_rewritten_pattern_properties_match_as_python_does(pattern: str, keys: list[str]) -> None:
     regex = _python_regex(pattern)
     if regex is None:
-        assert _rs_regex(pattern) is None, "rewrote a regex Python refuses"
+        assert rs_regex(pattern) is None, "rewrote a regex Python refuses"
         return
     validator = SchemaValidator({"patternProperties": {pattern: False}}, uri=URI)
     for key in keys:
         assert validator.is_valid({key: 1}) == (regex.search(key) is None), (pattern, key)
     if validator._rs is not None:
-        assert _rs_regex(pattern) is not None
+        assert rs_regex(pattern) is not None
