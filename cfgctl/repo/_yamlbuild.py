@@ -89,44 +89,53 @@ _DEEP_INDENT = re.compile(rf"^[ ]{{{MAX_DEPTH * 2},}}\S", re.M)
 
 
 def _nesting_problem(text: str, source: str) -> InputError | None:
-    def error(line: int, col: int) -> InputError:
-        return InputError(
-            f"nesting deeper than {MAX_DEPTH} levels",
-            location=Location(source, line, col),
-            hint="flatten the document",
-        )
-
+    """Nesting deeper than MAX_DEPTH (by indentation, flow brackets or `- - -` runs), or None."""
     deep = _DEEP_INDENT.search(text)
     if deep is not None:
-        return error(text.count("\n", 0, deep.start()) + 1, 1)
-    if text.count("[") + text.count("{") + text.count("- ") < MAX_DEPTH:
+        where: tuple[int, int] | None = (text.count("\n", 0, deep.start()) + 1, 1)
+    elif text.count("[") + text.count("{") + text.count("- ") < MAX_DEPTH:
         return None
+    else:
+        where = _deep_flow(text) or _deep_dashes(text)
+    if where is None:
+        return None
+    return InputError(
+        f"nesting deeper than {MAX_DEPTH} levels",
+        location=Location(source, *where),
+        hint="flatten the document",
+    )
+
+
+def _deep_flow(text: str) -> tuple[int, int] | None:
+    """Where flow brackets (`[`, `{`) nest past MAX_DEPTH, quoted text left out."""
     depth, quote = 0, ""
     for match in _FLOW_CHARS.finditer(text):  # only brackets, quotes and line ends: fast
-        ch = match.group()
+        ch, start = match.group(), match.start()
         if ch == "\n":
             continue
         if quote:
-            if ch == quote:
-                quote = ""
+            quote = "" if ch == quote else quote
         elif ch in "\"'":
             # A quote opens a quoted scalar only where a token starts; "don't" is plain text.
-            start = match.start()
             if start == 0 or text[start - 1] in " \t\n[{,:-?":
                 quote = ch
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                return error(line, match.start() - text.rfind("\n", 0, match.start()))
+                return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
         else:
             depth = max(0, depth - 1)
+    return None
+
+
+def _deep_dashes(text: str) -> tuple[int, int] | None:
+    """Where a run of `- - - ...` on one line nests sequences past MAX_DEPTH."""
     for number, row in enumerate(text.splitlines(), start=1):
         stripped = row.lstrip(" ")
         if stripped.startswith("- ") and stripped.count("- ") > MAX_DEPTH:
             run = len(stripped) - len(stripped.lstrip("- "))
             if run // 2 > MAX_DEPTH:
-                return error(number, 1)
+                return number, 1
     return None
 
 
