@@ -353,26 +353,24 @@ class _Finder:
         for key in _CONDITIONALS:
             yield from self.walk(root, schema.get(key), instance, path, depth + 1)
         if isinstance(instance, dict):
-            props = schema.get("properties") or {}
-            patterns = schema.get("patternProperties") or {}
             for key, value in instance.items():
-                child = (*path, key)
-                matched = False
-                if key in props:
-                    matched = True
-                    yield from self.walk(root, props[key], value, child, depth + 1)
-                for pattern, sub in patterns.items():
-                    if _search(pattern, key):
-                        matched = True
-                        yield from self.walk(root, sub, value, child, depth + 1)
-                if not matched:
-                    extra = schema.get("additionalProperties")
-                    yield from self.walk(root, extra, value, child, depth + 1)
+                for sub in _member_schemas(schema, key):
+                    yield from self.walk(root, sub, value, (*path, key), depth + 1)
         elif isinstance(instance, list):
             prefix = schema.get("prefixItems") or []
             for i, value in enumerate(instance):
                 sub = prefix[i] if i < len(prefix) else schema.get("items")
                 yield from self.walk(root, sub, value, (*path, i), depth + 1)
+
+
+def _member_schemas(schema: Mapping[str, Any], key: str) -> list[Any]:
+    """The subschemas that apply to member `key` of an object: its property, every matching
+    pattern property, else `additionalProperties`."""
+    props = schema.get("properties") or {}
+    found = [props[key]] if key in props else []
+    patterns = schema.get("patternProperties") or {}
+    found += [sub for pattern, sub in patterns.items() if _search(pattern, key)]
+    return found or [schema.get("additionalProperties")]
 
 
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
