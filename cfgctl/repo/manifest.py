@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import InputError
@@ -109,23 +110,39 @@ def load_manifest(
             )
         return None, problems
     manifest = Manifest(doc)
-    envs = data.get("environments")
-    if isinstance(envs, dict):
-        for name, spec in envs.items():
-            spec = spec if isinstance(spec, dict) else {}
-            parent = spec.get("inherits")
-            manifest.environments[name] = Environment(
-                name, parent if isinstance(parent, str) else None, spec.get("protected") is True
-            )
-    services = data.get("services")
-    if isinstance(services, dict):
-        for name, spec in services.items():
-            if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
-                raw_owners = spec.get("owners")
-                owners = raw_owners if isinstance(raw_owners, list) else []
-                manifest.services[name] = Service(
-                    name, spec["schema"], tuple(str(o) for o in owners)
-                )
+    _read_environments(manifest, data.get("environments"))
+    _read_services(manifest, data.get("services"))
+    problems += _inheritance_problems(manifest)
+    if any(p.severity == "error" for p in problems) and not manifest.environments:
+        return None, problems
+    return manifest, problems
+
+
+def _read_environments(manifest: Manifest, envs: Any) -> None:
+    if not isinstance(envs, dict):
+        return
+    for name, spec in envs.items():
+        spec = spec if isinstance(spec, dict) else {}
+        parent = spec.get("inherits")
+        manifest.environments[name] = Environment(
+            name, parent if isinstance(parent, str) else None, spec.get("protected") is True
+        )
+
+
+def _read_services(manifest: Manifest, services: Any) -> None:
+    if not isinstance(services, dict):
+        return
+    for name, spec in services.items():
+        if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
+            raw_owners = spec.get("owners")
+            owners = raw_owners if isinstance(raw_owners, list) else []
+            manifest.services[name] = Service(name, spec["schema"], tuple(str(o) for o in owners))
+
+
+def _inheritance_problems(manifest: Manifest) -> list[Diagnostic]:
+    """Unknown parents, and each inheritance cycle once."""
+    doc = manifest.doc
+    problems = []
     for env in manifest.environments.values():
         if env.inherits is not None and env.inherits not in manifest.environments:
             problems.append(
@@ -149,6 +166,4 @@ def load_manifest(
             if members not in reported:
                 reported.add(members)
                 problems.append(Diagnostic.from_error(exc, "manifest", doc.location(())))
-    if any(p.severity == "error" for p in problems) and not manifest.environments:
-        return None, problems
-    return manifest, problems
+    return problems
