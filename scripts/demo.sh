@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tour `make demo` gives: init -> validate -> render -> explain -> a broken value caught with
-# its file:line -> fixed. Runs on a fresh copy of the example repository shipped in templates/.
+# its file:line -> fixed. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
