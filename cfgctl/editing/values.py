@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
+from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CheckFailed, InputError
@@ -123,7 +124,7 @@ def set_value(
     if any(
         True
         for _ in secret_paths(
-            schema_doc, probe, snap._schema_resolver(ref), snap.schemas.secret_memo
+            schema_doc, probe, snap.schema_resolver(ref), snap.schemas.secret_memo
         )
     ):
         raise InputError(
@@ -150,7 +151,7 @@ def set_value(
     problems_before = _errors(snap, pairs, rel)
     files = dict(snap.files)
     files[rel] = FileRef.of_bytes(rel, after)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
     new = [
         d
         for d in _errors(trial, pairs, rel)
@@ -170,7 +171,8 @@ def set_value(
 
 
 def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
-    report = validate_snapshot(snap, pairs=pairs)
+    # The credential scan: a value that looks like a token refuses the edit of a plain file.
+    report = validate_snapshot(snap, pairs=pairs, checks=[check_credentials])
     wanted = set(pairs)
     return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
 

@@ -172,7 +172,7 @@ def make_plan(
     impact = ChangeImpact.of(merge_base, head_snap)
     # The rules are those of the base branch as it is now, not as it was at the merge base: a
     # policy tightened on main applies to branches made before.
-    base_snap = Snapshot.at(start, base, use_cache=use_cache)
+    base_snap = Snapshot.at(start, base, use_cache=use_cache, session=head_snap.session)
     policy = _policy(base_snap, head_snap)
     matches = policy.match(impact) if policy is not None else []
     plan = Plan(base, head, impact, policy, matches, head_snap.manifest)
