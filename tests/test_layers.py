@@ -247,7 +247,17 @@ def test_sdk_loads_no_heavy_stack() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    loaded = {name.split(".")[0] for name in eval(out)}
+    loaded = {name.split(".")[0] for name in ast.literal_eval(out)}
     assert not loaded & set(SDK_FORBIDDEN_DISTRIBUTIONS), sorted(
         loaded & set(SDK_FORBIDDEN_DISTRIBUTIONS)
     )
+
+
+def test_review_workflow_does_not_load_github3() -> None:
+    """The workflow depends on the Forge protocol; only the CLI loads the GitHub client."""
+    code = "import cfgctl.review.pullrequest, sys; print(sorted(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(ast.literal_eval(out))
+    assert not {"github3", "cfgctl.review.forge.github"} & loaded

@@ -66,9 +66,9 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
         store.repo.index.add(rel)
     store.repo.index.write()
     tree = store.repo.index.write_tree()
-    from cfgctl.repo.gitstore import _default_signature
+    from cfgctl.repo.gitstore import default_signature
 
-    sig = _default_signature(store.repo)
+    sig = default_signature(store.repo)
     store.repo.create_commit("HEAD", sig, sig, "Initial configuration (cfgctl init)", tree, [])
     return files
 

@@ -19,8 +19,8 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
-from cfgctl.diagnostics import Diagnostic
-from cfgctl.errors import CheckFailed, InputError
+from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
+from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
@@ -158,13 +158,12 @@ def set_value(
         if d.code == "render" or d.message not in {p.message for p in problems_before}
     ]
     if new:
-        error = CheckFailed(
+        raise DiagnosedFailure(
             f"refused: {dotted_path(path)} = {_short(value)} would fail validation "
             f"({len(new)} problem{'s' if len(new) > 1 else ''}); {rel} is unchanged",
+            new,
             hint="choose a value the schema accepts, or fix the problems listed first",
         )
-        error.diagnostics = new  # type: ignore[attr-defined]
-        raise error
     if not dry_run:
         atomic_write(target, after)
     return result

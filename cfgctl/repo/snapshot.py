@@ -179,7 +179,7 @@ def _without_sops(layer: Layer, doc: Document) -> Document:
     if not (layer.secret and is_encrypted(doc.data)):
         return doc
     data = {k: v for k, v in doc.data.items() if k != "sops"}
-    return replace(doc, data=data, _positions=doc._positions, _key_positions=doc._key_positions)
+    return doc.with_data(data)
 
 
 def overlaps(secrets: Iterable[JsonPath], path: JsonPath) -> bool:
