@@ -6,12 +6,13 @@ nothing itself: the CLI's reporters print it as text, JSON or GitHub annotations
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from cfgctl.errors import CfgctlError, Location
+from cfgctl.errors import CfgctlError, CheckFailed, Location
 
-__all__ = ["Diagnostic", "Report", "Severity"]
+__all__ = ["DiagnosedFailure", "Diagnostic", "Report", "Severity"]
 
 Severity = Literal["error", "warning"]
 
@@ -109,3 +110,18 @@ class Report:
             "checked": {"files": self.checked_files, "pairs": self.checked_pairs},
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
+
+
+class DiagnosedFailure(CheckFailed):
+    """A check said no, with the diagnostics that say why (exit 1): `cfgctl set` refused."""
+
+    def __init__(
+        self,
+        message: str,
+        diagnostics: Sequence[Diagnostic],
+        *,
+        location: Location | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location, hint=hint)
+        self.diagnostics = tuple(diagnostics)

@@ -42,7 +42,9 @@ from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.checks.validate import validate_pair
 from cfgctl.errors import CfgctlError, EnvError, InputError
+from cfgctl.repo.decrypt import Decrypter
 from cfgctl.repo.formats import serialize
+from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.timespec import parse_instant, utc_iso
 from cfgctl.review.policy import Freeze, policy_of
@@ -111,7 +113,9 @@ class Agent:
         state_dir = config.state_dir
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.state = AgentState.load(state_dir / "state.json")
-        self.mirror = Mirror(state_dir / "mirror.git", config.source)
+        # The agent runs for months: its decrypted secrets and memos are bounded (LRU).
+        self.session = Session(use_cache=False, decrypter=Decrypter(max_entries=1024))
+        self.mirror = Mirror(state_dir / "mirror.git", config.source, self.session)
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()

@@ -23,6 +23,7 @@ from cfgctl.errors import EnvError
 from cfgctl.repo.cache import Cache
 from cfgctl.repo.gitstore import GitStore
 from cfgctl.repo.manifest import MANIFEST
+from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["Mirror", "SourceError", "redact_url"]
@@ -88,9 +89,11 @@ class _Credentials(pygit2.RemoteCallbacks):
 
 
 class Mirror:
-    def __init__(self, path: Path, source: Source) -> None:
+    def __init__(self, path: Path, source: Source, session: Session | None = None) -> None:
         self.path = path
         self.source = source
+        # Shared by the snapshots of every pass: a blob decrypted once (bounded memo).
+        self.session = session if session is not None else Session(use_cache=False)
         self._repo: pygit2.Repository | None = None
 
     @property
@@ -159,4 +162,12 @@ class Mirror:
                 f"commit {sha[:12]} has no {where}{MANIFEST}",
                 hint="check source.path in agent.yaml (the config repository's folder)",
             )
-        return Snapshot(self.path, files, rev=sha, commit=sha, store=store, cache=Cache(None))
+        return Snapshot(
+            self.path,
+            files,
+            rev=sha,
+            commit=sha,
+            store=store,
+            cache=Cache(None),
+            session=self.session,
+        )

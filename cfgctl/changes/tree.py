@@ -21,6 +21,7 @@ import pygit2
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.gitstore import GitStore, OverlayFiles, TreeFiles
 from cfgctl.repo.manifest import MANIFEST, Manifest
+from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["Impact", "affected_pairs", "changed_paths", "open_range"]
@@ -41,10 +42,17 @@ class Impact:
 
 
 def open_range(
-    start: Path, base: str | None, head: str | None, *, use_cache: bool = True
+    start: Path,
+    base: str | None,
+    head: str | None,
+    *,
+    use_cache: bool = True,
+    session: Session | None = None,
 ) -> tuple[Snapshot, Snapshot]:
     """The two snapshots of `cfgctl diff [BASE [HEAD]]`: HEAD against the work tree by default;
-    `A..B` is A against B; `A...B` is the merge base of A and B against B, as a pull request."""
+    `A..B` is A against B; `A...B` is the merge base of A and B against B, as a pull request.
+    Both share `session` (a new one if None): the manifest is parsed once."""
+    session = session if session is not None else Session(use_cache=use_cache)
     if base is not None and head is None and ".." in base:
         three = "..." in base
         left, right = base.split("..." if three else "..", 1)
@@ -60,11 +68,11 @@ def open_range(
                 )
             left = str(merge_base)
         return (
-            Snapshot.at(start, left, use_cache=use_cache),
-            Snapshot.at(start, right, use_cache=use_cache),
+            Snapshot.at(start, left, use_cache=use_cache, session=session),
+            Snapshot.at(start, right, use_cache=use_cache, session=session),
         )
-    base_snap = Snapshot.at(start, base or "HEAD", use_cache=use_cache)
-    head_snap = Snapshot.open(start, head, use_cache=use_cache)
+    base_snap = Snapshot.at(start, base or "HEAD", use_cache=use_cache, session=session)
+    head_snap = Snapshot.open(start, head, use_cache=use_cache, session=session)
     return base_snap, head_snap
 
 

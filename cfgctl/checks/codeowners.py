@@ -17,7 +17,13 @@ from cfgctl.errors import Location
 from cfgctl.repo.manifest import Manifest
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["CODEOWNERS", "check_codeowners", "codeowners_file", "render_codeowners"]
+__all__ = [
+    "CODEOWNERS",
+    "check_codeowners",
+    "check_codeowners_current",
+    "codeowners_file",
+    "render_codeowners",
+]
 
 CODEOWNERS = ".github/CODEOWNERS"
 HEADER = (
@@ -78,3 +84,9 @@ def check_codeowners(snap: Snapshot) -> Diagnostic | None:
         Location(CODEOWNERS if not prefix else f"../{CODEOWNERS}"),
         hint="run `cfgctl codeowners` and commit the file",
     )
+
+
+def check_codeowners_current(snap: Snapshot, files: set[str] | None) -> list[Diagnostic]:
+    """`check_codeowners` as a `RepositoryCheck` (the whole repository, whatever `files`)."""
+    stale = check_codeowners(snap)
+    return [] if stale is None else [stale]

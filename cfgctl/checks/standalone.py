@@ -28,7 +28,6 @@ from cfgctl.repo.yamlio import Document, decode, load_strict_json, parse, parse_
 __all__ = ["load_schema_file", "validate_documents"]
 
 PARALLEL_FROM = 200
-_VALIDATOR: SchemaValidator | None = None  # set before the worker processes fork
 
 
 def _read_any(path: Path) -> Any:
@@ -38,11 +37,8 @@ def _read_any(path: Path) -> Any:
     return parse(data, str(path)).data
 
 
-_ID_BASES: dict[str, Path] = {}  # the directory of a schema's `$id`, to the schema's folder
-
-
-def _retrieve(uri: str) -> Any:
-    for base, folder in _ID_BASES.items():
+def _retrieve(uri: str, id_bases: dict[str, Path]) -> Any:
+    for base, folder in id_bases.items():
         if uri.startswith(base):
             uri = (folder / uri[len(base) :].split("#")[0]).as_uri()
             break
@@ -57,14 +53,6 @@ def _retrieve(uri: str) -> Any:
         return _read_any(path)
     except OSError as exc:
         raise InputError(f"cannot resolve $ref to {path}: {exc.strerror}") from exc
-
-
-def _retrieve_quietly(uri: str) -> Any:
-    assert _VALIDATOR is not None
-    try:
-        return _retrieve(urljoin(_VALIDATOR.uri, uri))
-    except CfgctlError:
-        return None
 
 
 def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
@@ -106,38 +94,74 @@ def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
     return [(d.data, d) for d in docs] or [(None, None)]
 
 
-def _check_one(name: str) -> list[Diagnostic]:
-    assert _VALIDATOR is not None
-    path = Path(name)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [Diagnostic("error", "io", f"cannot read: {exc.strerror}", Location(name))]
-    out: list[Diagnostic] = []
-    try:
-        instances = _instances(path, raw)
-        for number, (instance, doc) in enumerate(instances, start=1):
-            if _VALIDATOR.is_valid(instance):
-                continue
-            if doc is None and path.suffix == ".json":
-                with contextlib.suppress(CfgctlError):  # positions only; JSON is YAML, mostly
-                    doc = parse(raw, name)
-            which = f" (document {number})" if len(instances) > 1 else ""
-            secrets = list(secret_paths(_VALIDATOR.schema, instance, _retrieve_quietly))
-            for v in _VALIDATOR.violations(instance):
-                key = v.missing is not None and bool(v.path)
-                loc = doc.location(v.path, key=key) if doc is not None else Location(name)
-                shown = v.masked() if overlaps(secrets, v.path) else v.message
-                message = f"{v.dotted}: {shown}{which}"
-                out.append(Diagnostic("error", "schema", message, loc, path=v.dotted))
-    except CfgctlError as exc:
-        return [Diagnostic.from_error(exc, "yaml", Location(name))]
-    return out
+class _Checker:
+    """One schema, compiled, and what resolves its `$ref`s: built once per run, handed to the
+    worker processes by the pool's initializer."""
+
+    def __init__(self, schema: Any, schema_path: Path) -> None:
+        # The directory of a schema's `$id`, to the schema's folder: relative $refs resolve
+        # against the $id, so they are served from the schema's own folder.
+        self.id_bases: dict[str, Path] = {}
+        if isinstance(schema, dict) and isinstance(schema.get("$id"), str) and "/" in schema["$id"]:
+            self.id_bases[schema["$id"].rpartition("/")[0] + "/"] = schema_path.resolve().parent
+        self.validator = SchemaValidator(
+            schema, uri=schema_path.resolve().as_uri(), retrieve=self.retrieve
+        )
+
+    def retrieve(self, uri: str) -> Any:
+        return _retrieve(uri, self.id_bases)
+
+    def retrieve_quietly(self, uri: str) -> Any:
+        try:
+            return self.retrieve(urljoin(self.validator.uri, uri))
+        except CfgctlError:
+            return None
+
+    def check(self, name: str) -> list[Diagnostic]:
+        """The diagnostics of one document file."""
+        validator = self.validator
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return [Diagnostic("error", "io", f"cannot read: {exc.strerror}", Location(name))]
+        out: list[Diagnostic] = []
+        try:
+            instances = _instances(path, raw)
+            for number, (instance, doc) in enumerate(instances, start=1):
+                if validator.is_valid(instance):
+                    continue
+                if doc is None and path.suffix == ".json":
+                    with contextlib.suppress(CfgctlError):  # positions only; JSON is YAML, mostly
+                        doc = parse(raw, name)
+                which = f" (document {number})" if len(instances) > 1 else ""
+                secrets = list(secret_paths(validator.schema, instance, self.retrieve_quietly))
+                for v in validator.violations(instance):
+                    key = v.missing is not None and bool(v.path)
+                    loc = doc.location(v.path, key=key) if doc is not None else Location(name)
+                    shown = v.masked() if overlaps(secrets, v.path) else v.message
+                    message = f"{v.dotted}: {shown}{which}"
+                    out.append(Diagnostic("error", "schema", message, loc, path=v.dotted))
+        except CfgctlError as exc:
+            return [Diagnostic.from_error(exc, "yaml", Location(name))]
+        return out
+
+
+_WORKER: _Checker | None = None  # set in a worker process only, by the pool's initializer
+
+
+def _start_worker(checker: _Checker) -> None:
+    global _WORKER
+    _WORKER = checker
+
+
+def _check_in_worker(name: str) -> list[Diagnostic]:
+    assert _WORKER is not None
+    return _WORKER.check(name)
 
 
 def validate_documents(schema_path: Path, documents: list[Path]) -> Report:
     """Every problem of every document; the schema's own problems first."""
-    global _VALIDATOR
     report = Report()
     schema, problems = load_schema_file(schema_path)
     report.checked_files = len(documents)
@@ -145,18 +169,21 @@ def validate_documents(schema_path: Path, documents: list[Path]) -> Report:
         report.add(p)
     if problems:
         return report.finish()
-    if isinstance(schema, dict) and isinstance(schema.get("$id"), str) and "/" in schema["$id"]:
-        # Relative $refs resolve against the $id: serve them from the schema's own folder.
-        _ID_BASES[schema["$id"].rpartition("/")[0] + "/"] = schema_path.resolve().parent
-    _VALIDATOR = SchemaValidator(schema, uri=schema_path.resolve().as_uri(), retrieve=_retrieve)
+    checker = _Checker(schema, schema_path)
     names = [str(d) for d in documents]
     workers = min(os.cpu_count() or 1, 8)
     if len(names) >= PARALLEL_FROM and workers > 1:
         chunk = max(1, len(names) // (workers * 4))
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_check_one, names, chunksize=chunk))
+        # fork: the initializer's argument reaches the workers unpickled (a compiled validator).
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(checker,),
+        ) as pool:
+            results = list(pool.map(_check_in_worker, names, chunksize=chunk))
     else:
-        results = [_check_one(n) for n in names]
+        results = [checker.check(n) for n in names]
     for diagnostics in results:
         for d in diagnostics:
             report.add(d)

@@ -16,14 +16,16 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cfgctl.checks.protocol import RepositoryCheck
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
-from cfgctl.repo.cache import digest
+from cfgctl.repo.cache import FORMAT, digest
+from cfgctl.repo.decrypt import key_fingerprint
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import MANIFEST, Manifest, suggest
 from cfgctl.repo.schemas import SchemaRef, secret_paths
@@ -47,9 +49,11 @@ def validate_snapshot(
     *,
     pairs: Iterable[tuple[str, str]] | None = None,
     files: Iterable[str] | None = None,
+    checks: Sequence[RepositoryCheck] = (),
 ) -> Report:
     """Every problem of `snap`; or, given `pairs` and `files`, only of those pairs and files (the
-    manifest and the schemas are always checked)."""
+    manifest and the schemas are always checked). `checks` run last, on the same files: the
+    checks of the packages above this one (secrets, policy), composed by the caller."""
     started = time.perf_counter()
     report = Report()
     log.info(
@@ -58,14 +62,13 @@ def validate_snapshot(
         snap.label,
         extra={"fields": {"root": str(snap.root), "rev": snap.commit}},
     )
-    manifest, problems = snap._manifest_and_problems
+    manifest, problems = snap.manifest_and_problems
     for p in problems:
         report.add(p)
     report.checked_files += 1
     if manifest is None or any(p.severity == "error" for p in problems):
         return report.finish()
     _check_schemas(snap, report)
-    _check_repository_files(snap, report)
     broken = _check_files(snap, report, None if files is None else set(files))
     selected = list(pairs) if pairs is not None else snap.pairs()
     bad_services = _check_service_schemas(snap, report)
@@ -87,10 +90,10 @@ def validate_snapshot(
     for service, env in todo:
         for d in _compute_verdict(snap, service, env):
             report.add(d)
-    from cfgctl.secrets.operations import check_secrets
-
-    for d in check_secrets(snap, None if files is None else set(files)):
-        report.add(d)
+    only = None if files is None else set(files)
+    for check in checks:
+        for d in check(snap, only):
+            report.add(d)
     report.finish()
     snap.cache.flush()
     log.info(
@@ -115,18 +118,6 @@ def validate_snapshot(
     return report
 
 
-def _check_repository_files(snap: Snapshot, report: Report) -> None:
-    """policy.yaml against its schema and the manifest; a generated CODEOWNERS out of date."""
-    from cfgctl.checks.codeowners import check_codeowners
-    from cfgctl.review.policy import lint_policy
-
-    for d in lint_policy(snap):
-        report.add(d)
-    stale = check_codeowners(snap)
-    if stale is not None:
-        report.add(stale)
-
-
 def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str]) -> None:
     """Decrypt the encrypted secrets layers of these pairs in parallel, before rendering."""
     services = {s for s, _ in pairs}
@@ -142,9 +133,7 @@ def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str
         except CfgctlError:
             continue
     if refs:
-        from cfgctl.secrets.keys import prefetch
-
-        prefetch(refs)
+        snap.session.decrypter.prefetch(refs)
 
 
 def _check_schemas(snap: Snapshot, report: Report) -> None:
@@ -346,12 +335,8 @@ def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
         for p, _ in layer_paths(e, service)
         if p in snap.files
     ]
-    from cfgctl.repo.cache import FORMAT
-
     keys = ""
     if any(".secrets.yaml=" in p for p in layers):
-        from cfgctl.secrets.keys import key_fingerprint
-
         keys = key_fingerprint()  # which layers decrypt changes the verdict
     return digest(
         FORMAT,
@@ -365,7 +350,9 @@ def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
     )
 
 
-def validate_changes(snap: Snapshot, since: Snapshot) -> Report:
+def validate_changes(
+    snap: Snapshot, since: Snapshot, *, checks: Sequence[RepositoryCheck] = ()
+) -> Report:
     """Validate only what changed since `since`: the pairs whose inputs changed (all of them when
     a schema that others $ref changed), the changed files, the manifest and the schemas."""
     from cfgctl.changes.tree import affected_pairs, changed_paths
@@ -386,7 +373,7 @@ def validate_changes(snap: Snapshot, since: Snapshot) -> Report:
         extra={"fields": {"since": since.commit, "files": len(changed), "pairs": len(pairs)}},
     )
     return validate_snapshot(
-        snap, pairs=pairs, files=[p for p in changed if p.startswith("config/")]
+        snap, pairs=pairs, files=[p for p in changed if p.startswith("config/")], checks=checks
     )
 
 
@@ -466,7 +453,7 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
         )
     # A secret may only be set in a .secrets.yaml layer: anywhere else it is plaintext in Git.
     schema_doc = snap.schemas.document(ref.path)
-    resolver = snap._schema_resolver(ref)
+    resolver = snap.schema_resolver(ref)
     for layer, doc in zip(rendered.layers, rendered.docs, strict=True):
         if layer.secret or doc.data is None:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["STATE", "State"]
@@ -16,12 +17,15 @@ class State:
     use_cache: bool = True
     verbose: int = 0
     opened: list[Snapshot] = field(default_factory=list)
+    session: Session | None = None  # what this command's snapshots share; closed with it
 
     def start(self) -> Path:
         return self.repo if self.repo is not None else Path.cwd()
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
-        snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache)
+        if self.session is None:
+            self.session = Session(use_cache=self.use_cache)
+        snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache, session=self.session)
         self.opened.append(snap)
         return snap
 
@@ -29,6 +33,9 @@ class State:
         """Write what the snapshots of this command left in their caches."""
         while self.opened:
             self.opened.pop().cache.close()
+        if self.session is not None:  # decrypted values dropped: the command is over
+            self.session.close()
+            self.session = None
 
 
 STATE = State()

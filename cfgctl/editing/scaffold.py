@@ -22,6 +22,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.errors import CheckFailed, InputError, Location
 from cfgctl.repo.builtin import TEMPLATES, check_own_file
@@ -66,9 +67,9 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
         store.repo.index.add(rel)
     store.repo.index.write()
     tree = store.repo.index.write_tree()
-    from cfgctl.repo.gitstore import _default_signature
+    from cfgctl.repo.gitstore import default_signature
 
-    sig = _default_signature(store.repo)
+    sig = default_signature(store.repo)
     store.repo.create_commit("HEAD", sig, sig, "Initial configuration (cfgctl init)", tree, [])
     return files
 
@@ -179,9 +180,11 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     files = dict(snap.files)
     for rel, data in writes.items():
         files[rel] = FileRef.of_bytes(rel, data)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
     report = validate_snapshot(
-        trial, pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()]
+        trial,
+        pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()],
+        checks=[check_credentials],
     )
     errors = [
         d for d in report.errors if name in {s for s, _ in d.pairs} or d.location.path in writes

@@ -17,9 +17,10 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
+from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
-from cfgctl.diagnostics import Diagnostic
-from cfgctl.errors import CheckFailed, InputError
+from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
+from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
@@ -124,7 +125,7 @@ def set_value(
     if any(
         True
         for _ in secret_paths(
-            schema_doc, probe, snap._schema_resolver(ref), snap.schemas.secret_memo
+            schema_doc, probe, snap.schema_resolver(ref), snap.schemas.secret_memo
         )
     ):
         raise InputError(
@@ -151,27 +152,27 @@ def set_value(
     problems_before = _errors(snap, pairs, rel)
     files = dict(snap.files)
     files[rel] = FileRef.of_bytes(rel, after)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
     new = [
         d
         for d in _errors(trial, pairs, rel)
         if d.code == "render" or d.message not in {p.message for p in problems_before}
     ]
     if new:
-        error = CheckFailed(
+        raise DiagnosedFailure(
             f"refused: {dotted_path(path)} = {_short(value)} would fail validation "
             f"({len(new)} problem{'s' if len(new) > 1 else ''}); {rel} is unchanged",
+            new,
             hint="choose a value the schema accepts, or fix the problems listed first",
         )
-        error.diagnostics = new  # type: ignore[attr-defined]
-        raise error
     if not dry_run:
         atomic_write(target, after)
     return result
 
 
 def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
-    report = validate_snapshot(snap, pairs=pairs)
+    # The credential scan: a value that looks like a token refuses the edit of a plain file.
+    report = validate_snapshot(snap, pairs=pairs, checks=[check_credentials])
     wanted = set(pairs)
     return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
 

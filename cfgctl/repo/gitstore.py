@@ -17,7 +17,15 @@ from pygit2.enums import FileStatus, ObjectType
 
 from cfgctl.errors import EnvError, InputError
 
-__all__ = ["FileRef", "GitStore", "OverlayFiles", "TreeFiles", "blob_id", "init_repository"]
+__all__ = [
+    "FileRef",
+    "GitStore",
+    "OverlayFiles",
+    "TreeFiles",
+    "blob_id",
+    "default_signature",
+    "init_repository",
+]
 
 
 def blob_id(data: bytes) -> str:
@@ -136,7 +144,7 @@ class GitStore:
             self.repo.index.add(rel)
         self.repo.index.write()
         tree = self.repo.index.write_tree()
-        sig = author or _default_signature(self.repo)
+        sig = author or default_signature(self.repo)
         parents = [] if self.repo.head_is_unborn else [self.repo.head.target]
         oid = self.repo.create_commit("HEAD", sig, sig, message, tree, parents)
         return str(oid)
@@ -280,7 +288,8 @@ def _walk(repo: pygit2.Repository, tree: pygit2.Tree, base: str) -> Iterator[tup
             yield path, str(entry.id)
 
 
-def _default_signature(repo: pygit2.Repository) -> pygit2.Signature:
+def default_signature(repo: pygit2.Repository) -> pygit2.Signature:
+    """The user's Git identity, or cfgctl's own when Git knows none."""
     try:
         return repo.default_signature
     except (KeyError, pygit2.GitError):

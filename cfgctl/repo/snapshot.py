@@ -27,12 +27,12 @@ from cfgctl.repo.gitstore import FileRef, GitStore, OverlayFiles, TreeFiles
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import MANIFEST, Manifest, load_manifest
 from cfgctl.repo.schemas import SchemaRef, SchemaRegistry, secret_paths
+from cfgctl.repo.session import CACHE_DIR, Session
 from cfgctl.repo.yamlio import Document, JsonPath, decode, parse
 
-__all__ = ["Layer", "Provenance", "Rendered", "Snapshot", "find_root"]
+__all__ = ["CACHE_DIR", "Layer", "Provenance", "Rendered", "Snapshot", "find_root"]
 
 LayerKind = Literal["defaults", "service", "secrets"]
-CACHE_DIR = ".cfgctl/cache"
 # What a snapshot reads; anything else in the repository is not configuration.
 _READ_DIRS = ("config", "schemas", "templates")
 _READ_FILES = (MANIFEST, "policy.yaml", ".sops.yaml")
@@ -179,7 +179,7 @@ def _without_sops(layer: Layer, doc: Document) -> Document:
     if not (layer.secret and is_encrypted(doc.data)):
         return doc
     data = {k: v for k, v in doc.data.items() if k != "sops"}
-    return replace(doc, data=data, _positions=doc._positions, _key_positions=doc._key_positions)
+    return doc.with_data(data)
 
 
 def overlaps(secrets: Iterable[JsonPath], path: JsonPath) -> bool:
@@ -217,8 +217,12 @@ class Snapshot:
         commit: str | None = None,
         store: GitStore | None = None,
         cache: Cache | None = None,
+        session: Session | None = None,
     ) -> None:
         self.root = root
+        # What this snapshot shares with the others of its run (a diff's two sides, an edit's
+        # trial): parsed manifests, decrypted secrets. Its own when none is given.
+        self.session = session if session is not None else Session()
         self.files = files
         self.rev = rev
         self.commit = commit
@@ -230,9 +234,12 @@ class Snapshot:
     # --- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def from_worktree(cls, path: Path, *, use_cache: bool = True) -> Snapshot:
+    def from_worktree(
+        cls, path: Path, *, use_cache: bool = True, session: Session | None = None
+    ) -> Snapshot:
         """The files as they are on disk, under the repository root found from `path`."""
         root = find_root(path)
+        session = session if session is not None else Session(use_cache=use_cache)
         store = GitStore.discover(root)
         if store is not None and os.environ.get("CFGCTL_READ_WORKTREE") != "all":
             try:
@@ -242,7 +249,8 @@ class Snapshot:
                     f"cannot read the work tree: {exc}", hint="check permissions"
                 ) from exc
             if overlay is not None:
-                return cls(root, overlay, store=store, cache=_cache_for(root, use_cache))
+                cache = session.cache_for(root, use_cache)
+                return cls(root, overlay, store=store, cache=cache, session=session)
         files: dict[str, FileRef] = {}
         for name in _READ_FILES:
             if (root / name).is_file():
@@ -257,11 +265,15 @@ class Snapshot:
                         continue
                     rel = f"{rel_dir}/{fname}"
                     files[rel] = FileRef.of_bytes(rel, _read(full, rel))
-        return cls(root, files, store=store, cache=_cache_for(root, use_cache))
+        cache = session.cache_for(root, use_cache)
+        return cls(root, files, store=store, cache=cache, session=session)
 
     @classmethod
-    def at(cls, path: Path, rev: str, *, use_cache: bool = True) -> Snapshot:
+    def at(
+        cls, path: Path, rev: str, *, use_cache: bool = True, session: Session | None = None
+    ) -> Snapshot:
         """The files of commit `rev`, read from the object database without a checkout."""
+        session = session if session is not None else Session(use_cache=use_cache)
         start = path.resolve()
         store = GitStore.open(start)
         try:
@@ -286,14 +298,22 @@ class Snapshot:
             rev=rev,
             commit=str(commit.id),
             store=store,
-            cache=_cache_for(root, use_cache and store.workdir is not None),
+            cache=session.cache_for(root, use_cache and store.workdir is not None),
+            session=session,
         )
 
     @classmethod
-    def open(cls, path: Path, rev: str | None = None, *, use_cache: bool = True) -> Snapshot:
+    def open(
+        cls,
+        path: Path,
+        rev: str | None = None,
+        *,
+        use_cache: bool = True,
+        session: Session | None = None,
+    ) -> Snapshot:
         if rev is None:
-            return cls.from_worktree(path, use_cache=use_cache)
-        return cls.at(path, rev, use_cache=use_cache)
+            return cls.from_worktree(path, use_cache=use_cache, session=session)
+        return cls.at(path, rev, use_cache=use_cache, session=session)
 
     @property
     def git_prefix(self) -> str:
@@ -346,14 +366,14 @@ class Snapshot:
     # --- the manifest and schemas -------------------------------------------------------------
 
     @cached_property
-    def _manifest_and_problems(self) -> tuple[Manifest | None, list[Any]]:
+    def manifest_and_problems(self) -> tuple[Manifest | None, list[Any]]:
+        """The manifest (None when it cannot be read) and every problem of it."""
         ref = self.files.get(MANIFEST)
-        if ref is not None and ref.oid in _MANIFESTS:  # the other side of a diff, often
-            return _MANIFESTS[ref.oid]
-        loaded = self._load_manifest()
-        if ref is not None:
-            _MANIFESTS[ref.oid] = loaded
-        return loaded
+        if ref is None:
+            return self._load_manifest()
+        # The other side of a diff, often: the session remembers manifests by blob id.
+        known: Any = self.session.manifests.get_or_make(ref.oid, self._load_manifest)
+        return known  # type: ignore[no-any-return]
 
     def _load_manifest(self) -> tuple[Manifest | None, list[Any]]:
         try:
@@ -386,7 +406,7 @@ class Snapshot:
     @property
     def manifest(self) -> Manifest:
         """The manifest; `InputError` (with the first problem) when it is broken."""
-        manifest, problems = self._manifest_and_problems
+        manifest, problems = self.manifest_and_problems
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             first = errors[0]
@@ -428,9 +448,7 @@ class Snapshot:
         doc = self.document(layer.path)
         if not (layer.secret and is_encrypted(doc.data)):
             return doc
-        from cfgctl.secrets.keys import decrypted
-
-        plain = decrypted(self.files[layer.path])
+        plain = self.session.decrypter.decrypted(self.files[layer.path])
         if plain is None:
             return doc
         return replace(doc, data=plain, warnings=[])
@@ -462,14 +480,15 @@ class Snapshot:
             secret_paths(
                 schema_doc,
                 rendered.data,
-                self._schema_resolver(schema_ref),
+                self.schema_resolver(schema_ref),
                 self.schemas.secret_memo,
             )
         )
         rendered.secret_paths = secrets
         return rendered
 
-    def _schema_resolver(self, ref: SchemaRef) -> Any:
+    def schema_resolver(self, ref: SchemaRef) -> Any:
+        """Loads the schema files that `ref`'s `$ref`s name, relative to `ref`."""
         base = ref.path.rsplit("/", 1)[0] + "/"
 
         def resolve(target: str) -> Any:
@@ -492,9 +511,9 @@ class Snapshot:
         """Every (service, env) with an effective configuration: abstract environments excluded."""
         if self._pairs is None:
             manifest = self.manifest
-            cached = _PAIRS.get(id(manifest))
+            cached: Any = self.session.pairs.get(id(manifest))
             if cached is None or cached[0] is not manifest:
-                cached = _PAIRS[id(manifest)] = (manifest, self._all_pairs())
+                cached = self.session.pairs.put(id(manifest), (manifest, self._all_pairs()))
             self._pairs = cached[1]
         return self._pairs
 
@@ -520,18 +539,3 @@ def _read(path: Path, rel: str) -> bytes:
         raise InputError(
             f"cannot read: {exc.strerror}", location=Location(rel), hint="check its permissions"
         ) from exc
-
-
-_CACHES: dict[Path, Cache] = {}
-# Parsed manifests by blob id, and their pairs: both sides of a diff usually share the manifest.
-_MANIFESTS: dict[str, tuple[Manifest | None, list[Any]]] = {}
-_PAIRS: dict[int, tuple[Manifest, list[tuple[str, str]]]] = {}
-
-
-def _cache_for(root: Path, use: bool) -> Cache:
-    """One cache per repository and process: the snapshots of a diff share what they parse."""
-    if not use or os.environ.get("CFGCTL_NO_CACHE"):
-        return Cache(None)
-    if root not in _CACHES:
-        _CACHES[root] = Cache(root / CACHE_DIR)
-    return _CACHES[root]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cfgctl.errors import InputError, Location
@@ -57,6 +57,10 @@ class Document:
         if callable(self.raw):
             self.raw = self.raw()
         return self.raw
+
+    def with_data(self, data: Any) -> Document:
+        """The same file with other data (a view of it): positions shared, not found again."""
+        return replace(self, data=data)
 
     def _index(self) -> None:
         if self._positions is None:

@@ -1,7 +1,7 @@
 """Pull requests as the approval workflow: plan, comment, route, gate, escalate.
 
     plan = make_plan(Path("."), base="origin/main", head="HEAD")   # offline: impact + rules
-    gh = GitHubRepo.connect(target)
+    gh = GitHubRepo.connect(target)                  # any Forge; the CLI makes this one
     gate(gh, target.pr, Path("."), now=datetime.now(UTC))        # sets cfgctl/approval
 
 The policy enforced is the one at the pull request's base: a change cannot weaken its own review
@@ -24,7 +24,7 @@ from cfgctl.repo.manifest import Manifest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.timespec import format_duration, utc_iso
 from cfgctl.review.approval import PullRequestFacts, Verdict, evaluate
-from cfgctl.review.forge.github import GitHubRepo, PullInfo
+from cfgctl.review.forge.protocol import Forge, PullInfo
 from cfgctl.review.policy import (
     POLICY,
     ChangeImpact,
@@ -172,7 +172,7 @@ def make_plan(
     impact = ChangeImpact.of(merge_base, head_snap)
     # The rules are those of the base branch as it is now, not as it was at the merge base: a
     # policy tightened on main applies to branches made before.
-    base_snap = Snapshot.at(start, base, use_cache=use_cache)
+    base_snap = Snapshot.at(start, base, use_cache=use_cache, session=head_snap.session)
     policy = _policy(base_snap, head_snap)
     matches = policy.match(impact) if policy is not None else []
     plan = Plan(base, head, impact, policy, matches, head_snap.manifest)
@@ -246,7 +246,7 @@ class Judged:
 
 
 def judge(
-    gh: GitHubRepo,
+    gh: Forge,
     number: int,
     start: Path,
     *,
@@ -270,7 +270,7 @@ def judge(
 
 
 def gate(
-    gh: GitHubRepo,
+    gh: Forge,
     number: int,
     start: Path,
     *,
@@ -293,7 +293,7 @@ def gate(
     return result
 
 
-def _open_follow_up(gh: GitHubRepo, pull: PullInfo, plan: Plan) -> str:
+def _open_follow_up(gh: Forge, pull: PullInfo, plan: Plan) -> str:
     marker = _follow_up_marker(pull.number)
     existing = gh.find_issue(marker)
     if existing is not None:
@@ -350,7 +350,7 @@ def _wanted_reviewers(verdict: Verdict) -> Principals:
 
 
 def request_reviewers(
-    gh: GitHubRepo, pull: PullInfo, wanted: Principals, approved: set[str], dry_run: bool
+    gh: Forge, pull: PullInfo, wanted: Principals, approved: set[str], dry_run: bool
 ) -> RouteResult:
     """Ask `wanted` for a review, less the author, who approved and who is already asked."""
     result = RouteResult(pull.number)
@@ -381,7 +381,7 @@ def request_reviewers(
 
 
 def route(
-    gh: GitHubRepo,
+    gh: Forge,
     number: int,
     start: Path,
     *,
@@ -417,7 +417,7 @@ class EscalationResult:
 
 
 def escalate(
-    gh: GitHubRepo, policy: Policy, *, now: datetime, dry_run: bool = False
+    gh: Forge, policy: Policy, *, now: datetime, dry_run: bool = False
 ) -> EscalationResult:
     """For every open PR still waiting for approval longer than `escalation.after` (since it
     was opened): one comment and review requests to the escalation reviewers, once."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -68,13 +69,18 @@ class ConfigError(InputError):
         self.problems = tuple(problems)
 
 
-_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+# Validators by model, bounded: a process that makes models on the fly (tests, plugins) must not
+# keep every one alive; a service has a handful, built once.
+_ADAPTERS: OrderedDict[type, TypeAdapter[Any]] = OrderedDict()
+ADAPTERS_KEPT = 64
 
 
 def adapter(model: type[T]) -> TypeAdapter[T]:
     """The pydantic validator of a model, built once per model (building costs milliseconds)."""
     found = _ADAPTERS.get(model) if isinstance(model, type) else None
-    if found is None:
+    if found is not None:
+        _ADAPTERS.move_to_end(model)
+    else:
         require_model(model)
         try:
             found = TypeAdapter(model)
@@ -87,7 +93,10 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
                 hint="define the model and the classes it names at module level (with `from "
                 "__future__ import annotations`, a class local to a function cannot be found)",
             ) from exc
-        _ADAPTERS[model] = found
+        if isinstance(model, type):
+            _ADAPTERS[model] = found
+            while len(_ADAPTERS) > ADAPTERS_KEPT:
+                _ADAPTERS.popitem(last=False)
     return cast("TypeAdapter[T]", found)
 
 

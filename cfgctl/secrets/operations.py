@@ -21,21 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfgctl.diagnostics import Diagnostic
-from cfgctl.errors import CfgctlError, CheckFailed, InputError, Location
+from cfgctl.errors import CheckFailed, InputError, Location
+from cfgctl.repo import sops
 from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.snapshot import Snapshot, is_encrypted
-from cfgctl.repo.yamlio import JsonPath, iter_leaves, parse
+from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_plain
-from cfgctl.secrets import sops
-from cfgctl.secrets.keys import looks_like_credential
 from cfgctl.secrets.rules import SopsConfig, check_recipient
 
 __all__ = [
     "change_recipients",
-    "check_secrets",
     "edit_secret_file",
     "encrypt_file",
     "merge_secret_files",
@@ -201,114 +198,6 @@ def rotate_files(root: Path, env: str | None = None) -> list[str]:
     return files
 
 
-# --- checks ---------------------------------------------------------------------------------------
-
-
-def check_secrets(snap: Snapshot, only: set[str] | None = None) -> list[Diagnostic]:
-    """Every .secrets.yaml encrypted, with a valid MAC (when a key at hand opens it) and for the
-    recipients its environment's rule names; no plain file holding what looks like a credential.
-    Verdicts are cached by blob id (and, for encrypted files, by the rule and the keys at hand);
-    decryption happens in memory, in parallel."""
-    from cfgctl.repo.cache import FORMAT, digest
-    from cfgctl.secrets.keys import decrypted, key_fingerprint, prefetch
-
-    out: list[Diagnostic] = []
-    rules: SopsConfig | None
-    try:
-        rules = SopsConfig.load(snap.root) if snap.rev is None else None
-    except CfgctlError as exc:
-        out.append(Diagnostic.from_error(exc, "secrets", Location(".sops.yaml")))
-        rules = None
-    rules_id = repr(rules.data) if rules is not None else "-"
-    files = snap.files_under("config")
-    chosen = sorted(p for p in files if (only is None or p in only) and p.endswith(".yaml"))
-    keys = key_fingerprint() if any(p.endswith(".secrets.yaml") for p in chosen) else ""
-    todo: list[tuple[str, str]] = []
-    for rel in chosen:
-        extra = (rules_id, keys) if rel.endswith(".secrets.yaml") else ()
-        key = digest(FORMAT, "secret-check", rel, files[rel].oid, *extra)
-        cached = snap.cache.get("secret-check", key)
-        if isinstance(cached, list):
-            out.extend(Diagnostic.from_dict(d) for d in cached)
-        else:
-            todo.append((rel, key))
-    prefetch(
-        [files[rel] for rel, _ in todo if rel.endswith(".secrets.yaml") and _encrypted(snap, rel)]
-    )
-    for rel, key in todo:
-        found = _check_file(snap, rel, files[rel], rules, decrypted)
-        snap.cache.put("secret-check", key, [d.to_dict() for d in found])
-        out.extend(found)
-    return out
-
-
-def _encrypted(snap: Snapshot, rel: str) -> bool:
-    try:
-        return is_encrypted(snap.document(rel).data)
-    except CfgctlError:
-        return False
-
-
-def _check_file(
-    snap: Snapshot, rel: str, ref: FileRef, rules: SopsConfig | None, decrypted: Any
-) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    try:
-        doc = snap.document(rel)
-    except CfgctlError:
-        return out  # reported by validate as a YAML problem
-    if rel.endswith(".secrets.yaml"):
-        out.extend(_check_encrypted(rel, ref, doc.data, rules, decrypted))
-    else:
-        for path, value in iter_leaves(doc.data):
-            why = looks_like_credential(str(path[-1]) if path else "", value)
-            if why:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        "secret-scan",
-                        f"{dotted_path(path)} looks like {why}, in a plain file",
-                        doc.location(path),
-                        path=dotted_path(path),
-                        hint="move it to config/ENV/SERVICE.secrets.yaml "
-                        "(cfgctl secrets set), and rotate it: it is in Git history",
-                    )
-                )
-    return out
-
-
-def _check_encrypted(
-    rel: str, ref: FileRef, data: Any, rules: SopsConfig | None, decrypted: Any
-) -> list[Diagnostic]:
-    where = Location(rel)
-    if not data:
-        return []
-    if not is_encrypted(data):
-        return []  # validate reports the plain-text secrets file (code secret-plaintext)
-    out = []
-    try:
-        decrypted(ref)
-    except CfgctlError as exc:
-        out.append(Diagnostic.from_error(exc, "secret-mac", where))
-    if rules is not None:
-        match = _SECRET_FILE.match(rel)
-        wanted = set(rules.recipients(match["env"])) if match else set()
-        have = sops.age_recipients(data)
-        if wanted and have != wanted:
-            missing, extra = len(wanted - have), len(have - wanted)
-            out.append(
-                Diagnostic(
-                    "error",
-                    "secret-recipients",
-                    f"encrypted for other recipients than .sops.yaml names for its environment "
-                    f"({missing} missing, {extra} not in the rule)",
-                    where,
-                    hint="re-key it: cfgctl secrets recipients add/remove, or sops updatekeys",
-                )
-            )
-    return out
-
-
 # --- edit ---------------------------------------------------------------------------------------
 
 
@@ -358,7 +247,6 @@ def _validate_edited(
     snap: Snapshot, rel: str, service: str, env: str, tree: dict[str, Any]
 ) -> None:
     from cfgctl.checks.validate import validate_snapshot
-    from cfgctl.secrets.keys import _PLAIN  # a trial decryption: the edited tree, never on disk
 
     files = dict(snap.files.items())
     # A stand-in blob for the edited plaintext: its id is never written anywhere.
@@ -366,9 +254,11 @@ def _validate_edited(
         rel, b"sops:\n  cfgctl-edit: " + os.urandom(16).hex().encode() + b"\n"
     )
     files[rel] = marker
-    _PLAIN[marker.oid] = tree
+    # A trial decryption: the edited tree, in memory only, dropped afterwards.
+    decrypter = snap.session.decrypter
+    decrypter.remember(marker.oid, tree)
     try:
-        trial = Snapshot(snap.root, files, store=snap.store)
+        trial = Snapshot(snap.root, files, store=snap.store, session=snap.session)
         pairs = [(service, e) for e in snap.manifest.children(env) if (service, e) in snap.pairs()]
         report = validate_snapshot(trial, pairs=pairs)
         errors = [d for d in report.errors if set(d.pairs) & set(pairs)]
@@ -379,7 +269,7 @@ def _validate_edited(
                 hint=first.hint or "run cfgctl secrets edit again and fix the value",
             )
     finally:
-        _PLAIN.pop(marker.oid, None)
+        decrypter.forget(marker.oid)
 
 
 # --- merge driver -------------------------------------------------------------------------------

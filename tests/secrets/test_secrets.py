@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cfgctl.secrets import sops
+from cfgctl.repo import sops
 from tests.conftest import SECRET_VALUES, Result, RunCli
 from tests.secrets.conftest import Key
 from tests.support.gitrepo import ConfigRepo

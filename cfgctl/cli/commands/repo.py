@@ -162,15 +162,17 @@ def register(app: typer.Typer) -> None:
                 report = validate_documents(schema, documents)
         else:
             from cfgctl.checks.validate import validate_snapshot
+            from cfgctl.cli.checksuite import repository_checks
 
             snap = STATE.snapshot(rev)
             with progress("validating", fmt is not Format.text):
                 if changed_since is not None:
                     from cfgctl.checks.validate import validate_changes
 
-                    report = validate_changes(snap, STATE.snapshot(changed_since))
+                    since = STATE.snapshot(changed_since)
+                    report = validate_changes(snap, since, checks=repository_checks())
                 else:
-                    report = validate_snapshot(snap)
+                    report = validate_snapshot(snap, checks=repository_checks())
             prefix = snap.git_prefix
         print_report(report, fmt, path_prefix=prefix)
         raise typer.Exit(0 if report.ok else 1)

@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
     @secrets.command()
     def decrypt(file: FileArg) -> None:
         """Print the decrypted FILE on stdout (never to a file)."""
-        from cfgctl.secrets import sops
+        from cfgctl.repo import sops
 
         _, rel = _rel(file)
         try:
@@ -205,10 +205,11 @@ def register(app: typer.Typer) -> None:
         rule) and every plain file (no secret key, nothing that looks like a credential).
         Exit 1 on findings. `cfgctl validate` runs the same checks."""
         from cfgctl.checks.validate import validate_snapshot  # it runs the secrets checks
+        from cfgctl.cli.checksuite import repository_checks
         from cfgctl.diagnostics import Report
 
         snap = STATE.snapshot()
-        full = validate_snapshot(snap)
+        full = validate_snapshot(snap, checks=repository_checks())
         codes = {
             "secret-plaintext",
             "secret-placement",

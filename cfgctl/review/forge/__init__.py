@@ -1,1 +1,2 @@
-"""Code forges cfgctl talks to: GitHub (and GitHub Enterprise) through github3.py."""
+"""Code forges cfgctl talks to, behind the `Forge` protocol (forge/protocol.py): GitHub (and
+GitHub Enterprise) through github3.py in forge/github.py, imported only by the CLI."""

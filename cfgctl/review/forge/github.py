@@ -29,6 +29,7 @@ from urllib3.util.retry import Retry
 
 from cfgctl.errors import EnvError, InputError
 from cfgctl.review.approval import Review
+from cfgctl.review.forge.protocol import PullInfo
 
 __all__ = ["GitHubRepo", "GitHubTarget", "PullInfo", "event_shas", "read_event"]
 
@@ -115,21 +116,6 @@ def _event_pr(event: dict[str, Any]) -> int | None:
     if isinstance(issue, dict) and "pull_request" in issue and isinstance(issue.get("number"), int):
         return int(issue["number"])
     return None
-
-
-@dataclass(frozen=True)
-class PullInfo:
-    number: int
-    title: str
-    author: str
-    head_sha: str
-    base_sha: str
-    base_ref: str
-    labels: tuple[str, ...]
-    created_at: datetime
-    draft: bool
-    state: str
-    html_url: str
 
 
 def _token() -> str:

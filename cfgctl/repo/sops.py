@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +44,9 @@ class SopsFailed(InputError):
     """sops refused the file: tampered, not encrypted, or another error (exit 2)."""
 
 
-@cache
 def sops_path() -> str:
-    """The sops binary to run; `EnvError` (exit 3) when there is none."""
+    """The sops binary to run; `EnvError` (exit 3) when there is none. Looked up on every call
+    (a `which` costs microseconds beside the process it starts): no state kept."""
     chosen = os.environ.get("CFGCTL_SOPS")
     if chosen:
         found = shutil.which(chosen) if os.sep not in chosen else chosen
