@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.review.conftest import REPO, GitHubWorld
 from tests.support.actions_runner import ActionRun, run_action
+from tests.support.githubworld import REPO, GitHubWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/github/webhooks"

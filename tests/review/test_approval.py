@@ -9,8 +9,8 @@ import pytest
 from cfgctl.review.approval import PullRequestFacts, Review, evaluate, latest_reviews
 from cfgctl.review.policy import Policy, Require, Rule, When
 from cfgctl.review.pullrequest import Plan, make_plan
-from tests.review.test_policy import POLICY
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import FULL_POLICY as POLICY
 
 HEAD, OLD = "b" * 40, "a" * 40
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import github3
 
-from tests.conftest import RunCli
-from tests.review.conftest import POLICY, REPO, GitHubWorld
-from tests.secrets.conftest import set_secret
+from tests.support.cli import RunCli
+from tests.support.githubworld import REPO, GitHubWorld
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import POLICY
+from tests.support.secretrepo import set_secret
 
 
 def gate(world: GitHubWorld, run_cli: RunCli, pr: int, *extra: str):  # type: ignore[no-untyped-def]
@@ -235,8 +236,8 @@ def test_the_plan_comment_is_one_comment_updated_in_place(
 def test_secrets_never_reach_the_comment(
     secret_repo: ConfigRepo, run_cli: RunCli, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.review.conftest import TEAMS
     from tests.support.github_emulator import GitHubEmulator
+    from tests.support.githubworld import TEAMS
 
     secret = "Comment-Secret-Value-4471"
     base = str(secret_repo.repo.head.target)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cfgctl.repo.formats import env_lines
 from cfgctl.sdk import load, loads
 from cfgctl.sdk.envfile import env_name, parse_env
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 

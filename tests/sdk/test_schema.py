@@ -11,8 +11,8 @@ import pytest
 
 from cfgctl.errors import InputError
 from cfgctl.sdk import ConfigError, import_model, load, model_schema
-from tests.conftest import RunCli
 from tests.sdk.models import Settings, SettingsModel
+from tests.support.cli import RunCli
 
 MODULE = '''\
 from dataclasses import dataclass, field

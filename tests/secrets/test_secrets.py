@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cfgctl.secrets import sops
-from tests.conftest import SECRET_VALUES, Result, RunCli
-from tests.secrets.conftest import Key
+from tests.support.cli import SECRET_VALUES, Result, RunCli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.secretrepo import Key
 
 PASSWORD = "Pa55-word-for-prod-db-0001"
 OTHER = "An0ther-secret-value-0002"

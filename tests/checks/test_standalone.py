@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -5,7 +5,7 @@ import json
 import sqlite3
 
 from cfgctl.repo.cache import FORMAT
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 
