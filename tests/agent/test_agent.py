@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, wait_for
 
+pytestmark = pytest.mark.slow  # agent processes against real Git remotes
+
 SECRET = "webhook-test-secret"
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, wait_for
 
+pytestmark = pytest.mark.slow  # agent and service processes
+
 SECRET = "e2e-hook-secret"
 SERVICE = Path(__file__).resolve().parents[1] / "support/sample_service.py"
 

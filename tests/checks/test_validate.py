@@ -4,6 +4,8 @@ import contextlib
 import json
 import sqlite3
 
+import pytest
+
 from cfgctl.repo.cache import FORMAT
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
@@ -238,6 +240,7 @@ def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: 
     assert "no cfgctl.yaml in" in result.stderr
 
 
+@pytest.mark.slow
 def test_many_files_are_parsed_on_every_core_and_cached(tmp_path, run_cli: RunCli) -> None:
     services = [f"svc{i:03d}" for i in range(140)]
     manifest = "version: 1\nenvironments:\n  base: {}\n  staging: {inherits: base}\n  prod: {inherits: base}\nservices:\n"

@@ -152,6 +152,7 @@ def _python_regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     pattern=st.lists(st.sampled_from(_PIECES), max_size=8).map("".join),

@@ -45,6 +45,8 @@ import referencing.jsonschema
 from cfgctl.errors import InputError
 from cfgctl.repo.validator import SchemaValidator
 
+pytestmark = pytest.mark.slow  # the JSON Schema Test Suite, 1,900 cases
+
 SUITE = Path(__file__).resolve().parents[2] / ".cache" / "json-schema-test-suite"
 DRAFT = SUITE / "tests" / "draft2020-12"
 REMOTES = SUITE / "remotes"

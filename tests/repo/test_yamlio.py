@@ -91,6 +91,7 @@ def test_bad_yaml(text: str, where: str, words: str) -> None:
     assert words in info.value.message
 
 
+@pytest.mark.slow
 def test_alias_bomb_is_refused() -> None:
     lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
@@ -132,6 +133,7 @@ _data = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_text, _data, max_size=5))
 @example({"a": "no"})
@@ -142,6 +144,7 @@ def test_parse_reads_back_what_is_dumped(data: dict) -> None:
     assert parse(dump_plain(data), "gen.yaml").data == data
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200) | st.text(max_size=200))
 def test_any_input_gives_data_or_input_error(raw: bytes | str) -> None:

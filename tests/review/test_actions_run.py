@@ -13,8 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.actions_runner import ActionRun, run_action
 from tests.support.githubworld import REPO, GitHubWorld
+
+pytestmark = pytest.mark.slow  # the actions' steps run as real processes
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/github/webhooks"

@@ -15,6 +15,8 @@ from cfgctl.repo.fsutil import atomic_write
 from cfgctl.sdk import ConfigError, Watcher, watch
 from tests.sdk.models import Settings, Twins
 
+pytestmark = pytest.mark.slow  # a real watcher thread waiting on file-system events
+
 BASE = "db:\n  host: db.internal\n  pool_size: {pool}\nmode: {mode}\n"
 
 

@@ -16,6 +16,8 @@ from tests.support.cli import SECRET_VALUES, Result, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.secretrepo import Key
 
+pytestmark = pytest.mark.slow  # the real sops binary in every test
+
 PASSWORD = "Pa55-word-for-prod-db-0001"
 OTHER = "An0ther-secret-value-0002"
 SECRET_VALUES.update(
