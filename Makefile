@@ -35,7 +35,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks
 	$(VENV)/bin/ruff format --check cfgctl tests benchmarks
-	$(VENV)/bin/mypy cfgctl
+	$(VENV)/bin/mypy cfgctl tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,7 @@ class Service:
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as r:
-                return r.status == 200
+                return bool(r.status == 200)
         except urllib.error.HTTPError:
             return False
 

@@ -99,7 +99,11 @@ def test_agrees_beyond_the_suite(schema: dict[str, Any], instance: Any) -> None:
 
 
 def test_a_draft_7_resource_keeps_its_dependencies() -> None:
-    old = {"$schema": DRAFT7, "$id": "file:///repo/schemas/old.json", "dependencies": {"a": ["b"]}}
+    old: dict[str, Any] = {
+        "$schema": DRAFT7,
+        "$id": "file:///repo/schemas/old.json",
+        "dependencies": {"a": ["b"]},
+    }
     schema = {"$ref": "old.json"}
     validator = SchemaValidator(
         schema, uri="file:///repo/schemas/new.json", resources={old["$id"]: old}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -140,7 +141,7 @@ _data = st.recursive(
 @example({"k": "2020-01-01"})
 @example({":0": 1})
 @example({"a": "_", "b": ".", "c": "0x", "d": "-_"})
-def test_parse_reads_back_what_is_dumped(data: dict) -> None:
+def test_parse_reads_back_what_is_dumped(data: dict[str, Any]) -> None:
     assert parse(dump_plain(data), "gen.yaml").data == data
 
 

@@ -114,7 +114,7 @@ def test_cfgctl_validate_agrees_with_load(tmp_path: Path, run_cli: RunCli, servi
     )
 
     model = import_model(f"{service}:Settings")
-    assert load(good, model).db.pool_size == 20  # type: ignore[attr-defined]
+    assert load(good, model).db.pool_size == 20
     with pytest.raises(ConfigError) as info:
         load(bad, model)
     assert info.value.key == "db.pool_size"

@@ -201,7 +201,7 @@ def test_stop_ends_the_thread(config: Path) -> None:
 def test_the_current_config_is_read_only(config: Path) -> None:
     with watch(config, Settings) as watcher:
         with pytest.raises(AttributeError, match="read-only"):
-            watcher.current = watcher.current  # type: ignore[misc]
+            watcher.current = watcher.current
         assert not watcher.wait_for_reload(0.3)  # nothing changed: no reload
 
 

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ SECRET_VALUES.update(
 )
 
 
-def sops_decrypt(path: Path, key: Key) -> dict:
+def sops_decrypt(path: Path, key: Key) -> dict[str, Any]:
     env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key.file)}
     proc = subprocess.run(
         [
@@ -47,7 +48,8 @@ def sops_decrypt(path: Path, key: Key) -> dict:
         env=env,
         check=True,
     )
-    return json.loads(proc.stdout)
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
 
 
 def no_leak(*results: Result) -> None:
