@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo-repo
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test test-fast bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 	bash scripts/test-setup.sh
 	$(PY) -m pytest -n 2 -q
 
+# Everything but the tests marked slow (real processes, suites): the edit loop, under a minute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m "not slow"
+
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.secrets_bench
@@ -31,7 +35,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks
 	$(VENV)/bin/ruff format --check cfgctl tests benchmarks
-	$(VENV)/bin/mypy cfgctl
+	$(VENV)/bin/mypy cfgctl tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

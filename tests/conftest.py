@@ -1,47 +1,23 @@
+"""Fixtures shared by every test folder: thin wrappers around the builders of tests/support."""
+
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cfgctl.cli.app import app
-from cfgctl.cli.state import STATE
-from cfgctl.repo.builtin import TEMPLATES
+from tests.support import cli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-RunCli = Callable[..., Result]
-
-# Secret values the tests use, and every output of the CLI in this test session: at the end of
-# the session, no output may hold any of them (stdout, stderr, logs, diffs, errors).
-SECRET_VALUES: set[str] = set()
-OUTPUTS: list[tuple[tuple[str, ...], str]] = []
+from tests.support.repos import make_example_repo, make_small_repo
+from tests.support.secretrepo import Key, make_key, make_secret_repo
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_secret_in_any_output() -> Iterator[None]:
     yield
-    leaks = [
-        (args, v)
-        for args, text in OUTPUTS
-        for v in SECRET_VALUES
-        if v in text and "--reveal" not in args
-    ]
+    leaks = cli.leaked_secrets()
     assert not leaks, f"secret values printed by: {[' '.join(a) for a, _ in leaks][:5]}"
 
 
@@ -60,68 +36,34 @@ def _isolated_home(
 @pytest.fixture
 def run_cli() -> RunCli:
     """Drive the real CLI in-process; stdout and stderr apart."""
-
-    def run(*args: str, cwd: Path | None = None, input: str | None = None) -> Result:
-        old = Path.cwd()
-        if cwd is not None:
-            os.chdir(cwd)
-        try:
-            result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
-        finally:
-            os.chdir(old)
-            STATE.repo = None
-            STATE.use_cache = True
-            STATE.verbose = 0
-        out = Result(result.exit_code, result.stdout, result.stderr)
-        if args[:2] != ("secrets", "decrypt"):  # decrypt prints plaintext by design
-            OUTPUTS.append((tuple(args), out.output))
-        return out
-
-    return run
+    return cli.run_cli
 
 
 @pytest.fixture
 def example_repo(tmp_path: Path) -> ConfigRepo:
     """The example repository `cfgctl init` creates, committed."""
-    return ConfigRepo.from_template(tmp_path / "cfg", TEMPLATES / "default")
-
-
-MANIFEST = """\
-version: 1
-environments:
-  base: {}
-  staging: {inherits: base}
-  prod: {inherits: base}
-services:
-  payments: {schema: svc}
-"""
-
-SCHEMA = """\
-{
-  "type": "object",
-  "required": ["port"],
-  "additionalProperties": false,
-  "properties": {
-    "port": {"type": "integer", "minimum": 1},
-    "host": {"type": "string"},
-    "db": {"type": "object", "properties": {"password": {"type": "string", "x-cfgctl-secret": true},
-                                             "pool": {"type": "integer"}}},
-    "tags": {"type": "array", "items": {"type": "string"}}
-  }
-}
-"""
+    return make_example_repo(tmp_path / "cfg")
 
 
 @pytest.fixture
 def small_repo(tmp_path: Path) -> ConfigRepo:
-    repo = ConfigRepo.init(tmp_path / "small")
-    repo.commit(
-        {
-            "cfgctl.yaml": MANIFEST,
-            "schemas/svc.schema.json": SCHEMA,
-            "config/base/_defaults.yaml": "port: 8080\nhost: base.internal\n",
-            "config/prod/payments.yaml": "# prod\nhost: prod.internal  # the prod host\n",
-        },
-        "init",
-    )
-    return repo
+    return make_small_repo(tmp_path / "small")
+
+
+@pytest.fixture
+def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Key:
+    """An age key, the one sops uses (SOPS_AGE_KEY_FILE)."""
+    key = make_key(tmp_path, "alice")
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(key.file))
+    return key
+
+
+@pytest.fixture
+def bob(tmp_path: Path) -> Key:
+    return make_key(tmp_path, "bob")
+
+
+@pytest.fixture
+def secret_repo(tmp_path: Path, alice: Key) -> ConfigRepo:
+    """The example repository whose prod secrets alice can read."""
+    return make_secret_repo(tmp_path / "cfg", alice)

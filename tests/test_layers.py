@@ -122,7 +122,8 @@ def _imports(module: str) -> Iterator[Import]:
             targets = [node.args[0].value]
         for target in dict.fromkeys(targets):
             if target == "cfgctl" or target.startswith("cfgctl."):
-                yield Import(module, node.lineno, _resolve(target), id(node) in guarded)
+                line = getattr(node, "lineno", 0)
+                yield Import(module, line, _resolve(target), id(node) in guarded)
 
 
 IMPORTS = [imp for module in MODULES for imp in _imports(module)]
@@ -223,7 +224,7 @@ def test_no_import_cycles() -> None:
 
 
 def test_sdk_imports_only_errors_yaml_and_key_paths() -> None:
-    runtime = {}
+    runtime: dict[str, list[Import]] = {}
     for imp in IMPORTS:
         if not imp.type_checking:
             runtime.setdefault(imp.source, []).append(imp)

@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, wait_for
 
+pytestmark = pytest.mark.slow  # agent processes against real Git remotes
+
 SECRET = "webhook-test-secret"
 
 
@@ -349,7 +351,7 @@ def test_bad_agent_configs_are_reported_at_their_line(world: AgentWorld) -> None
 
 
 def test_secrets_are_decrypted_into_the_file_only(world: AgentWorld) -> None:
-    from tests.secrets.conftest import make_key
+    from tests.support.secretrepo import make_key
 
     key = make_key(world.root, "agent-key")
     secret = "Agent-Delivered-Secret-5521"
@@ -623,7 +625,7 @@ def test_credentials_in_the_source_url_are_never_shown(world: AgentWorld) -> Non
 
 
 def test_a_file_that_comes_to_hold_secrets_is_no_longer_world_readable(world: AgentWorld) -> None:
-    from tests.secrets.conftest import make_key
+    from tests.support.secretrepo import make_key
 
     out = world.root / "payments.yaml"
     key = make_key(world.root, "k")

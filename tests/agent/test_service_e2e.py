@@ -18,6 +18,8 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, wait_for
 
+pytestmark = pytest.mark.slow  # agent and service processes
+
 SECRET = "e2e-hook-secret"
 SERVICE = Path(__file__).resolve().parents[1] / "support/sample_service.py"
 
@@ -41,7 +43,7 @@ class Service:
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as r:
-                return r.status == 200
+                return bool(r.status == 200)
         except urllib.error.HTTPError:
             return False
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pygit2
 
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 

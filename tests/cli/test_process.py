@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.gitrepo import ConfigRepo
+
+pytestmark = pytest.mark.slow  # the console script as a real process
 
 CFGCTL = str(Path(sys.executable).parent / "cfgctl")
 

@@ -121,6 +121,7 @@ _PATHS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_layer, min_size=len(_PATHS), max_size=len(_PATHS)))
 def test_rendering_properties(layers: list[object]) -> None:

@@ -100,7 +100,11 @@ def test_agrees_beyond_the_suite(schema: dict[str, Any], instance: Any) -> None:
 
 
 def test_a_draft_7_resource_keeps_its_dependencies() -> None:
-    old = {"$schema": DRAFT7, "$id": "file:///repo/schemas/old.json", "dependencies": {"a": ["b"]}}
+    old: dict[str, Any] = {
+        "$schema": DRAFT7,
+        "$id": "file:///repo/schemas/old.json",
+        "dependencies": {"a": ["b"]},
+    }
     schema = {"$ref": "old.json"}
     validator = SchemaValidator(
         schema, uri="file:///repo/schemas/new.json", resources={old["$id"]: old}
@@ -153,6 +157,7 @@ def _python_regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     pattern=st.lists(st.sampled_from(_PIECES), max_size=8).map("".join),

@@ -45,6 +45,8 @@ import referencing.jsonschema
 from cfgctl.errors import InputError
 from cfgctl.repo.validator import SchemaValidator
 
+pytestmark = pytest.mark.slow  # the JSON Schema Test Suite, 1,900 cases
+
 SUITE = Path(__file__).resolve().parents[2] / ".cache" / "json-schema-test-suite"
 DRAFT = SUITE / "tests" / "draft2020-12"
 REMOTES = SUITE / "remotes"
@@ -80,13 +82,15 @@ def _reference_retrieve(uri: str) -> referencing.Resource[Any]:
     try:
         contents = retrieve_remote(uri)
     except InputError:
-        raise referencing.exceptions.NoSuchResource(ref=uri) from None
+        # `ref` is an attrs field, which mypy does not see through referencing's `frozen`.
+        raise referencing.exceptions.NoSuchResource(ref=uri) from None  # type: ignore[call-arg]
     return referencing.Resource.from_contents(
         contents, default_specification=referencing.jsonschema.DRAFT202012
     )
 
 
-REGISTRY: referencing.Registry[Any] = referencing.Registry(retrieve=_reference_retrieve)
+# `retrieve` is the attrs alias of Registry's `_retrieve`, which mypy does not see.
+REGISTRY: referencing.Registry[Any] = referencing.Registry(retrieve=_reference_retrieve)  # type: ignore[call-arg]
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -92,6 +93,7 @@ def test_bad_yaml(text: str, where: str, words: str) -> None:
     assert words in info.value.message
 
 
+@pytest.mark.slow
 def test_alias_bomb_is_refused() -> None:
     lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
@@ -133,16 +135,18 @@ _data = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_text, _data, max_size=5))
 @example({"a": "no"})
 @example({"k": "2020-01-01"})
 @example({":0": 1})
 @example({"a": "_", "b": ".", "c": "0x", "d": "-_"})
-def test_parse_reads_back_what_is_dumped(data: dict) -> None:
+def test_parse_reads_back_what_is_dumped(data: dict[str, Any]) -> None:
     assert parse(dump_plain(data), "gen.yaml").data == data
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200) | st.text(max_size=200))
 def test_any_input_gives_data_or_input_error(raw: bytes | str) -> None:

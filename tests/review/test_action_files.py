@@ -16,6 +16,7 @@ from cfgctl._version import __version__
 from cfgctl.repo.builtin import TEMPLATES
 from cfgctl.repo.yamlio import parse
 from tests.support.actions_runner import evaluate, substitute
+from tests.support.cli import RunCli
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = sorted(p.parent.name for p in (ROOT / "actions").glob("*/action.yml"))
@@ -24,7 +25,8 @@ WORKFLOW = TEMPLATES / "default/.github/workflows/cfgctl.yml"
 
 def _vendored(name: str) -> dict[str, Any]:
     path = resources.files("check_jsonschema.builtin_schemas.vendor") / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
 
 
 def _errors(schema: dict[str, Any], data: Any) -> list[str]:
@@ -61,7 +63,7 @@ def test_the_workflow_template_is_a_valid_workflow_using_these_actions() -> None
     assert all(u.endswith(f"@v{__version__}") for u in ours)
 
 
-def test_init_installs_the_workflow(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_init_installs_the_workflow(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("init", str(tmp_path / "new"))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new/.github/workflows/cfgctl.yml").read_text() == WORKFLOW.read_text()

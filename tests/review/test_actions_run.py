@@ -13,8 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.review.conftest import REPO, GitHubWorld
+import pygit2
+import pytest
+
 from tests.support.actions_runner import ActionRun, run_action
+from tests.support.githubworld import REPO, GitHubWorld
+
+pytestmark = pytest.mark.slow  # the actions' steps run as real processes
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/github/webhooks"
@@ -22,7 +27,9 @@ FIXTURES = ROOT / "tests/fixtures/github/webhooks"
 
 def event(name: str, pr: int, base: str, head: str) -> dict[str, Any]:
     """A recorded webhook payload, made to name our repository, pull request and commits."""
-    payload = copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text())["payload"])
+    payload: dict[str, Any] = copy.deepcopy(
+        json.loads((FIXTURES / f"{name}.json").read_text())["payload"]
+    )
     payload["pull_request"]["number"] = pr
     payload["pull_request"]["base"]["sha"] = base
     payload["pull_request"]["head"]["sha"] = head
@@ -62,7 +69,10 @@ def test_a_pull_request_gets_plan_comment_reviewers_and_status(
     github: GitHubWorld, tmp_path: Path
 ) -> None:
     pr = github.open_pull(author="dev")
-    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    base, head = (
+        str(github.repo.repo.head.peel(pygit2.Commit).parents[0].id),
+        str(github.repo.repo.head.target),
+    )
     opened = event("pull_request_opened", pr, base, head)
 
     plan = run(github, tmp_path / "plan", "plan", "pull_request", opened)
@@ -105,7 +115,10 @@ def test_a_pull_request_gets_plan_comment_reviewers_and_status(
 
 def test_the_gate_action_can_fail_the_job(github: GitHubWorld, tmp_path: Path) -> None:
     pr = github.open_pull()
-    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    base, head = (
+        str(github.repo.repo.head.peel(pygit2.Commit).parents[0].id),
+        str(github.repo.repo.head.target),
+    )
     payload = event("pull_request_opened", pr, base, head)
     event_path = tmp_path / "e.json"
     event_path.write_text(json.dumps(payload))
@@ -140,7 +153,10 @@ def test_the_escalate_action_on_a_schedule(github: GitHubWorld, tmp_path: Path) 
 
 def test_the_validate_action_annotates_problems(github: GitHubWorld, tmp_path: Path) -> None:
     pr = github.open_pull()
-    base, head = str(github.repo.repo.head.peel().parents[0].id), str(github.repo.repo.head.target)
+    base, head = (
+        str(github.repo.repo.head.peel(pygit2.Commit).parents[0].id),
+        str(github.repo.repo.head.target),
+    )
     clean = run(
         github,
         tmp_path / "ok",

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cfgctl.review.approval import PullRequestFacts, Review, evaluate, latest_reviews
+from cfgctl.review.approval import PullRequestFacts, Review, Verdict, evaluate, latest_reviews
 from cfgctl.review.policy import Policy, Require, Rule, When
 from cfgctl.review.pullrequest import Plan, make_plan
-from tests.review.test_policy import POLICY
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import FULL_POLICY as POLICY
 
 HEAD, OLD = "b" * 40, "a" * 40
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -42,7 +42,9 @@ def approve(user: str, commit: str = HEAD, minutes: int = 0, state: str = "APPRO
     return Review(user, state, commit, NOW - timedelta(hours=1) + timedelta(minutes=minutes))
 
 
-def judge(plan: Plan, *reviews: Review, labels: tuple[str, ...] = (), now: datetime = NOW):  # type: ignore[no-untyped-def]
+def judge(
+    plan: Plan, *reviews: Review, labels: tuple[str, ...] = (), now: datetime = NOW
+) -> Verdict:
     facts = PullRequestFacts("author", HEAD, labels, reviews, 7, "change")
     assert plan.policy is not None
     return evaluate(plan.policy, plan.impact, facts, plan.owners, member, now)
@@ -174,13 +176,13 @@ def test_owners_rules_without_a_changed_service_still_need_approvals(
 
 def test_reviewers_without_write_access_neither_approve_nor_block(prod_plan: Plan) -> None:
     outsider = Review("drive-by", "APPROVED", HEAD, NOW, "NONE")
-    member = Review("sam", "APPROVED", HEAD, NOW, "MEMBER")
+    sam = Review("sam", "APPROVED", HEAD, NOW, "MEMBER")
     blocker = Review("troll", "CHANGES_REQUESTED", HEAD, NOW, "CONTRIBUTOR")
     facts = PullRequestFacts("author", HEAD, (), (outsider, blocker), 7, "change")
     policy = Policy(rules=[Rule("any-review", When(), Require())])  # approvals: 1, from anyone
     verdict = evaluate(policy, prod_plan.impact, facts, prod_plan.owners, member, NOW)
     assert verdict.state == "pending" and verdict.changes_requested == []
-    facts = PullRequestFacts("author", HEAD, (), (outsider, blocker, member), 7, "change")
+    facts = PullRequestFacts("author", HEAD, (), (outsider, blocker, sam), 7, "change")
     assert (
         evaluate(policy, prod_plan.impact, facts, prod_plan.owners, member, NOW).state == "success"
     )

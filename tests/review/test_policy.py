@@ -11,29 +11,10 @@ from cfgctl.errors import InputError
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.review.policy import load_policy, policy_of
 from cfgctl.review.pullrequest import comment_body, make_plan
-from tests.conftest import RunCli
-from tests.review.conftest import RULES, TAIL
-from tests.secrets.conftest import set_secret
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
-
-# The issue's policy (tests/review/conftest.py), with two more rules and the issue's freeze.
-POLICY = (
-    "version: 1\nrules:\n"
-    + RULES
-    + """\
-  - name: schema-changes
-    when: {schema_change: true}
-    require: {approvals: 1, users: [carol]}
-  - name: policy-file
-    when: {paths: [policy.yaml]}
-    require: {approvals: 2, teams: ["@acme/sre-leads"]}
-"""
-    + TAIL
-    + """\
-freeze:
-  - {environments: [prod, prod-eu], from: "2026-12-20T00:00:00Z", to: "2027-01-04T00:00:00Z"}
-"""
-)
+from tests.support.policies import FULL_POLICY as POLICY
+from tests.support.secretrepo import set_secret
 
 
 @pytest.fixture

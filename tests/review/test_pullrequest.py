@@ -8,14 +8,16 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import github3
+import pytest
 
-from tests.conftest import RunCli
-from tests.review.conftest import POLICY, REPO, GitHubWorld
-from tests.secrets.conftest import set_secret
+from tests.support.cli import Result, RunCli
+from tests.support.githubworld import REPO, GitHubWorld
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import POLICY
+from tests.support.secretrepo import set_secret
 
 
-def gate(world: GitHubWorld, run_cli: RunCli, pr: int, *extra: str):  # type: ignore[no-untyped-def]
+def gate(world: GitHubWorld, run_cli: RunCli, pr: int, *extra: str) -> Result:
     return run_cli("pr", "gate", *world.args("--pr", str(pr), *extra), cwd=world.repo.workdir)
 
 
@@ -233,10 +235,10 @@ def test_the_plan_comment_is_one_comment_updated_in_place(
 
 
 def test_secrets_never_reach_the_comment(
-    secret_repo: ConfigRepo, run_cli: RunCli, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    from tests.review.conftest import TEAMS
+    secret_repo: ConfigRepo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.support.github_emulator import GitHubEmulator
+    from tests.support.githubworld import TEAMS
 
     secret = "Comment-Secret-Value-4471"
     base = str(secret_repo.repo.head.target)
@@ -307,8 +309,8 @@ def test_escalation_after_the_deadline_happens_once(github: GitHubWorld, run_cli
 
 
 def test_api_errors_exit_3_with_a_clear_message(
-    github: GitHubWorld, run_cli: RunCli, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    github: GitHubWorld, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pr = github.open_pull()
     monkeypatch.setenv("GITHUB_TOKEN", "wrong")
     result = gate(github, run_cli, pr)

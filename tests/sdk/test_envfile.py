@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cfgctl.repo.formats import env_lines
 from cfgctl.sdk import load, loads
 from cfgctl.sdk.envfile import env_name, parse_env
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 
@@ -77,6 +78,7 @@ def test_a_quoted_value_may_span_lines() -> None:
 _text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     name=_text,

@@ -111,7 +111,7 @@ def test_the_result_is_immutable(tmp_path: Path) -> None:
         settings.mode = "dev"  # type: ignore[misc]
     model = load(tmp_path / "c.yaml", SettingsModel)
     with pytest.raises(pydantic.ValidationError, match="frozen"):
-        model.db.pool_size = 1  # type: ignore[misc]
+        model.db.pool_size = 1
     assert settings.db.pool_size == 20 and model.db.pool_size == 20
 
 

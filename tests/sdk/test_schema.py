@@ -11,8 +11,8 @@ import pytest
 
 from cfgctl.errors import InputError
 from cfgctl.sdk import ConfigError, import_model, load, model_schema
-from tests.conftest import RunCli
 from tests.sdk.models import Settings, SettingsModel
+from tests.support.cli import RunCli
 
 MODULE = '''\
 from dataclasses import dataclass, field
@@ -114,7 +114,7 @@ def test_cfgctl_validate_agrees_with_load(tmp_path: Path, run_cli: RunCli, servi
     )
 
     model = import_model(f"{service}:Settings")
-    assert load(good, model).db.pool_size == 20  # type: ignore[attr-defined]
+    assert load(good, model).db.pool_size == 20
     with pytest.raises(ConfigError) as info:
         load(bad, model)
     assert info.value.key == "db.pool_size"

@@ -15,6 +15,8 @@ from cfgctl.repo.fsutil import atomic_write
 from cfgctl.sdk import ConfigError, Watcher, watch
 from tests.sdk.models import Settings, Twins
 
+pytestmark = pytest.mark.slow  # a real watcher thread waiting on file-system events
+
 BASE = "db:\n  host: db.internal\n  pool_size: {pool}\nmode: {mode}\n"
 
 
@@ -199,7 +201,7 @@ def test_stop_ends_the_thread(config: Path) -> None:
 def test_the_current_config_is_read_only(config: Path) -> None:
     with watch(config, Settings) as watcher:
         with pytest.raises(AttributeError, match="read-only"):
-            watcher.current = watcher.current  # type: ignore[misc]
+            watcher.current = watcher.current
         assert not watcher.wait_for_reload(0.3)  # nothing changed: no reload
 
 

@@ -8,13 +8,16 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cfgctl.repo import sops
-from tests.conftest import SECRET_VALUES, Result, RunCli
-from tests.secrets.conftest import Key
+from tests.support.cli import SECRET_VALUES, Result, RunCli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.secretrepo import Key
+
+pytestmark = pytest.mark.slow  # the real sops binary in every test
 
 PASSWORD = "Pa55-word-for-prod-db-0001"
 OTHER = "An0ther-secret-value-0002"
@@ -30,7 +33,7 @@ SECRET_VALUES.update(
 )
 
 
-def sops_decrypt(path: Path, key: Key) -> dict:
+def sops_decrypt(path: Path, key: Key) -> dict[str, Any]:
     env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key.file)}
     proc = subprocess.run(
         [
@@ -45,7 +48,8 @@ def sops_decrypt(path: Path, key: Key) -> dict:
         env=env,
         check=True,
     )
-    return json.loads(proc.stdout)
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
 
 
 def no_leak(*results: Result) -> None:

@@ -64,7 +64,7 @@ class AgentWorld:
     def push_secret(self, key_file: Path, recipient: str, value: str) -> str:
         """Encrypt `value` as payments' db.password in prod (for the age `recipient`), commit
         and push; the value joins the session's leak check."""
-        from tests.conftest import SECRET_VALUES
+        from tests.support.cli import SECRET_VALUES
 
         SECRET_VALUES.add(value)
         env = {"SOPS_AGE_KEY_FILE": str(key_file)}

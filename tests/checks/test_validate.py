@@ -3,9 +3,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from pathlib import Path
+
+import pytest
 
 from cfgctl.repo.cache import FORMAT
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 
@@ -198,7 +201,7 @@ def test_validate_a_past_revision(small_repo: ConfigRepo, run_cli: RunCli) -> No
     assert "error: unknown revision 'nope'" in bad.stderr
 
 
-def test_revision_without_manifest(tmp_path, run_cli: RunCli) -> None:
+def test_revision_without_manifest(tmp_path: Path, run_cli: RunCli) -> None:
     repo = ConfigRepo.init(tmp_path / "r")
     repo.commit({"README": "x\n"}, "first")
     repo.commit({"cfgctl.yaml": "version: 1\nenvironments: {base: {}}\nservices: {}\n"}, "second")
@@ -230,7 +233,9 @@ def test_corrupt_cache_entries_are_rebuilt(small_repo: ConfigRepo, run_cli: RunC
     assert third.stderr == first.stderr
 
 
-def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: RunCli) -> None:
+def test_repo_option_and_no_manifest(
+    tmp_path: Path, small_repo: ConfigRepo, run_cli: RunCli
+) -> None:
     assert run_cli("-C", str(small_repo.workdir), "validate", cwd=tmp_path).exit_code == 0
     assert run_cli("validate", cwd=small_repo.workdir / "config" / "prod").exit_code == 0
     result = run_cli("validate", cwd=tmp_path)
@@ -238,11 +243,12 @@ def test_repo_option_and_no_manifest(tmp_path, small_repo: ConfigRepo, run_cli: 
     assert "no cfgctl.yaml in" in result.stderr
 
 
-def test_many_files_are_parsed_on_every_core_and_cached(tmp_path, run_cli: RunCli) -> None:
+@pytest.mark.slow
+def test_many_files_are_parsed_on_every_core_and_cached(tmp_path: Path, run_cli: RunCli) -> None:
     services = [f"svc{i:03d}" for i in range(140)]
     manifest = "version: 1\nenvironments:\n  base: {}\n  staging: {inherits: base}\n  prod: {inherits: base}\nservices:\n"
     manifest += "".join(f"  {s}: {{schema: svc}}\n" for s in services)
-    files = {
+    files: dict[str, str | bytes | None] = {
         "cfgctl.yaml": manifest,
         "schemas/svc.schema.yaml": "type: object\nrequired: [port]\nproperties:\n  port: {type: integer}\n",
     }
@@ -357,7 +363,7 @@ def test_dangling_refs_are_errors_in_the_schema_file(
     )
 
 
-def test_github_paths_are_relative_to_the_git_root(tmp_path, run_cli: RunCli) -> None:
+def test_github_paths_are_relative_to_the_git_root(tmp_path: Path, run_cli: RunCli) -> None:
     repo = ConfigRepo.init(tmp_path / "mono")
     repo.commit(
         {

@@ -3,7 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import RunCli
+import pytest
+
+from tests.support.cli import RunCli
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -79,6 +81,7 @@ def test_broken_schema_and_documents(tmp_path: Path, run_cli: RunCli) -> None:
     assert no_docs.exit_code == 2
 
 
+@pytest.mark.slow
 def test_many_documents_use_worker_processes(tmp_path: Path, run_cli: RunCli) -> None:
     schema = _setup(tmp_path)
     docs = []

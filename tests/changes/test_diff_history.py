@@ -8,7 +8,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from tests.conftest import RunCli
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 MANIFEST = """\
