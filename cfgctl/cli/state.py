@@ -1,11 +1,13 @@
-"""Options of the root command, shared by every sub-command."""
+"""Options of the root command, shared by every sub-command, and the snapshots one run opened."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cfgctl.repo.snapshot import Snapshot
+if TYPE_CHECKING:
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["STATE", "State"]
 
@@ -21,6 +23,9 @@ class State:
         return self.repo if self.repo is not None else Path.cwd()
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
+        # Imported here: `cfgctl --version` must not pay for Git and YAML.
+        from cfgctl.repo.snapshot import Snapshot
+
         snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache)
         self.opened.append(snap)
         return snap
