@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from cfgctl.cli.table import fast_answer
 
+TYPE_CHECKING = False  # typing is one more import on the fast path
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
     app: typer.Typer

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NamedTuple
 
 from cfgctl._version import __version__
 
 __all__ = ["COMMANDS", "Entry", "fast_answer", "help_width", "root_help"]
 
 
-class Entry(NamedTuple):
-    module: str
-    summary: str  # as click shortens the command's help for the root's list
+class Entry:
+    """A command's module and its summary, as click shortens the command's help for the root's
+    list. (A plain class: typing.NamedTuple would import typing on the fast path.)"""
+
+    __slots__ = ("module", "summary")
+
+    def __init__(self, module: str, summary: str) -> None:
+        self.module = module
+        self.summary = summary
 
 
 _C = "cfgctl.cli.commands."
