@@ -16,47 +16,57 @@ __all__ = ["app", "diff"]
 app = typer.Typer(rich_markup_mode=None)
 
 
+BaseArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="BASE",
+        help="The old side: a revision (default HEAD); A..B compares A with B; A...B "
+        "compares the merge base of A and B with B, as a pull request does.",
+    ),
+]
+HeadArg = Annotated[
+    str | None,
+    typer.Argument(metavar="HEAD", help="The new side: a revision (default: the work tree)."),
+]
+EnvsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--env", "-e", metavar="ENV", help="Only these environments (globs)."),
+]
+ServicesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--service", "-s", metavar="SERVICE", help="Only these services (globs)."),
+]
+AgainstEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--against-env",
+        metavar="ENV",
+        help="Compare the environment of --env with this one at one revision (--rev, "
+        "default the work tree); the arguments are then SERVICEs (default: all).",
+    ),
+]
+AgainstRevOpt = Annotated[
+    str | None,
+    typer.Option("--rev", metavar="REV", help="With --against-env: the revision to read."),
+]
+DiffFormatOpt = Annotated[
+    MarkdownFormat, typer.Option("--format", "-f", help="text, markdown (a PR comment), json.")
+]
+ExitCodeOpt = Annotated[
+    bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
+]
+
+
 @app.command()
 def diff(
-    base: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="BASE",
-            help="The old side: a revision (default HEAD); A..B compares A with B; A...B "
-            "compares the merge base of A and B with B, as a pull request does.",
-        ),
-    ] = None,
-    head: Annotated[
-        str | None,
-        typer.Argument(metavar="HEAD", help="The new side: a revision (default: the work tree)."),
-    ] = None,
-    env: Annotated[
-        list[str] | None,
-        typer.Option("--env", "-e", metavar="ENV", help="Only these environments (globs)."),
-    ] = None,
-    service: Annotated[
-        list[str] | None,
-        typer.Option("--service", "-s", metavar="SERVICE", help="Only these services (globs)."),
-    ] = None,
-    against_env: Annotated[
-        str | None,
-        typer.Option(
-            "--against-env",
-            metavar="ENV",
-            help="Compare the environment of --env with this one at one revision (--rev, "
-            "default the work tree); the arguments are then SERVICEs (default: all).",
-        ),
-    ] = None,
-    rev: Annotated[
-        str | None,
-        typer.Option("--rev", metavar="REV", help="With --against-env: the revision to read."),
-    ] = None,
-    fmt: Annotated[
-        MarkdownFormat, typer.Option("--format", "-f", help="text, markdown (a PR comment), json.")
-    ] = MarkdownFormat.text,
-    exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
-    ] = False,
+    base: BaseArg = None,
+    head: HeadArg = None,
+    env: EnvsOpt = None,
+    service: ServicesOpt = None,
+    against_env: AgainstEnvOpt = None,
+    rev: AgainstRevOpt = None,
+    fmt: DiffFormatOpt = MarkdownFormat.text,
+    exit_code: ExitCodeOpt = False,
 ) -> None:
     """Show how the effective configuration of every service in every environment changes
     between two revisions: added, removed and changed keys as dotted paths, old -> new,

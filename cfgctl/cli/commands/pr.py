@@ -87,26 +87,35 @@ def _connect(
     return target, GitHubRepo.connect(target)
 
 
+PlanBaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        metavar="REV",
+        help="The branch or commit the change merges into (default: the Actions event's "
+        "base, else origin/main or main).",
+    ),
+]
+PlanHeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head", metavar="REV", help="The change (default: the event's head, else HEAD)."
+    ),
+]
+PlanFormatOpt = Annotated[
+    MarkdownFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+]
+TargetUrlOpt = Annotated[
+    str | None,
+    typer.Option("--target-url", metavar="URL", help="Link of the status (e.g. the run)."),
+]
+
+
 @pr_app.command("plan")
 def plan_cmd(
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            metavar="REV",
-            help="The branch or commit the change merges into (default: the Actions event's "
-            "base, else origin/main or main).",
-        ),
-    ] = None,
-    head: Annotated[
-        str | None,
-        typer.Option(
-            "--head", metavar="REV", help="The change (default: the event's head, else HEAD)."
-        ),
-    ] = None,
-    fmt: Annotated[
-        MarkdownFormat, typer.Option("--format", "-f", help="text, markdown or json.")
-    ] = MarkdownFormat.text,
+    base: PlanBaseOpt = None,
+    head: PlanHeadOpt = None,
+    fmt: PlanFormatOpt = MarkdownFormat.text,
 ) -> None:
     """Show what a change means and which approval rules it triggers, offline.
 
@@ -209,10 +218,7 @@ def gate_cmd(
     github_url: UrlOpt = None,
     base: BaseOpt = None,
     head: HeadOpt = None,
-    target_url: Annotated[
-        str | None,
-        typer.Option("--target-url", metavar="URL", help="Link of the status (e.g. the run)."),
-    ] = None,
+    target_url: TargetUrlOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:

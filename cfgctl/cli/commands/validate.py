@@ -58,36 +58,42 @@ def run_validation(request: ValidateRequest, quiet: bool) -> tuple[Report, str]:
         return validate_snapshot(snap), snap.git_prefix
 
 
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
+]
+SchemaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--schema",
+        "--schemafile",
+        metavar="SCHEMA",
+        help="Standalone mode: validate the DOCUMENTS (YAML or JSON) against this "
+        "schema file, as check-jsonschema does.",
+        dir_okay=False,
+    ),
+]
+DocumentsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(metavar="DOC", help="YAML, JSON or TOML documents, with --schema."),
+]
+ChangedSinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="REV",
+        help="Validate only the service/environment pairs whose inputs changed since "
+        "this revision (and the changed files); everything when a shared schema changed.",
+    ),
+]
+
+
 @app.command()
 def validate(
     rev: Rev = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
-    ] = Format.text,
-    schema: Annotated[
-        Path | None,
-        typer.Option(
-            "--schema",
-            "--schemafile",
-            metavar="SCHEMA",
-            help="Standalone mode: validate the DOCUMENTS (YAML or JSON) against this "
-            "schema file, as check-jsonschema does.",
-            dir_okay=False,
-        ),
-    ] = None,
-    documents: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="DOC", help="YAML, JSON or TOML documents, with --schema."),
-    ] = None,
-    changed_since: Annotated[
-        str | None,
-        typer.Option(
-            "--changed-since",
-            metavar="REV",
-            help="Validate only the service/environment pairs whose inputs changed since "
-            "this revision (and the changed files); everything when a shared schema changed.",
-        ),
-    ] = None,
+    fmt: FormatOpt = Format.text,
+    schema: SchemaOpt = None,
+    documents: DocumentsArg = None,
+    changed_since: ChangedSinceOpt = None,
 ) -> None:
     """Validate the repository: cfgctl.yaml, every schema, every YAML file, and the effective
     configuration of every service in every environment against its schema.
