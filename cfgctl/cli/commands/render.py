@@ -12,11 +12,10 @@ from cfgctl.cli.options import EnvOpt, FormatOpt, KeyArg, Rev, ServiceArg, TextO
 from cfgctl.cli.output import out, print_diagnostic, scalar_text
 from cfgctl.cli.reporters import emit
 from cfgctl.cli.state import STATE
-from cfgctl.errors import CheckFailed, EnvError, InputError
+from cfgctl.errors import CheckFailed
 
 if TYPE_CHECKING:
     from cfgctl.changes.explain import Explanation
-    from cfgctl.repo.snapshot import Rendered, Snapshot
 
 __all__ = ["app", "explain", "get", "render"]
 
@@ -27,36 +26,6 @@ class RenderFormat(StrEnum):
     yaml = "yaml"
     json = "json"
     env = "env"
-
-
-def checked_render(
-    snap: Snapshot, service: str, env: str, *, reveal: bool, validate: bool
-) -> Rendered:
-    """SERVICE in ENV rendered, refused when it cannot be shown or breaks its schema."""
-    from cfgctl.checks.validate import validate_pair
-
-    rendered = snap.render(service, env)
-    if reveal and rendered.encrypted:
-        raise EnvError(
-            f"no key at hand decrypts {rendered.encrypted[0].path}",
-            hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
-            "(cfgctl secrets recipients list)",
-        )
-    if snap.is_abstract(env) and validate:
-        raise InputError(
-            f"environment {env!r} is abstract: only inherited from, never used on its own",
-            hint="render an environment that inherits it, or pass --no-validate to see it",
-        )
-    if validate:
-        problems = [d for d in validate_pair(snap, service, env, rendered) if d.severity == "error"]
-        if problems:
-            for d in problems:
-                print_diagnostic(d)
-            raise CheckFailed(
-                f"{service}@{env} fails validation; nothing rendered",
-                hint="fix the values above, or pass --no-validate to see the result anyway",
-            )
-    return rendered
 
 
 @app.command()
@@ -79,12 +48,21 @@ def render(
     chain merged (_defaults.yaml, SERVICE.yaml, SERVICE.secrets.yaml of each environment,
     root first). Secret values are shown as *** unless --reveal. Exit 2 when an input is
     broken, 1 (nothing printed on stdout) when the result breaks its schema."""
+    from cfgctl.checks.render import render_checked
     from cfgctl.repo.formats import serialize
     from cfgctl.repo.masking import masked
 
-    snap = STATE.snapshot(rev)
-    rendered = checked_render(snap, service, env, reveal=reveal, validate=not no_validate)
-    sys.stdout.write(serialize(masked(rendered, reveal), fmt.value).decode())
+    checked = render_checked(
+        STATE.snapshot(rev), service, env, reveal=reveal, validate=not no_validate
+    )
+    if checked.problems:
+        for d in checked.problems:
+            print_diagnostic(d)
+        raise CheckFailed(
+            f"{service}@{env} fails validation; nothing rendered",
+            hint="fix the values above, or pass --no-validate to see the result anyway",
+        )
+    sys.stdout.write(serialize(masked(checked.rendered, reveal), fmt.value).decode())
 
 
 @app.command()
