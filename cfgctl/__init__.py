@@ -12,11 +12,14 @@ The public names are imported when first used (PEP 562), so that `import cfgctl.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from cfgctl._version import __version__
 
+# Not typing's: `cfgctl --version` imports this package and typing costs it more than the rest.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cfgctl.diagnostics import Diagnostic, Report
     from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
     from cfgctl.repo.snapshot import Layer, Provenance, Rendered, Snapshot

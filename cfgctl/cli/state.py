@@ -1,12 +1,14 @@
-"""Options of the root command, shared by every sub-command."""
+"""Options of the root command, shared by every sub-command, and the snapshots one run opened."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cfgctl.repo.session import Session
-from cfgctl.repo.snapshot import Snapshot
+if TYPE_CHECKING:
+    from cfgctl.repo.session import Session
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["STATE", "State"]
 
@@ -23,6 +25,10 @@ class State:
         return self.repo if self.repo is not None else Path.cwd()
 
     def snapshot(self, rev: str | None = None) -> Snapshot:
+        # Imported here: `cfgctl --version` must not pay for Git and YAML.
+        from cfgctl.repo.session import Session
+        from cfgctl.repo.snapshot import Snapshot
+
         if self.session is None:
             self.session = Session(use_cache=self.use_cache)
         snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache, session=self.session)

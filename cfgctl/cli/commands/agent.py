@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cfgctl.cli.output import TextOrJson, out, print_json
+from cfgctl.cli.options import TextOrJson
+from cfgctl.cli.output import out
+from cfgctl.cli.reporters import emit
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from cfgctl.agent.reconcile import PassResult
 
+__all__ = ["app"]
+
+app = typer.Typer(rich_markup_mode=None)
 agent_app = typer.Typer(
     help="The sync agent: delivers merged configuration to running services.\n\n"
     "It fetches the config repository's branch, renders the effective configuration of each "
@@ -21,6 +27,7 @@ agent_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+app.add_typer(agent_app, name="agent")
 
 ConfigOpt = Annotated[
     Path,
@@ -72,20 +79,7 @@ def once_cmd(
     from cfgctl.agent.daemon import run_once
 
     result = run_once(load_agent_config(config))
-    if fmt is TextOrJson.json:
-        print_json(result.to_dict())
-    else:
-        if result.error:
-            out.print(f"fetch failed: {result.error}")
-        for label, names in (
-            ("applied", result.applied),
-            ("failed", result.failed),
-            ("held", result.held),
-            ("blocked", result.blocked),
-            ("unchanged", result.unchanged),
-        ):
-            for name in names:
-                out.print(f"{label}: {name}")
+    emit(fmt.value, result.to_dict(), lambda: _print_pass(result))
     raise typer.Exit(3 if result.error else 0 if result.ok else 1)
 
 
@@ -107,11 +101,18 @@ def status_cmd(
 
     cfg = load_agent_config(config)
     doc = status_document(cfg, AgentState.load(cfg.state_dir / "state.json"))
-    if fmt is TextOrJson.json:
-        print_json(doc)
-    else:
-        _print_status(doc)
+    emit(fmt.value, doc, lambda: _print_status(doc))
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(agent_app, name="agent")
+def _print_pass(result: PassResult) -> None:
+    if result.error:
+        out.print(f"fetch failed: {result.error}")
+    for label, names in (
+        ("applied", result.applied),
+        ("failed", result.failed),
+        ("held", result.held),
+        ("blocked", result.blocked),
+        ("unchanged", result.unchanged),
+    ):
+        for name in names:
+            out.print(f"{label}: {name}")

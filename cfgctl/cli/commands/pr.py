@@ -1,24 +1,25 @@
-"""Commands of the pull-request workflow: `cfgctl pr plan|comment|route|gate|escalate` and
-`cfgctl codeowners`."""
+"""`cfgctl pr plan|comment|route|gate|escalate`: pull requests as the approval workflow."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cfgctl.cli.output import TextOrJson, err, out, print_json
+from cfgctl.cli.options import MarkdownFormat, TextOrJson
+from cfgctl.cli.output import err, out, print_json
+from cfgctl.cli.reporters import REPORTER_BY_NAME, emit
 from cfgctl.cli.state import STATE
-from cfgctl.errors import InputError
 
 if TYPE_CHECKING:
     from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
+    from cfgctl.review.pullrequest import EscalationResult, GateResult, RouteResult
 
-__all__ = ["register"]
+__all__ = ["app"]
 
+app = typer.Typer(rich_markup_mode=None)
 pr_app = typer.Typer(
     help="Pull requests as the approval workflow: plan, comment, route, gate, escalate.\n\n"
     "The rules are in policy.yaml (see `cfgctl schema show --builtin policy`). `plan` works "
@@ -29,12 +30,7 @@ pr_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-class PlanFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
+app.add_typer(pr_app, name="pr")
 
 
 RepoOpt = Annotated[
@@ -91,42 +87,35 @@ def _connect(
     return target, GitHubRepo.connect(target)
 
 
-def _default_base() -> str:
-    from cfgctl.repo.gitstore import GitStore
-
-    store = GitStore.open(STATE.start())
-    for name in ("origin/HEAD", "origin/main", "origin/master", "main", "master"):
-        try:
-            store.commit_of(name)
-        except Exception:  # noqa: BLE001  any failure: try the next name
-            continue
-        return name
-    raise InputError(
-        "no base revision: neither origin/main nor main exists",
-        hint="pass --base REV (the branch the change will merge into)",
-    )
+PlanBaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        metavar="REV",
+        help="The branch or commit the change merges into (default: the Actions event's "
+        "base, else origin/main or main).",
+    ),
+]
+PlanHeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head", metavar="REV", help="The change (default: the event's head, else HEAD)."
+    ),
+]
+PlanFormatOpt = Annotated[
+    MarkdownFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+]
+TargetUrlOpt = Annotated[
+    str | None,
+    typer.Option("--target-url", metavar="URL", help="Link of the status (e.g. the run)."),
+]
 
 
 @pr_app.command("plan")
 def plan_cmd(
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            metavar="REV",
-            help="The branch or commit the change merges into (default: the Actions event's "
-            "base, else origin/main or main).",
-        ),
-    ] = None,
-    head: Annotated[
-        str | None,
-        typer.Option(
-            "--head", metavar="REV", help="The change (default: the event's head, else HEAD)."
-        ),
-    ] = None,
-    fmt: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text, markdown or json.")
-    ] = PlanFormat.text,
+    base: PlanBaseOpt = None,
+    head: PlanHeadOpt = None,
+    fmt: PlanFormatOpt = MarkdownFormat.text,
 ) -> None:
     """Show what a change means and which approval rules it triggers, offline.
 
@@ -144,24 +133,19 @@ def plan_cmd(
     from cfgctl.review.forge.actions import add_summary
     from cfgctl.review.forge.github import event_shas, read_event
     from cfgctl.review.pullrequest import make_plan
+    from cfgctl.review.revisions import default_base
 
     event_base, event_head = (
         event_shas(read_event()) if base is None or head is None else (None, None)
     )
     plan = make_plan(
         STATE.start(),
-        base or event_base or _default_base(),
+        base or event_base or default_base(STATE.start()),
         head or event_head or "HEAD",
         use_cache=STATE.use_cache,
     )
     add_summary(plan.markdown())
-    if fmt is PlanFormat.json:
-        print_json(plan.to_dict())
-    elif fmt is PlanFormat.markdown:
-        sys.stdout.write(plan.markdown())
-    else:
-        for line in plan.text_lines():
-            out.print(line)
+    REPORTER_BY_NAME[fmt.value]().plan(plan)
 
 
 @pr_app.command("comment")
@@ -216,9 +200,10 @@ def route_cmd(
     target, gh = _connect(github_repo, pr, github_url)
     assert target.pr is not None
     result = route(gh, target.pr, STATE.start(), now=_now(), base=base, head=head, dry_run=dry_run)
-    if fmt is TextOrJson.json:
-        print_json(result.to_dict())
-        return
+    emit(fmt.value, result.to_dict(), lambda: _print_route(result, dry_run))
+
+
+def _print_route(result: RouteResult, dry_run: bool) -> None:
     asked = [f"@{u}" for u in result.users] + [f"@{t}" for t in result.teams]
     verb = "would request" if dry_run else "requested"
     out.print(f"#{result.pr}: {verb} " + (", ".join(asked) if asked else "no one"))
@@ -233,10 +218,7 @@ def gate_cmd(
     github_url: UrlOpt = None,
     base: BaseOpt = None,
     head: HeadOpt = None,
-    target_url: Annotated[
-        str | None,
-        typer.Option("--target-url", metavar="URL", help="Link of the status (e.g. the run)."),
-    ] = None,
+    target_url: TargetUrlOpt = None,
     dry_run: DryRunOpt = False,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:
@@ -270,20 +252,22 @@ def gate_cmd(
     verdict = result.verdict
     set_outputs({"state": verdict.state, "description": verdict.description})
     add_summary(f"### cfgctl/approval: {verdict.state}\n\n{verdict.description}")
-    if fmt is TextOrJson.json:
-        print_json(result.to_dict())
-    else:
-        style = {"success": "green", "pending": "yellow", "failure": "red"}[verdict.state]
-        out.print(f"cfgctl/approval: {verdict.state}: {verdict.description}", style=style)
-        for req in verdict.requirements:
-            mark = "met" if req.met else "missing"
-            who = ", ".join("@" + a for a in req.approvers) or "none yet"
-            out.print(f"  {req.rule}: {mark}: {req.needed} needed, approved by {who}")
-        if verdict.stale:
-            out.print("  stale approvals (before the last push): " + ", ".join(verdict.stale))
-        if result.follow_up:
-            out.print(f"  follow-up issue: {result.follow_up}")
+    emit(fmt.value, result.to_dict(), lambda: _print_gate(result))
     raise typer.Exit(0 if verdict.passed else 1)
+
+
+def _print_gate(result: GateResult) -> None:
+    verdict = result.verdict
+    style = {"success": "green", "pending": "yellow", "failure": "red"}[verdict.state]
+    out.print(f"cfgctl/approval: {verdict.state}: {verdict.description}", style=style)
+    for req in verdict.requirements:
+        mark = "met" if req.met else "missing"
+        who = ", ".join("@" + a for a in req.approvers) or "none yet"
+        out.print(f"  {req.rule}: {mark}: {req.needed} needed, approved by {who}")
+    if verdict.stale:
+        out.print("  stale approvals (before the last push): " + ", ".join(verdict.stale))
+    if result.follow_up:
+        out.print(f"  follow-up issue: {result.follow_up}")
 
 
 @pr_app.command("escalate")
@@ -314,9 +298,10 @@ def escalate_cmd(
     from cfgctl.review.forge.actions import set_outputs
 
     set_outputs({"escalated": ",".join(str(n) for n in result.escalated)})
-    if fmt is TextOrJson.json:
-        print_json(result.to_dict())
-        return
+    emit(fmt.value, result.to_dict(), lambda: _print_escalation(result, dry_run))
+
+
+def _print_escalation(result: EscalationResult, dry_run: bool) -> None:
     verb = "would escalate" if dry_run else "escalated"
     shown = ", ".join(f"#{n}" for n in result.escalated) or "none"
     out.print(f"{verb}: {shown}")
@@ -324,52 +309,3 @@ def escalate_cmd(
         out.print("escalated before: " + ", ".join(f"#{n}" for n in result.already))
     if result.waiting:
         out.print("waiting, within the deadline: " + ", ".join(f"#{n}" for n in result.waiting))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(pr_app, name="pr")
-
-    @app.command()
-    def codeowners(
-        check: Annotated[
-            bool,
-            typer.Option("--check", help="Write nothing; exit 1 when the file is out of date."),
-        ] = False,
-        force: Annotated[
-            bool,
-            typer.Option("--force", help="Replace a CODEOWNERS that cfgctl did not generate."),
-        ] = False,
-    ) -> None:
-        """Write .github/CODEOWNERS from the owners in cfgctl.yaml (for teams that also use
-        GitHub's code-owner reviews): each owned service's config and secrets files, in every
-        environment. `cfgctl validate` warns when the file is out of date.
-
-        A CODEOWNERS written by hand (without cfgctl's header) is not replaced unless --force.
-
-        Example: cfgctl codeowners && git add .github/CODEOWNERS
-        """
-        from cfgctl.checks.codeowners import HEADER, codeowners_file, render_codeowners
-        from cfgctl.repo.fsutil import atomic_write
-
-        snap = STATE.snapshot()
-        path, prefix = codeowners_file(snap)
-        text = render_codeowners(snap.manifest, prefix)
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if check:
-            if current != text:
-                err.print(f"{path} is out of date: run `cfgctl codeowners`", style="red")
-                raise typer.Exit(1)
-            out.print(f"{path} is up to date")
-            return
-        if current == text:
-            out.print(f"{path} is up to date")
-            return
-        if current is not None and not current.startswith(HEADER[:40]) and not force:
-            raise InputError(
-                f"{path} was not generated by cfgctl: not replaced",
-                hint="merge its rules into cfgctl.yaml's owners, then run "
-                "`cfgctl codeowners --force`",
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, text.encode())
-        out.print(f"wrote {path}")

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import getpass
 import json
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cfgctl.cli.output import Format, TextOrJson, err, out, print_json, print_report
+from cfgctl.cli.options import EnvOpt, Format, FormatOpt, TextOrJson
+from cfgctl.cli.output import err, out
+from cfgctl.cli.reporters import REPORTER_BY_NAME, emit
 from cfgctl.cli.state import STATE
 from cfgctl.errors import InputError
 
-__all__ = ["register"]
+__all__ = ["app"]
 
+app = typer.Typer(rich_markup_mode=None)
+secrets = typer.Typer(
+    help="Secrets encrypted with SOPS (age keys): keys, recipients, values, checks, merges.",
+    no_args_is_help=True,
+)
+app.add_typer(secrets, name="secrets")
+recipients = typer.Typer(help="The age recipients of each environment (.sops.yaml).")
+secrets.add_typer(recipients, name="recipients")
 
-EnvOpt = Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="The environment.")]
 FileArg = Annotated[
     Path,
     typer.Argument(metavar="FILE", help="A config/ENV/SERVICE.secrets.yaml file.", dir_okay=False),
 ]
+RecipientArg = Annotated[str, typer.Argument(metavar="RECIPIENT", help="An age public key.")]
 
 
 def _rel(file: Path) -> tuple[Path, str]:
@@ -36,238 +45,210 @@ def _rel(file: Path) -> tuple[Path, str]:
     return root, full.relative_to(root).as_posix()
 
 
-def register(app: typer.Typer) -> None:
-    secrets = typer.Typer(
-        help="Secrets encrypted with SOPS (age keys): keys, recipients, values, checks, merges.",
-        no_args_is_help=True,
-    )
-    app.add_typer(secrets, name="secrets")
+@secrets.command()
+def keygen(
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="Where to write the identity (default: $SOPS_AGE_KEY_FILE, else "
+            "~/.config/sops/age/keys.txt). Never overwritten.",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Create an age identity (private key) with mode 0600 and print its public recipient,
+    the value to give to `cfgctl secrets recipients add`."""
+    from cfgctl.repo.decrypt import default_key_file
+    from cfgctl.secrets.keys import keygen as make
 
-    @secrets.command()
-    def keygen(
-        out_file: Annotated[
-            Path | None,
-            typer.Option(
-                "--out",
-                metavar="FILE",
-                help="Where to write the identity (default: $SOPS_AGE_KEY_FILE, else "
-                "~/.config/sops/age/keys.txt). Never overwritten.",
-                dir_okay=False,
-            ),
-        ] = None,
-    ) -> None:
-        """Create an age identity (private key) with mode 0600 and print its public recipient,
-        the value to give to `cfgctl secrets recipients add`."""
-        from cfgctl.secrets.keys import default_key_file
-        from cfgctl.secrets.keys import keygen as make
+    target = out_file or default_key_file()
+    recipient = make(target)
+    err.print(f"wrote a new age identity to {target} (mode 0600); keep it out of Git")
+    sys.stdout.write(recipient + "\n")
 
-        target = out_file or default_key_file()
-        recipient = make(target)
-        err.print(f"wrote a new age identity to {target} (mode 0600); keep it out of Git")
-        sys.stdout.write(recipient + "\n")
 
-    recipients = typer.Typer(help="The age recipients of each environment (.sops.yaml).")
-    secrets.add_typer(recipients, name="recipients")
+def _change(env: str, add: list[str] | None, remove: list[str] | None) -> None:
+    from cfgctl.repo.snapshot import find_root
+    from cfgctl.secrets.operations import change_recipients
 
-    def _change(env: str, add: list[str] | None, remove: list[str] | None) -> None:
-        from cfgctl.repo.snapshot import find_root
-        from cfgctl.secrets.operations import change_recipients
+    STATE.snapshot().manifest.env(env)
+    files = change_recipients(find_root(STATE.start()), env, add=add, remove=remove)
+    if files is None:
+        out.print(f".sops.yaml: the recipients of {env} are already those; nothing changed")
+        return
+    out.print(f".sops.yaml: recipients of {env} updated")
+    for rel in files:
+        out.print(f"  re-keyed {rel}")
 
-        snap = STATE.snapshot()
-        snap.manifest.env(env)
-        files = change_recipients(find_root(STATE.start()), env, add=add, remove=remove)
-        if files is None:
-            out.print(f".sops.yaml: the recipients of {env} are already those; nothing changed")
-            return
-        out.print(f".sops.yaml: recipients of {env} updated")
-        for rel in files:
-            out.print(f"  re-keyed {rel}")
 
-    @recipients.command("add")
-    def recipients_add(
-        recipient: Annotated[str, typer.Argument(metavar="RECIPIENT", help="An age public key.")],
-        env: EnvOpt,
-    ) -> None:
-        """Add RECIPIENT to the rule of ENV in .sops.yaml (comments kept) and re-key every
-        config/ENV/*.secrets.yaml (needs a key that opens them). All or nothing."""
-        _change(env, [recipient], None)
+@recipients.command("add")
+def recipients_add(recipient: RecipientArg, env: EnvOpt) -> None:
+    """Add RECIPIENT to the rule of ENV in .sops.yaml (comments kept) and re-key every
+    config/ENV/*.secrets.yaml (needs a key that opens them). All or nothing."""
+    _change(env, [recipient], None)
 
-    @recipients.command("remove")
-    def recipients_remove(
-        recipient: Annotated[str, typer.Argument(metavar="RECIPIENT", help="An age public key.")],
-        env: EnvOpt,
-    ) -> None:
-        """Remove RECIPIENT from ENV and re-key its files. Rotate the values too (`cfgctl secrets
-        rotate` changes the data key; the old recipient may have copied the values)."""
-        _change(env, None, [recipient])
 
-    @recipients.command("list")
-    def recipients_list(
-        fmt: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
-    ) -> None:
-        """The age recipients of every environment, from .sops.yaml."""
-        from cfgctl.secrets.rules import SopsConfig
+@recipients.command("remove")
+def recipients_remove(recipient: RecipientArg, env: EnvOpt) -> None:
+    """Remove RECIPIENT from ENV and re-key its files. Rotate the values too (`cfgctl secrets
+    rotate` changes the data key; the old recipient may have copied the values)."""
+    _change(env, None, [recipient])
 
-        snap = STATE.snapshot()
-        config = SopsConfig.load(snap.root)
-        rows = {env: config.recipients(env) for env in snap.manifest.environments}
-        if fmt is TextOrJson.json:
-            print_json(rows)
-            return
+
+@recipients.command("list")
+def recipients_list(fmt: FormatOpt = TextOrJson.text) -> None:
+    """The age recipients of every environment, from .sops.yaml."""
+    from cfgctl.secrets.rules import SopsConfig
+
+    snap = STATE.snapshot()
+    config = SopsConfig.load(snap.root)
+    rows = {env: config.recipients(env) for env in snap.manifest.environments}
+
+    def text() -> None:
         for env, keys in rows.items():
             out.print(f"{env}: {', '.join(keys) if keys else '(none)'}")
 
-    @secrets.command()
-    def encrypt(file: FileArg) -> None:
-        """Encrypt a plain-text FILE in place for its environment's recipients (.sops.yaml)."""
-        from cfgctl.secrets.operations import encrypt_file
+    emit(fmt.value, rows, text)
 
-        root, rel = _rel(file)
-        encrypt_file(root, rel)
-        out.print(f"encrypted {rel}")
 
-    @secrets.command()
-    def decrypt(file: FileArg) -> None:
-        """Print the decrypted FILE on stdout (never to a file)."""
-        from cfgctl.repo import sops
+@secrets.command()
+def encrypt(file: FileArg) -> None:
+    """Encrypt a plain-text FILE in place for its environment's recipients (.sops.yaml)."""
+    from cfgctl.secrets.operations import encrypt_file
 
-        _, rel = _rel(file)
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {file}: {exc.strerror}") from exc
-        sys.stdout.buffer.write(sops.decrypt_yaml(data, rel))
+    root, rel = _rel(file)
+    encrypt_file(root, rel)
+    out.print(f"encrypted {rel}")
 
-    @secrets.command()
-    def edit(file: FileArg) -> None:
-        """Edit FILE decrypted with $EDITOR, in a private 0700 folder removed afterwards (even on
-        an error); the result is validated before it is encrypted again. No change: untouched."""
-        from cfgctl.secrets.operations import edit_secret_file
 
-        _, rel = _rel(file)
-        changed = edit_secret_file(STATE.snapshot(), rel)
-        out.print(f"{'re-encrypted' if changed else 'unchanged'}: {rel}")
+@secrets.command()
+def decrypt(file: FileArg) -> None:
+    """Print the decrypted FILE on stdout (never to a file)."""
+    from cfgctl.repo import sops
 
-    @secrets.command("set")
-    def set_(
-        service: Annotated[str, typer.Argument(metavar="SERVICE", help="The service.")],
-        key: Annotated[str, typer.Argument(metavar="KEY", help="A dotted key: db.password.")],
-        env: EnvOpt,
-        json_value: Annotated[
-            bool, typer.Option("--json", help="Read the value as JSON (a number, a list...).")
-        ] = False,
-    ) -> None:
-        """Set KEY of config/ENV/SERVICE.secrets.yaml (created when missing), reading the value
-        from stdin or a hidden prompt, never from the command line (other users see it)."""
-        from cfgctl.repo.keypath import parse_key
-        from cfgctl.secrets.operations import set_secret
+    _, rel = _rel(file)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror}") from exc
+    sys.stdout.buffer.write(sops.decrypt_yaml(data, rel))
 
-        path = parse_key(key)
-        if sys.stdin.isatty():
-            raw = getpass.getpass(f"value of {key} for {service}@{env}: ")
-        else:
-            raw = sys.stdin.read()
-            raw = raw[:-1] if raw.endswith("\n") else raw
-        value: object = raw
-        if json_value:
-            try:
-                value = json.loads(raw)
-            except ValueError as exc:
-                raise InputError(
-                    "the value is not valid JSON", hint="drop --json for text"
-                ) from exc
-        rel = set_secret(STATE.snapshot(), service, env, path, value)
-        out.print(f"{rel}: set {key} (encrypted)")
 
-    @secrets.command()
-    def rotate(
-        env: Annotated[
-            str | None,
-            typer.Option("--env", "-e", metavar="ENV", help="Only this environment."),
-        ] = None,
-    ) -> None:
-        """New data keys for the .secrets.yaml files (of ENV): every value re-encrypted."""
-        from cfgctl.secrets.operations import rotate_files
+@secrets.command()
+def edit(file: FileArg) -> None:
+    """Edit FILE decrypted with $EDITOR, in a private 0700 folder removed afterwards (even on
+    an error); the result is validated before it is encrypted again. No change: untouched."""
+    from cfgctl.secrets.operations import edit_secret_file
 
-        snap = STATE.snapshot()
-        if env is not None:
-            snap.manifest.env(env)
-        for rel in rotate_files(snap.root, env):
-            out.print(f"rotated {rel}")
+    _, rel = _rel(file)
+    changed = edit_secret_file(STATE.snapshot(), rel)
+    out.print(f"{'re-encrypted' if changed else 'unchanged'}: {rel}")
 
-    @secrets.command()
-    def check(
-        fmt: Annotated[
-            Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
-        ] = Format.text,
-    ) -> None:
-        """Check every .secrets.yaml (encrypted, valid MAC, the recipients of its environment's
-        rule) and every plain file (no secret key, nothing that looks like a credential).
-        Exit 1 on findings. `cfgctl validate` runs the same checks."""
-        from cfgctl.checks.validate import validate_snapshot  # it runs the secrets checks
-        from cfgctl.cli.checksuite import repository_checks
-        from cfgctl.diagnostics import Report
 
-        snap = STATE.snapshot()
-        full = validate_snapshot(snap, checks=repository_checks())
-        codes = {
-            "secret-plaintext",
-            "secret-placement",
-            "secret-scan",
-            "secret-mac",
-            "secret-recipients",
-            "secrets-unchecked",
-        }
-        report = Report([d for d in full.diagnostics if d.code in codes])
-        report.checked_files = full.checked_files
-        print_report(report.finish(), fmt, path_prefix=snap.git_prefix)
-        raise typer.Exit(0 if report.ok else 1)
+def _read_value(prompt: str, as_json: bool) -> object:
+    """The secret from a hidden prompt or stdin, never from the command line."""
+    if sys.stdin.isatty():
+        raw = getpass.getpass(prompt)
+    else:
+        raw = sys.stdin.read()
+        raw = raw[:-1] if raw.endswith("\n") else raw
+    if not as_json:
+        return raw
+    try:
+        value: object = json.loads(raw)
+    except ValueError as exc:
+        raise InputError("the value is not valid JSON", hint="drop --json for text") from exc
+    return value
 
-    @secrets.command("merge-driver", hidden=False)
-    def merge_driver(
-        base: Annotated[Path, typer.Argument(metavar="BASE", help="%O: the common ancestor.")],
-        ours: Annotated[Path, typer.Argument(metavar="OURS", help="%A: ours; the result.")],
-        theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="%B: theirs.")],
-        path: Annotated[str, typer.Argument(metavar="PATH", help="%P: the file's path.")],
-    ) -> None:
-        """The Git merge driver for *.secrets.yaml (installed by install-merge-driver): merges
-        the decrypted trees key by key and re-encrypts; a key changed differently on both sides
-        is a conflict, named by its path, never by its value (exit 1, ours left as it was)."""
-        from cfgctl.repo.snapshot import find_root
-        from cfgctl.secrets.operations import merge_secret_files
 
-        root = find_root(Path.cwd() / Path(path).parent)
-        rel = (Path.cwd() / path).resolve().relative_to(root).as_posix()
-        result = merge_secret_files(root, base, ours, theirs, rel)
-        if result.conflicts:
-            err.print(f"cfgctl: merge conflict in {path}, at: {', '.join(result.conflicts)}")
-            err.print(
-                "  hint: take one side (git checkout --ours or --theirs), then cfgctl secrets edit"
-            )
-            raise typer.Exit(1)
+@secrets.command("set")
+def set_(
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help="The service.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="A dotted key: db.password.")],
+    env: EnvOpt,
+    json_value: Annotated[
+        bool, typer.Option("--json", help="Read the value as JSON (a number, a list...).")
+    ] = False,
+) -> None:
+    """Set KEY of config/ENV/SERVICE.secrets.yaml (created when missing), reading the value
+    from stdin or a hidden prompt, never from the command line (other users see it)."""
+    from cfgctl.repo.keypath import parse_key
+    from cfgctl.secrets.operations import set_secret
 
-    @secrets.command("install-merge-driver")
-    def install_merge_driver() -> None:
-        """Register the merge driver for *.secrets.yaml in .gitattributes and in the Git config of
-        this repository, so that branches changing different secrets of one file merge cleanly."""
-        from cfgctl.repo.gitstore import GitStore
-        from cfgctl.repo.snapshot import find_root
+    path = parse_key(key)
+    value = _read_value(f"value of {key} for {service}@{env}: ", json_value)
+    rel = set_secret(STATE.snapshot(), service, env, path, value)
+    out.print(f"{rel}: set {key} (encrypted)")
 
-        root = find_root(STATE.start())
-        store = GitStore.open(root)
-        command = f"{shlex.quote(sys.executable)} -m cfgctl secrets merge-driver %O %A %B %P"
-        store.repo.config["merge.cfgctl-sops.name"] = (
-            "cfgctl: merge SOPS-encrypted secrets key by key"
+
+@secrets.command()
+def rotate(
+    env: Annotated[
+        str | None,
+        typer.Option("--env", "-e", metavar="ENV", help="Only this environment."),
+    ] = None,
+) -> None:
+    """New data keys for the .secrets.yaml files (of ENV): every value re-encrypted."""
+    from cfgctl.secrets.operations import rotate_files
+
+    snap = STATE.snapshot()
+    if env is not None:
+        snap.manifest.env(env)
+    for rel in rotate_files(snap.root, env):
+        out.print(f"rotated {rel}")
+
+
+@secrets.command()
+def check(
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
+    ] = Format.text,
+) -> None:
+    """Check every .secrets.yaml (encrypted, valid MAC, the recipients of its environment's
+    rule) and every plain file (no secret key, nothing that looks like a credential).
+    Exit 1 on findings. `cfgctl validate` runs the same checks."""
+    from cfgctl.checks.secretscheck import secrets_report
+    from cfgctl.checks.validate import validate_snapshot  # it runs the secrets checks
+    from cfgctl.cli.checksuite import repository_checks
+
+    snap = STATE.snapshot()
+    report = secrets_report(validate_snapshot(snap, checks=repository_checks()))
+    REPORTER_BY_NAME[fmt.value]().validation(report, path_prefix=snap.git_prefix)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@secrets.command("merge-driver", hidden=False)
+def merge_driver(
+    base: Annotated[Path, typer.Argument(metavar="BASE", help="%O: the common ancestor.")],
+    ours: Annotated[Path, typer.Argument(metavar="OURS", help="%A: ours; the result.")],
+    theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="%B: theirs.")],
+    path: Annotated[str, typer.Argument(metavar="PATH", help="%P: the file's path.")],
+) -> None:
+    """The Git merge driver for *.secrets.yaml (installed by install-merge-driver): merges
+    the decrypted trees key by key and re-encrypts; a key changed differently on both sides
+    is a conflict, named by its path, never by its value (exit 1, ours left as it was)."""
+    from cfgctl.repo.snapshot import find_root
+    from cfgctl.secrets.operations import merge_secret_files
+
+    root = find_root(Path.cwd() / Path(path).parent)
+    rel = (Path.cwd() / path).resolve().relative_to(root).as_posix()
+    result = merge_secret_files(root, base, ours, theirs, rel)
+    if result.conflicts:
+        err.print(f"cfgctl: merge conflict in {path}, at: {', '.join(result.conflicts)}")
+        err.print(
+            "  hint: take one side (git checkout --ours or --theirs), then cfgctl secrets edit"
         )
-        store.repo.config["merge.cfgctl-sops.driver"] = command
-        attributes = (store.workdir or root) / ".gitattributes"
-        line = "*.secrets.yaml merge=cfgctl-sops"
-        text = attributes.read_text() if attributes.exists() else ""
-        if line not in text.splitlines():
-            from cfgctl.repo.fsutil import atomic_write
+        raise typer.Exit(1)
 
-            atomic_write(
-                attributes,
-                (text + ("" if not text or text.endswith("\n") else "\n") + line + "\n").encode(),
-            )
-        out.print(f"merge driver cfgctl-sops installed ({attributes.name}, .git/config)")
+
+@secrets.command("install-merge-driver")
+def install_merge_driver() -> None:
+    """Register the merge driver for *.secrets.yaml in .gitattributes and in the Git config of
+    this repository, so that branches changing different secrets of one file merge cleanly."""
+    from cfgctl.repo.snapshot import find_root
+    from cfgctl.secrets.mergedriver import install_merge_driver as install
+
+    attributes = install(find_root(STATE.start()))
+    out.print(f"merge driver cfgctl-sops installed ({attributes.name}, .git/config)")

@@ -1,0 +1,122 @@
+"""The command table: every top-level command, the module that defines it, its one-line summary.
+
+`cfgctl --version`, `cfgctl --help` and a bare `cfgctl` are answered from here without importing
+typer, rich or any command (see `fast_answer`); every other command line imports the one module
+its command lives in (`cfgctl.cli.group.LazyGroup`). tests/cli/test_startup.py renders the root
+help through click and compares it byte for byte with `root_help()`, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from cfgctl._version import __version__
+
+__all__ = ["COMMANDS", "Entry", "fast_answer", "help_width", "root_help"]
+
+
+class Entry:
+    """A command's module and its summary, as click shortens the command's help for the root's
+    list. (A plain class: typing.NamedTuple would import typing on the fast path.)"""
+
+    __slots__ = ("module", "summary")
+
+    def __init__(self, module: str, summary: str) -> None:
+        self.module = module
+        self.summary = summary
+
+
+_C = "cfgctl.cli.commands."
+
+# In the order `cfgctl --help` lists them (typer lists commands before groups).
+COMMANDS: dict[str, Entry] = {
+    "init": Entry(_C + "edit", "Create a working example config repository in DIRECTORY and..."),
+    "validate": Entry(
+        _C + "validate", "Validate the repository: cfgctl.yaml, every schema, every..."
+    ),
+    "render": Entry(_C + "render", "Print the effective configuration of SERVICE in ENV: every..."),
+    "get": Entry(_C + "render", "Print the effective value of KEY for SERVICE in ENV (a..."),
+    "set": Entry(_C + "edit", "Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping..."),
+    "explain": Entry(_C + "render", "Show the effective value of KEY and every layer that sets..."),
+    "diff": Entry(_C + "diff", "Show how the effective configuration of every service in..."),
+    "history": Entry(_C + "history", "List the commits that changed the effective value of KEY..."),
+    "codeowners": Entry(
+        _C + "codeowners", "Write .github/CODEOWNERS from the owners in cfgctl.yaml..."
+    ),
+    "new": Entry(_C + "edit", "Create new things from templates."),
+    "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
+    "secrets": Entry(
+        _C + "secrets", "Secrets encrypted with SOPS (age keys): keys, recipients,..."
+    ),
+    "pr": Entry(_C + "pr", "Pull requests as the approval workflow: plan, comment,..."),
+    "agent": Entry(_C + "agent", "The sync agent: delivers merged configuration to running..."),
+}
+
+DESCRIPTION = (
+    "Configuration as code: layered YAML in Git, validated against JSON Schema.\n\n"
+    "Run inside a config repository (the folder holding cfgctl.yaml, or below it), or pass -C DIR."
+)
+
+# The root's options as click lays them out at its usual width (78 columns); group.py declares
+# them, and the byte-for-byte test holds the two together.
+_OPTIONS = """\
+Options:
+  -C, --repo <dir>        The config repository (default: the nearest folder
+                          holding cfgctl.yaml at or above the current one).
+  -v, --verbose           Log what cfgctl does (-vv: more).
+  --log-format text|json  Log lines as text or JSON, on stderr.  [default:
+                          text]
+  --no-cache              Neither read nor write .cfgctl/cache/.
+  --version               Print the version.
+  -h, --help              Show this message and exit.
+"""
+
+_DESCRIPTION_78 = """\
+  Configuration as code: layered YAML in Git, validated against JSON Schema.
+
+  Run inside a config repository (the folder holding cfgctl.yaml, or below
+  it), or pass -C DIR.
+"""
+
+FAST_WIDTH = 78
+
+
+def help_width() -> int:
+    """The width click formats help to: the terminal's, within 50..78 (shutil's rules, without
+    importing shutil)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    columns = columns or 80
+    return max(min(columns, 80) - 2, 50)
+
+
+def root_help() -> str:
+    """`cfgctl --help` at the width of 78 columns, as click prints it (without the last newline)."""
+    name_width = max(len(name) for name in COMMANDS)
+    rows = [f"  {name:<{name_width}}  {entry.summary}" for name, entry in COMMANDS.items()]
+    return (
+        "Usage: cfgctl [OPTIONS] COMMAND [ARGS]...\n\n"
+        + _DESCRIPTION_78
+        + "\n"
+        + _OPTIONS
+        + "\nCommands:\n"
+        + "\n".join(rows)
+    )
+
+
+def fast_answer(argv: list[str]) -> tuple[int, str, bool] | None:
+    """(exit code, text, on stdout) for the command lines answered without click, else None."""
+    if argv == ["--version"]:
+        return 0, f"cfgctl {__version__}\n", True
+    if argv in ([], ["--help"], ["-h"]) and help_width() == FAST_WIDTH:
+        # A bare `cfgctl` prints the help on stderr and exits 2, as typer does (no_args_is_help).
+        return (0, root_help() + "\n", True) if argv else (2, root_help() + "\n", False)
+    return None

@@ -1,0 +1,39 @@
+"""Secret values hidden for display: every value a secret key or an encrypted layer holds.
+
+masked(rendered, reveal=False)  # the effective configuration with *** for each secret
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cfgctl.repo.snapshot import Rendered
+    from cfgctl.repo.yamlio import JsonPath
+
+__all__ = ["MASK", "masked", "masked_value"]
+
+MASK = "***"
+
+
+def masked(rendered: Rendered, reveal: bool = False) -> Any:
+    """The rendered data with every secret leaf replaced by MASK (unless `reveal`)."""
+    if reveal or not (rendered.secret_paths or any(layer.secret for layer in rendered.layers)):
+        return rendered.data
+
+    def walk(value: Any, path: JsonPath) -> Any:
+        if path and rendered.is_secret(path) and not isinstance(value, (dict, list)):
+            return MASK
+        if isinstance(value, dict):
+            return {k: walk(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    return walk(rendered.data, ())
+
+
+def masked_value(rendered: Rendered, path: JsonPath, reveal: bool = False) -> Any:
+    """The effective value at `path`, MASK when it is a secret (unless `reveal`)."""
+    value = rendered.get(path)
+    return MASK if rendered.is_secret(path) and not reveal else value

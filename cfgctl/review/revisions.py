@@ -1,0 +1,30 @@
+"""The revisions a change is judged between, when the user names none.
+
+default_base(Path.cwd())  # "origin/HEAD", "origin/main", ... whichever exists first
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cfgctl.errors import InputError
+from cfgctl.repo.gitstore import GitStore
+
+__all__ = ["BASE_CANDIDATES", "default_base"]
+
+BASE_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
+
+
+def default_base(start: Path) -> str:
+    """The first of BASE_CANDIDATES that names a commit in the repository holding `start`."""
+    store = GitStore.open(start)
+    for name in BASE_CANDIDATES:
+        try:
+            store.commit_of(name)
+        except Exception:  # noqa: BLE001  any failure: try the next name
+            continue
+        return name
+    raise InputError(
+        "no base revision: neither origin/main nor main exists",
+        hint="pass --base REV (the branch the change will merge into)",
+    )
