@@ -47,7 +47,8 @@ from cfgctl.repo.formats import serialize
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.timespec import parse_instant, utc_iso
-from cfgctl.review.policy import Freeze, policy_of
+from cfgctl.review.policy import Freeze
+from cfgctl.review.policyfile import policy_of
 
 __all__ = ["Agent", "PassResult"]
 

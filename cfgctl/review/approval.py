@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from cfgctl.repo.timespec import utc_iso
-from cfgctl.review.policy import ChangeImpact, Freeze, Policy, Principals, Require, RuleMatch
+from cfgctl.review.impact import ChangeImpact
+from cfgctl.review.policy import Freeze, Policy, Principals, Require, RuleMatch
 
 __all__ = [
     "Membership",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.review.policy import lint_policy
+from cfgctl.review.policyfile import lint_policy
 
 __all__ = ["check_policy"]
 

@@ -1,8 +1,9 @@
-"""policy.yaml: the approval rules of pull requests, and which of them a change's impact triggers.
+"""The approval rules of pull requests (policy.yaml's model), and which of them a change's impact
+triggers.
 
-    policy, problems = load_policy(snap)             # None when the repository has no policy.yaml
-    impact = ChangeImpact.of(base, head)            # pairs, changed keys, changed files, risk
-    for match in policy.match(impact, manifest):    # one RuleMatch per rule
+    policy, problems = load_policy(snap)            # cfgctl.review.policyfile
+    impact = ChangeImpact.of(base, head)            # cfgctl.review.impact
+    for match in policy.match(impact):              # one RuleMatch per rule
         match.applies, match.why
 
 A rule's `when` is matched against the *impact* of a change: the (service, env) pairs whose
@@ -18,37 +19,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cfgctl.changes.diff import DiffResult, diff_snapshots
-from cfgctl.changes.tree import changed_paths
-from cfgctl.diagnostics import Diagnostic, Severity
-from cfgctl.errors import CfgctlError, InputError, Location
-from cfgctl.repo.manifest import Manifest, suggest
-from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.timespec import parse_duration, parse_instant, utc_iso
-from cfgctl.repo.yamlio import Document
+from cfgctl.repo.timespec import utc_iso
+from cfgctl.review.impact import POLICY, ChangeImpact, PairImpact
 
 __all__ = [
     "POLICY",
-    "ChangeImpact",
     "Emergency",
     "Escalation",
     "Freeze",
-    "PairImpact",
     "Policy",
     "Principals",
     "Require",
     "Rule",
     "RuleMatch",
     "When",
-    "lint_policy",
-    "load_policy",
-    "policy_of",
+    "globs",
 ]
 
-POLICY = "policy.yaml"
 
-
-def _globs(value: Any) -> tuple[str, ...]:
+def globs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
@@ -75,8 +64,8 @@ class Principals:
     @classmethod
     def parse(cls, spec: dict[str, Any]) -> Principals:
         return cls(
-            tuple(_login(t).lower() for t in _globs(spec.get("teams"))),
-            tuple(_login(u) for u in _globs(spec.get("users"))),
+            tuple(_login(t).lower() for t in globs(spec.get("teams"))),
+            tuple(_login(u) for u in globs(spec.get("users"))),
         )
 
     @classmethod
@@ -138,12 +127,12 @@ class When:
     @classmethod
     def parse(cls, spec: dict[str, Any]) -> When:
         return cls(
-            _globs(spec.get("environments")),
-            _globs(spec.get("services")),
-            _globs(spec.get("keys")),
+            globs(spec.get("environments")),
+            globs(spec.get("services")),
+            globs(spec.get("keys")),
             spec.get("secrets") is True,
             spec.get("schema_change") is True,
-            _globs(spec.get("paths")),
+            globs(spec.get("paths")),
         )
 
     @property
@@ -217,96 +206,6 @@ class Freeze:
             scope += f" (services {', '.join(self.services)})"
         why = f": {self.reason}" if self.reason else ""
         return f"{scope} frozen from {utc_iso(self.start)} to {utc_iso(self.end)}{why}"
-
-
-@dataclass(frozen=True)
-class PairImpact:
-    """One (service, env) whose effective configuration changes, and the keys that change."""
-
-    service: str
-    env: str
-    status: str  # added, removed, changed
-    keys: list[str]
-    secret_keys: list[str]
-    schema_changed: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "service": self.service,
-            "env": self.env,
-            "status": self.status,
-            "keys": self.keys,
-        }
-        if self.secret_keys:
-            out["secret_keys"] = self.secret_keys
-        if self.schema_changed:
-            out["schema_changed"] = True
-        return out
-
-
-@dataclass
-class ChangeImpact:
-    """What a change means: the pairs and keys that change, the files that change, the risks."""
-
-    base: str
-    head: str
-    pairs: list[PairImpact] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    risk: list[str] = field(default_factory=list)
-    diff: DiffResult | None = None
-
-    @classmethod
-    def of(cls, base: Snapshot, head: Snapshot) -> ChangeImpact:
-        diff = diff_snapshots(base, head)
-        impact = cls(base.label, head.label, diff=diff)
-        for pair in diff.pairs:
-            impact.pairs.append(
-                PairImpact(
-                    pair.service,
-                    pair.env,
-                    pair.status,
-                    [c.dotted for c in pair.changes],
-                    [c.dotted for c in pair.changes if c.secret],
-                    pair.schema_changed,
-                )
-            )
-        impact.paths = sorted(changed_paths(base, head, relevant=lambda path: True))
-        impact.risk = _risk(impact, head.manifest)
-        return impact
-
-    @property
-    def services(self) -> list[str]:
-        return sorted({p.service for p in self.pairs})
-
-    @property
-    def environments(self) -> list[str]:
-        return sorted({p.env for p in self.pairs})
-
-
-def protected_envs(manifest: Manifest) -> set[str]:
-    """The environments marked `protected`, and those inheriting one; when none is marked, the
-    ones named prod* or production*."""
-    marked = {e.name for e in manifest.environments.values() if e.protected}
-    if not marked:
-        marked = {e for e in manifest.environments if e.startswith(("prod", "production"))}
-    return {child for env in marked for child in manifest.children(env)}
-
-
-def _risk(impact: ChangeImpact, manifest: Manifest) -> list[str]:
-    risk = []
-    if any(p.env in protected_envs(manifest) for p in impact.pairs):
-        risk.append("prod")
-    if any(p.secret_keys for p in impact.pairs) or any(
-        f.endswith(".secrets.yaml") for f in impact.paths
-    ):
-        risk.append("secrets")
-    if any(p.schema_changed for p in impact.pairs) or any(
-        f.startswith("schemas/") for f in impact.paths
-    ):
-        risk.append("schema")
-    if POLICY in impact.paths:
-        risk.append("policy")
-    return risk
 
 
 @dataclass(frozen=True)
@@ -388,178 +287,3 @@ def _describe_when(when: When) -> str:
     if when.schema_change:
         parts.append("a schema change")
     return " and ".join(parts)
-
-
-def _problem(
-    doc: Document,
-    where: tuple[str | int, ...],
-    message: str,
-    hint: str,
-    *,
-    severity: Severity = "error",
-) -> Diagnostic:
-    """A problem of policy.yaml at the value `where` points to."""
-    return Diagnostic(
-        severity,
-        "policy",
-        message,
-        doc.location(where),
-        path=".".join(str(p) for p in where),
-        hint=hint,
-    )
-
-
-def load_policy(snap: Snapshot) -> tuple[Policy | None, list[Diagnostic]]:
-    """The policy of `snap` and every problem of policy.yaml; (None, []) when there is none,
-    (None, problems) when it is broken."""
-    if POLICY not in snap.files:
-        return None, []
-    try:
-        doc = snap.document(POLICY)
-    except CfgctlError as exc:
-        return None, [Diagnostic.from_error(exc, "yaml", Location(POLICY))]
-    problems = snap.own_file_problems(POLICY, "policy", doc)
-    if problems:
-        return None, problems
-    data = doc.data or {}
-    policy = Policy()
-    seen: dict[str, int] = {}
-    for i, spec in enumerate(data.get("rules") or []):
-        rule = Rule(
-            spec["name"],
-            When.parse(spec.get("when") or {}),
-            Require.parse(spec["require"]),
-            spec.get("description", ""),
-        )
-        if rule.name in seen:
-            problems.append(
-                _problem(
-                    doc,
-                    ("rules", i, "name"),
-                    f"rule name {rule.name!r} is used twice (rules {seen[rule.name]} and {i})",
-                    "give each rule its own name: statuses and plans name them",
-                )
-            )
-        seen[rule.name] = i
-        policy.rules.append(rule)
-        problems += _unmeetable(rule.require, doc, ("rules", i, "require"))
-    if "emergency" in data:
-        spec = data["emergency"]
-        policy.emergency = Emergency(
-            spec["label"], Require.parse(spec["require"]), spec.get("follow_up", True)
-        )
-        problems += _unmeetable(policy.emergency.require, doc, ("emergency", "require"))
-    for i, spec in enumerate(data.get("freeze") or []):
-        try:
-            start, end = parse_instant(spec["from"]), parse_instant(spec["to"])
-        except InputError as exc:
-            problems.append(Diagnostic.from_error(exc, "policy", doc.location(("freeze", i))))
-            continue
-        if end <= start:
-            problems.append(
-                _problem(
-                    doc,
-                    ("freeze", i, "to"),
-                    f"freeze {i} ends ({spec['to']}) before it starts ({spec['from']})",
-                    "swap `from` and `to`",
-                )
-            )
-            continue
-        policy.freezes.append(
-            Freeze(
-                start,
-                end,
-                _globs(spec.get("environments")),
-                _globs(spec.get("services")),
-                spec.get("reason", ""),
-            )
-        )
-    if "escalation" in data:
-        spec = data["escalation"]
-        try:
-            policy.escalation = Escalation(
-                parse_duration(spec["after"]), Principals.parse(spec["to"])
-            )
-        except InputError as exc:
-            problems.append(
-                Diagnostic.from_error(exc, "policy", doc.location(("escalation", "after")))
-            )
-        else:
-            if policy.escalation.after.total_seconds() <= 0:
-                problems.append(
-                    _problem(
-                        doc,
-                        ("escalation", "after"),
-                        "escalation.after must be longer than 0: every pull request would be "
-                        "escalated at once",
-                        "e.g. after: 24h",
-                    )
-                )
-    return (None if problems else policy), problems
-
-
-def _unmeetable(require: Require, doc: Document, where: tuple[str | int, ...]) -> list[Diagnostic]:
-    """A requirement only named users can meet, asking for more approvals than there are."""
-    who = require.eligible
-    if require.from_owners or who.teams or not who.users:
-        return []
-    if require.approvals <= len(set(who.users)):
-        return []
-    return [
-        _problem(
-            doc,
-            (*where, "approvals"),
-            f"{require.approvals} approvals from {len(set(who.users))} user(s) can never be met "
-            "(the author's approval does not count either)",
-            "lower approvals, or name more users or a team",
-        )
-    ]
-
-
-def policy_of(snap: Snapshot) -> Policy | None:
-    """The policy of `snap`, None when it has no policy.yaml; a broken one raises InputError."""
-    policy, problems = load_policy(snap)
-    if problems:
-        first = problems[0]
-        raise InputError(
-            f"{POLICY} at {snap.label} is invalid: {first.message}"
-            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""),
-            location=first.location,
-            hint=first.hint or "run `cfgctl validate` to see every problem",
-        )
-    return policy
-
-
-def lint_policy(snap: Snapshot) -> list[Diagnostic]:
-    """Every problem of policy.yaml, and a warning for each environment or service glob that
-    matches nothing in cfgctl.yaml (a typo there would silently turn a rule off)."""
-    policy, problems = load_policy(snap)
-    if policy is None or POLICY not in snap.files:
-        return problems
-    doc = snap.document(POLICY)
-    manifest = snap.manifest
-    data = doc.data or {}
-    places: list[tuple[tuple[str | int, ...], Any]] = []
-    for i, spec in enumerate(data.get("rules") or []):
-        places.append((("rules", i, "when"), spec.get("when") or {}))
-    for i, spec in enumerate(data.get("freeze") or []):
-        places.append((("freeze", i), spec))
-    for where, spec in places:
-        for field_name, known in (
-            ("environments", manifest.environments),
-            ("services", manifest.services),
-        ):
-            for j, pattern in enumerate(_globs(spec.get(field_name))):
-                if not any(fnmatch.fnmatchcase(name, pattern) for name in known):
-                    path = (*where, field_name, j)
-                    problems.append(
-                        _problem(
-                            doc,
-                            path,
-                            f"{field_name[:-1]} pattern {pattern!r} matches no "
-                            f"{field_name[:-1]} of cfgctl.yaml: it never fires",
-                            suggest(pattern, known, field_name[:-1]),
-                            severity="warning",
-                        )
-                    )
-    return problems

@@ -25,15 +25,9 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.timespec import format_duration, utc_iso
 from cfgctl.review.approval import PullRequestFacts, Verdict, evaluate
 from cfgctl.review.forge.protocol import Forge, PullInfo
-from cfgctl.review.policy import (
-    POLICY,
-    ChangeImpact,
-    Freeze,
-    Policy,
-    Principals,
-    RuleMatch,
-    policy_of,
-)
+from cfgctl.review.impact import ChangeImpact
+from cfgctl.review.policy import POLICY, Freeze, Policy, Principals, RuleMatch
+from cfgctl.review.policyfile import policy_of
 
 __all__ = [
     "ESCALATION_MARKER",

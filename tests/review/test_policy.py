@@ -9,7 +9,7 @@ import pytest
 
 from cfgctl.errors import InputError
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.review.policy import load_policy, policy_of
+from cfgctl.review.policyfile import load_policy, policy_of
 from cfgctl.review.pullrequest import comment_body, make_plan
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo

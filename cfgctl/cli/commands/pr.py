@@ -284,7 +284,7 @@ def escalate_cmd(
 
     Example: cfgctl pr escalate --github-repo acme/config --dry-run
     """
-    from cfgctl.review.policy import policy_of
+    from cfgctl.review.policyfile import policy_of
     from cfgctl.review.pullrequest import escalate
 
     policy = policy_of(STATE.snapshot())
