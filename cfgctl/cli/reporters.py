@@ -18,7 +18,7 @@ from cfgctl.cli.output import out, pairs_text, print_diagnostic, print_json
 if TYPE_CHECKING:
     from cfgctl.changes.diff import DiffResult
     from cfgctl.diagnostics import Report
-    from cfgctl.review.pullrequest import Plan
+    from cfgctl.review.plan import Plan
 
 __all__ = [
     "REPORTER_BY_NAME",

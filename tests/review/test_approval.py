@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cfgctl.review.approval import PullRequestFacts, Review, Verdict, evaluate, latest_reviews
+from cfgctl.review.plan import Plan, make_plan
 from cfgctl.review.policy import Policy, Require, Rule, When
-from cfgctl.review.pullrequest import Plan, make_plan
 from tests.support.gitrepo import ConfigRepo
 from tests.support.policies import FULL_POLICY as POLICY
 

@@ -9,8 +9,8 @@ import pytest
 
 from cfgctl.errors import InputError
 from cfgctl.repo.snapshot import Snapshot
+from cfgctl.review.plan import comment_body, make_plan
 from cfgctl.review.policyfile import load_policy, policy_of
-from cfgctl.review.pullrequest import comment_body, make_plan
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.policies import FULL_POLICY as POLICY

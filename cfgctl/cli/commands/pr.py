@@ -132,7 +132,7 @@ def plan_cmd(
     """
     from cfgctl.review.forge.actions import add_summary
     from cfgctl.review.forge.github import event_shas, read_event
-    from cfgctl.review.pullrequest import make_plan
+    from cfgctl.review.plan import make_plan
     from cfgctl.review.revisions import default_base
 
     event_base, event_head = (
@@ -164,7 +164,8 @@ def comment_cmd(
     Example: GITHUB_TOKEN=... cfgctl pr comment --github-repo acme/config --pr 42
     """
     from cfgctl.review.forge.actions import set_outputs
-    from cfgctl.review.pullrequest import PLAN_MARKER, comment_body, plan_for_pull
+    from cfgctl.review.plan import PLAN_MARKER, comment_body
+    from cfgctl.review.pullrequest import plan_for_pull
 
     target, gh = _connect(github_repo, pr, github_url)
     assert target.pr is not None
