@@ -7,8 +7,9 @@ manifest.chain("prod-eu")   # ["base", "prod", "prod-eu"]
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import InputError
@@ -34,13 +35,52 @@ class Service:
     owners: tuple[str, ...] = ()
 
 
+class ServiceTable(Mapping[str, Service]):
+    """The `services:` of the manifest, each `Service` built when first looked up: a one-file
+    diff or `set` in a 10,000-service repository looks up a few, it does not build them all."""
+
+    def __init__(self, raw: dict[Any, Any]) -> None:
+        self._raw = raw
+        self._built: dict[str, Service] = {}
+        self._names: list[str] | None = None
+
+    @staticmethod
+    def _usable(spec: Any) -> bool:
+        return isinstance(spec, dict) and isinstance(spec.get("schema"), str)
+
+    def __getitem__(self, name: str) -> Service:
+        found = self._built.get(name)
+        if found is None:
+            spec: Any = self._raw.get(name)
+            if not self._usable(spec):
+                raise KeyError(name)
+            raw_owners = spec.get("owners")
+            owners = raw_owners if isinstance(raw_owners, list) else []
+            found = self._built[name] = Service(name, spec["schema"], tuple(str(o) for o in owners))
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return self._usable(self._raw.get(name))
+
+    def _listing(self) -> list[str]:
+        if self._names is None:
+            self._names = [n for n, spec in self._raw.items() if self._usable(spec)]
+        return self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._listing())
+
+    def __len__(self) -> int:
+        return len(self._listing())
+
+
 @dataclass
 class Manifest:
     """The parsed manifest. `chain` and lookups raise `InputError` with a hint for unknown names."""
 
     doc: Document
     environments: dict[str, Environment] = field(default_factory=dict)
-    services: dict[str, Service] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
 
     def env(self, name: str) -> Environment:
         if name not in self.environments:
@@ -119,13 +159,7 @@ def load_manifest(
             )
     services = data.get("services")
     if isinstance(services, dict):
-        for name, spec in services.items():
-            if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
-                raw_owners = spec.get("owners")
-                owners = raw_owners if isinstance(raw_owners, list) else []
-                manifest.services[name] = Service(
-                    name, spec["schema"], tuple(str(o) for o in owners)
-                )
+        manifest.services = ServiceTable(services)
     for env in manifest.environments.values():
         if env.inherits is not None and env.inherits not in manifest.environments:
             problems.append(

@@ -219,8 +219,11 @@ def check_secrets(snap: Snapshot, only: set[str] | None = None) -> list[Diagnost
         out.append(Diagnostic.from_error(exc, "secrets", Location(".sops.yaml")))
         rules = None
     rules_id = repr(rules.data) if rules is not None else "-"
-    files = snap.files_under("config")
-    chosen = sorted(p for p in files if (only is None or p in only) and p.endswith(".yaml"))
+    if only is None:
+        files = snap.files_under("config")
+    else:  # looked up, not listed: the cost follows the files asked for
+        files = {p: snap.files[p] for p in only if p.startswith("config/") and p in snap.files}
+    chosen = sorted(p for p in files if p.endswith(".yaml"))
     keys = key_fingerprint() if any(p.endswith(".secrets.yaml") for p in chosen) else ""
     todo: list[tuple[str, str]] = []
     for rel in chosen:
