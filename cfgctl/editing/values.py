@@ -1,7 +1,9 @@
 """Editing one value in place: `cfgctl set`.
 
 The file is edited with ruamel.yaml's round-trip mode (comments, order and quoting kept), the
-result is validated as the repository would be, and only then written, atomically.
+result is validated as the repository would be, and only then written, atomically. Validation
+follows the change: the service in that environment and in every environment inheriting it, and
+the files those read; the rest of the repository is neither parsed nor listed.
 
     result = set_value(snap, "payments", "prod", ("db", "pool_size"), "40")
     result.path, result.old, result.new
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +24,7 @@ from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CheckFailed, InputError
 from cfgctl.repo.fsutil import atomic_write
-from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.gitstore import FileRef, OverlayFiles
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.schemas import secret_paths
 from cfgctl.repo.snapshot import Snapshot, lookup
@@ -147,13 +150,14 @@ def set_value(
     if not result.changed:
         return result
     pairs = [(service, e) for e in manifest.children(env)]
-    problems_before = _errors(snap, pairs, rel)
-    files = dict(snap.files)
-    files[rel] = FileRef.of_bytes(rel, after)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache)
+    scope = sorted({rel} | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
+    problems_before = _errors(snap, pairs, rel, scope)
+    trial = Snapshot(
+        snap.root, _with_file(snap.files, rel, after), store=snap.store, cache=snap.cache
+    )
     new = [
         d
-        for d in _errors(trial, pairs, rel)
+        for d in _errors(trial, pairs, rel, scope)
         if d.code == "render" or d.message not in {p.message for p in problems_before}
     ]
     if new:
@@ -169,8 +173,20 @@ def set_value(
     return result
 
 
-def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
-    report = validate_snapshot(snap, pairs=pairs)
+def _with_file(files: Mapping[str, FileRef], rel: str, data: bytes) -> Mapping[str, FileRef]:
+    """`files` with `rel` holding `data`; a work tree's overlay stays an overlay (not listed)."""
+    ref = FileRef.of_bytes(rel, data)
+    if isinstance(files, OverlayFiles):
+        return OverlayFiles(files.base, {**files.changed, rel: ref})
+    return {**files, rel: ref}
+
+
+def _errors(
+    snap: Snapshot, pairs: list[tuple[str, str]], rel: str, scope: list[str]
+) -> list[Diagnostic]:
+    """The errors of the pairs an edit of `rel` feeds and of the files they read (`scope`):
+    work follows the change, a broken file elsewhere neither blocks nor slows the edit."""
+    report = validate_snapshot(snap, pairs=pairs, files=scope)
     wanted = set(pairs)
     return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
 
