@@ -30,7 +30,7 @@ from cfgctl.repo.schemas import secret_paths
 from cfgctl.repo.snapshot import Snapshot, lookup
 from cfgctl.repo.yamlio import JsonPath, dump_roundtrip, is_ambiguous, load_roundtrip, parse
 
-__all__ = ["SetResult", "parse_value", "set_value"]
+__all__ = ["SetResult", "parse_value", "set_value", "with_files"]
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def set_value(
     scope = sorted({rel} | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
     problems_before = _errors(snap, pairs, rel, scope)
     trial = Snapshot(
-        snap.root, _with_file(snap.files, rel, after), store=snap.store, cache=snap.cache
+        snap.root, with_files(snap.files, {rel: after}), store=snap.store, cache=snap.cache
     )
     new = [
         d
@@ -173,12 +173,12 @@ def set_value(
     return result
 
 
-def _with_file(files: Mapping[str, FileRef], rel: str, data: bytes) -> Mapping[str, FileRef]:
-    """`files` with `rel` holding `data`; a work tree's overlay stays an overlay (not listed)."""
-    ref = FileRef.of_bytes(rel, data)
+def with_files(files: Mapping[str, FileRef], writes: Mapping[str, bytes]) -> Mapping[str, FileRef]:
+    """`files` with `writes` in place; a work tree's overlay stays an overlay (nothing listed)."""
+    refs = {rel: FileRef.of_bytes(rel, data) for rel, data in writes.items()}
     if isinstance(files, OverlayFiles):
-        return OverlayFiles(files.base, {**files.changed, rel: ref})
-    return {**files, rel: ref}
+        return OverlayFiles(files.base, {**files.changed, **refs})
+    return {**files, **refs}
 
 
 def _errors(
