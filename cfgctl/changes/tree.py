@@ -79,10 +79,45 @@ def _tree_diff(
     if a is None or b is None:
         return None
     out: set[str] = set()
-    # Paths only: without the flag, listing the deltas reads blobs to tell binary from text.
-    for delta in a.diff_to_tree(b, flags=DiffOption.SKIP_BINARY_CHECK).deltas:
-        out |= {p for p in (delta.old_file.path, delta.new_file.path) if relevant(p)}
-    return out
+    _diff_trees(a, b, "", out)
+    return {p for p in out if relevant(p)}
+
+
+# A folder with more entries than this is compared by libgit2 (in C), a smaller one entry by
+# entry here, so that only the folders that differ are descended into: diffing two whole trees
+# in libgit2 costs ~25 ms when one file of a 10,000-file folder changed, its folder alone ~8 ms.
+_SMALL_TREE = 256
+
+
+def _diff_trees(a: pygit2.Tree | None, b: pygit2.Tree | None, base: str, out: set[str]) -> None:
+    """The paths that differ between `a` and `b` (None: no tree), as libgit2's tree diff lists
+    them: a file whose blob or mode changed, every file of a folder added or removed."""
+    if a is not None and b is not None and a.id == b.id:
+        return
+    if a is None or b is None or len(a) + len(b) > _SMALL_TREE:
+        # Paths only: without the flag, listing the deltas reads blobs to tell binary from text.
+        flags = DiffOption.SKIP_BINARY_CHECK
+        if a is not None and b is not None:
+            diff = a.diff_to_tree(b, flags=flags)
+        else:  # against the empty tree: every file of the one that exists
+            tree = a if a is not None else b
+            assert tree is not None
+            diff = tree.diff_to_tree(flags=flags)
+        for delta in diff.deltas:
+            out.add(base + delta.old_file.path)
+            out.add(base + delta.new_file.path)
+        return
+    old = {e.name: e for e in a}
+    new = {e.name: e for e in b}
+    for name in old.keys() | new.keys():
+        x, y = old.get(name), new.get(name)
+        if x is not None and y is not None and x.id == y.id and x.filemode == y.filemode:
+            continue
+        subtrees = [e if isinstance(e, pygit2.Tree) else None for e in (x, y)]
+        if (x is not None and subtrees[0] is None) or (y is not None and subtrees[1] is None):
+            out.add(base + str(name))  # a file (or submodule) on one side at least
+        if subtrees[0] is not None or subtrees[1] is not None:
+            _diff_trees(subtrees[0], subtrees[1], f"{base}{name}/", out)
 
 
 def _files_of(snap: Snapshot) -> tuple[pygit2.Tree | None, dict[str, Any]]:
