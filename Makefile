@@ -28,6 +28,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.startup_bench
 	$(PY) -m benchmarks.secrets_bench
 	$(PY) -m benchmarks.sdk_bench
 	$(PY) -m benchmarks.agent_bench

@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from cfgctl.checks.protocol import config_files
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.cache import FORMAT, digest
@@ -63,9 +64,9 @@ def looks_like_credential(key: str, value: Any) -> str | None:
 def check_credentials(snap: Snapshot, only: set[str] | None) -> list[Diagnostic]:
     """Every plain config file (or those of `only`) scanned for credentials; verdicts cached by
     blob id (under the key the secrets checks used before they were split)."""
-    files = snap.files_under("config")
+    files = config_files(snap, only)
     out: list[Diagnostic] = []
-    for rel in sorted(p for p in files if (only is None or p in only) and p.endswith(".yaml")):
+    for rel in sorted(p for p in files if p.endswith(".yaml")):
         if rel.endswith(".secrets.yaml"):
             continue
         key = digest(FORMAT, "secret-check", rel, files[rel].oid)

@@ -10,13 +10,14 @@ run (the CLI's `validate`) passes them in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from cfgctl.diagnostics import Diagnostic
+from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["RepositoryCheck"]
+__all__ = ["RepositoryCheck", "config_files"]
 
 
 class RepositoryCheck(Protocol):
@@ -24,3 +25,11 @@ class RepositoryCheck(Protocol):
     returning diagnostics. Run after the schemas, files and pairs have been checked."""
 
     def __call__(self, snap: Snapshot, files: set[str] | None, /) -> Iterable[Diagnostic]: ...
+
+
+def config_files(snap: Snapshot, only: set[str] | None) -> Mapping[str, FileRef]:
+    """The files under config/ a check looks at: all of them, or those of `only`, looked up
+    rather than listed, so that the cost follows the files asked for."""
+    if only is None:
+        return snap.files_under("config")
+    return {p: snap.files[p] for p in only if p.startswith("config/") and p in snap.files}

@@ -120,16 +120,12 @@ def validate_snapshot(
 
 def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str]) -> None:
     """Decrypt the encrypted secrets layers of these pairs in parallel, before rendering."""
-    services = {s for s, _ in pairs}
+    paths = {layer.path for s, e in pairs for layer in snap.layers(s, e) if layer.secret}
     refs = []
-    for path, ref in snap.files_under("config").items():
-        if not path.endswith(".secrets.yaml") or path in broken:
-            continue
-        if path.rsplit("/", 1)[-1].removesuffix(".secrets.yaml") not in services:
-            continue
+    for path in sorted(paths - broken):
         try:
             if is_encrypted(snap.document(path).data):
-                refs.append(ref)
+                refs.append(snap.files[path])
         except CfgctlError:
             continue
     if refs:
@@ -162,7 +158,35 @@ def _check_schemas(snap: Snapshot, report: Report) -> None:
 
 
 def _check_service_schemas(snap: Snapshot, report: Report) -> set[str]:
-    """Services whose schema cannot be used (missing, unknown version, invalid)."""
+    """Services whose schema cannot be used (missing, unknown version, invalid), cached by the
+    manifest's blob and the schemas: a one-file check does not resolve 10,000 services again."""
+    from cfgctl.repo.cache import FORMAT
+
+    key = digest(FORMAT, "service-schemas", snap.files[MANIFEST].oid, snap.schemas.digest())
+    cached = snap.cache.get("service-schemas", key)
+    if isinstance(cached, dict):
+        try:
+            found = [Diagnostic.from_dict(d) for d in cached["diagnostics"]]
+            bad = set(cached["bad"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        else:
+            for d in found:
+                report.add(d)
+            return bad
+    own = Report()
+    bad = _resolve_service_schemas(snap, own)
+    snap.cache.put(
+        "service-schemas",
+        key,
+        {"bad": list(bad), "diagnostics": [d.to_dict() for d in own.diagnostics]},
+    )
+    for d in own.diagnostics:
+        report.add(d)
+    return bad
+
+
+def _resolve_service_schemas(snap: Snapshot, report: Report) -> set[str]:
     bad: set[str] = set()
     manifest = snap.manifest
     for name, service in manifest.services.items():
@@ -360,11 +384,12 @@ def validate_changes(
     changed = changed_paths(since, snap)
     impact = affected_pairs(since, snap, changed)
     try:
-        current = snap.pairs()
+        if impact.shared_schema_changed:
+            pairs = snap.pairs()
+        else:  # looked up, not listed: one changed file costs the same in any repository
+            pairs = sorted(p for p in impact.pairs if snap.has_pair(*p))
     except CfgctlError:  # a broken manifest: validate_snapshot reports it
-        current = []
-    everything = impact.shared_schema_changed
-    pairs = current if everything else [p for p in current if p in impact.pairs]
+        pairs = []
     log.info(
         "changed since %s: %d files, %d pairs to validate",
         since.label,

@@ -24,10 +24,11 @@ from ruamel.yaml.comments import CommentedMap
 
 from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
+from cfgctl.editing.values import with_files
 from cfgctl.errors import CheckFailed, InputError, Location
 from cfgctl.repo.builtin import TEMPLATES, check_own_file
 from cfgctl.repo.fsutil import atomic_write
-from cfgctl.repo.gitstore import FileRef, init_repository
+from cfgctl.repo.gitstore import init_repository
 from cfgctl.repo.manifest import MANIFEST, suggest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.validator import SchemaValidator
@@ -120,11 +121,7 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     spec_path = tdir + "template.yaml"
     if spec_path not in snap.files:
         known = sorted(
-            {
-                p.split("/")[1]
-                for p in snap.files
-                if p.startswith("templates/") and p.endswith("/template.yaml")
-            }
+            {p.split("/")[1] for p in snap.files_under("templates") if p.endswith("/template.yaml")}
         )
         raise InputError(
             f"no service template {template!r} in templates/",
@@ -168,7 +165,7 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     snap.schemas.resolve(schema_spec)
     writes: dict[str, bytes] = {}
     prefix = tdir + "files/"
-    for path in sorted(p for p in snap.files if p.startswith(prefix)):
+    for path in sorted(p for p in snap.files_under("templates") if p.startswith(prefix)):
         rel = _substitute_text(path[len(prefix) :], params, path)
         if rel in snap.files or (snap.root / rel).exists():
             raise InputError(f"{rel} already exists", hint="remove it, or choose another name")
@@ -177,15 +174,17 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
     manifest_text = _register(snap, name, schema_spec, owners)
     writes[MANIFEST] = manifest_text.encode()
-    files = dict(snap.files)
-    for rel, data in writes.items():
-        files[rel] = FileRef.of_bytes(rel, data)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
-    report = validate_snapshot(
-        trial,
-        pairs=[(name, e) for e in trial.manifest.environments if (name, e) in trial.pairs()],
-        checks=[check_credentials],
+    trial = Snapshot(
+        snap.root,
+        with_files(snap.files, writes),
+        store=snap.store,
+        cache=snap.cache,
+        session=snap.session,
     )
+    pairs = [(name, e) for e in trial.manifest.environments if trial.has_pair(name, e)]
+    # Work follows the change: the new service's pairs and the files they read, not the rest.
+    scope = {layer.path for s, e in pairs for layer in trial.layers(s, e)} | set(writes)
+    report = validate_snapshot(trial, pairs=pairs, files=sorted(scope), checks=[check_credentials])
     errors = [
         d for d in report.errors if name in {s for s, _ in d.pairs} or d.location.path in writes
     ]

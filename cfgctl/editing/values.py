@@ -1,7 +1,9 @@
 """Editing one value in place: `cfgctl set`.
 
 The file is edited with ruamel.yaml's round-trip mode (comments, order and quoting kept), the
-result is validated as the repository would be, and only then written, atomically.
+result is validated as the repository would be, and only then written, atomically. Validation
+follows the change: the service in that environment and in every environment inheriting it, and
+the files those read; the rest of the repository is neither parsed nor listed.
 
     result = set_value(snap, "payments", "prod", ("db", "pool_size"), "40")
     result.path, result.old, result.new
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +25,14 @@ from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
 from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write
-from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.gitstore import FileRef, OverlayFiles
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.schemas import secret_paths
 from cfgctl.repo.snapshot import Snapshot, lookup
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
-__all__ = ["SetResult", "parse_value", "set_value"]
+__all__ = ["SetResult", "parse_value", "set_value", "with_files"]
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,18 @@ def set_value(
     if not result.changed:
         return result
     pairs = [(service, e) for e in manifest.children(env)]
-    problems_before = _errors(snap, pairs, rel)
-    files = dict(snap.files)
-    files[rel] = FileRef.of_bytes(rel, after)
-    trial = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
+    scope = sorted({rel} | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
+    problems_before = _errors(snap, pairs, rel, scope)
+    trial = Snapshot(
+        snap.root,
+        with_files(snap.files, {rel: after}),
+        store=snap.store,
+        cache=snap.cache,
+        session=snap.session,
+    )
     new = [
         d
-        for d in _errors(trial, pairs, rel)
+        for d in _errors(trial, pairs, rel, scope)
         if d.code == "render" or d.message not in {p.message for p in problems_before}
     ]
     if new:
@@ -170,9 +178,21 @@ def set_value(
     return result
 
 
-def _errors(snap: Snapshot, pairs: list[tuple[str, str]], rel: str) -> list[Diagnostic]:
+def with_files(files: Mapping[str, FileRef], writes: Mapping[str, bytes]) -> Mapping[str, FileRef]:
+    """`files` with `writes` in place; a work tree's overlay stays an overlay (nothing listed)."""
+    refs = {rel: FileRef.of_bytes(rel, data) for rel, data in writes.items()}
+    if isinstance(files, OverlayFiles):
+        return OverlayFiles(files.base, {**files.changed, **refs})
+    return {**files, **refs}
+
+
+def _errors(
+    snap: Snapshot, pairs: list[tuple[str, str]], rel: str, scope: list[str]
+) -> list[Diagnostic]:
+    """The errors of the pairs an edit of `rel` feeds and of the files they read (`scope`):
+    work follows the change, a broken file elsewhere neither blocks nor slows the edit."""
     # The credential scan: a value that looks like a token refuses the edit of a plain file.
-    report = validate_snapshot(snap, pairs=pairs, checks=[check_credentials])
+    report = validate_snapshot(snap, pairs=pairs, files=scope, checks=[check_credentials])
     wanted = set(pairs)
     return [d for d in report.errors if set(d.pairs) & wanted or d.location.path == rel]
 

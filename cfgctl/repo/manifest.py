@@ -7,7 +7,7 @@ manifest.chain("prod-eu")   # ["base", "prod", "prod-eu"]
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,13 +35,52 @@ class Service:
     owners: tuple[str, ...] = ()
 
 
+class ServiceTable(Mapping[str, Service]):
+    """The `services:` of the manifest, each `Service` built when first looked up: a one-file
+    diff or `set` in a 10,000-service repository looks up a few, it does not build them all."""
+
+    def __init__(self, raw: dict[Any, Any]) -> None:
+        self._raw = raw
+        self._built: dict[str, Service] = {}
+        self._names: list[str] | None = None
+
+    @staticmethod
+    def _usable(spec: Any) -> bool:
+        return isinstance(spec, dict) and isinstance(spec.get("schema"), str)
+
+    def __getitem__(self, name: str) -> Service:
+        found = self._built.get(name)
+        if found is None:
+            spec: Any = self._raw.get(name)
+            if not self._usable(spec):
+                raise KeyError(name)
+            raw_owners = spec.get("owners")
+            owners = raw_owners if isinstance(raw_owners, list) else []
+            found = self._built[name] = Service(name, spec["schema"], tuple(str(o) for o in owners))
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return self._usable(self._raw.get(name))
+
+    def _listing(self) -> list[str]:
+        if self._names is None:
+            self._names = [n for n, spec in self._raw.items() if self._usable(spec)]
+        return self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._listing())
+
+    def __len__(self) -> int:
+        return len(self._listing())
+
+
 @dataclass
 class Manifest:
     """The parsed manifest. `chain` and lookups raise `InputError` with a hint for unknown names."""
 
     doc: Document
     environments: dict[str, Environment] = field(default_factory=dict)
-    services: dict[str, Service] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
 
     def env(self, name: str) -> Environment:
         if name not in self.environments:
@@ -111,7 +150,9 @@ def load_manifest(
         return None, problems
     manifest = Manifest(doc)
     _read_environments(manifest, data.get("environments"))
-    _read_services(manifest, data.get("services"))
+    services = data.get("services")
+    if isinstance(services, dict):
+        manifest.services = ServiceTable(services)
     problems += _inheritance_problems(manifest)
     if any(p.severity == "error" for p in problems) and not manifest.environments:
         return None, problems
@@ -127,16 +168,6 @@ def _read_environments(manifest: Manifest, envs: Any) -> None:
         manifest.environments[name] = Environment(
             name, parent if isinstance(parent, str) else None, spec.get("protected") is True
         )
-
-
-def _read_services(manifest: Manifest, services: Any) -> None:
-    if not isinstance(services, dict):
-        return
-    for name, spec in services.items():
-        if isinstance(spec, dict) and isinstance(spec.get("schema"), str):
-            raw_owners = spec.get("owners")
-            owners = raw_owners if isinstance(raw_owners, list) else []
-            manifest.services[name] = Service(name, spec["schema"], tuple(str(o) for o in owners))
 
 
 def _inheritance_problems(manifest: Manifest) -> list[Diagnostic]:

@@ -517,6 +517,15 @@ class Snapshot:
             self._pairs = cached[1]
         return self._pairs
 
+    def has_pair(self, service: str, env: str) -> bool:
+        """Whether (service, env) is one of `pairs()`, without listing them."""
+        manifest = self.manifest
+        return (
+            service in manifest.services
+            and env in manifest.environments
+            and not _is_abstract(manifest, env)
+        )
+
     def _all_pairs(self) -> list[tuple[str, str]]:
         manifest = self.manifest
         envs = [e for e in manifest.environments if not _is_abstract(manifest, e)]

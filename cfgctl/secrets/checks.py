@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cfgctl.checks.protocol import config_files
 from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.repo import sops
@@ -37,9 +38,8 @@ def check_encrypted_files(snap: Snapshot, only: set[str] | None = None) -> list[
         out.append(Diagnostic.from_error(exc, "secrets", Location(".sops.yaml")))
         rules = None
     rules_id = repr(rules.data) if rules is not None else "-"
-    files = snap.files_under("config")
-    chosen = sorted(p for p in files if (only is None or p in only) and p.endswith(".yaml"))
-    chosen = [p for p in chosen if p.endswith(".secrets.yaml")]
+    files = config_files(snap, only)
+    chosen = sorted(p for p in files if p.endswith(".secrets.yaml"))
     keys = key_fingerprint() if chosen else ""
     todo: list[tuple[str, str]] = []
     for rel in chosen:
