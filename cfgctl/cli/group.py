@@ -144,6 +144,7 @@ def root(
             help="The config repository (default: the nearest folder holding cfgctl.yaml "
             "at or above the current one).",
             file_okay=False,
+            metavar="<dir>",  # the same under every typer version (0.28 says <directory>)
         ),
     ] = None,
     verbose: Annotated[
