@@ -105,6 +105,23 @@ def _coerce(spec: dict[str, Any], raw: str) -> Any:
 def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, str]) -> NewService:
     """Create the files of service `name` from `templates/TEMPLATE/` and register it in
     cfgctl.yaml (comments kept). Everything is checked before the first file is written."""
+    _check_new_name(snap, name)
+    spec_path, spec = _template_spec(snap, template)
+    params = _parameters(spec, spec_path, template, raw_params)
+    params["name"] = name
+    schema_spec = str(spec.get("schema", ""))
+    snap.schemas.resolve(schema_spec)
+    writes = _template_files(snap, f"templates/{template}/files/", params)
+    raw_owners = params.get("owners")
+    owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
+    writes[MANIFEST] = _register(snap, name, schema_spec, owners).encode()
+    _refuse_invalid(snap, name, writes)
+    for rel, data in writes.items():
+        atomic_write(snap.root / rel, data)
+    return NewService(name, sorted(writes), schema_spec)
+
+
+def _check_new_name(snap: Snapshot, name: str) -> None:
     if snap.rev is not None:
         raise InputError("cfgctl new writes into the work tree; drop --rev")
     if not _NAME.match(name):
@@ -112,13 +129,15 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
             f"bad service name {name!r}",
             hint="use lower-case letters, digits, '-' and '_' (it becomes a file name)",
         )
-    manifest = snap.manifest
-    if name in manifest.services:
+    if name in snap.manifest.services:
         raise InputError(
             f"service {name!r} already exists in {MANIFEST}", hint="choose another name"
         )
-    tdir = f"templates/{template}/"
-    spec_path = tdir + "template.yaml"
+
+
+def _template_spec(snap: Snapshot, template: str) -> tuple[str, dict[str, Any]]:
+    """The path and the checked content of `templates/TEMPLATE/template.yaml`."""
+    spec_path = f"templates/{template}/template.yaml"
     if spec_path not in snap.files:
         known = sorted(
             {p.split("/")[1] for p in snap.files_under("templates") if p.endswith("/template.yaml")}
@@ -131,7 +150,14 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     problems = check_own_file(spec_doc, "template")
     if problems:
         raise InputError(problems[0].message, location=problems[0].location, hint=problems[0].hint)
-    spec: dict[str, Any] = spec_doc.data
+    return spec_path, spec_doc.data
+
+
+def _parameters(
+    spec: dict[str, Any], spec_path: str, template: str, raw_params: dict[str, str]
+) -> dict[str, Any]:
+    """The template's parameters from `--set` values and defaults, checked against their
+    declarations."""
     params_spec: dict[str, Any] = spec.get("parameters") or {}
     unknown = sorted(set(raw_params) - set(params_spec))
     if unknown:
@@ -160,20 +186,22 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
             location=Location(spec_path),
             hint=f"pass --set {what}=VALUE; see {spec_path} for the parameters",
         )
-    params["name"] = name
-    schema_spec = str(spec.get("schema", ""))
-    snap.schemas.resolve(schema_spec)
+    return params
+
+
+def _template_files(snap: Snapshot, prefix: str, params: dict[str, Any]) -> dict[str, bytes]:
+    """The files the template's `files/` folder renders to, none of them existing yet."""
     writes: dict[str, bytes] = {}
-    prefix = tdir + "files/"
     for path in sorted(p for p in snap.files_under("templates") if p.startswith(prefix)):
         rel = _substitute_text(path[len(prefix) :], params, path)
         if rel in snap.files or (snap.root / rel).exists():
             raise InputError(f"{rel} already exists", hint="remove it, or choose another name")
         writes[rel] = _render_file(snap.files[path].read(), params, path).encode()
-    raw_owners = params.get("owners")
-    owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
-    manifest_text = _register(snap, name, schema_spec, owners)
-    writes[MANIFEST] = manifest_text.encode()
+    return writes
+
+
+def _refuse_invalid(snap: Snapshot, name: str, writes: dict[str, bytes]) -> None:
+    """CheckFailed when the new service, with `writes` in place, would fail validation."""
     trial = Snapshot(
         snap.root,
         with_files(snap.files, writes),
@@ -195,9 +223,6 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
             location=first.location,
             hint=first.hint,
         )
-    for rel, data in writes.items():
-        atomic_write(snap.root / rel, data)
-    return NewService(name, sorted(writes), schema_spec)
 
 
 def _param(params: dict[str, Any], key: str, source: str) -> Any:
