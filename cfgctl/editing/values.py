@@ -113,29 +113,7 @@ def set_value(
     manifest.service(service)
     manifest.env(env)
     rel = f"config/{env}/{service}.yaml"
-    ref = snap.schemas.resolve(manifest.service(service).schema)
-    problems = snap.schemas.check(ref)
-    if problems:  # a value cannot be checked against a broken schema: refuse, do not guess
-        first = problems[0]
-        raise InputError(
-            f"cannot check the new value: schema {ref} is broken: {first.message}",
-            location=first.location,
-            hint="fix the schema first (cfgctl validate lists its problems)",
-        )
-    schema_doc = snap.schemas.document(ref.path)
-    probe: dict[str, Any] = {}
-    set_in(probe, path, value)
-    if any(
-        True
-        for _ in secret_paths(
-            schema_doc, probe, snap.schema_resolver(ref), snap.schemas.secret_memo
-        )
-    ):
-        raise InputError(
-            f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
-            hint=f"store it in config/{env}/{service}.secrets.yaml, encrypted with SOPS "
-            "(sops --encrypt --in-place FILE)",
-        )
+    _refuse_unsettable(snap, service, env, path, value)
     target = snap.root / rel
     if target.exists() and not target.is_file():
         raise InputError(f"{rel} is not a file", hint="remove or rename what is there")
@@ -151,7 +129,47 @@ def set_value(
     result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
     if not result.changed:
         return result
-    pairs = [(service, e) for e in manifest.children(env)]
+    _refuse_new_problems(
+        snap, [(service, e) for e in manifest.children(env)], rel, after, path, value
+    )
+    if not dry_run:
+        atomic_write(target, after)
+    return result
+
+
+def _refuse_unsettable(snap: Snapshot, service: str, env: str, path: JsonPath, value: Any) -> None:
+    """InputError when the service's schema is broken, or when `path` is a secret there."""
+    ref = snap.schemas.resolve(snap.manifest.service(service).schema)
+    problems = snap.schemas.check(ref)
+    if problems:  # a value cannot be checked against a broken schema: refuse, do not guess
+        first = problems[0]
+        raise InputError(
+            f"cannot check the new value: schema {ref} is broken: {first.message}",
+            location=first.location,
+            hint="fix the schema first (cfgctl validate lists its problems)",
+        )
+    schema_doc = snap.schemas.document(ref.path)
+    probe: dict[str, Any] = {}
+    set_in(probe, path, value)
+    resolver = snap.schema_resolver(ref)
+    if any(True for _ in secret_paths(schema_doc, probe, resolver, snap.schemas.secret_memo)):
+        raise InputError(
+            f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
+            hint=f"store it in config/{env}/{service}.secrets.yaml, encrypted with SOPS "
+            "(sops --encrypt --in-place FILE)",
+        )
+
+
+def _refuse_new_problems(
+    snap: Snapshot,
+    pairs: list[tuple[str, str]],
+    rel: str,
+    after: bytes,
+    path: JsonPath,
+    value: Any,
+) -> None:
+    """DiagnosedFailure when `rel` holding `after` brings problems the pairs it feeds (and the
+    files they read) did not have before."""
     scope = sorted({rel} | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
     problems_before = _errors(snap, pairs, rel, scope)
     trial = Snapshot(
@@ -173,9 +191,6 @@ def set_value(
             new,
             hint="choose a value the schema accepts, or fix the problems listed first",
         )
-    if not dry_run:
-        atomic_write(target, after)
-    return result
 
 
 def with_files(files: Mapping[str, FileRef], writes: Mapping[str, bytes]) -> Mapping[str, FileRef]:
