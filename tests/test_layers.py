@@ -95,6 +95,15 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def _call_name(func: ast.expr) -> str | None:
+    """`import_module` for `importlib.import_module(...)` and `import_module(...)` alike."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
 def _imports(module: str) -> Iterator[Import]:
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     guarded: set[int] = set()
@@ -113,8 +122,7 @@ def _imports(module: str) -> Iterator[Import]:
             ]
         elif (
             isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "import_module"
+            and _call_name(node.func) in ("import_module", "__import__")
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cfgctl.agent.windows import Window, parse_window
-from cfgctl.errors import CfgctlError, InputError, Location
+from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
 from cfgctl.repo.builtin import check_own_file
 from cfgctl.repo.formats import Format
 from cfgctl.repo.timespec import parse_duration
@@ -217,9 +217,11 @@ def load_agent_config(path: Path) -> AgentConfig:
     try:
         return _build(data, doc, path, base)
     except CfgctlError as exc:
-        if exc.location is None:
-            exc.location = Location(str(path))
-        raise
+        kind = type(exc)
+        if exc.location is not None or kind not in (InputError, EnvError, CheckFailed, CfgctlError):
+            raise
+        # The same error, placed in agent.yaml: a new exception, the original as its cause.
+        raise kind(exc.message, location=Location(str(path)), hint=exc.hint) from exc
 
 
 def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> AgentConfig:

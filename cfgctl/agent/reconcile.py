@@ -154,7 +154,11 @@ class Agent:
     def run_pass(self) -> PassResult:
         with self._pass_lock:
             self.wake.clear()
-            return self._run_pass()
+            try:
+                return self._run_pass()
+            finally:
+                # Decrypted values live for one pass: the files hold what the services need.
+                self.session.decrypter.clear()
 
     def _run_pass(self) -> PassResult:
         self.metrics.count("passes")

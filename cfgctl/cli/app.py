@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from cfgctl.cli.stdio import write_answer
 from cfgctl.cli.table import fast_answer
 
 TYPE_CHECKING = False  # typing is one more import on the fast path
@@ -44,12 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     answer = fast_answer(args) if name == "cfgctl" else None
     if answer is not None:
         code, text, on_stdout = answer
-        try:
-            (sys.stdout if on_stdout else sys.stderr).write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            sys.exit(141)
-        sys.exit(code)
+        sys.exit(write_answer(text, on_stdout) or code)
     _run(args)
 
 

@@ -117,8 +117,9 @@ class _JsonFormatter(logging.Formatter):
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"cfgctl {__version__}\n")
-        raise typer.Exit(0)
+        from cfgctl.cli.stdio import write_answer
+
+        raise typer.Exit(write_answer(f"cfgctl {__version__}\n"))
 
 
 def _setup_logging(verbose: int, log_format: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -71,16 +72,20 @@ class ConfigError(InputError):
 
 # Validators by model, bounded: a process that makes models on the fly (tests, plugins) must not
 # keep every one alive; a service has a handful, built once.
+# A process-wide memo like pydantic's own (a model class is process-wide too), bounded and
+# locked: `load` has no object to own it, and a watcher's thread builds adapters beside the app.
 _ADAPTERS: OrderedDict[type, TypeAdapter[Any]] = OrderedDict()
+_ADAPTERS_LOCK = threading.Lock()
 ADAPTERS_KEPT = 64
 
 
 def adapter(model: type[T]) -> TypeAdapter[T]:
     """The pydantic validator of a model, built once per model (building costs milliseconds)."""
-    found = _ADAPTERS.get(model) if isinstance(model, type) else None
-    if found is not None:
-        _ADAPTERS.move_to_end(model)
-    else:
+    with _ADAPTERS_LOCK:
+        found = _ADAPTERS.get(model) if isinstance(model, type) else None
+        if found is not None:
+            _ADAPTERS.move_to_end(model)
+    if found is None:
         require_model(model)
         try:
             found = TypeAdapter(model)
@@ -94,9 +99,10 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
                 "__future__ import annotations`, a class local to a function cannot be found)",
             ) from exc
         if isinstance(model, type):
-            _ADAPTERS[model] = found
-            while len(_ADAPTERS) > ADAPTERS_KEPT:
-                _ADAPTERS.popitem(last=False)
+            with _ADAPTERS_LOCK:
+                _ADAPTERS[model] = found
+                while len(_ADAPTERS) > ADAPTERS_KEPT:
+                    _ADAPTERS.popitem(last=False)
     return cast("TypeAdapter[T]", found)
 
 
