@@ -11,9 +11,9 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from cfgctl.diagnostics import Diagnostic
     from cfgctl.errors import CfgctlError
 
@@ -27,8 +27,31 @@ __all__ = [
     "scalar_text",
 ]
 
-out = Console(soft_wrap=True, markup=False, highlight=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+class _LazyConsole:
+    """A rich `Console` made on first use: rich costs ~30 ms to import, which a command that
+    prints only JSON (or nothing) should not pay."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(
+                stderr=self._stderr, soft_wrap=True, markup=False, highlight=False
+            )
+        return self._console
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.console.print(*objects, **kwargs)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 log = logging.getLogger("cfgctl")
 
 

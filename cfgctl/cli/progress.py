@@ -8,9 +8,6 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from rich.console import Console
-from rich.status import Status
-
 __all__ = ["progress"]
 
 DELAY_SECONDS = 1.0
@@ -23,6 +20,9 @@ def progress(label: str, quiet: bool = False) -> Iterator[None]:
     if quiet or not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
         yield
         return
+    from rich.console import Console
+    from rich.status import Status
+
     status = Status(f"{label}…", console=Console(stderr=True))
     timer = threading.Timer(DELAY_SECONDS, status.start)
     timer.daemon = True

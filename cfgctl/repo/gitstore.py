@@ -27,6 +27,8 @@ __all__ = [
     "init_repository",
 ]
 
+TREE_CACHE_LIMIT = 16 << 20  # bytes: the largest tree libgit2 keeps parsed in its cache
+
 
 def blob_id(data: bytes) -> str:
     """The id Git gives a blob of these bytes: the cache key of a file's content."""
@@ -59,6 +61,9 @@ class GitStore:
     """A Git repository opened with pygit2; `workdir` is None for a bare repository."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
+        # libgit2 keeps no tree over 4 KiB in its object cache by default: the tree of a folder
+        # of 10,000 files (~500 KiB) was parsed again for each lookup, by each snapshot.
+        pygit2.settings.cache_object_limit(ObjectType.TREE, TREE_CACHE_LIMIT)
         self.repo = repo
         self.workdir = Path(repo.workdir).resolve() if repo.workdir else None
 

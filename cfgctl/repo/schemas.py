@@ -27,6 +27,7 @@ from cfgctl.repo.manifest import suggest
 from cfgctl.repo.yamlio import Document, JsonPath, parse
 
 if TYPE_CHECKING:
+    from cfgctl.repo.cache import Cache
     from cfgctl.repo.validator import SchemaValidator
 
 __all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
@@ -69,10 +70,14 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
 
 
 class SchemaRegistry:
-    """Every schema file of a snapshot, compiled on first use."""
+    """Every schema file of a snapshot, compiled on first use. With a `cache`, a schema's own
+    check (its metaschema, its `$ref`s) is remembered on disk by the schemas' content."""
 
-    def __init__(self, files: Mapping[str, FileRef], *, base_uri: str) -> None:
+    def __init__(
+        self, files: Mapping[str, FileRef], *, base_uri: str, cache: Cache | None = None
+    ) -> None:
         self.base_uri = base_uri
+        self.cache = cache
         self.files = {p: f for p, f in files.items() if p.startswith(SCHEMA_DIR)}
         self.problems: list[Diagnostic] = []
         self.versions: dict[str, dict[int, SchemaRef]] = {}
@@ -136,8 +141,31 @@ class SchemaRegistry:
     def check(self, ref: SchemaRef) -> list[Diagnostic]:
         """The schema's own problems: syntax, and breaking its metaschema (computed once)."""
         if ref.path not in self._checked:
-            self._checked[ref.path] = self._check(ref)
+            self._checked[ref.path] = self._cached_check(ref)
         return self._checked[ref.path]
+
+    def check_key(self, ref: SchemaRef) -> str:
+        """The cache key of `ref`'s check: the cache format, every schema file (a `$ref` may
+        lead to any of them), the base URI the `$ref`s resolve against, and the schema's path."""
+        from cfgctl.repo.cache import FORMAT, digest
+
+        return digest(FORMAT, "schema-check", self.base_uri, self.digest(), ref.path)
+
+    def _cached_check(self, ref: SchemaRef) -> list[Diagnostic]:
+        """`_check`, remembered on disk: checking a schema imports and runs jsonschema-rs (and
+        parses the schema), which a one-file diff need not pay again for unchanged schemas."""
+        if self.cache is None:
+            return self._check(ref)
+        key = self.check_key(ref)
+        cached = self.cache.get("schema-check", key)
+        if isinstance(cached, list):
+            try:
+                return [Diagnostic.from_dict(d) for d in cached]
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass
+        problems = self._check(ref)
+        self.cache.put("schema-check", key, [p.to_dict() for p in problems])
+        return problems
 
     def _check(self, ref: SchemaRef) -> list[Diagnostic]:
         try:

@@ -420,7 +420,9 @@ class Snapshot:
 
     @cached_property
     def schemas(self) -> SchemaRegistry:
-        return SchemaRegistry(self.files_under("schemas"), base_uri=self.root.as_uri() + "/")
+        return SchemaRegistry(
+            self.files_under("schemas"), base_uri=self.root.as_uri() + "/", cache=self.cache
+        )
 
     def files_under(self, folder: str) -> dict[str, FileRef]:
         """The files below `folder` of the repository, without listing the rest."""
