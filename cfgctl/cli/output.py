@@ -1,7 +1,9 @@
 """Printing: reports on stdout, diagnostics on stderr, errors as one line each.
 
-rich drops colour when piped and honours NO_COLOR; diagnostics are printed with markup off and
-soft wrapping, so a `[red]` in user data stays text and a `path:line:col:` stays on one line.
+rich drops colour when piped and honours NO_COLOR; everything is printed with markup and emoji
+codes off and soft wrapping, so a `[red]` or a `:x:` in user data stays text and a
+`path:line:col:` stays on one line. A reader that goes away (`cfgctl diff | head`) raises
+BrokenPipeError to the error boundary (exit 141), where rich alone would exit 1 ("check failed").
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(
-                stderr=self._stderr, soft_wrap=True, markup=False, highlight=False
+            class _Console(Console):
+                def on_broken_pipe(self) -> None:
+                    raise BrokenPipeError  # the boundary says 141; rich would exit 1
+
+            self._console = _Console(
+                stderr=self._stderr, soft_wrap=True, markup=False, highlight=False, emoji=False
             )
         return self._console
 

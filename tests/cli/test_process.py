@@ -59,3 +59,32 @@ def test_json_logs(small_repo: ConfigRepo) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "message"} <= set(entry) for entry in lines)
+
+
+def test_user_data_is_printed_as_written(small_repo: ConfigRepo) -> None:
+    """No rich markup and no emoji codes in values: `:x:` and `[red]` stay text."""
+    small_repo.write({"config/prod/payments.yaml": "port: 8080\nhost: 'warn :x: [red]x[/red]'\n"})
+    shown = run("explain", "payments", "host", "--env", "prod", cwd=small_repo.workdir)
+    assert shown.returncode == 0, shown.stderr
+    assert "warn :x: [red]x[/red]" in shown.stdout
+    assert "\u274c" not in shown.stdout
+
+
+def test_a_reader_that_goes_away_is_exit_141(small_repo: ConfigRepo) -> None:
+    """`cfgctl explain ... | head -0`: the pipe's reader is gone before the first write."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [CFGCTL, "explain", "payments", "port", "--env", "prod"],
+            cwd=small_repo.workdir,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr
