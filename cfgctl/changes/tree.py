@@ -221,51 +221,68 @@ def affected_pairs(base: Snapshot, head: Snapshot, changed: set[str]) -> Impact:
     manifest on both sides, a change of one file costs lookups, not a listing of every pair."""
     impact = Impact(changed_paths=changed)
     bm, hm = _manifest(base), _manifest(head)
-    pairs: set[tuple[str, str]] | None = None
-    if hm is not None and _same_manifest(base, head):
-
-        def has(pair: tuple[str, str]) -> bool:  # one manifest: look the pair up
-            return head.has_pair(*pair)
-
-    else:
-        base_pairs, head_pairs = _pairs(base), _pairs(head)
-        pairs = every = base_pairs | head_pairs
-
-        def has(pair: tuple[str, str]) -> bool:
-            return pair in every
-
-        impact.pairs |= base_pairs ^ head_pairs  # pairs that appeared or disappeared
-        if MANIFEST in changed and bm is not None and hm is not None:
-            for service, env in base_pairs & head_pairs:
-                try:
-                    same_chain = bm.chain(env) == hm.chain(env)
-                except CfgctlError:
-                    same_chain = False
-                if not same_chain or bm.services[service].schema != hm.services[service].schema:
-                    impact.pairs.add((service, env))
+    space = _PairSpace(base, head, shared=hm is not None and _same_manifest(base, head))
+    if not space.shared:
+        _manifest_effects(impact, space, bm, hm, changed)
     for path in changed:
         match = _LAYER.match(path)
         if match is None:
             continue
         envs = _descendants(bm, match["env"]) | _descendants(hm, match["env"])
-        name = match["name"]
-        if name == "_defaults":
-            if pairs is None:
-                pairs = _pairs(head)
-            impact.pairs |= {(s, e) for s, e in pairs if e in envs}
+        if match["name"] == "_defaults":
+            impact.pairs |= {(s, e) for s, e in space.every() if e in envs}
         else:
-            impact.pairs |= {(name, e) for e in envs if has((name, e))}
+            impact.pairs |= {(match["name"], e) for e in envs if space.has((match["name"], e))}
     if any(p.startswith("schemas/") for p in changed) or MANIFEST in changed:
-        if pairs is None:
-            pairs = _pairs(head)
-        common = pairs if _same_manifest(base, head) else _pairs(base) & _pairs(head)
-        services = {s for s, _ in common}
-        for service in services:
-            if _schema_key(base, service) != _schema_key(head, service):
-                impact.schema_changed.add(service)
-                impact.pairs |= {(s, e) for s, e in pairs if s == service}
-        own = {key[1] for snap in (base, head) for s in services if (key := _schema_path(snap, s))}
-        impact.shared_schema_changed = any(
-            p.startswith("schemas/") and p not in own for p in changed
-        )
+        _schema_effects(impact, space, changed)
     return impact
+
+
+class _PairSpace:
+    """The (service, env) pairs of a change's two sides: looked up in the head when both share
+    one manifest, listed (base | head) otherwise."""
+
+    def __init__(self, base: Snapshot, head: Snapshot, *, shared: bool) -> None:
+        self.base, self.head, self.shared = base, head, shared
+        self.base_pairs: set[tuple[str, str]] = set() if shared else _pairs(base)
+        self.head_pairs: set[tuple[str, str]] = set() if shared else _pairs(head)
+        self._every = None if shared else self.base_pairs | self.head_pairs
+
+    def has(self, pair: tuple[str, str]) -> bool:
+        return self.head.has_pair(*pair) if self.shared else pair in self.every()
+
+    def every(self) -> set[tuple[str, str]]:
+        if self._every is None:
+            self._every = _pairs(self.head)
+        return self._every
+
+
+def _manifest_effects(
+    impact: Impact, space: _PairSpace, bm: Manifest | None, hm: Manifest | None, changed: set[str]
+) -> None:
+    """Pairs that appeared or disappeared, and those whose chain or schema cfgctl.yaml changed."""
+    impact.pairs |= space.base_pairs ^ space.head_pairs
+    if MANIFEST not in changed or bm is None or hm is None:
+        return
+    for service, env in space.base_pairs & space.head_pairs:
+        try:
+            same_chain = bm.chain(env) == hm.chain(env)
+        except CfgctlError:
+            same_chain = False
+        if not same_chain or bm.services[service].schema != hm.services[service].schema:
+            impact.pairs.add((service, env))
+
+
+def _schema_effects(impact: Impact, space: _PairSpace, changed: set[str]) -> None:
+    """The services whose schema changed (all their pairs), and whether a schema others `$ref`
+    (one no service names) changed."""
+    base, head = space.base, space.head
+    pairs = space.every()
+    common = pairs if _same_manifest(base, head) else _pairs(base) & _pairs(head)
+    services = {s for s, _ in common}
+    for service in services:
+        if _schema_key(base, service) != _schema_key(head, service):
+            impact.schema_changed.add(service)
+            impact.pairs |= {(s, e) for s, e in pairs if s == service}
+    own = {key[1] for snap in (base, head) for s in services if (key := _schema_path(snap, s))}
+    impact.shared_schema_changed = any(p.startswith("schemas/") and p not in own for p in changed)
