@@ -40,7 +40,7 @@ from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
-from cfgctl.checks.validate import validate_pair
+from cfgctl.checks.pairs import validate_pair
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.repo.decrypt import Decrypter
 from cfgctl.repo.formats import serialize

@@ -29,7 +29,7 @@ def render_checked(
 ) -> CheckedRender:
     """SERVICE in ENV rendered and (with `validate`) checked against its schema. Raises when
     `reveal` lacks a key, or when ENV is abstract (only inherited from) and `validate`."""
-    from cfgctl.checks.validate import validate_pair
+    from cfgctl.checks.pairs import validate_pair
 
     rendered = snap.render(service, env)
     if reveal and rendered.encrypted:
