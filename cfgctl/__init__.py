@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
     from cfgctl.diagnostics import Diagnostic, Report
     from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
-    from cfgctl.repo.snapshot import Layer, Provenance, Rendered, Snapshot
+    from cfgctl.repo.render import Layer, Provenance, Rendered
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = [
     "CfgctlError",
@@ -47,9 +48,9 @@ _HOMES = {
     "EnvError": "cfgctl.errors",
     "InputError": "cfgctl.errors",
     "Location": "cfgctl.errors",
-    "Layer": "cfgctl.repo.snapshot",
-    "Provenance": "cfgctl.repo.snapshot",
-    "Rendered": "cfgctl.repo.snapshot",
+    "Layer": "cfgctl.repo.render",
+    "Provenance": "cfgctl.repo.render",
+    "Rendered": "cfgctl.repo.render",
     "Snapshot": "cfgctl.repo.snapshot",
 }
 

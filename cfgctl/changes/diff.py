@@ -21,7 +21,8 @@ from typing import Any, Literal
 from cfgctl.changes.tree import affected_pairs, changed_paths
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.keypath import dotted_path
-from cfgctl.repo.snapshot import Rendered, Snapshot
+from cfgctl.repo.render import Rendered
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, iter_leaves
 
 __all__ = [

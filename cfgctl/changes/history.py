@@ -20,7 +20,8 @@ import pygit2
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.gitstore import GitStore, TreeFiles
 from cfgctl.repo.manifest import MANIFEST
-from cfgctl.repo.snapshot import Layer, Snapshot, layer_paths, lookup
+from cfgctl.repo.render import Layer, layer_paths, lookup
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
 
 __all__ = ["BlameLine", "KeyChange", "blame_layers", "key_history"]

@@ -17,7 +17,8 @@ from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import MANIFEST, Manifest, suggest
-from cfgctl.repo.snapshot import Snapshot, is_encrypted
+from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import Document, parse
 
 __all__ = ["PARALLEL_FROM", "check_files"]

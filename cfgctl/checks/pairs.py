@@ -17,8 +17,9 @@ from cfgctl.repo.cache import FORMAT, digest
 from cfgctl.repo.decrypt import key_fingerprint
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import MANIFEST
+from cfgctl.repo.render import Rendered, layer_paths, lookup
 from cfgctl.repo.schemas import SchemaRef, secret_paths
-from cfgctl.repo.snapshot import Rendered, Snapshot, layer_paths, lookup
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import Document, JsonPath
 
 if TYPE_CHECKING:

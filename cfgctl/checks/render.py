@@ -13,7 +13,8 @@ from cfgctl.errors import EnvError, InputError
 
 if TYPE_CHECKING:
     from cfgctl.diagnostics import Diagnostic
-    from cfgctl.repo.snapshot import Rendered, Snapshot
+    from cfgctl.repo.render import Rendered
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["CheckedRender", "render_checked"]
 

@@ -20,8 +20,8 @@ from urllib.parse import unquote, urljoin, urlparse
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.render import overlaps
 from cfgctl.repo.schemas import secret_paths
-from cfgctl.repo.snapshot import overlaps
 from cfgctl.repo.validator import SchemaValidator, check_schema
 from cfgctl.repo.yamlio import Document, decode, load_strict_json, parse, parse_all
 

@@ -23,7 +23,8 @@ from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.repo.cache import FORMAT, digest
 from cfgctl.repo.manifest import MANIFEST
-from cfgctl.repo.snapshot import Snapshot, is_encrypted
+from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.snapshot import Snapshot
 
 if TYPE_CHECKING:
     pass

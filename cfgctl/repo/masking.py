@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cfgctl.repo.snapshot import Rendered
+    from cfgctl.repo.render import Rendered
     from cfgctl.repo.yamlio import JsonPath
 
 __all__ = ["MASK", "masked", "masked_value"]

@@ -19,7 +19,8 @@ from cfgctl.repo import sops
 from cfgctl.repo.cache import FORMAT, digest
 from cfgctl.repo.decrypt import Decrypter, key_fingerprint
 from cfgctl.repo.gitstore import FileRef
-from cfgctl.repo.snapshot import Snapshot, is_encrypted
+from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.secrets.rules import SopsConfig
 
 __all__ = ["check_encrypted_files"]

@@ -26,7 +26,8 @@ from cfgctl.repo import sops
 from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
-from cfgctl.repo.snapshot import Snapshot, is_encrypted
+from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_plain
 from cfgctl.secrets.rules import SopsConfig, check_recipient

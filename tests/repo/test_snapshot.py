@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from cfgctl import InputError, Snapshot
 from cfgctl.repo.gitstore import FileRef
-from cfgctl.repo.snapshot import lookup
+from cfgctl.repo.render import lookup
 from cfgctl.repo.yamlio import iter_leaves
 from cfgctl.repo.yamlwrite import dump_plain
 from tests.support.gitrepo import ConfigRepo
