@@ -18,7 +18,8 @@ from cfgctl.repo.decrypt import key_fingerprint
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.render import Rendered, layer_paths, lookup
-from cfgctl.repo.schemas import SchemaRef, secret_paths
+from cfgctl.repo.schemas import SchemaRef
+from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import Document, JsonPath
 

@@ -21,7 +21,7 @@ from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.render import overlaps
-from cfgctl.repo.schemas import secret_paths
+from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.validator import SchemaValidator, check_schema
 from cfgctl.repo.yamlio import Document, decode, load_strict_json, parse, parse_all
 

@@ -28,7 +28,7 @@ from cfgctl.repo.fsutil import atomic_write
 from cfgctl.repo.gitstore import FileRef, OverlayFiles
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.render import lookup
-from cfgctl.repo.schemas import secret_paths
+from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip

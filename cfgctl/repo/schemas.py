@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -24,13 +24,14 @@ from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.manifest import suggest
+from cfgctl.repo.secretpaths import Memo, deref
 from cfgctl.repo.yamlio import Document, JsonPath, parse
 
 if TYPE_CHECKING:
     from cfgctl.repo.cache import Cache
     from cfgctl.repo.validator import SchemaValidator
 
-__all__ = ["SchemaRef", "SchemaRegistry", "parse_spec", "secret_paths"]
+__all__ = ["SchemaRef", "SchemaRegistry", "parse_spec"]
 
 SCHEMA_DIR = "schemas/"
 _FILE = re.compile(
@@ -204,7 +205,7 @@ class SchemaRegistry:
             except CfgctlError:
                 problem = f"$ref {target!r} names a schema that does not exist"
             else:
-                if pointer.startswith("/") and _deref(root, "#" + pointer, None)[1] is None:
+                if pointer.startswith("/") and deref(root, "#" + pointer, None)[1] is None:
                     problem = f"$ref {target!r} points at nothing in {uri.rpartition('/')[2]}"
             if problem is not None:
                 out.append(
@@ -275,132 +276,6 @@ class SchemaRegistry:
         return self._digest
 
 
-Memo = dict[int, tuple[Any, bool]]
-
-
-def secret_paths(
-    schema: Any,
-    instance: Any,
-    resolve: Callable[[str], Any] | None = None,
-    memo: Memo | None = None,
-) -> Iterator[JsonPath]:
-    """The paths of `instance` whose schema marks them `x-cfgctl-secret: true` or `writeOnly: true`.
-
-    Follows properties, patternProperties, additionalProperties, items, prefixItems, allOf, anyOf,
-    oneOf, if/then/else and `$ref` (local `#/...` pointers, and other files through `resolve`).
-    Only the subschemas from which a secret can be reached are walked; `memo` (one per set of
-    schemas, e.g. a SchemaRegistry's) remembers which those are across calls.
-    """
-    seen: set[JsonPath] = set()
-    finder = _Finder(resolve, {} if memo is None else memo)
-    for path in finder.walk(schema, schema, instance, (), 0):
-        if path not in seen:
-            seen.add(path)
-            yield path
-
-
-def _deref(root: Any, ref: str, resolve: Callable[[str], Any] | None) -> tuple[Any, Any]:
-    target, _, pointer = ref.partition("#")
-    doc = root
-    if target:
-        if resolve is None:
-            return root, None
-        try:
-            doc = resolve(target)
-        except CfgctlError:
-            return root, None
-    node = doc
-    for part in [p for p in pointer.split("/") if p]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return doc, None
-    return doc, node
-
-
-_APPLICATORS = ("allOf", "anyOf", "oneOf")
-_CONDITIONALS = ("if", "then", "else")
-
-
-class _Finder:
-    def __init__(self, resolve: Callable[[str], Any] | None, memo: Memo) -> None:
-        self.resolve = resolve
-        self.memo = memo
-
-    def _children(self, root: Any, schema: Mapping[str, Any]) -> Iterator[tuple[Any, Any]]:
-        """(root, subschema) of every subschema one step below `schema`."""
-        if isinstance(schema.get("$ref"), str):
-            yield _deref(root, schema["$ref"], self.resolve)
-        for key in _APPLICATORS:
-            for sub in schema.get(key) or []:
-                yield root, sub
-        for key in (*_CONDITIONALS, "additionalProperties", "items"):
-            yield root, schema.get(key)
-        for key in ("properties", "patternProperties"):
-            for sub in (schema.get(key) or {}).values():
-                yield root, sub
-        for sub in schema.get("prefixItems") or []:
-            yield root, sub
-
-    def reaches(self, root: Any, schema: Any, active: set[int] | None = None) -> bool:
-        """Whether any secret marker can be reached from `schema`."""
-        if not isinstance(schema, Mapping):
-            return False
-        known = self.memo.get(id(schema))
-        if known is not None:
-            return known[1]
-        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
-            self.memo[id(schema)] = (schema, True)
-            return True
-        active = active if active is not None else set()
-        if id(schema) in active:  # a recursive schema: the other branches decide
-            return False
-        active.add(id(schema))
-        found = any(self.reaches(r, sub, active) for r, sub in self._children(root, schema))
-        active.discard(id(schema))
-        self.memo[id(schema)] = (schema, found)
-        return found
-
-    def walk(
-        self, root: Any, schema: Any, instance: Any, path: JsonPath, depth: int
-    ) -> Iterator[JsonPath]:
-        if not isinstance(schema, Mapping) or depth > 64 or not self.reaches(root, schema):
-            return
-        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
-            yield path
-            return
-        if isinstance(schema.get("$ref"), str):
-            ref_root, target = _deref(root, schema["$ref"], self.resolve)
-            yield from self.walk(ref_root, target, instance, path, depth + 1)
-        for key in _APPLICATORS:
-            for sub in schema.get(key) or []:
-                yield from self.walk(root, sub, instance, path, depth + 1)
-        for key in _CONDITIONALS:
-            yield from self.walk(root, schema.get(key), instance, path, depth + 1)
-        if isinstance(instance, dict):
-            for key, value in instance.items():
-                for sub in _member_schemas(schema, key):
-                    yield from self.walk(root, sub, value, (*path, key), depth + 1)
-        elif isinstance(instance, list):
-            prefix = schema.get("prefixItems") or []
-            for i, value in enumerate(instance):
-                sub = prefix[i] if i < len(prefix) else schema.get("items")
-                yield from self.walk(root, sub, value, (*path, i), depth + 1)
-
-
-def _member_schemas(schema: Mapping[str, Any], key: str) -> list[Any]:
-    """The subschemas that apply to member `key` of an object: its property, every matching
-    pattern property, else `additionalProperties`."""
-    props = schema.get("properties") or {}
-    found = [props[key]] if key in props else []
-    patterns = schema.get("patternProperties") or {}
-    found += [sub for pattern, sub in patterns.items() if _search(pattern, key)]
-    return found or [schema.get("additionalProperties")]
-
-
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
 
 
@@ -415,10 +290,3 @@ def _refs(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from _refs(value, (*path, i))
-
-
-def _search(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return False

@@ -31,7 +31,8 @@ from cfgctl.repo.render import (
     is_encrypted,
     layer_paths,
 )
-from cfgctl.repo.schemas import SchemaRef, SchemaRegistry, secret_paths
+from cfgctl.repo.schemas import SchemaRef, SchemaRegistry
+from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.session import CACHE_DIR, Session
 from cfgctl.repo.yamlio import Document, decode, parse
 
