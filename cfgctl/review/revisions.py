@@ -1,6 +1,7 @@
 """The revisions a change is judged between, when the user names none.
 
 default_base(Path.cwd())  # "origin/HEAD", "origin/main", ... whichever exists first
+change_range(Path.cwd(), None, None)  # the pull request's commits inside Actions, else those
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import GitStore
 
-__all__ = ["BASE_CANDIDATES", "default_base"]
+__all__ = ["BASE_CANDIDATES", "change_range", "default_base"]
 
 BASE_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -28,3 +29,14 @@ def default_base(start: Path) -> str:
         "no base revision: neither origin/main nor main exists",
         hint="pass --base REV (the branch the change will merge into)",
     )
+
+
+def change_range(start: Path, base: str | None, head: str | None) -> tuple[str, str]:
+    """(base, head): those given; else the pull request's commits of the GitHub Actions event;
+    else the default base and HEAD."""
+    from cfgctl.review.forge.actions import event_shas, read_event
+
+    event_base, event_head = (
+        event_shas(read_event()) if base is None or head is None else (None, None)
+    )
+    return base or event_base or default_base(start), head or event_head or "HEAD"

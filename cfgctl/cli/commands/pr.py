@@ -131,18 +131,11 @@ def plan_cmd(
     Example: cfgctl pr plan --base main --head feature --format json
     """
     from cfgctl.review.forge.actions import add_summary
-    from cfgctl.review.forge.github import event_shas, read_event
     from cfgctl.review.plan import make_plan
-    from cfgctl.review.revisions import default_base
+    from cfgctl.review.revisions import change_range
 
-    event_base, event_head = (
-        event_shas(read_event()) if base is None or head is None else (None, None)
-    )
     plan = make_plan(
-        STATE.start(),
-        base or event_base or default_base(STATE.start()),
-        head or event_head or "HEAD",
-        use_cache=STATE.use_cache,
+        STATE.start(), *change_range(STATE.start(), base, head), use_cache=STATE.use_cache
     )
     add_summary(plan.markdown())
     REPORTER_BY_NAME[fmt.value]().plan(plan)

@@ -11,14 +11,12 @@ and server errors (5xx), which are retried with exponential backoff first.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import github3
@@ -29,9 +27,10 @@ from urllib3.util.retry import Retry
 
 from cfgctl.errors import EnvError, InputError
 from cfgctl.review.approval import Review
+from cfgctl.review.forge.actions import read_event
 from cfgctl.review.forge.protocol import PullInfo
 
-__all__ = ["GitHubRepo", "GitHubTarget", "PullInfo", "event_shas", "read_event"]
+__all__ = ["GitHubRepo", "GitHubTarget", "PullInfo"]
 
 log = logging.getLogger("cfgctl.github")
 
@@ -83,29 +82,6 @@ class GitHubTarget:
             server = os.environ.get("GITHUB_SERVER_URL", "")
             url = server if server and server.rstrip("/") != "https://github.com" else None
         return cls(owner, name, pr, url.rstrip("/") if url else None, event)
-
-
-def read_event() -> dict[str, Any]:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise EnvError(
-            f"cannot read the GitHub event at {path}: {exc}",
-            hint="GITHUB_EVENT_PATH must name the event JSON GitHub Actions wrote",
-        ) from exc
-    return data if isinstance(data, dict) else {}
-
-
-def event_shas(event: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The pull request's base and head commits named by an Actions event, if any."""
-    pull = event.get("pull_request")
-    if not isinstance(pull, dict):
-        return None, None
-    base, head = pull.get("base") or {}, pull.get("head") or {}
-    return base.get("sha"), head.get("sha")
 
 
 def _event_pr(event: dict[str, Any]) -> int | None:
