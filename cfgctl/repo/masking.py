@@ -34,6 +34,19 @@ def masked(rendered: Rendered, reveal: bool = False) -> Any:
 
 
 def masked_value(rendered: Rendered, path: JsonPath, reveal: bool = False) -> Any:
-    """The effective value at `path`, MASK when it is a secret (unless `reveal`)."""
+    """The effective value at `path`, MASK when it is a secret (unless `reveal`). With `reveal`,
+    EnvError when the value comes from a layer no key at hand decrypts: its ciphertext is no
+    value to show."""
     value = rendered.get(path)
+    if reveal and rendered.encrypted:
+        locked = {layer.path for layer in rendered.encrypted}
+        for leaf, _, prov in rendered.leaves():
+            if leaf[: len(path)] == tuple(path) and prov is not None and prov.layer.path in locked:
+                from cfgctl.errors import EnvError
+
+                raise EnvError(
+                    f"no key at hand decrypts {prov.layer.path}",
+                    hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
+                    "(cfgctl secrets recipients list)",
+                )
     return MASK if rendered.is_secret(path) and not reveal else value

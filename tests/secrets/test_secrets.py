@@ -139,9 +139,13 @@ def test_without_the_key(
         reveal.exit_code == 3
         and "no key at hand decrypts config/prod/payments.secrets.yaml" in reveal.stderr
     )
+    get = run_cli("get", "payments", "db.password", "--env", "prod", "--reveal", cwd=cwd)
+    assert get.exit_code == 3, get.output  # not the ciphertext, as if it were the value
+    assert "no key at hand decrypts config/prod/payments.secrets.yaml" in get.stderr
+    assert "ENC[" not in get.stdout
     decrypt = run_cli("secrets", "decrypt", "config/prod/payments.secrets.yaml", cwd=cwd)
     assert decrypt.exit_code == 3 and "no key can decrypt" in decrypt.stderr
-    no_leak(validate, reveal, decrypt)
+    no_leak(validate, reveal, get, decrypt)
 
 
 def test_tampered_files_are_refused(secret_repo: ConfigRepo, run_cli: RunCli) -> None:
