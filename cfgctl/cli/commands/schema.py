@@ -49,7 +49,8 @@ def schema_show(
         bool,
         typer.Option(
             "--builtin",
-            help="A schema of cfgctl's own files instead: cfgctl (cfgctl.yaml), template.",
+            help="A schema of cfgctl's own files instead: cfgctl (cfgctl.yaml), template "
+            "(template.yaml), policy (policy.yaml), agent (agent.yaml).",
         ),
     ] = False,
 ) -> None:
