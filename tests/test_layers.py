@@ -43,6 +43,7 @@ SDK_ALLOWED = {
     "cfgctl.repo",
     "cfgctl.repo.yamlio",
     "cfgctl.repo._yamlbuild",  # the private half of YAML reading (the strict constructor)
+    "cfgctl.repo._yamlcheck",  # the YAML 1.2 validity check (libfyaml, imported on demand)
     "cfgctl.repo.keypath",
 }
 SDK_FORBIDDEN_DISTRIBUTIONS = ("pygit2", "typer", "rich", "jsonschema", "click", "github3")

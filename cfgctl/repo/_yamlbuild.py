@@ -17,6 +17,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from cfgctl.errors import InputError, Location
+from cfgctl.repo import _yamlcheck
 
 try:  # the C scanner and parser: ~6x faster than the pure-Python ones
     from _ruamel_yaml import CParser as _Parser  # type: ignore[import-not-found]
@@ -139,10 +140,27 @@ def _deep_dashes(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _compose_nodes(text: str, source: str, *, single: bool) -> list[Node]:
+# A %YAML directive of a later 1.x: the spec says to read it as 1.2, with a warning (ruamel.yaml
+# knows only 1.1 and 1.2 and fails an assertion on others).
+_LATER_VERSION = re.compile(r"^%YAML[ \t]+1\.(?:[3-9]|[1-9][0-9]+)(?=[ \t#\r\n]|$)", re.M)
+
+
+def _prepare(text: str, source: str) -> str:
+    """The text the parsers read: refused when invalid YAML 1.2 in a way they would accept."""
     problem = _nesting_problem(text, source)
     if problem is not None:
         raise problem
+    if _yamlcheck.suspect(text):
+        _yamlcheck.check(text, source)
+        text = _LATER_VERSION.sub(lambda m: "%YAML 1.2" + " " * (len(m.group()) - 9), text)
+    if text.endswith(" ") and text.rstrip(" ").endswith("\n"):
+        # A last line of spaces without its line break: libyaml drops it (spec: it is content).
+        text += "\n"
+    return text
+
+
+def _compose_nodes(text: str, source: str, *, single: bool) -> list[Node]:
+    text = _prepare(text, source)
     try:
         if _Parser is not None and "%YAML" not in text:
             try:
