@@ -118,7 +118,7 @@ def _files_under(folder: Path) -> set[str]:
     }
 
 
-HOSTILE_TEMPLATE = {
+HOSTILE_TEMPLATE: dict[str, str | bytes | None] = {
     "templates/evil/template.yaml": (
         "schema: web-service\n"
         "parameters:\n"
