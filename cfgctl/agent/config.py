@@ -15,14 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cfgctl.agent.windows import Window, parse_window
+from cfgctl.agent.windows import Window, inherited_windows, parse_window
 from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
 from cfgctl.repo.builtin import check_own_file
 from cfgctl.repo.formats import Format
+from cfgctl.repo.manifest import Manifest
 from cfgctl.repo.timespec import parse_duration
 from cfgctl.repo.yamlio import Document, parse
 
 __all__ = [
+    "MIN_POLL_INTERVAL",
     "AgentConfig",
     "Health",
     "Reload",
@@ -31,6 +33,9 @@ __all__ = [
     "Webhook",
     "load_agent_config",
 ]
+
+
+MIN_POLL_INTERVAL = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,16 @@ class AgentConfig:
     webhook: Webhook | None = None
     age_key_file: Path | None = None
     windows: dict[str, list[Window]] = field(default_factory=dict)
+    # Where some keys are written in agent.yaml (`age_key_file`, `windows.ENV`), for errors
+    # found at start.
+    origins: dict[str, Location] = field(default_factory=dict)
 
-    def windows_for(self, env: str) -> list[Window]:
-        return self.windows.get(env, [])
+    def windows_for(self, env: str, manifest: Manifest | None = None) -> list[Window]:
+        """The windows of `env`: its own, or (given the manifest of the commit being delivered)
+        those of the nearest environment it inherits from that has some."""
+        if manifest is None:
+            return self.windows.get(env, [])
+        return inherited_windows(self.windows, manifest, env)
 
     def waves(self) -> list[tuple[int, list[Target]]]:
         numbers = sorted({t.wave for t in self.targets})
@@ -236,6 +248,13 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         _path(base, src["ssh_key"]) if "ssh_key" in src else None,
         src.get("ssh_passphrase_env"),
     )
+    if source.poll_interval < MIN_POLL_INTERVAL:
+        raise InputError(
+            f"source.poll_interval {src['poll_interval']!r} is below 1s: the agent would fetch "
+            "the remote without a pause",
+            location=doc.location(("source", "poll_interval")),
+            hint="use 1s or more (a webhook delivers a push at once)",
+        )
     targets = [_target(spec, i, doc, base) for i, spec in enumerate(data["targets"])]
     seen: dict[Path, int] = {}
     for i, target in enumerate(targets):
@@ -262,7 +281,9 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         config.listen = listen
     if "age_key_file" in data:
         config.age_key_file = _path(base, data["age_key_file"])
+        config.origins["age_key_file"] = doc.location(("age_key_file",))
     for env, specs in (data.get("windows") or {}).items():
+        config.origins[f"windows.{env}"] = doc.location(("windows", env))
         config.windows[env] = [
             parse_window(text, doc.location(("windows", env, j))) for j, text in enumerate(specs)
         ]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from cfgctl.agent.config import AgentConfig
+from cfgctl.agent.preflight import check_at_start
 from cfgctl.agent.reconcile import Agent, PassResult
 from cfgctl.agent.server import AgentServer
 from cfgctl.errors import CfgctlError, EnvError
@@ -42,6 +43,7 @@ def _serve(agent: Agent, config: AgentConfig) -> AgentServer | None:
 def run_once(config: AgentConfig) -> PassResult:
     agent = Agent(config)
     agent.lock()
+    check_at_start(config, agent.mirror)
     return agent.run_pass()
 
 
@@ -59,6 +61,7 @@ def run_daemon(config: AgentConfig, on_pass: Callable[[PassResult], None] | None
     _check_webhook_secret(config)
     agent = Agent(config)
     agent.lock()
+    check_at_start(config, agent.mirror)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("%s: finishing the current target, then stopping", signal.Signals(signum).name)

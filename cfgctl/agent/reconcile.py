@@ -339,7 +339,7 @@ class Agent:
         holds: list[tuple[datetime, str]] = []
         if commit.deploy_after is not None and commit.deploy_after > now:
             holds.append((commit.deploy_after, "Deploy-After trailer"))
-        opening = next_opening(self.config.windows_for(target.env), now)
+        opening = next_opening(self.config.windows_for(target.env, commit.snap.manifest), now)
         if opening is not None:
             holds.append((opening, f"maintenance window of {target.env}"))
         for freeze in commit.freezes:

@@ -7,17 +7,31 @@
 A window `DAY HH:MM-HH:MM UTC` opens on DAY (Mon..Sun, a range Mon-Fri, or * for every day) at
 the first time and closes at the second; a window whose end is not after its start runs past
 midnight into the next day (`Fri 22:00-02:00 UTC`).
+
+Windows are inherited along `inherits:` of cfgctl.yaml: prod's windows hold prod-eu, unless
+prod-eu has an entry of its own (`prod-eu: []`: always open).
+
+    inherited_windows(config.windows, manifest, "prod-eu")
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cfgctl.errors import InputError, Location
+from cfgctl.repo.manifest import Manifest, suggest
 
-__all__ = ["Window", "commit_trailers", "next_opening", "parse_window"]
+__all__ = [
+    "Window",
+    "commit_trailers",
+    "inherited_windows",
+    "next_opening",
+    "parse_window",
+    "unknown_window_environment",
+]
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW = re.compile(
@@ -102,3 +116,26 @@ def commit_trailers(message: str) -> dict[str, str]:
             return {}  # not a trailer block
         out[match["key"].lower()] = match["value"]
     return out
+
+
+def inherited_windows(
+    windows: Mapping[str, list[Window]], manifest: Manifest, env: str
+) -> list[Window]:
+    """The windows of `env`: its own entry, else that of the nearest environment it inherits
+    from (along `inherits:` of `manifest`) that has one; none when no ancestor has an entry."""
+    for name in reversed(manifest.chain(env)):
+        if name in windows:
+            return windows[name]
+    return []
+
+
+def unknown_window_environment(
+    windows: Mapping[str, list[Window]], manifest: Manifest
+) -> tuple[str, str] | None:
+    """The first environment of `windows` that `manifest` does not know, and the hint that
+    names the closest one ("did you mean"); None when every one is known."""
+    known = list(manifest.environments)
+    for env in sorted(windows):
+        if env not in manifest.environments:
+            return env, suggest(env, known, "environment")
+    return None

@@ -27,8 +27,9 @@ from cfgctl.checks.validate import validate_snapshot
 from cfgctl.editing.values import with_files
 from cfgctl.errors import CheckFailed, InputError, Location
 from cfgctl.repo.builtin import TEMPLATES, check_own_file
-from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.gitstore import init_repository
+from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.manifest import MANIFEST, suggest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.validator import SchemaValidator
@@ -104,7 +105,18 @@ def _coerce(spec: dict[str, Any], raw: str) -> Any:
 
 def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, str]) -> NewService:
     """Create the files of service `name` from `templates/TEMPLATE/` and register it in
-    cfgctl.yaml (comments kept). Everything is checked before the first file is written."""
+    cfgctl.yaml (comments kept). Everything is checked before the first file is written, under
+    the repository lock (cfgctl.yaml read again under it); every file lands inside the
+    repository or nothing is written."""
+    if snap.rev is not None:
+        raise InputError("cfgctl new writes into the work tree; drop --rev")
+    with locked_worktree(snap) as fresh:
+        return _new_service(fresh, name, template, raw_params)
+
+
+def _new_service(
+    snap: Snapshot, name: str, template: str, raw_params: dict[str, str]
+) -> NewService:
     _check_new_name(snap, name)
     spec_path, spec = _template_spec(snap, template)
     params = _parameters(spec, spec_path, template, raw_params)
@@ -116,8 +128,9 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
     owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
     writes[MANIFEST] = _register(snap, name, schema_spec, owners).encode()
     _refuse_invalid(snap, name, writes)
+    targets = {rel: confined(snap.root, rel) for rel in writes}
     for rel, data in writes.items():
-        atomic_write(snap.root / rel, data)
+        atomic_write(targets[rel], data)
     return NewService(name, sorted(writes), schema_spec)
 
 
@@ -193,8 +206,17 @@ def _template_files(snap: Snapshot, prefix: str, params: dict[str, Any]) -> dict
     """The files the template's `files/` folder renders to, none of them existing yet."""
     writes: dict[str, bytes] = {}
     for path in sorted(p for p in snap.files_under("templates") if p.startswith(prefix)):
-        rel = _substitute_text(path[len(prefix) :], params, path)
-        if rel in snap.files or (snap.root / rel).exists():
+        named = _substitute_text(path[len(prefix) :], params, path)
+        # Confined before anything is written: a parameter cannot lead a file out of the
+        # repository (`..`, an absolute path, a symbolic link), nor into .git.
+        try:
+            full = confined(snap.root, named)
+        except InputError as exc:
+            raise InputError(
+                f"{exc.message}; nothing written", location=Location(path), hint=exc.hint
+            ) from None
+        rel = full.relative_to(snap.root.resolve()).as_posix()
+        if rel in snap.files or full.exists():
             raise InputError(f"{rel} already exists", hint="remove it, or choose another name")
         writes[rel] = _render_file(snap.files[path].read(), params, path).encode()
     return writes

@@ -24,9 +24,10 @@ from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
 from cfgctl.errors import InputError
-from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.gitstore import FileRef, OverlayFiles
 from cfgctl.repo.keypath import dotted_path, set_in
+from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import lookup
 from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
@@ -107,15 +108,26 @@ def set_value(
     snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, *, dry_run: bool = False
 ) -> SetResult:
     """Set `path` to `value` in config/ENV/SERVICE.yaml of the work tree; refuse (CheckFailed,
-    nothing written) when the repository would then fail validation where it did not before."""
+    nothing written) when the repository would then fail validation where it did not before.
+    The file is read, checked and written under the repository lock: a concurrent edit of the
+    same file lands before or after this one, never lost."""
     if snap.rev is not None:
         raise InputError("cfgctl set edits the work tree; drop --rev")
+    if dry_run:
+        return _set_value(snap, service, env, path, value, write=False)
+    with locked_worktree(snap) as fresh:
+        return _set_value(fresh, service, env, path, value, write=True)
+
+
+def _set_value(
+    snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, *, write: bool
+) -> SetResult:
     manifest = snap.manifest
     manifest.service(service)
     manifest.env(env)
     rel = f"config/{env}/{service}.yaml"
     _refuse_unsettable(snap, service, env, path, value)
-    target = snap.root / rel
+    target = confined(snap.root, rel)
     if target.exists() and not target.is_file():
         raise InputError(f"{rel} is not a file", hint="remove or rename what is there")
     before = target.read_bytes() if target.exists() else b""
@@ -124,7 +136,8 @@ def set_value(
         data = CommentedMap()
     if not isinstance(data, dict):
         raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
-    found, old = lookup(snap.document(rel).data if rel in snap.files else None, path)
+    # The old value from the bytes just read (under the lock), not from an earlier listing.
+    found, old = lookup(parse(before, rel).data if before.strip() else None, path)
     _set_in(data, path, value)
     after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
     result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
@@ -133,7 +146,7 @@ def set_value(
     _refuse_new_problems(
         snap, [(service, e) for e in manifest.children(env)], rel, after, path, value
     )
-    if not dry_run:
+    if write:
         atomic_write(target, after)
     return result
 

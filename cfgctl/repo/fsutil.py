@@ -1,4 +1,5 @@
-"""Atomic writes: a crash leaves the old file or the new one, never half of one."""
+"""Atomic writes (a crash leaves the old file or the new one, never half of one), and the
+confinement of every path cfgctl writes to its repository."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+from cfgctl.errors import InputError
+
+__all__ = ["atomic_write", "confined"]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -63,3 +66,31 @@ def atomic_write(
         raise
     if sync_dir:
         _fsync_dir(path.parent)
+
+
+def confined(root: Path, rel: str | Path) -> Path:
+    """`root / rel`, resolved, when it stays inside `root`; InputError (nothing written) for an
+    absolute path, a `..` that climbs out, a symbolic link (of a folder or of the file itself)
+    that leads out, or a path into Git's own `.git` folder. Every path cfgctl writes into a
+    repository passes here first."""
+    text = rel.as_posix() if isinstance(rel, Path) else rel
+    base = root.resolve()
+    candidate = Path(text)
+    if not text or candidate.is_absolute():
+        raise InputError(
+            f"refused to write {text!r}: not a path relative to the repository",
+            hint="write inside the repository; a template parameter must not hold a path",
+        )
+    full = (base / candidate).resolve()
+    if not full.is_relative_to(base) or full == base:
+        raise InputError(
+            f"refused to write {text!r}: it leads outside the repository {root}",
+            hint="a file name may not climb out with '..' or through a symbolic link; "
+            "check the template parameters (--set)",
+        )
+    if ".git" in full.relative_to(base).parts:
+        raise InputError(
+            f"refused to write {text!r}: it is inside Git's own .git folder",
+            hint="check the template parameters (--set)",
+        )
+    return full

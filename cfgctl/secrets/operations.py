@@ -23,14 +23,15 @@ from typing import Any
 
 from cfgctl.errors import CheckFailed, InputError, Location
 from cfgctl.repo import sops
-from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, set_in
+from cfgctl.repo.lock import locked_worktree, repository_lock
 from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_plain
-from cfgctl.secrets.rules import SopsConfig, check_recipient
+from cfgctl.secrets.rules import SOPS_CONFIG, SopsConfig, check_recipient
 
 __all__ = [
     "change_recipients",
@@ -40,6 +41,7 @@ __all__ = [
     "rotate_files",
     "secret_files",
     "set_secret",
+    "write_edited",
 ]
 
 _SECRET_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<service>[^/]+)\.secrets\.yaml$")
@@ -72,13 +74,16 @@ def _rule_recipients(root: Path, rel: str) -> list[str]:
 
 def encrypt_file(root: Path, rel: str) -> None:
     """Encrypt a plain-text .secrets.yaml in place for its environment's recipients."""
-    path = root / rel
-    data = _read(path, rel)
-    doc = parse(data, rel)
-    if is_encrypted(doc.data):
-        raise InputError(f"{rel} is encrypted already", hint="edit it: cfgctl secrets edit FILE")
-    _rule_recipients(root, rel)
-    atomic_write(path, sops.encrypt(data, rel, root))
+    with repository_lock(root):
+        path = confined(root, rel)
+        data = _read(path, rel)
+        doc = parse(data, rel)
+        if is_encrypted(doc.data):
+            raise InputError(
+                f"{rel} is encrypted already", hint="edit it: cfgctl secrets edit FILE"
+            )
+        _rule_recipients(root, rel)
+        atomic_write(path, sops.encrypt(data, rel, root))
 
 
 def _read(path: Path, rel: str) -> bytes:
@@ -111,10 +116,17 @@ def set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: Any
     reaches sops through a pipe: the plaintext never touches the disk. Returns the file."""
     if snap.rev is not None:
         raise InputError("cfgctl secrets set edits the work tree; drop --rev")
+    # Read, validated and written under the repository lock: a concurrent `secrets set` of the
+    # same file lands before or after this one, never lost.
+    with locked_worktree(snap) as fresh:
+        return _set_secret(fresh, service, env, key, value)
+
+
+def _set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: Any) -> str:
     snap.manifest.service(service)
     snap.manifest.env(env)
     rel = f"config/{env}/{service}.secrets.yaml"
-    path = snap.root / rel
+    path = confined(snap.root, rel)
     if key and key[0] == "sops":
         raise InputError("`sops` is the key of SOPS's own metadata", hint="choose another key")
     if value == "":
@@ -145,16 +157,23 @@ def change_recipients(
 ) -> list[str] | None:
     """Change the age recipients of one environment in .sops.yaml (comments kept) and re-key
     every .secrets.yaml file of it. All or nothing: if one file cannot be re-keyed, .sops.yaml
-    and every file stay as they were. Returns the files re-keyed; None when nothing changed."""
+    and every file stay as they were. Returns the files re-keyed; None when nothing changed.
+    Under the repository lock, .sops.yaml and the files read under it."""
+    with repository_lock(root):
+        return _change_recipients(root, env, add or [], remove or [])
+
+
+def _change_recipients(root: Path, env: str, add: list[str], remove: list[str]) -> list[str] | None:
     config = SopsConfig.load(root)
+    confined(root, SOPS_CONFIG)
     before_text = config.path.read_bytes() if config.path.exists() else None
     current = config.recipients(env)
     wanted = list(current)
-    for r in add or []:
+    for r in add:
         r = check_recipient(r)
         if r not in wanted:
             wanted.append(r)
-    for r in remove or []:
+    for r in remove:
         r = check_recipient(r)
         if r not in wanted:
             raise InputError(
@@ -175,8 +194,8 @@ def change_recipients(
     try:
         with contextlib.ExitStack() as stack:
             for rel in files:
-                tmp = stack.enter_context(_sibling_copy(root / rel))
-                sops.update_keys(tmp.relative_to(root), root, rel)
+                tmp = stack.enter_context(_sibling_copy(confined(root, rel)))
+                sops.update_keys(Path(rel).parent / tmp.name, root, rel)
                 done.append((tmp, root / rel))
             for tmp, path in done:
                 _replace_from(tmp, path)
@@ -191,12 +210,14 @@ def change_recipients(
 
 def rotate_files(root: Path, env: str | None = None) -> list[str]:
     """New data keys for the .secrets.yaml files (of one environment): `sops rotate`."""
-    files = secret_files(root, env)
-    for rel in files:
-        with _sibling_copy(root / rel) as tmp:
-            sops.rotate(tmp.relative_to(root), root, rel)
-            _replace_from(tmp, root / rel)
-    return files
+    with repository_lock(root):
+        files = secret_files(root, env)
+        for rel in files:
+            path = confined(root, rel)
+            with _sibling_copy(path) as tmp:
+                sops.rotate(Path(rel).parent / tmp.name, root, rel)
+                _replace_from(tmp, path)
+        return files
 
 
 # --- edit ---------------------------------------------------------------------------------------
@@ -233,11 +254,26 @@ def edit_secret_file(snap: Snapshot, rel: str, editor: str | None = None) -> boo
         if tree is not None and not isinstance(tree, dict):
             raise InputError(f"{rel} must hold a mapping; nothing was written")
         _validate_edited(snap, rel, match["service"], match["env"], tree or {})
-        atomic_write(path, sops.encrypt(edited, rel, snap.root))
+        write_edited(snap.root, rel, cipher, edited)
         return True
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous)
+
+
+def write_edited(root: Path, rel: str, before: bytes, plain: bytes) -> None:
+    """Encrypt an edited plaintext into `rel` under the repository lock, if the file still
+    holds `before` (what the edit started from); CheckFailed, nothing written, when another
+    command changed it meanwhile: the edit would silently undo that change."""
+    with repository_lock(root):
+        path = confined(root, rel)
+        if _read(path, rel) != before:
+            raise CheckFailed(
+                f"{rel} was changed by another command while it was being edited; "
+                "this edit is not written",
+                hint=f"run cfgctl secrets edit {rel} again: it opens the current file",
+            )
+        atomic_write(path, sops.encrypt(plain, rel, root))
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -268,9 +268,7 @@ def test_the_daemon_serves_status_metrics_and_signed_webhooks(world: AgentWorld)
 def test_an_unreachable_remote_keeps_the_files_and_is_reported(world: AgentWorld) -> None:
     out = world.root / "payments.yaml"
     config(world, PROD % out, "http: {listen: '127.0.0.1:0'}\n")
-    world.write_config(
-        world.config.read_text().replace("poll_interval: 30s", "poll_interval: 200ms")
-    )
+    world.write_config(world.config.read_text().replace("poll_interval: 30s", "poll_interval: 1s"))
     world.start()
     wait_for(lambda: out.exists(), what="the first delivery")
     good = out.read_bytes()
@@ -298,9 +296,7 @@ def test_kill_9_during_a_pass_then_restart_converges(world: AgentWorld) -> None:
         for i, o in enumerate(outs)
     )
     config(world, targets)
-    world.write_config(
-        world.config.read_text().replace("poll_interval: 30s", "poll_interval: 100ms")
-    )
+    world.write_config(world.config.read_text().replace("poll_interval: 30s", "poll_interval: 1s"))
     proc = world.start()
     wait_for(lambda: outs[1].exists(), timeout=20, what="the second target written")
     proc.send_signal(signal.SIGKILL)
