@@ -140,7 +140,7 @@ def decrypt(file: FileArg) -> None:
 def edit(file: FileArg) -> None:
     """Edit FILE decrypted with $EDITOR, in a private 0700 folder removed afterwards (even on
     an error); the result is validated before it is encrypted again. No change: untouched."""
-    from cfgctl.secrets.operations import edit_secret_file
+    from cfgctl.secrets.editor import edit_secret_file
 
     _, rel = _rel(file)
     changed = edit_secret_file(STATE.snapshot(), rel)
