@@ -138,8 +138,10 @@ def decrypt(file: FileArg) -> None:
 
 @secrets.command()
 def edit(file: FileArg) -> None:
-    """Edit FILE decrypted with $EDITOR, in a private 0700 folder removed afterwards (even on
-    an error); the result is validated before it is encrypted again. No change: untouched."""
+    """Edit FILE decrypted with $EDITOR, in a private 0700 folder in memory (/dev/shm) removed
+    afterwards (even on an error, SIGHUP, SIGTERM or ^C). An invalid result opens the editor
+    again with the error at the top; save it unchanged or empty to give up (exit 1). The
+    result is validated before it is encrypted again. No change: untouched."""
     from cfgctl.secrets.editor import edit_secret_file
 
     _, rel = _rel(file)
