@@ -4,6 +4,7 @@ stale folders removed, an invalid edit re-opened with the error at the top."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -11,19 +12,37 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cfgctl.repo import sops
 from cfgctl.secrets.editor import PREFIX, edit_folder_base
-from tests.secrets.test_secrets import OTHER, PASSWORD, no_leak, sops_decrypt
-from tests.support.cli import RunCli
+from tests.support.cli import SECRET_VALUES, Result, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.secretrepo import Key, set_secret
 
 pytestmark = pytest.mark.slow  # the real sops binary in every test
 
 FILE = "config/prod/payments.secrets.yaml"
+PASSWORD = "Edit-password-for-prod-db-0005"
+OTHER = "Edit-other-secret-value-0006"
+SECRET_VALUES.update({PASSWORD, OTHER})
+
+
+def sops_decrypt(path: Path, key: Key) -> Any:
+    proc = subprocess.run(
+        [sops.sops_path(), "--disable-version-check", "decrypt", "--output-type", "json", path],
+        capture_output=True,
+        env={**os.environ, "SOPS_AGE_KEY_FILE": str(key.file)},
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def no_leak(*results: Result) -> None:
+    for result in results:
+        assert PASSWORD not in result.output and OTHER not in result.output
 
 
 def folders_of(pid: int) -> list[Path]:
