@@ -25,7 +25,9 @@ from cfgctl.errors import EnvError, InputError, Location
 __all__ = [
     "SopsFailed",
     "decrypt",
+    "decrypt_path",
     "encrypt",
+    "encrypt_path",
     "has_key",
     "rotate",
     "set_value",
@@ -37,6 +39,8 @@ TIMEOUT = 60
 # sops's exit codes (cmd/sops/codes): which mean "no key could decrypt", "MAC mismatch".
 _NO_KEY = {128}
 _MAC = {51}
+_UNAUTHENTIC = {24, 25}  # the MAC or a value cannot be decrypted: it does not authenticate
+_ALREADY = 203
 _NOT_ENCRYPTED = "sops metadata not found"
 
 
@@ -135,6 +139,18 @@ def _run(
             location=Location(where) if where else None,
             hint="restore it from Git history; do not edit encrypted files by hand",
         )
+    if proc.returncode in _UNAUTHENTIC:
+        raise SopsFailed(
+            "the file was tampered with (or is corrupt): a value does not authenticate",
+            location=Location(where) if where else None,
+            hint="restore it from Git history; do not edit encrypted files by hand",
+        )
+    if proc.returncode == _ALREADY:
+        raise SopsFailed(
+            "encrypted already: it has sops metadata",
+            location=Location(where) if where else None,
+            hint="edit it with cfgctl secrets edit FILE (in a repository) or sops FILE",
+        )
     if _NOT_ENCRYPTED in proc.stderr.decode(errors="replace"):
         raise SopsFailed(
             "not encrypted: sops finds no metadata in it",
@@ -158,6 +174,20 @@ def decrypt(data: bytes, where: str) -> Any:
         where=where,
     )
     return json.loads(out)
+
+
+def decrypt_path(path: str, cwd: Path) -> bytes:
+    """Exactly what `sops decrypt PATH` prints when run from `cwd` (any format sops reads,
+    chosen by the file's extension as sops chooses it); in memory only."""
+    return _run(["decrypt", path], cwd=cwd, where=path)
+
+
+def encrypt_path(path: str, cwd: Path, age: list[str] | None = None) -> bytes:
+    """The ciphertext of `sops encrypt PATH` run from `cwd`: for `age` recipients, else for the
+    creation rule that sops finds (.sops.yaml in `cwd` or a folder above). Returned, not
+    written: the caller replaces the file atomically."""
+    keys = ["--age", ",".join(age)] if age else []
+    return _run(["encrypt", *keys, path], cwd=cwd, where=path)
 
 
 def has_key(data: bytes, where: str) -> bool:

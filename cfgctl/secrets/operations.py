@@ -11,10 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shlex
 import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,17 +31,19 @@ from cfgctl.repo.yamlwrite import dump_plain
 from cfgctl.secrets.rules import SOPS_CONFIG, SopsConfig, check_recipient
 
 __all__ = [
+    "SECRET_FILE",
     "change_recipients",
-    "edit_secret_file",
     "encrypt_file",
     "merge_secret_files",
+    "read_secret_file",
     "rotate_files",
     "secret_files",
     "set_secret",
+    "validate_edited",
     "write_edited",
 ]
 
-_SECRET_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<service>[^/]+)\.secrets\.yaml$")
+SECRET_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<service>[^/]+)\.secrets\.yaml$")
 
 
 def secret_files(root: Path, env: str | None = None) -> list[str]:
@@ -53,7 +52,7 @@ def secret_files(root: Path, env: str | None = None) -> list[str]:
     out = []
     for path in sorted(base.glob("*/*.secrets.yaml")) if base.is_dir() else []:
         rel = path.relative_to(root).as_posix()
-        match = _SECRET_FILE.match(rel)
+        match = SECRET_FILE.match(rel)
         if match and (env is None or match["env"] == env) and not path.name.startswith("."):
             out.append(rel)
     return out
@@ -61,7 +60,7 @@ def secret_files(root: Path, env: str | None = None) -> list[str]:
 
 def _rule_recipients(root: Path, rel: str) -> list[str]:
     rules = SopsConfig.load(root)
-    match = _SECRET_FILE.match(rel)
+    match = SECRET_FILE.match(rel)
     recipients = rules.recipients(match["env"]) if match else []
     if not recipients:
         env = match["env"] if match else "ENV"
@@ -76,7 +75,7 @@ def encrypt_file(root: Path, rel: str) -> None:
     """Encrypt a plain-text .secrets.yaml in place for its environment's recipients."""
     with repository_lock(root):
         path = confined(root, rel)
-        data = _read(path, rel)
+        data = read_secret_file(path, rel)
         doc = parse(data, rel)
         if is_encrypted(doc.data):
             raise InputError(
@@ -86,7 +85,7 @@ def encrypt_file(root: Path, rel: str) -> None:
         atomic_write(path, sops.encrypt(data, rel, root))
 
 
-def _read(path: Path, rel: str) -> bytes:
+def read_secret_file(path: Path, rel: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -134,7 +133,7 @@ def _set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: An
     _rule_recipients(snap.root, rel)
     current: Any = {}
     if path.exists():
-        data = _read(path, rel)
+        data = read_secret_file(path, rel)
         if not is_encrypted(parse(data, rel).data):
             raise InputError(
                 f"{rel} is not encrypted", hint=f"encrypt it first: cfgctl secrets encrypt {rel}"
@@ -142,7 +141,7 @@ def _set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: An
         current = sops.decrypt(data, rel)  # in memory: the result is validated before writing
     tree = current if isinstance(current, dict) else {}
     set_in(tree, key, value)
-    _validate_edited(snap, rel, service, env, tree)
+    validate_edited(snap, rel, service, env, tree)
     if not path.exists():
         atomic_write(path, sops.encrypt(dump_plain(tree).encode(), rel, snap.root))
         return rel
@@ -223,51 +222,13 @@ def rotate_files(root: Path, env: str | None = None) -> list[str]:
 # --- edit ---------------------------------------------------------------------------------------
 
 
-def edit_secret_file(snap: Snapshot, rel: str, editor: str | None = None) -> bool:
-    """Decrypt into a private 0700 folder, run $EDITOR, validate, re-encrypt. The plaintext is
-    removed afterwards, even on an error or an interrupt. False when nothing changed."""
-    match = _SECRET_FILE.match(rel)
-    if match is None:
-        raise InputError(f"{rel} is not a config/ENV/SERVICE.secrets.yaml file")
-    path = snap.root / rel
-    cipher = _read(path, rel)
-    plain = sops.decrypt_yaml(cipher, rel)
-    command = shlex.split(editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
-    folder = Path(tempfile.mkdtemp(prefix="cfgctl-edit-"))
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill still removes the plaintext
-    try:
-        folder.chmod(0o700)
-        tmp = folder / Path(rel).name
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(plain)
-        try:
-            proc = subprocess.run([*command, str(tmp)], check=False)
-        except FileNotFoundError as exc:
-            raise InputError(f"cannot run the editor {command[0]!r}", hint="set $EDITOR") from exc
-        if proc.returncode != 0:
-            raise InputError(f"the editor exited with {proc.returncode}; {rel} is unchanged")
-        edited = tmp.read_bytes()
-        if edited == plain:
-            return False
-        tree = parse(edited, rel).data  # the strict YAML rules, with line numbers of tmp
-        if tree is not None and not isinstance(tree, dict):
-            raise InputError(f"{rel} must hold a mapping; nothing was written")
-        _validate_edited(snap, rel, match["service"], match["env"], tree or {})
-        write_edited(snap.root, rel, cipher, edited)
-        return True
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        signal.signal(signal.SIGTERM, previous)
-
-
 def write_edited(root: Path, rel: str, before: bytes, plain: bytes) -> None:
     """Encrypt an edited plaintext into `rel` under the repository lock, if the file still
     holds `before` (what the edit started from); CheckFailed, nothing written, when another
     command changed it meanwhile: the edit would silently undo that change."""
     with repository_lock(root):
         path = confined(root, rel)
-        if _read(path, rel) != before:
+        if read_secret_file(path, rel) != before:
             raise CheckFailed(
                 f"{rel} was changed by another command while it was being edited; "
                 "this edit is not written",
@@ -276,13 +237,7 @@ def write_edited(root: Path, rel: str, before: bytes, plain: bytes) -> None:
         atomic_write(path, sops.encrypt(plain, rel, root))
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _validate_edited(
-    snap: Snapshot, rel: str, service: str, env: str, tree: dict[str, Any]
-) -> None:
+def validate_edited(snap: Snapshot, rel: str, service: str, env: str, tree: dict[str, Any]) -> None:
     from cfgctl.checks.validate import validate_snapshot
 
     files = dict(snap.files.items())

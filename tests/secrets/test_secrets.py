@@ -232,45 +232,15 @@ def test_check_finds_credentials_and_plain_secret_files(
     no_leak(result)
 
 
-def test_encrypt_and_edit(
-    secret_repo: ConfigRepo,
-    alice: Key,
-    run_cli: RunCli,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_encrypt(secret_repo: ConfigRepo, alice: Key, run_cli: RunCli) -> None:
     cwd = secret_repo.workdir
     secret_repo.write({"config/prod-eu/payments.secrets.yaml": f"db:\n  password: {PASSWORD}\n"})
-    assert (
-        run_cli("secrets", "encrypt", "config/prod-eu/payments.secrets.yaml", cwd=cwd).exit_code
-        == 0
-    )
+    result = run_cli("secrets", "encrypt", "config/prod-eu/payments.secrets.yaml", cwd=cwd)
+    assert result.exit_code == 0, result.output
     path = cwd / "config/prod-eu/payments.secrets.yaml"
     assert PASSWORD not in path.read_text()
-    editor = tmp_path / "editor.sh"
-    editor.write_text(
-        f'#!/bin/sh\nls -ld "$(dirname "$1")" > {tmp_path}/mode\nsed -i \'s/{PASSWORD}/{OTHER}/\' "$1"\n'
-    )
-    editor.chmod(0o755)
-    monkeypatch.setenv("EDITOR", str(editor))
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmpdir))
-    result = run_cli("secrets", "edit", "config/prod-eu/payments.secrets.yaml", cwd=cwd)
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "mode").read_text().startswith("drwx------")
-    assert sops_decrypt(path, alice) == {"db": {"password": OTHER}}
-    assert list(tmpdir.iterdir()) == []
-    # an editor that fails: the file is untouched, the plaintext gone
-    editor.write_text("#!/bin/sh\nexit 3\n")
-    before = path.read_bytes()
-    failed = run_cli("secrets", "edit", "config/prod-eu/payments.secrets.yaml", cwd=cwd)
-    assert failed.exit_code == 2 and path.read_bytes() == before and list(tmpdir.iterdir()) == []
-    # an edit that breaks the schema: refused before encryption
-    editor.write_text("#!/bin/sh\nsed -i 's/password: .*/password: short/' \"$1\"\n")
-    invalid = run_cli("secrets", "edit", "config/prod-eu/payments.secrets.yaml", cwd=cwd)
-    assert invalid.exit_code == 1 and path.read_bytes() == before and list(tmpdir.iterdir()) == []
-    no_leak(result, failed, invalid)
+    assert sops_decrypt(path, alice) == {"db": {"password": PASSWORD}}
+    no_leak(result)
 
 
 def test_files_encrypted_by_plain_sops_with_regex_settings(
@@ -397,44 +367,6 @@ def test_git_merge_of_two_branches_changing_different_secrets(
     assert "db.password" in text and "side-one" not in text and "side-two" not in text
     for secret in (PASSWORD, OTHER):
         assert secret not in text
-
-
-def test_edit_interrupted_leaves_no_plaintext(
-    secret_repo: ConfigRepo, alice: Key, tmp_path: Path, run_cli: RunCli
-) -> None:
-    import signal
-    import time
-
-    cwd = secret_repo.workdir
-    run_cli("secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd, input=PASSWORD)
-    editor = tmp_path / "slow-editor.sh"
-    editor.write_text(f"#!/bin/sh\ntouch {tmp_path}/started\nexec sleep 30\n")
-    editor.chmod(0o755)
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    env = {
-        **os.environ,
-        "EDITOR": str(editor),
-        "TMPDIR": str(tmpdir),
-        "SOPS_AGE_KEY_FILE": str(alice.file),
-    }
-    cfgctl = str(Path(sys.executable).parent / "cfgctl")
-    proc = subprocess.Popen(
-        [cfgctl, "secrets", "edit", "config/prod/payments.secrets.yaml"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert any(tmpdir.iterdir())  # the plaintext exists while the editor runs...
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert list(tmpdir.iterdir()) == []  # ...and is gone after the interrupt
-    assert PASSWORD.encode() not in out + err
 
 
 def test_missing_sops_binary_is_exit_3(

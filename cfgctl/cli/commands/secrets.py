@@ -113,34 +113,78 @@ def recipients_list(fmt: FormatOpt = TextOrJson.text) -> None:
     emit(fmt.value, rows, text)
 
 
+AnyFileArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="A file sops reads (YAML, JSON, dotenv, INI, binary), in a config repository or not.",
+        dir_okay=False,
+    ),
+]
+AgeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--age",
+        metavar="RECIPIENT",
+        help="Encrypt for this age recipient (repeatable) instead of the .sops.yaml rule.",
+    ),
+]
+
+
+def _repo_secret_file(file: Path) -> tuple[Path, str] | None:
+    """(root, rel) when FILE is a config/ENV/SERVICE.secrets.yaml of a config repository."""
+    from cfgctl.errors import CfgctlError
+    from cfgctl.repo.snapshot import find_root
+    from cfgctl.secrets.operations import secret_files
+
+    full = file.resolve()
+    try:
+        root = find_root(full.parent)
+    except CfgctlError:
+        return None
+    rel = full.relative_to(root).as_posix()
+    return (root, rel) if rel in secret_files(root) else None
+
+
 @secrets.command()
-def encrypt(file: FileArg) -> None:
-    """Encrypt a plain-text FILE in place for its environment's recipients (.sops.yaml)."""
+def encrypt(file: AnyFileArg, age: AgeOpt = None) -> None:
+    """Encrypt FILE in place with sops. A config/ENV/SERVICE.secrets.yaml: for its environment's
+    recipients. Any other file, anywhere: for --age RECIPIENT, else for the creation rule sops
+    finds in the nearest .sops.yaml (this folder or one above). Only the ciphertext is written,
+    atomically. Exit 2: no rule, already encrypted, not readable."""
+    from cfgctl.secrets.anyfile import encrypt_any
     from cfgctl.secrets.operations import encrypt_file
 
-    root, rel = _rel(file)
-    encrypt_file(root, rel)
-    out.print(f"encrypted {rel}")
+    in_repo = None if age else _repo_secret_file(file)
+    if in_repo is not None:
+        encrypt_file(*in_repo)
+        out.print(f"encrypted {in_repo[1]}")
+        return
+    encrypt_any(file, age or [])
+    out.print(f"encrypted {file}")
 
 
 @secrets.command()
-def decrypt(file: FileArg) -> None:
-    """Print the decrypted FILE on stdout (never to a file)."""
+def decrypt(file: AnyFileArg) -> None:
+    """Print the decrypted FILE on stdout (never to a file), byte for byte what `sops -d FILE`
+    prints; any sops file, in a config repository or not. Exit 3: no key at hand opens it
+    (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, ssh keys);
+    exit 2: tampered with (the MAC or a value does not authenticate), or not encrypted."""
     from cfgctl.repo import sops
+    from cfgctl.secrets.anyfile import readable
 
-    _, rel = _rel(file)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror}") from exc
-    sys.stdout.buffer.write(sops.decrypt_yaml(data, rel))
+    readable(file)
+    sys.stdout.buffer.write(sops.decrypt_path(str(file), Path.cwd()))
+    sys.stdout.flush()
 
 
 @secrets.command()
 def edit(file: FileArg) -> None:
-    """Edit FILE decrypted with $EDITOR, in a private 0700 folder removed afterwards (even on
-    an error); the result is validated before it is encrypted again. No change: untouched."""
-    from cfgctl.secrets.operations import edit_secret_file
+    """Edit FILE decrypted with $EDITOR, in a private 0700 folder in memory (/dev/shm) removed
+    afterwards (even on an error, SIGHUP, SIGTERM or ^C). An invalid result opens the editor
+    again with the error at the top; save it unchanged or empty to give up (exit 1). The
+    result is validated before it is encrypted again. No change: untouched."""
+    from cfgctl.secrets.editor import edit_secret_file
 
     _, rel = _rel(file)
     changed = edit_secret_file(STATE.snapshot(), rel)
