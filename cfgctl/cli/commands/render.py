@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -104,11 +104,22 @@ def explain(
     emit(fmt.value, explanation.to_list(), lambda: _print_explanation(explanation))
 
 
+def _row_mark(row: dict[str, Any]) -> str:
+    if row.get("merged"):
+        keys = row["keys"]
+        return f"merged, sets {', '.join(keys)}" if keys else "merged, every key set later"
+    return "wins" if row["wins"] else "overridden"
+
+
 def _print_explanation(explanation: Explanation) -> None:
     e = explanation
     out.print(f"{e.service}@{e.env} {e.key} = {scalar_text(e.value)}")
+    if e.merged:
+        out.print(
+            "  a mapping: the layers below merge key by key; each key from the last that sets it"
+        )
     for row in e.rows:
-        mark = "wins" if row["wins"] else "overridden"
+        mark = _row_mark(row)
         text = scalar_text(row["value"]).replace("\n", " ")
         who = ""
         if e.blamed:

@@ -1,0 +1,57 @@
+"""Messages that tell the truth: explain of a mapping, history of an unknown key, hints naming
+the cfgctl command, one exit code per cause, long lists cut, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.cli import RunCli
+from tests.support.gitrepo import ConfigRepo
+
+
+def test_explain_of_a_mapping_says_the_layers_merge(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    cwd = example_repo.workdir
+    result = run_cli("explain", "payments", "db", "--env", "prod-eu", cwd=cwd)
+    assert result.exit_code == 0, result.output
+    assert "overridden" not in result.stdout and "(wins)" not in result.stdout
+    assert result.stdout.splitlines()[-4:] == [
+        "  a mapping: the layers below merge key by key; each key from the last that sets it",
+        "  config/base/payments.yaml:3:3: [base] host: payments-db.internal port: 5432"
+        " pool_size: 10  (merged, sets port)",
+        "  config/prod/payments.yaml:4:3: [prod] host: payments-db.prod.internal pool_size: 40"
+        "  (merged, sets pool_size)",
+        "  config/prod-eu/payments.yaml:3:3: [prod-eu] host: payments-db.prod-eu.internal"
+        "  (merged, sets host)",
+    ]
+    rows = json.loads(
+        run_cli("explain", "payments", "db", "--env", "prod-eu", "--format", "json", cwd=cwd).stdout
+    )
+    assert [(r["env"], r["merged"], r["wins"], r["keys"]) for r in rows] == [
+        ("base", True, False, ["port"]),
+        ("prod", True, False, ["pool_size"]),
+        ("prod-eu", True, False, ["host"]),
+    ]
+    # a scalar key keeps wins/overridden
+    leaf = run_cli("explain", "payments", "db.host", "--env", "prod-eu", cwd=cwd).stdout
+    assert leaf.rstrip().endswith("(wins)") and "merge" not in leaf
+
+
+def test_history_of_a_key_set_nowhere_exits_2_with_did_you_mean(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    cwd = example_repo.workdir
+    for command in ("history", "get"):
+        result = run_cli(command, "payments", "db.hots", "--env", "prod", cwd=cwd)
+        assert result.exit_code == 2, (command, result.output)
+        assert "payments@prod has no key db.hots" in result.stderr
+        assert "did you mean 'db.host'?" in result.stderr
+    # a key that exists, and one that existed once, still have their history
+    assert run_cli("history", "payments", "db.host", "--env", "prod", cwd=cwd).exit_code == 0
+    before = example_repo.read("config/prod/payments.yaml")
+    example_repo.commit({"config/prod/payments.yaml": before + "scratch: 1\n"}, "add scratch")
+    example_repo.commit({"config/prod/payments.yaml": before}, "drop scratch")
+    gone = run_cli("history", "payments", "scratch", "--env", "prod", cwd=cwd)
+    assert gone.exit_code == 0, gone.output
+    assert "1 -> (unset)" in gone.stdout and "(unset) -> 1" in gone.stdout
