@@ -55,3 +55,31 @@ def test_history_of_a_key_set_nowhere_exits_2_with_did_you_mean(
     gone = run_cli("history", "payments", "scratch", "--env", "prod", cwd=cwd)
     assert gone.exit_code == 0, gone.output
     assert "1 -> (unset)" in gone.stdout and "(unset) -> 1" in gone.stdout
+
+
+def test_hints_name_the_cfgctl_command_with_the_real_names(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    cwd = example_repo.workdir
+    refused = run_cli("set", "payments", "db.password", "hunter2-hunter2", "--env", "prod", cwd=cwd)
+    assert refused.exit_code == 2, refused.output
+    assert "hint: store it encrypted: cfgctl secrets set payments db.password --env prod" in (
+        refused.stderr
+    )
+    prod = example_repo.read("config/prod/payments.yaml")
+    example_repo.write(
+        {
+            "config/prod/payments.yaml": prod.replace(
+                "  pool_size: 40\n", "  pool_size: 40\n  password: hunter2-hunter2-x\n"
+            ),
+            "config/prod-eu/payments.secrets.yaml": "db:\n  password: plain-text-here\n",
+            "config/staging/search.yaml": "api_token: ghp_" + "a1B2c3D4" * 5 + "\n",
+        }
+    )
+    report = run_cli("validate", cwd=cwd)
+    assert report.exit_code == 1
+    text = report.stderr
+    assert "sops --encrypt" not in text and "ENV" not in text and "SERVICE" not in text, text
+    assert "cfgctl secrets encrypt config/prod-eu/payments.secrets.yaml" in text
+    assert "cfgctl secrets set payments db.password --env prod" in text
+    assert "cfgctl secrets set search api_token --env staging" in text
