@@ -4,6 +4,9 @@ the cfgctl command, one exit code per cause, long lists cut, through the real CL
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
@@ -83,3 +86,77 @@ def test_hints_name_the_cfgctl_command_with_the_real_names(
     assert "cfgctl secrets encrypt config/prod-eu/payments.secrets.yaml" in text
     assert "cfgctl secrets set payments db.password --env prod" in text
     assert "cfgctl secrets set search api_token --env staging" in text
+
+
+REPOSITORY_COMMANDS = [
+    ["validate"],
+    ["validate", "--changed-since", "HEAD"],
+    ["render", "payments", "--env", "prod"],
+    ["render", "payments", "--env", "prod", "--rev", "HEAD"],
+    ["get", "payments", "db", "--env", "prod"],
+    ["set", "payments", "replicas", "2", "--env", "prod"],
+    ["explain", "payments", "db", "--env", "prod"],
+    ["diff"],
+    ["diff", "main...HEAD"],
+    ["diff", "--env", "prod", "--against-env", "staging"],
+    ["history", "payments", "db", "--env", "prod"],
+    ["codeowners"],
+    ["codeowners", "--check"],
+    ["new", "service", "x", "--template", "web"],
+    ["schema", "list"],
+    ["schema", "show", "web-service"],
+    ["secrets", "recipients", "list"],
+    ["secrets", "recipients", "add", "age1xyz", "--env", "prod"],
+    ["secrets", "set", "payments", "db.password", "--env", "prod"],
+    ["secrets", "rotate"],
+    ["secrets", "check"],
+    ["secrets", "install-merge-driver"],
+    ["pr", "plan"],
+    ["pr", "comment", "--dry-run", "--github-repo", "a/b", "--pr", "1"],
+    ["pr", "route", "--dry-run", "--github-repo", "a/b", "--pr", "1"],
+    ["pr", "gate", "--dry-run", "--github-repo", "a/b", "--pr", "1"],
+    ["pr", "escalate", "--dry-run", "--github-repo", "a/b"],
+]
+
+
+@pytest.mark.parametrize("args", REPOSITORY_COMMANDS, ids=" ".join)
+def test_outside_a_repository_every_command_exits_2(
+    args: list[str], tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "not-used")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "http://127.0.0.1:9")  # never reached
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli(*args, cwd=empty, input="value\n")
+    assert result.exit_code == 2, result.output
+    assert "no cfgctl.yaml in" in result.stderr, result.stderr
+
+
+def test_a_config_folder_outside_git_exits_2_for_commands_that_need_git(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    folder = tmp_path / "nogit"
+    folder.mkdir()
+    (folder / "cfgctl.yaml").write_text("version: 1\nenvironments: {}\nservices: {}\n")
+    for args in (["diff"], ["history", "a", "b", "--env", "c"], ["pr", "plan"]):
+        result = run_cli(*args, cwd=folder)
+        assert result.exit_code == 2, (args, result.output)
+        assert "is not inside a Git repository" in result.stderr
+
+
+def test_an_invalid_schema_in_standalone_validate_exits_2_at_its_line(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    schema = tmp_path / "s.yaml"
+    schema.write_text("type: object\nproperties:\n  a: {minLength: x, maxLength: y}\n")
+    doc = tmp_path / "d.yaml"
+    doc.write_text("a: b\n")
+    for fmt in ("text", "json"):
+        result = run_cli("validate", "--schema", str(schema), str(doc), "--format", fmt)
+        assert result.exit_code == 2, result.output
+        assert f"{schema}:3:" in result.stderr and "invalid schema: properties.a." in result.stderr
+        assert "(and 1 more problem)" in result.stderr
+    broken = tmp_path / "b.json"
+    broken.write_text('{"type": [\n')
+    syntax = run_cli("validate", "--schema", str(broken), str(doc))
+    assert syntax.exit_code == 2 and f"{broken}:2:1: error: invalid JSON" in syntax.stderr
