@@ -160,3 +160,19 @@ def test_an_invalid_schema_in_standalone_validate_exits_2_at_its_line(
     broken.write_text('{"type": [\n')
     syntax = run_cli("validate", "--schema", str(broken), str(doc))
     assert syntax.exit_code == 2 and f"{broken}:2:1: error: invalid JSON" in syntax.stderr
+
+
+def test_hundreds_of_unknown_keys_are_cut_to_20_with_a_count(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text('{"type": "object", "properties": {"a": {}}, "additionalProperties": false}')
+    doc = tmp_path / "d.yaml"
+    doc.write_text("a: 1\n" + "".join(f"extra_{i:03}: {i}\n" for i in range(500)))
+    result = run_cli("validate", "--schema", str(schema), str(doc), "--format", "json")
+    assert result.exit_code == 1, result.output
+    [diag] = json.loads(result.stdout)["diagnostics"]
+    names = ", ".join(repr(f"extra_{i:03}") for i in range(20))
+    assert diag["message"] == f"(root): unknown keys {names} and 480 more"
+    text = run_cli("validate", "--schema", str(schema), str(doc))
+    assert "'extra_019' and 480 more" in text.stderr and "extra_020" not in text.stderr
