@@ -4,6 +4,7 @@ the cfgctl command, one exit code per cause, long lists cut, through the real CL
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,27 @@ def test_hundreds_of_unknown_keys_are_cut_to_20_with_a_count(
     assert diag["message"] == f"(root): unknown keys {names} and 480 more"
     text = run_cli("validate", "--schema", str(schema), str(doc))
     assert "'extra_019' and 480 more" in text.stderr and "extra_020" not in text.stderr
+
+
+def test_render_offers_every_format_the_agent_writes(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    from cfgctl.repo.formats import FORMATS, serialize
+
+    agent_schema = json.loads(run_cli("schema", "show", "--builtin", "agent").stdout)
+    target_formats = agent_schema["$defs"]["target"]["properties"]["format"]["enum"]
+    assert set(target_formats) <= set(FORMATS)
+    cwd = example_repo.workdir
+    data = json.loads(
+        run_cli("render", "payments", "--env", "prod", "--format", "json", cwd=cwd).stdout
+    )
+    for fmt in FORMATS:
+        result = run_cli("render", "payments", "--env", "prod", "--format", fmt, cwd=cwd)
+        assert result.exit_code == 0, (fmt, result.output)
+        assert result.stdout == serialize(data, fmt).decode()
+    assert (
+        tomllib.loads(
+            run_cli("render", "payments", "--env", "prod", "--format", "toml", cwd=cwd).stdout
+        )
+        == data
+    )

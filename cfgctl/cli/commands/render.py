@@ -23,9 +23,12 @@ app = typer.Typer(rich_markup_mode=None)
 
 
 class RenderFormat(StrEnum):
+    """Every format the agent writes (cfgctl.repo.formats.FORMATS; a test holds them equal)."""
+
     yaml = "yaml"
     json = "json"
     env = "env"
+    toml = "toml"
 
 
 @app.command()
@@ -34,7 +37,7 @@ def render(
     env: EnvOpt,
     rev: Rev = None,
     fmt: Annotated[
-        RenderFormat, typer.Option("--format", "-f", help="yaml, json, or env (KEY=value).")
+        RenderFormat, typer.Option("--format", "-f", help="yaml, json, env (KEY=value) or toml.")
     ] = RenderFormat.yaml,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Show secret values instead of ***.")
