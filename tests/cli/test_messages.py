@@ -201,3 +201,23 @@ def test_render_offers_every_format_the_agent_writes(
         )
         == data
     )
+
+
+def test_new_service_updates_a_generated_codeowners(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    cwd = example_repo.workdir
+    assert run_cli("codeowners", "--check", cwd=cwd).exit_code == 0
+    args = ("new", "service", "billing", "--template", "web-service")
+    created = run_cli(*args, "--set", "owners=@acme/billing", cwd=cwd)
+    assert created.exit_code == 0, created.output
+    assert ".github/CODEOWNERS" in created.stdout
+    owners = example_repo.read(".github/CODEOWNERS")
+    assert "/config/*/billing.yaml @acme/billing" in owners
+    assert run_cli("codeowners", "--check", cwd=cwd).exit_code == 0
+    # a file written by hand is left alone, and the service is created all the same
+    example_repo.write({".github/CODEOWNERS": "* @acme/all\n"})
+    other = run_cli(*args[:2], "ledger", *args[3:], "--set", "owners=@acme/ledger", cwd=cwd)
+    assert other.exit_code == 0, other.output
+    assert example_repo.read(".github/CODEOWNERS") == "* @acme/all\n"
+    assert "CODEOWNERS" not in other.stdout
