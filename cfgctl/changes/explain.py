@@ -25,8 +25,12 @@ class Explanation:
     env: str
     key: str
     value: Any  # the effective value, MASK for a secret
-    rows: list[dict[str, Any]]  # {env, file, line, column, value, wins} (+ commit, author, date)
+    # {env, file, line, column, value, wins} (+ commit, author, date); for a mapping also
+    # merged (this layer's mapping is merged into the result) and keys (the children whose
+    # effective value this layer sets)
+    rows: list[dict[str, Any]]
     blamed: bool = False
+    merged: bool = False  # the effective value is a mapping: the layers merge key by key
 
     def to_list(self) -> list[dict[str, Any]]:
         return self.rows
@@ -45,6 +49,7 @@ def explain_key(snap: Snapshot, service: str, env: str, key: str, *, blame: bool
             hint=f"ask for a key under it, e.g. `cfgctl render {service} --env {env}`",
         )
     secret = rendered.is_secret(path)
+    final = rendered.get(path)
     rows: list[dict[str, Any]] = [
         {
             "env": layer.env,
@@ -56,11 +61,28 @@ def explain_key(snap: Snapshot, service: str, env: str, key: str, *, blame: bool
         }
         for i, (layer, value, loc) in enumerate(setters)
     ]
+    merged = isinstance(final, dict)
+    if merged:
+        _mark_merged(rows, [value for _, value, _ in setters])
     if blame:
         from cfgctl.changes.history import blame_layers
 
         blamed = blame_layers(snap, [(layer, loc.line or 1) for layer, _, loc in setters])
         for row, b in zip(rows, blamed, strict=True):
             row.update(b.to_dict())
-    final = MASK if secret else rendered.get(path)
-    return Explanation(service, env, key, final, rows, blamed=blame)
+    shown = MASK if secret else final
+    return Explanation(service, env, key, shown, rows, blamed=blame, merged=merged)
+
+
+def _mark_merged(rows: list[dict[str, Any]], values: list[Any]) -> None:
+    """Mappings merge: every mapping after the last value that replaced the key is merged into
+    the result (none of them wins alone), and each child key comes from the last of them that
+    sets it. Layers before a replacing value are overridden."""
+    start = max((i + 1 for i, v in enumerate(values) if not isinstance(v, dict)), default=0)
+    owner: dict[str, int] = {}
+    for i in range(start, len(values)):
+        owner.update(dict.fromkeys(map(str, values[i]), i))
+    for i, row in enumerate(rows):
+        row["wins"] = False
+        row["merged"] = i >= start
+        row["keys"] = [k for k, o in owner.items() if o == i]

@@ -150,6 +150,8 @@ def key_history(
                 secret,
             )
         )
+    if not out:
+        head.render(service, env).get(path)  # exit 2, "did you mean", for a key never set
     return out
 
 

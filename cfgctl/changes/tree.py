@@ -23,7 +23,7 @@ from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.gitstore import GitStore, OverlayFiles, TreeFiles
 from cfgctl.repo.manifest import MANIFEST, Manifest
 from cfgctl.repo.session import Session
-from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.snapshot import Snapshot, find_root
 
 __all__ = ["Impact", "affected_pairs", "changed_paths", "open_range"]
 
@@ -59,6 +59,7 @@ def open_range(
         left, right = base.split("..." if three else "..", 1)
         left, right = left or "HEAD", right or "HEAD"
         if three:
+            find_root(start)  # outside a config repository: say so first (exit 2)
             store = GitStore.open(start)
             a, b = store.commit_of(left), store.commit_of(right)
             merge_base = store.repo.merge_base(a.id, b.id)

@@ -27,6 +27,7 @@ __all__ = [
     "check_codeowners",
     "check_codeowners_current",
     "codeowners_file",
+    "refresh_generated_codeowners",
     "render_codeowners",
     "sync_codeowners",
 ]
@@ -130,3 +131,18 @@ def _sync(snap: Snapshot, *, check: bool, force: bool) -> CodeownersSync:
     # path is GIT_WORKDIR/.github/CODEOWNERS: confined to that work tree
     atomic_write(confined(path.parents[1], CODEOWNERS), text.encode())
     return CodeownersSync(path, "written")
+
+
+def refresh_generated_codeowners(snap: Snapshot) -> Path | None:
+    """After an edit of cfgctl.yaml (`new service`): rewrite CODEOWNERS when the repository keeps
+    a generated one that no longer matches; the path written, or None (no file, one written by
+    hand, or up to date)."""
+    path, _ = codeowners_file(snap)
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not current.startswith(HEADER[:40]):
+        return None
+    result = sync_codeowners(snap, check=False, force=False)
+    return result.path if result.state == "written" else None

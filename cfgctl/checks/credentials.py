@@ -80,6 +80,20 @@ def check_credentials(snap: Snapshot, only: set[str] | None) -> list[Diagnostic]
     return out
 
 
+_CONFIG_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<name>[^/]+)\.yaml$")
+
+
+def _move_hint(rel: str, key: str) -> str:
+    """The command that stores `key` of `rel` encrypted, with the file's real names."""
+    match = _CONFIG_FILE.match(rel)
+    env = match["env"] if match else "ENV"
+    service = match["name"] if match and match["name"] != "_defaults" else "SERVICE"
+    return (
+        f"move it: `cfgctl secrets set {service} {key} --env {env}` (the value on stdin), "
+        "remove it here, and rotate it: it is in Git history"
+    )
+
+
 def _scan(snap: Snapshot, rel: str) -> list[Diagnostic]:
     try:
         doc = snap.document(rel)
@@ -96,8 +110,7 @@ def _scan(snap: Snapshot, rel: str) -> list[Diagnostic]:
                     f"{dotted_path(path)} looks like {why}, in a plain file",
                     doc.location(path),
                     path=dotted_path(path),
-                    hint="move it to config/ENV/SERVICE.secrets.yaml "
-                    "(cfgctl secrets set), and rotate it: it is in Git history",
+                    hint=_move_hint(rel, dotted_path(path)),
                 )
             )
     return out

@@ -99,7 +99,7 @@ def _content_problems(path: str, doc: Document) -> list[Diagnostic]:
                 "secret-plaintext",
                 "a .secrets.yaml file must be encrypted with SOPS; this one is plain text",
                 Location(path),
-                hint=f"encrypt it in place: sops --encrypt --in-place {path} "
+                hint=f"encrypt it in place: cfgctl secrets encrypt {path} "
                 "(and rotate any secret that was pushed in plain text)",
             )
         )
@@ -121,8 +121,8 @@ def _layout_problem(
         )
         return Diagnostic("error", "layout", message, Location(path), hint=hint)
     if name == "_defaults" and secrets:
-        message = "not read: secrets are per service (config/ENV/SERVICE.secrets.yaml)"
-        hint = "move these values into the services' .secrets.yaml files"
+        message = f"not read: secrets are per service (config/{env}/SERVICE.secrets.yaml)"
+        hint = f"move each value to its service: cfgctl secrets set SERVICE KEY --env {env}"
         return Diagnostic("warning", "layout", message, Location(path), hint=hint)
     if name != "_defaults" and name not in manifest.services:
         message = f"service {name!r} is not declared in {MANIFEST}"

@@ -141,7 +141,9 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
                     f"{dotted_path(path)} is a secret (schema {ref}) set in a plain file",
                     doc.location(path, key=True),
                     path=dotted_path(path),
-                    hint=f"move it to {secret_file} (encrypted with SOPS) and remove it here",
+                    hint=f"move it to {secret_file}: `cfgctl secrets set {service} "
+                    f"{dotted_path(path)} --env {layer.env}` (the value on stdin), then remove it "
+                    "here",
                     pairs=pair,
                 )
             )

@@ -55,27 +55,27 @@ def _retrieve(uri: str, id_bases: dict[str, Path]) -> Any:
         raise InputError(f"cannot resolve $ref to {path}: {exc.strerror}") from exc
 
 
-def load_schema_file(path: Path) -> tuple[Any, list[Diagnostic]]:
-    """The schema and its problems (unreadable, bad syntax, breaking its metaschema)."""
+def load_schema_file(path: Path) -> Any:
+    """The schema; `InputError` (exit 2, at the schema's file:line, as a repository's broken
+    schema) when it is unreadable, breaks its syntax or its metaschema."""
     where = Location(str(path))
     try:
         schema = _read_any(path)
     except OSError as exc:
         raise InputError(f"cannot read schema {path}: {exc.strerror}", location=where) from exc
-    except CfgctlError as exc:
-        return None, [Diagnostic.from_error(exc, "schema", where)]
-    problems = [
-        Diagnostic(
-            "error",
-            "schema",
-            f"invalid schema: {dotted_path(v.path)}: {v.message}",
-            where,
-            path=dotted_path(v.path),
+    problems = check_schema(schema)
+    if problems:
+        first, more = problems[0], len(problems) - 1
+        doc: Document | None = None
+        with contextlib.suppress(CfgctlError, OSError):  # positions only: JSON is YAML, mostly
+            doc = parse(path.read_bytes(), str(path))
+        raise InputError(
+            f"invalid schema: {dotted_path(first.path)}: {first.message}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+            location=doc.location(first.path) if doc is not None else where,
             hint="the schema must be valid against its $schema (draft 2020-12 if none)",
         )
-        for v in check_schema(schema)
-    ]
-    return schema, problems
+    return schema
 
 
 def _instances(path: Path, raw: bytes) -> list[tuple[Any, Document | None]]:
@@ -161,14 +161,10 @@ def _check_in_worker(name: str) -> list[Diagnostic]:
 
 
 def validate_documents(schema_path: Path, documents: list[Path]) -> Report:
-    """Every problem of every document; the schema's own problems first."""
+    """Every problem of every document; `InputError` when the schema is broken."""
     report = Report()
-    schema, problems = load_schema_file(schema_path)
+    schema = load_schema_file(schema_path)
     report.checked_files = len(documents)
-    for p in problems:
-        report.add(p)
-    if problems:
-        return report.finish()
     checker = _Checker(schema, schema_path)
     names = [str(d) for d in documents]
     workers = min(os.cpu_count() or 1, 8)

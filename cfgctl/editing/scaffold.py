@@ -14,6 +14,7 @@ exactly one placeholder takes the parameter's type (`port: {{ port }}` gives a n
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from cfgctl.checks.codeowners import refresh_generated_codeowners
 from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.editing.values import with_files
@@ -131,7 +133,11 @@ def _new_service(
     targets = {rel: confined(snap.root, rel) for rel in writes}
     for rel, data in writes.items():
         atomic_write(targets[rel], data)
-    return NewService(name, sorted(writes), schema_spec)
+    files = with_files(snap.files, writes)
+    written = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
+    owners_file = refresh_generated_codeowners(written)
+    extra = [os.path.relpath(owners_file, snap.root)] if owners_file is not None else []
+    return NewService(name, sorted(writes) + extra, schema_spec)
 
 
 def _check_new_name(snap: Snapshot, name: str) -> None:

@@ -169,8 +169,8 @@ def _refuse_unsettable(snap: Snapshot, service: str, env: str, path: JsonPath, v
     if any(True for _ in secret_paths(schema_doc, probe, resolver, snap.schemas.secret_memo)):
         raise InputError(
             f"{dotted_path(path)} is a secret (schema {ref}); it may not be written in plain text",
-            hint=f"store it in config/{env}/{service}.secrets.yaml, encrypted with SOPS "
-            "(sops --encrypt --in-place FILE)",
+            hint=f"store it encrypted: cfgctl secrets set {service} {dotted_path(path)} "
+            f"--env {env} (the value on stdin)",
         )
 
 

@@ -26,8 +26,9 @@ __all__ = ["FORMAT", "Cache", "digest"]
 
 log = logging.getLogger(__name__)
 
-# Bump when the shape of cached values changes.
-FORMAT = f"cfgctl-cache/3 {__version__}"
+# Bump when the shape of cached values changes, or the words of cached diagnostics (4: hints
+# naming the cfgctl command, unknown keys cut to 20).
+FORMAT = f"cfgctl-cache/4 {__version__}"
 DB_NAME = "cache.sqlite3"
 
 

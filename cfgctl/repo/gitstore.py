@@ -15,7 +15,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import FileStatus, ObjectType
 
-from cfgctl.errors import EnvError, InputError
+from cfgctl.errors import InputError
 
 __all__ = [
     "FileRef",
@@ -78,7 +78,7 @@ class GitStore:
     def open(cls, path: Path) -> GitStore:
         store = cls.discover(path)
         if store is None:
-            raise EnvError(
+            raise InputError(  # outside a repository: 2, as a folder without cfgctl.yaml
                 f"{path} is not inside a Git repository",
                 hint="run `git init`, or `cfgctl init DIR` for a new config repository",
             )

@@ -23,6 +23,7 @@ __all__ = [
     "LayerKind",
     "Provenance",
     "Rendered",
+    "closest_key",
     "is_encrypted",
     "layer_paths",
     "lookup",
@@ -82,6 +83,23 @@ def lookup(data: Any, path: JsonPath) -> tuple[bool, Any]:
     return True, node
 
 
+def closest_key(data: Any, path: JsonPath) -> JsonPath | None:
+    """The existing key most like `path` (a typo in one of its parts), or None."""
+    import difflib
+
+    node, out = data, []
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+            continue
+        if not (isinstance(node, dict) and isinstance(part, str)):
+            return None
+        close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+        return (*out, close[0]) if close else None
+    return None
+
+
 def merge(base: Any, over: Any) -> Any:
     """Deep merge: mappings key by key, anything else replaced. Inputs are never mutated."""
     if not (isinstance(base, dict) and isinstance(over, dict)):
@@ -123,9 +141,11 @@ class Rendered:
     def get(self, path: JsonPath) -> Any:
         found, value = lookup(self.data, path)
         if not found:
+            close = closest_key(self.data, path)
+            mean = f"did you mean {dotted_path(close)!r}? " if close else ""
             raise InputError(
                 f"{self.service}@{self.env} has no key {dotted_path(path)}",
-                hint=f"see `cfgctl render {self.service} --env {self.env}` for the keys it has",
+                hint=f"{mean}see `cfgctl render {self.service} --env {self.env}` for its keys",
             )
         return value
 

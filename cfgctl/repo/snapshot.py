@@ -127,11 +127,14 @@ class Snapshot:
         """The files of commit `rev`, read from the object database without a checkout."""
         session = session if session is not None else Session(use_cache=use_cache)
         start = path.resolve()
-        store = GitStore.open(start)
         try:
-            root = find_root(start)
+            root: Path | None = find_root(start)
         except InputError:
-            root = store.workdir or start
+            if GitStore.discover(start) is None:
+                raise  # neither a config repository nor Git: say what is missing first
+            root = None
+        store = GitStore.open(start)
+        root = root or store.workdir or start
         prefix = ""
         if store.workdir is not None and root.is_relative_to(store.workdir):
             prefix = root.relative_to(store.workdir).as_posix()

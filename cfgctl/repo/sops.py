@@ -155,7 +155,7 @@ def _run(
         raise SopsFailed(
             "not encrypted: sops finds no metadata in it",
             location=Location(where) if where else None,
-            hint="encrypt it: cfgctl secrets encrypt FILE",
+            hint=f"encrypt it: cfgctl secrets encrypt {where or 'FILE'}",
         )
     if proc.returncode != 0:
         raise SopsFailed(

@@ -360,7 +360,8 @@ def _plain(
         return f"{_short(instance)} does not match the pattern {expected!r}"
     if keyword in ("additionalProperties", "unevaluatedProperties") and expected is False:
         extra = _unexpected_keys(error)
-        names = ", ".join(repr(k) for k in extra) or error.message
+        more = f" and {len(extra) - 20} more" if len(extra) > 20 else ""
+        names = ", ".join(repr(k) for k in extra[:20]) + more or _short(error.message, 400)
         return f"unknown key{'s' if len(extra) > 1 else ''} {names}"
     if keyword in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import GitStore
+from cfgctl.repo.snapshot import find_root
 
 __all__ = ["BASE_CANDIDATES", "change_range", "default_base"]
 
@@ -18,6 +19,7 @@ BASE_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "maste
 
 def default_base(start: Path) -> str:
     """The first of BASE_CANDIDATES that names a commit in the repository holding `start`."""
+    find_root(start)  # outside a config repository: say so first (exit 2)
     store = GitStore.open(start)
     for name in BASE_CANDIDATES:
         try:

@@ -17,11 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
-from pydantic.errors import PydanticUndefinedAnnotation, PydanticUserError
-
 from cfgctl.errors import InputError
-from cfgctl.sdk.models import is_model, model_name
+from cfgctl.sdk.models import is_model
+from cfgctl.sdk.typed import adapter
 
 __all__ = ["DRAFT", "import_model", "model_schema"]
 
@@ -81,15 +79,9 @@ def import_model(spec: str) -> type:
 
 
 def model_schema(model: type, *, title: str | None = None) -> dict[str, Any]:
-    """The draft 2020-12 JSON Schema of a dataclass or pydantic model."""
-    try:
-        schema = TypeAdapter(model).json_schema(mode="validation")
-    except (PydanticUserError, PydanticUndefinedAnnotation) as exc:
-        raise InputError(
-            f"no JSON Schema for {model_name(model)}: {exc.message}",
-            hint="a configuration model holds data: str, int, float, bool, lists, mappings, "
-            "Literal, nested models",
-        ) from exc
+    """The draft 2020-12 JSON Schema of a dataclass or pydantic model; `InputError` for a model
+    `cfgctl.sdk.load` refuses (not frozen, unresolved names, a field no file can hold)."""
+    schema = adapter(model).json_schema(mode="validation")
     out: dict[str, Any] = {"$schema": DRAFT, **schema}
     if title:
         out["title"] = title

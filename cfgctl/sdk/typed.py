@@ -98,12 +98,26 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
                 hint="define the model and the classes it names at module level (with `from "
                 "__future__ import annotations`, a class local to a function cannot be found)",
             ) from exc
+        _require_schema(found, model)
         if isinstance(model, type):
             with _ADAPTERS_LOCK:
                 _ADAPTERS[model] = found
                 while len(_ADAPTERS) > ADAPTERS_KEPT:
                     _ADAPTERS.popitem(last=False)
     return cast("TypeAdapter[T]", found)
+
+
+def _require_schema(built: TypeAdapter[Any], model: type) -> None:
+    """A model is configuration only if it has a JSON Schema: a field no file can hold (a
+    callable, an arbitrary class) is refused here, by `load` as by `cfgctl schema generate`."""
+    try:
+        built.json_schema(mode="validation")
+    except PydanticUserError as exc:  # PydanticInvalidForJsonSchema among them
+        raise InputError(
+            f"no JSON Schema for {model_name(model)}: {exc.message}",
+            hint="a configuration model holds data: str, int, float, bool, lists, mappings, "
+            "Literal, nested models",
+        ) from exc
 
 
 def _message(error: Any, key: str) -> tuple[str, str]:

@@ -102,7 +102,7 @@ def _check_encrypted(
                     f"encrypted for other recipients than .sops.yaml names for its environment "
                     f"({missing} missing, {extra} not in the rule)",
                     where,
-                    hint="re-key it: cfgctl secrets recipients add/remove, or sops updatekeys",
+                    hint=f"re-key it for the rule, from the repository root: sops updatekeys {rel}",
                 )
             )
     return out

@@ -79,7 +79,7 @@ def encrypt_file(root: Path, rel: str) -> None:
         doc = parse(data, rel)
         if is_encrypted(doc.data):
             raise InputError(
-                f"{rel} is encrypted already", hint="edit it: cfgctl secrets edit FILE"
+                f"{rel} is encrypted already", hint=f"edit it: cfgctl secrets edit {rel}"
             )
         _rule_recipients(root, rel)
         atomic_write(path, sops.encrypt(data, rel, root))

@@ -84,7 +84,7 @@ def diff(
         if not env or len(env) != 1:
             raise InputError(
                 "--against-env needs exactly one --env to compare with",
-                hint="cfgctl diff --env staging --against-env prod [--service S]",
+                hint=f"e.g. cfgctl diff --env staging --against-env {against_env}",
             )
         names = [n for n in (base, head) if n is not None] + list(service or [])
         result = diff_envs(STATE.snapshot(rev), env[0], against_env, names or None)

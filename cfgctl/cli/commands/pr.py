@@ -81,8 +81,10 @@ def _now() -> datetime:
 def _connect(
     repo: str | None, pr: int | None, url: str | None, need_pr: bool = True
 ) -> tuple[GitHubTarget, GitHubRepo]:
+    from cfgctl.repo.snapshot import find_root
     from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
 
+    find_root(STATE.start())  # outside a repository: exit 2 before any network call
     target = GitHubTarget.resolve(repo, pr, url, need_pr=need_pr)
     return target, GitHubRepo.connect(target)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,9 +23,12 @@ app = typer.Typer(rich_markup_mode=None)
 
 
 class RenderFormat(StrEnum):
+    """Every format the agent writes (cfgctl.repo.formats.FORMATS; a test holds them equal)."""
+
     yaml = "yaml"
     json = "json"
     env = "env"
+    toml = "toml"
 
 
 @app.command()
@@ -34,7 +37,7 @@ def render(
     env: EnvOpt,
     rev: Rev = None,
     fmt: Annotated[
-        RenderFormat, typer.Option("--format", "-f", help="yaml, json, or env (KEY=value).")
+        RenderFormat, typer.Option("--format", "-f", help="yaml, json, env (KEY=value) or toml.")
     ] = RenderFormat.yaml,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Show secret values instead of ***.")
@@ -104,11 +107,22 @@ def explain(
     emit(fmt.value, explanation.to_list(), lambda: _print_explanation(explanation))
 
 
+def _row_mark(row: dict[str, Any]) -> str:
+    if row.get("merged"):
+        keys = row["keys"]
+        return f"merged, sets {', '.join(keys)}" if keys else "merged, every key set later"
+    return "wins" if row["wins"] else "overridden"
+
+
 def _print_explanation(explanation: Explanation) -> None:
     e = explanation
     out.print(f"{e.service}@{e.env} {e.key} = {scalar_text(e.value)}")
+    if e.merged:
+        out.print(
+            "  a mapping: the layers below merge key by key; each key from the last that sets it"
+        )
     for row in e.rows:
-        mark = "wins" if row["wins"] else "overridden"
+        mark = _row_mark(row)
         text = scalar_text(row["value"]).replace("\n", " ")
         who = ""
         if e.blamed:
