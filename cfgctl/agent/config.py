@@ -109,6 +109,7 @@ class AgentConfig:
     webhook: Webhook | None = None
     age_key_file: Path | None = None
     windows: dict[str, list[Window]] = field(default_factory=dict)
+    drift: str = "correct"  # a file edited by hand: "correct" (written back) or "report"
 
     def windows_for(self, env: str) -> list[Window]:
         return self.windows.get(env, [])
@@ -260,6 +261,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
                 hint="drop http: the webhook's address serves /healthz, /status and /metrics too",
             )
         config.listen = listen
+    config.drift = data.get("drift", "correct")
     if "age_key_file" in data:
         config.age_key_file = _path(base, data["age_key_file"])
     for env, specs in (data.get("windows") or {}).items():
