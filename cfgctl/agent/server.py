@@ -42,7 +42,11 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
     for target in config.targets:
         ts = state.target(target.name)
         disk = on_disk(target.path, ts)
-        live = "drifted" if disk["drifted"] and ts.state == "in-sync" else ts.state
+        live = ts.state
+        if ts.inflight is not None and disk["commit"] == ts.inflight:
+            live = "in-flight"  # written, its reload and health check cut off: checked at start
+        elif disk["drifted"] and ts.state == "in-sync":
+            live = "drifted"
         targets.append(
             {
                 "target": target.name,
