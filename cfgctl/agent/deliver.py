@@ -152,7 +152,10 @@ def restore(target: Target, backup: Backup, wrote: str) -> bool:
         raise DeliveryError(f"the backup of {backup.path} is not {path}'s")
     try:
         if backup.data is None:
-            if digest_of(path) != wrote:
+            current = digest_of(path)
+            if current is None:  # not there before, not there now
+                return True
+            if current != wrote:
                 return False
             path.unlink()
             return True

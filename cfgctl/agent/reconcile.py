@@ -271,6 +271,8 @@ class Agent:
             return self.deliverer.fail(target, ts, sha, exc.message, retry=True)
         drifted = ts.digest is not None and current != ts.digest
         if ts.applied == sha and not drifted and ts.digest is not None:
+            if ts.state == "drifted":  # the hand edit was undone
+                self.deliverer.in_place(ts, sha, ts.digest)
             return "unchanged"
         if ts.failed == sha:
             return "failed"  # not retried until a newer commit arrives

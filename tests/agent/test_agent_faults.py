@@ -97,9 +97,7 @@ def test_a_rollback_with_the_state_lost_keeps_the_running_file(world: AgentWorld
     )
     assert world.once().returncode == 0
     running = out.read_bytes()
-    (world.state_dir / "state.json").unlink()
-    for backup in (world.state_dir / "backups").glob("*"):
-        backup.unlink()
+    (world.state_dir / "state.json").unlink()  # the backups stay
 
     world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 13")
     assert world.once().returncode == 1
@@ -232,6 +230,7 @@ def test_drift_report_only_reports(world: AgentWorld) -> None:
     out = world.root / "payments.yaml"
     config(world, PROD % out, "drift: report\n")
     assert world.once().returncode == 0
+    good = out.read_bytes()
     edited = b"replicas: 1  # an edit by hand\n"
     out.write_bytes(edited)
     status = target(world, "payments.yaml")  # seen at once, before any pass
@@ -246,6 +245,9 @@ def test_drift_report_only_reports(world: AgentWorld) -> None:
     assert len([e for e in _audit(world) if e["action"] == "drift"]) == 1
     world.once()
     assert len([e for e in _audit(world) if e["action"] == "drift"]) == 1  # once per edit
+    out.write_bytes(good)  # the edit undone
+    assert world.once().returncode == 0
+    assert target(world, "payments.yaml")["state"] == "in-sync"
 
 
 def _audit(world: AgentWorld) -> list[dict]:  # type: ignore[type-arg]
