@@ -92,7 +92,9 @@ class Backups:
         head |= {"uid": backup.uid, "gid": backup.gid}
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         body = json.dumps(head).encode() + b"\n" + (data or b"")
-        atomic_write(self._file(target), body, mode=0o600)
+        # Renamed into place whole (a kill -9 leaves the old backup or the new one); the state's
+        # in-flight marker is written after it, the same way.
+        atomic_write(self._file(target), body, mode=0o600, sync_dir=False)
         return backup
 
     def get(self, target: Target) -> Backup | None:

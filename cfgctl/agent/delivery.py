@@ -128,6 +128,8 @@ class Deliverer:
     def roll_back(self, target: Target, ts: TargetState, sha: str, backup: Backup, why: str) -> str:
         """Put back what was on disk before this apply (this target's backup only)."""
         restored, note = False, ""
+        ts.failed, ts.error = sha, f"commit {sha[:12]}: {why}"
+        self.state.save()  # a rollback cut off (kill -9) is finished at the next start
         try:
             restored = restore(target, backup, ts.inflight_digest or "")
             if restored:
@@ -159,6 +161,11 @@ class Deliverer:
             current = digest_of(target.path)
         except DeliveryError:
             current = None
+        if ts.failed == sha and backup is not None:
+            # cut off while rolling back: put the backup back (again) and reload
+            why = (ts.error or "").removeprefix(f"commit {sha[:12]}: ")
+            self.roll_back(target, ts, sha, backup, f"{why} (rollback finished after a restart)")
+            return
         if current is None or current != ts.inflight_digest:
             # not swapped yet (or changed since): nothing of that delivery is on disk
             ts.inflight = ts.inflight_digest = None

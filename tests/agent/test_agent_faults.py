@@ -153,6 +153,42 @@ def test_kill_9_during_the_health_check_is_checked_again_before_anything_else(
     assert status["on_disk"]["commit"] == seven
 
 
+def test_kill_9_during_a_rollback_is_finished_at_restart(world: AgentWorld) -> None:
+    out, root = world.root / "payments.yaml", world.root
+    reloads, checks = root / "reloads.log", root / "checks.log"
+    # the reload of the rollback (replicas 6 again, after the bad one was seen) kills the agent
+    reload = script(
+        root / "reload.sh",
+        f"echo x >> {reloads}\n"
+        f"if grep -q 'replicas: 6' {out} && [ -e {root}/bad-seen ] && [ ! -e {root}/killed ]; then\n"
+        f"  touch {root}/killed; kill -9 $PPID; sleep 5\n"
+        f"fi\n",
+    )
+    health = script(
+        root / "health.sh",
+        f"if grep -q 'replicas: 13' {out}; then echo x >> {checks}; touch {root}/bad-seen; "
+        f"exit 1; fi\n",
+    )
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, reload: {{command: [{reload}]}}, "
+        f"health: {{command: [{health}], timeout: 300ms}}}}\n",
+    )
+    assert world.once().returncode == 0
+    good = out.read_bytes()
+    bad = world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 13")
+    assert world.once().returncode == -9  # killed in the rollback's reload
+    checked = checks.read_text()
+    assert world.once().returncode == 1  # the rollback is finished first
+    assert out.read_bytes() == good
+    status = target(world, "payments.yaml")
+    assert status["state"] == "rolled-back" and status["failed_commit"] == bad
+    assert "rollback finished after a restart" in status["last_error"]
+    assert reloads.read_text().count("x") == 4  # apply, bad apply, cut rollback, rollback
+    assert checks.read_text() == checked  # the bad commit was not delivered again
+    assert world.once().returncode == 1 and reloads.read_text().count("x") == 4
+
+
 @pytest.mark.parametrize(
     ("path", "why"),
     [
