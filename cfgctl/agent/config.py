@@ -117,6 +117,7 @@ class AgentConfig:
     # Where some keys are written in agent.yaml (`age_key_file`, `windows.ENV`), for errors
     # found at start.
     origins: dict[str, Location] = field(default_factory=dict)
+    drift: str = "correct"  # a file edited by hand: "correct" (written back) or "report"
 
     def windows_for(self, env: str, manifest: Manifest | None = None) -> list[Window]:
         """The windows of `env`: its own, or (given the manifest of the commit being delivered)
@@ -279,6 +280,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
                 hint="drop http: the webhook's address serves /healthz, /status and /metrics too",
             )
         config.listen = listen
+    config.drift = data.get("drift", "correct")
     if "age_key_file" in data:
         config.age_key_file = _path(base, data["age_key_file"])
         config.origins["age_key_file"] = doc.location(("age_key_file",))

@@ -1,30 +1,46 @@
-"""Delivering one target: write the file atomically, tell the service, check its health, and
-put the last good file back when it hurts.
+"""Delivering one target: keep what is on disk, write the file atomically, tell the service,
+check its health, and put back what was on disk when it hurts.
 
     backups = Backups(state_dir / "backups")
-    write_target(target, data, backups)        # keeps mode and owner; remembers the old file
-    reload_service(target.reload)               # DeliveryError when the service cannot be told
-    check_health(target.health)                 # DeliveryError when it is not well in time
-    restore(target, backups)                    # the last good file back (or none, as before)
+    before = backups.take(target)               # what is on disk now: bytes, mode, owner
+    write_target(target, data, secret=False)    # atomically; keeps mode and owner
+    reload_service(target.reload, target)       # DeliveryError when the service cannot be told
+    check_health(target.health, target)         # DeliveryError when it is not well in time
+    restore(target, before, wrote)              # what was on disk back (for this target only)
 
 Errors never quote the file's content: it may hold decrypted secrets.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from cfgctl.agent.config import Health, Reload, Target
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.fsutil import atomic_write
 
-__all__ = ["Backups", "DeliveryError", "check_health", "reload_service", "restore", "write_target"]
+__all__ = [
+    "Backup",
+    "Backups",
+    "DeliveryError",
+    "check_health",
+    "content_digest",
+    "digest_of",
+    "read_current",
+    "reload_service",
+    "restore",
+    "write_target",
+]
 
 
 log = logging.getLogger("cfgctl.agent")
@@ -36,29 +52,73 @@ class DeliveryError(CfgctlError):
     exit_code = 1
 
 
-class Backups:
-    """What each target's file held before the agent first wrote it, kept in the state folder
-    (later good versions are rendered again from their commit). `None` content means "there was
-    no file": rolling back to it removes the file."""
+@dataclass(frozen=True)
+class Backup:
+    """What was on disk at a target's path right before an apply: the bytes (None: no file),
+    mode and owner."""
 
-    ABSENT = b"\x00cfgctl:absent\x00"
+    path: str
+    data: bytes | None
+    mode: int = 0o644
+    uid: int = -1
+    gid: int = -1
+
+    @property
+    def digest(self) -> str | None:
+        return None if self.data is None else content_digest(self.data)
+
+
+class Backups:
+    """One backup per target, named by a digest of the target's absolute path (two paths never
+    share one), taken right before each apply; a backup names its path, and is never restored
+    to another."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def _path(self, target: Target) -> Path:
-        return self.folder / f"{target.key}.good"
+    def _file(self, target: Target) -> Path:
+        key = hashlib.sha256(os.fsencode(str(target.path.absolute()))).hexdigest()
+        return self.folder / f"{key}.bak"
 
-    def has(self, target: Target) -> bool:
-        return self._path(target).is_file()
-
-    def get(self, target: Target) -> bytes | None:
-        data = self._path(target).read_bytes()
-        return None if data == self.ABSENT else data
-
-    def put(self, target: Target, data: bytes | None) -> None:
+    def take(self, target: Target) -> Backup:
+        """Keep what is at the target's path now (atomically: whole or not at all)."""
+        path = str(target.path.absolute())
+        data = read_current(target.path)
+        backup = Backup(path, data)
+        if data is not None:
+            st = target.path.stat()
+            backup = Backup(path, data, st.st_mode & 0o7777, st.st_uid, st.st_gid)
+        head = {"path": path, "absent": data is None, "mode": backup.mode}
+        head |= {"uid": backup.uid, "gid": backup.gid}
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(self._path(target), self.ABSENT if data is None else data, mode=0o600)
+        body = json.dumps(head).encode() + b"\n" + (data or b"")
+        # Renamed into place whole (a kill -9 leaves the old backup or the new one); the state's
+        # in-flight marker is written after it, the same way.
+        atomic_write(self._file(target), body, mode=0o600, sync_dir=False)
+        return backup
+
+    def get(self, target: Target) -> Backup | None:
+        """The target's backup; None when there is none (or it belongs to another path)."""
+        try:
+            raw = self._file(target).read_bytes()
+        except FileNotFoundError:
+            return None
+        line, _, data = raw.partition(b"\n")
+        head = json.loads(line)
+        if head.get("path") != str(target.path.absolute()):
+            return None
+        content = None if head.get("absent") else data
+        return Backup(head["path"], content, int(head["mode"]), int(head["uid"]), int(head["gid"]))
+
+
+def content_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def digest_of(path: Path) -> str | None:
+    """The digest of the file's content; None when there is no file."""
+    data = read_current(path)
+    return None if data is None else content_digest(data)
 
 
 def read_current(path: Path) -> bytes | None:
@@ -71,10 +131,8 @@ def read_current(path: Path) -> bytes | None:
         raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def write_target(target: Target, data: bytes, backups: Backups, *, secret: bool) -> None:
-    """Write `data` to the target's file; the first time, remember what was there."""
-    if not backups.has(target):
-        backups.put(target, read_current(target.path))
+def write_target(target: Target, data: bytes, *, secret: bool) -> None:
+    """Write `data` to the target's file atomically; an existing file keeps mode and owner."""
     mode = target.mode if target.mode is not None else (0o600 if secret else 0o644)
     try:
         atomic_write(target.path, data, mode=mode)
@@ -87,19 +145,29 @@ def write_target(target: Target, data: bytes, backups: Backups, *, secret: bool)
         raise DeliveryError(f"cannot write {target.path}: {exc.strerror or exc}") from None
 
 
-def restore(target: Target, backups: Backups, last_good: bytes | None) -> bool:
-    """Put the last good file back (`last_good`, else what was there before the agent's first
-    write); False when there is nothing to go back to."""
-    if last_good is None and not backups.has(target):
-        return False
-    data = last_good if last_good is not None else backups.get(target)
+def restore(target: Target, backup: Backup, wrote: str) -> bool:
+    """Put back what was on disk before the apply (content, mode, owner). A file that was not
+    there is removed only when it still holds what this apply wrote (digest `wrote`): the
+    agent never deletes a file it did not create. False when nothing was changed."""
+    path = target.path
+    if backup.path != str(path.absolute()):  # never another target's content
+        raise DeliveryError(f"the backup of {backup.path} is not {path}'s")
     try:
-        if data is None:
-            target.path.unlink(missing_ok=True)
-        else:
-            atomic_write(target.path, data)
+        if backup.data is None:
+            current = digest_of(path)
+            if current is None:  # not there before, not there now
+                return True
+            if current != wrote:
+                return False
+            path.unlink()
+            return True
+        atomic_write(path, backup.data, mode=backup.mode)
+        path.chmod(backup.mode)
+        if (backup.uid, backup.gid) != (-1, -1):
+            with contextlib.suppress(PermissionError):
+                os.chown(path, backup.uid, backup.gid)
     except OSError as exc:
-        raise DeliveryError(f"cannot restore {target.path}: {exc.strerror or exc}") from None
+        raise DeliveryError(f"cannot restore {path}: {exc.strerror or exc}") from None
     return True
 
 

@@ -22,6 +22,7 @@ class Metrics:
         self.failures = 0
         self.rollbacks = 0
         self.refusals = 0
+        self.drifts = 0
         self.remote_up = 1
         self.last_success: float | None = None  # time.time() of the last fully good pass
         self.latency_counts = [0] * len(LATENCY_BUCKETS)
@@ -61,6 +62,9 @@ class Metrics:
                 "# HELP cfgctl_agent_refusals_total Commits refused: broken or invalid config.",
                 "# TYPE cfgctl_agent_refusals_total counter",
                 f"cfgctl_agent_refusals_total {self.refusals}",
+                "# HELP cfgctl_agent_drifts_total Delivered files found edited by hand.",
+                "# TYPE cfgctl_agent_drifts_total counter",
+                f"cfgctl_agent_drifts_total {self.drifts}",
                 "# HELP cfgctl_agent_remote_up 1 when the last fetch of the remote worked.",
                 "# TYPE cfgctl_agent_remote_up gauge",
                 f"cfgctl_agent_remote_up {self.remote_up}",

@@ -27,18 +27,12 @@ from typing import Any
 
 from cfgctl.agent.audit import AuditLog
 from cfgctl.agent.config import AgentConfig, Target
-from cfgctl.agent.deliver import (
-    Backups,
-    DeliveryError,
-    check_health,
-    read_current,
-    reload_service,
-    restore,
-    write_target,
-)
+from cfgctl.agent.deliver import Backups, DeliveryError, content_digest, digest_of
+from cfgctl.agent.delivery import Deliverer
 from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.agent.targets import check_targets
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.checks.pairs import validate_pair
 from cfgctl.errors import CfgctlError, EnvError, InputError
@@ -67,6 +61,7 @@ class PassResult:
     held: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    drifted: list[str] = field(default_factory=list)  # edited by hand, reported (drift: report)
     error: str | None = None  # the remote's, when the fetch failed
     stopped: bool = False
 
@@ -82,6 +77,7 @@ class PassResult:
             "held": self.held,
             "unchanged": self.unchanged,
             "blocked": self.blocked,
+            "drifted": self.drifted,
             "error": self.error,
             "stopped": self.stopped,
         }
@@ -108,8 +104,13 @@ class _Commit:
         return policy.freezes if policy is not None else []
 
 
+class _Unopened(CfgctlError):
+    """A secrets file of the target that no key of the agent opens."""
+
+
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
+        check_targets(config)
         self.config = config
         state_dir = config.state_dir
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,6 +121,7 @@ class Agent:
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
+        self.deliverer = Deliverer(self.state, self.backups, self.audit, self.metrics)
         self.stop_requested = threading.Event()
         self.wake = threading.Event()
         self._pass_lock = threading.Lock()
@@ -163,6 +165,8 @@ class Agent:
     def _run_pass(self) -> PassResult:
         self.metrics.count("passes")
         result = PassResult()
+        for target in self.config.targets:  # deliveries cut off (kill -9) before anything else
+            self.deliverer.recover(target)
         now = utc_iso(_now())
         self.state.remote.last_fetch = now
         try:
@@ -254,39 +258,64 @@ class Agent:
                     result.blocked.append(target.name)
 
     def _set(self, ts: TargetState, state: str, error: str | None) -> None:
-        ts.state, ts.error, ts.updated = state, error, utc_iso(_now())
-        self.state.save()
+        self.deliverer.set(ts, state, error)
 
     # --- one target ---------------------------------------------------------------------------
 
     def _reconcile(self, target: Target, commit: _Commit) -> str:
         ts = self.state.target(target.name)
         sha = commit.sha
-        if ts.applied == sha and ts.inflight is None:
+        try:
+            current = digest_of(target.path)  # what is on disk, compared with the state
+        except DeliveryError as exc:
+            return self.deliverer.fail(target, ts, sha, exc.message, retry=True)
+        drifted = ts.digest is not None and current != ts.digest
+        if ts.applied == sha and not drifted and ts.digest is not None:
+            if ts.state == "drifted":  # the hand edit was undone
+                self.deliverer.in_place(ts, sha, ts.digest)
             return "unchanged"
         if ts.failed == sha:
             return "failed"  # not retried until a newer commit arrives
+        if drifted:
+            self._report_drift(target, ts, current)
+            if ts.applied == sha and self.config.drift == "report":
+                return "drifted"
         try:
             self._check_names(target, commit.snap)
             data, secret = self._render(target, commit.snap)
+        except _Unopened as exc:
+            return self.deliverer.fail(target, ts, sha, exc.message, retry=True)
         except CfgctlError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             return self._refuse(target, ts, commit, exc.message + hint)
-        try:
-            current = read_current(target.path)
-        except DeliveryError as exc:
-            return self._fail(target, ts, commit, exc.message)
-        if current == data and ts.inflight is None:
-            # In place already, and no delivery of ours was cut off: nothing to tell anyone.
-            ts.applied, ts.good, ts.failed = sha, sha, None
-            self._set(ts, "in-sync", None)
+        if current == content_digest(data):
+            # In place already: recorded as in sync, nobody is disturbed.
+            self.deliverer.in_place(ts, sha, current)
             return "unchanged"
         held = self._held_until(target, commit)
         if held is not None:
             ts.held_until = utc_iso(held[0])
             self._set(ts, "waiting", f"held until {utc_iso(held[0])}: {held[1]}")
             return "held"
-        return self._apply(target, ts, commit, data, secret, rewrite=current != data)
+        return self.deliverer.apply(target, ts, sha, data, secret=secret, committed=commit.time)
+
+    def _report_drift(self, target: Target, ts: TargetState, current: str | None) -> None:
+        """The file is not what the agent wrote: reported (once per edit), counted, and written
+        back unless agent.yaml says `drift: report`."""
+        correct = self.config.drift != "report"
+        what = "removed" if current is None else "edited by hand"
+        error = f"{target.path} was {what} since commit {(ts.applied or '?')[:12]}" + (
+            ": written back" if correct else ": left as it is (drift: report)"
+        )
+        if not correct:
+            self._set(ts, "drifted", error)
+        if ts.drift == (current or "absent"):
+            return
+        ts.drift = current or "absent"
+        self.metrics.count("drifts")
+        self.audit.record("drift", target.name, ts.applied, None, "drifted", digest=current)
+        log.warning("%s: %s", target.name, error)
+        self.state.save()
 
     def _check_names(self, target: Target, snap: Snapshot) -> None:
         """The target's service and environment exist in cfgctl.yaml at this commit."""
@@ -300,6 +329,12 @@ class Agent:
 
     def _render(self, target: Target, snap: Snapshot) -> tuple[bytes, bool]:
         rendered = snap.render(target.service, target.env)
+        if rendered.encrypted:
+            files = ", ".join(layer.path for layer in rendered.encrypted)
+            raise _Unopened(
+                f"no key opens {files}: not delivered (ciphertext is no configuration)",
+                hint="give the agent an age key of the environment's recipients (age_key_file)",
+            )
         problems = validate_pair(snap, target.service, target.env, rendered)
         errors = [d for d in problems if d.severity == "error"]
         if errors:
@@ -313,15 +348,6 @@ class Agent:
             )
         secret = bool(rendered.secret_paths) or any(layer.secret for layer in rendered.layers)
         return serialize(rendered.data, target.format), secret
-
-    def _fail(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
-        """A failure before anything was written: recorded, nothing to roll back."""
-        ts.failed, ts.inflight = commit.sha, None
-        self._set(ts, "failed", f"commit {commit.sha[:12]}: {why}")
-        self.metrics.count("failures")
-        self.audit.record("apply", target.name, ts.applied, commit.sha, "failed", error=why)
-        log.error("%s: %s", target.name, why)
-        return "failed"
 
     def _refuse(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
         ts.failed = commit.sha
@@ -346,79 +372,3 @@ class Agent:
             if freeze.active(now) and freeze.covers(target.service, target.env):
                 holds.append((freeze.end, "change freeze of policy.yaml"))
         return max(holds) if holds else None
-
-    def _apply(
-        self,
-        target: Target,
-        ts: TargetState,
-        commit: _Commit,
-        data: bytes,
-        secret: bool,
-        *,
-        rewrite: bool,
-    ) -> str:
-        sha, previous = commit.sha, ts.applied
-        ts.inflight = sha
-        self.state.save()
-        try:
-            if rewrite:
-                write_target(target, data, self.backups, secret=secret)
-            reload_service(target.reload, target)
-            check_health(target.health, target)
-        except DeliveryError as exc:
-            return self._roll_back(target, ts, commit, exc.message)
-        except OSError as exc:  # anything the delivery steps did not foresee: still per target
-            return self._roll_back(target, ts, commit, f"{exc.strerror or exc}")
-        ts.applied = ts.good = sha
-        ts.failed = ts.inflight = ts.held_until = None
-        self._set(ts, "in-sync", None)
-        latency = max(0.0, (_now() - commit.time).total_seconds())
-        self.metrics.count("applies")
-        self.metrics.observe_latency(latency)
-        self.audit.record("apply", target.name, previous, sha, "ok", seconds=round(latency, 3))
-        log.info(
-            "%s: applied %s",
-            target.name,
-            sha[:12],
-            extra={"fields": {"target": target.name, "commit": sha}},
-        )
-        return "applied"
-
-    def _last_good(self, target: Target, ts: TargetState) -> bytes | None:
-        """The file of the last good commit, rendered again (rendering is deterministic, and
-        the mirror keeps every commit it fetched); None when there is none or it fails."""
-        if ts.good is None:
-            return None
-        try:
-            data, _ = self._render(target, self.mirror.snapshot(ts.good))
-        except (CfgctlError, KeyError, ValueError):
-            return None
-        return data
-
-    def _roll_back(self, target: Target, ts: TargetState, commit: _Commit, why: str) -> str:
-        restored = False
-        note = ""
-        try:
-            restored = restore(target, self.backups, self._last_good(target, ts))
-            if restored:
-                reload_service(target.reload, target)
-        except DeliveryError as exc:
-            note = f"; the rollback failed too: {exc.message}"
-        ts.failed, ts.inflight = commit.sha, None
-        state = "rolled-back" if restored and not note else "failed"
-        self._set(ts, state, f"commit {commit.sha[:12]}: {why}{note}")
-        self.metrics.count("failures")
-        if restored:
-            self.metrics.count("rollbacks")
-        self.audit.record(
-            "rollback" if restored else "apply",
-            target.name,
-            commit.sha,
-            ts.good,
-            "rolled-back" if restored and not note else "failed",
-            error=why + note,
-        )
-        log.error(
-            "%s: %s; %s", target.name, why, "rolled back" if restored else "nothing to restore"
-        )
-        return "failed"

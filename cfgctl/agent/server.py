@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from cfgctl.agent.source import redact_url
+from cfgctl.agent.state import on_disk
 
 if TYPE_CHECKING:
     from cfgctl.agent.config import AgentConfig
@@ -40,6 +41,12 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
     targets = []
     for target in config.targets:
         ts = state.target(target.name)
+        disk = on_disk(target.path, ts)
+        live = ts.state
+        if ts.inflight is not None and disk["commit"] == ts.inflight:
+            live = "in-flight"  # written, its reload and health check cut off: checked at start
+        elif disk["drifted"] and ts.state == "in-sync":
+            live = "drifted"
         targets.append(
             {
                 "target": target.name,
@@ -49,7 +56,8 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
                 "wave": target.wave,
                 "commit": ts.applied,
                 "good": ts.good,
-                "state": ts.state,
+                "state": live,
+                "on_disk": disk,
                 "last_error": ts.error,
                 "failed_commit": ts.failed,
                 "held_until": ts.held_until,

@@ -6,6 +6,7 @@ one arrives) and a commit in flight (written but not yet confirmed healthy: a re
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from cfgctl.repo.fsutil import atomic_write
 
-__all__ = ["AgentState", "RemoteState", "TargetState"]
+__all__ = ["AgentState", "RemoteState", "TargetState", "on_disk"]
 
 
 @dataclass
@@ -21,11 +22,33 @@ class TargetState:
     applied: str | None = None  # the commit whose configuration is in the file
     good: str | None = None  # the last commit that passed its health check
     failed: str | None = None  # a commit that failed here: not retried until a newer one
-    inflight: str | None = None  # written, not yet confirmed
-    state: str = "pending"  # pending, in-sync, waiting, failed, rolled-back, invalid, blocked
+    inflight: str | None = None  # being delivered (marked before the swap), not yet confirmed
+    inflight_digest: str | None = None  # the content being delivered ("sha256:<hex>")
+    digest: str | None = None  # the content the agent last wrote or found in place
+    drift: str | None = None  # the digest of a hand edit already reported
+    # pending, in-sync, waiting, failed, rolled-back, invalid, blocked, drifted
+    state: str = "pending"
     error: str | None = None
     updated: str | None = None  # when `state` last changed (ISO 8601)
     held_until: str | None = None
+
+
+def on_disk(path: Path, ts: TargetState) -> dict[str, Any]:
+    """What the file holds now: its digest and the commit it matches (the applied one, the one
+    in flight, or `unknown`: edited by hand, or the state was lost); `drifted` when it differs
+    from what the agent wrote."""
+    try:
+        digest: str | None = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = None
+    if digest is not None and digest == ts.digest:
+        commit = ts.applied or "unknown"
+    elif digest is not None and digest == ts.inflight_digest:
+        commit = ts.inflight or "unknown"
+    else:
+        commit = "unknown"
+    drifted = ts.digest is not None and digest != ts.digest and digest != ts.inflight_digest
+    return {"digest": digest, "commit": commit, "drifted": drifted}
 
 
 @dataclass

@@ -1,0 +1,185 @@
+"""One delivery of one target, and what happens when it hurts or is cut off.
+
+    deliverer = Deliverer(state, backups, audit, metrics)
+    deliverer.apply(target, ts, sha, data, secret=False, committed=when)
+    deliverer.recover(target)      # at start: a delivery cut off (kill -9) is checked or undone
+
+The order makes a crash at any step recoverable: what is on disk is backed up (per target), the
+commit and the digest of the new content are marked in flight in `state.json` (atomically), and
+only then is the file swapped. A restarted agent finds the marker: when the file holds the new
+content it reloads and health-checks it again, and puts the backup back when that fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from cfgctl.agent.audit import AuditLog
+from cfgctl.agent.config import Target
+from cfgctl.agent.deliver import (
+    Backup,
+    Backups,
+    DeliveryError,
+    check_health,
+    content_digest,
+    digest_of,
+    reload_service,
+    restore,
+    write_target,
+)
+from cfgctl.agent.metrics import Metrics
+from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.repo.timespec import utc_iso
+
+__all__ = ["Deliverer"]
+
+log = logging.getLogger("cfgctl.agent")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Deliverer:
+    def __init__(
+        self, state: AgentState, backups: Backups, audit: AuditLog, metrics: Metrics
+    ) -> None:
+        self.state, self.backups, self.audit, self.metrics = state, backups, audit, metrics
+
+    def set(self, ts: TargetState, state: str, error: str | None) -> None:
+        ts.state, ts.error, ts.updated = state, error, utc_iso(_now())
+        self.state.save()
+
+    def in_place(self, ts: TargetState, sha: str, digest: str) -> None:
+        """The file holds exactly what `sha` renders: recorded, nobody disturbed."""
+        ts.applied, ts.good, ts.digest = sha, sha, digest
+        ts.failed = ts.drift = ts.held_until = None
+        self.set(ts, "in-sync", None)
+
+    def fail(
+        self, target: Target, ts: TargetState, sha: str, why: str, *, retry: bool = False
+    ) -> str:
+        """A failure before anything was written: recorded, nothing to roll back. `retry`: the
+        commit is tried again at the next pass (the cause is the agent's, not the commit's)."""
+        error = f"commit {sha[:12]}: {why}"
+        repeated = ts.state == "failed" and ts.error == error
+        if not retry:
+            ts.failed = sha
+        self.set(ts, "failed", error)
+        if not repeated:  # a cause that stays is recorded once, not at every pass
+            self.metrics.count("failures")
+            self.audit.record("apply", target.name, ts.applied, sha, "failed", error=why)
+            log.error("%s: %s", target.name, why)
+        return "failed"
+
+    def apply(
+        self,
+        target: Target,
+        ts: TargetState,
+        sha: str,
+        data: bytes,
+        *,
+        secret: bool,
+        committed: datetime,
+    ) -> str:
+        try:
+            backup = self.backups.take(target)
+        except (DeliveryError, OSError) as exc:
+            why = exc.message if isinstance(exc, DeliveryError) else str(exc)
+            return self.fail(target, ts, sha, f"cannot keep a backup: {why}")
+        wrote = content_digest(data)
+        ts.inflight, ts.inflight_digest = sha, wrote
+        self.state.save()  # the marker is on disk before the swap
+        try:
+            write_target(target, data, secret=secret)
+            reload_service(target.reload, target)
+            check_health(target.health, target)
+        except DeliveryError as exc:
+            return self.roll_back(target, ts, sha, backup, exc.message)
+        except OSError as exc:  # anything the delivery steps did not foresee: still per target
+            return self.roll_back(target, ts, sha, backup, f"{exc.strerror or exc}")
+        self._confirm(target, ts, sha, committed)
+        return "applied"
+
+    def _confirm(
+        self, target: Target, ts: TargetState, sha: str, committed: datetime | None
+    ) -> None:
+        previous = ts.applied
+        digest = ts.inflight_digest
+        ts.applied = ts.good = sha
+        ts.digest = digest
+        ts.failed = ts.inflight = ts.inflight_digest = ts.held_until = ts.drift = None
+        self.set(ts, "in-sync", None)
+        self.metrics.count("applies")
+        extra = {}
+        if committed is not None:
+            latency = max(0.0, (_now() - committed).total_seconds())
+            self.metrics.observe_latency(latency)
+            extra["seconds"] = round(latency, 3)
+        self.audit.record("apply", target.name, previous, sha, "ok", **extra)
+        log.info(
+            "%s: applied %s",
+            target.name,
+            sha[:12],
+            extra={"fields": {"target": target.name, "commit": sha}},
+        )
+
+    def roll_back(self, target: Target, ts: TargetState, sha: str, backup: Backup, why: str) -> str:
+        """Put back what was on disk before this apply (this target's backup only)."""
+        restored, note = False, ""
+        ts.failed, ts.error = sha, f"commit {sha[:12]}: {why}"
+        self.state.save()  # a rollback cut off (kill -9) is finished at the next start
+        try:
+            restored = restore(target, backup, ts.inflight_digest or "")
+            if restored:
+                reload_service(target.reload, target)
+        except DeliveryError as exc:
+            note = f"; the rollback failed too: {exc.message}"
+        if not restored and not note and backup.data is None:
+            note = "; the file was not there before, and was changed since: left in place"
+        ts.failed, ts.inflight, ts.inflight_digest = sha, None, None
+        ok = restored and not note
+        self.set(ts, "rolled-back" if ok else "failed", f"commit {sha[:12]}: {why}{note}")
+        self.metrics.count("failures")
+        if restored:
+            self.metrics.count("rollbacks")
+        action = "rollback" if restored else "apply"
+        outcome = "rolled-back" if ok else "failed"
+        self.audit.record(action, target.name, sha, ts.good, outcome, error=why + note)
+        log.error("%s: %s; %s", target.name, why, "rolled back" if restored else "not restored")
+        return "failed"
+
+    def recover(self, target: Target) -> None:
+        """A delivery cut off (the agent killed between the marker and the confirmation): when
+        the file holds its content, reload and health-check it again; roll back what fails."""
+        ts = self.state.target(target.name)
+        if ts.inflight is None:
+            return
+        sha, backup = ts.inflight, self.backups.get(target)
+        try:
+            current = digest_of(target.path)
+        except DeliveryError:
+            current = None
+        if ts.failed == sha and backup is not None:
+            # cut off while rolling back: put the backup back (again) and reload
+            why = (ts.error or "").removeprefix(f"commit {sha[:12]}: ")
+            self.roll_back(target, ts, sha, backup, f"{why} (rollback finished after a restart)")
+            return
+        if current is None or current != ts.inflight_digest:
+            # not swapped yet (or changed since): nothing of that delivery is on disk
+            ts.inflight = ts.inflight_digest = None
+            self.state.save()
+            return
+        log.warning("%s: the delivery of %s was cut off: checking it again", target.name, sha[:12])
+        try:
+            reload_service(target.reload, target)
+            check_health(target.health, target)
+        except DeliveryError as exc:
+            if backup is None:
+                ts.inflight = ts.inflight_digest = None
+                self.fail(target, ts, sha, f"{exc.message} (no backup to restore)")
+                return
+            self.roll_back(target, ts, sha, backup, exc.message)
+            return
+        self._confirm(target, ts, sha, None)
