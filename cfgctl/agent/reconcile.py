@@ -30,13 +30,12 @@ from cfgctl.agent.config import AgentConfig, Target
 from cfgctl.agent.deliver import (
     Backups,
     DeliveryError,
-    check_health,
     read_current,
-    reload_service,
     restore,
     write_target,
 )
 from cfgctl.agent.metrics import Metrics
+from cfgctl.agent.probes import check_health, reload_service
 from cfgctl.agent.source import Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.windows import commit_trailers, next_opening
