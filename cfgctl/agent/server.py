@@ -16,10 +16,12 @@ import hashlib
 import hmac
 import json
 import logging
+import mmap
 import os
 import socket
 import threading
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +43,7 @@ READ_TIMEOUT = 5.0  # seconds without a byte
 REQUEST_DEADLINE = 10.0  # seconds for a whole connection: request line, headers, body, answer
 
 
-def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
+def signature_ok(secret: bytes, body: bytes | memoryview, header: str | None) -> bool:
     """Does `X-Hub-Signature-256: sha256=<hex>` sign `body` with `secret`?"""
     if not header or not header.startswith("sha256=") or not secret:
         return False
@@ -158,6 +160,25 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             length -= len(chunk)
 
+    @contextmanager
+    def _read(self, length: int) -> Iterator[memoryview | None]:
+        """The body, read into an anonymous mapping of its size: no copy, and its memory goes
+        back to the system at once (a heap buffer of megabytes would stay with the process);
+        None when it is cut short."""
+        buffer = mmap.mmap(-1, max(length, 1))
+        try:
+            with memoryview(buffer)[:length] as view:
+                got = 0
+                while got < length:
+                    n = self.rfile.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+                yield view if got == length else None
+        finally:
+            with suppress(BufferError):  # a view still held: the mapping goes with it
+                buffer.close()
+
     def do_POST(self) -> None:
         agent = self.server.agent
         hook = agent.config.webhook
@@ -172,15 +193,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._drain(length)  # an unsigned body is never kept in memory
             self._refuse()
             return
-        with self.server.bodies:
-            body = self.rfile.read(length)
-            if len(body) != length:
+        with self.server.bodies, self._read(length) as body:
+            if body is None:
                 return  # the client went away (or its deadline passed): nobody to answer
             secret = os.environ.get(hook.secret_env, "").encode()
             if not signature_ok(secret, body, header):
                 self._refuse()
                 return
-            self._event(body)
+            data = bytes(body)  # signed: the sender is trusted with this much memory
+        self._event(data)
 
     def _refuse(self) -> None:
         log.warning("webhook refused: missing or bad X-Hub-Signature-256")
