@@ -238,3 +238,23 @@ def test_the_webhook_server_caps_its_connections(world: AgentWorld) -> None:
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_a_remote_that_accepts_and_stays_silent_fails_the_fetch(world: AgentWorld) -> None:
+    from cfgctl.agent.source import READ_TIMEOUT_MS
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the backlog), never answers
+    try:
+        port = silent.getsockname()[1]
+        world.write_config(
+            f"source: {{url: 'http://127.0.0.1:{port}/config.git', branch: main}}\n"
+            f"state_dir: {world.state_dir}\n"
+            f"targets:\n  - {{service: payments, env: prod, path: {world.root / 'p.yaml'}}}\n"
+        )
+        started = time.monotonic()
+        result = world.once()
+        assert result.returncode == 3, result.stderr
+        assert "timed out" in result.stderr
+        assert time.monotonic() - started < READ_TIMEOUT_MS / 1000 + 8
+    finally:
+        silent.close()
