@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.secrets_bench
 	$(PY) -m benchmarks.sdk_bench
 	$(PY) -m benchmarks.agent_bench
+	$(PY) -m benchmarks.agent_limits_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

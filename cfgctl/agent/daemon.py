@@ -1,7 +1,14 @@
 """`cfgctl agent run`: the reconcile loop, its HTTP endpoints and a clean stop.
 
 A pass runs at start, then after every `poll_interval` or as soon as a webhook arrives.
-SIGTERM (or SIGINT) lets the current target finish, saves the state and exits 0.
+
+SIGTERM (or SIGINT) lets the current target finish, saves the state and exits 0, within the
+grace period (`GRACE_PERIOD`, `cfgctl agent run --grace-period`): when the target is not done
+by then, what runs is ended (a command with its process group, an HTTP call cut off), the
+target stays marked in flight (it is reloaded and checked again at the next start), the state
+is saved and the agent exits 0. A second signal ends it at once the same way. Should anything
+still hold the agent `HARD_MARGIN` seconds after the grace period (a fetch that does not
+return), it exits 1 at once: every step is in state.json already, as after `kill -9`.
 """
 
 from __future__ import annotations
@@ -9,19 +16,66 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
 from types import FrameType
 
 from cfgctl.agent.config import AgentConfig
 from cfgctl.agent.preflight import check_at_start
+from cfgctl.agent.probes import STOPPING, Aborted
 from cfgctl.agent.reconcile import Agent, PassResult
 from cfgctl.agent.server import AgentServer
 from cfgctl.errors import CfgctlError, EnvError
 from cfgctl.repo.fsutil import atomic_write
 
-__all__ = ["run_daemon", "run_once"]
+__all__ = ["GRACE_PERIOD", "run_daemon", "run_once"]
 
 log = logging.getLogger("cfgctl.agent")
+
+GRACE_PERIOD = 10.0  # seconds from SIGTERM to exit, at most (plus HARD_MARGIN if stuck)
+HARD_MARGIN = 2.0
+
+
+class _Stopper:
+    """SIGTERM/SIGINT: stop after the current target, or cut it off at the grace period."""
+
+    def __init__(self, agent: Agent, grace: float) -> None:
+        self.agent = agent
+        self.grace = grace
+        self.signalled = False
+        self._timers: list[threading.Timer] = []
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.signalled:
+            log.info("%s again: stopping now", name)
+            self._abort()
+            return
+        self.signalled = True
+        log.info("%s: finishing the current target, then stopping (at most %g s)", name, self.grace)
+        self.agent.stop_requested.set()
+        self.agent.wake.set()
+        self._later(self.grace, self._abort)
+
+    def _later(self, seconds: float, action: Callable[[], None]) -> None:
+        timer = threading.Timer(seconds, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def cancel(self) -> None:
+        """Stopped in time: no cut-off, no hard exit."""
+        for timer in self._timers:
+            timer.cancel()
+
+    def _abort(self) -> None:
+        STOPPING.abort()
+        self._later(HARD_MARGIN, self._exit_now)
+
+    def _exit_now(self) -> None:
+        log.error("still not stopped %g s after the grace period: exiting now", HARD_MARGIN)
+        logging.shutdown()
+        os._exit(1)
 
 
 def _serve(agent: Agent, config: AgentConfig) -> AgentServer | None:
@@ -57,38 +111,49 @@ def _check_webhook_secret(config: AgentConfig) -> None:
         )
 
 
-def run_daemon(config: AgentConfig, on_pass: Callable[[PassResult], None] | None = None) -> None:
+def _loop(agent: Agent, config: AgentConfig, on_pass: Callable[[PassResult], None] | None) -> None:
+    interval = config.source.poll_interval.total_seconds()
+    while not agent.stop_requested.is_set():
+        try:
+            result = agent.run_pass()
+        except CfgctlError as exc:  # the files stay as they are; the next pass tries again
+            log.error("pass failed: %s", exc.message)
+        except Exception:  # a bug must not stop delivery for good: logged, retried
+            log.exception("pass failed (a bug in cfgctl; please report it)")
+        else:
+            if on_pass is not None:
+                on_pass(result)
+        if agent.stop_requested.is_set():
+            break
+        agent.wake.wait(interval)
+
+
+def run_daemon(
+    config: AgentConfig,
+    on_pass: Callable[[PassResult], None] | None = None,
+    grace: float = GRACE_PERIOD,
+) -> None:
     _check_webhook_secret(config)
     agent = Agent(config)
     agent.lock()
     check_at_start(config, agent.mirror)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        log.info("%s: finishing the current target, then stopping", signal.Signals(signum).name)
-        agent.stop_requested.set()
-        agent.wake.set()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    STOPPING.reset()
+    stopper = _Stopper(agent, grace)
+    previous = {s: signal.signal(s, stopper.on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     server = _serve(agent, config)
     try:
-        interval = config.source.poll_interval.total_seconds()
-        while not agent.stop_requested.is_set():
-            try:
-                result = agent.run_pass()
-            except CfgctlError as exc:  # the files stay as they are; the next pass tries again
-                log.error("pass failed: %s", exc.message)
-            except Exception:  # a bug must not stop delivery for good: logged, retried
-                log.exception("pass failed (a bug in cfgctl; please report it)")
-            else:
-                if on_pass is not None:
-                    on_pass(result)
-            if agent.stop_requested.is_set():
-                break
-            agent.wake.wait(interval)
+        _loop(agent, config, on_pass)
+    except Aborted:
+        log.warning(
+            "stopped at the end of the grace period (%g s) in the middle of a delivery: "
+            "it is reloaded and checked again at the next start",
+            grace,
+        )
     finally:
         if server is not None:
             server.stop()
         agent.state.save()
+        stopper.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("stopped")

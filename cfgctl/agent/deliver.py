@@ -4,8 +4,7 @@ check its health, and put back what was on disk when it hurts.
     backups = Backups(state_dir / "backups")
     before = backups.take(target)               # what is on disk now: bytes, mode, owner
     write_target(target, data, secret=False)    # atomically; keeps mode and owner
-    reload_service(target.reload, target)       # DeliveryError when the service cannot be told
-    check_health(target.health, target)         # DeliveryError when it is not well in time
+    # then probes.reload_service and probes.check_health (DeliveryError when they fail)
     restore(target, before, wrote)              # what was on disk back (for this target only)
 
 Errors never quote the file's content: it may hold decrypted secrets.
@@ -18,14 +17,10 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from cfgctl.agent.config import Health, Reload, Target
+from cfgctl.agent.config import Target
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.fsutil import atomic_write
 
@@ -33,11 +28,9 @@ __all__ = [
     "Backup",
     "Backups",
     "DeliveryError",
-    "check_health",
     "content_digest",
     "digest_of",
     "read_current",
-    "reload_service",
     "restore",
     "write_target",
 ]
@@ -169,110 +162,3 @@ def restore(target: Target, backup: Backup, wrote: str) -> bool:
     except OSError as exc:
         raise DeliveryError(f"cannot restore {path}: {exc.strerror or exc}") from None
     return True
-
-
-def reload_service(reload: Reload | None, target: Target) -> None:
-    if reload is None:
-        return
-    timeout = reload.timeout.total_seconds()
-    if reload.signal is not None and reload.pidfile is not None:
-        _signal(reload.signal, reload.pidfile)
-    elif reload.command:
-        _command(reload.command, timeout, target, "reload")
-    elif reload.http:
-        _post(reload.http, timeout)
-
-
-def _signal(number: int, pidfile: Path) -> None:
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError) as exc:
-        raise DeliveryError(f"cannot read a process id from {pidfile}: {exc}") from None
-    if pid <= 1:  # 0 and -1 would signal whole process groups; 1 is init
-        raise DeliveryError(f"{pidfile} holds {pid}, which is no service's process id")
-    try:
-        os.kill(pid, number)
-    except ProcessLookupError:
-        raise DeliveryError(f"no process {pid} (from {pidfile}) to signal") from None
-    except PermissionError:
-        raise DeliveryError(f"not allowed to signal process {pid} (from {pidfile})") from None
-
-
-def _command(argv: tuple[str, ...], timeout: float, target: Target, what: str) -> None:
-    env = {
-        **os.environ,
-        "CFGCTL_SERVICE": target.service,
-        "CFGCTL_ENV": target.env,
-        "CFGCTL_PATH": str(target.path),
-    }
-    try:
-        # Output to /dev/null: a pipe would make us wait for a daemon the command leaves running
-        # (an init-style restart), and the output may quote the configuration.
-        proc = subprocess.run(
-            list(argv),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise DeliveryError(f"{what} command not found: {argv[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise DeliveryError(f"{what} command did not finish within {timeout:g} s") from None
-    except OSError as exc:  # not executable, no shebang line
-        raise DeliveryError(f"{what} command {argv[0]}: {exc.strerror or exc}") from None
-    if proc.returncode != 0:
-        raise DeliveryError(f"{what} command {argv[0]} exited {proc.returncode}")
-
-
-def _post(url: str, timeout: float) -> None:
-    request = urllib.request.Request(url, data=b"", method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"reload POST {url} failed: {getattr(exc, 'reason', exc)}") from None
-    if not 200 <= status < 300:
-        raise DeliveryError(f"reload POST {url} answered {status}")
-
-
-def _probe(health: Health, target: Target, timeout: float) -> str | None:
-    """None when healthy, else what was wrong."""
-    if health.command:
-        try:
-            _command(health.command, timeout, target, "health")
-        except DeliveryError as exc:
-            return exc.message
-        return None
-    assert health.http is not None
-    try:
-        with urllib.request.urlopen(health.http, timeout=timeout) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        return f"GET {health.http}: {getattr(exc, 'reason', exc)}"
-    return None if 200 <= status < 300 else f"GET {health.http} answered {status}"
-
-
-def check_health(health: Health | None, target: Target) -> None:
-    """Probe until healthy or `health.timeout` has passed; the last problem otherwise."""
-    if health is None:
-        return
-    time.sleep(health.delay.total_seconds())
-    deadline = time.monotonic() + health.timeout.total_seconds()
-    interval = max(0.01, health.interval.total_seconds())
-    while True:
-        remaining = deadline - time.monotonic()
-        problem = _probe(health, target, max(0.1, min(remaining, 5.0)))
-        if problem is None:
-            return
-        if time.monotonic() + interval >= deadline:
-            raise DeliveryError(
-                f"health check failed for {health.timeout.total_seconds():g} s: {problem}"
-            )
-        time.sleep(interval)

@@ -21,14 +21,13 @@ from cfgctl.agent.deliver import (
     Backup,
     Backups,
     DeliveryError,
-    check_health,
     content_digest,
     digest_of,
-    reload_service,
     restore,
     write_target,
 )
 from cfgctl.agent.metrics import Metrics
+from cfgctl.agent.probes import check_health, reload_service
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.repo.timespec import utc_iso
 

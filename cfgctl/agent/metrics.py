@@ -1,91 +1,101 @@
-"""The agent's counters, served at /metrics in the Prometheus text format (version 0.0.4)."""
+"""The agent's counters, served at /metrics by `prometheus-client` from the agent's own
+registry (never the process-wide default one: two agents in one process count apart).
+
+    metrics = Metrics()
+    metrics.count("applies"); metrics.observe_latency(1.2); metrics.remote_up = 0
+    metrics.in_sync["payments@prod:/etc/payments.yaml"] = 1
+    body, content_type = metrics.exposition()
+"""
 
 from __future__ import annotations
 
-import threading
 import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 __all__ = ["LATENCY_BUCKETS", "Metrics"]
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
+_COUNTERS = {
+    "passes": "Reconcile passes run.",
+    "applies": "Targets delivered and found healthy.",
+    "failures": "Deliveries that failed (write, reload, health, invalid config).",
+    "rollbacks": "Last good files put back after a failure.",
+    "refusals": "Commits refused: broken or invalid config.",
+    "drifts": "Delivered files found edited by hand.",
+}
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+class _InSync(dict[str, int]):
+    """target -> 1 when it holds the branch's commit; each assignment sets the gauge."""
+
+    def __init__(self, gauge: Gauge) -> None:
+        super().__init__()
+        self._gauge = gauge
+
+    def __setitem__(self, target: str, value: int) -> None:
+        super().__setitem__(target, value)
+        self._gauge.labels(target=target).set(value)
 
 
 class Metrics:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.passes = 0
-        self.applies = 0
-        self.failures = 0
-        self.rollbacks = 0
-        self.refusals = 0
-        self.drifts = 0
-        self.remote_up = 1
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._counters = {
+            name: Counter(f"cfgctl_agent_{name}", text, registry=self.registry)
+            for name, text in _COUNTERS.items()
+        }
+        self._remote_up = Gauge(
+            "cfgctl_agent_remote_up",
+            "1 when the last fetch of the remote worked.",
+            registry=self.registry,
+        )
+        self._up = 1
+        self._remote_up.set(1)
         self.last_success: float | None = None  # time.time() of the last fully good pass
-        self.latency_counts = [0] * len(LATENCY_BUCKETS)
-        self.latency_sum = 0.0
-        self.latency_count = 0
-        self.in_sync: dict[str, int] = {}
+        Gauge(
+            "cfgctl_agent_seconds_since_last_sync",
+            "Seconds since the last pass that fetched and left every target well (-1: none yet).",
+            registry=self.registry,
+        ).set_function(self._since_last_sync)
+        self._latency = Histogram(
+            "cfgctl_agent_delivery_latency_seconds",
+            "From commit time to applied.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_sync = _InSync(
+            Gauge(
+                "cfgctl_agent_target_in_sync",
+                "1 when the target holds the branch's commit.",
+                ["target"],
+                registry=self.registry,
+            )
+        )
+
+    def _since_last_sync(self) -> float:
+        return -1.0 if self.last_success is None else time.time() - self.last_success
 
     def count(self, name: str) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
+        self._counters[name].inc()
+
+    @property
+    def remote_up(self) -> int:
+        return self._up
+
+    @remote_up.setter
+    def remote_up(self, value: int) -> None:
+        self._up = value
+        self._remote_up.set(value)
 
     def observe_latency(self, seconds: float) -> None:
-        with self._lock:
-            self.latency_sum += seconds
-            self.latency_count += 1
-            for i, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    self.latency_counts[i] += 1
+        self._latency.observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The body of /metrics and its Content-Type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
     def render(self) -> str:
-        with self._lock:
-            since = -1.0 if self.last_success is None else time.time() - self.last_success
-            lines = [
-                "# HELP cfgctl_agent_passes_total Reconcile passes run.",
-                "# TYPE cfgctl_agent_passes_total counter",
-                f"cfgctl_agent_passes_total {self.passes}",
-                "# HELP cfgctl_agent_applies_total Targets delivered and found healthy.",
-                "# TYPE cfgctl_agent_applies_total counter",
-                f"cfgctl_agent_applies_total {self.applies}",
-                "# HELP cfgctl_agent_failures_total Deliveries that failed (write, reload, "
-                "health, invalid config).",
-                "# TYPE cfgctl_agent_failures_total counter",
-                f"cfgctl_agent_failures_total {self.failures}",
-                "# HELP cfgctl_agent_rollbacks_total Last good files put back after a failure.",
-                "# TYPE cfgctl_agent_rollbacks_total counter",
-                f"cfgctl_agent_rollbacks_total {self.rollbacks}",
-                "# HELP cfgctl_agent_refusals_total Commits refused: broken or invalid config.",
-                "# TYPE cfgctl_agent_refusals_total counter",
-                f"cfgctl_agent_refusals_total {self.refusals}",
-                "# HELP cfgctl_agent_drifts_total Delivered files found edited by hand.",
-                "# TYPE cfgctl_agent_drifts_total counter",
-                f"cfgctl_agent_drifts_total {self.drifts}",
-                "# HELP cfgctl_agent_remote_up 1 when the last fetch of the remote worked.",
-                "# TYPE cfgctl_agent_remote_up gauge",
-                f"cfgctl_agent_remote_up {self.remote_up}",
-                "# HELP cfgctl_agent_seconds_since_last_sync Seconds since the last pass that "
-                "fetched and left every target well (-1: none yet).",
-                "# TYPE cfgctl_agent_seconds_since_last_sync gauge",
-                f"cfgctl_agent_seconds_since_last_sync {since:.3f}",
-                "# HELP cfgctl_agent_delivery_latency_seconds From commit time to applied.",
-                "# TYPE cfgctl_agent_delivery_latency_seconds histogram",
-            ]
-            for bound, count in zip(LATENCY_BUCKETS, self.latency_counts, strict=True):
-                lines.append(
-                    f'cfgctl_agent_delivery_latency_seconds_bucket{{le="{bound:g}"}} {count}'
-                )
-            lines += [
-                f'cfgctl_agent_delivery_latency_seconds_bucket{{le="+Inf"}} {self.latency_count}',
-                f"cfgctl_agent_delivery_latency_seconds_sum {self.latency_sum:.6f}",
-                f"cfgctl_agent_delivery_latency_seconds_count {self.latency_count}",
-                "# HELP cfgctl_agent_target_in_sync 1 when the target holds the branch's commit.",
-                "# TYPE cfgctl_agent_target_in_sync gauge",
-            ]
-            for name, value in sorted(self.in_sync.items()):
-                lines.append(f'cfgctl_agent_target_in_sync{{target="{_label(name)}"}} {value}')
-        return "\n".join(lines) + "\n"
+        return self.exposition()[0].decode()

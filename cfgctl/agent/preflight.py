@@ -37,6 +37,12 @@ def check_at_start(config: AgentConfig, mirror: Mirror) -> None:
     check_age_key(config)
     try:
         tip = mirror.fetch()
+    except SourceError as exc:
+        mirror.hold(exc)  # the first pass reports it, without waiting for the remote again
+        log.warning("at start, the source cannot be read (%s): checked at the first pass", exc)
+        return
+    mirror.hold(tip)
+    try:
         snap = mirror.snapshot(tip)
     except SourceError as exc:
         log.warning("at start, the source cannot be read (%s): checked at the first pass", exc)

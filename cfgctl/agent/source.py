@@ -11,6 +11,7 @@ there, and the services keep the files they have.
 from __future__ import annotations
 
 import os
+import time
 import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,14 +58,34 @@ def _reason(exc: BaseException, source: Source) -> str:
     return text.replace(token, "***") if token else text  # never echo a credential
 
 
+# A remote that accepts and stays silent fails the fetch after these (libgit2's own timeouts,
+# for each connect and each read); a transfer still running after FETCH_DEADLINE is cancelled
+# at its next progress report.
+CONNECT_TIMEOUT_MS = 10_000
+READ_TIMEOUT_MS = 10_000
+FETCH_DEADLINE = 300.0
+
+
 class _Credentials(pygit2.RemoteCallbacks):
     """Credentials for the remote, when agent.yaml names them: a token for HTTPS (basic
-    authentication), a key file for SSH. Asked once each: a refused one is not retried."""
+    authentication), a key file for SSH. Asked once each: a refused one is not retried.
+    The transfer is cancelled once past FETCH_DEADLINE."""
 
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
         self.tries = 0
+        self.deadline = time.monotonic() + FETCH_DEADLINE
+
+    def _in_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise pygit2.GitError(f"the fetch did not finish within {FETCH_DEADLINE:g} s")
+
+    def transfer_progress(self, stats: Any) -> None:
+        self._in_time()
+
+    def sideband_progress(self, string: str) -> None:
+        self._in_time()
 
     def credentials(self, url: str, username_from_url: str | None, allowed_types: int) -> Any:
         self.tries += 1
@@ -95,6 +116,13 @@ class Mirror:
         # Shared by the snapshots of every pass: a blob decrypted once (bounded memo).
         self.session = session if session is not None else Session(use_cache=False)
         self._repo: pygit2.Repository | None = None
+        # What the check at start fetched (a commit id or the error): the first pass uses it
+        # instead of fetching again (a silent remote would cost its timeout twice).
+        self._held: str | SourceError | None = None
+
+    def hold(self, outcome: str | SourceError) -> None:
+        """Keep a fetch's outcome for the next `fetch()` call."""
+        self._held = outcome
 
     @property
     def repo(self) -> pygit2.Repository:
@@ -117,6 +145,11 @@ class Mirror:
 
     def fetch(self) -> str:
         """Fetch the branch; its commit id."""
+        held, self._held = self._held, None
+        if isinstance(held, SourceError):
+            raise held
+        if held is not None:
+            return held
         branch = self.source.branch
         url = self.source.url
         if is_local_path(url) and not Path(url).exists():
@@ -124,6 +157,8 @@ class Mirror:
                 f"no Git repository at {url}",
                 hint="check source.url in agent.yaml (a path, a file://, https:// or ssh:// URL)",
             )
+        pygit2.option(pygit2.enums.Option.SET_SERVER_CONNECT_TIMEOUT, CONNECT_TIMEOUT_MS)
+        pygit2.option(pygit2.enums.Option.SET_SERVER_TIMEOUT, READ_TIMEOUT_MS)
         try:
             self.repo.remotes["origin"].fetch(
                 [f"+refs/heads/{branch}:{self._ref}"], callbacks=_Credentials(self.source)

@@ -111,7 +111,7 @@ class AgentWorld:
         data: dict[str, Any] = json.loads(result.stdout)
         return data
 
-    def start(self, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    def start(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         (self.state_dir / "agent.addr").unlink(missing_ok=True)
         with (self.root / f"agent-{len(self.processes)}.log").open("w") as log:
             proc = subprocess.Popen(
@@ -124,6 +124,7 @@ class AgentWorld:
                     "run",
                     "--config",
                     str(self.config),
+                    *extra,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

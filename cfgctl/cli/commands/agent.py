@@ -49,18 +49,31 @@ def _print_status(doc: dict[str, Any]) -> None:
 
 
 @agent_app.command("run")
-def run_cmd(config: ConfigOpt) -> None:
+def run_cmd(
+    config: ConfigOpt,
+    grace: Annotated[
+        str,
+        typer.Option(
+            "--grace-period",
+            metavar="DURATION",
+            help="How long SIGTERM waits for the current target before cutting it off.",
+        ),
+    ] = "10s",
+) -> None:
     """Run the agent until SIGTERM: a pass at start, then every source.poll_interval or at once
     when a signed GitHub push webhook arrives. Serves /healthz, /status and /metrics on the
     webhook's (or http's) address; the bound address is written to STATE_DIR/agent.addr.
-    SIGTERM finishes the current target, saves the state and exits 0.
+    SIGTERM finishes the current target, saves the state and exits 0 within the grace period
+    (a target still running then is cut off, and checked again at the next start).
 
-    Example: cfgctl agent run --config /etc/cfgctl/agent.yaml
+    Example: cfgctl agent run --config /etc/cfgctl/agent.yaml --grace-period 20s
     """
     from cfgctl.agent.config import load_agent_config
     from cfgctl.agent.daemon import run_daemon
+    from cfgctl.repo.timespec import parse_duration
 
-    run_daemon(load_agent_config(config))
+    seconds = parse_duration(grace).total_seconds()
+    run_daemon(load_agent_config(config), grace=seconds)
 
 
 @agent_app.command("once")
