@@ -109,13 +109,14 @@ class Deliverer:
         ts.applied = ts.good = sha
         ts.digest = digest
         ts.failed = ts.inflight = ts.inflight_digest = ts.held_until = ts.drift = None
-        self.set(ts, "in-sync", None)
+        # Counted before the state says in-sync: whoever sees in-sync sees the counts too.
         self.metrics.count("applies")
         extra = {}
         if committed is not None:
             latency = max(0.0, (_now() - committed).total_seconds())
             self.metrics.observe_latency(latency)
             extra["seconds"] = round(latency, 3)
+        self.set(ts, "in-sync", None)
         self.audit.record("apply", target.name, previous, sha, "ok", **extra)
         log.info(
             "%s: applied %s",

@@ -252,6 +252,11 @@ def test_the_daemon_serves_status_metrics_and_signed_webhooks(world: AgentWorld)
     assert world.post("/webhook", body, {**headers, "X-Hub-Signature-256": _sign(body)}) == 202
     wait_for(lambda: read_yaml(out)["replicas"] == 5, what="the webhook's pass")
 
+    def settled() -> bool:  # the file is written before the health check confirms it
+        target = json.loads(world.get("/status")[1])["targets"][0]
+        return bool(target["commit"] == sha and target["state"] == "in-sync")
+
+    wait_for(settled, what="the delivery confirmed")
     _, text = world.get("/status")
     status = json.loads(text)
     assert status["remote"]["ok"] is True and status["tip"] == sha
