@@ -9,32 +9,16 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.agentworld import AgentWorld, config, wait_for
 
 pytestmark = pytest.mark.slow  # agent processes against real Git remotes
 
 SECRET = "webhook-test-secret"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[AgentWorld]:
-    w = AgentWorld.create(tmp_path)
-    yield w
-    w.stop_all()
-
-
-def config(world: AgentWorld, targets: str, extra: str = "") -> Path:
-    return world.write_config(
-        f"source: {{url: {world.remote}, branch: main, poll_interval: 30s}}\n"
-        f"state_dir: {world.state_dir}\n"
-        f"targets:\n{targets}{extra}"
-    )
 
 
 def read_yaml(path: Path) -> dict:  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ a poll interval below 1 s, a missing age key."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,13 +14,6 @@ from tests.support.agentworld import AgentWorld
 from tests.support.policies import POLICY
 
 pytestmark = pytest.mark.slow  # agent processes against real Git remotes
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[AgentWorld]:
-    w = AgentWorld.create(tmp_path)
-    yield w
-    w.stop_all()
 
 
 def _config(world: AgentWorld, targets: str, extra: str = "", poll: str = "30s") -> Path:

@@ -7,29 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.agentworld import AgentWorld, config, wait_for
 
 pytestmark = pytest.mark.slow  # agent processes against real Git remotes
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[AgentWorld]:
-    w = AgentWorld.create(tmp_path)
-    yield w
-    w.stop_all()
-
-
-def config(world: AgentWorld, targets: str, extra: str = "") -> Path:
-    return world.write_config(
-        f"source: {{url: {world.remote}, branch: main, poll_interval: 30s}}\n"
-        f"state_dir: {world.state_dir}\n"
-        f"targets:\n{targets}{extra}"
-    )
 
 
 def script(path: Path, body: str) -> str:

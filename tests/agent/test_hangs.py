@@ -33,13 +33,6 @@ SECRET = "hang-test-secret"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[AgentWorld]:
-    w = AgentWorld.create(tmp_path)
-    yield w
-    w.stop_all()
-
-
-@pytest.fixture
 def drip() -> Iterator[DripServer]:
     server = DripServer(interval=0.3)
     yield server

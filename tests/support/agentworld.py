@@ -167,3 +167,11 @@ class AgentWorld:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def config(world: AgentWorld, targets: str, extra: str = "") -> Path:
+    return world.write_config(
+        f"source: {{url: {world.remote}, branch: main, poll_interval: 30s}}\n"
+        f"state_dir: {world.state_dir}\n"
+        f"targets:\n{targets}{extra}"
+    )
