@@ -98,11 +98,6 @@ class Target:
         """`payments@prod:/etc/payments/config.yaml`: unique, used in state, logs and metrics."""
         return f"{self.service}@{self.env}:{self.path}"
 
-    @property
-    def key(self) -> str:
-        """A file-name-safe form of `name`, for backups."""
-        return "".join(c if c.isalnum() or c in "@-_." else "_" for c in self.name)
-
 
 @dataclass
 class AgentConfig:

@@ -56,10 +56,6 @@ class Backup:
     uid: int = -1
     gid: int = -1
 
-    @property
-    def digest(self) -> str | None:
-        return None if self.data is None else content_digest(self.data)
-
 
 class Backups:
     """One backup per target, named by a digest of the target's absolute path (two paths never

@@ -96,6 +96,3 @@ class Metrics:
     def exposition(self) -> tuple[bytes, str]:
         """The body of /metrics and its Content-Type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-    def render(self) -> str:
-        return self.exposition()[0].decode()

@@ -6,12 +6,12 @@ one arrives) and a commit in flight (written but not yet confirmed healthy: a re
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from cfgctl.agent.deliver import content_digest
 from cfgctl.repo.fsutil import atomic_write
 
 __all__ = ["AgentState", "RemoteState", "TargetState", "on_disk"]
@@ -38,7 +38,7 @@ def on_disk(path: Path, ts: TargetState) -> dict[str, Any]:
     in flight, or `unknown`: edited by hand, or the state was lost); `drifted` when it differs
     from what the agent wrote."""
     try:
-        digest: str | None = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        digest: str | None = content_digest(path.read_bytes())
     except OSError:
         digest = None
     if digest is not None and digest == ts.digest:

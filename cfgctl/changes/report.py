@@ -12,13 +12,20 @@ from typing import Any
 
 from cfgctl.changes.diff import Change, DiffResult, PairDiff
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "change_text", "markdown", "text_lines"]
+__all__ = [
+    "GITHUB_COMMENT_LIMIT",
+    "change_text",
+    "markdown",
+    "text_lines",
+    "value_text",
+]
 
 GITHUB_COMMENT_LIMIT = 65_536
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A value as the diff prints it: JSON, on one line."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
@@ -29,11 +36,11 @@ def change_text(change: Change) -> str:
     if change.secret:
         return f"{change.dotted}: secret {change.kind}"
     if change.kind == "added":
-        return f"{change.dotted}: added {_value(change.new)}"
+        return f"{change.dotted}: added {value_text(change.new)}"
     if change.kind == "removed":
-        return f"{change.dotted}: removed (was {_value(change.old)})"
+        return f"{change.dotted}: removed (was {value_text(change.old)})"
     note = " (type changed)" if change.type_change else ""
-    return f"{change.dotted}: {_value(change.old)} -> {_value(change.new)}{note}"
+    return f"{change.dotted}: {value_text(change.old)} -> {value_text(change.new)}{note}"
 
 
 def _by_service(result: DiffResult) -> dict[str, list[PairDiff]]:
@@ -83,11 +90,11 @@ def _md_change(change: Change) -> str:
     if change.secret:
         return f"| {key} | {change.kind} | *secret changed* |"
     if change.kind == "added":
-        return f"| {key} | added | {_md_code(_value(change.new))} |"
+        return f"| {key} | added | {_md_code(value_text(change.new))} |"
     if change.kind == "removed":
-        return f"| {key} | removed | ~~{_md_code(_value(change.old))}~~ |"
+        return f"| {key} | removed | ~~{_md_code(value_text(change.old))}~~ |"
     note = " (type changed)" if change.type_change else ""
-    old, new = _md_code(_value(change.old)), _md_code(_value(change.new))
+    old, new = _md_code(value_text(change.old)), _md_code(value_text(change.new))
     return f"| {key} | changed | {old} → {new}{note} |"
 
 

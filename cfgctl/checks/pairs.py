@@ -26,7 +26,7 @@ from cfgctl.repo.yamlio import Document, JsonPath
 if TYPE_CHECKING:
     from cfgctl.repo.validator import Violation
 
-__all__ = ["cached_verdict", "compute_verdict", "validate_pair"]
+__all__ = ["cached_verdict", "compute_verdict", "validate_pair", "verdict_key"]
 
 
 def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
@@ -57,13 +57,19 @@ def validate_pair(
 ) -> list[Diagnostic]:
     """The diagnostics of one effective configuration (schema, secret placement). `rendered`:
     the pair already rendered by the caller, so that it is not rendered twice."""
-    cached = cached_verdict(snap, service, env)
-    return cached if cached is not None else compute_verdict(snap, service, env, rendered)
+    key = verdict_key(snap, service, env)
+    cached = cached_verdict(snap, key)
+    return cached if cached is not None else compute_verdict(snap, service, env, key, rendered)
 
 
-def cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] | None:
+def verdict_key(snap: Snapshot, service: str, env: str) -> str:
+    """The cache key of the pair's verdict: its inputs' digest (computed once per pair)."""
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
-    cached = snap.cache.get("verdict", _verdict_key(snap, service, env, ref))
+    return _verdict_key(snap, service, env, ref)
+
+
+def cached_verdict(snap: Snapshot, key: str) -> list[Diagnostic] | None:
+    cached = snap.cache.get("verdict", key)
     if isinstance(cached, list):
         try:
             return [Diagnostic.from_dict(d) for d in cached]
@@ -73,11 +79,11 @@ def cached_verdict(snap: Snapshot, service: str, env: str) -> list[Diagnostic] |
 
 
 def compute_verdict(
-    snap: Snapshot, service: str, env: str, rendered: Rendered | None = None
+    snap: Snapshot, service: str, env: str, key: str, rendered: Rendered | None = None
 ) -> list[Diagnostic]:
-    """Render and validate one pair, and cache the verdict (the caller looked the cache up)."""
+    """Render and validate one pair, and cache the verdict under `key` (the caller looked the
+    cache up)."""
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
-    key = _verdict_key(snap, service, env, ref)
     try:
         rendered = rendered if rendered is not None else snap.render(service, env)
         out = _pair_diagnostics(snap, rendered, ref)

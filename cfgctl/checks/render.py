@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cfgctl.errors import EnvError, InputError
+from cfgctl.errors import InputError
 
 if TYPE_CHECKING:
     from cfgctl.diagnostics import Diagnostic
@@ -34,11 +34,9 @@ def render_checked(
 
     rendered = snap.render(service, env)
     if reveal and rendered.encrypted:
-        raise EnvError(
-            f"no key at hand decrypts {rendered.encrypted[0].path}",
-            hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
-            "(cfgctl secrets recipients list)",
-        )
+        from cfgctl.repo.masking import no_key_error
+
+        raise no_key_error(rendered.encrypted[0].path)
     if snap.is_abstract(env) and validate:
         raise InputError(
             f"environment {env!r} is abstract: only inherited from, never used on its own",

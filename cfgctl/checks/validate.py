@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from cfgctl.checks.files import check_files
-from cfgctl.checks.pairs import cached_verdict, compute_verdict
+from cfgctl.checks.pairs import cached_verdict, compute_verdict, verdict_key
 from cfgctl.checks.protocol import RepositoryCheck
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
@@ -84,15 +84,16 @@ def _check_pairs(
             continue
         if any(layer.path in broken for layer in snap.layers(service, env)):
             continue
-        cached = cached_verdict(snap, service, env)
+        key = verdict_key(snap, service, env)
+        cached = cached_verdict(snap, key)
         if cached is not None:
             for d in cached:
                 report.add(d)
         else:
-            todo.append((service, env))
-    _decrypt_ahead(snap, todo, broken)
-    for service, env in todo:
-        for d in compute_verdict(snap, service, env):
+            todo.append((service, env, key))
+    _decrypt_ahead(snap, [(s, e) for s, e, _ in todo], broken)
+    for service, env, key in todo:
+        for d in compute_verdict(snap, service, env, key):
             report.add(d)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 __all__ = [
+    "CheckFormatOpt",
     "EnvOpt",
     "Format",
     "FormatOpt",
@@ -51,3 +52,7 @@ KeyArg = Annotated[
     typer.Argument(metavar="KEY", help="A dotted key path: db.pool_size, hosts[0].name."),
 ]
 FormatOpt = Annotated[TextOrJson, typer.Option("--format", "-f")]
+# The format of a check's report (validate, secrets check): GitHub annotations too.
+CheckFormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
+]

@@ -99,10 +99,7 @@ def _coerce(spec: dict[str, Any], raw: str) -> Any:
     kind = spec.get("type")
     if kind == "string":
         return raw
-    value = parse(raw, "--set").data
-    if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return value
+    return parse(raw, "--set").data
 
 
 def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, str]) -> NewService:
@@ -141,8 +138,6 @@ def _new_service(
 
 
 def _check_new_name(snap: Snapshot, name: str) -> None:
-    if snap.rev is not None:
-        raise InputError("cfgctl new writes into the work tree; drop --rev")
     if not _NAME.match(name):
         raise InputError(
             f"bad service name {name!r}",

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cfgctl.errors import EnvError, InputError
+from cfgctl.errors import InputError
 from cfgctl.repo import sops
 from cfgctl.repo.gitstore import FileRef
 
@@ -83,9 +83,7 @@ class Decrypter:
             data = ref.read()
             try:
                 tree = sops.decrypt(data, ref.path)
-            except EnvError as exc:
-                if "no key" not in exc.message:
-                    raise
+            except sops.NoKey:
                 tree = _NO_KEY
             self.remember(ref.oid, tree, len(data))
             return None if tree is _NO_KEY else tree

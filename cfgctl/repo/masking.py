@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cfgctl.errors import EnvError
+
 if TYPE_CHECKING:
     from cfgctl.repo.render import Rendered
     from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["MASK", "masked", "masked_value"]
+__all__ = ["MASK", "masked", "masked_value", "no_key_error"]
 
 MASK = "***"
 
@@ -39,14 +41,20 @@ def masked_value(rendered: Rendered, path: JsonPath, reveal: bool = False) -> An
     value to show."""
     value = rendered.get(path)
     if reveal and rendered.encrypted:
-        locked = {layer.path for layer in rendered.encrypted}
-        for leaf, _, prov in rendered.leaves():
-            if leaf[: len(path)] == tuple(path) and prov is not None and prov.layer.path in locked:
-                from cfgctl.errors import EnvError
+        from cfgctl.repo.yamlio import iter_leaves
 
-                raise EnvError(
-                    f"no key at hand decrypts {prov.layer.path}",
-                    hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
-                    "(cfgctl secrets recipients list)",
-                )
+        locked = {layer.path for layer in rendered.encrypted}
+        for leaf, _ in iter_leaves(value, tuple(path)):
+            found = rendered.source(leaf)
+            if found is not None and found[0].path in locked:
+                raise no_key_error(found[0].path)
     return MASK if rendered.is_secret(path) and not reveal else value
+
+
+def no_key_error(layer_path: str) -> EnvError:
+    """What to say when a value to reveal comes from a layer no key at hand decrypts."""
+    return EnvError(
+        f"no key at hand decrypts {layer_path}",
+        hint="set SOPS_AGE_KEY_FILE to an identity among its recipients "
+        "(cfgctl secrets recipients list)",
+    )

@@ -161,12 +161,21 @@ class Rendered:
     def provenance(self, path: JsonPath) -> Provenance | None:
         """The layer, file, line and column that gave the value at `path` (or its nearest
         ancestor that a layer sets), None for the root of an empty configuration."""
+        found = self.source(path)
+        if found is None:
+            return None
+        layer, sub = found
+        loc = self.docs[self.layers.index(layer)].location(path)
+        return Provenance(layer, sub, loc.line, loc.column)
+
+    def source(self, path: JsonPath) -> tuple[Layer, JsonPath] | None:
+        """The layer that gave the value at `path`, and the path (it or its nearest ancestor)
+        that layer sets; no file is read for a position."""
         for cut in range(len(path), 0, -1):
             sub = path[:cut]
             for layer, doc in zip(reversed(self.layers), reversed(self.docs), strict=True):
                 if lookup(doc.data, sub)[0]:
-                    loc = doc.location(path)
-                    return Provenance(layer, sub, loc.line, loc.column)
+                    return layer, sub
         return None
 
     def leaves(self) -> Iterator[tuple[JsonPath, Any, Provenance | None]]:

@@ -81,10 +81,6 @@ class Session:
             self._caches[root] = Cache(root / CACHE_DIR)
         return self._caches[root]
 
-    def flush(self) -> None:
-        for cache in self._caches.values():
-            cache.flush()
-
     def close(self) -> None:
         """Write the caches, and drop the decrypted values and memos."""
         for cache in self._caches.values():

@@ -23,12 +23,12 @@ from typing import Any
 from cfgctl.errors import EnvError, InputError, Location
 
 __all__ = [
+    "NoKey",
     "SopsFailed",
     "decrypt",
     "decrypt_path",
     "encrypt",
     "encrypt_path",
-    "has_key",
     "rotate",
     "set_value",
     "sops_path",
@@ -46,6 +46,10 @@ _NOT_ENCRYPTED = "sops metadata not found"
 
 class SopsFailed(InputError):
     """sops refused the file: tampered, not encrypted, or another error (exit 2)."""
+
+
+class NoKey(EnvError):
+    """No key at hand decrypts the file (exit 3)."""
 
 
 def sops_path() -> str:
@@ -127,7 +131,7 @@ def _run(
     except subprocess.TimeoutExpired as exc:
         raise EnvError(f"sops did not answer within {TIMEOUT} s", location=Location(where)) from exc
     if proc.returncode in _NO_KEY:
-        raise EnvError(
+        raise NoKey(
             "no key can decrypt this file",
             location=Location(where) if where else None,
             hint="set SOPS_AGE_KEY_FILE to an age identity among its recipients "
@@ -188,15 +192,6 @@ def encrypt_path(path: str, cwd: Path, age: list[str] | None = None) -> bytes:
     written: the caller replaces the file atomically."""
     keys = ["--age", ",".join(age)] if age else []
     return _run(["encrypt", *keys, path], cwd=cwd, where=path)
-
-
-def has_key(data: bytes, where: str) -> bool:
-    """Whether a key at hand decrypts this document (False for 'no key'; other errors raise)."""
-    try:
-        decrypt(data, where)
-    except EnvError:
-        return False
-    return True
 
 
 def encrypt(plaintext: bytes, rel: str, root: Path) -> bytes:

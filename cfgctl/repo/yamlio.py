@@ -156,7 +156,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_strict_json(data: bytes | str, source: str) -> Any:
     """Strict JSON (no trailing commas, no duplicate keys, no NaN); InputError with line and
     column otherwise."""
-    text = decode(data, source) if isinstance(data, bytes) else data
+    text = decode(data, source)
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:

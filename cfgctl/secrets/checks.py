@@ -9,7 +9,6 @@ parallel, through the snapshot's session.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cfgctl.checks.protocol import config_files
@@ -21,11 +20,10 @@ from cfgctl.repo.decrypt import Decrypter, key_fingerprint
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
+from cfgctl.secrets.operations import SECRET_FILE
 from cfgctl.secrets.rules import SopsConfig
 
 __all__ = ["check_encrypted_files"]
-
-_SECRET_FILE = re.compile(r"^config/(?P<env>[^/]+)/(?P<service>[^/]+)\.secrets\.yaml$")
 
 
 def check_encrypted_files(snap: Snapshot, only: set[str] | None = None) -> list[Diagnostic]:
@@ -90,7 +88,7 @@ def _check_encrypted(
     except CfgctlError as exc:
         out.append(Diagnostic.from_error(exc, "secret-mac", where))
     if rules is not None:
-        match = _SECRET_FILE.match(rel)
+        match = SECRET_FILE.match(rel)
         wanted = set(rules.recipients(match["env"])) if match else set()
         have = sops.age_recipients(data)
         if wanted and have != wanted:

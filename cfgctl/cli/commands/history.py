@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,12 +56,10 @@ def history(
 
 
 def _what(c: KeyChange) -> str:
+    from cfgctl.changes.report import value_text
+
     if c.secret:
         return "secret " + ("added" if not c.old_set else "removed" if not c.new_set else "changed")
-    old = _shown(c.old) if c.old_set else "(unset)"
-    new = _shown(c.new) if c.new_set else "(unset)"
+    old = value_text(c.old) if c.old_set else "(unset)"
+    new = value_text(c.new) if c.new_set else "(unset)"
     return f"{old} -> {new}"
-
-
-def _shown(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

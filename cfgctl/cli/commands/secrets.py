@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cfgctl.cli.options import EnvOpt, Format, FormatOpt, TextOrJson
+from cfgctl.cli.options import CheckFormatOpt, EnvOpt, Format, FormatOpt, TextOrJson
 from cfgctl.cli.output import err, out
 from cfgctl.cli.reporters import REPORTER_BY_NAME, emit
 from cfgctl.cli.state import STATE
@@ -246,9 +246,7 @@ def rotate(
 
 @secrets.command()
 def check(
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
-    ] = Format.text,
+    fmt: CheckFormatOpt = Format.text,
 ) -> None:
     """Check every .secrets.yaml (encrypted, valid MAC, the recipients of its environment's
     rule) and every plain file (no secret key, nothing that looks like a credential).

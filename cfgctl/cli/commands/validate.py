@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cfgctl.cli.options import Format, Rev
+from cfgctl.cli.options import CheckFormatOpt, Format, Rev
 from cfgctl.cli.progress import progress
 from cfgctl.cli.reporters import REPORTER_BY_NAME
 from cfgctl.cli.state import STATE
@@ -62,9 +62,6 @@ def run_validation(request: ValidateRequest, quiet: bool) -> tuple[Report, str]:
     return report, snap.git_prefix
 
 
-FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="text, json, or github annotations.")
-]
 SchemaOpt = Annotated[
     Path | None,
     typer.Option(
@@ -94,7 +91,7 @@ ChangedSinceOpt = Annotated[
 @app.command()
 def validate(
     rev: Rev = None,
-    fmt: FormatOpt = Format.text,
+    fmt: CheckFormatOpt = Format.text,
     schema: SchemaOpt = None,
     documents: DocumentsArg = None,
     changed_since: ChangedSinceOpt = None,
