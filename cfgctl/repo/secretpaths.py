@@ -7,11 +7,11 @@ a marker can be reached (remembered per set of schemas), `$ref`s followed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cfgctl.errors import CfgctlError
+from cfgctl.repo import _ecma
 from cfgctl.repo.yamlio import JsonPath
 
 __all__ = ["Memo", "deref", "secret_paths"]
@@ -145,6 +145,6 @@ def _member_schemas(schema: Mapping[str, Any], key: str) -> list[Any]:
 
 def _search(pattern: str, text: str) -> bool:
     try:
-        return re.search(pattern, text) is not None
-    except re.error:
+        return _ecma.search(pattern, text)
+    except _ecma.RegexError:
         return False

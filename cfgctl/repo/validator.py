@@ -8,19 +8,21 @@ the errors a person reads.
     validator = SchemaValidator({"type": "object", "required": ["port"]}, uri="file:///s.json")
     validator.violations({"host": "x"})  # -> [Violation(path=(), keyword="required", ...)]
 
-The two must agree: tests/repo/test_validator_agreement.py compares them on the official JSON Schema
-Test Suite, tests/repo/test_validator.py where the suite says nothing. Left alone, jsonschema-rs
-disagrees in many places, so it is made to judge as the reference does:
+The reference is `jsonschema` with regexes as the specification reads them (ECMA 262 in Unicode
+mode, through `regress`: `cfgctl.repo._ecma`) instead of Python's `re`. The two must agree:
+tests/repo/test_validator_agreement.py compares them on the official JSON Schema Test Suite,
+tests/repo/test_validator.py where the suite says nothing. Left alone, jsonschema-rs disagrees in
+many places, so it is made to judge as the reference does:
 
 - `format`, `pattern` and `multipleOf` are judged by the reference's own implementations, called
-  back from jsonschema-rs: its format checkers and ECMA 262 regexes differ from `jsonschema`'s
-  (which formats the reference checks even depends on the optional packages installed), and the
-  reference finds 0.3 no multiple of 0.1 (float division) where jsonschema-rs finds it one;
+  back from jsonschema-rs: its format checkers differ from `jsonschema`'s (which formats the
+  reference checks even depends on the optional packages installed), and the reference finds 0.3
+  no multiple of 0.1 (float division) where jsonschema-rs finds it one;
 - `dependencies`, gone from drafts 2019-09 and 2020-12 and so ignored by the reference there, is
   ignored by jsonschema-rs too (it still applies it);
-- the regexes of `patternProperties` are rewritten so that jsonschema-rs matches exactly where
-  Python's `re.search` does (`.` and `$` differ); one outside the small subset where the two
-  engines are known to agree sends the schema to the reference;
+- jsonschema-rs matches `patternProperties` itself only where its regexes are known to agree with
+  `regress` (no word boundaries, look-arounds or back-references); any other sends the schema to
+  the reference;
 - the reference alone decides for a schema jsonschema-rs cannot compile, one that mixes drafts
   (the callbacks follow the root's), and a document that is not plain JSON (NaN or infinite
   numbers, dates, non-string keys: jsonschema-rs rejects or misjudges them).
@@ -32,7 +34,6 @@ and through `retrieve`, a callable that returns a schema for a URI or raises `In
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ import referencing.exceptions
 import referencing.jsonschema
 
 from cfgctl.errors import InputError
-from cfgctl.repo._rsregex import RsRewriter
+from cfgctl.repo import _ecma
 from cfgctl.repo.keypath import dotted_path
 
 __all__ = ["Retrieve", "SchemaValidator", "Violation", "check_schema"]
@@ -143,7 +144,9 @@ class SchemaValidator:
         registry: referencing.Registry[Any] = referencing.Registry(
             retrieve=py_retrieve,  # type: ignore[call-arg]
         )
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        cls = _ecma.reference_class(
+            jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        )
         self._py = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
         self._state = threading.local()
         self._rs = self._compile_rs(schema, resources, retrieve)
@@ -152,15 +155,15 @@ class SchemaValidator:
         self, schema: Mapping[str, Any] | bool, resources: Mapping[str, Any], retrieve: Retrieve
     ) -> Any:
         """jsonschema-rs made to judge as the reference does, or None where it cannot."""
-        rewriter = RsRewriter()
-        rs_resources = [(key, rewriter.schema(value)) for key, value in resources.items()]
+        walk = _ecma.Walk()
+        rs_resources = [(key, walk.schema(value)) for key, value in resources.items()]
 
         def rs_retrieve(target: str) -> Any:
-            return rewriter.schema(retrieve(target))
+            return walk.schema(retrieve(target))
 
         try:
             validator = jsonschema_rs.validator_for(
-                rewriter.schema(schema),
+                walk.schema(schema),
                 base_uri=self.uri,
                 registry=jsonschema_rs.Registry(rs_resources, retriever=rs_retrieve),
                 retriever=rs_retrieve,
@@ -168,7 +171,7 @@ class SchemaValidator:
             )
         except Exception:  # noqa: BLE001  anything rs cannot compile, the reference decides
             return None
-        if not rewriter.portable or not _one_dialect(schema, rewriter.dialects):
+        if not walk.portable or not _one_dialect(schema, walk.dialects):
             return None
         return validator
 
@@ -207,11 +210,12 @@ class SchemaValidator:
                 f"cannot resolve $ref {exc.ref!r} in schema {self.uri}",
                 hint="check the reference; cfgctl resolves references offline only",
             ) from exc
-        except re.error as exc:
+        except _ecma.RegexError as exc:
             raise InputError(
-                f"schema {self.uri}: {exc.pattern!r} is not a regular expression cfgctl can use"
-                f" ({exc.msg})",
-                hint="write patterns in the subset common to ECMA 262 and Python's re module",
+                f"schema {self.uri}: the pattern {exc}",
+                hint="JSON Schema patterns are ECMA 262 regexes in Unicode mode: escape only"
+                " syntax characters outside a class (write - for \\-), use \\p{...} with a"
+                " known property name",
             ) from exc
         out: list[Violation] = []
         for error in errors:
@@ -257,7 +261,7 @@ def _delegate(
     class Delegated:
         def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
             if name == "pattern" and isinstance(value, str):
-                re.compile(value)  # one Python cannot compile: the reference decides (and fails)
+                _ecma.compile_pattern(value)  # none: the reference decides (and fails)
             self.parent_schema = parent_schema
             self.value = value
 
@@ -380,9 +384,9 @@ def _unexpected_keys(error: jsonschema.exceptions.ValidationError) -> list[str]:
     def matched(key: str) -> bool:
         for pattern in patterns:
             try:
-                if re.search(pattern, key):
+                if _ecma.search(pattern, key):
                     return True
-            except re.error:
+            except _ecma.RegexError:
                 continue
         return False
 
