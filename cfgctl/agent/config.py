@@ -48,6 +48,7 @@ class Source:
     username: str = "x-access-token"
     ssh_key: Path | None = None
     ssh_passphrase_env: str | None = None
+    timeout: timedelta = timedelta(seconds=60)  # the total time of one fetch
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class AgentConfig:
     # found at start.
     origins: dict[str, Location] = field(default_factory=dict)
     drift: str = "correct"  # a file edited by hand: "correct" (written back) or "report"
+    grace_period: timedelta = timedelta(seconds=10)  # SIGTERM's wait for the current target
 
     def windows_for(self, env: str, manifest: Manifest | None = None) -> list[Window]:
         """The windows of `env`: its own, or (given the manifest of the commit being delivered)
@@ -243,7 +245,14 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         src.get("username", "x-access-token"),
         _path(base, src["ssh_key"]) if "ssh_key" in src else None,
         src.get("ssh_passphrase_env"),
+        _duration(src, "timeout", timedelta(seconds=60)),
     )
+    if source.timeout <= timedelta(0):
+        raise InputError(
+            f"source.timeout {src['timeout']!r} leaves no time for a fetch",
+            location=doc.location(("source", "timeout")),
+            hint="give it a duration such as 60s",
+        )
     if source.poll_interval < MIN_POLL_INTERVAL:
         raise InputError(
             f"source.poll_interval {src['poll_interval']!r} is below 1s: the agent would fetch "
@@ -276,6 +285,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
             )
         config.listen = listen
     config.drift = data.get("drift", "correct")
+    config.grace_period = _duration(data, "grace_period", timedelta(seconds=10))
     if "age_key_file" in data:
         config.age_key_file = _path(base, data["age_key_file"])
         config.origins["age_key_file"] = doc.location(("age_key_file",))

@@ -65,7 +65,8 @@ class Backups:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def _file(self, target: Target) -> Path:
+    def file(self, target: Target) -> Path:
+        """Where the target's backup is kept."""
         key = hashlib.sha256(os.fsencode(str(target.path.absolute()))).hexdigest()
         return self.folder / f"{key}.bak"
 
@@ -83,13 +84,13 @@ class Backups:
         body = json.dumps(head).encode() + b"\n" + (data or b"")
         # Renamed into place whole (a kill -9 leaves the old backup or the new one); the state's
         # in-flight marker is written after it, the same way.
-        atomic_write(self._file(target), body, mode=0o600, sync_dir=False)
+        atomic_write(self.file(target), body, mode=0o600, sync_dir=False)
         return backup
 
     def get(self, target: Target) -> Backup | None:
         """The target's backup; None when there is none (or it belongs to another path)."""
         try:
-            raw = self._file(target).read_bytes()
+            raw = self.file(target).read_bytes()
         except FileNotFoundError:
             return None
         line, _, data = raw.partition(b"\n")

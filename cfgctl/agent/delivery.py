@@ -29,6 +29,7 @@ from cfgctl.agent.deliver import (
 from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.probes import check_health, reload_service
 from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.repo.fsutil import remove_stale_temps
 from cfgctl.repo.timespec import utc_iso
 
 __all__ = ["Deliverer"]
@@ -152,7 +153,13 @@ class Deliverer:
 
     def recover(self, target: Target) -> None:
         """A delivery cut off (the agent killed between the marker and the confirmation): when
-        the file holds its content, reload and health-check it again; roll back what fails."""
+        the file holds its content, reload and health-check it again; roll back what fails.
+        Temporary files a cut-off write left next to the target or its backup are removed."""
+        # A kill -9 between writing a temporary file and renaming it left the file behind (it
+        # may hold decrypted secrets): this agent owns the target and its backup, under its lock.
+        for path in (target.path, self.backups.file(target)):
+            for stale in remove_stale_temps(path):
+                log.warning("%s: removed %s, left by a delivery cut off", target.name, stale)
         ts = self.state.target(target.name)
         if ts.inflight is None:
             return

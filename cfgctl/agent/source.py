@@ -11,6 +11,7 @@ there, and the services keep the files they have.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime
@@ -59,27 +60,28 @@ def _reason(exc: BaseException, source: Source) -> str:
 
 
 # A remote that accepts and stays silent fails the fetch after these (libgit2's own timeouts,
-# for each connect and each read); a transfer still running after FETCH_DEADLINE is cancelled
-# at its next progress report.
+# for each connect and each read). The whole fetch has `source.timeout` (a remote that sends a
+# byte now and then passes every read timeout): past it the pass goes on without the fetch,
+# and a transfer still running is cancelled at its next progress report.
 CONNECT_TIMEOUT_MS = 10_000
 READ_TIMEOUT_MS = 10_000
-FETCH_DEADLINE = 300.0
 
 
 class _Credentials(pygit2.RemoteCallbacks):
     """Credentials for the remote, when agent.yaml names them: a token for HTTPS (basic
     authentication), a key file for SSH. Asked once each: a refused one is not retried.
-    The transfer is cancelled once past FETCH_DEADLINE."""
+    The transfer is cancelled once past the source's timeout."""
 
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
         self.tries = 0
-        self.deadline = time.monotonic() + FETCH_DEADLINE
+        self.deadline = time.monotonic() + source.timeout.total_seconds()
 
     def _in_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise pygit2.GitError(f"the fetch did not finish within {FETCH_DEADLINE:g} s")
+            seconds = self.source.timeout.total_seconds()
+            raise pygit2.GitError(f"the fetch did not finish within {seconds:g} s")
 
     def transfer_progress(self, stats: Any) -> None:
         self._in_time()
@@ -119,6 +121,9 @@ class Mirror:
         # What the check at start fetched (a commit id or the error): the first pass uses it
         # instead of fetching again (a silent remote would cost its timeout twice).
         self._held: str | SourceError | None = None
+        # A fetch given up at its deadline and still waiting on the remote: no second one
+        # starts beside it.
+        self._stuck: threading.Thread | None = None
 
     def hold(self, outcome: str | SourceError) -> None:
         """Keep a fetch's outcome for the next `fetch()` call."""
@@ -157,12 +162,8 @@ class Mirror:
                 f"no Git repository at {url}",
                 hint="check source.url in agent.yaml (a path, a file://, https:// or ssh:// URL)",
             )
-        pygit2.option(pygit2.enums.Option.SET_SERVER_CONNECT_TIMEOUT, CONNECT_TIMEOUT_MS)
-        pygit2.option(pygit2.enums.Option.SET_SERVER_TIMEOUT, READ_TIMEOUT_MS)
         try:
-            self.repo.remotes["origin"].fetch(
-                [f"+refs/heads/{branch}:{self._ref}"], callbacks=_Credentials(self.source)
-            )
+            self._fetch_within([f"+refs/heads/{branch}:{self._ref}"])
         except (pygit2.GitError, OSError, ValueError) as exc:
             raise SourceError(
                 f"cannot fetch {redact_url(self.source.url)}: {_reason(exc, self.source)}",
@@ -176,6 +177,34 @@ class Mirror:
                 hint="check source.branch in agent.yaml",
             )
         return tip
+
+    def _fetch_within(self, refspecs: list[str]) -> None:
+        """Fetch in a thread of its own and wait for it `source.timeout` at most: libgit2 bounds
+        each read, never the whole (a remote dripping its branch list would hold the pass)."""
+        seconds = self.source.timeout.total_seconds()
+        if self._stuck is not None and self._stuck.is_alive():
+            raise pygit2.GitError(f"an earlier fetch still waits on the remote (>{seconds:g} s)")
+        self.repo  # noqa: B018  the mirror and its remote exist before the thread opens them
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                repo = pygit2.Repository(str(self.path))  # its own handle: nothing shared
+                repo.remotes["origin"].fetch(refspecs, callbacks=_Credentials(self.source))
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001  handed to the waiting thread
+                outcome.append(exc)
+
+        pygit2.option(pygit2.enums.Option.SET_SERVER_CONNECT_TIMEOUT, CONNECT_TIMEOUT_MS)
+        pygit2.option(pygit2.enums.Option.SET_SERVER_TIMEOUT, READ_TIMEOUT_MS)
+        thread = threading.Thread(target=run, name="cfgctl-fetch", daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if thread.is_alive():
+            self._stuck = thread
+            raise pygit2.GitError(f"no complete answer within {seconds:g} s (source.timeout)")
+        if outcome and outcome[0] is not None:
+            raise outcome[0]
 
     def last_fetched(self) -> str | None:
         ref = self.repo.references.get(self._ref)

@@ -10,7 +10,11 @@ from pathlib import Path
 
 from cfgctl.errors import InputError
 
-__all__ = ["atomic_write", "confined"]
+__all__ = ["atomic_write", "confined", "remove_stale_temps"]
+
+# What marks the temporary files of `atomic_write`: `.NAME.cfgctl-XXXXXXXX` next to NAME.
+_TEMP_MARK = ".cfgctl-"
+_TEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -40,7 +44,7 @@ def atomic_write(
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same directory: a rename is atomic only within one filesystem.
     if temp is None:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{_TEMP_MARK}")
         tmp = Path(name)
     else:
         fd, tmp = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), temp
@@ -66,6 +70,28 @@ def atomic_write(
         raise
     if sync_dir:
         _fsync_dir(path.parent)
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove the temporary files `atomic_write` left next to `path` when its process was killed
+    between writing one and renaming it into place; the paths removed.
+
+    Only for a writer that owns `path` (the agent for its targets, under its state lock): a
+    temporary file of a write still running would be removed too.
+    """
+    prefix = f".{path.name}{_TEMP_MARK}"
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        rest = entry.name.removeprefix(prefix)
+        if rest != entry.name and len(rest) == 8 and set(rest) <= _TEMP_CHARS:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed.append(entry)
+    return removed
 
 
 def confined(root: Path, rel: str | Path) -> Path:

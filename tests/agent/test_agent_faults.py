@@ -4,9 +4,13 @@ key opens, files edited by hand."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -273,3 +277,78 @@ def test_drift_report_only_reports(world: AgentWorld) -> None:
 def _audit(world: AgentWorld) -> list[dict]:  # type: ignore[type-arg]
     path = world.state_dir / "audit.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# Runs cfgctl with a SIGKILL of itself right before its Nth os.replace (every atomic step of a
+# pass is one: the backup, the in-flight marker, the target's swap, the state): `python -c
+# CRASH_AT N cfgctl-args...`; N = 0 counts them into $CFGCTL_TEST_RENAMES instead.
+CRASH_AT = """
+import atexit, os, runpy, signal, sys
+n = int(sys.argv.pop(1))
+calls = 0
+real = os.replace
+def replace(src, dst, *args, **kwargs):
+    global calls
+    calls += 1
+    if calls == n:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst, *args, **kwargs)
+os.replace = replace
+if n == 0:
+    atexit.register(lambda: open(os.environ["CFGCTL_TEST_RENAMES"], "w").write(str(calls)))
+sys.argv[0] = "cfgctl"
+runpy.run_module("cfgctl", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("healthy", [True, False], ids=["healthy", "rolled-back"])
+def test_kill_9_before_every_rename_of_a_pass_leaves_one_whole_file(
+    world: AgentWorld, healthy: bool
+) -> None:
+    out, root = world.root / "out" / "payments.yaml", world.root
+    out.parent.mkdir()
+    health = script(root / "health.sh", f"! grep -q 'replicas: 13' {out}\n")
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, "
+        f"health: {{command: [{health}], timeout: 300ms}}}}\n",
+    )
+    assert world.once().returncode == 0
+    old = out.read_bytes()
+    new_value = b"replicas: 7" if healthy else b"replicas: 13"
+    commit = world.edit("config/prod/payments.yaml", "replicas: 6", new_value.decode())
+    saved = root / "saved-state"
+    shutil.copytree(world.state_dir, saved, symlinks=True)
+
+    def crash_at(n: int) -> int:
+        shutil.rmtree(world.state_dir)
+        shutil.copytree(saved, world.state_dir, symlinks=True)
+        out.write_bytes(old)
+        args = [sys.executable, "-c", CRASH_AT, str(n), "agent", "once", "--config"]
+        env = {**os.environ, "CFGCTL_TEST_RENAMES": str(root / "renames")}
+        done = subprocess.run([*args, str(world.config)], env=env, capture_output=True, timeout=120)
+        return done.returncode
+
+    assert crash_at(0) == (0 if healthy else 1)
+    renames = int((root / "renames").read_text())
+    print(f"{renames} renames in a pass that {'applies' if healthy else 'rolls back'}")
+    assert renames >= 4, renames  # backup, in-flight marker, swap, state at the least
+    final = out.read_bytes()
+    assert (new_value in final) if healthy else (final == old)
+    seen = set()
+    for n in range(1, renames + 1):
+        assert crash_at(n) == -signal.SIGKILL, n
+        seen.add(out.read_bytes())  # the old file or the new one, whole
+        leftovers = {p.name for p in out.parent.iterdir()} - {out.name}
+        assert world.once().returncode == (0 if healthy else 1), n  # finished or undone
+        assert out.read_bytes() == final, n
+        status = target(world, "payments.yaml")
+        assert status["on_disk"]["digest"] == "sha256:" + hashlib.sha256(final).hexdigest(), n
+        if healthy:
+            assert status["state"] == "in-sync" and status["commit"] == commit, (n, status)
+        else:
+            assert status["state"] == "rolled-back" and status["failed_commit"] == commit, n
+        # a temporary file of the cut-off write is gone too (it may hold secrets)
+        assert {p.name for p in out.parent.iterdir()} == {out.name}, (n, leftovers)
+    others = seen - {old}
+    assert len(others) <= 1 and all(new_value in o for o in others), seen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import threading
 from pathlib import Path
 
@@ -15,8 +16,9 @@ class DripServer:
 
     ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Slow: " + b"z" * 10_000
 
-    def __init__(self, interval: float = 0.5) -> None:
+    def __init__(self, interval: float = 0.5, tls: ssl.SSLContext | None = None) -> None:
         self.interval = interval
+        self.tls = tls
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.stopping = threading.Event()
         self.requests = 0
@@ -25,7 +27,8 @@ class DripServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/drip"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.sock.getsockname()[1]}/drip"
 
     def _accept(self) -> None:
         while not self.stopping.is_set():
@@ -35,18 +38,25 @@ class DripServer:
                 return
             threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
+    def _drip(self, raw: socket.socket) -> None:
+        with raw:
             try:
-                conn.recv(65536)  # the request (small: one read holds it)
-                self.requests += 1
-                self.connected.set()
-                for byte in self.ANSWER:
-                    conn.sendall(bytes([byte]))
-                    if self.stopping.wait(self.interval):
-                        return
+                if self.tls is None:
+                    self._answer(raw)
+                else:  # the handshake at full speed, then the drip
+                    with self.tls.wrap_socket(raw, server_side=True) as conn:
+                        self._answer(conn)
             except OSError:
                 return  # the client hung up: what a deadline does
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.recv(65536)  # the request (small: one read holds it)
+        self.requests += 1
+        self.connected.set()
+        for byte in self.ANSWER:
+            conn.sendall(bytes([byte]))
+            if self.stopping.wait(self.interval):
+                return
 
     def close(self) -> None:
         self.stopping.set()

@@ -52,13 +52,14 @@ def _print_status(doc: dict[str, Any]) -> None:
 def run_cmd(
     config: ConfigOpt,
     grace: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--grace-period",
             metavar="DURATION",
-            help="How long SIGTERM waits for the current target before cutting it off.",
+            help="How long SIGTERM waits for the current target before cutting it off"
+            " (default: grace_period in agent.yaml, else 10s).",
         ),
-    ] = "10s",
+    ] = None,
 ) -> None:
     """Run the agent until SIGTERM: a pass at start, then every source.poll_interval or at once
     when a signed GitHub push webhook arrives. Serves /healthz, /status and /metrics on the
@@ -72,8 +73,9 @@ def run_cmd(
     from cfgctl.agent.daemon import run_daemon
     from cfgctl.repo.timespec import parse_duration
 
-    seconds = parse_duration(grace).total_seconds()
-    run_daemon(load_agent_config(config), grace=seconds)
+    agent_config = load_agent_config(config)
+    period = agent_config.grace_period if grace is None else parse_duration(grace)
+    run_daemon(agent_config, grace=period.total_seconds())
 
 
 @agent_app.command("once")
