@@ -35,6 +35,8 @@ run cfgctl secrets recipients add "$recipient" --env prod
 step "printf '***' | cfgctl secrets set payments db.password --env prod   # stdin, never argv"
 printf 'demo-Passw0rd-2026' | cfgctl secrets set payments db.password --env prod
 run cfgctl diff
+run cfgctl migrate search --dry-run
+run cfgctl migrate search
 run cfgctl get payments db.password --env prod-eu
 run cfgctl secrets check
 

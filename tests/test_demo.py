@@ -28,7 +28,8 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert "config/prod/payments.yaml:5:14: error: db.pool_size: expected integer" in out
     assert "refused: replicas = 0 would fail validation" in out
-    assert out.count("ok: checked 11 files and 8 service/environment pairs; 0 errors") == 2
+    assert out.count("ok: checked 12 files and 8 service/environment pairs; 0 errors") == 2
+    assert "migrated search: web-service @1 -> @2" in out  # the example's migration file
     assert "Traceback" not in out
     assert "db.password: secret added" in out and "demo-Passw0rd-2026" not in out
     assert not (tmp_path / "demo" / "demo-age-key.txt").exists()

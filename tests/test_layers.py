@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "cfgctl.secrets": 4,
     "cfgctl.editing": 4,
     "cfgctl.review": 5,
+    "cfgctl.operate": 5,
     "cfgctl.sdk": 5,
     "cfgctl.agent": 6,
     "cfgctl.server": 7,

@@ -44,6 +44,9 @@ COMMANDS: dict[str, Entry] = {
     "codeowners": Entry(
         _C + "codeowners", "Write .github/CODEOWNERS from the owners in cfgctl.yaml..."
     ),
+    "migrate": Entry(
+        _C + "operate", "Move services to a later version of their schema with its..."
+    ),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
     "secrets": Entry(
