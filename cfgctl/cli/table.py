@@ -38,6 +38,7 @@ COMMANDS: dict[str, Entry] = {
     "render": Entry(_C + "render", "Print the effective configuration of SERVICE in ENV: every..."),
     "get": Entry(_C + "render", "Print the effective value of KEY for SERVICE in ENV (a..."),
     "set": Entry(_C + "edit", "Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping..."),
+    "unset": Entry(_C + "edit", "Remove KEY from config/ENV/SERVICE.yaml, keeping comments..."),
     "explain": Entry(_C + "render", "Show the effective value of KEY and every layer that sets..."),
     "diff": Entry(_C + "diff", "Show how the effective configuration of every service in..."),
     "history": Entry(_C + "history", "List the commits that changed the effective value of KEY..."),

@@ -34,7 +34,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
-__all__ = ["SetResult", "parse_value", "set_value", "with_files"]
+__all__ = ["SetResult", "parse_value", "set_value", "unset_value", "with_files"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,67 @@ def _set_value(
     if write:
         atomic_write(target, after)
     return result
+
+
+def unset_value(
+    snap: Snapshot, service: str, env: str, path: JsonPath, *, dry_run: bool = False
+) -> SetResult:
+    """Remove `path` from config/ENV/SERVICE.yaml (comments kept), under the repository lock;
+    refused (nothing written) when the file does not set it, or when the repository would then
+    fail validation where it did not before. `new` is the value it then inherits (None)."""
+    if snap.rev is not None:
+        raise InputError("cfgctl unset edits the work tree; drop --rev")
+    if dry_run:
+        return _unset_value(snap, service, env, path, write=False)
+    with locked_worktree(snap) as fresh:
+        return _unset_value(fresh, service, env, path, write=True)
+
+
+def _unset_value(
+    snap: Snapshot, service: str, env: str, path: JsonPath, *, write: bool
+) -> SetResult:
+    manifest = snap.manifest
+    manifest.service(service)
+    manifest.env(env)
+    rel = f"config/{env}/{service}.yaml"
+    target = confined(snap.root, rel)
+    before = target.read_bytes() if target.is_file() else b""
+    found, old = lookup(parse(before, rel).data if before.strip() else None, path)
+    if not found:
+        raise InputError(
+            f"{rel} does not set {dotted_path(path)}: {_set_elsewhere(snap, service, env, path)}",
+            hint=f"`cfgctl explain {service} {dotted_path(path)} --env {env}` shows every layer "
+            "that sets it",
+        )
+    data = load_roundtrip(before, rel)
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    del parent[path[-1]]
+    after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
+    _refuse_new_problems(
+        snap, [(service, e) for e in manifest.children(env)], rel, after, path, None
+    )
+    if write:
+        atomic_write(target, after)
+    trial = Snapshot(
+        snap.root,
+        with_files(snap.files, {rel: after}),
+        store=snap.store,
+        cache=snap.cache,
+        session=snap.session,
+    )
+    inherited = lookup(trial.render(service, env).data, path)[1]
+    return SetResult(rel, dotted_path(path), old, inherited, True)
+
+
+def _set_elsewhere(snap: Snapshot, service: str, env: str, path: JsonPath) -> str:
+    """Where `path` comes from instead, in words."""
+    rendered = snap.render(service, env)
+    setters = [layer.path for layer, _, _ in rendered.setters(path)]
+    if setters:
+        return f"it is inherited from {', '.join(setters)}; unset it there, or set another value"
+    return f"no layer of {service}@{env} sets it"
 
 
 def _refuse_unsettable(snap: Snapshot, service: str, env: str, path: JsonPath, value: Any) -> None:

@@ -16,7 +16,7 @@ from cfgctl.diagnostics import DiagnosedFailure
 if TYPE_CHECKING:
     from cfgctl.editing.values import SetResult
 
-__all__ = ["app", "init", "new_service", "set_"]
+__all__ = ["app", "init", "new_service", "set_", "unset"]
 
 app = typer.Typer(rich_markup_mode=None)
 new_app = typer.Typer(help="Create new things from templates.", no_args_is_help=True)
@@ -107,6 +107,43 @@ def _print_set(result: SetResult, dry_run: bool) -> None:
     else:
         verb = "would set" if dry_run else "set"
         out.print(f"{result.path}: {verb} {result.key} = {scalar_text(result.new)}")
+
+
+@app.command()
+def unset(
+    service: ServiceArg,
+    key: KeyArg,
+    env: EnvOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check, but do not write.")] = False,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Remove KEY from config/ENV/SERVICE.yaml, keeping comments and key order: ENV then
+    inherits the value of the environments above (or has none).
+
+    Refused (exit 2) when that file does not set KEY (the message names the layers that do);
+    refused (exit 1, file untouched) when the repository would then fail validation, e.g. a
+    required key with nothing to inherit.
+
+    Example: cfgctl unset payments db.pool_size --env prod
+    """
+    from cfgctl.editing.values import unset_value
+    from cfgctl.repo.keypath import parse_key
+
+    snap = STATE.snapshot()
+    try:
+        result = unset_value(snap, service, env, parse_key(key), dry_run=dry_run)
+    except DiagnosedFailure as exc:
+        for d in exc.diagnostics:
+            print_diagnostic(d)
+        raise
+
+    def text() -> None:
+        verb = "would remove" if dry_run else "removed"
+        now = "nothing" if result.new is None else scalar_text(result.new)
+        out.print(f"{result.path}: {verb} {result.key}; {env} now inherits {now}")
+
+    data = {"file": result.path, "key": result.key, "inherited": result.new}
+    emit(fmt.value, {**data, "written": not dry_run}, text)
 
 
 @new_app.command("service")
