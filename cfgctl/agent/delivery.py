@@ -151,15 +151,17 @@ class Deliverer:
         log.error("%s: %s; %s", target.name, why, "rolled back" if restored else "not restored")
         return "failed"
 
-    def recover(self, target: Target) -> None:
-        """A delivery cut off (the agent killed between the marker and the confirmation): when
-        the file holds its content, reload and health-check it again; roll back what fails.
-        Temporary files a cut-off write left next to the target or its backup are removed."""
-        # A kill -9 between writing a temporary file and renaming it left the file behind (it
-        # may hold decrypted secrets): this agent owns the target and its backup, under its lock.
+    def sweep(self, target: Target) -> None:
+        """Remove the temporary files a write cut off by kill -9 left next to the target or its
+        backup (they may hold decrypted secrets). Once, at start: only an earlier process leaves
+        them, and this one owns the target and its backup under the state lock."""
         for path in (target.path, self.backups.file(target)):
             for stale in remove_stale_temps(path):
                 log.warning("%s: removed %s, left by a delivery cut off", target.name, stale)
+
+    def recover(self, target: Target) -> None:
+        """A delivery cut off (the agent killed between the marker and the confirmation): when
+        the file holds its content, reload and health-check it again; roll back what fails."""
         ts = self.state.target(target.name)
         if ts.inflight is None:
             return

@@ -135,7 +135,8 @@ class Agent:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def lock(self) -> None:
-        """Hold `state_dir/agent.lock`: one agent per state folder."""
+        """Hold `state_dir/agent.lock`: one agent per state folder. Then what an earlier holder
+        killed mid-write left next to the targets is removed (`Deliverer.sweep`)."""
         fd = os.open(self.config.state_dir / "agent.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -146,6 +147,8 @@ class Agent:
                 hint="stop it first, or give this agent its own state_dir",
             ) from None
         self._lock_fd = fd
+        for target in self.config.targets:
+            self.deliverer.sweep(target)
 
     def trigger(self) -> None:
         """Run a pass as soon as possible (a webhook arrived)."""

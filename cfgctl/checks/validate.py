@@ -12,7 +12,6 @@ configuration costs a file lookup, not a parse.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -22,10 +21,10 @@ from cfgctl.checks.pairs import cached_verdict, compute_verdict, verdict_key
 from cfgctl.checks.protocol import RepositoryCheck
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
-from cfgctl.repo.builtin import check_own_file
 from cfgctl.repo.cache import FORMAT, digest
 from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.schemas import MIGRATION_FILE, check_migration
 from cfgctl.repo.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -135,32 +134,13 @@ def _decrypt_ahead(snap: Snapshot, pairs: list[tuple[str, str]], broken: set[str
         snap.session.decrypter.prefetch(refs)
 
 
-# schemas/NAME.vN.migration.yaml: from version N-1 to N (`cfgctl migrate`, cfgctl.operate).
-_MIGRATION = re.compile(
-    r"^schemas/[A-Za-z0-9][A-Za-z0-9_.-]*?\.v(?P<v>[1-9][0-9]*)\.migration\.yaml$"
-)
-
-
 def _check_migration_file(snap: Snapshot, path: str, version: int) -> list[Diagnostic]:
     """A migration file against its schema, and its `from`/`to` against its name."""
     try:
         doc = snap.document(path)
     except CfgctlError as exc:
         return [Diagnostic.from_error(exc, "yaml", Location(path))]
-    problems = check_own_file(doc, "migration")
-    data = doc.data
-    if not problems and (data["from"], data["to"]) != (version - 1, version):
-        problems.append(
-            Diagnostic(
-                "error",
-                "migration-schema",
-                f"from {data['from']} to {data['to']} in the file of version {version}",
-                doc.location(("to",)),
-                hint=f"the file of version {version} holds `from: {version - 1}` and "
-                f"`to: {version}`",
-            )
-        )
-    return problems
+    return check_migration(doc, version)
 
 
 def _check_schemas(snap: Snapshot, report: Report) -> None:
@@ -171,7 +151,7 @@ def _check_schemas(snap: Snapshot, report: Report) -> None:
     named |= {d.location.path for d in registry.problems}  # reported already, as a duplicate
     for path in sorted(registry.files):
         report.checked_files += 1
-        migration = _MIGRATION.match(path)
+        migration = MIGRATION_FILE.match(path)
         if migration is not None:
             for d in _check_migration_file(snap, path, int(migration["v"])):
                 report.add(d)

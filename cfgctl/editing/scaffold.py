@@ -26,7 +26,6 @@ from ruamel.yaml.comments import CommentedMap
 from cfgctl.checks.codeowners import refresh_generated_codeowners
 from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
-from cfgctl.editing.values import with_files
 from cfgctl.errors import CheckFailed, InputError, Location
 from cfgctl.repo.builtin import TEMPLATES, check_own_file
 from cfgctl.repo.fsutil import atomic_write, confined
@@ -130,8 +129,7 @@ def _new_service(
     targets = {rel: confined(snap.root, rel) for rel in writes}
     for rel, data in writes.items():
         atomic_write(targets[rel], data)
-    files = with_files(snap.files, writes)
-    written = Snapshot(snap.root, files, store=snap.store, cache=snap.cache, session=snap.session)
+    written = snap.with_files(writes)
     owners_file = refresh_generated_codeowners(written)
     extra = [os.path.relpath(owners_file, snap.root)] if owners_file is not None else []
     return NewService(name, sorted(writes) + extra, schema_spec)
@@ -225,13 +223,7 @@ def _template_files(snap: Snapshot, prefix: str, params: dict[str, Any]) -> dict
 
 def _refuse_invalid(snap: Snapshot, name: str, writes: dict[str, bytes]) -> None:
     """CheckFailed when the new service, with `writes` in place, would fail validation."""
-    trial = Snapshot(
-        snap.root,
-        with_files(snap.files, writes),
-        store=snap.store,
-        cache=snap.cache,
-        session=snap.session,
-    )
+    trial = snap.with_files(writes)
     pairs = [(name, e) for e in trial.manifest.environments if trial.has_pair(name, e)]
     # Work follows the change: the new service's pairs and the files they read, not the rest.
     scope = {layer.path for s, e in pairs for layer in trial.layers(s, e)} | set(writes)

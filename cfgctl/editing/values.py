@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,6 @@ from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
 from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write, confined
-from cfgctl.repo.gitstore import FileRef, OverlayFiles
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import lookup
@@ -34,7 +32,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
-__all__ = ["SetResult", "parse_value", "set_value", "unset_value", "with_files"]
+__all__ = ["SetResult", "parse_value", "set_value", "unset_value"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,11 @@ def _set_value(
     if not result.changed:
         return result
     _refuse_new_problems(
-        snap, [(service, e) for e in manifest.children(env)], rel, after, path, value
+        snap,
+        [(service, e) for e in manifest.children(env)],
+        rel,
+        after,
+        f"{dotted_path(path)} = {_short(value)}",
     )
     if write:
         atomic_write(target, after)
@@ -187,18 +189,10 @@ def _unset_value(
         parent = parent[part]
     del parent[path[-1]]
     after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
-    _refuse_new_problems(
-        snap, [(service, e) for e in manifest.children(env)], rel, after, path, None
-    )
+    pairs = [(service, e) for e in manifest.children(env)]
+    trial = _refuse_new_problems(snap, pairs, rel, after, f"removing {dotted_path(path)}")
     if write:
         atomic_write(target, after)
-    trial = Snapshot(
-        snap.root,
-        with_files(snap.files, {rel: after}),
-        store=snap.store,
-        cache=snap.cache,
-        session=snap.session,
-    )
     inherited = lookup(trial.render(service, env).data, path)[1]
     return SetResult(rel, dotted_path(path), old, inherited, True)
 
@@ -240,20 +234,14 @@ def _refuse_new_problems(
     pairs: list[tuple[str, str]],
     rel: str,
     after: bytes,
-    path: JsonPath,
-    value: Any,
-) -> None:
-    """DiagnosedFailure when `rel` holding `after` brings problems the pairs it feeds (and the
-    files they read) did not have before."""
+    change: str,
+) -> Snapshot:
+    """The snapshot with `rel` holding `after`; DiagnosedFailure when that brings problems the
+    pairs it feeds (and the files they read) did not have before. `change` says what the edit
+    does, for the message."""
     scope = sorted({rel} | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
     problems_before = _errors(snap, pairs, rel, scope)
-    trial = Snapshot(
-        snap.root,
-        with_files(snap.files, {rel: after}),
-        store=snap.store,
-        cache=snap.cache,
-        session=snap.session,
-    )
+    trial = snap.with_files({rel: after})
     new = [
         d
         for d in _errors(trial, pairs, rel, scope)
@@ -261,19 +249,12 @@ def _refuse_new_problems(
     ]
     if new:
         raise DiagnosedFailure(
-            f"refused: {dotted_path(path)} = {_short(value)} would fail validation "
+            f"refused: {change} would fail validation "
             f"({len(new)} problem{'s' if len(new) > 1 else ''}); {rel} is unchanged",
             new,
             hint="choose a value the schema accepts, or fix the problems listed first",
         )
-
-
-def with_files(files: Mapping[str, FileRef], writes: Mapping[str, bytes]) -> Mapping[str, FileRef]:
-    """`files` with `writes` in place; a work tree's overlay stays an overlay (nothing listed)."""
-    refs = {rel: FileRef.of_bytes(rel, data) for rel, data in writes.items()}
-    if isinstance(files, OverlayFiles):
-        return OverlayFiles(files.base, {**files.changed, **refs})
-    return {**files, **refs}
+    return trial
 
 
 def _errors(

@@ -23,7 +23,6 @@ their old bytes back), under the repository lock.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,14 +32,12 @@ from ruamel.yaml.comments import CommentedMap
 from cfgctl.changes.diff import DiffResult, diff_snapshots, same_data
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure
-from cfgctl.editing.values import with_files
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.operate.migration import (
     Migration,
     apply_to_effective,
     apply_to_layer,
     defaults,
-    migration_path,
     read_migration,
 )
 from cfgctl.repo import sops
@@ -48,7 +45,7 @@ from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import is_encrypted, lookup
-from cfgctl.repo.schemas import parse_spec
+from cfgctl.repo.schemas import migration_path, parse_spec
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import iter_leaves
 from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
@@ -195,7 +192,7 @@ def _defaults_file(snap: Snapshot, rel: str, moves: Mapping[str, ServiceMove]) -
     touched = {op.path for m in moves.values() for x in m.migrations for op in x.operations}
     held = [p for p in touched if lookup(data, p)[0]]
     if held:
-        others = [s for s in readers if s not in moves or moves[s].chain != next(iter(chains))]
+        others = [s for s in readers if s not in moves] or readers
         raise InputError(
             f"{rel} sets {dotted_path(held[0])}, which the migration changes, and is read by "
             f"services that do not move along the same chain: {', '.join(others[:5])}",
@@ -218,26 +215,18 @@ def _layers(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPla
                 _secret_layer(snap, base + f"{service}.secrets.yaml", move, plan)
 
 
-def _trial(snap: Snapshot, writes: Mapping[str, bytes]) -> Snapshot:
-    return Snapshot(
-        snap.root,
-        with_files(snap.files, writes),
-        store=snap.store,
-        cache=snap.cache,
-        session=snap.session,
-    )
-
-
 def _place_defaults(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPlan) -> None:
     """Each `default` into the service file of the highest environments that lack it."""
     manifest = snap.manifest
     ordered = sorted(manifest.environments, key=lambda e: len(manifest.chain(e)))
     for service, move in moves.items():
         ops = [op for m in move.migrations for op in defaults(m)]
-        for env in ordered if ops else []:
+        if not ops:
+            continue
+        for env in ordered:
             if not snap.has_pair(service, env) and not _is_root_of_pairs(snap, service, env):
                 continue
-            trial = _trial(snap, plan.writes)
+            trial = snap.with_files(plan.writes)
             data = trial.render(service, env).data
             missing = [op for op in ops if not lookup(data, op.path)[0]]
             if missing:
@@ -333,7 +322,7 @@ def plan_migration(
     _layers(snap, moves, plan)
     _place_defaults(snap, moves, plan)
     _move_pins(snap, moves, plan)
-    trial = _trial(snap, plan.writes)
+    trial = snap.with_files(plan.writes)
     _check_declared(snap, trial, moves)
     _check_valid(trial, moves, plan)
     plan.diff = diff_snapshots(snap, trial, services=sorted(moves))
@@ -381,7 +370,3 @@ def _write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
             "it was",
             hint="check the permissions and the free space, then run it again",
         ) from None
-
-
-def plan_json(plan: MigrationPlan) -> str:
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False, default=str)

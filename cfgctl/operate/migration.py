@@ -28,8 +28,8 @@ from typing import Any
 
 from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError, Location
-from cfgctl.repo.builtin import check_own_file
 from cfgctl.repo.keypath import dotted_path, parse_key
+from cfgctl.repo.schemas import check_migration
 from cfgctl.repo.yamlio import Document, JsonPath
 
 __all__ = [
@@ -38,16 +38,10 @@ __all__ = [
     "Operation",
     "apply_to_effective",
     "apply_to_layer",
-    "migration_path",
     "read_migration",
 ]
 
 CONVERSIONS = ("duration", "string", "int", "float", "bool")
-
-
-def migration_path(name: str, version: int) -> str:
-    """Where the migration to `version` of schema `name` is kept."""
-    return f"schemas/{name}.v{version}.migration.yaml"
 
 
 @dataclass(frozen=True)
@@ -82,17 +76,10 @@ class Migration:
 
 def read_migration(doc: Document, name: str, version: int) -> Migration:
     """The migration in `doc` (its file), checked against its schema and its place."""
-    problems = check_own_file(doc, "migration")
+    problems = check_migration(doc, version)
     if problems:
         raise DiagnosedFailure(f"{doc.source} is not a valid migration", problems)
     data = doc.data
-    if data["to"] != version or data["from"] != version - 1:
-        raise InputError(
-            f"{doc.source} must migrate from {version - 1} to {version}, "
-            f"not from {data['from']} to {data['to']}",
-            location=doc.location(("to",) if data["to"] != version else ("from",)),
-            hint=f"the file of version {version} holds `from: {version - 1}` and `to: {version}`",
-        )
     operations = tuple(
         _operation(spec, doc, ("operations", i)) for i, spec in enumerate(data["operations"])
     )

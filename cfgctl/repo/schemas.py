@@ -31,13 +31,52 @@ if TYPE_CHECKING:
     from cfgctl.repo.cache import Cache
     from cfgctl.repo.validator import SchemaValidator
 
-__all__ = ["SchemaRef", "SchemaRegistry", "parse_spec"]
+__all__ = [
+    "MIGRATION_FILE",
+    "SchemaRef",
+    "SchemaRegistry",
+    "check_migration",
+    "migration_path",
+    "parse_spec",
+]
 
 SCHEMA_DIR = "schemas/"
 _FILE = re.compile(
     r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:\.v(?P<v>[1-9][0-9]*))?"
     r"\.schema\.(?P<ext>json|yaml|yml)$"
 )
+
+
+# schemas/NAME.vN.migration.yaml: from version N-1 of schema NAME to version N (cfgctl migrate).
+MIGRATION_FILE = re.compile(
+    r"^schemas/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)\.v(?P<v>[1-9][0-9]*)\.migration\.yaml$"
+)
+
+
+def migration_path(name: str, version: int) -> str:
+    """Where the migration to `version` of schema `name` is kept."""
+    return f"schemas/{name}.v{version}.migration.yaml"
+
+
+def check_migration(doc: Document, version: int) -> list[Diagnostic]:
+    """A migration file against its schema, and its `from`/`to` against its name (version)."""
+    from cfgctl.repo.builtin import check_own_file
+
+    problems = check_own_file(doc, "migration")
+    data = doc.data
+    if not problems and (data["from"], data["to"]) != (version - 1, version):
+        problems.append(
+            Diagnostic(
+                "error",
+                "migration-schema",
+                f"{doc.source} must migrate from {version - 1} to {version}, "
+                f"not from {data['from']} to {data['to']}",
+                doc.location(("to",) if data["to"] != version else ("from",)),
+                hint=f"the file of version {version} holds `from: {version - 1}` and "
+                f"`to: {version}`",
+            )
+        )
+    return problems
 
 
 @dataclass(frozen=True)

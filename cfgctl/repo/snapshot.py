@@ -182,6 +182,24 @@ class Snapshot:
     def label(self) -> str:
         return f"{self.rev} ({self.commit[:12]})" if self.rev and self.commit else "work tree"
 
+    def with_files(
+        self, changes: Mapping[str, bytes | FileRef], *, cached: bool = True
+    ) -> Snapshot:
+        """This snapshot with `changes` in place, nothing written: the trial of an edit, sharing
+        this one's session (and its disk cache unless `cached` is False). A work tree's overlay
+        stays an overlay: nothing is listed."""
+        refs = {
+            rel: data if isinstance(data, FileRef) else FileRef.of_bytes(rel, data)
+            for rel, data in changes.items()
+        }
+        files: Mapping[str, FileRef]
+        if isinstance(self.files, OverlayFiles):
+            files = OverlayFiles(self.files.base, {**self.files.changed, **refs})
+        else:
+            files = {**self.files, **refs}
+        cache = self.cache if cached else None
+        return Snapshot(self.root, files, store=self.store, cache=cache, session=self.session)
+
     # --- documents ----------------------------------------------------------------------------
 
     def document(self, path: str) -> Document:

@@ -240,17 +240,15 @@ def write_edited(root: Path, rel: str, before: bytes, plain: bytes) -> None:
 def validate_edited(snap: Snapshot, rel: str, service: str, env: str, tree: dict[str, Any]) -> None:
     from cfgctl.checks.validate import validate_snapshot
 
-    files = dict(snap.files.items())
-    # A stand-in blob for the edited plaintext: its id is never written anywhere.
+    # A stand-in blob for the edited plaintext: its id is never written anywhere (nor cached).
     marker = FileRef.of_bytes(
         rel, b"sops:\n  cfgctl-edit: " + os.urandom(16).hex().encode() + b"\n"
     )
-    files[rel] = marker
     # A trial decryption: the edited tree, in memory only, dropped afterwards.
     decrypter = snap.session.decrypter
     decrypter.remember(marker.oid, tree)
     try:
-        trial = Snapshot(snap.root, files, store=snap.store, session=snap.session)
+        trial = snap.with_files({rel: marker}, cached=False)
         pairs = [(service, e) for e in snap.manifest.children(env) if (service, e) in snap.pairs()]
         report = validate_snapshot(trial, pairs=pairs)
         errors = [d for d in report.errors if set(d.pairs) & set(pairs)]
