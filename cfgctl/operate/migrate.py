@@ -44,8 +44,8 @@ from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import is_encrypted, lookup
 from cfgctl.repo.schemas import migration_path, parse_spec
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.yamlio import JsonPath, copy_data, iter_leaves, parse
-from cfgctl.repo.yamlpatch import edit_text
+from cfgctl.repo.yamlio import Document, JsonPath, copy_data, iter_leaves, parse
+from cfgctl.repo.yamlpatch import edit_document
 from cfgctl.repo.yamlwrite import dump_plain
 
 __all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration"]
@@ -81,8 +81,28 @@ class MigrationPlan:
     moves: list[ServiceMove]
     unchanged: list[str]  # services already at the target
     writes: dict[str, bytes] = field(default_factory=dict)
+    docs: dict[str, Document] = field(default_factory=dict)  # the plain ones, read already
     edits: list[tuple[str, str]] = field(default_factory=list)  # (file, what changed)
     diff: DiffResult | None = None
+
+    def write(self, doc: Document) -> None:
+        self.writes[doc.source] = doc.text.encode()
+        self.docs[doc.source] = doc
+
+    def trial(self, snap: Snapshot, service: str | None = None) -> Snapshot:
+        """`snap` with the writes in place (the plain files' readings reused); with `service`,
+        only the layers its renders read (a cheap trial for one service)."""
+        names = (f"{service}.yaml", f"{service}.secrets.yaml", "_defaults.yaml")
+        writes = {
+            rel: data
+            for rel, data in self.writes.items()
+            if service is None or rel.rsplit("/", 1)[-1] in names
+        }
+        trial = snap.with_files(writes)
+        for rel in writes:
+            if rel in self.docs:
+                trial.adopt(rel, self.docs[rel])
+        return trial
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,13 +189,13 @@ def _apply_chain(move: ServiceMove, data: Any, rel: str) -> bool:
 def _plain_layer(snap: Snapshot, rel: str, move: ServiceMove, plan: MigrationPlan) -> None:
     """Migrate one plain layer: first as data (the fast parse every run has made already), then,
     when it changed, as text: line edits, or the round-trip writer where they cannot go."""
-    pending = plan.writes.get(rel)
-    old = parse(pending, rel).data if pending is not None else snap.document(rel).data
+    pending = plan.docs.get(rel)
+    old = (pending or snap.document(rel)).data
     data = copy_data(old)
     if not _apply_chain(move, data, rel):
         return
-    before = pending if pending is not None else snap.files[rel].read()
-    plan.writes[rel] = edit_text(before, rel, old, data, move.moved)
+    before = plan.writes[rel] if pending is not None else snap.files[rel].read()
+    plan.write(edit_document(before, rel, old, data, move.moved))
     plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))
 
 
@@ -237,8 +257,7 @@ def _place_defaults(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: Migr
         for env in ordered:
             if not snap.has_pair(service, env) and not _is_root_of_pairs(snap, service, env):
                 continue
-            trial = snap.with_files(plan.writes)
-            data = trial.render(service, env).data
+            data = plan.trial(snap, service).render(service, env).data
             missing = [op for op in ops if not lookup(data, op.path)[0]]
             if missing:
                 rel = f"config/{env}/{service}.yaml"
@@ -250,7 +269,7 @@ def _place_defaults(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: Migr
                 for op in missing:
                     set_in(doc, op.path, copy_data(op.value))
                     plan.edits.append((rel, f"default {dotted_path(op.path)}"))
-                plan.writes[rel] = edit_text(before, rel, old, doc)
+                plan.write(edit_document(before, rel, old, doc))
 
 
 def _is_root_of_pairs(snap: Snapshot, service: str, env: str) -> bool:
@@ -312,7 +331,7 @@ def _move_pins(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: Migration
             raise InputError(f"services.{service} of {MANIFEST} is not a mapping")
         spec["schema"] = f"{move.schema}@{move.target}"
         plan.edits.append((MANIFEST, f"{service}: schema {move.schema}@{move.target}"))
-    plan.writes[MANIFEST] = edit_text(snap.files[MANIFEST].read(), MANIFEST, old, new)
+    plan.write(edit_document(snap.files[MANIFEST].read(), MANIFEST, old, new))
 
 
 # --- the commands -----------------------------------------------------------------------------
@@ -333,7 +352,7 @@ def plan_migration(
     _layers(snap, moves, plan)
     _place_defaults(snap, moves, plan)
     _move_pins(snap, moves, plan)
-    trial = snap.with_files(plan.writes)
+    trial = plan.trial(snap)
     _check_declared(snap, trial, moves)
     _check_valid(trial, moves, plan)
     plan.diff = diff_snapshots(snap, trial, services=sorted(moves))

@@ -20,6 +20,7 @@ wrong file.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from cfgctl.errors import CfgctlError
 from cfgctl.repo.yamlio import Document, JsonPath, parse
 from cfgctl.repo.yamlwrite import _indents, dump_plain, dump_roundtrip, load_roundtrip
 
-__all__ = ["edit_text", "patch_text"]
+__all__ = ["edit_document", "edit_text", "patch_text"]
 
 # Anchors, aliases, merge keys, tags, directives and document markers: a line edit could change
 # what other lines mean.
@@ -58,15 +59,26 @@ def edit_text(
 ) -> bytes:
     """`before` (which reads as `old`) changed to read as `new`, comments kept: line edits
     (`patch_text`), or ruamel.yaml's round trip where line edits cannot go."""
+    return edit_document(before, source, old, new, moved).text.encode()
+
+
+def edit_document(
+    before: bytes,
+    source: str,
+    old: Any,
+    new: Any,
+    moved: Mapping[JsonPath, JsonPath] | None = None,
+) -> Document:
+    """`edit_text`, as the parsed document of the new text (its reading is done already)."""
     text = before.decode("utf-8-sig")
-    patched = patch_text(text, source, old, new, moved)
+    patched = _patched(text, source, old, new, moved)
     if patched is not None:
-        return patched.encode()
+        return patched
     doc = load_roundtrip(before, source) if before.strip() else None
     if not isinstance(doc, dict) or not isinstance(new, dict):
-        return dump_plain(new).encode()
+        return parse(dump_plain(new), source)
     _sync(doc, new)
-    return dump_roundtrip(doc, like=text).encode()
+    return parse(dump_roundtrip(doc, like=text), source)
 
 
 def _sync(doc: Any, new: dict[str, Any]) -> None:
@@ -95,15 +107,22 @@ def patch_text(
     """`text` (which reads as `old`) edited to read as `new`, or None when line edits cannot
     do it safely. Both must be mappings. `moved` maps a path of `new` to the path of `old` its
     value comes from (a rename or move): the value's lines travel with it, comments included."""
+    doc = _patched(text, source, old, new, moved)
+    return doc.text if doc is not None else None
+
+
+def _patched(
+    text: str, source: str, old: Any, new: Any, moved: Mapping[JsonPath, JsonPath] | None
+) -> Document | None:
     if not isinstance(old, dict) or not isinstance(new, dict) or _UNSAFE.search(text):
         return None
     try:
         patch = _Patch(text, source, old, moved or {})
         patch.mapping((), old, new)
-        result = patch.result()
-        return result if _same(parse(result, source).data, new) else None
+        doc = parse(patch.result(), source)
     except (_Unsupported, CfgctlError):
         return None
+    return doc if _same(doc.data, new) else None
 
 
 class _Patch:
@@ -117,14 +136,15 @@ class _Patch:
         self.lines = text.splitlines(keepends=True)
         if self.lines and not self.lines[-1].endswith("\n"):
             self.lines[-1] += self.newline
-        self.doc = Document(source, text, old)  # positions are found on first use
+        self.doc = Document(source, text, old)  # the parser's positions, found on first use
+        self.keys = _block_keys(self.lines)  # a quicker guess, checked by the result's reading
         self.edits: list[tuple[int, int, list[str]]] = []
 
     # --- where things are ---------------------------------------------------------------------
 
     def _key_line(self, path: JsonPath) -> tuple[int, int]:
         """(0-based line, indent) of the key of `path`, which must start its line."""
-        found = self.doc.position(path, key=True)
+        found = self.keys.get(path) or self.doc.position(path, key=True)
         if found is None:
             raise _Unsupported(path)
         line, col = found
@@ -181,10 +201,11 @@ class _Patch:
                 self._rename(child, renames[key])
             elif key not in new:
                 self._delete(child, value)
+            elif value == new[key]:
+                continue  # (1 == True: a change of type alone fails the final reading)
             elif isinstance(value, dict) and isinstance(new[key], dict) and value:
-                if not _same(value, new[key]):
-                    self.mapping(child, value, new[key])  # a flow one: the round trip
-            elif not _same(value, new[key]):
+                self.mapping(child, value, new[key])  # a flow one: the round trip
+            else:
                 self._replace(child, value, new[key])
         renamed = set(renames.values())
         added = [
@@ -291,6 +312,48 @@ class _Patch:
         return "".join(lines)
 
 
+def _block_keys(lines: list[str]) -> dict[JsonPath, tuple[int, int]]:
+    """1-based (line, column) of each key of the block mappings outside sequences, found from
+    the indentation of the lines alone (block scalars, flow collections and sequences are
+    stepped over). A line misread here gives an edit whose result does not read back as asked,
+    which patch_text refuses."""
+    found: dict[JsonPath, tuple[int, int]] = {}
+    stack: list[tuple[int, str]] = []
+    skip_deeper = -1
+    for number, line in enumerate(lines, 1):
+        body = line.lstrip(" ")
+        if not body.strip() or body.startswith("#"):
+            continue
+        depth = len(line) - len(body)
+        if skip_deeper >= 0 and depth > skip_deeper:
+            continue
+        skip_deeper = -1
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        match = _KEY.match(line)
+        if match is None:
+            skip_deeper = depth  # a sequence item or a continuation: not followed below
+            continue
+        key = _unquoted(match["key"].rstrip())
+        stack.append((depth, key))
+        found[tuple(k for _, k in stack)] = (number, depth + 1)
+        rest = line[match.end("colon") :].strip()
+        if rest[:1] in ("|", ">", "{", "[", "&", "*", "!", '"', "'"):
+            skip_deeper = depth  # its value's lines are not keys
+    return found
+
+
+def _unquoted(key: str) -> str:
+    if key[:1] == '"':
+        try:
+            return str(json.loads(key))
+        except ValueError:  # a YAML escape JSON lacks: let the parser's positions decide
+            return key
+    if key[:1] == "'":
+        return key[1:-1].replace("''", "'")
+    return key
+
+
 def _lookup(data: Any, path: JsonPath) -> tuple[bool, Any]:
     for part in path:
         if not isinstance(data, dict) or part not in data:
@@ -311,7 +374,7 @@ def _renames(old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
         for candidate in new_keys:
             if candidate in old or candidate in out.values():
                 continue
-            if _shared_before(new_keys, candidate, old) == before and _same(value, new[candidate]):
+            if _shared_before(new_keys, candidate, old) == before and value == new[candidate]:
                 out[key] = candidate
                 break
     return out

@@ -17,7 +17,7 @@ from cfgctl.operate.migration import (
     apply_to_layer,
     convert,
 )
-from cfgctl.repo.render import merge
+from cfgctl.repo.render import lookup, merge
 
 HERE = Location("schemas/x.v2.migration.yaml", 3, 5)
 KEYS = ["a", "b", "c"]
@@ -63,6 +63,24 @@ def _merged(layers: list[Any]) -> Any:
     return data
 
 
+def _shadowed(layers: list[Any], ops: list[Operation]) -> bool:
+    """Whether a later layer replaces a mapping on the way to an operation's path with a value
+    of another kind (or the other way round), or a layer holds an empty mapping there (which
+    the merged result prunes once emptied): there the layers cannot be migrated one by one,
+    and `cfgctl migrate` refuses, as tests/operate/test_migrate.py shows."""
+    paths = [p for op in ops for p in (op.path, op.to) if p is not None]
+    for path in paths:
+        for cut in range(1, len(path) + 1):
+            kinds: set[object] = set()
+            for layer in layers:
+                found, value = lookup(layer, path[:cut])
+                if found:
+                    kinds.add("empty" if value == {} else isinstance(value, dict))
+            if len(kinds) > 1 or "empty" in kinds:
+                return True
+    return False
+
+
 @settings(max_examples=600, deadline=None, database=None)
 @given(layers=st.lists(documents(), min_size=1, max_size=3), ops=st.lists(operations(), max_size=4))
 def test_migrating_the_layers_then_merging_is_migrating_the_merge(
@@ -70,6 +88,9 @@ def test_migrating_the_layers_then_merging_is_migrating_the_merge(
 ) -> None:
     """Wherever neither way refuses, the two agree: `cfgctl migrate` relies on it, and refuses
     (nothing written) where a refusal or a difference remains."""
+    if _shadowed(layers, ops):
+        event("shadowed: refused by migrate's check")
+        return
     migration = Migration("x", 1, 2, "schemas/x.v2.migration.yaml", tuple(ops))
     try:
         effective = apply_to_effective(migration, copy.deepcopy(_merged(layers)))
