@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_WHOLE = re.compile(r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)")
 _CONSTRAINTS = ("minimum", "maximum", "pattern", "enum", "format", "minLength", "maxLength")
 
 
@@ -229,9 +230,10 @@ def _render_file(data: bytes, params: Mapping[str, Any], source: str) -> str:
     def whole(match: re.Match[str]) -> str:
         return match[1] + json.dumps(_param(params, match[2], source)) + match[3]
 
-    text = re.sub(
-        r"(:\s+|-\s+)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(\s*(?:#.*)?$)", whole, text, flags=re.M
-    )
+    lines = text.splitlines(keepends=True)
+    text = "".join(
+        line if line.lstrip().startswith("#") else _WHOLE.sub(whole, line) for line in lines
+    )  # a comment line is text: its placeholders are substituted as text below
     text = _substitute_text(text, params, source)
     parse(text, source)  # the result must be valid YAML
     return text
