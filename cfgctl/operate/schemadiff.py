@@ -116,8 +116,8 @@ def diff_schemas(snap: Snapshot, old: str, new: str) -> SchemaDiff:
             raise InputError(f"{ref}: {first.message}", location=first.location, hint=first.hint)
     before, after = flatten(snap, a), flatten(snap, b)
     result = SchemaDiff(a.name, a, b)
-    renames = _renames(before, after, result)
-    _removed_and_added(before, after, renames, result)
+    renames, ambiguous = _renames(before, after, result)
+    _removed_and_added(before, after, renames, ambiguous, result)
     for path in sorted(set(before) & set(after), key=_order):
         _compare(before[path], after[path], result)
     result.skeleton = _skeleton(snap, result)
@@ -134,9 +134,9 @@ def _inside(path: JsonPath, parents: set[JsonPath]) -> bool:
 
 def _renames(
     before: dict[JsonPath, Prop], after: dict[JsonPath, Prop], result: SchemaDiff
-) -> dict[JsonPath, JsonPath]:
+) -> tuple[dict[JsonPath, JsonPath], set[JsonPath]]:
     """The unambiguous pairs (removed -> added of one shape), shallowest first; ambiguous ones
-    become notes."""
+    become notes (and are returned: no `remove` is drafted for them, a person decides)."""
     removed = sorted((p for p in before if p not in after), key=lambda p: (len(p), _order(p)))
     added = [p for p in sorted(after, key=_order) if p not in before]
     pairs: dict[JsonPath, JsonPath] = {}
@@ -165,7 +165,7 @@ def _renames(
         verb = _verb(p, q)
         result.changes.append(Change(f"{verb}d", dotted_path(p), after=dotted_path(q)))
         result.operations.append({"op": verb, "from": _key(p), "to": _key(q)})
-    return pairs
+    return pairs, noted
 
 
 def _verb(p: JsonPath, q: JsonPath) -> str:
@@ -176,6 +176,7 @@ def _removed_and_added(
     before: dict[JsonPath, Prop],
     after: dict[JsonPath, Prop],
     renames: dict[JsonPath, JsonPath],
+    ambiguous: set[JsonPath],
     result: SchemaDiff,
 ) -> None:
     moved_old, moved_new = set(renames), set(renames.values())
@@ -183,7 +184,9 @@ def _removed_and_added(
         if p in after or _inside(p, moved_old):
             continue
         result.changes.append(Change("removed", dotted_path(p), _kind(before[p])))
-        if p[:-1] in after:  # its parent stays: remove it (a removed parent goes with its keys)
+        # Its parent stays: remove it (a removed parent goes with its keys); an ambiguous one is
+        # left to a person: the new version's validation refuses the migration until then.
+        if p[:-1] in after and not _inside(p, ambiguous):
             result.operations.append({"op": "remove", "path": _key(p)})
     for q in sorted(after, key=_order):
         if q in before or _inside(q, moved_new):
