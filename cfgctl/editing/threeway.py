@@ -28,7 +28,7 @@ from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, load_roundtrip
 
-__all__ = ["Conflict", "FileMerge", "merge_file"]
+__all__ = ["MISSING", "Conflict", "FileMerge", "merge_file"]
 
 
 class _Missing:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfgctl.editing.threeway import merge_file
+from cfgctl.editing.threeway import MISSING, merge_file
 from cfgctl.repo.yamlio import parse
 
 KEYS = st.sampled_from(["a", "b", "c", "port", "db"])
@@ -22,6 +22,11 @@ DOCS: st.SearchStrategy[dict[str, Any]] = st.recursive(
 
 def _yaml(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc) + "\n").encode()  # JSON is YAML: any document, exactly
+
+
+def _typed(value: Any) -> str:
+    """A value as typed text (1 and True differ), "absent" for a missing key."""
+    return "absent" if value is MISSING else json.dumps(value, sort_keys=True)
 
 
 def _data(text: bytes | None) -> Any:
@@ -66,8 +71,8 @@ def test_sides_agree_keys_of_the_service_stay_and_ours_theirs_settle(
     if ours == theirs:
         assert merged.conflicts == [] and _data(merged.result) == ours
     for conflict in merged.conflicts:  # a conflict is a key both sides changed, differently
-        assert conflict.ours != conflict.base and conflict.theirs != conflict.base
-        assert conflict.ours != conflict.theirs
+        base_, ours_, theirs_ = map(_typed, (conflict.base, conflict.ours, conflict.theirs))
+        assert ours_ != base_ and theirs_ != base_ and ours_ != theirs_
 
 
 def test_comments_order_and_quoting_of_the_service_stay() -> None:

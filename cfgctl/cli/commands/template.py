@@ -58,7 +58,10 @@ def template_list(rev: Rev = None, fmt: FormatOpt = TextOrJson.text) -> None:
         rows.append(row)
     emit(fmt.value, rows, lambda: _print_list(rows))
     if any("problem" in r for r in rows):
-        raise CheckFailed("a template.yaml is invalid (listed above)", hint="fix it")
+        raise CheckFailed(
+            "a template.yaml is invalid (listed above)",
+            hint="fix it; `cfgctl schema show --builtin template` prints its schema",
+        )
 
 
 def _print_list(rows: list[dict[str, Any]]) -> None:
