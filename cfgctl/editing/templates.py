@@ -127,15 +127,15 @@ def read_template(
     )
 
 
-def list_templates(snap: Snapshot) -> list[Template | CfgctlError]:
-    """Every template of templates/, or the error that keeps one from being read."""
+def list_templates(snap: Snapshot) -> list[tuple[str, Template | CfgctlError]]:
+    """Every template of templates/ by name, or the error that keeps one from being read."""
     files = snap.files_under("templates")
-    out: list[Template | CfgctlError] = []
+    out: list[tuple[str, Template | CfgctlError]] = []
     for name in _template_names(files):
         try:
-            out.append(read_template(snap, name, files))
+            out.append((name, read_template(snap, name, files)))
         except CfgctlError as exc:
-            out.append(exc)
+            out.append((name, exc))
     return out
 
 

@@ -128,7 +128,7 @@ def test_a_broken_template_is_listed_with_its_line_and_exit_1(
     example_repo.write({"templates/bad/template.yaml": "schema: web-service\nversion: 0\n"})
     result = run_cli("template", "list", cwd=example_repo.workdir)
     assert result.exit_code == 1
-    assert "invalid: templates/bad/template.yaml:2:10:" in result.stdout
+    assert "bad  invalid: templates/bad/template.yaml:2:10:" in result.stdout
     assert "web-service  version 1" in result.stdout  # the others are still listed
 
 

@@ -46,10 +46,10 @@ def template_list(rev: Rev = None, fmt: FormatOpt = TextOrJson.text) -> None:
         record = record_of(snap, service)
         if record is not None:
             made.setdefault(record.name, []).append({"service": service, "version": record.version})
-    for found in list_templates(snap):
+    for name, found in list_templates(snap):
         if isinstance(found, CfgctlError):
             where = f"{found.location}: " if found.location else ""
-            rows.append({"name": None, "problem": f"{where}{found.message}"})
+            rows.append({"name": name, "problem": f"{where}{found.message}"})
             continue
         row = found.to_dict()
         row["services"] = [
@@ -69,7 +69,7 @@ def _print_list(rows: list[dict[str, Any]]) -> None:
         out.print("no templates in templates/ (a template is templates/NAME/template.yaml)")
     for row in rows:
         if "problem" in row:
-            out.print(f"invalid: {row['problem']}")
+            out.print(f"{row['name']}  invalid: {row['problem']}")
             continue
         params = ", ".join(p["name"] for p in row["parameters"]) or "-"
         out.print(f"{row['name']}  version {row['version']}  schema {row['schema']}")
