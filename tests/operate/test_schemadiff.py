@@ -4,6 +4,7 @@ migration skeleton it drafts (renames inferred from shapes, ambiguity left to a 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,45 @@ def test_two_candidates_of_one_shape_are_never_guessed(names: list[str]) -> None
     result = diff_schemas(_snap(v1, v2), "web@1", "web@2")
     assert result.operations == []  # no rename guessed, and no remove of what may be renamed
     assert len(result.notes) == 1 and result.notes[0].startswith("ambiguous: ")
+
+
+def test_a_complete_skeleton_migrates_the_service(tmp_path: Path, run_cli: RunCli) -> None:
+    v1 = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "host": {"type": "string", "format": "hostname"},
+            "port": {"type": "string"},
+            "legacy": {"type": "object"},
+        },
+    }
+    v2 = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["replicas"],
+        "properties": {
+            "hostname": {"type": "string", "format": "hostname"},
+            "port": {"type": "integer"},
+            "replicas": {"type": "integer", "minimum": 1, "default": 2},
+        },
+    }
+    repo = ConfigRepo.init(tmp_path / "cfg")
+    repo.commit(
+        {
+            "cfgctl.yaml": MANIFEST,
+            "schemas/web.schema.json": json.dumps(v1),
+            "schemas/web.v2.schema.json": json.dumps(v2),
+            "config/base/payments.yaml": "# payments\nhost: pay.internal  # the host\nport: '8080'\n"
+            "legacy: {x: 1}\n",
+        },
+        "init",
+    )
+    cwd = repo.workdir
+    assert run_cli("schema", "diff", "web@1", "web@2", "--write", cwd=cwd).exit_code == 0
+    migrated = run_cli("migrate", "payments", cwd=cwd)
+    assert migrated.exit_code == 0, migrated.output
+    assert re.fullmatch(
+        r"# payments\nhostname: pay\.internal +# the host\nport: 8080\nreplicas: 2\n",
+        repo.read("config/base/payments.yaml"),
+    )
+    assert run_cli("validate", cwd=cwd).exit_code == 0
