@@ -122,7 +122,9 @@ def plan_upgrade(
     plan = UpgradePlan(service, record.name, record.version, new.version, commit, params)
     if new.version == record.version and not raw:
         return plan  # already made from the newest version
-    base = render_files(snap, old, {**record.parameters, "name": service})
+    # A record written by hand may leave out parameters: the old version's defaults fill in.
+    defaults = {k: v["default"] for k, v in old.parameters.items() if "default" in v}
+    base = render_files(snap, old, {**defaults, **record.parameters, "name": service})
     theirs = render_files(snap, new, {**params, "name": service})
     for rel in sorted(set(base) | set(theirs)):
         _refuse_secret_file(rel)

@@ -273,3 +273,23 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert message in result.stderr and "Traceback" not in result.output
     assert result.stderr.count("error:") == 1
     assert _snapshot(made) == before
+
+
+def test_a_record_written_by_hand_without_defaults_upgrades(
+    made: ConfigRepo, run_cli: RunCli
+) -> None:
+    manifest = made.read("cfgctl.yaml")
+    recorded = "parameters: {owners: '@acme/billing', port: 9000, replicas: 2}"
+    assert recorded in manifest
+    made.write({"cfgctl.yaml": manifest.replace(recorded, "parameters: {port: 9000}")})
+    missing = run_cli("template", "upgrade", "billing", cwd=made.workdir)
+    assert missing.exit_code == 2 and "pass --set owners=VALUE" in missing.stderr
+    args = ("template", "upgrade", "billing", "--set", "owners=@acme/billing")
+    result = run_cli(*args, cwd=made.workdir)
+    assert result.exit_code == 0, result.output
+    assert made.read("config/prod/billing.yaml") == PROD_V2  # replicas: the old default, 2
+    assert _record(made, "billing") == {
+        "name": "web-service",
+        "version": 2,
+        "parameters": {"owners": "@acme/billing", "port": 9000, "replicas": 2, "timeout": 5},
+    }
