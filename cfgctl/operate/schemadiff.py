@@ -18,6 +18,7 @@ shown or written).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -155,17 +156,30 @@ def _renames(
             done_new.add(cands[0])
         elif cands and not _inside(p, noted):
             noted.update(back)
+            old, new = _likeliest(back, cands)
             result.notes.append(
                 f"ambiguous: {', '.join(map(dotted_path, back))} removed and "
                 f"{', '.join(map(dotted_path, cands))} added with the same shape: rename or "
                 "move by hand, e.g. "
-                + _flow({"op": _verb(p, cands[0]), "from": _key(p), "to": _key(cands[0])})
+                + _flow({"op": _verb(old, new), "from": _key(old), "to": _key(new)})
             )
     for p, q in pairs.items():
         verb = _verb(p, q)
         result.changes.append(Change(f"{verb}d", dotted_path(p), after=dotted_path(q)))
         result.operations.append({"op": verb, "from": _key(p), "to": _key(q)})
     return pairs, noted
+
+
+def _likeliest(olds: list[JsonPath], news: list[JsonPath]) -> tuple[JsonPath, JsonPath]:
+    """The pair to show as an example: the longest common parent, then the closest names."""
+
+    def score(pair: tuple[JsonPath, JsonPath]) -> tuple[int, float]:
+        a, b = pair
+        shorter = min(len(a), len(b))
+        common = next((n for n in range(shorter) if a[n] != b[n]), shorter)
+        return common, difflib.SequenceMatcher(None, str(a[-1]), str(b[-1])).ratio()
+
+    return max(((a, b) for a in olds for b in news), key=score)
 
 
 def _verb(p: JsonPath, q: JsonPath) -> str:
