@@ -50,6 +50,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
+    "template": Entry(_C + "template", "Service templates: list them, show their parameters,..."),
     "secrets": Entry(
         _C + "secrets", "Secrets encrypted with SOPS (age keys): keys, recipients,..."
     ),

@@ -29,7 +29,7 @@ from typing import Any
 from cfgctl.changes.diff import DiffResult, diff_snapshots, same_data
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure
-from cfgctl.errors import CfgctlError, InputError
+from cfgctl.errors import InputError
 from cfgctl.operate.migration import (
     Migration,
     apply_to_effective,
@@ -38,7 +38,7 @@ from cfgctl.operate.migration import (
     read_migration,
 )
 from cfgctl.repo import sops
-from cfgctl.repo.fsutil import atomic_write, confined
+from cfgctl.repo.fsutil import write_all
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import is_encrypted, lookup
@@ -374,29 +374,5 @@ def migrate(
         return plan_migration(snap, services, to=to, everything=everything)
     with locked_worktree(snap) as fresh:
         plan = plan_migration(fresh, services, to=to, everything=everything)
-        _write_all(fresh, plan.writes)
+        write_all(fresh.root, plan.writes, "the migration")
     return plan
-
-
-def _write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
-    """Every file, atomically each; on a failure the ones already written get their old bytes
-    back (or go, when they were new)."""
-    done: list[tuple[str, bytes | None]] = []
-    try:
-        for rel, data in sorted(writes.items()):
-            path = confined(snap.root, rel)
-            done.append((rel, path.read_bytes() if path.exists() else None))
-            atomic_write(path, data)
-    except (OSError, CfgctlError) as exc:
-        for rel, old in reversed(done):
-            path = snap.root / rel
-            if old is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, old)
-        why = exc.strerror if isinstance(exc, OSError) else exc.message
-        raise InputError(
-            f"cannot write {done[-1][0] if done else 'the migration'}: {why}; every file is as "
-            "it was",
-            hint="check the permissions and the free space, then run it again",
-        ) from None

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from cfgctl.errors import InputError
+from cfgctl.errors import CfgctlError, InputError
 
-__all__ = ["atomic_write", "confined", "remove_stale_temps"]
+__all__ = ["atomic_write", "confined", "remove_stale_temps", "write_all"]
 
 # What marks the temporary files of `atomic_write`: `.NAME.cfgctl-XXXXXXXX` next to NAME.
 _TEMP_MARK = ".cfgctl-"
@@ -120,3 +121,30 @@ def confined(root: Path, rel: str | Path) -> Path:
             hint="check the template parameters (--set)",
         )
     return full
+
+
+def write_all(root: Path, writes: Mapping[str, bytes | None], what: str = "the change") -> None:
+    """Every file of `writes` (None: remove it) inside `root`, atomically each, in path order;
+    on a failure the ones already done get their old bytes back (or go, when they were new),
+    and InputError says so."""
+    done: list[tuple[str, bytes | None]] = []
+    try:
+        for rel, data in sorted(writes.items()):
+            path = confined(root, rel)
+            done.append((rel, path.read_bytes() if path.exists() else None))
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, data)
+    except (OSError, CfgctlError) as exc:
+        for rel, old in reversed(done):
+            path = root / rel
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, old)
+        why = exc.strerror if isinstance(exc, OSError) else exc.message
+        raise InputError(
+            f"cannot write {done[-1][0] if done else what}: {why}; every file is as it was",
+            hint="check the permissions and the free space, then run it again",
+        ) from None

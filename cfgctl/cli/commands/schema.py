@@ -1,11 +1,12 @@
-"""`cfgctl schema list|show|generate`: the repository's JSON Schemas, and schemas from models."""
+"""`cfgctl schema list|show|generate|diff`: the repository's JSON Schemas, schemas from models,
+and what changed between two versions."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,7 +15,10 @@ from cfgctl.cli.output import err, out
 from cfgctl.cli.reporters import emit
 from cfgctl.cli.state import STATE
 
-__all__ = ["app", "schema_generate", "schema_list", "schema_show"]
+if TYPE_CHECKING:
+    from cfgctl.operate.schemadiff import SchemaDiff
+
+__all__ = ["app", "schema_diff", "schema_generate", "schema_list", "schema_show"]
 
 app = typer.Typer(rich_markup_mode=None)
 schema_app = typer.Typer(help="The JSON Schemas of the repository.", no_args_is_help=True)
@@ -111,3 +115,76 @@ def schema_generate(
         return
     atomic_write(out_file, text.encode())
     err.print(f"wrote {out_file}")
+
+
+@schema_app.command("diff")
+def schema_diff(
+    old: Annotated[str, typer.Argument(metavar="NAME@N", help="The older version.")],
+    new: Annotated[
+        str, typer.Argument(metavar="NAME@M", help="The newer version (NAME: the newest).")
+    ],
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write the migration skeleton to schemas/NAME.vM.migration.yaml (never over "
+            "an existing file; M must be N+1).",
+        ),
+    ] = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Write the skeleton to FILE instead (implies --write).",
+            dir_okay=False,
+        ),
+    ] = None,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """List what changed between two versions of a schema and draft the migration file.
+
+    Reported per dotted key: added, removed, type and constraint changes (enum, minimum,
+    maximum, pattern, format, required, default, ...). A property removed and one added with
+    the same type and constraints becomes a rename (or a move, to another parent) in the
+    skeleton; two candidates of one shape are listed as comments, not guessed. Removed keys
+    become remove, added required keys with a default become default, changed scalar types
+    become convert. The skeleton passes the migration file's schema; review it before
+    `cfgctl migrate`. Exit 2 for an unknown schema or version, or NAME@N not older than NAME@M.
+
+    Example: cfgctl schema diff web-service@1 web-service@2 --write
+    """
+    from cfgctl.operate.schemadiff import diff_schemas, write_skeleton
+
+    snap = STATE.snapshot()
+    result = diff_schemas(snap, old, new)
+    written = None
+    if write or out_file is not None:
+        written = write_skeleton(snap, result, out_file)
+    emit(
+        fmt.value,
+        {**result.to_dict(), "written": str(written) if written else None},
+        lambda: _print_diff(result, written is None),
+    )
+    if written is not None:
+        err.print(f"wrote {written}")
+
+
+def _print_diff(result: SchemaDiff, show_skeleton: bool) -> None:
+    marks = {"added": "+", "removed": "-", "renamed": ">", "moved": ">"}
+    out.print(f"{result.source} -> {result.target} ({result.source.path} -> {result.target.path})")
+    for c in result.changes:
+        mark = marks.get(c.kind, "~")
+        if c.kind in ("renamed", "moved"):
+            out.print(f"  {mark} {c.kind} {c.path} -> {c.after}")
+        elif c.kind in ("added", "removed"):
+            out.print(f"  {mark} {c.kind} {c.path} ({c.detail})")
+        else:
+            before, after = json.dumps(c.before), json.dumps(c.after)
+            out.print(f"  {mark} {c.path}: {c.detail} {before} -> {after}")
+    count = len(result.changes)
+    out.print(f"{count} change{'s' if count != 1 else ''}" if count else "no changes")
+    if show_skeleton:
+        out.print(f"migration skeleton (--write puts it in {result.migration_file}):")
+        out.print(result.skeleton.rstrip("\n"))
