@@ -17,6 +17,7 @@ CFGCTL_LOCK_TIMEOUT (seconds, default 60) bounds the wait.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +25,13 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from cfgctl.errors import EnvError, InputError
+from cfgctl.repo.fsutil import finish_writes
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["LOCK_FILE", "lock_timeout", "locked_worktree", "repository_lock"]
 
 LOCK_FILE = ".cfgctl/lock"
+log = logging.getLogger(__name__)
 _DEFAULT_TIMEOUT = 60.0
 
 
@@ -78,6 +81,13 @@ def repository_lock(root: Path, *, timeout: float | None = None) -> Iterator[Non
             hint=f"check the permissions of {root / '.cfgctl'}",
         ) from None
     try:
+        finished = finish_writes(root)
+        if finished:
+            log.warning(
+                "finished the write of %d files a cfgctl cut off left half done (%s)",
+                len(finished),
+                ", ".join(finished[:3]) + (", ..." if len(finished) > 3 else ""),
+            )
         yield
     finally:
         lock.release()
