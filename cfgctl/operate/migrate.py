@@ -50,7 +50,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import iter_leaves
 from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
 
-__all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration"]
+__all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration", "write_all"]
 
 MANIFEST = "cfgctl.yaml"
 
@@ -344,11 +344,11 @@ def migrate(
         return plan_migration(snap, services, to=to, everything=everything)
     with locked_worktree(snap) as fresh:
         plan = plan_migration(fresh, services, to=to, everything=everything)
-        _write_all(fresh, plan.writes)
+        write_all(fresh, plan.writes)
     return plan
 
 
-def _write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
+def write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
     """Every file, atomically each; on a failure the ones already written get their old bytes
     back (or go, when they were new)."""
     done: list[tuple[str, bytes | None]] = []
