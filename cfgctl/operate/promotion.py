@@ -120,14 +120,20 @@ def _yaml_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _put(tree: Any, path: JsonPath, value: Any) -> None:
+def _put(tree: Any, path: JsonPath, value: Any, *, plain: bool = False) -> None:
+    """Set `path` in a round-trip tree (a plain one, of a decrypted secrets file, with
+    `plain`), making mappings on the way."""
     node = tree
     for part in path[:-1]:
         child = node.get(part)
         if not isinstance(child, dict):
-            child = CommentedMap()
+            child = {} if plain else CommentedMap()
             node[part] = child
         node = child
+    before = node.get(path[-1])
+    flow = isinstance(before, (CommentedMap, CommentedSeq)) and before.fa.flow_style()
+    if flow and isinstance(value, (CommentedMap, CommentedSeq)):
+        value.fa.set_flow_style()  # `hosts: [a]` stays on one line
     node[path[-1]] = value
 
 
@@ -323,7 +329,7 @@ class PairWork:
             self._skip(diff.path, "secret", f"no key at hand opens {f.rel}")
             return False
         value = copy.deepcopy(diff.source) if secret else _yaml_value(diff.source)
-        _put(f.tree, diff.path, value)
+        _put(f.tree, diff.path, value, plain=secret)
         f.dirty = True
         self._record(diff.path, "set", f.rel, secret, None if secret else diff.source)
         return True
