@@ -30,7 +30,6 @@ __all__ = [
     "blame_layers",
     "iso_date",
     "key_history",
-    "pair_inputs",
     "repo_prefix",
     "snapshot_of",
 ]
@@ -85,7 +84,7 @@ def snapshot_of(base: Snapshot, commit: pygit2.Commit, prefix: str) -> Snapshot:
     )
 
 
-def pair_inputs(snap: Snapshot, service: str, env: str) -> tuple[str | None, ...] | None:
+def _inputs(snap: Snapshot, service: str, env: str) -> tuple[str | None, ...] | None:
     """The blob ids of everything the effective value depends on, or None without a manifest."""
     manifest_ref = snap.files.get(MANIFEST)
     if manifest_ref is None:
@@ -133,8 +132,8 @@ def key_history(
         new_snap = snapshot_of(head, commit, prefix)
         parent = commit.parents[0] if commit.parents else None
         old_snap = snapshot_of(head, parent, prefix) if parent is not None else None
-        new_inputs = pair_inputs(new_snap, service, env)
-        old_inputs = pair_inputs(old_snap, service, env) if old_snap is not None else None
+        new_inputs = _inputs(new_snap, service, env)
+        old_inputs = _inputs(old_snap, service, env) if old_snap is not None else None
         if new_inputs == old_inputs:
             continue
         new, new_secret = _value(new_snap, service, env, path) if new_inputs else (_UNSET, False)

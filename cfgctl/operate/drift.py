@@ -12,8 +12,8 @@ SOURCE. Mappings are compared key by key, a list as one value. Env-local keys
 every commit; they are listed as not compared).
 
 The walk renders a (service, env) only at the commits where one of the files feeding it (its
-layers along the inheritance chain, cfgctl.yaml) changed: two tree look-ups per file and commit
-otherwise, as `cfgctl history` does.
+layers along the inheritance chain, cfgctl.yaml, its schema) changed: each commit costs a tree
+diff with its parent (`cfgctl.changes.tree`, as `cfgctl diff` finds the pairs it renders).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 
 import pygit2
 
-from cfgctl.changes.history import iso_date, pair_inputs, repo_prefix, snapshot_of
+from cfgctl.changes.history import iso_date, repo_prefix, snapshot_of
+from cfgctl.changes.tree import affected_pairs, changed_paths
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.operate.keyselect import KeyGlob, env_local_rules, selected
 from cfgctl.repo.keypath import dotted_path
@@ -120,14 +121,6 @@ class _Track:
         self.seen: dict[JsonPath, set[str]] = {}
         self.now: dict[JsonPath, str] = {}
         self.set_by: dict[JsonPath, pygit2.Commit] = {}
-        self.inputs: dict[str, Any] = {}
-
-    def changed(self, snap: Snapshot, env: str) -> bool:
-        inputs = pair_inputs(snap, self.service, env)
-        if inputs == self.inputs.get(env, ()):
-            return False
-        self.inputs[env] = inputs
-        return True
 
     def source(self, rendered: Rendered | None) -> None:
         if rendered is None:
@@ -152,6 +145,18 @@ def _render(snap: Snapshot, service: str, env: str) -> Rendered | None:
     try:
         return snap.render(service, env)
     except CfgctlError:  # not there yet, or broken at that commit: no values
+        return None
+
+
+def _affected(previous: Snapshot | None, snap: Snapshot) -> set[tuple[str, str]] | None:
+    """The pairs whose effective configuration may differ from the previous commit (a tree
+    diff, as `cfgctl diff` finds them); None: every pair (the first commit, a broken
+    manifest)."""
+    if previous is None:
+        return None
+    try:
+        return affected_pairs(previous, snap, changed_paths(previous, snap)).pairs
+    except CfgctlError:
         return None
 
 
@@ -201,14 +206,17 @@ def find_drift(
     tracks = [_Track(s) for s in chosen]
     prefix = repo_prefix(head)
     report = DriftReport(env, source, head.label)
+    previous: Snapshot | None = None
     for commit in _first_parent(head):
         report.commits += 1
         snap = snapshot_of(head, commit, prefix)
+        changed = _affected(previous, snap)
         for track in tracks:
-            if track.changed(snap, source):
+            if changed is None or (track.service, source) in changed:
                 track.source(_render(snap, track.service, source))
-            if track.changed(snap, env):
+            if changed is None or (track.service, env) in changed:
                 track.env(_render(snap, track.service, env), commit)
+        previous = snap
     for track in tracks:
         _judge(head, track, env, globs, report)
     return report

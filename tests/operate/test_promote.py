@@ -254,3 +254,16 @@ def test_secrets_move_encrypted_or_are_skipped_without_a_key(
     assert got.exit_code == 0 and got.stdout.strip() == value
     plain = [p for p in repo.workdir.rglob("*") if p.is_file() and ".git" not in p.parts]
     assert not [p for p in plain if value.encode() in p.read_bytes()]
+
+
+def test_env_local_must_be_a_list_of_globs(example_repo: ConfigRepo, run_cli: RunCli) -> None:
+    text = example_repo.read("cfgctl.yaml")
+    old = '  payments: {schema: web-service, owners: ["@acme/payments"]}'
+    example_repo.write(
+        {"cfgctl.yaml": text.replace(old, "  payments: {schema: web-service, env_local: replicas}")}
+    )
+    result = run_cli("-C", str(example_repo.workdir), "validate")
+    assert result.exit_code == 1 and "env_local" in result.output
+    args = ("-C", str(example_repo.workdir), "promote", "--from", "staging", "--to", "prod")
+    refused = run_cli(*args)
+    assert refused.exit_code == 2 and "cfgctl.yaml:11" in refused.stderr
