@@ -42,7 +42,7 @@ def test_key_globs(glob: str, path: tuple[str, ...], expected: bool) -> None:
 
 
 def test_a_malformed_glob_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="bad key glob 'a..b'"):
+    with pytest.raises(InputError, match=r"bad key glob 'a\.\.b'"):
         KeyGlob.parse("a..b")
 
 
