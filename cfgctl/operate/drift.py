@@ -217,17 +217,27 @@ def find_drift(
             if changed is None or (track.service, env) in changed:
                 track.env(_render(snap, track.service, env), commit)
         previous = snap
+    matched: set[str] = set()
     for track in tracks:
-        _judge(head, track, env, globs, report)
+        matched |= _judge(head, track, env, globs, report)
+    missing = [g.text for g in globs if g.text not in matched]
+    if missing:
+        raise InputError(
+            f"--keys {missing[0]!r} matches no key of the services in {env}",
+            hint="`cfgctl render SERVICE --env ENV` lists the keys; * matches within one key, "
+            "** across keys",
+        )
     return report
 
 
 def _judge(
     head: Snapshot, track: _Track, env: str, globs: list[KeyGlob], report: DriftReport
-) -> None:
+) -> set[str]:
+    """Each key of the service in `env` judged into `report`; the globs that matched one."""
     rendered = _render(head, track.service, env)
     if rendered is None:
-        return
+        return set()
+    matched = {g.text for g in globs for p, _ in _leaves(rendered.data) if g.matches(p)}
     rules = env_local_rules(head, track.service)
     marked = rules.paths(rendered.data)
     for path, value in _leaves(rendered.data):
@@ -241,3 +251,4 @@ def _judge(
             commit = track.set_by.get(path)
             setter = _setter(commit) if commit is not None else None
             report.keys.append(DriftedKey(track.service, path, value, setter))
+    return matched

@@ -101,9 +101,13 @@ def differences(a: Any, b: Any, path: JsonPath = ()) -> Iterator[Difference]:
         sub = (*path, key)
         in_a, in_b = key in a, key in b
         va, vb = a.get(key), b.get(key)
-        nested_a = (isinstance(va, dict) and bool(va)) or not in_a
-        nested_b = (isinstance(vb, dict) and bool(vb)) or not in_b
-        if nested_a and nested_b:
+        # Two mappings merge key by key (an empty one too: it cannot hide what it merges
+        # over); a mapping facing nothing too, unless it is empty (then it is the value).
+        both = isinstance(va, dict) and isinstance(vb, dict)
+        one = (isinstance(va, dict) and bool(va) and not in_b) or (
+            isinstance(vb, dict) and bool(vb) and not in_a
+        )
+        if both or one:
             yield from differences(va, vb, sub)
         elif not (in_a and in_b and same_data(va, vb)):
             yield Difference(sub, in_a, va, in_b, vb)

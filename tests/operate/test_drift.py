@@ -94,6 +94,7 @@ def test_no_drift_exits_zero_and_keys_narrow_it(history: dict[str, str], run_cli
         (("--env", "prod", "--from", "base"), "base is abstract"),
         (("--env", "prod", "--from", "staging", "--rev", "nope"), "unknown revision"),
         (("--env", "prod", "--from", "staging", "--keys", "a..b"), "bad key glob"),
+        (("--env", "prod", "--from", "staging", "--keys", "poool"), "--keys 'poool' matches no"),
     ],
 )
 def test_bad_input_is_one_clear_error(

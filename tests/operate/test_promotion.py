@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cfgctl.errors import InputError
@@ -109,6 +109,8 @@ def _effective(snap: Snapshot, env: str) -> Any:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_docs, min_size=len(LAYERS), max_size=len(LAYERS)))
+# staging's empty mapping over prod's inherited one: the key under it is only inherited
+@example([{}, {}, {"a": {}}, {"a": {"p": 0}}, {}, {}])
 def test_a_promotion_leaves_only_what_it_reports(docs: list[dict[str, Any]]) -> None:
     files = {"cfgctl.yaml": MANIFEST, "schemas/api.schema.json": "{}"}
     files.update({rel: json.dumps(doc) for rel, doc in zip(LAYERS, docs, strict=True)})

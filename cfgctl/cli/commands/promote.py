@@ -96,7 +96,8 @@ def _print(plan: PromotionPlan, dry_run: bool) -> None:
 
     head = f"{plan.source} -> {plan.target}"
     if not plan.moves:
-        out.print(f"nothing to promote: {head} (the selected keys are equal)")
+        why = "only skipped keys differ" if plan.skipped else "the selected keys are equal"
+        out.print(f"nothing to promote: {head} ({why})")
     else:
         out.print(f"{'would promote' if dry_run else 'promoted'} {head}")
     for m in plan.moves:
