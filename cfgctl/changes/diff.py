@@ -14,7 +14,7 @@ secret on either side (an `x-cfgctl-secret`/`writeOnly` property, or one that co
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -259,10 +259,15 @@ def _schema_name(snap: Snapshot, service: str) -> str | None:
 def _selected(
     pairs: Iterable[tuple[str, str]], envs: list[str], services: list[str]
 ) -> list[tuple[str, str]]:
-    def wanted(name: str, patterns: list[str]) -> bool:
-        return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    def matcher(patterns: list[str]) -> Callable[[str], bool]:
+        exact = {p for p in patterns if not any(c in p for c in "*?[")}
+        globs = [p for p in patterns if p not in exact]
+        if not patterns:
+            return lambda name: True
+        return lambda name: name in exact or any(fnmatch.fnmatchcase(name, p) for p in globs)
 
-    return sorted((s, e) for s, e in pairs if wanted(s, services) and wanted(e, envs))
+    service_ok, env_ok = matcher(services), matcher(envs)
+    return sorted((s, e) for s, e in pairs if service_ok(s) and env_ok(e))
 
 
 def diff_snapshots(

@@ -22,12 +22,9 @@ their old bytes back), under the repository lock.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from ruamel.yaml.comments import CommentedMap
 
 from cfgctl.changes.diff import DiffResult, diff_snapshots, same_data
 from cfgctl.checks.validate import validate_snapshot
@@ -47,8 +44,9 @@ from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.render import is_encrypted, lookup
 from cfgctl.repo.schemas import migration_path, parse_spec
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.yamlio import iter_leaves
-from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
+from cfgctl.repo.yamlio import JsonPath, copy_data, iter_leaves, parse
+from cfgctl.repo.yamlpatch import edit_text
+from cfgctl.repo.yamlwrite import dump_plain
 
 __all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration", "write_all"]
 
@@ -66,6 +64,16 @@ class ServiceMove:
     @property
     def chain(self) -> tuple[str, int, int]:
         return self.schema, self.source, self.target
+
+    @property
+    def moved(self) -> dict[JsonPath, JsonPath]:
+        """Each path a rename or move of the chain writes -> the path its value had before."""
+        origin: dict[JsonPath, JsonPath] = {}
+        for migration in self.migrations:
+            for op in migration.operations:
+                if op.to is not None:
+                    origin[op.to] = origin.pop(op.path, op.path)
+        return origin
 
 
 @dataclass
@@ -159,12 +167,15 @@ def _apply_chain(move: ServiceMove, data: Any, rel: str) -> bool:
 
 
 def _plain_layer(snap: Snapshot, rel: str, move: ServiceMove, plan: MigrationPlan) -> None:
-    before = plan.writes.get(rel) or snap.files[rel].read()
-    data = load_roundtrip(before, rel) if before.strip() else None
+    """Migrate one plain layer: first as data (the fast parse every run has made already), then,
+    when it changed, as text: line edits, or the round-trip writer where they cannot go."""
+    pending = plan.writes.get(rel)
+    old = parse(pending, rel).data if pending is not None else snap.document(rel).data
+    data = copy_data(old)
     if not _apply_chain(move, data, rel):
         return
-    after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
-    plan.writes[rel] = after
+    before = pending if pending is not None else snap.files[rel].read()
+    plan.writes[rel] = edit_text(before, rel, old, data, move.moved)
     plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))
 
 
@@ -234,12 +245,12 @@ def _place_defaults(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: Migr
                 before = plan.writes.get(rel) or (
                     snap.files[rel].read() if rel in snap.files else b""
                 )
-                doc = (load_roundtrip(before, rel) if before.strip() else None) or CommentedMap()
+                old = (parse(before, rel).data if before.strip() else None) or {}
+                doc = copy_data(old)
                 for op in missing:
-                    set_in(doc, op.path, copy.deepcopy(op.value))
+                    set_in(doc, op.path, copy_data(op.value))
                     plan.edits.append((rel, f"default {dotted_path(op.path)}"))
-                text = before.decode("utf-8-sig", errors="replace")
-                plan.writes[rel] = dump_roundtrip(doc, like=text).encode()
+                plan.writes[rel] = edit_text(before, rel, old, doc)
 
 
 def _is_root_of_pairs(snap: Snapshot, service: str, env: str) -> bool:
@@ -257,7 +268,7 @@ def _check_declared(snap: Snapshot, trial: Snapshot, moves: Mapping[str, Service
         for env in snap.manifest.environments:
             if not snap.has_pair(service, env):
                 continue
-            expected: Any = copy.deepcopy(snap.render(service, env).data)
+            expected: Any = copy_data(snap.render(service, env).data)
             for migration in move.migrations:
                 expected = apply_to_effective(migration, expected)
             got = trial.render(service, env).data
@@ -293,15 +304,15 @@ def _check_valid(trial: Snapshot, moves: Mapping[str, ServiceMove], plan: Migrat
 
 
 def _move_pins(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPlan) -> None:
-    before = snap.files[MANIFEST].read()
-    doc = load_roundtrip(before, MANIFEST)
+    old = snap.document(MANIFEST).data
+    new = copy_data(old)
     for service, move in moves.items():
-        spec = doc["services"][service]
+        spec = new["services"][service]
         if not isinstance(spec, dict):
             raise InputError(f"services.{service} of {MANIFEST} is not a mapping")
         spec["schema"] = f"{move.schema}@{move.target}"
         plan.edits.append((MANIFEST, f"{service}: schema {move.schema}@{move.target}"))
-    plan.writes[MANIFEST] = dump_roundtrip(doc, like=before.decode("utf-8-sig")).encode()
+    plan.writes[MANIFEST] = edit_text(snap.files[MANIFEST].read(), MANIFEST, old, new)
 
 
 # --- the commands -----------------------------------------------------------------------------
