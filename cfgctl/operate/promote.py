@@ -22,10 +22,11 @@ target environment's own files of the service (`config/TARGET/SERVICE.yaml`, or
   Its value is never printed.
 - env-local keys (`cfgctl.operate.keyselect`) never move; those that differ are listed as skipped.
 
-The result must validate for the target and every environment inheriting it (problems that
-were there before do not block), else nothing is written. Written files are written all or
-nothing under the repository lock; with a branch, the change is one commit on a new branch on
-top of HEAD (planned against HEAD, the work tree untouched).
+Plain files are changed by line edits (`cfgctl.repo.yamlpatch`): every other byte, comment and
+blank line stays. The result must validate for the target and every environment inheriting it
+(problems that were there before do not block), else nothing is written. Files are written all
+or nothing under the repository lock; with a branch, the change is one commit on a new branch
+on top of HEAD (planned against HEAD, the work tree untouched).
 """
 
 from __future__ import annotations

@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import SingleQuotedScalarString
-
 from cfgctl.changes.diff import same_data
 from cfgctl.errors import InputError
 from cfgctl.operate.keyselect import KeyGlob, env_local_rules
@@ -26,7 +23,8 @@ from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.render import Rendered, is_encrypted, lookup
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, iter_leaves
-from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, is_ambiguous, load_roundtrip
+from cfgctl.repo.yamlpatch import edit_text
+from cfgctl.repo.yamlwrite import dump_plain
 
 __all__ = ["Difference", "Edits", "KeyMove", "PairWork", "Skipped", "differences"]
 
@@ -113,32 +111,16 @@ def differences(a: Any, b: Any, path: JsonPath = ()) -> Iterator[Difference]:
             yield Difference(sub, in_a, va, in_b, vb)
 
 
-def _yaml_value(value: Any) -> Any:
-    """A value for a round-trip document: strings a YAML 1.1 reader would misread quoted."""
-    if isinstance(value, str) and is_ambiguous(value):
-        return SingleQuotedScalarString(value)
-    if isinstance(value, dict):
-        return CommentedMap((k, _yaml_value(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return CommentedSeq(_yaml_value(v) for v in value)
-    return copy.deepcopy(value)
-
-
-def _put(tree: Any, path: JsonPath, value: Any, *, plain: bool = False) -> None:
-    """Set `path` in a round-trip tree (a plain one, of a decrypted secrets file, with
-    `plain`), making mappings on the way."""
+def _put(tree: Any, path: JsonPath, value: Any) -> None:
+    """Set `path`, making mappings on the way."""
     node = tree
     for part in path[:-1]:
         child = node.get(part)
         if not isinstance(child, dict):
-            child = {} if plain else CommentedMap()
+            child = {}
             node[part] = child
         node = child
-    before = node.get(path[-1])
-    flow = isinstance(before, (CommentedMap, CommentedSeq)) and before.fa.flow_style()
-    if flow and isinstance(value, (CommentedMap, CommentedSeq)):
-        value.fa.set_flow_style()  # `hosts: [a]` stays on one line
-    node[path[-1]] = value
+    node[path[-1]] = copy.deepcopy(value)
 
 
 def _drop(tree: Any, path: JsonPath) -> None:
@@ -159,12 +141,17 @@ class _File:
     tree: Any  # None: a secrets file no key at hand opens
     before: bytes
     secret: bool
+    old: Any = None  # what a plain file reads as
     dirty: bool = False
+
+    def text(self) -> bytes:
+        """A plain file's bytes holding `tree`: only the lines that change are edited."""
+        return edit_text(self.before, self.rel, self.old, self.tree)
 
 
 class Edits:
-    """The target's own files being edited: round-trip trees of plain files, decrypted trees
-    (in memory) of secrets files."""
+    """The target's own files being edited, as data: plain files (written back by line edits,
+    `cfgctl.repo.yamlpatch`), secrets files decrypted in memory."""
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
@@ -176,14 +163,13 @@ class Edits:
             return found
         ref = self.snap.files.get(rel)
         before = ref.read() if ref is not None else b""
-        tree: Any = CommentedMap() if not secret else {}
+        old: Any = {}
         if before.strip() and not secret:
-            tree = load_roundtrip(before, rel)
-        elif before.strip():
-            tree = self._decrypted(before, rel)
+            old = self.snap.document(rel).data
+        tree = self._decrypted(before, rel) if secret and before.strip() else copy.deepcopy(old)
         if tree is not None and not isinstance(tree, dict):
             raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
-        self.files[rel] = _File(rel, tree, before, secret)
+        self.files[rel] = _File(rel, tree, before, secret, old)
         return self.files[rel]
 
     def _decrypted(self, before: bytes, rel: str) -> Any:
@@ -201,9 +187,7 @@ class Edits:
         """The snapshot with the edits so far; secrets in plain text, so never cached (nothing
         of it reaches the disk)."""
         changed = {
-            rel: (
-                dump_plain(f.tree) if f.secret else dump_roundtrip(f.tree, like=_text(f))
-            ).encode()
+            rel: dump_plain(f.tree).encode() if f.secret else f.text()
             for rel, f in self.files.items()
             if f.dirty
         }
@@ -217,15 +201,9 @@ class Edits:
                 continue
             if f.secret:
                 out[rel] = sops.encrypt(dump_plain(f.tree).encode(), rel, self.snap.root)
-            else:
-                after = dump_roundtrip(f.tree, like=_text(f)).encode()
-                if after != f.before:
-                    out[rel] = after
+            elif (after := f.text()) != f.before:
+                out[rel] = after
         return out
-
-
-def _text(f: _File) -> str:
-    return f.before.decode("utf-8-sig", errors="replace")
 
 
 def _unknown(rendered: Rendered, path: JsonPath) -> bool:
@@ -332,8 +310,7 @@ class PairWork:
         if f.tree is None:
             self._skip(diff.path, "secret", f"no key at hand opens {f.rel}")
             return False
-        value = copy.deepcopy(diff.source) if secret else _yaml_value(diff.source)
-        _put(f.tree, diff.path, value, plain=secret)
+        _put(f.tree, diff.path, diff.source)
         f.dirty = True
         self._record(diff.path, "set", f.rel, secret, None if secret else diff.source)
         return True

@@ -166,7 +166,7 @@ def test_inherited_values_and_schema_env_local_are_skipped(
     assert "skipped flag (inherited: staging lacks it; prod inherits it from " in result.stdout
     assert "config/prod/_defaults.yaml" in result.stdout
     assert layered.read("config/prod/api.yaml") == (
-        "# prod\nzone: p1  # ours\nhosts: [a, b]\ndb:\n  host: h\nport: 81\n"
+        "# prod\nzone: p1  # ours\nhosts:\n- a\n- b\ndb:\n  host: h\nport: 81\n"
     )
 
 
