@@ -284,7 +284,7 @@ class PairWork:
                 own.dirty = edited = True
                 self._record(diff.path, "unset", own.rel, secret, None)
             elif diff.in_source:
-                edited |= self._set(diff, secret, src)
+                edited |= self._set(diff, secret)
             else:
                 self._not_removable(tgt, diff.path)
         return edited
@@ -305,7 +305,7 @@ class PairWork:
             return not diff.in_source
         return diff.in_source and same_data(others[-1][1], diff.source)
 
-    def _set(self, diff: Difference, secret: bool, src: Rendered) -> bool:
+    def _set(self, diff: Difference, secret: bool) -> bool:
         f = self.edits.file(self.secret if secret else self.plain, secret)
         if f.tree is None:
             self._skip(diff.path, "secret", f"no key at hand opens {f.rel}")
