@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -30,10 +29,11 @@ SCHEMA = {
 }
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> dict[str, str]:
-    """A repository whose history holds one change that skipped staging (the hotfix)."""
-    repo = ConfigRepo.init(tmp_path / "h")
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A repository whose history holds one change that skipped staging (the hotfix); read
+    only, shared by the module's tests."""
+    repo = ConfigRepo.init(tmp_path_factory.mktemp("drift") / "h")
     ids = {"workdir": str(repo.workdir)}
     repo.commit(
         {
