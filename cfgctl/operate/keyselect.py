@@ -24,7 +24,6 @@ from typing import Any
 
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.keypath import parse_key
-from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.secretpaths import marked_paths
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
@@ -101,10 +100,15 @@ class EnvLocal:
 
 def env_local_rules(snap: Snapshot, service: str) -> EnvLocal:
     """The env-local rules of `service` in `snap`: its `env_local:` globs and its schema."""
-    spec = snap.manifest.service(service)
-    globs = [
-        KeyGlob.parse(g, where=f"{MANIFEST}: services.{service}.env_local") for g in spec.env_local
-    ]
+    manifest = snap.manifest
+    spec = manifest.service(service)
+    globs = []
+    for i, text in enumerate(spec.env_local):
+        try:
+            globs.append(KeyGlob.parse(text, where=f"services.{service}.env_local"))
+        except InputError as exc:
+            where = manifest.doc.location(("services", service, "env_local", i))
+            raise InputError(exc.message, location=where, hint=exc.hint) from None
     try:
         ref = snap.schema_of(service)
         schema = snap.schemas.document(ref.path)

@@ -267,3 +267,12 @@ def test_env_local_must_be_a_list_of_globs(example_repo: ConfigRepo, run_cli: Ru
     args = ("-C", str(example_repo.workdir), "promote", "--from", "staging", "--to", "prod")
     refused = run_cli(*args)
     assert refused.exit_code == 2 and "cfgctl.yaml:11" in refused.stderr
+
+
+def test_a_bad_env_local_glob_points_at_its_line(layered: ConfigRepo, run_cli: RunCli) -> None:
+    layered.write(
+        {"cfgctl.yaml": MANIFEST.replace("{schema: api}", "{schema: api, env_local: ['a..b']}")}
+    )
+    result = run_cli("-C", str(layered.workdir), "promote", "--from", "staging", "--to", "prod")
+    assert result.exit_code == 2, result.output
+    assert "cfgctl.yaml:8:" in result.stderr and "bad key glob 'a..b'" in result.stderr
