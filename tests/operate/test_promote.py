@@ -219,6 +219,20 @@ def test_branch_commits_without_touching_the_work_tree(
     blob = commit.tree["config/prod/payments.yaml"]
     text = repo.repo[blob.id].data.decode()  # type: ignore[attr-defined]
     assert "level: debug" in text and "# card traffic peaks at lunch time" in text
+    plan = run_cli(
+        "-C",
+        str(repo.workdir),
+        "pr",
+        "plan",
+        "--base",
+        "main",
+        "--head",
+        "promote/prod",
+        "-f",
+        "json",
+    )
+    assert plan.exit_code == 0, plan.output
+    assert '"log.level"' in plan.stdout and '"prod-eu"' in plan.stdout  # the PR's plan sees it
     again = run_cli(*args, "payments", "--keys", "log.level", "--branch", "promote/prod")
     assert again.exit_code == 2 and "exists already" in again.stderr
     bad = run_cli(*args, "--branch", "bad..name")
