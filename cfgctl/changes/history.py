@@ -24,7 +24,15 @@ from cfgctl.repo.render import Layer, layer_paths, lookup
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["BlameLine", "KeyChange", "blame_layers", "key_history"]
+__all__ = [
+    "BlameLine",
+    "KeyChange",
+    "blame_layers",
+    "iso_date",
+    "key_history",
+    "repo_prefix",
+    "snapshot_of",
+]
 
 _UNSET = object()
 
@@ -57,12 +65,12 @@ class KeyChange:
         }
 
 
-def _iso(sig: pygit2.Signature) -> str:
+def iso_date(sig: pygit2.Signature) -> str:
     tz = dt.timezone(dt.timedelta(minutes=sig.offset))
     return dt.datetime.fromtimestamp(sig.time, tz).isoformat()
 
 
-def _snapshot_of(base: Snapshot, commit: pygit2.Commit, prefix: str) -> Snapshot:
+def snapshot_of(base: Snapshot, commit: pygit2.Commit, prefix: str) -> Snapshot:
     assert base.store is not None
     files = base.store.files_of(commit, prefix)
     return Snapshot(
@@ -72,6 +80,7 @@ def _snapshot_of(base: Snapshot, commit: pygit2.Commit, prefix: str) -> Snapshot
         commit=str(commit.id),
         store=base.store,
         cache=base.cache,
+        session=base.session,  # a secrets blob met again is decrypted once
     )
 
 
@@ -111,7 +120,7 @@ def key_history(
     head.manifest.service(service)
     head.manifest.env(env)
     store: GitStore = head.store
-    prefix = _prefix(head)
+    prefix = repo_prefix(head)
     out: list[KeyChange] = []
     walker = store.repo.walk(
         pygit2.Oid(hex=head.commit), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
@@ -120,9 +129,9 @@ def key_history(
     for commit in walker:
         if max_count is not None and len(out) >= max_count:
             break
-        new_snap = _snapshot_of(head, commit, prefix)
+        new_snap = snapshot_of(head, commit, prefix)
         parent = commit.parents[0] if commit.parents else None
-        old_snap = _snapshot_of(head, parent, prefix) if parent is not None else None
+        old_snap = snapshot_of(head, parent, prefix) if parent is not None else None
         new_inputs = _inputs(new_snap, service, env)
         old_inputs = _inputs(old_snap, service, env) if old_snap is not None else None
         if new_inputs == old_inputs:
@@ -141,7 +150,7 @@ def key_history(
                 str(commit.id),
                 commit.author.name,
                 commit.author.email,
-                _iso(commit.author),
+                iso_date(commit.author),
                 commit.message.splitlines()[0] if commit.message else "",
                 None if secret or old is _UNSET else old,
                 None if secret or new is _UNSET else new,
@@ -162,7 +171,7 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
-def _prefix(snap: Snapshot) -> str:
+def repo_prefix(snap: Snapshot) -> str:
     store = snap.store
     if store is None or store.workdir is None or not snap.root.is_relative_to(store.workdir):
         return ""
@@ -188,7 +197,7 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
     out: list[BlameLine] = []
     if store is None:
         return [BlameLine(layer, line, None, None, None) for layer, line in lines]
-    prefix = _prefix(snap)
+    prefix = repo_prefix(snap)
     newest: pygit2.Oid | None = pygit2.Oid(hex=snap.commit) if snap.commit else None
     if newest is None and not store.repo.head_is_unborn:
         newest = store.commit_of("HEAD").id
@@ -211,5 +220,5 @@ def blame_layers(snap: Snapshot, lines: list[tuple[Layer, int]]) -> list[BlameLi
             out.append(BlameLine(layer, line, None, None, None))
             continue
         author = store.repo[hunk.final_commit_id].peel(pygit2.Commit).author
-        out.append(BlameLine(layer, line, str(hunk.final_commit_id), author.name, _iso(author)))
+        out.append(BlameLine(layer, line, str(hunk.final_commit_id), author.name, iso_date(author)))
     return out

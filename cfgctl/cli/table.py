@@ -48,6 +48,10 @@ COMMANDS: dict[str, Entry] = {
     "migrate": Entry(
         _C + "operate", "Move services to a later version of their schema with its..."
     ),
+    "promote": Entry(
+        _C + "promote", "Make the effective values of --to equal to those of --from,..."
+    ),
+    "drift": Entry(_C + "promote", "List the keys of --env whose value never passed through..."),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
     "template": Entry(_C + "template", "Service templates: list them, show their parameters,..."),

@@ -33,6 +33,7 @@ class Service:
     name: str
     schema: str  # as written: NAME or NAME@N
     owners: tuple[str, ...] = ()
+    env_local: tuple[str, ...] = ()  # key globs never promoted between environments
 
 
 class ServiceTable(Mapping[str, Service]):
@@ -54,9 +55,8 @@ class ServiceTable(Mapping[str, Service]):
             spec: Any = self._raw.get(name)
             if not self._usable(spec):
                 raise KeyError(name)
-            raw_owners = spec.get("owners")
-            owners = raw_owners if isinstance(raw_owners, list) else []
-            found = self._built[name] = Service(name, spec["schema"], tuple(str(o) for o in owners))
+            owners, env_local = _strings(spec.get("owners")), _strings(spec.get("env_local"))
+            found = self._built[name] = Service(name, spec["schema"], owners, env_local)
         return found
 
     def __contains__(self, name: object) -> bool:
@@ -122,6 +122,10 @@ class Manifest:
             return self.chain(env)
         except InputError:
             return []
+
+
+def _strings(raw: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in raw) if isinstance(raw, list) else ()
 
 
 def suggest(name: str, known: Iterable[str], what: str) -> str:

@@ -14,10 +14,13 @@ from cfgctl.errors import CfgctlError
 from cfgctl.repo import _ecma
 from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["Memo", "deref", "secret_paths"]
+__all__ = ["SECRET_MARKERS", "Memo", "deref", "marked_paths", "secret_paths"]
 
 
 Memo = dict[int, tuple[Any, bool]]
+
+# The keywords that make a property secret.
+SECRET_MARKERS = ("x-cfgctl-secret", "writeOnly")
 
 
 def secret_paths(
@@ -33,8 +36,21 @@ def secret_paths(
     Only the subschemas from which a secret can be reached are walked; `memo` (one per set of
     schemas, e.g. a SchemaRegistry's) remembers which those are across calls.
     """
+    return marked_paths(schema, instance, SECRET_MARKERS, resolve, memo)
+
+
+def marked_paths(
+    schema: Any,
+    instance: Any,
+    markers: tuple[str, ...],
+    resolve: Callable[[str], Any] | None = None,
+    memo: Memo | None = None,
+) -> Iterator[JsonPath]:
+    """The paths of `instance` whose schema sets one of the keywords `markers` to true (as
+    `x-cfgctl-env-local: true`), walked as `secret_paths` walks; `memo` belongs to one tuple of
+    markers."""
     seen: set[JsonPath] = set()
-    finder = _Finder(resolve, {} if memo is None else memo)
+    finder = _Finder(resolve, {} if memo is None else memo, markers)
     for path in finder.walk(schema, schema, instance, (), 0):
         if path not in seen:
             seen.add(path)
@@ -68,9 +84,15 @@ _CONDITIONALS = ("if", "then", "else")
 
 
 class _Finder:
-    def __init__(self, resolve: Callable[[str], Any] | None, memo: Memo) -> None:
+    def __init__(
+        self, resolve: Callable[[str], Any] | None, memo: Memo, markers: tuple[str, ...]
+    ) -> None:
         self.resolve = resolve
         self.memo = memo
+        self.markers = markers
+
+    def marked(self, schema: Mapping[str, Any]) -> bool:
+        return any(schema.get(m) is True for m in self.markers)
 
     def _children(self, root: Any, schema: Mapping[str, Any]) -> Iterator[tuple[Any, Any]]:
         """(root, subschema) of every subschema one step below `schema`."""
@@ -94,7 +116,7 @@ class _Finder:
         known = self.memo.get(id(schema))
         if known is not None:
             return known[1]
-        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+        if self.marked(schema):
             self.memo[id(schema)] = (schema, True)
             return True
         active = active if active is not None else set()
@@ -111,7 +133,7 @@ class _Finder:
     ) -> Iterator[JsonPath]:
         if not isinstance(schema, Mapping) or depth > 64 or not self.reaches(root, schema):
             return
-        if schema.get("x-cfgctl-secret") is True or schema.get("writeOnly") is True:
+        if self.marked(schema):
             yield path
             return
         if isinstance(schema.get("$ref"), str):
