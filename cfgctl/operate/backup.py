@@ -170,7 +170,6 @@ def _refuse_plaintext(store: GitStore, git_dir: Path, where: str) -> None:
         raise CheckFailed(
             f"{where}: {path} (blob {oid[:12]}) is not encrypted{more}: a backup never holds a "
             "plaintext secret",
-            location=Location(path),
             hint=f"encrypt it (cfgctl secrets encrypt {path}) and commit; a secret that was ever "
             "committed in plain text must be rotated and removed from the history",
         )
@@ -304,7 +303,7 @@ def unpack(opened: OpenedBackup, repo_dir: Path, *, bare: bool) -> GitStore:
     if heads != m["refs"]:
         changed = sorted(set(heads.items()) ^ set(m["refs"].items()))
         raise CheckFailed(
-            f"the bundle's refs are not the manifest's: {changed[0][1]} differs",
+            f"the bundle's refs are not the manifest's: {changed[0][0]} differs",
             location=Location(str(opened.path)),
             hint="use another copy of the backup",
         )
