@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from cfgctl.checks.files import check_files
 from cfgctl.diagnostics import Report
 from cfgctl.errors import CfgctlError
-from cfgctl.repo.render import is_encrypted, merge
+from cfgctl.repo.render import is_encrypted, layer_paths, merge
 from cfgctl.repo.yamlio import parse
 
 if TYPE_CHECKING:
@@ -47,19 +47,41 @@ PAIR_DIGEST = "cfgctl-pair-v1"
 SECRETS_SUFFIX = ".secrets.yaml"
 
 
-def _pair_digest(snap: Snapshot, service: str, env: str, broken: set[str]) -> str:
-    data: Any = {}
-    secrets, unreadable = [], []
-    for layer in snap.layers(service, env):
-        oid = snap.files[layer.path].oid
-        if layer.secret:
-            secrets.append([layer.path, oid])
+# What the layers of (service, env) along its chain give: the merged plain data, the secrets
+# layers and the unreadable layers, each as [path, blob id].
+_Merged = tuple[Any, list[list[str]], list[list[str]]]
+
+
+def _merged(
+    snap: Snapshot, service: str, chain: list[str], broken: set[str], memo: dict[str, _Merged]
+) -> _Merged:
+    """The layers of `service` along `chain` (root first), merged; the parent environment's
+    result is reused (memo by environment), so a chain is merged once, not once per child."""
+    env = chain[-1]
+    if env in memo:
+        return memo[env]
+    data, secrets, unreadable = (
+        _merged(snap, service, chain[:-1], broken, memo) if len(chain) > 1 else ({}, [], [])
+    )
+    secrets, unreadable = list(secrets), list(unreadable)
+    for path, kind in layer_paths(env, service):
+        ref = snap.files.get(path)
+        if ref is None:
             continue
-        doc_data = None if layer.path in broken else snap.document(layer.path).data
-        if layer.path in broken or not isinstance(doc_data, (dict, type(None))):
-            unreadable.append([layer.path, oid])
+        if kind == "secrets":
+            secrets.append([path, ref.oid])
+            continue
+        doc_data = None if path in broken else snap.document(path).data
+        if path in broken or not isinstance(doc_data, (dict, type(None))):
+            unreadable.append([path, ref.oid])
         elif doc_data is not None:
             data = merge(data, doc_data)
+    memo[env] = (data, secrets, unreadable)
+    return memo[env]
+
+
+def _digest(merged: _Merged) -> str:
+    data, secrets, unreadable = merged
     payload = {"data": data, "secrets": secrets, "unreadable": unreadable}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{PAIR_DIGEST}\n{text}".encode()).hexdigest()
@@ -70,13 +92,20 @@ def config_digests(snap: Snapshot) -> tuple[dict[str, dict[str, str]], str | Non
     are none when cfgctl.yaml cannot be read."""
     try:
         pairs = snap.pairs()
+        manifest = snap.manifest
+        chains = {env: manifest.chain(env) for env in {e for _, e in pairs}}
     except CfgctlError as exc:
         return {}, str(exc)
     # Every config file parsed once, on every core when there are many (and cached by blob id).
     broken = check_files(snap, Report())
     out: dict[str, dict[str, str]] = {}
+    memo: dict[str, _Merged] = {}
+    current = None
     for service, env in pairs:
-        out.setdefault(service, {})[env] = _pair_digest(snap, service, env, broken)
+        if service != current:  # one service's merges at a time in memory
+            current, memo = service, {}
+        merged = _merged(snap, service, chains[env], broken, memo)
+        out.setdefault(service, {})[env] = _digest(merged)
     return out, None
 
 

@@ -1,7 +1,8 @@
 """Git itself, where Git is the tool: `git bundle create --all`, `git bundle verify`, a fetch
 from a bundle, and the list of every object with its path (`git rev-list --objects --all`).
 
-    create_bundle(git_dir, scratch / "repo.bundle")   # every ref
+    job = BundleJob(git_dir, scratch / "repo.bundle")  # every ref, in the background
+    job.wait()
     heads = bundle_heads(bundle)                        # {"refs/heads/main": "1a2b...", ...}
     verify_bundle(bundle, empty_repo)                   # CheckFailed unless complete and sound
     fetch_bundle(repo_dir, bundle)                      # every ref of the bundle, as it was
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from cfgctl.errors import CheckFailed, EnvError, InputError
 
 __all__ = [
+    "BundleJob",
     "bundle_heads",
-    "create_bundle",
     "fetch_bundle",
     "git",
     "named_blobs",
@@ -67,17 +69,55 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1].strip()[:300] if lines else "git failed"
 
 
-def create_bundle(git_dir: Path, out: Path) -> None:
-    """`git bundle create OUT --all` of the repository at `git_dir`."""
-    proc = git("bundle", "create", "--quiet", str(out), "--all", cwd=git_dir)
-    if proc.returncode != 0:
-        message = _last_line(proc.stderr)
-        if "empty bundle" in message:
-            raise InputError(
-                "nothing to back up: the repository has no commit",
-                hint="commit the configuration first (git commit)",
+class BundleJob:
+    """`git bundle create OUT --all` running in the background while cfgctl renders the digests
+    (the two take about as long on a large repository, and use different cores)."""
+
+    def __init__(self, git_dir: Path, out: Path) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  closed by wait() or stop()
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "bundle", "create", "--quiet", str(out), "--all"],
+                cwd=git_dir,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
             )
-        raise EnvError(f"git bundle create failed: {message}")
+        except FileNotFoundError:
+            self._stderr.close()
+            raise EnvError(
+                "no git binary on PATH: backups are Git bundles",
+                hint="install Git (https://git-scm.com)",
+            ) from None
+
+    def wait(self) -> None:
+        """Until the bundle is written; InputError for a repository without a commit."""
+        try:
+            code = self._proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            raise EnvError(f"git bundle create did not finish within {TIMEOUT} s") from None
+        finally:
+            self._stderr.seek(0)
+            stderr = self._stderr.read()
+            self._stderr.close()
+        if code != 0:
+            message = _last_line(stderr)
+            if "empty bundle" in message:
+                raise InputError(
+                    "nothing to back up: the repository has no commit",
+                    hint="commit the configuration first (git commit)",
+                )
+            raise EnvError(f"git bundle create failed: {message}")
+
+    def stop(self) -> None:
+        """End the job early (the backup failed elsewhere)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        if not self._stderr.closed:
+            self._stderr.close()
 
 
 def bundle_heads(bundle: Path) -> dict[str, str]:

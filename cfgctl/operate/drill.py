@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cfgctl.errors import CfgctlError, EnvError
-from cfgctl.operate.backup import open_verified, scratch
+from cfgctl.operate.backup import scratch
+from cfgctl.operate.verify import open_verified
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
@@ -67,7 +68,7 @@ class Drill:
             "ok": self.ok,
             "created": self.manifest["created"],
             "head": self.manifest["head"],
-            "refs": len(self.manifest["refs"]),
+            "refs": self.manifest["refs"],
             "pairs": self.pairs,
             "secrets": [s.to_dict() for s in self.secrets],
             "seconds": {k: round(v, 3) for k, v in self.steps.items()},

@@ -31,8 +31,9 @@ import pygit2
 from pygit2.enums import CheckoutStrategy, FileStatus, ObjectType
 
 from cfgctl.errors import InputError, Location
-from cfgctl.operate.backup import open_verified, scratch
+from cfgctl.operate.backup import scratch
 from cfgctl.operate.backupfile import OpenedBackup
+from cfgctl.operate.verify import open_verified
 from cfgctl.repo.gitstore import GitStore, default_signature
 from cfgctl.repo.lock import repository_lock
 from cfgctl.repo.session import Session
@@ -60,7 +61,7 @@ class AtCommit:
 class Restored:
     path: Path
     head: dict[str, str | None]
-    refs: int
+    refs: dict[str, str]
     pairs: int
     at: AtCommit | None
     steps: dict[str, float]
@@ -162,7 +163,7 @@ def _result(
 ) -> Restored:
     m = opened.manifest
     pairs = sum(len(e) for e in m["pairs"].values())
-    return Restored(target, m["head"], len(m["refs"]), pairs, done, steps, new)
+    return Restored(target, m["head"], m["refs"], pairs, done, steps, new)
 
 
 def _move_into(hidden: Path, target: Path, state: str) -> None:

@@ -163,7 +163,8 @@ def test_create_refuses_an_existing_file_and_replaces_it_with_force(
         "-C", str(origin.workdir), "backup", "create", str(out), "--force", "-f", "json"
     )
     assert forced.exit_code == 0, forced.output
-    assert json.loads(forced.stdout)["pairs"] == 8
+    created = json.loads(forced.stdout)
+    assert created["pairs"] == 8 and len(created["refs"]) == 4
     assert read_backup(out).manifest["head"]["commit"] == str(origin.repo.head.target)
 
 
@@ -353,6 +354,11 @@ def test_restore_refuses_a_folder_that_is_not_empty(
     result = run_cli("backup", "restore", str(backup), str(target))
     assert result.exit_code == 2
     assert "is not empty: a backup is restored into a new or empty folder" in result.stderr
+    assert [p.name for p in target.iterdir()] == ["notes.txt"]
+    result = run_cli("backup", "restore", str(backup), str(target), "--at", "main")
+    assert result.exit_code == 2 and "is not empty and not a Git work tree" in result.stderr
+    result = run_cli("backup", "restore", str(backup), str(tmp_path / "no" / "dir"))
+    assert result.exit_code == 2 and f"folder {tmp_path / 'no'} does not exist" in result.stderr
     assert [p.name for p in target.iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["used"]
 

@@ -74,7 +74,7 @@ def backup_create(
 
     def text() -> None:
         out.print(
-            f"wrote {created.path} ({created.size:,} bytes): {created.refs} refs, "
+            f"wrote {created.path} ({created.size:,} bytes): {len(created.refs)} refs, "
             f"{_short(created.head)}, {created.pairs} effective configurations "
             f"(digest {created.configuration[:12]})"
         )
@@ -95,7 +95,7 @@ def backup_verify(file: FileArg, fmt: FormatOpt = TextOrJson.text) -> None:
 
     Example: cfgctl backup verify /backups/cfg-2026-12-01.backup
     """
-    from cfgctl.operate.backup import verify_backup
+    from cfgctl.operate.verify import verify_backup
 
     verified = verify_backup(file, cache_root=_cache_root())
 
@@ -155,7 +155,7 @@ def _print_restored(file: Path, restored: Restored) -> None:
     done = restored.at
     if restored.new:
         out.print(
-            f"restored {file} into {restored.path}: {restored.refs} refs, "
+            f"restored {file} into {restored.path}: {len(restored.refs)} refs, "
             f"{_short(restored.head)}; {restored.pairs} effective configurations match "
             "their digests"
         )
