@@ -11,6 +11,7 @@ rendered again from it to compare its digest. `restore` and `drill` run the same
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,16 +63,41 @@ def _cache(cache_root: Path | None, session: Session) -> Cache:
     return session.cache_for(cache_root) if cache_root is not None else Cache(None)
 
 
+_OID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_PREFIX = re.compile(r"^([^/\\]+/)*$")
+
+
+def _sound_head(m: dict[str, Any]) -> bool:
+    head, refs = m.get("head"), m.get("refs")
+    if not (isinstance(head, dict) and isinstance(refs, dict)):
+        return False
+    commit, ref = head.get("commit"), head.get("ref")
+    return (
+        all(isinstance(k, str) and isinstance(v, str) and _OID.match(v) for k, v in refs.items())
+        and commit == refs.get("HEAD")
+        and (
+            ref is None or (isinstance(ref, str) and ref.startswith("refs/heads/") and ref in refs)
+        )
+    )
+
+
+def _sound_prefix(prefix: Any) -> bool:
+    """'' or `a/b/`: a folder inside the repository (no `..`, `.git` or absolute path)."""
+    if not (isinstance(prefix, str) and _PREFIX.match(prefix)):
+        return False
+    return not any(part in ("", ".", "..", ".git") for part in prefix.split("/")[:-1])
+
+
 def _fields(opened: OpenedBackup) -> dict[str, Any]:
-    """The manifest, once its fields have the types cfgctl wrote (it may be forged)."""
+    """The manifest, once its fields have the types and forms cfgctl writes: a manifest with
+    consistent checksums may still be forged."""
     m = opened.manifest
-    head = m.get("head")
+    pairs = m.get("pairs")
     ok = (
-        isinstance(m.get("refs"), dict)
-        and isinstance(head, dict)
-        and isinstance(m.get("prefix"), str)
-        and isinstance(m.get("pairs"), dict)
-        and all(isinstance(v, dict) for v in m["pairs"].values())
+        _sound_head(m)
+        and _sound_prefix(m.get("prefix"))
+        and isinstance(pairs, dict)
+        and all(isinstance(v, dict) for v in pairs.values())
         and isinstance(m.get("created"), str)
         and isinstance(m.get("configuration"), str)
     )
@@ -103,10 +129,17 @@ def unpack(opened: OpenedBackup, repo_dir: Path, *, bare: bool) -> GitStore:
             hint="use another copy of the backup",
         )
     fetch_bundle(repo_dir, opened.bundle)
-    if head.get("ref") is None and head.get("commit"):
-        repo.set_head(pygit2.Oid(hex=head["commit"]))
-    if not bare and head.get("commit"):
-        repo.checkout_head(strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
+    try:
+        if head.get("ref") is None and head.get("commit"):
+            repo.set_head(pygit2.Oid(hex=head["commit"]))
+        if not bare and head.get("commit"):
+            repo.checkout_head(strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
+    except (pygit2.GitError, KeyError, ValueError) as exc:
+        raise CheckFailed(
+            f"the bundle's HEAD cannot be checked out: {exc}",
+            location=Location(str(opened.path)),
+            hint="use another copy of the backup",
+        ) from None
     return GitStore(repo)
 
 
@@ -121,6 +154,7 @@ def check_digests(
     error: str | None = "HEAD names no commit"
     snap = None
     if m["head"].get("commit"):
+        root = root / m["prefix"] if m["prefix"] else root
         snap = snapshot_at(store, m["head"]["commit"], m["prefix"], root, session, cache)
         digests, error = config_digests(snap)
         if m.get("schemas") is not None and schema_registry(snap) != m["schemas"]:
