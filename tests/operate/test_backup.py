@@ -312,7 +312,11 @@ def test_a_forged_manifest_is_caught_by_rendering_the_bundle(
     forged = _forge(backup, tmp_path / "forged.backup", {"refs": refs})
     result = run_cli("backup", "verify", str(forged))
     assert result.exit_code == 1 and "the bundle's refs are not the manifest's" in result.stderr
-    for change in ({"prefix": "../../elsewhere/"}, {"head": {"ref": "HEAD", "commit": None}}):
+    changes: list[dict[str, object]] = [
+        {"prefix": "../../elsewhere/"},
+        {"head": {"ref": "HEAD", "commit": None}},
+    ]
+    for change in changes:
         forged = _forge(backup, tmp_path / "forged.backup", change)
         result = run_cli("backup", "restore", str(forged), str(tmp_path / "r"))
         assert result.exit_code == 1 and "lacks the fields of a cfgctl backup" in result.stderr
