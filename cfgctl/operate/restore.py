@@ -19,6 +19,7 @@ repository's folder is replaced (all of it when the config repository is the Git
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -148,6 +149,13 @@ def _restore_at(
         )
     with scratch() as work:
         got = open_verified(path, work, bare=True, cache_root=cache_root, session=session)
+        prefix = got.opened.manifest["prefix"]
+        if target.resolve() not in (dest.workdir, (dest.workdir / prefix).resolve()):
+            # A folder inside some other repository: never commit into that one by surprise.
+            raise InputError(
+                f"{target} is not the top of a Git work tree nor its config repository's folder",
+                hint=f"name the repository's folder ({dest.workdir}) or a new folder",
+            )
         source = resolve_at(got.store, got.opened, at)
         done = commit_tree_of(got.store, source, dest, got.opened, lock=True)
     return _result(dest.workdir, got.opened, done, got.steps, new=False)
@@ -170,6 +178,9 @@ def _move_into(hidden: Path, target: Path, state: str) -> None:
     """The restored folder in `target`'s place: renamed when `target` is new, its entries moved
     in when it is an existing empty folder (kept: its owner and mode are the user's)."""
     if state == "new":
+        umask = os.umask(0)
+        os.umask(umask)
+        hidden.chmod(0o777 & ~umask)  # mkdtemp's 0700 is for the time it is hidden
         hidden.rename(target)
         return
     moved: list[Path] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -341,6 +342,9 @@ def test_restore_into_a_new_folder_gives_the_repository_back(
         assert (target / rel).read_bytes() == origin.read_bytes(rel)
     assert "remote" not in (target / ".git/config").read_text()  # no origin left to a temp file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["restored"]  # no hidden folder left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o777 & ~umask
     assert run_cli("-C", str(target), "validate").exit_code == 0
 
 
@@ -352,6 +356,7 @@ def test_restore_into_an_empty_folder_keeps_the_folder(backup: Path, tmp_path: P
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["new"] is True
     assert target.stat().st_ino == inode and (target / "cfgctl.yaml").is_file()
+    assert target.stat().st_mode & 0o777 == 0o750  # the user's folder, as it was
 
 
 def test_restore_refuses_a_folder_that_is_not_empty(
@@ -443,6 +448,8 @@ def test_restore_at_refuses_a_dirty_work_tree_and_an_unknown_commit(
     assert live.head.target == head and "replicas: 7" in prod.read_text()
     result = run_cli("backup", "restore", str(backup), str(target), "--at", "no-such-tag")
     assert result.exit_code == 2 and "the backup holds no commit 'no-such-tag'" in result.stderr
+    result = run_cli("backup", "restore", str(backup), str(target / "config"), "--at", "v41")
+    assert result.exit_code == 2 and "is not the top of a Git work tree" in result.stderr
     assert live.head.target == head
 
 
