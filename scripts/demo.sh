@@ -93,4 +93,8 @@ printf 'the service now runs with db.pool_size = %s\n' "$(service_get "['db']['p
 [ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the service did not pick the change up" >&2; exit 1; }
 run cfgctl agent status --config "$run_dir/agent.yaml"
 
+# --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
+run cfgctl backup create "$run_dir/cfg.backup"
+run cfgctl backup drill "$run_dir/cfg.backup"
+
 printf '\nThe demo repository is in %s/ (a Git repository): try `cfgctl -C %s --help`.\n' "$dir" "$dir"

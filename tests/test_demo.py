@@ -38,3 +38,5 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     assert "webhook answered 202" in out
     assert "the service now runs with db.pool_size = 60" in out
     assert "wave 1  in-sync" in out
+    assert "secrets: 1 of 1 files opened with the keys at hand" in out  # the backup drill
+    assert "ok: restore rehearsed in" in out

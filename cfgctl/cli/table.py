@@ -58,6 +58,9 @@ COMMANDS: dict[str, Entry] = {
     "secrets": Entry(
         _C + "secrets", "Secrets encrypted with SOPS (age keys): keys, recipients,..."
     ),
+    "backup": Entry(
+        _C + "backup", "Backups of the repository: create, verify, restore, and the..."
+    ),
     "pr": Entry(_C + "pr", "Pull requests as the approval workflow: plan, comment,..."),
     "agent": Entry(_C + "agent", "The sync agent: delivers merged configuration to running..."),
 }
