@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.sdk_bench
 	$(PY) -m benchmarks.agent_bench
 	$(PY) -m benchmarks.agent_limits_bench
+	$(PY) -m benchmarks.operate_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

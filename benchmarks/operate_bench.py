@@ -1,6 +1,7 @@
-"""The operations of issue 12 on generated repositories: `migrate --all`.
+"""The operations of issue 12 on generated repositories: `migrate --all`, `backup create` and
+`backup verify` beside `git bundle create --all` plus `cfgctl validate`, and `export`.
 
-    python -m benchmarks.operate_bench [--services 1000 10000] [--runs 1]
+    python -m benchmarks.operate_bench [--services 1000 10000] [--runs 1] [--only NAME...]
 
 For each size, a copy of benchmarks/out/repo-N (N services x base/staging/prod) gets a second
 version of its schema (`replicas` moved to `scale.replicas`, `server.max_connections` renamed
@@ -8,6 +9,12 @@ version of its schema (`replicas` moved to `scale.replicas`, `server.max_connect
 service pinned to version 1 and committed; then `cfgctl migrate --all` runs as a subprocess (a
 fresh copy for every run) and must report every service migrated. The figure is its wall-clock
 time; the goal: under 60 s for 10,000 services and at most 11x the 1,000-service time.
+
+Backups, on repo-N itself with its parse cache removed before each command (cold, as in a
+disaster): the peer figure is `git bundle create --all` plus `cfgctl validate`, run one after
+the other; `cfgctl backup create` and then `cfgctl backup verify --no-cache` each must take at
+most 2x that. Export: `cfgctl export SERVICE --env prod --format F` of one service of the
+1,000-service repository, for every format (goal: under 0.3 s each, start-up included).
 """
 
 from __future__ import annotations
@@ -120,23 +127,100 @@ def migrate_once(base: Path, services: int) -> tuple[float, float]:
     return elapsed, cpu
 
 
+def _timed(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=_env(), check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(argv[:4])}... failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
+    return elapsed
+
+
+def _cold(root: Path) -> None:
+    shutil.rmtree(root / ".cfgctl" / "cache", ignore_errors=True)
+
+
+def backups(services: int) -> None:
+    repo = ensure_repo(services)
+    cfgctl = str(Path(sys.executable).parent / "cfgctl")
+    out = OUT / f"backup-{services}"
+    out.mkdir(exist_ok=True)
+    for f in out.iterdir():
+        f.unlink()
+    bundle = _timed(["git", "bundle", "create", str(out / "peer.bundle"), "--all"], repo.root)
+    _cold(repo.root)
+    validate = _timed([cfgctl, "validate", "--format", "json"], repo.root)
+    peer = bundle + validate
+    _cold(repo.root)
+    create = _timed([cfgctl, "backup", "create", str(out / "cfg.backup")], repo.root)
+    verify = _timed([cfgctl, "--no-cache", "backup", "verify", str(out / "cfg.backup")], repo.root)
+    print(
+        f"backup, {services} services: git bundle {bundle:.2f} s + validate {validate:.2f} s"
+        f" = {peer:.2f} s; backup create {create:.2f} s ({create / peer:.2f}x),"
+        f" backup verify {verify:.2f} s ({verify / peer:.2f}x) (goal: at most 2x each)",
+        flush=True,
+    )
+
+
+EXPORT_FORMATS = [
+    "yaml",
+    "json",
+    "toml",
+    "env",
+    "properties",
+    "spring",
+    "configmap",
+    "secret",
+    "helm-values",
+    "consul-kv",
+]
+
+
+def exports() -> None:
+    repo = ensure_repo(1000)
+    cfgctl = str(Path(sys.executable).parent / "cfgctl")
+    service = repo.services[0]
+    _timed([cfgctl, "validate", "--format", "json"], repo.root)  # a warm cache, as a user has
+    worst = 0.0
+    for fmt in EXPORT_FORMATS:
+        argv = [cfgctl, "export", service, "--env", "prod", "--format", fmt]
+        best = min(_timed(argv, repo.root) for _ in range(3))
+        worst = max(worst, best)
+        print(f"export {service} --format {fmt}: {best:.3f} s", flush=True)
+    print(f"export of one service, slowest format: {worst:.3f} s (goal: under 0.3 s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--services", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--only", nargs="+", choices=["migrate", "backup", "export"], default=None)
     args = ap.parse_args(argv)
+    only = set(args.only or ["migrate", "backup", "export"])
+    if "export" in only:
+        exports()
+    if "backup" in only:
+        for n in args.services:
+            backups(n)
+    if "migrate" in only:
+        migrations(args.services, args.runs)
+    return 0
+
+
+def migrations(sizes: list[int], runs: int) -> None:
     times: dict[int, float] = {}
-    for n in args.services:
+    for n in sizes:
         base = prepare(n)
-        wall, cpu = min(migrate_once(base, n) for _ in range(args.runs))
+        wall, cpu = min(migrate_once(base, n) for _ in range(runs))
         times[n] = wall
         print(f"migrate --all, {n} services x 3 envs: {wall:.2f} s ({cpu:.2f} s CPU)", flush=True)
     if 1000 in times and 10000 in times:
         ratio = times[10000] / times[1000]
         print(f"10,000 / 1,000 services: {ratio:.1f}x (goal: at most 11x; under 60 s)")
-    return 0
 
 
 if __name__ == "__main__":
