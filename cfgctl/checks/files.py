@@ -21,7 +21,7 @@ from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import Document, parse
 
-__all__ = ["PARALLEL_FROM", "check_files"]
+__all__ = ["PARALLEL_FROM", "check_files", "parse_all"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def check_files(snap: Snapshot, report: Report, only: set[str] | None = None) ->
         if problem.severity == "error" and _CONFIG_FILE.match(path):
             broken.add(path)
     report.checked_files += len(to_parse)
-    _parse_all(snap, to_parse)
+    parse_all(snap, to_parse)
     for path in to_parse:
         try:
             doc = snap.document(path)
@@ -148,7 +148,7 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, Any]:
     return path, ("ok", doc.data, doc.warnings)
 
 
-def _parse_all(snap: Snapshot, paths: list[str]) -> None:
+def parse_all(snap: Snapshot, paths: list[str]) -> None:
     """Parse the files not in the cache, on every core when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:

@@ -23,13 +23,15 @@ their old bytes back), under the repository lock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cfgctl.changes.diff import DiffResult, diff_snapshots, same_data
+from cfgctl.checks.files import parse_all
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError
+from cfgctl.operate.layeredit import LayerJob, migrate_layer, migrate_layers
 from cfgctl.operate.migration import (
     Migration,
     apply_to_effective,
@@ -187,16 +189,14 @@ def _apply_chain(move: ServiceMove, data: Any, rel: str) -> bool:
 
 
 def _plain_layer(snap: Snapshot, rel: str, move: ServiceMove, plan: MigrationPlan) -> None:
-    """Migrate one plain layer: first as data (the fast parse every run has made already), then,
-    when it changed, as text: line edits, or the round-trip writer where they cannot go."""
+    """Migrate one plain layer (a _defaults.yaml; the services' own files go by the batch)."""
     pending = plan.docs.get(rel)
     old = (pending or snap.document(rel)).data
-    data = copy_data(old)
-    if not _apply_chain(move, data, rel):
-        return
     before = plan.writes[rel] if pending is not None else snap.files[rel].read()
-    plan.write(edit_document(before, rel, old, data, move.moved))
-    plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))
+    doc = migrate_layer(LayerJob(rel, before, old, move.migrations, move.moved))
+    if doc is not None:
+        plan.write(doc)
+        plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))
 
 
 def _secret_layer(snap: Snapshot, rel: str, move: ServiceMove, plan: MigrationPlan) -> None:
@@ -234,16 +234,28 @@ def _defaults_file(snap: Snapshot, rel: str, moves: Mapping[str, ServiceMove]) -
 
 def _layers(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPlan) -> None:
     manifest = snap.manifest
+    services: list[LayerJob] = []
     for env in manifest.environments:
         base = f"config/{env}/"
         defaults_rel = base + "_defaults.yaml"
         if defaults_rel in snap.files and moves and _defaults_file(snap, defaults_rel, moves):
             _plain_layer(snap, defaults_rel, next(iter(moves.values())), plan)
         for service, move in moves.items():
-            if base + f"{service}.yaml" in snap.files:
-                _plain_layer(snap, base + f"{service}.yaml", move, plan)
+            rel = base + f"{service}.yaml"
+            if rel in snap.files:
+                services.append(LayerJob(rel, b"", None, move.migrations, move.moved))
             if base + f"{service}.secrets.yaml" in snap.files:
                 _secret_layer(snap, base + f"{service}.secrets.yaml", move, plan)
+    parse_all(snap, [job.rel for job in services])  # on every core, when many are not cached
+    jobs = [
+        replace(job, before=snap.files[job.rel].read(), old=snap.document(job.rel).data)
+        for job in services
+    ]
+    moved_by = {job.rel: moves[job.rel.rsplit("/", 1)[-1][: -len(".yaml")]] for job in jobs}
+    for rel, doc in migrate_layers(jobs).items():
+        move = moved_by[rel]
+        plan.write(doc)
+        plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))
 
 
 def _place_defaults(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPlan) -> None:
