@@ -7,7 +7,7 @@ import pytest
 from cfgctl.errors import InputError, Location
 from cfgctl.operate.layeredit import PARALLEL_FROM, LayerJob, migrate_layer, migrate_layers
 from cfgctl.operate.migration import Migration, Operation
-from cfgctl.repo.yamlio import parse
+from cfgctl.repo.yamlio import JsonPath, parse
 
 HERE = Location("schemas/web.v2.migration.yaml", 4, 5)
 MIGRATION = Migration(
@@ -20,7 +20,7 @@ MIGRATION = Migration(
         Operation("rename", ("db", "pool_size"), HERE, to=("db", "pool_max")),
     ),
 )
-MOVED = {("scale", "replicas"): ("replicas",), ("db", "pool_max"): ("db", "pool_size")}
+MOVED: dict[JsonPath, JsonPath] = {("scale", "replicas"): ("replicas",), ("db", "pool_max"): ("db", "pool_size")}
 
 
 def _job(i: int, text: str) -> LayerJob:
