@@ -48,6 +48,8 @@ COMMANDS: dict[str, Entry] = {
     "migrate": Entry(
         _C + "operate", "Move services to a later version of their schema with its..."
     ),
+    "export": Entry(_C + "exchange", "Write the effective configuration of SERVICE in ENV as..."),
+    "import": Entry(_C + "exchange", "Read FILE (yaml, json, toml, env, properties, spring,..."),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
     "secrets": Entry(

@@ -50,7 +50,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import iter_leaves
 from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
 
-__all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration"]
+__all__ = ["MigrationPlan", "ServiceMove", "migrate", "plan_migration", "write_files"]
 
 MANIFEST = "cfgctl.yaml"
 
@@ -344,11 +344,11 @@ def migrate(
         return plan_migration(snap, services, to=to, everything=everything)
     with locked_worktree(snap) as fresh:
         plan = plan_migration(fresh, services, to=to, everything=everything)
-        _write_all(fresh, plan.writes)
+        write_files(fresh, plan.writes)
     return plan
 
 
-def _write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
+def write_files(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
     """Every file, atomically each; on a failure the ones already written get their old bytes
     back (or go, when they were new)."""
     done: list[tuple[str, bytes | None]] = []
@@ -366,7 +366,6 @@ def _write_all(snap: Snapshot, writes: Mapping[str, bytes]) -> None:
                 atomic_write(path, old)
         why = exc.strerror if isinstance(exc, OSError) else exc.message
         raise InputError(
-            f"cannot write {done[-1][0] if done else 'the migration'}: {why}; every file is as "
-            "it was",
+            f"cannot write {done[-1][0] if done else 'the files'}: {why}; every file is as it was",
             hint="check the permissions and the free space, then run it again",
         ) from None
