@@ -239,7 +239,7 @@ def _kubernetes(text: str, source: Source) -> None:
             where = doc.location((section, key))
             if not isinstance(value, str):
                 raise InputError(
-                    f"{section}.{key} must be a string, not a {type(value).__name__}",
+                    f"{section}.{key} must be a string, not {type(value).__name__}",
                     location=where,
                     hint="quote it: kubectl accepts only strings",
                 )

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.scalarstring import SingleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from cfgctl.changes.diff import same_data
 from cfgctl.checks.credentials import check_credentials, looks_like_credential
@@ -148,7 +148,10 @@ class _Work:
 
 
 def _yaml_value(value: Any) -> Any:
-    """Strings a YAML 1.1 reader would take for another type are written quoted."""
+    """Strings a YAML 1.1 reader would take for another type are written quoted; those holding
+    Unicode's line breaks (NEL, LS, PS) double-quoted, where they are escaped."""
+    if isinstance(value, str) and set(value) & {"\x85", "\u2028", "\u2029"}:
+        return DoubleQuotedScalarString(value)
     if isinstance(value, str) and is_ambiguous(value):
         return SingleQuotedScalarString(value)
     if isinstance(value, dict):
