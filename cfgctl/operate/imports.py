@@ -176,6 +176,28 @@ def _remove(doc: Any, path: JsonPath) -> bool:
     return True
 
 
+def _plain(value: Any) -> Any:
+    """Round-trip data (CommentedMap, ScalarString...) as plain data, to compare."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def _holds(doc: Any, path: JsonPath, value: Any) -> bool:
+    found, old = lookup(doc, path)
+    return found and same_data(_plain(old), value)
+
+
 def _import_env(work: _Work, plan: ImportPlan, env: str, data: dict[str, Any]) -> None:
     """Write what `data` changes for (plan.service, env) into the edits of `work`."""
     service = plan.service
@@ -209,14 +231,19 @@ def _import_env(work: _Work, plan: ImportPlan, env: str, data: dict[str, Any]) -
                 plan.edits.append((secret_rel, key, "unset"))
             continue
         if secret:
-            set_in(work.secret_tree(secret_rel), path, value)
+            tree = work.secret_tree(secret_rel)
+            changed = not _holds(tree, path, value)
+            set_in(tree, path, value)
             if _remove(work.plain_doc(plain_rel), path):
                 plan.edits.append((plain_rel, key, "unset"))
         else:
-            set_in(work.plain_doc(plain_rel), path, _yaml_value(value))
+            doc = work.plain_doc(plain_rel)
+            changed = not _holds(doc, path, value)
+            set_in(doc, path, _yaml_value(value))
             if lookup(own_secrets, path)[0] and _remove(work.secret_tree(secret_rel), path):
                 plan.edits.append((secret_rel, key, "unset"))
-        plan.edits.append((secret_rel if secret else plain_rel, key, "set"))
+        if changed:
+            plan.edits.append((secret_rel if secret else plain_rel, key, "set"))
 
 
 # --- checks and the plan --------------------------------------------------------------------------

@@ -109,6 +109,15 @@ def test_revealed_secrets_go_to_disk_only_with_force_and_mode_0600(
     assert code == 0, err
     assert stat.S_IMODE(disk.stat().st_mode) == 0o600
     assert f"db.password={SECRET}" in disk.read_text()
+    shm = Path("/dev/shm")
+    if shm.is_dir() and memory_backed(shm / "x"):
+        in_memory = shm / f"cfgctl-test-{disk.parent.name}.properties"
+        try:
+            code, _, err = _export(run_cli, with_secret, *args[:-1], str(in_memory))
+            assert code == 0, err
+            assert stat.S_IMODE(in_memory.stat().st_mode) == 0o600
+        finally:
+            in_memory.unlink(missing_ok=True)
 
 
 def test_the_command_offers_every_format_the_library_writes() -> None:

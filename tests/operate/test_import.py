@@ -47,7 +47,8 @@ def test_only_the_differences_are_written_and_comments_stay(
     assert "replicas: 6           # card traffic peaks at lunch time" in text
     assert "pool_size: 50" in text and "refunds_v2: true" in text
     assert "port:" not in text and "level:" not in text and "host:" not in text
-    assert f"{PROD}: unset db.host" in output
+    assert f"{PROD}: unset db.host" in output and f"{PROD}: set db.pool_size" in output
+    assert "set replicas" not in output  # the layer holds that value already
     got = _render(run_cli, example_repo, "prod")
     assert got["db"] == {"host": "payments-db.internal", "port": 5432, "pool_size": 50}
     assert got["features"] == {"refunds_v2": True} and got["log"]["level"] == "warning"
@@ -175,3 +176,21 @@ def test_infer_layers_factors_common_values_into_the_common_ancestor(
         "-C", str(small_repo.workdir), "import", "--infer-layers", str(prod), "-s", "payments"
     )
     assert bad.exit_code == 2 and "is not FILE=ENV" in bad.stderr
+
+
+def test_a_prefix_selects_the_variables(
+    example_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    file = tmp_path / "staging.env"
+    file.write_text(
+        "# docker compose's\nexport APP_REPLICAS=4\nAPP_FEATURES_DARK_MODE=true\nPATH=/bin\n"
+    )
+    code, output = _import(run_cli, example_repo, file, "--env", "staging", "--prefix", "app")
+    assert code == 0, output
+    assert "skipped (not under the prefix): PATH" in output
+    got = _render(run_cli, example_repo, "staging")
+    assert got["replicas"] == 4 and got["features"]["dark_mode"] is True
+    none = tmp_path / "none.env"
+    none.write_text("PATH=/bin\n")
+    code, output = _import(run_cli, example_repo, none, "--env", "staging", "--prefix", "app")
+    assert code == 2 and "no key of" in output and "under the prefix" in output
