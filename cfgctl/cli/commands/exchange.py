@@ -44,7 +44,7 @@ PrefixOpt = Annotated[
         "--prefix",
         metavar="PREFIX",
         help="env, spring: a variable prefix (APP -> APP_DB_HOST); consul-kv: the key folder "
-        "(default config/SERVICE,ENV).",
+        "(export: config/SERVICE,ENV; import: the config/NAME/ all keys share).",
     ),
 ]
 
@@ -163,6 +163,8 @@ def import_(
     (exit 1). Everything is written or nothing, under the repository lock.
 
     Example: cfgctl import application-prod.properties --service payments --env prod
+
+    Example: cfgctl import --infer-layers app-staging.env=staging app-prod.env=prod -s payments
     """
     from cfgctl.operate.imports import import_files
 
