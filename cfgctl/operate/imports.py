@@ -10,7 +10,8 @@ but its own SERVICE.yaml and SERVICE.secrets.yaml) are written into its layer; a
 sets to another value than the file's, where the file's equals the inherited one, is removed from
 the layer. Keys the file does not name are left as they are. Secrets (keys the schema marks
 secret, values the credential heuristics of `cfgctl validate` flag, keys a secrets layer holds
-already) go into SERVICE.secrets.yaml, encrypted by sops for the environment's recipients; the
+already, every value of a Kubernetes Secret the plain layer does not hold) go into
+SERVICE.secrets.yaml, encrypted by sops for the environment's recipients; the
 plaintext stays in memory. Comments of the plain layer are kept.
 
 `infer=True` takes one file per environment and factors them into the inheritance chain: the
@@ -198,8 +199,11 @@ def _holds(doc: Any, path: JsonPath, value: Any) -> bool:
     return found and same_data(_plain(old), value)
 
 
-def _import_env(work: _Work, plan: ImportPlan, env: str, data: dict[str, Any]) -> None:
-    """Write what `data` changes for (plan.service, env) into the edits of `work`."""
+def _import_env(
+    work: _Work, plan: ImportPlan, env: str, data: dict[str, Any], *, all_secret: bool = False
+) -> None:
+    """Write what `data` changes for (plan.service, env) into the edits of `work`; with
+    `all_secret` (a Kubernetes Secret's values) every key it writes is a secret."""
     service = plan.service
     plain_rel = f"config/{env}/{service}.yaml"
     secret_rel = f"config/{env}/{service}.secrets.yaml"
@@ -217,8 +221,11 @@ def _import_env(work: _Work, plan: ImportPlan, env: str, data: dict[str, Any]) -
             inherited = merge(inherited, doc.data)
     for path, value in leaves(data, index_lists=False):
         key = dotted_path(path)
+        # A Secret's values are secret, but one the plain layer holds already is left there.
+        declared = all_secret and not _holds(work.plain_doc(plain_rel), path, value)
         secret = (
-            overlaps(marked, path)
+            declared
+            or overlaps(marked, path)
             or looks_like_credential(str(path[-1]), value) is not None
             or rendered.is_secret(path)
         )
@@ -342,12 +349,14 @@ def plan_import(
     }
     work = _Work(snap)
     order = sorted(envs, key=lambda e: len(snap.manifest.chain(e)))
+    secret_files = {env for source, env in items if source.fmt == "secret"}
     if infer:
         root = _common_ancestor(snap, envs)
-        _import_env(work, plan, root, _common([datas[e] for e in order], view))
+        common = _common([datas[e] for e in order], view) if not secret_files else {}
+        _import_env(work, plan, root, common)
         envs = [root, *envs]
     for env in order:
-        _import_env(work, plan, env, datas[env])
+        _import_env(work, plan, env, datas[env], all_secret=env in secret_files)
     _check(work, envs, service)
     plan.writes = {**work.plain_writes(), **_encrypt(work)}
     return plan

@@ -129,6 +129,38 @@ def test_secrets_go_encrypted_into_the_secrets_layer(
     assert got.stdout.strip() == password
 
 
+def test_a_kubernetes_secret_goes_whole_into_the_secrets_layer(
+    secret_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    import base64
+
+    weak = "hunter2-weak"  # no credential by its looks: a Secret's values are secret by intent
+    SECRET_VALUES.add(weak)
+    exported = run_cli(
+        "-C", str(secret_repo.workdir), "export", "payments", "--env", "prod", "-f", "secret"
+    )
+    assert exported.exit_code == 0, exported.output
+    old = base64.b64encode(b"0.0.0.0").decode()
+    staged = tmp_path / "prod-secret.yaml"
+    staged.write_text(exported.stdout.replace(old, base64.b64encode(weak.encode()).decode()))
+    code, output = _import(run_cli, secret_repo, staged, "--env", "prod")
+    assert code == 0, output
+    assert output.count(": set ") == 1, output  # only what differs from what prod inherits
+    assert "config/prod/payments.secrets.yaml: set server.host" in output
+    assert weak not in output and weak not in secret_repo.read(PROD)
+    got = run_cli(
+        "-C",
+        str(secret_repo.workdir),
+        "get",
+        "payments",
+        "server.host",
+        "--env",
+        "prod",
+        "--reveal",
+    )
+    assert got.stdout.strip() == weak
+
+
 def test_secrets_without_a_sops_rule_are_refused(
     small_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path
 ) -> None:
