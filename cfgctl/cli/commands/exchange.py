@@ -48,31 +48,36 @@ PrefixOpt = Annotated[
     ),
 ]
 
+ExportFormatOpt = Annotated[
+    ExchangeFormat, typer.Option("--format", "-f", help="The format to write.", show_default=True)
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", metavar="FILE", help="Write FILE (atomically), not stdout."),
+]
+RevealOpt = Annotated[bool, typer.Option("--reveal", help="Write secret values.")]
+SkipSecretsOpt = Annotated[
+    bool, typer.Option("--skip-secrets", help="Leave secrets out (listed on stderr).")
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Refuse when the format cannot hold a value.")
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="With --reveal --out: write to a disk, not only to memory.")
+]
+
 
 @app.command()
 def export(
     service: ServiceArg,
     env: EnvOpt,
-    fmt: Annotated[
-        ExchangeFormat,
-        typer.Option("--format", "-f", help="The format to write.", show_default=True),
-    ] = ExchangeFormat.yaml,
-    out_file: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Write FILE (atomically), not stdout."),
-    ] = None,
+    fmt: ExportFormatOpt = ExchangeFormat.yaml,
+    out_file: OutOpt = None,
     prefix: PrefixOpt = None,
-    reveal: Annotated[bool, typer.Option("--reveal", help="Write secret values.")] = False,
-    skip_secrets: Annotated[
-        bool, typer.Option("--skip-secrets", help="Leave secrets out (listed on stderr).")
-    ] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse when the format cannot hold a value.")
-    ] = False,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="With --reveal --out: write to a disk, not only to memory."),
-    ] = False,
+    reveal: RevealOpt = False,
+    skip_secrets: SkipSecretsOpt = False,
+    strict: StrictOpt = False,
+    force: ForceOpt = False,
     rev: Rev = None,
 ) -> None:
     """Write the effective configuration of SERVICE in ENV as yaml, json, toml, env, properties,
@@ -120,6 +125,18 @@ def export(
     sys.stderr.write(f"export: wrote {out_file}\n")
 
 
+InferOpt = Annotated[
+    bool,
+    typer.Option(
+        "--infer-layers",
+        help="FILE=ENV per environment: common values into their common ancestor's layer.",
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Check and show the edits, but write nothing.")
+]
+
+
 @app.command("import")
 def import_(
     files: Annotated[
@@ -137,16 +154,8 @@ def import_(
         typer.Option("--format", "-f", help="The file's format (default: from its name)."),
     ] = None,
     prefix: PrefixOpt = None,
-    infer_layers: Annotated[
-        bool,
-        typer.Option(
-            "--infer-layers",
-            help="FILE=ENV per environment: common values into their common ancestor's layer.",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and show the edits, but write nothing.")
-    ] = False,
+    infer_layers: InferOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Read FILE (yaml, json, toml, env, properties, spring, configmap, secret, helm-values,
     consul-kv; from its name unless --format) into SERVICE's layer of ENV.
