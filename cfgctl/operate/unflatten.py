@@ -72,6 +72,10 @@ def _typed(source: Source, view: SchemaView) -> tuple[dict[str, Any], Where]:
 def _converted(text: str, path: JsonPath, view: SchemaView, at: Location) -> Any:
     types = view.types(path)
     try:
+        if "array" in types and "string" not in types and not text.lstrip().startswith("["):
+            # Spring's comma-separated list (`hosts=a, b`), items trimmed as Spring does
+            items = [item.strip() for item in text.split(",")] if text.strip() else []
+            return [convert(item, view.types((*path, 0))) for item in items]
         return convert(text, types)
     except ValueError as exc:
         raise InputError(

@@ -187,7 +187,7 @@ def _expected(fmt: str, data: dict[str, Any]) -> dict[str, str]:
     return {dotted_key(p): scalar_text(v) for p, v in leaves(data, index_lists=False)}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=nested, fmt=st.sampled_from(FORMATS))
 def test_the_standard_reader_of_each_format_gets_the_values_back(
     data: dict[str, Any], fmt: str

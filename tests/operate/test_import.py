@@ -226,3 +226,13 @@ def test_a_prefix_selects_the_variables(
     none.write_text("PATH=/bin\n")
     code, output = _import(run_cli, example_repo, none, "--env", "staging", "--prefix", "app")
     assert code == 2 and "no key of" in output and "under the prefix" in output
+
+
+def test_a_comma_separated_list_is_a_list_as_spring_reads_it(
+    small_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    file = tmp_path / "application-staging.properties"
+    file.write_text("tags=eu, web,  blue\n")
+    code, output = _import(run_cli, small_repo, file, "--env", "staging")
+    assert code == 0, output
+    assert _render(run_cli, small_repo, "staging")["tags"] == ["eu", "web", "blue"]
