@@ -121,6 +121,8 @@ class _Work:
     def plain_writes(self) -> dict[str, bytes]:
         out = {}
         for rel, (doc, before) in self.plain.items():
+            if not doc and not before.strip():
+                continue  # no file, and nothing to put in one
             after = dump_roundtrip(doc, like=before)
             if after != before:
                 out[rel] = after.encode()

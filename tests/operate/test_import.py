@@ -127,6 +127,15 @@ def test_secrets_go_encrypted_into_the_secrets_layer(
         "--reveal",
     )
     assert got.stdout.strip() == password
+    # secrets only, into an environment without a plain layer: none is created
+    secret_repo.write({"config/prod-eu/payments.yaml": None})
+    only = tmp_path / "prod-eu.env"
+    only.write_text(f"DB_PASSWORD={password}x\n")
+    SECRET_VALUES.add(password + "x")
+    code, output = _import(run_cli, secret_repo, only, "--env", "prod-eu")
+    assert code == 0, output
+    assert "config/prod-eu/payments.secrets.yaml: set db.password" in output
+    assert not (secret_repo.workdir / "config/prod-eu/payments.yaml").exists()
 
 
 def test_a_kubernetes_secret_goes_whole_into_the_secrets_layer(
