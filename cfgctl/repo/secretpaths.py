@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cfgctl.errors import CfgctlError
-from cfgctl.repo import _ecma
 from cfgctl.repo.yamlio import JsonPath
 
 __all__ = ["SECRET_MARKERS", "Memo", "deref", "marked_paths", "secret_paths"]
@@ -166,6 +165,10 @@ def _member_schemas(schema: Mapping[str, Any], key: str) -> list[Any]:
 
 
 def _search(pattern: str, text: str) -> bool:
+    # Imported here: _ecma loads jsonschema (~0.2 s), which a render whose verdict is cached, or
+    # a schema without patternProperties, never needs.
+    from cfgctl.repo import _ecma
+
     try:
         return _ecma.search(pattern, text)
     except _ecma.RegexError:

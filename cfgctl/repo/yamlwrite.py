@@ -96,7 +96,15 @@ def dump_plain(data: Any) -> str:
     return stream.getvalue()
 
 
+_UNICODE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(representer: Any, data: str) -> Any:
-    # Quote what YAML 1.1 readers (PyYAML, kubectl, Flux) would read as a boolean or number.
-    style = "'" if is_ambiguous(data) else None
+    # Quote what YAML 1.1 readers (PyYAML, kubectl, Flux) would read as a boolean or number;
+    # the line breaks of Unicode (NEL, LS, PS) only double quotes escape (single quotes would
+    # write them raw, and a reader folds them into spaces).
+    if _UNICODE_BREAKS.intersection(data):
+        style: str | None = '"'
+    else:
+        style = "'" if is_ambiguous(data) else None
     return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)

@@ -20,7 +20,10 @@ MIGRATION = Migration(
         Operation("rename", ("db", "pool_size"), HERE, to=("db", "pool_max")),
     ),
 )
-MOVED: dict[JsonPath, JsonPath] = {("scale", "replicas"): ("replicas",), ("db", "pool_max"): ("db", "pool_size")}
+MOVED: dict[JsonPath, JsonPath] = {
+    ("scale", "replicas"): ("replicas",),
+    ("db", "pool_max"): ("db", "pool_size"),
+}
 
 
 def _job(i: int, text: str) -> LayerJob:

@@ -1,0 +1,385 @@
+"""`cfgctl import`: a file in a format teams already have, written into an environment's layers.
+
+    plan = import_files(snap, "payments", [(Path("app.properties"), "prod")])
+    plan.writes     # {"config/prod/payments.yaml": b"...", ...}
+    plan.edits      # [("config/prod/payments.yaml", "db.pool_size", "set"), ...]
+
+The file's strings get the types the service's schema declares (`cfgctl.operate.unflatten`).
+Only the keys whose value differs from what the environment inherits (every layer of its chain
+but its own SERVICE.yaml and SERVICE.secrets.yaml) are written into its layer; a key the layer
+sets to another value than the file's, where the file's equals the inherited one, is removed from
+the layer. Keys the file does not name are left as they are. Secrets (keys the schema marks
+secret, values the credential heuristics of `cfgctl validate` flag, keys a secrets layer holds
+already, every value of a Kubernetes Secret the plain layer does not hold) go into
+SERVICE.secrets.yaml, encrypted by sops for the environment's recipients; the
+plaintext stays in memory. Comments of the plain layer are kept.
+
+`infer=True` takes one file per environment and factors them into the inheritance chain: the
+values every file agrees on (secrets excepted: each environment keeps its own) go into the layer
+of the environments' nearest common ancestor, then each environment, the shallowest first, gets
+only what differs from what it then inherits.
+
+Everything is checked before anything is written: the result must not bring validation errors
+to the environment or any environment inheriting it (exit 1, the problems listed), and all files
+are written or none, under the repository lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+from cfgctl.changes.diff import same_data
+from cfgctl.checks.credentials import check_credentials, looks_like_credential
+from cfgctl.checks.validate import validate_snapshot
+from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
+from cfgctl.errors import InputError
+from cfgctl.operate.flatkeys import leaves
+from cfgctl.operate.formats_in import Source, read_source
+from cfgctl.operate.schematypes import SchemaView
+from cfgctl.operate.unflatten import typed_data
+from cfgctl.repo import sops
+from cfgctl.repo.fsutil import write_all
+from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.keypath import dotted_path, set_in
+from cfgctl.repo.lock import locked_worktree
+from cfgctl.repo.masking import no_key_error
+from cfgctl.repo.render import is_encrypted, lookup, merge, overlaps
+from cfgctl.repo.secretpaths import secret_paths
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.yamlio import JsonPath
+from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, is_ambiguous, load_roundtrip
+from cfgctl.secrets.rules import SopsConfig
+
+__all__ = ["ImportPlan", "import_files", "plan_import"]
+
+
+@dataclass
+class ImportPlan:
+    service: str
+    sources: list[tuple[str, str, str]] = field(default_factory=list)  # (file, format, env)
+    writes: dict[str, bytes] = field(default_factory=dict)
+    edits: list[tuple[str, str, str]] = field(default_factory=list)  # (layer, key, set|unset)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)  # (env, key): inherited
+    skipped: list[str] = field(default_factory=list)  # names without the prefix
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "sources": [{"file": f, "format": m, "env": e} for f, m, e in self.sources],
+            "files": sorted(self.writes),
+            "edits": [{"file": f, "key": k, "change": c} for f, k, c in self.edits],
+            "unchanged": [{"env": e, "key": k} for e, k in self.unchanged],
+            "skipped": self.skipped,
+        }
+
+
+class _Work:
+    """The edits of one import, in memory: plain layers as round-trip documents, secrets layers
+    as plaintext trees."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.plain: dict[str, tuple[Any, str]] = {}  # rel -> (document, text before)
+        self.secret: dict[str, dict[str, Any]] = {}
+
+    def plain_doc(self, rel: str) -> Any:
+        if rel not in self.plain:
+            ref = self.snap.files.get(rel)
+            before = ref.read() if ref is not None else b""
+            doc = load_roundtrip(before, rel) if before.strip() else None
+            if doc is not None and not isinstance(doc, dict):
+                raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
+            text = before.decode("utf-8-sig", errors="replace")
+            self.plain[rel] = (doc if doc is not None else CommentedMap(), text)
+        return self.plain[rel][0]
+
+    def secret_tree(self, rel: str) -> dict[str, Any]:
+        if rel not in self.secret:
+            tree: Any = {}
+            ref = self.snap.files.get(rel)
+            if ref is not None and ref.read().strip():
+                if not is_encrypted(self.snap.document(rel).data):
+                    raise InputError(
+                        f"{rel} is not encrypted",
+                        hint=f"encrypt it first: cfgctl secrets encrypt {rel}",
+                    )
+                tree = self.snap.session.decrypter.decrypted(ref)
+                if tree is None:
+                    raise no_key_error(rel)
+            self.secret[rel] = copy.deepcopy(tree) if isinstance(tree, dict) else {}
+        return self.secret[rel]
+
+    def plain_writes(self) -> dict[str, bytes]:
+        out = {}
+        for rel, (doc, before) in self.plain.items():
+            if not doc and not before.strip():
+                continue  # no file, and nothing to put in one
+            after = dump_roundtrip(doc, like=before)
+            if after != before:
+                out[rel] = after.encode()
+        return out
+
+    @contextlib.contextmanager
+    def trial(self) -> Iterator[Snapshot]:
+        """The repository with every edit so far in place; secrets layers as stand-in blobs
+        whose plaintext the session's decrypter holds while the trial lasts."""
+        decrypter = self.snap.session.decrypter
+        markers = {}
+        for rel, tree in self.secret.items():
+            marker = FileRef.of_bytes(
+                rel, b"sops:\n  cfgctl-import: " + os.urandom(16).hex().encode() + b"\n"
+            )
+            decrypter.remember(marker.oid, tree)
+            markers[rel] = marker
+        try:
+            yield self.snap.with_files({**self.plain_writes(), **markers}, cached=False)
+        finally:
+            for marker in markers.values():
+                decrypter.forget(marker.oid)
+
+
+# --- one environment ------------------------------------------------------------------------------
+
+
+def _yaml_value(value: Any) -> Any:
+    """Strings a YAML 1.1 reader would take for another type are written quoted; those holding
+    Unicode's line breaks (NEL, LS, PS) double-quoted, where they are escaped."""
+    if isinstance(value, str) and set(value) & {"\x85", "\u2028", "\u2029"}:
+        return DoubleQuotedScalarString(value)
+    if isinstance(value, str) and is_ambiguous(value):
+        return SingleQuotedScalarString(value)
+    if isinstance(value, dict):
+        return {k: _yaml_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_yaml_value(v) for v in value]
+    return value
+
+
+def _remove(doc: Any, path: JsonPath) -> bool:
+    """Remove `path` from `doc`, and the mappings it leaves empty; whether it was there."""
+    if not lookup(doc, path)[0]:
+        return False
+    parents = [doc]
+    for part in path[:-1]:
+        parents.append(parents[-1][part])
+    del parents[-1][path[-1]]
+    for depth in range(len(path) - 1, 0, -1):
+        if parents[depth]:
+            break
+        del parents[depth - 1][path[depth - 1]]
+    return True
+
+
+def _plain(value: Any) -> Any:
+    """Round-trip data (CommentedMap, ScalarString...) as plain data, to compare."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def _holds(doc: Any, path: JsonPath, value: Any) -> bool:
+    found, old = lookup(doc, path)
+    return found and same_data(_plain(old), value)
+
+
+def _import_env(
+    work: _Work, plan: ImportPlan, env: str, data: dict[str, Any], *, all_secret: bool = False
+) -> None:
+    """Write what `data` changes for (plan.service, env) into the edits of `work`; with
+    `all_secret` (a Kubernetes Secret's values) every key it writes is a secret."""
+    service = plan.service
+    plain_rel = f"config/{env}/{service}.yaml"
+    secret_rel = f"config/{env}/{service}.secrets.yaml"
+    with work.trial() as trial:
+        rendered = trial.render(service, env)
+        ref = trial.schema_of(service)
+        schema_doc = trial.schemas.document(ref.path)
+        marked = set(secret_paths(schema_doc, data, trial.schema_resolver(ref)))
+    inherited: Any = {}
+    own_secrets: Any = {}
+    for layer, doc in zip(rendered.layers, rendered.docs, strict=True):
+        if layer.path == secret_rel:
+            own_secrets = doc.data or {}
+        elif layer.path != plain_rel and doc.data is not None:
+            inherited = merge(inherited, doc.data)
+    for path, value in leaves(data, index_lists=False):
+        key = dotted_path(path)
+        # A Secret's values are secret, but one the plain layer holds already is left there.
+        declared = all_secret and not _holds(work.plain_doc(plain_rel), path, value)
+        secret = (
+            declared
+            or overlaps(marked, path)
+            or looks_like_credential(str(path[-1]), value) is not None
+            or rendered.is_secret(path)
+        )
+        found, old = lookup(inherited, path)
+        if found and same_data(old, value):
+            plan.unchanged.append((env, key))
+            if _remove(work.plain_doc(plain_rel), path):
+                plan.edits.append((plain_rel, key, "unset"))
+            if lookup(own_secrets, path)[0] and _remove(work.secret_tree(secret_rel), path):
+                plan.edits.append((secret_rel, key, "unset"))
+            continue
+        if secret:
+            tree = work.secret_tree(secret_rel)
+            changed = not _holds(tree, path, value)
+            set_in(tree, path, value)
+            if _remove(work.plain_doc(plain_rel), path):
+                plan.edits.append((plain_rel, key, "unset"))
+        else:
+            doc = work.plain_doc(plain_rel)
+            changed = not _holds(doc, path, value)
+            set_in(doc, path, _yaml_value(value))
+            if lookup(own_secrets, path)[0] and _remove(work.secret_tree(secret_rel), path):
+                plan.edits.append((secret_rel, key, "unset"))
+        if changed:
+            plan.edits.append((secret_rel if secret else plain_rel, key, "set"))
+
+
+# --- checks and the plan --------------------------------------------------------------------------
+
+
+def _errors(snap: Snapshot, pairs: list[tuple[str, str]], files: list[str]) -> list[Diagnostic]:
+    report = validate_snapshot(snap, pairs=pairs, files=files, checks=[check_credentials])
+    wanted = set(pairs)
+    return [d for d in report.errors if set(d.pairs) & wanted or d.location.path in files]
+
+
+def _check(work: _Work, envs: list[str], service: str) -> None:
+    """DiagnosedFailure when the edits bring validation errors to an environment they feed."""
+    snap = work.snap
+    pairs = sorted(
+        {
+            (service, e)
+            for env in envs
+            for e in snap.manifest.children(env)
+            if snap.has_pair(service, e)
+        }
+    )
+    plain = sorted(work.plain_writes())
+    scope = sorted(set(plain) | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
+    scope = [p for p in scope if p not in work.secret]
+    before = {d.message for d in _errors(snap, pairs, scope)}
+    with work.trial() as trial:
+        new = [
+            d for d in _errors(trial, pairs, scope) if d.code == "render" or d.message not in before
+        ]
+    if new:
+        raise DiagnosedFailure(
+            f"refused: the import would fail validation ({len(new)} problem"
+            f"{'s' if len(new) > 1 else ''}); nothing written",
+            new,
+            hint="fix the values in the file, or the schema, and import again",
+        )
+
+
+def _encrypt(work: _Work) -> dict[str, bytes]:
+    out = {}
+    rules = SopsConfig.load(work.snap.root) if work.secret else None
+    for rel, tree in sorted(work.secret.items()):
+        env = rel.split("/")[1]
+        if rules is not None and not rules.recipients(env):
+            raise InputError(
+                f"the import holds secrets for {env}, and .sops.yaml has no rule with age keys "
+                f"for {rel}: nothing written",
+                hint=f"add one: cfgctl secrets recipients add $(age public key) --env {env}",
+            )
+        out[rel] = sops.encrypt(dump_plain(tree).encode(), rel, work.snap.root)
+    return out
+
+
+def _common_ancestor(snap: Snapshot, envs: list[str]) -> str:
+    chains = [snap.manifest.chain(e) for e in envs]
+    shared = [e for e in chains[0] if all(e in c for c in chains[1:])]
+    if not shared:
+        raise InputError(
+            f"{', '.join(envs)} inherit no environment in common: no layer to factor into",
+            hint="import each file on its own: cfgctl import FILE --service S --env E",
+        )
+    return shared[-1]
+
+
+def _common(datas: list[dict[str, Any]], view: SchemaView) -> dict[str, Any]:
+    """The values every one of `datas` holds alike, secrets excepted."""
+    out: dict[str, Any] = {}
+    first, rest = datas[0], datas[1:]
+    marked = set(secret_paths(view.schema, first, view.resolve))
+    for path, value in leaves(first, index_lists=False):
+        if overlaps(marked, path) or looks_like_credential(str(path[-1]), value):
+            continue
+        if all((found := lookup(other, path))[0] and same_data(found[1], value) for other in rest):
+            set_in(out, path, copy.deepcopy(value))
+    return out
+
+
+def plan_import(
+    snap: Snapshot, service: str, items: list[tuple[Source, str]], *, infer: bool = False
+) -> ImportPlan:
+    """What importing each (source, env) writes, checked; nothing is written."""
+    snap.manifest.service(service)
+    envs = [env for _, env in items]
+    for env in envs:
+        snap.manifest.env(env)
+    if len(set(envs)) != len(envs):
+        raise InputError("one file per environment", hint="name each environment once")
+    ref = snap.schema_of(service)
+    view = SchemaView(snap.schemas.document(ref.path), snap.schema_resolver(ref))
+    plan = ImportPlan(service, [(s.name, s.fmt, env) for s, env in items])
+    for source, _ in items:
+        plan.skipped.extend(source.skipped)
+    datas = {
+        env: typed_data(source, view, snap.render(service, env).data)[0] for source, env in items
+    }
+    work = _Work(snap)
+    order = sorted(envs, key=lambda e: len(snap.manifest.chain(e)))
+    secret_files = {env for source, env in items if source.fmt == "secret"}
+    if infer:
+        root = _common_ancestor(snap, envs)
+        common = _common([datas[e] for e in order], view) if not secret_files else {}
+        _import_env(work, plan, root, common)
+        envs = [root, *envs]
+    for env in order:
+        _import_env(work, plan, env, datas[env], all_secret=env in secret_files)
+    _check(work, envs, service)
+    plan.writes = {**work.plain_writes(), **_encrypt(work)}
+    return plan
+
+
+def import_files(
+    snap: Snapshot,
+    service: str,
+    files: list[tuple[Path, str]],
+    *,
+    fmt: str | None = None,
+    prefix: str | None = None,
+    infer: bool = False,
+    dry_run: bool = False,
+) -> ImportPlan:
+    """Read each (file, env), plan, and (unless `dry_run`) write everything or nothing, under the
+    repository lock."""
+    items = [(read_source(p, fmt, prefix=prefix), e) for p, e in files]
+    if dry_run:
+        return plan_import(snap, service, items, infer=infer)
+    with locked_worktree(snap) as fresh:
+        plan = plan_import(fresh, service, items, infer=infer)
+        write_all(fresh.root, plan.writes, "the import")
+    return plan
