@@ -281,9 +281,12 @@ def _schema_effects(impact: Impact, space: _PairSpace, changed: set[str]) -> Non
     pairs = space.every()
     common = pairs if _same_manifest(base, head) else _pairs(base) & _pairs(head)
     services = {s for s, _ in common}
+    by_service: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        by_service.setdefault(pair[0], []).append(pair)
     for service in services:
         if _schema_key(base, service) != _schema_key(head, service):
             impact.schema_changed.add(service)
-            impact.pairs |= {(s, e) for s, e in pairs if s == service}
+            impact.pairs.update(by_service.get(service, ()))
     own = {key[1] for snap in (base, head) for s in services if (key := _schema_path(snap, s))}
     impact.shared_schema_changed = any(p.startswith("schemas/") and p not in own for p in changed)
