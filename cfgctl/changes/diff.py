@@ -285,13 +285,29 @@ def diff_snapshots(
     for service, env in _selected(impact.pairs, envs or [], services or []):
         old = _render(base, service, env) if base.has_pair(service, env) else None
         new = _render(head, service, env) if head.has_pair(service, env) else None
-        status: Status = "added" if old is None else "removed" if new is None else "changed"
-        pair = PairDiff(service, env, status, diff_rendered(old, new))
-        pair.schema_old = _schema_name(base, service) if old is not None else None
-        pair.schema_new = _schema_name(head, service) if new is not None else None
-        if status != "changed" or pair.changes or pair.schema_changed:
+        pair = pair_diff(base, head, old, new, service, env)
+        if pair is not None:
             result.pairs.append(pair)
     return result
+
+
+def pair_diff(
+    base: Snapshot,
+    head: Snapshot,
+    old: Rendered | None,
+    new: Rendered | None,
+    service: str,
+    env: str,
+) -> PairDiff | None:
+    """How one pair's effective configuration differs from `base` (`old`) to `head` (`new`,
+    None where the pair does not exist); None when it does not."""
+    status: Status = "added" if old is None else "removed" if new is None else "changed"
+    pair = PairDiff(service, env, status, diff_rendered(old, new))
+    pair.schema_old = _schema_name(base, service) if old is not None else None
+    pair.schema_new = _schema_name(head, service) if new is not None else None
+    if status != "changed" or pair.changes or pair.schema_changed:
+        return pair
+    return None
 
 
 def diff_envs(

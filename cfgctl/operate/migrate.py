@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cfgctl.changes.diff import DiffResult, diff_snapshots, same_data
+from cfgctl.changes.diff import DiffResult, pair_diff, same_data
 from cfgctl.checks.files import parse_all
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure
@@ -292,25 +292,34 @@ def _is_root_of_pairs(snap: Snapshot, service: str, env: str) -> bool:
 # --- the two checks ---------------------------------------------------------------------------
 
 
-def _check_declared(snap: Snapshot, trial: Snapshot, moves: Mapping[str, ServiceMove]) -> None:
+def _check_declared(
+    snap: Snapshot, trial: Snapshot, moves: Mapping[str, ServiceMove]
+) -> DiffResult:
     """Refuse when migrating the layers gives another effective configuration than migrating
-    the merged one: the operations would not say what the migration does."""
-    for service, move in moves.items():
-        for env in snap.manifest.environments:
+    the merged one: the operations would not say what the migration does. The semantic diff
+    of every pair, from the renders the check made."""
+    diff = DiffResult(snap.label, "after the migration")
+    for service, move in sorted(moves.items()):
+        for env in sorted(snap.manifest.environments):
             if not snap.has_pair(service, env):
                 continue
-            expected: Any = copy_data(snap.render(service, env).data)
+            before = snap.render(service, env)
+            expected: Any = copy_data(before.data)
             for migration in move.migrations:
                 expected = apply_to_effective(migration, expected)
-            got = trial.render(service, env).data
-            if not same_data(expected, got):
-                key = _first_difference(expected, got)
+            after = trial.render(service, env)
+            if not same_data(expected, after.data):
+                key = _first_difference(expected, after.data)
                 raise InputError(
                     f"refused: migrating the layers of {service} in {env} changes {key} in a "
                     "way its operations do not declare (nothing written)",
                     hint="a key set in several layers, or in a _defaults.yaml the migration "
                     "skips: move it into the service's own file, or add the operation",
                 )
+            pair = pair_diff(snap, trial, before, after, service, env)
+            if pair is not None:
+                diff.pairs.append(pair)
+    return diff
 
 
 def _first_difference(a: Any, b: Any) -> str:
@@ -365,10 +374,9 @@ def plan_migration(
     _place_defaults(snap, moves, plan)
     _move_pins(snap, moves, plan)
     trial = plan.trial(snap)
-    _check_declared(snap, trial, moves)
+    diff = _check_declared(snap, trial, moves)
     _check_valid(trial, moves, plan)
-    plan.diff = diff_snapshots(snap, trial, services=sorted(moves))
-    plan.diff.head = "after the migration"
+    plan.diff = diff
     return plan
 
 
