@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cfgctl.changes.diff import DiffResult, pair_diff, same_data
-from cfgctl.checks.files import parse_all
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError
@@ -191,7 +190,7 @@ def _apply_chain(move: ServiceMove, data: Any, rel: str) -> bool:
 def _plain_layer(snap: Snapshot, rel: str, move: ServiceMove, plan: MigrationPlan) -> None:
     """Migrate one plain layer (a _defaults.yaml; the services' own files go by the batch)."""
     pending = plan.docs.get(rel)
-    old = (pending or snap.document(rel)).data
+    old = pending or snap.document(rel)
     before = plan.writes[rel] if pending is not None else snap.files[rel].read()
     doc = migrate_layer(LayerJob(rel, before, old, move.migrations, move.moved))
     if doc is not None:
@@ -246,13 +245,19 @@ def _layers(snap: Snapshot, moves: Mapping[str, ServiceMove], plan: MigrationPla
                 services.append(LayerJob(rel, b"", None, move.migrations, move.moved))
             if base + f"{service}.secrets.yaml" in snap.files:
                 _secret_layer(snap, base + f"{service}.secrets.yaml", move, plan)
-    parse_all(snap, [job.rel for job in services])  # on every core, when many are not cached
     jobs = [
-        replace(job, before=snap.files[job.rel].read(), old=snap.document(job.rel).data)
+        replace(
+            job,
+            before=snap.files[job.rel].read(),
+            old=snap.document(job.rel) if snap.load_cached(job.rel) else None,
+        )
         for job in services
-    ]
+    ]  # the files not read yet are read by the workers that migrate them
     moved_by = {job.rel: moves[job.rel.rsplit("/", 1)[-1][: -len(".yaml")]] for job in jobs}
-    for rel, doc in migrate_layers(jobs).items():
+    migrated = migrate_layers(jobs)
+    for rel, doc in migrated.read.items():
+        snap.keep(rel, doc)
+    for rel, doc in migrated.new.items():
         move = moved_by[rel]
         plan.write(doc)
         plan.edits.append((rel, f"{move.schema}@{move.source} -> @{move.target}"))

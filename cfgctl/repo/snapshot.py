@@ -236,6 +236,14 @@ class Snapshot:
         """Use a document parsed elsewhere (by a worker process) for `path`."""
         self._docs[path] = doc
 
+    def keep(self, path: str, doc: Document) -> None:
+        """`adopt`, and remember the reading in the disk cache as `document` does."""
+        ref = self.files[path]
+        self.cache.put(
+            "doc", ref.oid, {"data": doc.data, "warnings": [list(w) for w in doc.warnings]}
+        )
+        self._docs[path] = doc
+
     # --- the manifest and schemas -------------------------------------------------------------
 
     @cached_property

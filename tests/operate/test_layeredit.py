@@ -27,8 +27,10 @@ MOVED: dict[JsonPath, JsonPath] = {
 
 
 def _job(i: int, text: str) -> LayerJob:
+    """Every other layer read already by the caller; the rest read by the workers."""
     rel = f"config/prod/s{i}.yaml"
-    return LayerJob(rel, text.encode(), parse(text, rel).data, (MIGRATION,), MOVED)
+    read = parse(text, rel) if i % 2 else None
+    return LayerJob(rel, text.encode(), read, (MIGRATION,), MOVED)
 
 
 def test_workers_give_what_one_process_gives() -> None:
@@ -38,11 +40,16 @@ def test_workers_give_what_one_process_gives() -> None:
         else _job(i, "name: untouched\n")
         for i in range(PARALLEL_FROM + 20)
     ]
-    parallel = migrate_layers(jobs)
+    migrated = migrate_layers(jobs)
+    parallel = migrated.new
     serial = {job.rel: doc for job in jobs if (doc := migrate_layer(job)) is not None}
     assert sorted(parallel) == sorted(serial) and len(parallel) == len(jobs) - len(jobs) // 5
     for rel, doc in serial.items():
         assert parallel[rel].text == doc.text and parallel[rel].data == doc.data
+    unread = [job for job in jobs if job.old is None]
+    assert sorted(migrated.read) == sorted(job.rel for job in unread)
+    for job in unread:  # what the workers read is handed back, as a parse in place gives it
+        assert migrated.read[job.rel].data == parse(job.before, job.rel).data
     assert parallel["config/prod/s1.yaml"].text == (
         "# s1\ndb:\n  pool_max: 1\nscale:\n  replicas: 2  # per region\n"
     )
