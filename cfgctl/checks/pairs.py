@@ -26,7 +26,7 @@ from cfgctl.repo.yamlio import Document, JsonPath
 if TYPE_CHECKING:
     from cfgctl.repo.validator import Violation
 
-__all__ = ["cached_verdict", "compute_verdict", "validate_pair", "verdict_key"]
+__all__ = ["cached_verdict", "compute_verdict", "validate_pair", "verdict_key", "verdict_of"]
 
 
 def _verdict_key(snap: Snapshot, service: str, env: str, ref: SchemaRef) -> str:
@@ -83,15 +83,22 @@ def compute_verdict(
 ) -> list[Diagnostic]:
     """Render and validate one pair, and cache the verdict under `key` (the caller looked the
     cache up)."""
+    out = verdict_of(snap, service, env, rendered)
+    snap.cache.put("verdict", key, [d.to_dict() for d in out])
+    return out
+
+
+def verdict_of(
+    snap: Snapshot, service: str, env: str, rendered: Rendered | None = None
+) -> list[Diagnostic]:
+    """Render and validate one pair (no cache)."""
     ref = snap.schemas.resolve(snap.manifest.service(service).schema)
     try:
         rendered = rendered if rendered is not None else snap.render(service, env)
-        out = _pair_diagnostics(snap, rendered, ref)
+        return _pair_diagnostics(snap, rendered, ref)
     except CfgctlError as exc:
         fallback = Location(f"config/{env}/{service}.yaml")
-        out = [replace(Diagnostic.from_error(exc, "render", fallback), pairs=((service, env),))]
-    snap.cache.put("verdict", key, [d.to_dict() for d in out])
-    return out
+        return [replace(Diagnostic.from_error(exc, "render", fallback), pairs=((service, env),))]
 
 
 def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> list[Diagnostic]:

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from cfgctl.checks.files import check_files
-from cfgctl.checks.pairs import cached_verdict, compute_verdict, verdict_key
+from cfgctl.checks.pairs import cached_verdict, verdict_key
 from cfgctl.checks.protocol import RepositoryCheck
+from cfgctl.checks.verdicts import compute_verdicts
 from cfgctl.diagnostics import Diagnostic, Report
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.repo.cache import FORMAT, digest
@@ -93,8 +94,8 @@ def _check_pairs(
         else:
             todo.append((service, env, key))
     _decrypt_ahead(snap, [(s, e) for s, e, _ in todo], broken)
-    for service, env, key in todo:
-        for d in compute_verdict(snap, service, env, key):
+    for verdict in compute_verdicts(snap, todo):
+        for d in verdict:
             report.add(d)
 
 

@@ -79,6 +79,12 @@ class Cache:
                 break
         return None
 
+    def after_fork(self) -> None:
+        """In a forked child: leave the parent's SQLite connection alone (a connection must not
+        cross a fork) and open another on the next read; what the child puts stays in it."""
+        self._db = None
+        self._opened = False
+
     def get(self, kind: str, key: str) -> Any:
         """The value stored under (kind, key), or None."""
         pending = self._pending.get((kind, key))
