@@ -27,7 +27,7 @@ SCHEMA = {
 
 def _repo(root: Path, services: int) -> ConfigRepo:
     repo = ConfigRepo.init(root)
-    files = {
+    files: dict[str, str | bytes | None] = {
         "cfgctl.yaml": "version: 1\nenvironments:\n  base: {}\n  prod: {inherits: base}\n"
         "services:\n" + "".join(f"  s{i}: {{schema: svc}}\n" for i in range(services)),
         "schemas/svc.schema.json": json.dumps(SCHEMA),
