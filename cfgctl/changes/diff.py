@@ -23,7 +23,7 @@ from cfgctl.errors import CfgctlError, InputError
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.render import Rendered
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.yamlio import JsonPath, iter_leaves
+from cfgctl.repo.yamlio import JsonPath, iter_leaves, same_data
 
 __all__ = [
     "Change",
@@ -216,17 +216,6 @@ def _mostly_different(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
 
 def _sorted(changes: list[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: (tuple(str(p) for p in c.path), c.kind))
-
-
-def same_data(a: Any, b: Any) -> bool:
-    """Equal as data, types included (Python finds 1 == True and 1 == 1.0)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
 
 
 def _leaves(

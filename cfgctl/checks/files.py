@@ -21,7 +21,7 @@ from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import Document, parse
 
-__all__ = ["PARALLEL_FROM", "check_files", "parse_all"]
+__all__ = ["PARALLEL_FROM", "check_files"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def check_files(snap: Snapshot, report: Report, only: set[str] | None = None) ->
         if problem.severity == "error" and _CONFIG_FILE.match(path):
             broken.add(path)
     report.checked_files += len(to_parse)
-    parse_all(snap, to_parse)
+    _parse_all(snap, to_parse)
     for path in to_parse:
         try:
             doc = snap.document(path)
@@ -148,7 +148,7 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, Any]:
     return path, ("ok", doc.data, doc.warnings)
 
 
-def parse_all(snap: Snapshot, paths: list[str]) -> None:
+def _parse_all(snap: Snapshot, paths: list[str]) -> None:
     """Parse the files not in the cache, on every core when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
@@ -169,9 +169,4 @@ def parse_all(snap: Snapshot, paths: list[str]) -> None:
         for path, result in pool.map(_parse_one, items, chunksize=chunk):
             if result[0] == "ok":
                 _, data, warnings = result
-                ref = snap.files[path]
-                doc = Document(path, raw[path].decode("utf-8-sig"), data, warnings)
-                snap.cache.put(
-                    "doc", ref.oid, {"data": data, "warnings": [list(w) for w in warnings]}
-                )
-                snap.adopt(path, doc)
+                snap.keep(path, Document(path, raw[path].decode("utf-8-sig"), data, warnings))

@@ -49,7 +49,7 @@ from cfgctl.operate.unflatten import typed_data
 from cfgctl.repo import sops
 from cfgctl.repo.fsutil import write_all
 from cfgctl.repo.gitstore import FileRef
-from cfgctl.repo.keypath import dotted_path, set_in
+from cfgctl.repo.keypath import dotted_path, remove_in, set_in
 from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.masking import no_key_error
 from cfgctl.repo.render import is_encrypted, lookup, merge, overlaps
@@ -164,21 +164,6 @@ def _yaml_value(value: Any) -> Any:
     return value
 
 
-def _remove(doc: Any, path: JsonPath) -> bool:
-    """Remove `path` from `doc`, and the mappings it leaves empty; whether it was there."""
-    if not lookup(doc, path)[0]:
-        return False
-    parents = [doc]
-    for part in path[:-1]:
-        parents.append(parents[-1][part])
-    del parents[-1][path[-1]]
-    for depth in range(len(path) - 1, 0, -1):
-        if parents[depth]:
-            break
-        del parents[depth - 1][path[depth - 1]]
-    return True
-
-
 def _plain(value: Any) -> Any:
     """Round-trip data (CommentedMap, ScalarString...) as plain data, to compare."""
     if isinstance(value, dict):
@@ -234,22 +219,22 @@ def _import_env(
         found, old = lookup(inherited, path)
         if found and same_data(old, value):
             plan.unchanged.append((env, key))
-            if _remove(work.plain_doc(plain_rel), path):
+            if remove_in(work.plain_doc(plain_rel), path):
                 plan.edits.append((plain_rel, key, "unset"))
-            if lookup(own_secrets, path)[0] and _remove(work.secret_tree(secret_rel), path):
+            if lookup(own_secrets, path)[0] and remove_in(work.secret_tree(secret_rel), path):
                 plan.edits.append((secret_rel, key, "unset"))
             continue
         if secret:
             tree = work.secret_tree(secret_rel)
             changed = not _holds(tree, path, value)
             set_in(tree, path, value)
-            if _remove(work.plain_doc(plain_rel), path):
+            if remove_in(work.plain_doc(plain_rel), path):
                 plan.edits.append((plain_rel, key, "unset"))
         else:
             doc = work.plain_doc(plain_rel)
             changed = not _holds(doc, path, value)
             set_in(doc, path, _yaml_value(value))
-            if lookup(own_secrets, path)[0] and _remove(work.secret_tree(secret_rel), path):
+            if lookup(own_secrets, path)[0] and remove_in(work.secret_tree(secret_rel), path):
                 plan.edits.append((secret_rel, key, "unset"))
         if changed:
             plan.edits.append((secret_rel if secret else plain_rel, key, "set"))

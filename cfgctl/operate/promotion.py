@@ -19,7 +19,7 @@ from cfgctl.changes.diff import same_data
 from cfgctl.errors import InputError
 from cfgctl.operate.keyselect import KeyGlob, env_local_rules
 from cfgctl.repo import sops
-from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.keypath import dotted_path, remove_in, set_in
 from cfgctl.repo.render import Rendered, is_encrypted, lookup
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, iter_leaves
@@ -109,30 +109,6 @@ def differences(a: Any, b: Any, path: JsonPath = ()) -> Iterator[Difference]:
             yield from differences(va, vb, sub)
         elif not (in_a and in_b and same_data(va, vb)):
             yield Difference(sub, in_a, va, in_b, vb)
-
-
-def _put(tree: Any, path: JsonPath, value: Any) -> None:
-    """Set `path`, making mappings on the way."""
-    node = tree
-    for part in path[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[path[-1]] = copy.deepcopy(value)
-
-
-def _drop(tree: Any, path: JsonPath) -> None:
-    """Remove `path`, and the mappings it leaves empty."""
-    parents = [tree]
-    for part in path[:-1]:
-        parents.append(parents[-1][part])
-    del parents[-1][path[-1]]
-    for depth in range(len(path) - 1, 0, -1):
-        if parents[depth]:
-            break
-        del parents[depth - 1][path[depth - 1]]
 
 
 @dataclass
@@ -280,7 +256,7 @@ class PairWork:
                 continue
             own = self._own_setter(diff.path, secret)
             if own is not None and self._inherits(tgt, diff, own.rel):
-                _drop(own.tree, diff.path)
+                remove_in(own.tree, diff.path)
                 own.dirty = edited = True
                 self._record(diff.path, "unset", own.rel, secret, None)
             elif diff.in_source:
@@ -310,7 +286,7 @@ class PairWork:
         if f.tree is None:
             self._skip(diff.path, "secret", f"no key at hand opens {f.rel}")
             return False
-        _put(f.tree, diff.path, diff.source)
+        set_in(f.tree, diff.path, copy.deepcopy(diff.source))
         f.dirty = True
         self._record(diff.path, "set", f.rel, secret, None if secret else diff.source)
         return True

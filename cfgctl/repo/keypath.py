@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from cfgctl.errors import InputError
 from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["dotted_path", "parse_key", "set_in"]
+__all__ = ["dotted_path", "parse_key", "remove_in", "set_in"]
 
 _PART = re.compile(r'([^.\[\]"]+)|"((?:[^"\\]|\\.)*)"|\[(\d+)\]')
 
@@ -61,3 +61,22 @@ def set_in(tree: dict[str, Any], path: Iterable[str | int], value: Any) -> None:
             node[part] = {}
         node = node[part]
     node[parts[-1]] = value
+
+
+def remove_in(tree: Any, path: JsonPath) -> bool:
+    """Remove `path` from nested mappings, and the mappings it leaves empty on the way;
+    whether it was there."""
+    parents = [tree]
+    for part in path[:-1]:
+        node = parents[-1]
+        if not isinstance(node, MutableMapping) or part not in node:
+            return False
+        parents.append(node[part])
+    if not isinstance(parents[-1], MutableMapping) or path[-1] not in parents[-1]:
+        return False
+    del parents[-1][path[-1]]
+    for depth in range(len(path) - 1, 0, -1):
+        if parents[depth]:
+            break
+        del parents[depth - 1][path[depth - 1]]
+    return True

@@ -210,10 +210,7 @@ class Snapshot:
         if ref is None:
             raise InputError(f"{path} does not exist in {self.label}")
         doc = parse(ref.read(), path)
-        self.cache.put(
-            "doc", ref.oid, {"data": doc.data, "warnings": [list(w) for w in doc.warnings]}
-        )
-        self._docs[path] = doc
+        self.keep(path, doc)
         return doc
 
     def load_cached(self, path: str) -> bool:

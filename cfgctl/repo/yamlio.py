@@ -38,6 +38,7 @@ __all__ = [
     "load_strict_json",
     "parse",
     "parse_all",
+    "same_data",
 ]
 
 
@@ -100,6 +101,17 @@ def copy_data(value: Any) -> Any:
     if isinstance(value, list):
         return [copy_data(v) for v in value]
     return value
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Equal as data, types included (Python finds 1 == True and 1 == 1.0); key order aside."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
 
 
 def decode(data: bytes | str, source: str) -> str:

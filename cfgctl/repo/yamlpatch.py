@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from cfgctl.errors import CfgctlError
-from cfgctl.repo.yamlio import Document, JsonPath, parse
+from cfgctl.repo.yamlio import Document, JsonPath, parse, same_data
 from cfgctl.repo.yamlwrite import (
     _indents,
     dump_plain,
@@ -95,7 +94,7 @@ def _sync(doc: Any, new: dict[str, Any]) -> None:
         current = doc.get(key)
         if isinstance(current, dict) and isinstance(value, dict):
             _sync(current, value)
-        elif key not in doc or not _same(current, value):
+        elif key not in doc or not same_data(current, value):
             doc[key] = value
 
 
@@ -128,7 +127,7 @@ def _patched(
         doc = parse(patch.result(), source)
     except (_Unsupported, CfgctlError):
         return None
-    return doc if _same(doc.data, new) else None
+    return doc if same_data(doc.data, new) else None
 
 
 class _Patch:
@@ -241,7 +240,7 @@ class _Patch:
     def _carried(self, source: JsonPath, key: str, value: Any, indent: int) -> list[str] | None:
         """The lines of `source` in the old text, re-indented and renamed to `key`."""
         found, old = _lookup(self.old, source)
-        if not found or not _same(old, value):
+        if not found or not same_data(old, value):
             return None
         try:
             start, depth = self._key_line(source)
@@ -422,16 +421,3 @@ def _key_text(key: str) -> str:
     if _PLAIN_KEY.match(key) and not re.fullmatch(r"[0-9._+-]+|[yYnN]|true|false|null|~", key):
         return key
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal as data, types included (1 is not True, not 1.0); key order aside."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return bool(a == b)
