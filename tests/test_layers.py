@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "cfgctl.operate": 5,
     "cfgctl.sdk": 5,
     "cfgctl.agent": 6,
+    "cfgctl.codescan": 6,
     "cfgctl.server": 7,
     "cfgctl.cli": 8,
 }

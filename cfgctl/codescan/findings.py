@@ -1,0 +1,107 @@
+"""What `cfgctl scan-code` reports: a `Finding` per literal that looks like configuration, and the
+`ScanResult` of a run (findings, files skipped with why, lines read).
+
+    result = scan_paths([Path("src")])
+    for f in result.findings:
+        print(f.location, f.key, f.score, f.reasons)     # app/db.py:12:17 db.pool_size 0.9 [...]
+
+A finding's `id` is stable while the literal keeps its file, key and value (lines above it may
+move): `--fix --select ID` names findings across runs. A secret's value is never kept in a
+finding's output: `shown` masks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cfgctl.errors import Location
+
+__all__ = ["DEFAULT_MIN_SCORE", "Finding", "ScanResult", "Skipped"]
+
+DEFAULT_MIN_SCORE = 0.5
+"""Findings scoring below this are not reported unless `--min-score` asks for them."""
+
+Kind = Literal["config", "secret"]
+JsonType = Literal["integer", "number", "string", "boolean"]
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One literal that looks like configuration."""
+
+    path: str  # as scanned, relative to the folder named on the command line's parent when given
+    line: int  # 1-based
+    col: int  # 1-based, in characters
+    end_line: int
+    end_col: int  # 1-based, exclusive
+    key: str  # the suggested dotted key, e.g. db.pool_size
+    type: JsonType
+    value: Any  # the literal's value (a secret's too: never print it, use `shown`)
+    kind: Kind
+    score: float  # 0..1
+    reasons: tuple[str, ...]
+    occurrence: int = 1  # the n-th literal of this key and value in this file
+    sha256: str = ""  # of the file's bytes when scanned
+
+    @property
+    def id(self) -> str:
+        """`CS` + 8 hex digits of (path, key, value, occurrence): stable while lines move."""
+        text = f"{self.path}\0{self.key}\0{self.type}\0{self.value!r}\0{self.occurrence}"
+        return "CS" + hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line, self.col)
+
+    @property
+    def shown(self) -> Any:
+        """The value as output may show it: a secret masked."""
+        return MASK if self.kind == "secret" else self.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "key": self.key,
+            "type": self.type,
+            "value": self.shown,
+            "kind": self.kind,
+            "score": round(self.score, 3),
+            "reasons": list(self.reasons),
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file not scanned, and why (it does not parse, it is binary, it is a test)."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason, "line": self.line}
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: int = 0  # Python files read
+    lines: int = 0  # their lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "lines": self.lines,
+            "findings": [f.to_dict() for f in self.findings],
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
