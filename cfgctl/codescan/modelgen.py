@@ -22,9 +22,19 @@ from typing import Any
 
 from cfgctl.codescan.findings import JsonType
 from cfgctl.errors import InputError
-from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["MARKER", "Field", "build_model", "class_name", "model_source", "read_model"]
+__all__ = [
+    "MARKER",
+    "Field",
+    "KeyPath",
+    "build_model",
+    "check_key",
+    "class_name",
+    "model_source",
+    "read_model",
+]
+
+KeyPath = tuple[str, ...]
 
 MARKER = "cfgctl scan-code --fix writes this file"
 _PY = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
@@ -38,14 +48,14 @@ class Field:
     secret: bool = False
 
 
-def class_name(path: JsonPath) -> str:
+def class_name(path: KeyPath) -> str:
     """`Settings` for the root, `Db` for db, `HttpRetry` for http.retry."""
     if not path:
         return "Settings"
     return "".join(part.title().replace("_", "") for part in path) or "Section"
 
 
-def check_key(path: JsonPath) -> None:
+def check_key(path: KeyPath) -> None:
     for part in path:
         if not part.isidentifier() or keyword.iskeyword(part) or part.startswith("_"):
             raise InputError(
@@ -54,9 +64,9 @@ def check_key(path: JsonPath) -> None:
             )
 
 
-def _sections(fields: dict[JsonPath, Field]) -> dict[JsonPath, list[str]]:
+def _sections(fields: dict[KeyPath, Field]) -> dict[KeyPath, list[str]]:
     """Each object path -> its children's names, in a stable order (root first)."""
-    out: dict[JsonPath, list[str]] = {(): []}
+    out: dict[KeyPath, list[str]] = {(): []}
     for path in sorted(fields):
         for depth in range(len(path)):
             parent, child = path[:depth], path[depth]
@@ -66,7 +76,7 @@ def _sections(fields: dict[JsonPath, Field]) -> dict[JsonPath, list[str]]:
     return out
 
 
-def model_source(fields: dict[JsonPath, Field], service: str) -> str:
+def model_source(fields: dict[KeyPath, Field], service: str) -> str:
     sections = _sections(fields)
     lines = [
         f'"""The configuration of {service} that its code reads ({MARKER}; fields may be added',
@@ -91,24 +101,31 @@ def model_source(fields: dict[JsonPath, Field], service: str) -> str:
                 default = 'field(default="", repr=False)' if f.secret else repr(f.default)
                 lines.append(f"    {name}: {_PY[f.type]} = {default}")
             else:
-                lines.append(f"    {name}: {class_name(child)} = field(default_factory={class_name(child)})")
+                lines.append(
+                    f"    {name}: {class_name(child)} = field(default_factory={class_name(child)})"
+                )
     lines += ["", "", "settings = cfgctl.sdk.load(CONFIG_PATH, Settings)", ""]
     return "\n".join(lines)
 
 
 def _default_of(value: ast.expr | None) -> tuple[Any, bool, str | None]:
     """(literal default, secret, nested class name) of a field's right-hand side."""
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "field":
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "field"
+    ):
         kw = {k.arg: k.value for k in value.keywords}
         factory = kw.get("default_factory")
         if isinstance(factory, ast.Name):
             return None, False, factory.id
-        secret = isinstance(kw.get("repr"), ast.Constant) and kw["repr"].value is False  # type: ignore[union-attr]
+        shown = kw.get("repr")
+        secret = isinstance(shown, ast.Constant) and shown.value is False
         return (ast.literal_eval(kw["default"]) if "default" in kw else None), secret, None
     return (ast.literal_eval(value) if value is not None else None), False, None
 
 
-def read_model(text: str, source: str) -> dict[JsonPath, Field]:
+def read_model(text: str, source: str) -> dict[KeyPath, Field]:
     """The fields of a model module cfgctl wrote; `InputError` for one it did not write."""
     if MARKER not in text:
         raise InputError(
@@ -122,15 +139,17 @@ def read_model(text: str, source: str) -> dict[JsonPath, Field]:
             for node in tree.body
             if isinstance(node, ast.ClassDef)
         }
-        out: dict[JsonPath, Field] = {}
+        out: dict[KeyPath, Field] = {}
         _collect(classes, "Settings", (), out)
     except (SyntaxError, ValueError) as exc:
-        raise InputError(f"{source}: cannot read the model: {exc}", hint="fix it, or remove it") from exc
+        raise InputError(
+            f"{source}: cannot read the model: {exc}", hint="fix it, or remove it"
+        ) from exc
     return out
 
 
 def _collect(
-    classes: dict[str, list[ast.AnnAssign]], name: str, path: JsonPath, out: dict[JsonPath, Field]
+    classes: dict[str, list[ast.AnnAssign]], name: str, path: KeyPath, out: dict[KeyPath, Field]
 ) -> None:
     for stmt in classes.get(name, []):
         if not isinstance(stmt.target, ast.Name) or len(path) > 16:
@@ -144,10 +163,10 @@ def _collect(
             out[child] = Field(_JSON[annotation], default, secret)  # type: ignore[arg-type]
 
 
-def build_model(fields: dict[JsonPath, Field]) -> type:
+def build_model(fields: dict[KeyPath, Field]) -> type:
     """The model's classes made in memory (no code of the project is imported or run)."""
     sections = _sections(fields)
-    made: dict[JsonPath, type] = {}
+    made: dict[KeyPath, type] = {}
     types = {"integer": int, "number": float, "string": str, "boolean": bool}
     for path in sorted(sections, key=lambda p: (-len(p), p)):
         spec: list[tuple[str, Any, Any]] = []
@@ -155,7 +174,15 @@ def build_model(fields: dict[JsonPath, Field]) -> type:
             child = (*path, name)
             if child in fields:
                 f = fields[child]
-                spec.append((name, types[f.type], dataclasses.field(default="" if f.secret else f.default)))
+                spec.append(
+                    (
+                        name,
+                        types[f.type],
+                        dataclasses.field(default="", repr=False)
+                        if f.secret
+                        else dataclasses.field(default=f.default),
+                    )
+                )
             else:
                 spec.append((name, made[child], dataclasses.field(default_factory=made[child])))
         made[path] = dataclasses.make_dataclass(class_name(path), spec, frozen=True)

@@ -79,9 +79,12 @@ def _import_index(module: cst.Module, first_line: int, wrapper: MetadataWrapper)
             isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
         ):
             index = i + 1
-        elif i == 0 and isinstance(stmt, cst.SimpleStatementLine) and isinstance(
-            stmt.body[0], cst.Expr
-        ) and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        elif (
+            i == 0
+            and isinstance(stmt, cst.SimpleStatementLine)
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        ):
             index = 1  # the docstring
     return index
 
@@ -100,7 +103,11 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
     wrapper = MetadataWrapper(module)
     transformer = _Replace(wanted)
     new = wrapper.visit(transformer)
-    missing = [f for f, _ in replacements if (f.line, f.col - 1, f.end_line, f.end_col - 1) not in transformer.done]
+    missing = [
+        f
+        for f, _ in replacements
+        if (f.line, f.col - 1, f.end_line, f.end_col - 1) not in transformer.done
+    ]
     if missing:
         f = missing[0]
         raise InputError(
@@ -130,6 +137,7 @@ class _PutBack(ast.NodeTransformer):
 
 def _normal(tree: ast.Module) -> str:
     """The tree with constant expressions folded the way the scan reads them (`-5`, `5 * 60`)."""
+
     class _Fold(ast.NodeTransformer):
         def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
             value = fold(node)
@@ -142,7 +150,9 @@ def _normal(tree: ast.Module) -> str:
     return ast.dump(_Fold().visit(tree))
 
 
-def prove_substitution(before: str, after: str, replacements: Sequence[Replacement], model_module: str) -> None:
+def prove_substitution(
+    before: str, after: str, replacements: Sequence[Replacement], model_module: str
+) -> None:
     """`InputError` unless `after` is `before` with exactly these literals replaced and one import
     added (compared as syntax trees)."""
     old, new = ast.parse(before), ast.parse(after)
@@ -151,7 +161,11 @@ def prove_substitution(before: str, after: str, replacements: Sequence[Replaceme
     new.body = [
         s
         for s in new.body
-        if not (isinstance(s, ast.ImportFrom) and s.module == model_module and s.names[0].name == "settings")
+        if not (
+            isinstance(s, ast.ImportFrom)
+            and s.module == model_module
+            and s.names[0].name == "settings"
+        )
     ]
     restored = _PutBack(values, name).visit(new)
     if _normal(restored) != _normal(old):

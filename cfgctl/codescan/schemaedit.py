@@ -21,7 +21,6 @@ from cfgctl.operate.schemawalk import Prop, flatten, types_of
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.schemas import SchemaRef
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.yamlio import JsonPath
 
 __all__ = ["NewKey", "add_properties", "declared"]
 
@@ -35,7 +34,7 @@ _FITS: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class NewKey:
-    path: JsonPath
+    path: tuple[str, ...]
     type: JsonType
     value: Any
     secret: bool
@@ -99,7 +98,7 @@ def _node_for(doc: dict[str, Any], new: NewKey, ref: SchemaRef) -> dict[str, Any
                 f"{dotted_path(new.path)}: {above} is defined by a $ref or allOf in {ref.path}, "
                 "shared with other schemas; cfgctl does not change shared definitions",
                 location=Location(ref.path),
-                hint=f"add {dotted_path(new.path)} there by hand, or {_key_hint(above + '_' + new.path[-1])}",
+                hint=f"add it there by hand, or {_key_hint(above + '_' + new.path[-1])}",
             )
         node = child
     return node
