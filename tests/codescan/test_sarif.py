@@ -23,20 +23,9 @@ from cfgctl.codescan.sarif import (
     dumps,
     to_sarif,
 )
+from tests.support.sarif import sarif_errors, schema
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA: dict[str, Any] = json.loads(
-    (ROOT / "tests/fixtures/sarif/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
-)
 SECRET = "s3cr3t-Ünïcode-tøken-9f8e7d6c"
-
-
-def _errors(log: Any) -> list[str]:
-    cls = jsonschema.validators.validator_for(SCHEMA)  # Draft4Validator, from its $schema
-    # every format jsonschema knows: the draft-04 checker alone skips `uri-reference`, the
-    # format of artifactLocation.uri that SARIF borrows from later drafts
-    validator = cls(SCHEMA, format_checker=jsonschema.FormatChecker())
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
 
 
 def _finding(**kw: Any) -> Finding:
@@ -98,12 +87,13 @@ def _run(log: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_log_is_valid_sarif_2_1_0() -> None:
     log = to_sarif(_result(), version="0.2.0", base=Path("/work/repo"))
-    assert _errors(log) == []
-    assert _errors(json.loads(dumps(log))) == []
-    assert log["$schema"] == SCHEMA_URI == SCHEMA["id"]
+    assert sarif_errors(log) == []
+    assert sarif_errors(json.loads(dumps(log))) == []
+    assert log["$schema"] == SCHEMA_URI == schema()["id"]
+    assert jsonschema.validators.validator_for(schema()) is jsonschema.Draft4Validator
     assert log["version"] == "2.1.0" and len(log["runs"]) == 1
     empty = to_sarif(ScanResult(), version="0.2.0")
-    assert _errors(empty) == [] and _run(empty)["results"] == []
+    assert sarif_errors(empty) == [] and _run(empty)["results"] == []
 
 
 def test_the_schema_does_reject_broken_logs() -> None:
@@ -121,9 +111,9 @@ def test_the_schema_does_reject_broken_logs() -> None:
         for part in path[:-1]:
             target = target[part]
         target[path[-1]] = bad
-        assert _errors(broken), f"{path} = {bad!r} was accepted"
+        assert sarif_errors(broken), f"{path} = {bad!r} was accepted"
     assert result["level"] == "warning"
-    assert _errors({"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]})
+    assert sarif_errors({"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]})
 
 
 def test_a_secret_value_appears_nowhere() -> None:
@@ -279,4 +269,7 @@ def test_the_largest_run_github_takes_fits_its_upload_size() -> None:
 def test_rank_stays_within_sarif_bounds(score: float) -> None:
     result = _run(to_sarif(ScanResult([_finding(score=score)]), version="0"))["results"][0]
     assert result["rank"] == score * 100
-    assert _errors({"version": "2.1.0", "runs": [_run(to_sarif(ScanResult(), version="0"))]}) == []
+    assert (
+        sarif_errors({"version": "2.1.0", "runs": [_run(to_sarif(ScanResult(), version="0"))]})
+        == []
+    )
