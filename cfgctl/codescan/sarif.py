@@ -163,7 +163,7 @@ def _scrub(text: str, finding: Finding) -> str:
 def _shown(finding: Finding) -> str:
     if finding.kind == "secret":
         return str(finding.shown)
-    text = json.dumps(finding.shown, ensure_ascii=False)
+    text = json.dumps(finding.shown, ensure_ascii=False, default=repr)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
