@@ -325,7 +325,7 @@ class _Injected:
 
 INJECTED: Any = _Injected()
 """The default of an injected parameter (`settings: Settings = INJECTED`): type checkers then
-let callers leave it out. Passing it explicitly is the same as leaving it out."""
+let callers leave it out. Passing it by keyword is the same as leaving it out."""
 
 
 def _position(fn: Callable[..., object], name: str, model: type[Any]) -> int | None:
