@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -328,20 +329,20 @@ INJECTED: Any = _Injected()
 let callers leave it out. Passing it by keyword is the same as leaving it out."""
 
 
-def _position(fn: Callable[..., object], name: str, model: type[Any]) -> int | None:
-    """Where `name` may be passed positionally (None: keyword only, or through **kwargs)."""
+def _positions(fn: Callable[..., object], name: str, model: type[Any]) -> int:
+    """How many positional arguments leave `name` to a keyword (a large number: keyword only)."""
     params = list(inspect.signature(fn).parameters.values())
     for index, param in enumerate(params):
         if param.name != name:
             continue
         if param.kind is param.POSITIONAL_OR_KEYWORD:
-            return index
+            return index + 1
         if param.kind is param.KEYWORD_ONLY:
-            return None
+            return sys.maxsize
         break  # positional-only, *args: a keyword cannot reach it
     else:
         if any(param.kind is param.VAR_KEYWORD for param in params):
-            return None
+            return sys.maxsize
     raise InputError(
         f"@inject({model.__qualname__}, ...) on {fn.__qualname__}(): no parameter {name!r} "
         "that takes a keyword argument",
@@ -379,29 +380,26 @@ def inject(
     )
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        position = _position(fn, name, model)
-
+        # Given by the caller: by keyword (INJECTED counts as not given), or by position.
+        positions = _positions(fn, name, model)
         call: Callable[..., R] = fn  # the wrappers add a keyword argument P does not know
-
-        def given(args: tuple[object, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-            if kwargs.get(name, INJECTED) is INJECTED and (
-                position is None or len(args) <= position
-            ):
-                kwargs[name] = source()
-            return kwargs
 
         if inspect.iscoroutinefunction(fn):
             call_async = cast("Callable[..., Awaitable[Any]]", fn)
 
             @functools.wraps(fn)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                return await call_async(*args, **given(args, kwargs))
+                if kwargs.get(name, INJECTED) is INJECTED and len(args) < positions:
+                    kwargs[name] = source()
+                return await call_async(*args, **kwargs)
 
             return cast("Callable[P, R]", run_async)
 
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            return call(*args, **given(args, kwargs))
+            if kwargs.get(name, INJECTED) is INJECTED and len(args) < positions:
+                kwargs[name] = source()
+            return call(*args, **kwargs)
 
         return run
 
