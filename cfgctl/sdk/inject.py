@@ -139,13 +139,10 @@ def _shared(key: _Key, path: Path, model: type[T], options: _Options) -> Watcher
         return watcher
 
 
-def _release(key: _Key, watcher: Watcher[Any] | None = None) -> Watcher[Any] | None:
+def _release(key: _Key) -> Watcher[Any] | None:
     with _LOCK:
-        found = _WATCHERS.get(key)
-        if found is None or (watcher is not None and found is not watcher):
-            return None
-        del _WATCHERS[key], _OPTIONS[key]
-        return found
+        _OPTIONS.pop(key, None)
+        return _WATCHERS.pop(key, None)
 
 
 def stop_all(timeout: float = 5.0) -> int:
@@ -192,7 +189,7 @@ class Provider(Generic[T]):
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the shared watcher of this model and file, for every provider of them."""
-        found = _release(self._key, self._watcher)
+        found = _release(self._key)
         if found is not None:
             found.stop(timeout)
 
