@@ -45,6 +45,7 @@ class Finding:
     reasons: tuple[str, ...]
     occurrence: int = 1  # the n-th literal of this key and value in this file
     sha256: str = ""  # of the file's bytes when scanned
+    context: str = ""  # where the value is used: "REQUEST_TIMEOUT", "timeout= of requests.get()"
 
     @property
     def id(self) -> str:
@@ -78,6 +79,7 @@ class Finding:
             "kind": self.kind,
             "score": round(self.score, 3),
             "reasons": list(self.reasons),
+            "context": self.context,
             "sha256": self.sha256,
         }
 

@@ -38,7 +38,7 @@ from cfgctl.repo.keypath import set_in
 from cfgctl.repo.render import lookup
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["FixPlan", "plan_fix"]
+__all__ = ["FixPlan", "plan_fix", "shown"]
 
 
 @dataclass
@@ -60,10 +60,10 @@ class FixPlan:
         secrets layer named without its content."""
         out = []
         for path, (before, after) in sorted(self.code.items()):
-            out.append(_diff(str(path), before, after))
+            out.append(_diff(shown(path), before, after))
         if self.model is not None:
             model_path, old, new = self.model
-            out.append(_diff(str(model_path), old or b"", new))
+            out.append(_diff(shown(model_path), old or b"", new))
         for rel, after in sorted(self.repo_writes.items()):
             if rel.endswith(".secrets.yaml"):
                 keys = [k for f, k, _ in self.config_edits if f == rel]
@@ -80,13 +80,21 @@ class FixPlan:
                 {"id": f.id, "path": f.path, "line": f.line, "key": k, "kind": f.kind}
                 for f, k in self.moved
             ],
-            "code": sorted(str(p) for p in self.code),
-            "model": str(self.model[0]) if self.model else None,
+            "code": sorted(shown(p) for p in self.code),
+            "model": shown(self.model[0]) if self.model else None,
             "repository": sorted(self.repo_writes),
             "environments": self.envs,
             "proofs": self.proofs,
             "notes": self.notes,
         }
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the current folder when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _diff(name: str, before: bytes, after: bytes) -> str:
@@ -267,7 +275,7 @@ def plan_fix(
 
 
 def _describe(f: Finding) -> str:
-    return f"Moved from {f.path}:{f.line} by cfgctl scan-code ({'; '.join(f.reasons)})."
+    return f"{f.context}, {f.path}:{f.line} (moved by cfgctl scan-code)"
 
 
 def _note_shared(plan: FixPlan, snap: Snapshot, schema_path: str) -> None:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import keyword
 from dataclasses import dataclass
 from typing import Any
 
 from cfgctl.codescan.findings import JsonType
+from cfgctl.codescan.sources import MODEL_MARKER
 from cfgctl.errors import InputError
 
 __all__ = [
@@ -36,7 +38,7 @@ __all__ = [
 
 KeyPath = tuple[str, ...]
 
-MARKER = "cfgctl scan-code --fix writes this file"
+MARKER = MODEL_MARKER
 _PY = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
 _JSON = {v: k for k, v in _PY.items()}
 
@@ -79,9 +81,12 @@ def _sections(fields: dict[KeyPath, Field]) -> dict[KeyPath, list[str]]:
 def model_source(fields: dict[KeyPath, Field], service: str) -> str:
     sections = _sections(fields)
     lines = [
-        f'"""The configuration of {service} that its code reads ({MARKER}; fields may be added',
-        "by hand). `cfgctl schema generate MODULE:Settings` gives its JSON Schema. The file read",
-        f'is $CFGCTL_CONFIG, by default {service}.yaml (`cfgctl render {service} --env ENV`)."""',
+        f'"""The configuration of {service} its code reads ({MARKER}).',
+        "",
+        "`cfgctl schema generate MODULE:Settings` gives its JSON Schema. The file read is",
+        f"$CFGCTL_CONFIG, by default {service}.yaml",
+        f"(`cfgctl render {service} --env ENV > {service}.yaml` writes it).",
+        '"""',
         "",
         "from __future__ import annotations",
         "",
@@ -90,7 +95,7 @@ def model_source(fields: dict[KeyPath, Field], service: str) -> str:
         "",
         "import cfgctl.sdk",
         "",
-        f'CONFIG_PATH = os.environ.get("CFGCTL_CONFIG", {service + ".yaml"!r})',
+        f'CONFIG_PATH = os.environ.get("CFGCTL_CONFIG", {_literal(service + ".yaml")})',
     ]
     for path in sorted(sections, key=lambda p: (-len(p), p)):
         lines += ["", "", "@dataclass(frozen=True)", f"class {class_name(path)}:"]
@@ -98,14 +103,34 @@ def model_source(fields: dict[KeyPath, Field], service: str) -> str:
             child = (*path, name)
             if child in fields:
                 f = fields[child]
-                default = 'field(default="", repr=False)' if f.secret else repr(f.default)
+                default = 'field(default="", repr=False)' if f.secret else _literal(f.default)
                 lines.append(f"    {name}: {_PY[f.type]} = {default}")
             else:
                 lines.append(
                     f"    {name}: {class_name(child)} = field(default_factory={class_name(child)})"
                 )
-    lines += ["", "", "settings = cfgctl.sdk.load(CONFIG_PATH, Settings)", ""]
+    lines += [
+        "",
+        "",
+        "def __getattr__(name: str) -> Settings:",
+        '    """`settings`, read from CONFIG_PATH on first use (importing the classes alone, as',
+        '    `cfgctl schema generate` does, reads no file)."""',
+        '    if name != "settings":',
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        "    loaded = cfgctl.sdk.load(CONFIG_PATH, Settings)",
+        '    globals()["settings"] = loaded',
+        "    return loaded",
+        "",
+    ]
     return "\n".join(lines)
+
+
+def _literal(value: Any) -> str:
+    """Python source of a scalar, strings in double quotes as formatters write them."""
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return text if ast.literal_eval(text) == value else repr(value)
+    return repr(value)
 
 
 def _default_of(value: ast.expr | None) -> tuple[Any, bool, str | None]:

@@ -28,6 +28,16 @@ __all__ = ["Replacement", "prove_substitution", "rewrite", "settings_name"]
 Replacement = tuple[Finding, str]  # (the finding, its key)
 
 
+def _imported(tree: ast.Module, model_module: str) -> str | None:
+    """The name a module imports the model's `settings` by already (an earlier --fix), or None."""
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == model_module and node.level == 0:
+            for alias in node.names:
+                if alias.name == "settings":
+                    return alias.asname or alias.name
+    return None
+
+
 def settings_name(tree: ast.Module) -> str:
     """`settings`, unless the module uses that name already (Django's, say): `cfgctl_settings`."""
     for node in ast.walk(tree):
@@ -96,7 +106,8 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
         tree = ast.parse(text)
     except (cst.ParserSyntaxError, SyntaxError) as exc:
         raise InputError(f"cannot rewrite: {exc}", hint="scan again: the file changed") from exc
-    name = settings_name(tree)
+    existing = _imported(tree, model_module)
+    name = existing or settings_name(tree)
     wanted = {
         (f.line, f.col - 1, f.end_line, f.end_col - 1): f"{name}.{key}" for f, key in replacements
     }
@@ -114,6 +125,8 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
             f"{f.location}: the literal of {f.id} is not where the scan found it",
             hint="the file changed since the scan: run cfgctl scan-code again",
         )
+    if existing is not None:
+        return new.code
     alias = "" if name == "settings" else f" as {name}"
     statement = cst.parse_statement(f"from {model_module} import settings{alias}\n")
     index = _import_index(module, min(f.line for f, _ in replacements), wrapper)
@@ -153,20 +166,18 @@ def _normal(tree: ast.Module) -> str:
 def prove_substitution(
     before: str, after: str, replacements: Sequence[Replacement], model_module: str
 ) -> None:
-    """`InputError` unless `after` is `before` with exactly these literals replaced and one import
-    added (compared as syntax trees)."""
+    """`InputError` unless `after` is `before` with exactly these literals replaced and (when it
+    had none) the import of the model's `settings` added, compared as syntax trees."""
     old, new = ast.parse(before), ast.parse(after)
-    name = settings_name(old)
+    existing = _imported(old, model_module)
+    name = existing or settings_name(old)
     values = {key: f.value for f, key in replacements}
-    new.body = [
-        s
-        for s in new.body
-        if not (
-            isinstance(s, ast.ImportFrom)
-            and s.module == model_module
-            and s.names[0].name == "settings"
-        )
-    ]
+    if existing is None:  # the import this rewrite added
+        new.body = [
+            s
+            for s in new.body
+            if not (isinstance(s, ast.ImportFrom) and s.module == model_module and s.level == 0)
+        ]
     restored = _PutBack(values, name).visit(new)
     if _normal(restored) != _normal(old):
         raise InputError(

@@ -15,7 +15,13 @@ from cfgctl.codescan.findings import DEFAULT_MIN_SCORE, Finding, ScanResult, Ski
 from cfgctl.codescan.history import Anchor, anchor, history_changes
 from cfgctl.codescan.literals import Literal, literals
 from cfgctl.codescan.scoring import Verdict, json_type, judge
-from cfgctl.codescan.sources import Source, parse_source, python_files, read_source
+from cfgctl.codescan.sources import (
+    MODEL_MARKER,
+    Source,
+    parse_source,
+    python_files,
+    read_source,
+)
 from cfgctl.errors import InputError
 
 __all__ = ["DEFAULT_MIN_SCORE", "scan_paths", "scan_source"]
@@ -72,7 +78,28 @@ def _finding(
         reasons=verdict.reasons,
         occurrence=seen[ident],
         sha256=source.sha256,
+        context=_context(lit),
     )
+
+
+def _context(lit: Literal) -> str:
+    """Where the literal is used, in the code's own names."""
+    where = f" in {'.'.join(lit.scope)}()" if lit.scope else ""
+    if lit.how == "env":
+        return f"the default of ${lit.name}"
+    if lit.how == "dict" and lit.call:
+        return f"the default of {lit.call}({lit.name!r})"
+    if lit.how == "dict":
+        return f"{'.'.join(lit.outer) or 'a dict'}[{lit.name!r}]{where}"
+    if lit.how == "default":
+        return f"the default of parameter {lit.name}{where}"
+    if lit.call and isinstance(lit.arg, str):
+        return f"{lit.arg}= of {lit.call}(){where}"
+    if lit.call and isinstance(lit.arg, int):
+        return f"argument {lit.arg + 1} of {lit.call}(){where}"
+    if lit.name:
+        return f"{lit.name}{where}"
+    return f"a literal{where}"
 
 
 def _unique_keys(findings: list[Finding]) -> list[Finding]:
@@ -116,6 +143,8 @@ def scan_paths(
         if isinstance(source, Skipped):
             result.skipped.append(source)
             continue
+        if MODEL_MARKER in source.text[:400]:
+            continue  # the model module --fix wrote: its defaults are the moved values
         tree = parse_source(source)
         if isinstance(tree, Skipped):
             result.skipped.append(tree)

@@ -6,7 +6,8 @@
 A key the schema declares already (through `$ref`s and `allOf` too) is left as it is when the
 value fits its type, and refused when it does not; a key below a property the schema defines by
 `$ref` (shared with other schemas) is refused with the place to add it by hand. Objects on the
-way are created (`{"type": "object", "properties": {}}`).
+way are created (`{"type": "object", "properties": {}}`). The file's text is edited where the new
+members go, so its layout stays (`cfgctl.codescan.jsontext`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfgctl.codescan.findings import JsonType
+from cfgctl.codescan.jsontext import add_member
 from cfgctl.errors import InputError, Location
 from cfgctl.operate.schemawalk import Prop, flatten, types_of
 from cfgctl.repo.keypath import dotted_path
@@ -82,17 +84,30 @@ def _property(new: NewKey) -> dict[str, Any]:
     return prop
 
 
-def _node_for(doc: dict[str, Any], new: NewKey, ref: SchemaRef) -> dict[str, Any]:
-    """The object schema of the file that should hold the key's last part, created on the way."""
-    node = doc
-    for depth, part in enumerate(new.path[:-1]):
-        properties = node.setdefault("properties", {})
+def _subtree(rest: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
+    if not rest:
+        return leaf
+    return {"type": "object", "properties": {rest[0]: _subtree(rest[1:], leaf)}}
+
+
+def _insert(doc: dict[str, Any], new: NewKey, ref: SchemaRef) -> tuple[tuple[str, ...], str, Any]:
+    """Where the new key goes: (the JSON path of an object in the file, the member's name, its
+    value); `InputError` when the way passes a `$ref` or `allOf` (a definition shared with other
+    schemas) or something that is not an object."""
+    node: Any = doc
+    at: tuple[str, ...] = ()
+    leaf = _property(new)
+    for depth, part in enumerate(new.path):
+        properties = node.get("properties")
+        rest = new.path[depth + 1 :]
+        if properties is None:
+            return at, "properties", {part: _subtree(rest, leaf)}
         if not isinstance(properties, dict):
             raise InputError(f"{ref.path}: properties is not an object", hint="fix the schema")
         child = properties.get(part)
         if child is None:
-            child = properties[part] = {"type": "object", "properties": {}}
-        elif not isinstance(child, dict) or "$ref" in child or "allOf" in child:
+            return (*at, "properties"), part, _subtree(rest, leaf)
+        if not isinstance(child, dict) or "$ref" in child or "allOf" in child:
             above = dotted_path(new.path[: depth + 1])
             raise InputError(
                 f"{dotted_path(new.path)}: {above} is defined by a $ref or allOf in {ref.path}, "
@@ -100,8 +115,15 @@ def _node_for(doc: dict[str, Any], new: NewKey, ref: SchemaRef) -> dict[str, Any
                 location=Location(ref.path),
                 hint=f"add it there by hand, or {_key_hint(above + '_' + new.path[-1])}",
             )
-        node = child
-    return node
+        node, at = child, (*at, "properties", part)
+    raise InputError(f"{dotted_path(new.path)} is declared already", hint=_key_hint(new.path[-1]))
+
+
+def _set_at(doc: dict[str, Any], at: tuple[str, ...], name: str, value: Any) -> None:
+    node = doc
+    for part in at:
+        node = node[part]
+    node[name] = value
 
 
 def add_properties(snap: Snapshot, ref: SchemaRef, keys: list[NewKey]) -> bytes | None:
@@ -109,11 +131,14 @@ def add_properties(snap: Snapshot, ref: SchemaRef, keys: list[NewKey]) -> bytes 
     missing = [k for k in keys if not declared(snap, ref, k)]
     if not missing:
         return None
-    before = snap.files[ref.path].read()
-    doc = json.loads(before)
+    text: str | None = snap.files[ref.path].read().decode("utf-8-sig")
+    doc = json.loads(text or "")
     if not isinstance(doc, dict):
         raise InputError(f"{ref.path} is not a JSON object", hint="fix the schema")
     for new in missing:
-        node = _node_for(doc, new, ref)
-        node.setdefault("properties", {})[new.path[-1]] = _property(new)
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+        at, name, value = _insert(doc, new, ref)
+        _set_at(doc, at, name, value)
+        text = add_member(text, at, name, value) if text is not None else None
+    if text is None or json.loads(text) != doc:  # the file's layout defeated the text edit
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return text.encode()

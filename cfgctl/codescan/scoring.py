@@ -165,8 +165,8 @@ def suggest_key(lit: Literal, module: str, ws: list[str]) -> str:
     """A dotted key for the literal: `DB_POOL_SIZE` -> `db.pool_size`, `timeout=` of
     requests.get -> `http.timeout`, `time.sleep(30)` in worker.py -> `worker.sleep_seconds`."""
     section = _section(lit, module, ws)
-    if ws and section and ws[0] in GROUPS and GROUPS[ws[0]] == section[0] and len(ws) > 1:
-        ws = ws[1:]
+    if len(ws) > 1 and section and (GROUPS.get(ws[0]) == section[0] or ws[0] == section[-1]):
+        ws = ws[1:]  # DB_HOST under db, PROCESSOR_URL in processor.py: not db.db_host
     if not ws:
         _, leaf = consumer(lit.call, lit.arg)
         shape = shape_of(lit.value)

@@ -26,7 +26,7 @@ from pathlib import Path
 from cfgctl.codescan.findings import Skipped
 from cfgctl.errors import InputError
 
-__all__ = ["Source", "is_test_file", "parse_source", "python_files", "read_source"]
+__all__ = ["MODEL_MARKER", "Source", "is_test_file", "parse_source", "python_files", "read_source"]
 
 _TOOL_FOLDERS = frozenset(
     {
@@ -38,6 +38,8 @@ _TOOL_FOLDERS = frozenset(
 _TEST_FOLDERS = frozenset({"tests", "test", "testing"})
 _NOT_CODE = frozenset({"setup.py", "conftest.py", "noxfile.py", "fabfile.py"})
 MAX_BYTES = 4 << 20  # a larger .py file is generated code, not a service's configuration
+MODEL_MARKER = "cfgctl scan-code --fix writes this file"
+"""In the docstring of the model module `--fix` writes: its defaults are not to be found again."""
 
 
 @dataclass

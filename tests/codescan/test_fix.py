@@ -1,0 +1,195 @@
+"""`cfgctl scan-code --fix`: literals of a real sample service moved into the example repository,
+proven equal, all or nothing; each refusal leaves every file as it was."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import SECRET_VALUES, run_cli
+from tests.support.gitrepo import ConfigRepo
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "payments-service"
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+
+
+def _service(tmp_path: Path) -> Path:
+    code = tmp_path / "svc"
+    shutil.copytree(SAMPLE, code, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return code
+
+
+def _ids(code: Path) -> dict[str, str]:
+    result = run_cli("scan-code", "payments_app", "--format", "json", cwd=code)
+    assert result.exit_code == 0, result.output
+    return {f["key"]: f["id"] for f in json.loads(result.stdout)["findings"]}
+
+
+def _state(repo: ConfigRepo, code: Path) -> dict[str, bytes]:
+    files = [p for root in (repo.workdir, code) for p in root.rglob("*") if p.is_file()]
+    return {
+        str(p): p.read_bytes() for p in files if ".git" not in p.parts and ".cfgctl" not in p.parts
+    }
+
+
+def _fix(repo: ConfigRepo, code: Path, *args: str) -> tuple[int, str]:
+    result = run_cli(
+        "-C",
+        str(repo.workdir),
+        "scan-code",
+        "payments_app",
+        "--fix",
+        "-s",
+        "payments",
+        *args,
+        cwd=code,
+    )
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_dry_run_shows_every_diff_and_writes_nothing(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    code = _service(tmp_path)
+    ids = _ids(code)
+    before = _state(example_repo, code)
+    status, output = _fix(example_repo, code, "--select", ids["processor.url"], "--dry-run")
+    assert status == 0, output
+    assert '-PROCESSOR_URL = "https://processor.example.com/v1/charges"' in output
+    assert "+PROCESSOR_URL = settings.processor.url  # the processor's charge endpoint" in output
+    assert "+from payments_app.cfgctl_settings import settings" in output
+    assert "+++ b/config/base/payments.yaml" in output and "+  url: https://processor" in output
+    assert (
+        "+++ b/schemas/web-service.v2.schema.json" in output
+        and '"default": "https://processor' in output
+    )
+    assert "+class Processor:" in output
+    assert "payments@prod-eu: 1 key read through the SDK equal the literals they replace" in output
+    assert _state(example_repo, code) == before
+
+
+@pytest.mark.slow
+def test_two_literals_move_and_the_tests_pass_before_and_after(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    code = _service(tmp_path)
+    ids = _ids(code)
+    chosen = [ids["processor.url"], ids["processor.request_timeout"]]
+    status, output = _fix(
+        example_repo, code, "--select", chosen[0], "--select", chosen[1], "--verify", PYTEST
+    )
+    assert status == 0, output
+    assert f"before the change: {PYTEST} passed" in output
+    assert f"after the change (payments@base): {PYTEST} passed" in output
+    source = (code / "payments_app/processor.py").read_text()
+    assert (
+        "REQUEST_TIMEOUT = settings.processor.request_timeout  # seconds before a charge" in source
+    )
+    assert "backoff_seconds: float = 0.5" in source  # not selected: untouched
+    layer = (example_repo.workdir / "config/base/payments.yaml").read_text()
+    assert "# payments: card payments and refunds." in layer  # comments kept
+    assert "  request_timeout: 20\n" in layer
+    schema = json.loads((example_repo.workdir / "schemas/web-service.v2.schema.json").read_text())
+    timeout = schema["properties"]["processor"]["properties"]["request_timeout"]
+    assert timeout["type"] == "integer" and timeout["default"] == 20
+    assert "REQUEST_TIMEOUT" in timeout["description"]
+    assert run_cli("validate", cwd=example_repo.workdir).exit_code == 0
+    rendered = run_cli(
+        "get", "payments", "processor.url", "--env", "prod-eu", cwd=example_repo.workdir
+    )
+    assert rendered.stdout.strip() == "https://processor.example.com/v1/charges"
+    # Moving a third one extends the model and keeps the first two.
+    status, output = _fix(example_repo, code, "--select", ids["processor.backoff_seconds"])
+    assert status == 0, output
+    model = (code / "payments_app/cfgctl_settings.py").read_text()
+    assert "backoff_seconds: float = 0.5" in model and "request_timeout: int = 20" in model
+
+
+def test_a_secret_moves_encrypted_and_is_never_written_in_plain(
+    secret_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    password = "Hs7-kw2Qp9xZ-Lm4"
+    SECRET_VALUES.add(password)
+    code = _service(tmp_path)
+    (code / "payments_app/db.py").write_text(f'DB_PASSWORD = "{password}"\nDB_POOL_SIZE = 7\n')
+    ids = _ids(code)
+    status, output = _fix(secret_repo, code, "--select", ids["db.password"], "--env", "prod")
+    assert status == 0, output
+    assert "(secret, encrypted)" in output
+    for path, data in _state(secret_repo, code).items():
+        assert password.encode() not in data, path
+    assert (secret_repo.workdir / "config/prod/payments.secrets.yaml").read_bytes().count(
+        b"ENC["
+    ) >= 1
+    model = (code / "payments_app/cfgctl_settings.py").read_text()
+    assert 'password: str = field(default="", repr=False)' in model
+    shown = run_cli(
+        "get", "payments", "db.password", "--env", "prod-eu", "--reveal", cwd=secret_repo.workdir
+    )
+    assert shown.stdout.strip() == password
+
+
+def test_refusals_leave_every_file_as_it_was(example_repo: ConfigRepo, tmp_path: Path) -> None:
+    code = _service(tmp_path)
+    ids = _ids(code)
+    before = _state(example_repo, code)
+    cases = [
+        (["--select", "CS00000000"], 2, "no finding CS00000000"),
+        (
+            ["--select", ids["processor.url"], "--key", f"{ids['processor.url']}=replicas"],
+            2,
+            "replicas exists in schemas/web-service.v2.schema.json as integer",
+        ),
+        (
+            [
+                "--select",
+                ids["processor.request_timeout"],
+                "--key",
+                f"{ids['processor.request_timeout']}=db.pool_size",
+            ],
+            2,
+            "payments@base sets db.pool_size = 10 already",
+        ),
+        (
+            ["--select", ids["processor.url"], "--key", f"{ids['processor.url']}=server.url"],
+            2,
+            "server is defined by a $ref or allOf",
+        ),
+        (
+            ["--select", ids["processor.url"], "--key", f"{ids['processor.url']}=a.class"],
+            2,
+            "cannot be a Python attribute",
+        ),
+        (["--select", ids["processor.url"], "--verify", "false"], 1, "fails before any change"),
+        (["--select", ids["processor.url"], "--verify", "no-such-command-xyz"], 2, "no command"),
+        (
+            ["--select", ids["processor.url"], "--verify", "sh -c 'test -z \"$CFGCTL_CONFIG\"'"],
+            1,
+            "fails after the change",
+        ),
+        (["--select", ids["processor.url"], "--env", "nowhere"], 2, "unknown environment"),
+    ]
+    for args, status, message in cases:
+        got, output = _fix(example_repo, code, *args)
+        assert (got, message in output) == (status, True), (args, output)
+        assert _state(example_repo, code) == before, args
+    (code / "payments_app/cfgctl_settings.py").write_text("SETTINGS = 1\n")
+    got, output = _fix(example_repo, code, "--select", ids["processor.url"])
+    assert got == 2 and "was not written by cfgctl scan-code --fix" in output
+
+
+def test_an_id_of_a_literal_changed_since_the_scan_is_unknown(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    code = _service(tmp_path)
+    ids = _ids(code)
+    source = code / "payments_app/processor.py"
+    source.write_text(source.read_text().replace("REQUEST_TIMEOUT = 20", "REQUEST_TIMEOUT = 25"))
+    got, output = _fix(example_repo, code, "--select", ids["processor.request_timeout"])
+    assert got == 2 and "may have changed since the scan" in output
+    assert "REQUEST_TIMEOUT = 25" in source.read_text()
