@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The tour `make demo` gives: init -> validate -> render -> explain -> a broken value caught with
-# its file:line -> fixed. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
+# its file:line -> fixed -> secrets -> migrate -> hard-coded values moved out of a service's code ->
+# the agent delivering a change -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
@@ -40,7 +41,6 @@ run cfgctl migrate search
 run cfgctl get payments db.password --env prod-eu
 run cfgctl secrets check
 
-# --- the sync agent delivers a merged change to a running service -----------------------------
 repo="$(pwd)"
 run_dir="$(mktemp -d)"
 pids=()
@@ -49,6 +49,26 @@ cleanup() {
   rm -rf "$run_dir"
 }
 trap cleanup EXIT
+
+# --- adopting cfgctl in an existing service: two hard-coded values moved into configuration ---
+svc="$run_dir/payments-service"
+cp -r "$root/examples/payments-service" "$svc"
+find "$svc" -name __pycache__ -prune -exec rm -rf {} +
+cd "$svc"
+step "cd payments-service     # a service whose configuration is hard-coded (examples/payments-service)"
+run python -m pytest -q -p no:cacheprovider
+run cfgctl scan-code payments_app
+pick() { cfgctl scan-code payments_app --format json | python -c "import json,sys; print(next(f['id'] for f in json.load(sys.stdin)['findings'] if f['key'] == '$1'))"; }
+url=$(pick processor.url); timeout=$(pick processor.request_timeout)
+run cfgctl -C "$repo" scan-code payments_app --fix --service payments --select "$url" --select "$timeout" --dry-run
+run cfgctl -C "$repo" scan-code payments_app --fix --service payments --select "$url" --select "$timeout" --verify "python -m pytest -q -p no:cacheprovider"
+step "cfgctl render payments --env prod > payments.yaml; CFGCTL_CONFIG=payments.yaml python -m pytest -q     # after"
+cfgctl -C "$repo" render payments --env prod > "$run_dir/payments-prod.yaml"
+CFGCTL_CONFIG="$run_dir/payments-prod.yaml" python -m pytest -q -p no:cacheprovider
+run cfgctl -C "$repo" get payments processor.request_timeout --env prod
+cd "$repo"
+
+# --- the sync agent delivers a merged change to a running service -----------------------------
 git add -A >/dev/null && git -c user.name=demo -c user.email=demo@example.com commit -qm "demo changes"
 wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "no $1" >&2; exit 1; }
 service_get() { python -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$(cat "$run_dir/port")/config'))['config']$1)"; }
