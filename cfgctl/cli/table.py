@@ -54,6 +54,7 @@ COMMANDS: dict[str, Entry] = {
     "drift": Entry(_C + "promote", "List the keys of --env whose value never passed through..."),
     "export": Entry(_C + "exchange", "Write the effective configuration of SERVICE in ENV as..."),
     "import": Entry(_C + "exchange", "Read FILE (yaml, json, toml, env, properties, spring,..."),
+    "scan-code": Entry(_C + "codescan", "Find the literals in Python code that look like..."),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
     "template": Entry(_C + "template", "Service templates: list them, show their parameters,..."),

@@ -26,15 +26,11 @@ are written or none, under the repository lock.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from cfgctl.changes.diff import same_data
@@ -46,18 +42,15 @@ from cfgctl.operate.flatkeys import leaves
 from cfgctl.operate.formats_in import Source, read_source
 from cfgctl.operate.schematypes import SchemaView
 from cfgctl.operate.unflatten import typed_data
-from cfgctl.repo import sops
+from cfgctl.operate.workset import Workset
 from cfgctl.repo.fsutil import write_all
-from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.keypath import dotted_path, remove_in, set_in
 from cfgctl.repo.lock import locked_worktree
-from cfgctl.repo.masking import no_key_error
-from cfgctl.repo.render import is_encrypted, lookup, merge, overlaps
+from cfgctl.repo.render import lookup, merge, overlaps
 from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
-from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, is_ambiguous, load_roundtrip
-from cfgctl.secrets.rules import SopsConfig
+from cfgctl.repo.yamlwrite import is_ambiguous
 
 __all__ = ["ImportPlan", "import_files", "plan_import"]
 
@@ -80,71 +73,6 @@ class ImportPlan:
             "unchanged": [{"env": e, "key": k} for e, k in self.unchanged],
             "skipped": self.skipped,
         }
-
-
-class _Work:
-    """The edits of one import, in memory: plain layers as round-trip documents, secrets layers
-    as plaintext trees."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self.snap = snap
-        self.plain: dict[str, tuple[Any, str]] = {}  # rel -> (document, text before)
-        self.secret: dict[str, dict[str, Any]] = {}
-
-    def plain_doc(self, rel: str) -> Any:
-        if rel not in self.plain:
-            ref = self.snap.files.get(rel)
-            before = ref.read() if ref is not None else b""
-            doc = load_roundtrip(before, rel) if before.strip() else None
-            if doc is not None and not isinstance(doc, dict):
-                raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
-            text = before.decode("utf-8-sig", errors="replace")
-            self.plain[rel] = (doc if doc is not None else CommentedMap(), text)
-        return self.plain[rel][0]
-
-    def secret_tree(self, rel: str) -> dict[str, Any]:
-        if rel not in self.secret:
-            tree: Any = {}
-            ref = self.snap.files.get(rel)
-            if ref is not None and ref.read().strip():
-                if not is_encrypted(self.snap.document(rel).data):
-                    raise InputError(
-                        f"{rel} is not encrypted",
-                        hint=f"encrypt it first: cfgctl secrets encrypt {rel}",
-                    )
-                tree = self.snap.session.decrypter.decrypted(ref)
-                if tree is None:
-                    raise no_key_error(rel)
-            self.secret[rel] = copy.deepcopy(tree) if isinstance(tree, dict) else {}
-        return self.secret[rel]
-
-    def plain_writes(self) -> dict[str, bytes]:
-        out = {}
-        for rel, (doc, before) in self.plain.items():
-            if not doc and not before.strip():
-                continue  # no file, and nothing to put in one
-            after = dump_roundtrip(doc, like=before)
-            if after != before:
-                out[rel] = after.encode()
-        return out
-
-    @contextlib.contextmanager
-    def trial(self) -> Iterator[Snapshot]:
-        """The repository with every edit so far in place; secrets layers as stand-in blobs
-        whose plaintext the session's decrypter holds while the trial lasts."""
-        decrypter = self.snap.session.decrypter
-        markers = {}
-        for rel, tree in self.secret.items():
-            marker = FileRef.of_bytes(
-                rel, b"sops:\n  cfgctl-import: " + os.urandom(16).hex().encode() + b"\n"
-            )
-            decrypter.remember(marker.oid, tree)
-            markers[rel] = marker
-        try:
-            yield self.snap.with_files({**self.plain_writes(), **markers}, cached=False)
-        finally:
-            for marker in markers.values():
-                decrypter.forget(marker.oid)
 
 
 # --- one environment ------------------------------------------------------------------------------
@@ -187,7 +115,7 @@ def _holds(doc: Any, path: JsonPath, value: Any) -> bool:
 
 
 def _import_env(
-    work: _Work, plan: ImportPlan, env: str, data: dict[str, Any], *, all_secret: bool = False
+    work: Workset, plan: ImportPlan, env: str, data: dict[str, Any], *, all_secret: bool = False
 ) -> None:
     """Write what `data` changes for (plan.service, env) into the edits of `work`; with
     `all_secret` (a Kubernetes Secret's values) every key it writes is a secret."""
@@ -249,7 +177,7 @@ def _errors(snap: Snapshot, pairs: list[tuple[str, str]], files: list[str]) -> l
     return [d for d in report.errors if set(d.pairs) & wanted or d.location.path in files]
 
 
-def _check(work: _Work, envs: list[str], service: str) -> None:
+def _check(work: Workset, envs: list[str], service: str) -> None:
     """DiagnosedFailure when the edits bring validation errors to an environment they feed."""
     snap = work.snap
     pairs = sorted(
@@ -275,21 +203,6 @@ def _check(work: _Work, envs: list[str], service: str) -> None:
             new,
             hint="fix the values in the file, or the schema, and import again",
         )
-
-
-def _encrypt(work: _Work) -> dict[str, bytes]:
-    out = {}
-    rules = SopsConfig.load(work.snap.root) if work.secret else None
-    for rel, tree in sorted(work.secret.items()):
-        env = rel.split("/")[1]
-        if rules is not None and not rules.recipients(env):
-            raise InputError(
-                f"the import holds secrets for {env}, and .sops.yaml has no rule with age keys "
-                f"for {rel}: nothing written",
-                hint=f"add one: cfgctl secrets recipients add $(age public key) --env {env}",
-            )
-        out[rel] = sops.encrypt(dump_plain(tree).encode(), rel, work.snap.root)
-    return out
 
 
 def _common_ancestor(snap: Snapshot, envs: list[str]) -> str:
@@ -334,7 +247,7 @@ def plan_import(
     datas = {
         env: typed_data(source, view, snap.render(service, env).data)[0] for source, env in items
     }
-    work = _Work(snap)
+    work = Workset(snap)
     order = sorted(envs, key=lambda e: len(snap.manifest.chain(e)))
     secret_files = {env for source, env in items if source.fmt == "secret"}
     if infer:
@@ -345,7 +258,7 @@ def plan_import(
     for env in order:
         _import_env(work, plan, env, datas[env], all_secret=env in secret_files)
     _check(work, envs, service)
-    plan.writes = {**work.plain_writes(), **_encrypt(work)}
+    plan.writes = {**work.plain_writes(), **work.encrypted()}
     return plan
 
 

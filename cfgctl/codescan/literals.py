@@ -1,0 +1,434 @@
+"""Every literal of a module with the context that tells configuration from code: the name it is
+bound to or passed as, the call it feeds, the scope it sits in, and what rules it out.
+
+    for lit in literals(tree):
+        lit.value, lit.name, lit.call, lit.negative    # 30, "timeout", "requests.get", None
+
+Context climbs through what does not change a value's meaning: `int("30")`, `timedelta(seconds=30)`,
+`-5`, `5 * 60` (folded to 300), a `(host, port)` tuple, a dict under a named key. What rules a
+literal out is named in `negative`: an index, a `range()` bound, a comparison, arithmetic with a
+variable, string formatting, a message (print, logging, exceptions), a dict key, a docstring, an
+annotation, a dunder (`__version__`), the variable name of `os.environ.get("X", ...)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+__all__ = ["Literal", "call_name", "literals"]
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+    line: int
+    col: int  # 0-based, UTF-8 bytes (ast's offsets)
+    end_line: int
+    end_col: int
+    name: str | None  # the nearest name it is bound to or passed as
+    how: str  # assigned, keyword, default, dict, env, return, positional, element, none
+    call: str | None  # the dotted name of the call it feeds
+    arg: str | int | None  # the keyword or position in that call
+    scope: tuple[str, ...]  # enclosing classes and functions
+    outer: tuple[str, ...]  # the names around `name`: the dict keys above it, the assignment
+    negative: str | None  # why it is not configuration, when something says so
+
+
+class _Ctx(NamedTuple):
+    name: str | None = None
+    how: str = "none"
+    call: str | None = None
+    arg: str | int | None = None
+    outer: tuple[str, ...] = ()
+    negative: str | None = None
+
+
+_FOLD: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Mult: operator.mul,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Pow: operator.pow,
+}
+_PASS_THROUGH = frozenset(
+    {"int", "float", "str", "bool", "Decimal", "decimal.Decimal", "Path", "pathlib.Path",
+     "timedelta", "datetime.timedelta", "frozenset", "set", "tuple", "list"}
+)  # fmt: skip
+_ENV_GETTERS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv",
+                          "os.environ.setdefault", "environ.setdefault", "env.get", "env",
+                          "config", "decouple.config", "env.str", "env.int", "env.bool",
+                          "env.float"})  # fmt: skip
+_SETTINGS_OWNERS = ("config", "conf", "settings", "options", "opts", "cfg", "environ", "env")
+_MESSAGE_CALLS = frozenset(
+    {"print", "warnings.warn", "click.echo", "click.secho", "sys.exit", "exit", "_", "gettext",
+     "ngettext", "gettext_lazy", "ugettext", "format", "repr", "isinstance", "issubclass",
+     "hasattr", "getattr", "setattr", "delattr", "len", "range", "enumerate", "zip", "round",
+     "re.compile", "re.match", "re.search", "re.sub", "re.split", "re.findall", "re.fullmatch",
+     "struct.pack", "struct.unpack", "struct.calcsize", "struct.Struct", "open",
+     "namedtuple", "collections.namedtuple", "TypeVar", "typing.TypeVar", "NewType",
+     "cast", "typing.cast", "sorted", "min", "max", "sum", "divmod", "chr", "ord", "hex",
+     "bytes", "bytearray", "memoryview", "super", "type", "object", "logging.getLogger",
+     "getLogger", "Enum", "IntEnum", "field", "dataclasses.field", "Field", "pydantic.Field",
+     "argparse.ArgumentParser", "ArgumentParser", "add_argument", "add_parser",
+     "deprecated", "property", "staticmethod", "classmethod"}
+)  # fmt: skip
+_KEY_METHODS = frozenset({"get", "pop", "setdefault", "getlist", "get_json", "__getitem__"})
+_SCHEMA_CALLS = frozenset(
+    {"Column", "String", "Integer", "Numeric", "relationship", "ForeignKey", "Index",
+     "CheckConstraint", "UniqueConstraint", "Table", "mapped_column"}
+)  # fmt: skip
+_MESSAGE_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "echo",
+     "format", "join", "split", "rsplit", "strip", "lstrip", "rstrip", "startswith",
+     "endswith", "replace", "encode", "decode", "find", "rfind", "index", "count",
+     "partition", "rpartition", "write", "writelines", "append", "extend", "insert", "pop",
+     "remove", "add", "discard", "update", "group", "groups", "sub",
+     "match", "search", "fullmatch", "findall", "add_argument", "add_option", "addoption",
+     "route", "get_route", "url_for",
+     "getattr", "hasattr", "isoformat", "strftime", "strptime", "ljust", "rjust", "center",
+     "zfill", "to_bytes", "from_bytes", "seek", "read", "readline", "fetch", "execute",
+     "executemany", "filter", "exclude", "order_by", "values", "values_list", "annotate",
+     "register", "connect_signal", "emit", "send_header", "send_response", "set_header",
+     "add_header", "header", "translate", "maketrans", "expandtabs", "title"}
+)  # fmt: skip
+
+
+def call_name(func: ast.expr) -> str | None:
+    """`requests.get` for `requests.get(...)`, `.connect` for `self.pool.connect(...)` (a method
+    of something that is not a plain dotted name)."""
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    elif parts:
+        parts.append("")  # a call on a call or a subscript: `.method`
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+def _target_name(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        key = target.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+    if isinstance(target, ast.Starred):
+        return _target_name(target.value)
+    return None
+
+
+def _folded(node: ast.expr) -> Any:
+    """The value of a constant expression (`5 * 60`, `-1`, `2 ** 20`), or `_NOT`."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _folded(node.operand)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLD:
+        left, right = _folded(node.left), _folded(node.right)
+        numbers = (int, float)
+        if (
+            isinstance(left, numbers)
+            and isinstance(right, numbers)
+            and not isinstance(left, bool)
+            and not isinstance(right, bool)
+            and not (isinstance(node.op, ast.Pow) and abs(right) > 64)
+        ):
+            return _FOLD[type(node.op)](left, right)
+    return _NOT
+
+
+_NOT = object()
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.out: list[Literal] = []
+        self.scope: list[str] = []
+        self.functions: list[str | None] = []  # the function a `return` belongs to
+
+    # --- the walk ---------------------------------------------------------------------------------
+
+    def visit(self, node: ast.AST, ctx: _Ctx) -> None:
+        method = _DISPATCH.get(type(node))
+        if method is not None:
+            method(self, node, ctx)
+        elif isinstance(node, ast.expr):
+            value = _folded(node)
+            if value is not _NOT:
+                self.emit(node, value, ctx)
+            else:
+                self.children(node, ctx)
+        else:
+            self.children(node, ctx)
+
+    def children(self, node: ast.AST, ctx: _Ctx) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, ctx)
+
+    def emit(self, node: ast.expr, value: Any, ctx: _Ctx) -> None:
+        if isinstance(value, (bytes, complex, type(None), type(...))):
+            return
+        self.out.append(
+            Literal(
+                value, node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                node.end_col_offset or node.col_offset, ctx.name, ctx.how, ctx.call, ctx.arg,
+                tuple(self.scope), ctx.outer, ctx.negative,
+            )
+        )  # fmt: skip
+
+    def body(self, stmts: list[ast.stmt], ctx: _Ctx) -> None:
+        for i, stmt in enumerate(stmts):
+            if (
+                i == 0
+                and isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str)
+            ):
+                continue  # a docstring
+            self.visit(stmt, ctx)
+
+    # --- scopes -------------------------------------------------------------------------------
+
+    def module(self, node: ast.Module, ctx: _Ctx) -> None:
+        self.body(node.body, ctx)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco, ctx)
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        with_default = positional[len(positional) - len(args.defaults) :]
+        for arg, default in zip(with_default, args.defaults, strict=True):
+            self.visit(default, _Ctx(arg.arg, "default"))
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if kw_default is not None:
+                self.visit(kw_default, _Ctx(arg.arg, "default"))
+        self.scope.append(node.name)
+        self.functions.append(node.name)
+        self.body(node.body, _Ctx())
+        self.functions.pop()
+        self.scope.pop()
+
+    def klass(self, node: ast.ClassDef, ctx: _Ctx) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco, ctx)
+        for keyword in node.keywords:
+            self.visit(keyword.value, _Ctx(keyword.arg, "keyword", negative="a class keyword"))
+        self.scope.append(node.name)
+        self.functions.append(None)
+        self.body(node.body, _Ctx())
+        self.functions.pop()
+        self.scope.pop()
+
+    # --- bindings -----------------------------------------------------------------------------
+
+    def assign(self, node: ast.Assign, ctx: _Ctx) -> None:
+        targets = node.targets
+        value = node.value
+        if (
+            len(targets) == 1
+            and isinstance(targets[0], ast.Tuple)
+            and isinstance(value, ast.Tuple)
+            and len(targets[0].elts) == len(value.elts)
+        ):
+            for target, item in zip(targets[0].elts, value.elts, strict=True):
+                self.bind(target, item)
+            return
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                self.visit(target.value, _Ctx())
+        self.bind(targets[-1], value)
+
+    def bind(self, target: ast.expr, value: ast.expr) -> None:
+        name = _target_name(target)
+        negative = None
+        if name is not None and name.startswith("__") and name.endswith("__"):
+            negative = "a module dunder"
+        self.visit(value, _Ctx(name, "assigned", negative=negative))
+
+    def ann_assign(self, node: ast.AnnAssign, ctx: _Ctx) -> None:
+        if node.value is not None:
+            self.bind(node.target, node.value)
+
+    def aug_assign(self, node: ast.AugAssign, ctx: _Ctx) -> None:
+        self.visit(node.value, _Ctx(_target_name(node.target), "assigned", negative="arithmetic"))
+
+    def keyword(self, node: ast.keyword, ctx: _Ctx) -> None:
+        self.visit(node.value, ctx._replace(name=node.arg, how="keyword", arg=node.arg))
+
+    def dict_(self, node: ast.Dict, ctx: _Ctx) -> None:
+        outer = (*ctx.outer, ctx.name) if ctx.name else ctx.outer
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                self.visit(value, ctx)
+                continue
+            self.visit(key, _Ctx(negative="a dict key"))
+            name = (
+                key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+            )
+            self.visit(value, _Ctx(name, "dict", ctx.call, ctx.arg, outer, ctx.negative))
+
+    def sequence(self, node: ast.Tuple | ast.List | ast.Set, ctx: _Ctx) -> None:
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2 and ctx.name is None:
+            host, port = node.elts  # (host, port): socket.create_connection, bind, connect
+            h, p = _folded(host), _folded(port)
+            if isinstance(h, str) and isinstance(p, int) and not isinstance(p, bool):
+                self.visit(host, ctx._replace(name="host", how="element"))
+                self.visit(port, ctx._replace(name="port", how="element"))
+                return
+        for elt in node.elts:
+            self.visit(elt, ctx._replace(how="element") if ctx.how != "none" else ctx)
+
+    def return_(self, node: ast.Return, ctx: _Ctx) -> None:
+        function = self.functions[-1] if self.functions else None
+        if node.value is not None:
+            self.visit(node.value, _Ctx(function, "return") if function else _Ctx())
+
+    # --- uses that rule a literal out -----------------------------------------------------------
+
+    def call(self, node: ast.Call, ctx: _Ctx) -> None:
+        name = call_name(node.func)
+        self.visit(node.func, _Ctx())
+        if name in _PASS_THROUGH:
+            for arg in node.args:
+                self.visit(arg, ctx)
+            for keyword in node.keywords:
+                inner = ctx if ctx.name else ctx._replace(name=keyword.arg, how="keyword")
+                self.visit(keyword.value, inner)
+            return
+        if name is not None and self.env_call(node, name, ctx):
+            return
+        negative = self.message_call(node, name)
+        keyed = name is not None and name.rsplit(".", 1)[-1] in _KEY_METHODS
+        for i, arg in enumerate(node.args):
+            outer = (*ctx.outer, ctx.name) if ctx.name else ctx.outer
+            why = "a key" if keyed and i == 0 else negative
+            self.visit(arg, _Ctx(None, "positional", name, i, outer, why))
+        for keyword in node.keywords:
+            inner = _Ctx(keyword.arg, "keyword", name, keyword.arg, ctx.outer, negative)
+            self.visit(keyword.value, inner)
+
+    def message_call(self, node: ast.Call, name: str | None) -> str | None:
+        if name is None:
+            return None
+        last = name.rsplit(".", 1)[-1]
+        if name in _MESSAGE_CALLS or ("." in name and last in _MESSAGE_METHODS):
+            return f"an argument of {name}()"
+        if last.endswith(("Error", "Exception", "Warning")) or last in ("HTTPException", "abort"):
+            return "an exception's message"
+        if last.endswith("Field") or last in _SCHEMA_CALLS:
+            return "a model field's definition"
+        return None
+
+    def env_call(self, node: ast.Call, name: str, ctx: _Ctx) -> bool:
+        """`os.environ.get("PORT", "8080")`, `config.get("timeout", 30)`: the default is bound
+        to the variable's name; the name itself is not a value."""
+        owner, _, method = name.rpartition(".")
+        settings_get = method in ("get", "getint", "getfloat", "getboolean", "setdefault") and (
+            owner.lower().endswith(_SETTINGS_OWNERS)
+        )
+        if name not in _ENV_GETTERS and not settings_get:
+            return False
+        args = list(node.args)
+        first = args[0] if args else None
+        var = first.value if isinstance(first, ast.Constant) else None
+        if first is not None:
+            self.visit(first, _Ctx(negative="a variable's name"))
+        how = "env" if name in _ENV_GETTERS else "dict"
+        for arg in args[1:]:
+            self.visit(arg, _Ctx(var if isinstance(var, str) else ctx.name, how, name, 1))
+        for keyword in node.keywords:
+            bound = var if keyword.arg in ("default", "fallback") and isinstance(var, str) else None
+            self.visit(keyword.value, _Ctx(bound or keyword.arg, how, name, keyword.arg))
+        return True
+
+    def subscript(self, node: ast.Subscript, ctx: _Ctx) -> None:
+        self.visit(node.value, ctx)
+        self.visit(node.slice, _Ctx(negative="an index"))
+
+    def compare(self, node: ast.Compare, ctx: _Ctx) -> None:
+        for part in (node.left, *node.comparators):
+            self.visit(part, _Ctx(negative="a comparison"))
+
+    def binop(self, node: ast.BinOp, ctx: _Ctx) -> None:
+        value = _folded(node)
+        if value is not _NOT:
+            self.emit(node, value, ctx)
+            return
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+            why = "string formatting"
+        else:
+            why = "arithmetic"
+        self.visit(node.left, _Ctx(negative=why))
+        self.visit(node.right, _Ctx(negative=why))
+
+    def expression(self, node: ast.Expr, ctx: _Ctx) -> None:
+        if not isinstance(node.value, ast.Constant):  # a bare string is a comment
+            self.visit(node.value, ctx)
+
+    def joined(self, node: ast.AST, ctx: _Ctx) -> None:
+        return  # an f-string: text, not values
+
+    def skip(self, node: ast.AST, ctx: _Ctx) -> None:
+        return
+
+
+def _negated(why: str) -> Callable[[_Walker, Any, _Ctx], None]:
+    def handler(walker: _Walker, node: ast.AST, ctx: _Ctx) -> None:
+        walker.children(node, _Ctx(negative=why))
+
+    return handler
+
+
+def _index_of(walker: _Walker, node: ast.AST, ctx: _Ctx) -> None:
+    walker.children(node, _Ctx(negative="a slice bound"))
+
+
+_DISPATCH: dict[type[ast.AST], Callable[[_Walker, Any, _Ctx], None]] = {
+    ast.Module: _Walker.module,
+    ast.FunctionDef: _Walker.function,
+    ast.AsyncFunctionDef: _Walker.function,
+    ast.ClassDef: _Walker.klass,
+    ast.Assign: _Walker.assign,
+    ast.AnnAssign: _Walker.ann_assign,
+    ast.AugAssign: _Walker.aug_assign,
+    ast.keyword: _Walker.keyword,
+    ast.Dict: _Walker.dict_,
+    ast.Tuple: _Walker.sequence,
+    ast.List: _Walker.sequence,
+    ast.Set: _Walker.sequence,
+    ast.Return: _Walker.return_,
+    ast.Call: _Walker.call,
+    ast.Subscript: _Walker.subscript,
+    ast.Compare: _Walker.compare,
+    ast.BinOp: _Walker.binop,
+    ast.JoinedStr: _Walker.joined,
+    ast.Slice: _index_of,
+    ast.Assert: _negated("an assertion"),
+    ast.Raise: _negated("an exception's message"),
+    ast.match_case: _negated("a match pattern"),
+    ast.Import: _Walker.skip,
+    ast.ImportFrom: _Walker.skip,
+    ast.Global: _Walker.skip,
+    ast.Nonlocal: _Walker.skip,
+    ast.arguments: _Walker.skip,
+    ast.Expr: _Walker.expression,
+}
+
+
+def literals(tree: ast.Module) -> Iterator[Literal]:
+    """Every scalar literal of the module (strings, numbers, booleans), with its context."""
+    walker = _Walker()
+    walker.visit(tree, _Ctx())
+    yield from walker.out

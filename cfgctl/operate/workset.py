@@ -1,0 +1,112 @@
+"""`Workset`: edits of a repository's layers held in memory, checked as a trial snapshot, and
+written as bytes (secrets encrypted on the way out; plaintext never touches the disk).
+
+    work = Workset(snap)
+    set_in(work.plain_doc("config/base/payments.yaml"), ("db", "pool_size"), 10)
+    work.secret_tree("config/base/payments.secrets.yaml")["token"] = "..."
+    with work.trial() as trial:       # a Snapshot with every edit in place
+        trial.render("payments", "prod")
+    write_all(snap.root, {**work.plain_writes(), **work.encrypted()})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from cfgctl.errors import InputError
+from cfgctl.repo import sops
+from cfgctl.repo.gitstore import FileRef
+from cfgctl.repo.masking import no_key_error
+from cfgctl.repo.render import is_encrypted
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
+from cfgctl.secrets.rules import SopsConfig
+
+__all__ = ["Workset"]
+
+
+class Workset:
+    """Edits of a repository's layers in memory: plain layers as round-trip documents (comments
+    kept), secrets layers as plaintext trees, encrypted only on the way out."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.plain: dict[str, tuple[Any, str]] = {}  # rel -> (document, text before)
+        self.secret: dict[str, dict[str, Any]] = {}
+
+    def plain_doc(self, rel: str) -> Any:
+        if rel not in self.plain:
+            ref = self.snap.files.get(rel)
+            before = ref.read() if ref is not None else b""
+            doc = load_roundtrip(before, rel) if before.strip() else None
+            if doc is not None and not isinstance(doc, dict):
+                raise InputError(f"{rel} does not hold a mapping", hint="fix the file first")
+            text = before.decode("utf-8-sig", errors="replace")
+            self.plain[rel] = (doc if doc is not None else CommentedMap(), text)
+        return self.plain[rel][0]
+
+    def secret_tree(self, rel: str) -> dict[str, Any]:
+        if rel not in self.secret:
+            tree: Any = {}
+            ref = self.snap.files.get(rel)
+            if ref is not None and ref.read().strip():
+                if not is_encrypted(self.snap.document(rel).data):
+                    raise InputError(
+                        f"{rel} is not encrypted",
+                        hint=f"encrypt it first: cfgctl secrets encrypt {rel}",
+                    )
+                tree = self.snap.session.decrypter.decrypted(ref)
+                if tree is None:
+                    raise no_key_error(rel)
+            self.secret[rel] = copy.deepcopy(tree) if isinstance(tree, dict) else {}
+        return self.secret[rel]
+
+    def plain_writes(self) -> dict[str, bytes]:
+        out = {}
+        for rel, (doc, before) in self.plain.items():
+            if not doc and not before.strip():
+                continue  # no file, and nothing to put in one
+            after = dump_roundtrip(doc, like=before)
+            if after != before:
+                out[rel] = after.encode()
+        return out
+
+    @contextlib.contextmanager
+    def trial(self) -> Iterator[Snapshot]:
+        """The repository with every edit so far in place; secrets layers as stand-in blobs
+        whose plaintext the session's decrypter holds while the trial lasts."""
+        decrypter = self.snap.session.decrypter
+        markers = {}
+        for rel, tree in self.secret.items():
+            marker = FileRef.of_bytes(
+                rel, b"sops:\n  cfgctl-import: " + os.urandom(16).hex().encode() + b"\n"
+            )
+            decrypter.remember(marker.oid, tree)
+            markers[rel] = marker
+        try:
+            yield self.snap.with_files({**self.plain_writes(), **markers}, cached=False)
+        finally:
+            for marker in markers.values():
+                decrypter.forget(marker.oid)
+
+    def encrypted(self) -> dict[str, bytes]:
+        """Every secrets layer edited, encrypted by sops for its environment's recipients;
+        `InputError` when .sops.yaml has no age keys for one."""
+        out = {}
+        rules = SopsConfig.load(self.snap.root) if self.secret else None
+        for rel, tree in sorted(self.secret.items()):
+            env = rel.split("/")[1]
+            if rules is not None and not rules.recipients(env):
+                raise InputError(
+                    f"the change holds secrets for {env}, and .sops.yaml has no rule with age keys "
+                    f"for {rel}: nothing written",
+                    hint=f"add one: cfgctl secrets recipients add $(age public key) --env {env}",
+                )
+            out[rel] = sops.encrypt(dump_plain(tree).encode(), rel, self.snap.root)
+        return out
