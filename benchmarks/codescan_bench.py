@@ -31,7 +31,9 @@ from typing import Any
 
 from benchmarks.codescan_corpus import (
     CORPUS,
+    at_threshold,
     cfgctl_lines,
+    cfgctl_scores,
     corpus_files,
     detect_secrets_command,
     detect_secrets_lines,
@@ -82,13 +84,24 @@ def quality(min_score: float, worst: int) -> dict[str, Any]:
         f"goal: cfgctl precision >= {GOAL_PRECISION} at recall >= {GOAL_RECALL}:"
         f" {'PASS' if passed else 'MISS'}"
     )
+    scores = cfgctl_scores()
+    _sweep(scores, min_score)
     print(
         "cfgctl recall by category: "
         + ", ".join(f"{c} {v['found']}/{v['labelled']}" for c, v in ours["by_category"].items())
     )
-    _show_worst("false positives", ours["false_positives"], worst)
-    _show_worst("false negatives", ours["false_negatives"], worst)
+    _show_worst("false positives", ours["false_positives"], worst, scores)
+    _show_worst("false negatives", ours["false_negatives"], worst, scores)
     return {"results": results, "goal_passed": passed, "files": len(files), "lines": lines}
+
+
+def _sweep(scores: dict[str, dict[int, float]], chosen: float) -> None:
+    """cfgctl's precision and recall at other thresholds (from one scan at --min-score 0)."""
+    cells = []
+    for t in sorted({0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, chosen}):
+        r = evaluate(at_threshold(scores, t))
+        cells.append(f"{t:.2f}: P {_fmt(r['precision']).strip()} R {r['recall']:.3f}")
+    print("cfgctl by --min-score: " + "; ".join(cells))
 
 
 def _round_robin(items: list[str]) -> list[str]:
@@ -104,14 +117,19 @@ def _round_robin(items: list[str]) -> list[str]:
     return out
 
 
-def _show_worst(what: str, items: list[str], worst: int) -> None:
+def _show_worst(
+    what: str, items: list[str], worst: int, scores: dict[str, dict[int, float]]
+) -> None:
+    """The wrong lines, each with cfgctl's best score there ("-": no literal of it scored)."""
     if not items or worst <= 0:
         return
     print(f"cfgctl {what} ({len(items)}; {min(worst, len(items))}, file by file in turn):")
     for item in _round_robin(items)[:worst]:
         name, line = item.rsplit(":", 1)
         text = (CORPUS / name).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
-        print(f"  {item:<36} {text[:90]}")
+        score = scores.get(name, {}).get(int(line))
+        shown = "    -" if score is None else f"{score:5.2f}"
+        print(f"  {item:<34} {shown}  {text[:80]}")
 
 
 def fetch(packages: list[str], cache: Path) -> list[Path] | str:

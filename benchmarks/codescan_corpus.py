@@ -142,6 +142,25 @@ def cfgctl_lines(min_score: float | None = None) -> FindingsByLine:
     return out
 
 
+def cfgctl_scores() -> dict[str, dict[int, float]]:
+    """Every literal scan-code scores on the corpus (--min-score 0): file -> line -> the best
+    score on that line, to measure other thresholds without scanning again."""
+    from cfgctl.codescan.scan import scan_paths
+
+    out: dict[str, dict[int, float]] = {}
+    for f in scan_paths([CORPUS], min_score=0.0, history=False).findings:
+        lines = out.setdefault(key_of(f.path), {})
+        lines[f.line] = max(f.score, lines.get(f.line, 0.0))
+    return out
+
+
+def at_threshold(scores: dict[str, dict[int, float]], min_score: float) -> FindingsByLine:
+    return {
+        name: {line for line, score in lines.items() if score >= min_score}
+        for name, lines in scores.items()
+    }
+
+
 def tool(name: str) -> str:
     """A console script of the running Python's environment (the project's .venv), else PATH's."""
     local = Path(sys.executable).parent / name
