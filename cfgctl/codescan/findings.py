@@ -48,8 +48,11 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """`CS` + 8 hex digits of (path, key, value, occurrence): stable while lines move."""
-        text = f"{self.path}\0{self.key}\0{self.type}\0{self.value!r}\0{self.occurrence}"
+        """`CS` + 8 hex digits of (path, key, value, occurrence): stable while lines move. A
+        secret's value is left out (an id is published, in SARIF alerts say, and 32 bits of a
+        hash of a weak password would let it be guessed)."""
+        value = "<secret>" if self.kind == "secret" else repr(self.value)
+        text = f"{self.path}\0{self.key}\0{self.type}\0{value}\0{self.occurrence}"
         return "CS" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
     @property

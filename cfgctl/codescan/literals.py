@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Literal", "call_name", "literals"]
+__all__ = ["Literal", "call_name", "fold", "literals"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,12 @@ def _folded(node: ast.expr) -> Any:
 
 
 _NOT = object()
+
+
+def fold(node: ast.expr) -> Any:
+    """The value of a constant expression (`-5`, `5 * 60`), or None."""
+    value = _folded(node)
+    return None if value is _NOT else value
 
 
 class _Walker:

@@ -31,18 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
-
 from cfgctl.changes.diff import same_data
-from cfgctl.checks.credentials import check_credentials, looks_like_credential
-from cfgctl.checks.validate import validate_snapshot
-from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
+from cfgctl.checks.credentials import looks_like_credential
 from cfgctl.errors import InputError
 from cfgctl.operate.flatkeys import leaves
 from cfgctl.operate.formats_in import Source, read_source
 from cfgctl.operate.schematypes import SchemaView
 from cfgctl.operate.unflatten import typed_data
-from cfgctl.operate.workset import Workset
+from cfgctl.operate.workset import Workset, yaml_value
 from cfgctl.repo.fsutil import write_all
 from cfgctl.repo.keypath import dotted_path, remove_in, set_in
 from cfgctl.repo.lock import locked_worktree
@@ -50,7 +46,6 @@ from cfgctl.repo.render import lookup, merge, overlaps
 from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
-from cfgctl.repo.yamlwrite import is_ambiguous
 
 __all__ = ["ImportPlan", "import_files", "plan_import"]
 
@@ -76,20 +71,6 @@ class ImportPlan:
 
 
 # --- one environment ------------------------------------------------------------------------------
-
-
-def _yaml_value(value: Any) -> Any:
-    """Strings a YAML 1.1 reader would take for another type are written quoted; those holding
-    Unicode's line breaks (NEL, LS, PS) double-quoted, where they are escaped."""
-    if isinstance(value, str) and set(value) & {"\x85", "\u2028", "\u2029"}:
-        return DoubleQuotedScalarString(value)
-    if isinstance(value, str) and is_ambiguous(value):
-        return SingleQuotedScalarString(value)
-    if isinstance(value, dict):
-        return {k: _yaml_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_yaml_value(v) for v in value]
-    return value
 
 
 def _plain(value: Any) -> Any:
@@ -161,7 +142,7 @@ def _import_env(
         else:
             doc = work.plain_doc(plain_rel)
             changed = not _holds(doc, path, value)
-            set_in(doc, path, _yaml_value(value))
+            set_in(doc, path, yaml_value(value))
             if lookup(own_secrets, path)[0] and remove_in(work.secret_tree(secret_rel), path):
                 plan.edits.append((secret_rel, key, "unset"))
         if changed:
@@ -169,40 +150,6 @@ def _import_env(
 
 
 # --- checks and the plan --------------------------------------------------------------------------
-
-
-def _errors(snap: Snapshot, pairs: list[tuple[str, str]], files: list[str]) -> list[Diagnostic]:
-    report = validate_snapshot(snap, pairs=pairs, files=files, checks=[check_credentials])
-    wanted = set(pairs)
-    return [d for d in report.errors if set(d.pairs) & wanted or d.location.path in files]
-
-
-def _check(work: Workset, envs: list[str], service: str) -> None:
-    """DiagnosedFailure when the edits bring validation errors to an environment they feed."""
-    snap = work.snap
-    pairs = sorted(
-        {
-            (service, e)
-            for env in envs
-            for e in snap.manifest.children(env)
-            if snap.has_pair(service, e)
-        }
-    )
-    plain = sorted(work.plain_writes())
-    scope = sorted(set(plain) | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
-    scope = [p for p in scope if p not in work.secret]
-    before = {d.message for d in _errors(snap, pairs, scope)}
-    with work.trial() as trial:
-        new = [
-            d for d in _errors(trial, pairs, scope) if d.code == "render" or d.message not in before
-        ]
-    if new:
-        raise DiagnosedFailure(
-            f"refused: the import would fail validation ({len(new)} problem"
-            f"{'s' if len(new) > 1 else ''}); nothing written",
-            new,
-            hint="fix the values in the file, or the schema, and import again",
-        )
 
 
 def _common_ancestor(snap: Snapshot, envs: list[str]) -> str:
@@ -257,7 +204,7 @@ def plan_import(
         envs = [root, *envs]
     for env in order:
         _import_env(work, plan, env, datas[env], all_secret=env in secret_files)
-    _check(work, envs, service)
+    work.check(envs, service, "the import")
     plan.writes = {**work.plain_writes(), **work.encrypted()}
     return plan
 

@@ -18,17 +18,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
+from cfgctl.checks.credentials import check_credentials
+from cfgctl.checks.validate import validate_snapshot
+from cfgctl.diagnostics import DiagnosedFailure, Diagnostic
 from cfgctl.errors import InputError
 from cfgctl.repo import sops
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.masking import no_key_error
 from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
-from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, load_roundtrip
+from cfgctl.repo.yamlwrite import dump_plain, dump_roundtrip, is_ambiguous, load_roundtrip
 from cfgctl.secrets.rules import SopsConfig
 
-__all__ = ["Workset"]
+__all__ = ["Workset", "yaml_value"]
 
 
 class Workset:
@@ -110,3 +114,52 @@ class Workset:
                 )
             out[rel] = sops.encrypt(dump_plain(tree).encode(), rel, self.snap.root)
         return out
+
+    def check(self, envs: list[str], service: str, what: str) -> None:
+        """DiagnosedFailure when the edits bring validation errors to an environment they feed."""
+        snap = self.snap
+        pairs = sorted(
+            {
+                (service, e)
+                for env in envs
+                for e in snap.manifest.children(env)
+                if snap.has_pair(service, e)
+            }
+        )
+        plain = sorted(self.plain_writes())
+        scope = sorted(set(plain) | {layer.path for s, e in pairs for layer in snap.layers(s, e)})
+        scope = [p for p in scope if p not in self.secret]
+        before = {d.message for d in _errors(snap, pairs, scope)}
+        with self.trial() as trial:
+            new = [
+                d
+                for d in _errors(trial, pairs, scope)
+                if d.code == "render" or d.message not in before
+            ]
+        if new:
+            raise DiagnosedFailure(
+                f"refused: {what} would fail validation ({len(new)} problem"
+                f"{'s' if len(new) > 1 else ''}); nothing written",
+                new,
+                hint="fix the values, or the schema, and try again",
+            )
+
+
+def yaml_value(value: Any) -> Any:
+    """Strings a YAML 1.1 reader would take for another type are written quoted; those holding
+    Unicode's line breaks (NEL, LS, PS) double-quoted, where they are escaped."""
+    if isinstance(value, str) and set(value) & {"\x85", "\u2028", "\u2029"}:
+        return DoubleQuotedScalarString(value)
+    if isinstance(value, str) and is_ambiguous(value):
+        return SingleQuotedScalarString(value)
+    if isinstance(value, dict):
+        return {k: yaml_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [yaml_value(v) for v in value]
+    return value
+
+
+def _errors(snap: Snapshot, pairs: list[tuple[str, str]], files: list[str]) -> list[Diagnostic]:
+    report = validate_snapshot(snap, pairs=pairs, files=files, checks=[check_credentials])
+    wanted = set(pairs)
+    return [d for d in report.errors if set(d.pairs) & wanted or d.location.path in files]

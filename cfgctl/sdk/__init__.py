@@ -7,22 +7,40 @@
         serve(lambda: watcher.current)                 # always the newest valid version
 
 Errors are `ConfigError` (an `InputError`, exit 2) naming every bad key as a dotted path with its
-file:line:col. `cfgctl schema generate MODULE:CLASS` writes the model's JSON Schema. The guide is
-docs/sdk.md.
+file:line:col. `provider(Settings, path)` (a FastAPI dependency), the Flask extension
+`CfgctlSettings` and the decorator `inject` hand out the current configuration of one shared
+`watch` (cfgctl/sdk/inject.py). `cfgctl schema generate MODULE:CLASS` writes the model's JSON
+Schema. The guide is docs/sdk.md.
 """
 
+from cfgctl.sdk.inject import (
+    INJECTED,
+    CfgctlSettings,
+    Provider,
+    current_settings,
+    inject,
+    provider,
+    stop_all,
+)
 from cfgctl.sdk.loader import load, loads
 from cfgctl.sdk.schema import import_model, model_schema
 from cfgctl.sdk.typed import ConfigError, Problem
 from cfgctl.sdk.watch import Watcher, watch
 
 __all__ = [
+    "INJECTED",
+    "CfgctlSettings",
     "ConfigError",
     "Problem",
+    "Provider",
     "Watcher",
+    "current_settings",
     "import_model",
+    "inject",
     "load",
     "loads",
     "model_schema",
+    "provider",
+    "stop_all",
     "watch",
 ]

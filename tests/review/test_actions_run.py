@@ -16,8 +16,10 @@ from typing import Any
 import pygit2
 import pytest
 
+from cfgctl.cli.table import COMMANDS
 from tests.support.actions_runner import ActionRun, run_action
 from tests.support.githubworld import REPO, GitHubWorld
+from tests.support.sarif import sarif_errors
 
 pytestmark = pytest.mark.slow  # the actions' steps run as real processes
 
@@ -175,3 +177,60 @@ def test_the_validate_action_annotates_problems(github: GitHubWorld, tmp_path: P
     )
     assert not broken.ok
     assert "::error file=config/prod/payments.yaml,line=1" in broken.output
+
+
+SCAN_SECRET = "xK9mP2vL8qR5tY7wZ3nB6"
+
+
+def _scan(work: Path, tmp: Path, **inputs: str) -> ActionRun:
+    tmp.mkdir(parents=True)
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return run_action(
+        ROOT / "actions/scan-code",
+        inputs={"python-version": "", **inputs},
+        env=env,
+        workspace=work,
+        tmp=tmp,
+    )
+
+
+@pytest.mark.skipif(
+    "scan-code" not in COMMANDS, reason="the scan-code command is not in this build yet"
+)
+def test_the_scan_code_action_writes_sarif_for_upload_sarif(tmp_path: Path) -> None:
+    """The scan step runs for real on a small checkout; upload-sarif (remote) is checked for
+    what it would be given."""
+    work = tmp_path / "checkout"
+    (work / "app").mkdir(parents=True)
+    (work / "app/db.py").write_text(
+        "import psycopg\n\n"
+        "POOL_SIZE = 25\n"
+        f'DB_PASSWORD = "{SCAN_SECRET}"\n\n\n'
+        "def connect():\n"
+        '    return psycopg.connect(host="db.internal", password=DB_PASSWORD, '
+        "pool_size=POOL_SIZE, timeout=30)\n"
+    )
+    run = _scan(work, tmp_path / "run", paths="app", **{"min-score": "0"})
+    assert run.ok, run.output
+    text = (work / "cfgctl-scan.sarif").read_text(encoding="utf-8")
+    assert SCAN_SECRET not in text
+    log = json.loads(text)
+    assert sarif_errors(log) == []
+    results = log["runs"][0]["results"]
+    assert run.outputs == {"sarif-file": "cfgctl-scan.sarif", "results": str(len(results))}
+    assert results, "no finding in a file with a pool size, a timeout and a password"
+    for result in results:
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "app/db.py", "uriBaseId": "%SRCROOT%"}
+    assert f"{len(results)} findings" in run.summary
+    upload = run.steps[-1]
+    assert upload.uses == "github/codeql-action/upload-sarif@v3" and upload.would_run
+    assert upload.with_inputs == {"sarif_file": "cfgctl-scan.sarif", "category": "cfgctl-scan-code"}
+
+    kept = _scan(work, tmp_path / "kept", upload="false", output="out.sarif")
+    assert kept.ok, kept.output
+    assert (work / "out.sarif").is_file() and not kept.steps[-1].would_run
+
+    bad = _scan(work, tmp_path / "bad", **{"min-score": "lots"})
+    assert not bad.ok and bad.steps[2].returncode == 2  # bad input: nothing is uploaded
+    assert not bad.steps[-1].would_run

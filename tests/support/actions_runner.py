@@ -5,8 +5,10 @@
     run = run_action(ROOT / "actions/gate", inputs={...}, env={...}, workspace=repo)
     run.outputs["state"], run.summary, run.steps[-1].returncode
 
-`uses:` steps (actions/setup-python) are recorded and skipped: the test's Python is the one set
-up. Only the expression forms the actions use are supported (contexts, string literals, `==`,
+`uses:` steps (actions/setup-python, github/codeql-action/upload-sarif) are recorded and skipped:
+the test's Python is the one set up, and a remote action is not run here; the record keeps the
+action, its `with:` as substituted and whether its `if:` held (`would_run`), so a test can check
+what the step would have been given. Only the expression forms the actions use are supported (contexts, string literals, `==`,
 `!=`, `&&`, `||`, `!`, parentheses); anything else raises, so an action cannot silently rely on
 something this runner does not do.
 """
@@ -164,6 +166,9 @@ class StepRun:
     stdout: str = ""
     stderr: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    uses: str = ""  # a `uses:` step: the action, never run here
+    with_inputs: dict[str, str] = field(default_factory=dict)  # its `with:`, substituted
+    would_run: bool = False  # its `if:` held and no step before it failed
 
 
 @dataclass
@@ -213,7 +218,12 @@ def run_action(
     failed = False
     for i, step in enumerate(action["runs"]["steps"]):
         name = step.get("name") or step.get("uses") or f"step {i}"
-        if failed or not _condition(step.get("if", True), context) or "uses" in step:
+        due = not failed and _condition(step.get("if", True), context)
+        if "uses" in step:
+            given = {k: substitute(str(v), context) for k, v in (step.get("with") or {}).items()}
+            runs.append(StepRun(name, True, uses=step["uses"], with_inputs=given, would_run=due))
+            continue
+        if not due:
             runs.append(StepRun(name, skipped=True))
             continue
         output_file = tmp / f"output-{i}"

@@ -1,0 +1,189 @@
+"""The service's typed model: frozen dataclasses for the keys its code reads, written as a
+module that loads them once through the SDK (`settings = cfgctl.sdk.load(...)`).
+
+    fields = read_model(old_text)                   # {("db", "pool_size"): Field(...)} or {}
+    fields[("db", "pool_size")] = Field("integer", 10, secret=False)
+    text = model_source(fields, service="payments")
+    Model = build_model(fields)                       # the same classes, made in memory
+
+The module is what `cfgctl schema generate MODULE:Settings` reads. A model file cfgctl wrote
+before is read back (its fields kept) and written again with the new ones; the path of the
+configuration file comes from the environment variable `CFGCTL_CONFIG` (default
+`<service>.yaml`, beside the process's working directory).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import keyword
+from dataclasses import dataclass
+from typing import Any
+
+from cfgctl.codescan.findings import JsonType
+from cfgctl.errors import InputError
+
+__all__ = [
+    "MARKER",
+    "Field",
+    "KeyPath",
+    "build_model",
+    "check_key",
+    "class_name",
+    "model_source",
+    "read_model",
+]
+
+KeyPath = tuple[str, ...]
+
+MARKER = "cfgctl scan-code --fix writes this file"
+_PY = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
+_JSON = {v: k for k, v in _PY.items()}
+
+
+@dataclass(frozen=True)
+class Field:
+    type: JsonType
+    default: Any  # the literal; "" for a secret (its value lives only in the configuration)
+    secret: bool = False
+
+
+def class_name(path: KeyPath) -> str:
+    """`Settings` for the root, `Db` for db, `HttpRetry` for http.retry."""
+    if not path:
+        return "Settings"
+    return "".join(part.title().replace("_", "") for part in path) or "Section"
+
+
+def check_key(path: KeyPath) -> None:
+    for part in path:
+        if not part.isidentifier() or keyword.iskeyword(part) or part.startswith("_"):
+            raise InputError(
+                f"{'.'.join(path)}: {part!r} cannot be a Python attribute",
+                hint="choose a key of lower-case words joined by _ and .: --key ID=db.pool_size",
+            )
+
+
+def _sections(fields: dict[KeyPath, Field]) -> dict[KeyPath, list[str]]:
+    """Each object path -> its children's names, in a stable order (root first)."""
+    out: dict[KeyPath, list[str]] = {(): []}
+    for path in sorted(fields):
+        for depth in range(len(path)):
+            parent, child = path[:depth], path[depth]
+            out.setdefault(parent, [])
+            if child not in out[parent]:
+                out[parent].append(child)
+    return out
+
+
+def model_source(fields: dict[KeyPath, Field], service: str) -> str:
+    sections = _sections(fields)
+    lines = [
+        f'"""The configuration of {service} that its code reads ({MARKER}; fields may be added',
+        "by hand). `cfgctl schema generate MODULE:Settings` gives its JSON Schema. The file read",
+        f'is $CFGCTL_CONFIG, by default {service}.yaml (`cfgctl render {service} --env ENV`)."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import os",
+        "from dataclasses import dataclass, field",
+        "",
+        "import cfgctl.sdk",
+        "",
+        f'CONFIG_PATH = os.environ.get("CFGCTL_CONFIG", {service + ".yaml"!r})',
+    ]
+    for path in sorted(sections, key=lambda p: (-len(p), p)):
+        lines += ["", "", "@dataclass(frozen=True)", f"class {class_name(path)}:"]
+        for name in sections[path]:
+            child = (*path, name)
+            if child in fields:
+                f = fields[child]
+                default = 'field(default="", repr=False)' if f.secret else repr(f.default)
+                lines.append(f"    {name}: {_PY[f.type]} = {default}")
+            else:
+                lines.append(
+                    f"    {name}: {class_name(child)} = field(default_factory={class_name(child)})"
+                )
+    lines += ["", "", "settings = cfgctl.sdk.load(CONFIG_PATH, Settings)", ""]
+    return "\n".join(lines)
+
+
+def _default_of(value: ast.expr | None) -> tuple[Any, bool, str | None]:
+    """(literal default, secret, nested class name) of a field's right-hand side."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "field"
+    ):
+        kw = {k.arg: k.value for k in value.keywords}
+        factory = kw.get("default_factory")
+        if isinstance(factory, ast.Name):
+            return None, False, factory.id
+        shown = kw.get("repr")
+        secret = isinstance(shown, ast.Constant) and shown.value is False
+        return (ast.literal_eval(kw["default"]) if "default" in kw else None), secret, None
+    return (ast.literal_eval(value) if value is not None else None), False, None
+
+
+def read_model(text: str, source: str) -> dict[KeyPath, Field]:
+    """The fields of a model module cfgctl wrote; `InputError` for one it did not write."""
+    if MARKER not in text:
+        raise InputError(
+            f"{source} exists and was not written by cfgctl scan-code --fix",
+            hint="name another file with --model, or remove this one",
+        )
+    try:
+        tree = ast.parse(text)
+        classes = {
+            node.name: [s for s in node.body if isinstance(s, ast.AnnAssign)]
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+        }
+        out: dict[KeyPath, Field] = {}
+        _collect(classes, "Settings", (), out)
+    except (SyntaxError, ValueError) as exc:
+        raise InputError(
+            f"{source}: cannot read the model: {exc}", hint="fix it, or remove it"
+        ) from exc
+    return out
+
+
+def _collect(
+    classes: dict[str, list[ast.AnnAssign]], name: str, path: KeyPath, out: dict[KeyPath, Field]
+) -> None:
+    for stmt in classes.get(name, []):
+        if not isinstance(stmt.target, ast.Name) or len(path) > 16:
+            continue
+        child = (*path, stmt.target.id)
+        default, secret, nested = _default_of(stmt.value)
+        annotation = ast.unparse(stmt.annotation)
+        if nested is not None:
+            _collect(classes, nested, child, out)
+        elif annotation in _JSON:
+            out[child] = Field(_JSON[annotation], default, secret)  # type: ignore[arg-type]
+
+
+def build_model(fields: dict[KeyPath, Field]) -> type:
+    """The model's classes made in memory (no code of the project is imported or run)."""
+    sections = _sections(fields)
+    made: dict[KeyPath, type] = {}
+    types = {"integer": int, "number": float, "string": str, "boolean": bool}
+    for path in sorted(sections, key=lambda p: (-len(p), p)):
+        spec: list[tuple[str, Any, Any]] = []
+        for name in sections[path]:
+            child = (*path, name)
+            if child in fields:
+                f = fields[child]
+                spec.append(
+                    (
+                        name,
+                        types[f.type],
+                        dataclasses.field(default="", repr=False)
+                        if f.secret
+                        else dataclasses.field(default=f.default),
+                    )
+                )
+            else:
+                spec.append((name, made[child], dataclasses.field(default_factory=made[child])))
+        made[path] = dataclasses.make_dataclass(class_name(path), spec, frozen=True)
+    return made[()]
