@@ -71,10 +71,23 @@ _MESSAGE_CALLS = frozenset(
      "namedtuple", "collections.namedtuple", "TypeVar", "typing.TypeVar", "NewType",
      "cast", "typing.cast", "sorted", "min", "max", "sum", "divmod", "chr", "ord", "hex",
      "bytes", "bytearray", "memoryview", "super", "type", "object", "logging.getLogger",
-     "getLogger", "Enum", "IntEnum", "field", "dataclasses.field", "Field", "pydantic.Field",
-     "argparse.ArgumentParser", "ArgumentParser", "add_argument", "add_parser",
+     "getLogger", "Enum", "IntEnum",
+     "argparse.ArgumentParser", "ArgumentParser", "add_parser",
      "deprecated", "property", "staticmethod", "classmethod"}
 )  # fmt: skip
+# Command-line options: their `default=` is configuration, named by the option's flag or dest.
+_CLI_OPTIONS = frozenset(
+    {"add_argument", "add_option", "addoption", "option", "Option", "Argument"}
+)
+# Declared settings (celery's Option, oslo.config's IntOpt, traitlets, pydantic's and attrs'
+# fields): the first positional argument or `default=` is the default of the name they are
+# bound to.
+_SETTING_CALLS = frozenset(
+    {"Option", "Setting", "ConfigOption", "Opt", "IntOpt", "StrOpt", "BoolOpt", "FloatOpt",
+     "ListOpt", "PortOpt", "HostAddressOpt", "URIOpt", "Field", "field", "ib", "attrib",
+     "Int", "Float", "Unicode", "Bool", "Integer", "CaselessStrEnum", "Var", "var"}
+)  # fmt: skip
+_SETTINGS_CLASS = ("settings", "config", "configuration", "options", "defaults", "conf", "opts")
 _KEY_METHODS = frozenset({"get", "pop", "setdefault", "getlist", "get_json", "__getitem__"})
 _SCHEMA_CALLS = frozenset(
     {"Column", "String", "Integer", "Numeric", "relationship", "ForeignKey", "Index",
@@ -86,7 +99,7 @@ _MESSAGE_METHODS = frozenset(
      "endswith", "replace", "encode", "decode", "find", "rfind", "index", "count",
      "partition", "rpartition", "write", "writelines", "append", "extend", "insert", "pop",
      "remove", "add", "discard", "update", "group", "groups", "sub",
-     "match", "search", "fullmatch", "findall", "add_argument", "add_option", "addoption",
+     "match", "search", "fullmatch", "findall",
      "route", "get_route", "url_for",
      "getattr", "hasattr", "isoformat", "strftime", "strptime", "ljust", "rjust", "center",
      "zfill", "to_bytes", "from_bytes", "seek", "read", "readline", "fetch", "execute",
@@ -162,6 +175,7 @@ class _Walker:
         self.out: list[Literal] = []
         self.scope: list[str] = []
         self.functions: list[str | None] = []  # the function a `return` belongs to
+        self.classes: list[tuple[str, bool]] = []  # (name, holds settings) of enclosing classes
 
     # --- the walk ---------------------------------------------------------------------------------
 
@@ -215,11 +229,18 @@ class _Walker:
         args = node.args
         positional = [*args.posonlyargs, *args.args]
         with_default = positional[len(positional) - len(args.defaults) :]
-        for arg, default in zip(with_default, args.defaults, strict=True):
-            self.visit(default, _Ctx(arg.arg, "default"))
-        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            if kw_default is not None:
-                self.visit(kw_default, _Ctx(arg.arg, "default"))
+        # The constructor of a settings class (uvicorn's Config) takes settings; the function's
+        # name rides in `outer` (a constructor's defaults weigh more than a helper's).
+        in_class = bool(self.classes) and bool(self.functions) and self.functions[-1] is None
+        how = (
+            "setting" if in_class and node.name == "__init__" and self.classes[-1][1] else "default"
+        )
+        pairs = [
+            *zip(with_default, args.defaults, strict=True),
+            *((a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d),
+        ]
+        for arg, default in pairs:
+            self.visit(default, _Ctx(arg.arg, how, outer=(node.name,)))
         self.scope.append(node.name)
         self.functions.append(node.name)
         self.body(node.body, _Ctx())
@@ -231,9 +252,16 @@ class _Walker:
             self.visit(deco, ctx)
         for keyword in node.keywords:
             self.visit(keyword.value, _Ctx(keyword.arg, "keyword", negative="a class keyword"))
+        bases = [call_name(b) or "" for b in node.bases]
+        settings = any(
+            n.lower().endswith(_SETTINGS_CLASS)
+            for n in [node.name, *(b.rsplit(".", 1)[-1] for b in bases)]
+        )
         self.scope.append(node.name)
         self.functions.append(None)
+        self.classes.append((node.name, settings))
         self.body(node.body, _Ctx())
+        self.classes.pop()
         self.functions.pop()
         self.scope.pop()
 
@@ -261,7 +289,27 @@ class _Walker:
         negative = None
         if name is not None and name.startswith("__") and name.endswith("__"):
             negative = "a module dunder"
-        self.visit(value, _Ctx(name, "assigned", negative=negative))
+        self.visit(value, _Ctx(name, self.binding(target, name), negative=negative))
+
+    def binding(self, target: ast.expr, name: str | None) -> str:
+        """How an assignment binds: `setting` (a settings class's attribute, or the `default`
+        of a class), `state` (an instance's attribute outside __init__), `local` (a function's
+        variable), or `assigned` (a module's or class's name)."""
+        function = self.functions[-1] if self.functions else None
+        if (
+            function is None
+            and self.classes
+            and self.scope
+            and self.scope[-1] == self.classes[-1][0]
+        ):
+            if name in ("default", "DEFAULT", "default_value") or self.classes[-1][1]:
+                return "setting"
+            return "assigned"
+        if function is None:
+            return "assigned"
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            return "assigned" if function == "__init__" else "state"
+        return "local" if isinstance(target, ast.Name) else "assigned"
 
     def ann_assign(self, node: ast.AnnAssign, ctx: _Ctx) -> None:
         if node.value is not None:
@@ -294,12 +342,16 @@ class _Walker:
                 self.visit(port, ctx._replace(name="port", how="element"))
                 return
         for elt in node.elts:
-            self.visit(elt, ctx._replace(how="element") if ctx.how != "none" else ctx)
+            self.visit(
+                elt, ctx._replace(how="element") if ctx.how in ("keyword", "positional") else ctx
+            )
 
     def return_(self, node: ast.Return, ctx: _Ctx) -> None:
         function = self.functions[-1] if self.functions else None
-        if node.value is not None:
-            self.visit(node.value, _Ctx(function, "return") if function else _Ctx())
+        value = node.value
+        if value is None or (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
+            return  # `return True`: a verdict of code
+        self.visit(value, _Ctx(function, "return") if function else _Ctx())
 
     # --- uses that rule a literal out -----------------------------------------------------------
 
@@ -314,6 +366,8 @@ class _Walker:
                 self.visit(keyword.value, inner)
             return
         if name is not None and self.env_call(node, name, ctx):
+            return
+        if name is not None and self.option_call(node, name, ctx):
             return
         negative = self.message_call(node, name)
         keyed = name is not None and name.rsplit(".", 1)[-1] in _KEY_METHODS
@@ -337,6 +391,44 @@ class _Walker:
             return "a model field's definition"
         return None
 
+    def option_call(self, node: ast.Call, name: str, ctx: _Ctx) -> bool:
+        """`parser.add_argument("--port", default=8080)`, `Option(4, type="int")`,
+        `Field(default=30)`: the default is bound to the option's name, the rest is its
+        definition (help, type, choices), not configuration."""
+        last = name.rsplit(".", 1)[-1]
+        cli = last in _CLI_OPTIONS and any(
+            isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("-")
+            for a in node.args
+        )
+        if not cli and last not in _SETTING_CALLS:
+            return False
+        option = ctx.name
+        if cli:
+            flags = [
+                a.value
+                for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            dest = next((k.value for k in node.keywords if k.arg == "dest"), None)
+            long = [f for f in flags if f.startswith("--")] or flags
+            option = (
+                dest.value
+                if isinstance(dest, ast.Constant) and isinstance(dest.value, str)
+                else long[0].lstrip("-").replace("-", "_")
+                if long
+                else None
+            )
+        definition = _Ctx(negative=f"the definition of option {option or name}")
+        for i, arg in enumerate(node.args):
+            default = i == 0 and not cli
+            self.visit(arg, _Ctx(option, "option", name, 0, ctx.outer) if default else definition)
+        for keyword in node.keywords:
+            if keyword.arg == "default" and option:
+                self.visit(keyword.value, _Ctx(option, "option", name, "default", ctx.outer))
+            else:
+                self.visit(keyword.value, definition)
+        return True
+
     def env_call(self, node: ast.Call, name: str, ctx: _Ctx) -> bool:
         """`os.environ.get("PORT", "8080")`, `config.get("timeout", 30)`: the default is bound
         to the variable's name; the name itself is not a value."""
@@ -344,6 +436,14 @@ class _Walker:
         settings_get = method in ("get", "getint", "getfloat", "getboolean", "setdefault") and (
             owner.lower().endswith(_SETTINGS_OWNERS)
         )
+        if name == "getattr" and len(node.args) == 3:
+            source = call_name(node.args[0]) or ""
+            if source.lower().endswith(_SETTINGS_OWNERS):
+                self.visit(node.args[1], _Ctx(negative="a setting's name"))
+                var = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
+                bound = var if isinstance(var, str) else ctx.name
+                self.visit(node.args[2], _Ctx(bound, "dict", f"{source}.get", 1))
+                return True
         if name not in _ENV_GETTERS and not settings_get:
             return False
         args = list(node.args)

@@ -84,7 +84,7 @@ def _finding(
 
 def _context(lit: Literal) -> str:
     """Where the literal is used, in the code's own names."""
-    where = f" in {'.'.join(lit.scope)}()" if lit.scope else ""
+    where = f" in {'.'.join(lit.scope)}" if lit.scope else ""
     if lit.how == "env":
         return f"the default of ${lit.name}"
     if lit.how == "dict" and lit.call:

@@ -29,14 +29,17 @@ __all__ = ["BIAS", "Verdict", "json_type", "judge"]
 
 BIAS = 2.0
 _SHAPE_POINTS = {
-    "url": 2.5, "host": 1.5, "duration": 1.0, "path": 0.8, "email": 0.8, "level": 1.0,
-    "code": -2.0, "prose": -3.0,
+    "url": 2.5, "uri": 1.0, "template": -2.5, "host": 1.5, "duration": 1.0, "path": 0.8,
+    "email": 0.8, "level": 1.0, "code": -2.0, "prose": -3.0,
 }  # fmt: skip
 _GENERIC = frozenset(
     {"config", "conf", "settings", "setting", "options", "option", "defaults", "default", "cfg",
      "kwargs", "params", "opts", "constants", "const", "init", "main", "app", "core", "base",
      "utils", "util", "common", "globals", "env", "environment", "meta", "self", "cls", "args"}
 )  # fmt: skip
+_SETTINGS_MODULES = frozenset(
+    {"settings", "config", "conf", "configuration", "defaults", "constants"}
+)
 _CREDENTIAL_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(?:\$\{.*\}|\{\{.*\}\}|<.*>|%\(.*\)s|x+|\*+)$", re.IGNORECASE)
 
@@ -73,11 +76,31 @@ def _secret(lit: Literal, ws: list[str]) -> str | None:
     return None
 
 
-def _binding(lit: Literal, ws: list[str]) -> tuple[float, str | None]:
+def settings_module(module: str) -> bool:
+    """`settings.py`, `global_settings.py`, `config.py`, `app_defaults.py`, `defaults.py`."""
+    ws = words(module)
+    return bool(ws) and ws[-1] in _SETTINGS_MODULES
+
+
+def _declared(lit: Literal, module: str) -> bool:
+    """Whether the literal is the value of a declared setting: an environment variable's or an
+    option's default, an attribute of a settings class, a constant of a settings module."""
+    if lit.how in ("env", "option", "setting") or (lit.how == "dict" and lit.call):
+        return True
+    return lit.how == "assigned" and not lit.scope and settings_module(module)
+
+
+def _binding(lit: Literal, ws: list[str], module: str) -> tuple[float, str | None]:
     if lit.how == "env" and lit.name:
         return 3.0, f"the default of {lit.name}"
+    if lit.how == "option":
+        return 3.0, f"the default of option {lit.name}"
+    if lit.how == "setting":
+        return 2.5, f"a setting of {lit.scope[-1] if lit.scope else 'a class'}"
     if lit.how == "dict" and lit.call:
         return 2.0, f"the default of {lit.call}({lit.name!r})"
+    if lit.how == "assigned" and not lit.scope and settings_module(module):
+        return 3.0, f"a constant of the settings module {module}"
     if lit.how == "assigned" and lit.name and lit.name.isupper() and len(ws) > 0:
         if not lit.scope:
             return 1.0, "a module-level constant"
@@ -85,21 +108,28 @@ def _binding(lit: Literal, ws: list[str]) -> tuple[float, str | None]:
     if lit.how == "dict" and any(o.lower().strip("_") in _GENERIC for o in lit.outer):
         return 1.0, f"a value of {'.'.join(lit.outer)}"
     if lit.how == "default":
+        if lit.outer[-1:] == ("__init__",):
+            return 1.0, "a constructor's default"
         return 0.4, "a parameter's default"
+    if lit.how in ("local", "state"):
+        return -1.0, "a local variable" if lit.how == "local" else "an object's state"
     return 0.0, None
 
 
-def _points(lit: Literal, ws: list[str], changes: int) -> tuple[float, list[str]]:
+def _points(lit: Literal, ws: list[str], changes: int, module: str) -> tuple[float, list[str]]:
     points, reasons = 0.0, []
     weight, found = name_weight(ws)
     if weight:
         points += weight
         reasons.append(f"named {lit.name} ({', '.join(found)})")
-    bad = negative_words(ws)
+    if ws and ws[0] == "default" and len(ws) > 1:
+        points += 1.0
+        reasons.append(f"named {lit.name} (a default)")
+    bad = negative_words(ws) if not _declared(lit, module) else []
     if bad:
         points -= 2.0
         reasons.append(f"named {lit.name} ({', '.join(bad)}: code, not configuration)")
-    bound, why = _binding(lit, ws)
+    bound, why = _binding(lit, ws, module)
     if why:
         points += bound
         reasons.append(why)
@@ -113,6 +143,8 @@ def _points(lit: Literal, ws: list[str], changes: int) -> tuple[float, list[str]
         reasons.append(f"its value is {shape[1]}")
     if isinstance(lit.value, bool) and not weight:
         points -= 1.0
+    if is_trivial(lit.value):
+        points -= 1.0
     if changes:
         points += 1.2 * min(changes, 3)
         reasons.append(f"changed in {changes} commit{'s' if changes > 1 else ''}")
@@ -121,14 +153,14 @@ def _points(lit: Literal, ws: list[str], changes: int) -> tuple[float, list[str]
 
 def judge(lit: Literal, module: str, changes: int = 0) -> Verdict | None:
     """The verdict on one literal, or None when it is never configuration."""
-    if lit.negative or is_trivial(lit.value):
+    if lit.negative or (is_trivial(lit.value) and not _declared(lit, module)):
         return None
     ws = words(lit.name) if lit.name else []
     key = suggest_key(lit, module, ws)
     secret = _secret(lit, ws)
     if secret:
         return Verdict(0.95, (f"looks like {secret}",), "secret", key)
-    points, reasons = _points(lit, ws, changes)
+    points, reasons = _points(lit, ws, changes, module)
     score = 1.0 / (1.0 + math.exp(-(points - BIAS)))
     return Verdict(score, tuple(reasons), "config", key)
 
@@ -146,7 +178,9 @@ def _segment(ws: list[str]) -> str:
 def _section(lit: Literal, module: str, ws: list[str]) -> list[str]:
     if len(ws) > 1 and ws[0] in GROUPS:
         return [GROUPS[ws[0]]]
-    outer = [o for o in lit.outer if o.lower().strip("_") not in _GENERIC]
+    # A parameter's `outer` is its function: the module names its section better.
+    named_by = lit.outer if lit.how not in ("default", "setting") else ()
+    outer = [o for o in named_by if o.lower().strip("_") not in _GENERIC]
     if outer:
         return [_segment(words(o)) for o in outer[-2:]]
     group, _ = consumer(lit.call, lit.arg)

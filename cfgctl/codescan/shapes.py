@@ -13,6 +13,17 @@ from typing import Any
 __all__ = ["LOG_LEVELS", "is_trivial", "shape_of"]
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]{1,20}://[^\s]+$", re.IGNORECASE)
+_SCHEMES = frozenset(
+    {"http", "https", "ws", "wss", "redis", "rediss", "postgres", "postgresql", "mysql",
+     "mariadb", "mongodb", "mongodb+srv", "amqp", "amqps", "kafka", "s3", "gs", "gcs", "ftp",
+     "sftp", "ssh", "tcp", "udp", "unix", "grpc", "grpcs", "sqlite", "memcached", "nats",
+     "ldap", "ldaps", "smtp", "smtps", "imap", "sentry", "file", "mssql", "oracle", "sqs",
+     "azure", "etcd", "consul", "zookeeper", "elasticsearch", "es", "jdbc", "nfs", "sqla",
+     "postgresql+psycopg2", "postgresql+asyncpg", "mysql+pymysql", "sqlite+aiosqlite"}
+)  # fmt: skip
+_TEMPLATE = re.compile(
+    r"\{[0-9a-z_]*(?:[:!][^}]*)?\}|%(?:\([a-z_]+\))?[-+ #0]*\d*(?:\.\d+)?[sdifrx]", re.IGNORECASE
+)
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _HOST = re.compile(
     r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
@@ -52,7 +63,14 @@ def shape_of(value: Any) -> tuple[str, str] | None:
         return None
     text = value.strip()
     if _URL.match(text):
-        return "url", "a URL"
+        scheme = text.split(":", 1)[0].lower()
+        return ("url", "a URL") if scheme in _SCHEMES else ("uri", "a URI")
+    return _text_shape(text)
+
+
+def _text_shape(text: str) -> tuple[str, str] | None:
+    if _TEMPLATE.search(text):
+        return "template", "a format template"
     if _IPV4.match(text) or text in ("localhost", "0.0.0.0", "::", "::1"):
         return "host", "an IP address or localhost"
     if _HOST_PORT.match(text) and ("." in text or not text[0].isdigit()):

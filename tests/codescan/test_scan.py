@@ -22,7 +22,8 @@ def _scan(tmp_path: Path, code: str, name: str = "service.py", **kw: object) -> 
 
 
 def _by_value(findings: list[Finding]) -> dict[object, Finding]:
-    return {f.value: f for f in findings}
+    """Findings by value; booleans under ("bool", value), as False == 0 in a dict."""
+    return {("bool", f.value) if isinstance(f.value, bool) else f.value: f for f in findings}
 
 
 def test_the_calls_and_names_of_the_issue_are_found_with_keys(tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_the_calls_and_names_of_the_issue_are_found_with_keys(tmp_path: Path) ->
     assert found[5].key.endswith("max_retries")
     assert found["https://api.example.com/v2"].key == "api.url"
     assert "the default of API_URL" in found["https://api.example.com/v2"].reasons
-    assert found[True].type == "boolean" and found[True].key.endswith("debug")
+    assert found[("bool", True)].key.endswith("debug")
     assert found["ledger.internal"].key.endswith("host") and found[7000].key.endswith("port")
     assert found[7].key == "http.timeout"
     assert found[12].key == "db.pool_size_2" or found[12].key.startswith("db.pool_size")
@@ -159,3 +160,59 @@ def test_a_bad_min_score_and_a_missing_path_are_input_errors(tmp_path: Path) -> 
         scan_paths([tmp_path], min_score=1.5)
     with pytest.raises(InputError, match="no such file"):
         scan_paths([tmp_path / "missing"])
+
+
+def test_declared_settings_count_even_as_0_1_or_empty(tmp_path: Path) -> None:
+    """Option defaults, settings classes, settings modules and settings fallbacks are the
+    defaults of declared settings: found even when 0, 1, False or "" (and only there)."""
+    found = _by_value(
+        _scan(
+            tmp_path,
+            """
+            import argparse
+            from pydantic import BaseModel, Field
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--web-port", type=int, default=8089, help="the port to serve")
+            parser.add_argument("--headless", action="store_true", default=False)
+            class WorkerOptions(BaseModel):
+                concurrency: int = Field(default=17, description="how many at once")
+                prefetch = 0
+            class Bind:
+                default = "127.0.0.1:8000"
+            def make(cfg):
+                return getattr(cfg, "http_parser", "auto")
+            """,
+            name="cli.py",
+        )
+    )
+    assert found[8089].key == "web.port" and "the default of option web_port" in found[8089].reasons
+    assert found[("bool", False)].key.endswith("headless")
+    assert "the port to serve" not in found and int not in found  # an option's definition
+    assert found[17].key.endswith("concurrency") and found[0].key.endswith("prefetch")
+    assert found["127.0.0.1:8000"].score >= 0.5
+    assert found["auto"].key == "http.parser"
+    settings = _by_value(
+        _scan(tmp_path, "USE_TZ = True\nLANGUAGE_CODE = 'en-us'\nX = 0\n", name="settings.py")
+    )
+    assert {("bool", True), "en-us", 0} <= set(settings)
+    plain = _scan(tmp_path, "USE_TZ = True\nX = 0\n", name="models.py")
+    assert all(f.value != 0 for f in plain)
+
+
+def test_local_state_templates_and_verdicts_are_not_configuration(tmp_path: Path) -> None:
+    found = _scan(
+        tmp_path,
+        """
+        OLD_NAME = "celeryd_{0}"
+        LOG_LINE = "%(asctime)s %(message)s"
+        class Runner:
+            def run(self, verbose):
+                level = "INFO"
+                if verbose:
+                    level = "DEBUG"
+                self.warning_emitted = False
+            def enabled(self):
+                return True
+        """,
+    )
+    assert [(f.line, f.value) for f in found] == [], found
