@@ -4,9 +4,12 @@ labelled corpus, speed on whole packages from PyPI.
     python -m benchmarks.codescan_bench [--min-score S] [--runs 3] [--worst 15] [--strict]
     python -m benchmarks.codescan_bench --packages celery==5.7.0 redis==8.1.0 --cache DIR
 
-Quality: the three tools on the same files of tests/codescan/corpus/ in one run, each measured
-line by line against the hand labels of labels.yaml (benchmarks/codescan_corpus.py): precision,
-recall, F1. Goal: precision >= 0.8 at recall >= 0.6 for cfgctl at its default --min-score.
+Quality: the three tools on the same files in one run, each measured line by line against the
+hand labels of labels.yaml (benchmarks/codescan_corpus.py): precision, recall, F1; on two corpora.
+tests/codescan/corpus/ is the one scan-code's scoring was tuned on; goal: precision >= 0.8 at
+recall >= 0.6 for cfgctl at its default --min-score. tests/codescan/corpus_holdout/ is held out
+(other packages, never tuned on): the same table, reported with no goal, is how the tuning
+generalises.
 
 Speed: the sdists of a few packages (pip download into --cache, default benchmarks/.cache/,
 git-ignored; skipped with a message when PyPI cannot be reached), their Python files as scan-code
@@ -31,6 +34,7 @@ from typing import Any
 
 from benchmarks.codescan_corpus import (
     CORPUS,
+    HOLDOUT,
     at_threshold,
     cfgctl_lines,
     cfgctl_scores,
@@ -58,19 +62,22 @@ def _fmt(x: float | None) -> str:
     return "   n/a" if x is None else f"{x:6.3f}"
 
 
-def quality(min_score: float, worst: int) -> dict[str, Any]:
-    files = corpus_files()
+def quality(min_score: float, worst: int, corpus: Path = CORPUS) -> dict[str, Any]:
+    """The three tools' table on `corpus`; the goal is judged on the tuned-on corpus only."""
+    files = corpus_files(corpus)
     lines = sum(p.read_text(encoding="utf-8").count("\n") for p in files)
     tools = {
-        f"cfgctl scan-code (--min-score {min_score:.2f})": cfgctl_lines(min_score),
-        "ruff PLR2004": ruff_lines(),
-        "detect-secrets": detect_secrets_lines(),
+        f"cfgctl scan-code (--min-score {min_score:.2f})": cfgctl_lines(min_score, corpus),
+        "ruff PLR2004": ruff_lines(corpus),
+        "detect-secrets": detect_secrets_lines(corpus),
     }
-    results = {name: evaluate(found) for name, found in tools.items()}
+    results = {name: evaluate(found, corpus) for name, found in tools.items()}
     first = next(iter(results.values()))
+    held_out = corpus != CORPUS
+    what = "held-out corpus, never tuned on" if held_out else "tuned-on corpus"
     print(
-        f"scan-code corpus: {len(files)} files, {lines:,} lines, {first['labelled']} labelled"
-        " configuration lines (tests/codescan/corpus/)"
+        f"scan-code {what}: {len(files)} files, {lines:,} lines, {first['labelled']} labelled"
+        f" configuration lines ({corpus.relative_to(CORPUS.parents[2]).as_posix()}/)"
     )
     print(f"{'tool':<36}{'reported':>9}{'TP':>6}{'FP':>6}{'FN':>6}  precision  recall      F1")
     for name, r in results.items():
@@ -80,26 +87,28 @@ def quality(min_score: float, worst: int) -> dict[str, Any]:
         )
     ours = results[next(iter(results))]
     passed = (ours["precision"] or 0.0) >= GOAL_PRECISION and ours["recall"] >= GOAL_RECALL
-    print(
-        f"goal: cfgctl precision >= {GOAL_PRECISION} at recall >= {GOAL_RECALL}:"
-        f" {'PASS' if passed else 'MISS'}"
-    )
-    scores = cfgctl_scores()
-    _sweep(scores, min_score)
+    if not held_out:
+        print(
+            f"goal: cfgctl precision >= {GOAL_PRECISION} at recall >= {GOAL_RECALL}:"
+            f" {'PASS' if passed else 'MISS'}"
+        )
+    scores = cfgctl_scores(corpus)
+    _sweep(scores, min_score, corpus)
     print(
         "cfgctl recall by category: "
         + ", ".join(f"{c} {v['found']}/{v['labelled']}" for c, v in ours["by_category"].items())
     )
-    _show_worst("false positives", ours["false_positives"], worst, scores)
-    _show_worst("false negatives", ours["false_negatives"], worst, scores)
-    return {"results": results, "goal_passed": passed, "files": len(files), "lines": lines}
+    _show_worst("false positives", ours["false_positives"], worst, scores, corpus)
+    _show_worst("false negatives", ours["false_negatives"], worst, scores, corpus)
+    out = {"results": results, "files": len(files), "lines": lines}
+    return out if held_out else {**out, "goal_passed": passed}
 
 
-def _sweep(scores: dict[str, dict[int, float]], chosen: float) -> None:
+def _sweep(scores: dict[str, dict[int, float]], chosen: float, corpus: Path) -> None:
     """cfgctl's precision and recall at other thresholds (from one scan at --min-score 0)."""
     cells = []
     for t in sorted({0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, chosen}):
-        r = evaluate(at_threshold(scores, t))
+        r = evaluate(at_threshold(scores, t), corpus)
         cells.append(f"{t:.2f}: P {_fmt(r['precision']).strip()} R {r['recall']:.3f}")
     print("cfgctl by --min-score: " + "; ".join(cells))
 
@@ -118,7 +127,7 @@ def _round_robin(items: list[str]) -> list[str]:
 
 
 def _show_worst(
-    what: str, items: list[str], worst: int, scores: dict[str, dict[int, float]]
+    what: str, items: list[str], worst: int, scores: dict[str, dict[int, float]], corpus: Path
 ) -> None:
     """The wrong lines, each with cfgctl's best score there ("-": no literal of it scored)."""
     if not items or worst <= 0:
@@ -126,7 +135,7 @@ def _show_worst(
     print(f"cfgctl {what} ({len(items)}; {min(worst, len(items))}, file by file in turn):")
     for item in _round_robin(items)[:worst]:
         name, line = item.rsplit(":", 1)
-        text = (CORPUS / name).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
+        text = (corpus / name).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
         score = scores.get(name, {}).get(int(line))
         shown = "    -" if score is None else f"{score:5.2f}"
         print(f"  {item:<34} {shown}  {text[:80]}")
@@ -241,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = ap.parse_args(argv)
     report: dict[str, Any] = {"quality": quality(args.min_score, args.worst)}
+    print()
+    report["quality_holdout"] = quality(args.min_score, args.worst, HOLDOUT)
+    print()
     report["speed"] = speed(args.packages, args.cache.resolve(), args.runs)
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,12 +1,18 @@
-"""The labelled corpus of `cfgctl scan-code` and its measure, shared by the corpus test
+"""The labelled corpora of `cfgctl scan-code` and their measure, shared by the corpus test
 (tests/codescan/test_corpus.py) and benchmarks/codescan_bench.py.
 
-    from benchmarks.codescan_corpus import cfgctl_lines, evaluate, ruff_lines
+    from benchmarks.codescan_corpus import HOLDOUT, cfgctl_lines, evaluate, ruff_lines
     evaluate(cfgctl_lines())      # {"precision": 0.9, "recall": 0.7, "f1": ..., "fp": [...], ...}
     evaluate(ruff_lines())        # the same measure for ruff's PLR2004 (magic numbers)
+    evaluate(cfgctl_lines(corpus=HOLDOUT), HOLDOUT)   # the held-out corpus
 
-The corpus (tests/codescan/corpus/) is excerpts of real services, CLIs and clients from PyPI;
-labels.yaml names, by hand, the lines that hold a configuration literal (its rules at its top).
+Two corpora, the same layout and labelling rules: CORPUS (tests/codescan/corpus/), the one
+scan-code's scoring was tuned on, and HOLDOUT (tests/codescan/corpus_holdout/), other packages
+labelled by hand before any scanner ran on them and never tuned on: its figures say how the
+tuning generalises. Every function takes the corpus folder (`corpus=`, CORPUS by default).
+
+A corpus is excerpts of real services, CLIs and clients from PyPI; its labels.yaml names, by
+hand, the lines that hold a configuration literal (the rules at the top of the tuned-on one).
 The measure is line-level: a tool's finding on a labelled line is a true positive, on any other
 line a false positive; a labelled line with no finding is a false negative. Every tool is given
 the same files, and a file's key is its path relative to the corpus folder ("gunicorn/config.py").
@@ -26,7 +32,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "codescan" / "corpus"
-LABELS = CORPUS / "labels.yaml"
+HOLDOUT = CORPUS.with_name("corpus_holdout")
+LABELS = CORPUS / "labels.yaml"  # the tuned-on corpus's; a corpus's own: corpus / "labels.yaml"
 CATEGORIES = frozenset(
     {"port", "host", "url", "timeout", "size", "count", "flag", "level", "path", "secret", "name"}
     | {"other"}
@@ -37,25 +44,25 @@ FindingsByLine = dict[str, set[int]]
 
 @dataclass(frozen=True)
 class Label:
-    file: str  # relative to CORPUS, posix
+    file: str  # relative to the corpus folder, posix
     line: int  # 1-based
     literal: str  # the literal's source text on that line
     category: str
 
 
-def corpus_files() -> list[Path]:
+def corpus_files(corpus: Path = CORPUS) -> list[Path]:
     """Every Python file of the corpus, sorted."""
-    return sorted(CORPUS.rglob("*.py"))
+    return sorted(corpus.rglob("*.py"))
 
 
-def key_of(path: Path | str) -> str:
-    """A path as the corpus names it: relative to CORPUS, with forward slashes."""
-    return Path(path).resolve().relative_to(CORPUS.resolve()).as_posix()
+def key_of(path: Path | str, corpus: Path = CORPUS) -> str:
+    """A path as the corpus names it: relative to its folder, with forward slashes."""
+    return Path(path).resolve().relative_to(corpus.resolve()).as_posix()
 
 
-def load_labels() -> dict[str, list[Label]]:
+def load_labels(corpus: Path = CORPUS) -> dict[str, list[Label]]:
     """labels.yaml, file by file (a file with no configuration literal has an empty list)."""
-    data = YAML(typ="safe").load(LABELS.read_text(encoding="utf-8"))
+    data = YAML(typ="safe").load((corpus / "labels.yaml").read_text(encoding="utf-8"))
     return {
         name: [
             Label(name, int(e["line"]), str(e["literal"]), str(e["category"]))
@@ -65,20 +72,20 @@ def load_labels() -> dict[str, list[Label]]:
     }
 
 
-def labelled_lines() -> FindingsByLine:
-    return {name: {lab.line for lab in labels} for name, labels in load_labels().items()}
+def labelled_lines(corpus: Path = CORPUS) -> FindingsByLine:
+    return {name: {lab.line for lab in labels} for name, labels in load_labels(corpus).items()}
 
 
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def evaluate(findings_by_line: FindingsByLine) -> dict[str, Any]:
+def evaluate(findings_by_line: FindingsByLine, corpus: Path = CORPUS) -> dict[str, Any]:
     """Precision, recall and F1 of a tool's findings (file -> lines) against the labels.
 
     precision is None when the tool reported nothing; `false_positives` and `false_negatives`
     list "file:line" in corpus order; `by_category` has the recall of each label category."""
-    labels = load_labels()
+    labels = load_labels(corpus)
     unknown = sorted(set(findings_by_line) - set(labels))
     if unknown:
         raise ValueError(f"findings for files outside the corpus labels: {', '.join(unknown)}")
@@ -125,7 +132,7 @@ def _order(item: str) -> tuple[str, int]:
     return name, int(line)
 
 
-def cfgctl_lines(min_score: float | None = None) -> FindingsByLine:
+def cfgctl_lines(min_score: float | None = None, corpus: Path = CORPUS) -> FindingsByLine:
     """The lines `cfgctl scan-code` reports on the corpus at `min_score` (its default when None):
     configuration and secrets alike, both are literals to move out of the code."""
     from cfgctl.codescan.findings import DEFAULT_MIN_SCORE
@@ -133,23 +140,23 @@ def cfgctl_lines(min_score: float | None = None) -> FindingsByLine:
 
     score = DEFAULT_MIN_SCORE if min_score is None else min_score
     # The folder, not its files: named files under tests/ are skipped as test files.
-    result = scan_paths([CORPUS], min_score=score, history=False)
-    if result.files != len(corpus_files()):
+    result = scan_paths([corpus], min_score=score, history=False)
+    if result.files != len(corpus_files(corpus)):
         raise RuntimeError(f"scan-code read {result.files} corpus files: {result.skipped}")
     out: FindingsByLine = {}
     for f in result.findings:
-        out.setdefault(key_of(f.path), set()).add(f.line)
+        out.setdefault(key_of(f.path, corpus), set()).add(f.line)
     return out
 
 
-def cfgctl_scores() -> dict[str, dict[int, float]]:
+def cfgctl_scores(corpus: Path = CORPUS) -> dict[str, dict[int, float]]:
     """Every literal scan-code scores on the corpus (--min-score 0): file -> line -> the best
     score on that line, to measure other thresholds without scanning again."""
     from cfgctl.codescan.scan import scan_paths
 
     out: dict[str, dict[int, float]] = {}
-    for f in scan_paths([CORPUS], min_score=0.0, history=False).findings:
-        lines = out.setdefault(key_of(f.path), {})
+    for f in scan_paths([corpus], min_score=0.0, history=False).findings:
+        lines = out.setdefault(key_of(f.path, corpus), {})
         lines[f.line] = max(f.score, lines.get(f.line, 0.0))
     return out
 
@@ -213,17 +220,16 @@ def _run(argv: list[str], cwd: Path) -> str:
     return proc.stdout
 
 
-def _as_corpus(found: dict[str, set[int]]) -> FindingsByLine:
-    return {key_of(path): lines for path, lines in found.items()}
+def _as_corpus(found: dict[str, set[int]], corpus: Path) -> FindingsByLine:
+    return {key_of(path, corpus): lines for path, lines in found.items()}
 
 
-def ruff_lines() -> FindingsByLine:
+def ruff_lines(corpus: Path = CORPUS) -> FindingsByLine:
     """ruff PLR2004 on the corpus files."""
-    return _as_corpus(parse_ruff(_run(ruff_command(corpus_files()), CORPUS)))
+    return _as_corpus(parse_ruff(_run(ruff_command(corpus_files(corpus)), corpus)), corpus)
 
 
-def detect_secrets_lines() -> FindingsByLine:
+def detect_secrets_lines(corpus: Path = CORPUS) -> FindingsByLine:
     """detect-secrets (its default plugins) on the corpus files."""
-    return _as_corpus(
-        parse_detect_secrets(_run(detect_secrets_command(corpus_files()), CORPUS), CORPUS)
-    )
+    found = _run(detect_secrets_command(corpus_files(corpus)), corpus)
+    return _as_corpus(parse_detect_secrets(found, corpus), corpus)
