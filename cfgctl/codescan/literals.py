@@ -418,10 +418,20 @@ class _Walker:
                 if long
                 else None
             )
+        at = 0  # the position of the default among the positional arguments
+        first = node.args[0] if node.args else None
+        if (
+            not cli
+            and len(node.args) >= 2
+            and isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.isidentifier()
+        ):
+            option, at = first.value, 1  # Setting("max_rows", 1000, "help"): named, then default
         definition = _Ctx(negative=f"the definition of option {option or name}")
         for i, arg in enumerate(node.args):
-            default = i == 0 and not cli
-            self.visit(arg, _Ctx(option, "option", name, 0, ctx.outer) if default else definition)
+            default = i == at and not cli
+            self.visit(arg, _Ctx(option, "option", name, i, ctx.outer) if default else definition)
         for keyword in node.keywords:
             if keyword.arg == "default" and option:
                 self.visit(keyword.value, _Ctx(option, "option", name, "default", ctx.outer))

@@ -181,6 +181,13 @@ def test_declared_settings_count_even_as_0_1_or_empty(tmp_path: Path) -> None:
                 default = "127.0.0.1:8000"
             def make(cfg):
                 return getattr(cfg, "http_parser", "auto")
+            SETTINGS = [
+                Setting(
+                    "max_returned_rows",
+                    1000,
+                    "Maximum rows that can be returned from a table or query",
+                ),
+            ]
             """,
             name="cli.py",
         )
@@ -191,6 +198,9 @@ def test_declared_settings_count_even_as_0_1_or_empty(tmp_path: Path) -> None:
     assert found[17].key.endswith("concurrency") and found[0].key.endswith("prefetch")
     assert found["127.0.0.1:8000"].score >= 0.5
     assert found["auto"].key == "http.parser"
+    rows = found[1000]  # Setting(NAME, DEFAULT, HELP): the default's own line, under its name
+    assert (rows.line, rows.key) == (17, "cli.max_returned_rows"), rows
+    assert "max_returned_rows" not in found
     settings = _by_value(
         _scan(tmp_path, "USE_TZ = True\nLANGUAGE_CODE = 'en-us'\nX = 0\n", name="settings.py")
     )
