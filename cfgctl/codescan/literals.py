@@ -30,7 +30,8 @@ class Literal:
     end_line: int
     end_col: int
     name: str | None  # the nearest name it is bound to or passed as
-    how: str  # assigned, keyword, default, dict, env, return, positional, element, none
+    how: str  # assigned, keyword, default, dict, env, fallback (of a settings getter), option,
+    # setting, local, state, return, positional, element, none
     call: str | None  # the dotted name of the call it feeds
     arg: str | int | None  # the keyword or position in that call
     scope: tuple[str, ...]  # enclosing classes and functions
@@ -452,7 +453,7 @@ class _Walker:
                 self.visit(node.args[1], _Ctx(negative="a setting's name"))
                 var = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
                 bound = var if isinstance(var, str) else ctx.name
-                self.visit(node.args[2], _Ctx(bound, "dict", f"{source}.get", 1))
+                self.visit(node.args[2], _Ctx(bound, "fallback", f"{source}.get", 1))
                 return True
         if name not in _ENV_GETTERS and not settings_get:
             return False
@@ -461,7 +462,7 @@ class _Walker:
         var = first.value if isinstance(first, ast.Constant) else None
         if first is not None:
             self.visit(first, _Ctx(negative="a variable's name"))
-        how = "env" if name in _ENV_GETTERS else "dict"
+        how = "env" if name in _ENV_GETTERS else "fallback"
         for arg in args[1:]:
             self.visit(arg, _Ctx(var if isinstance(var, str) else ctx.name, how, name, 1))
         for keyword in node.keywords:

@@ -1,13 +1,19 @@
-"""Code rewritten to read a value from the configuration: each selected literal replaced by
-`settings.<key>`, and one import of `settings` added, with LibCST so that every other byte of the
-file (comments, formatting, quotes) stays as it was.
+"""Code rewritten to read a value from the configuration, with LibCST so that every other byte of
+the file (comments, formatting, quotes) stays as it was.
 
     new = rewrite(text, [(finding, "db.pool_size"), ...], "app.cfgctl_settings")
-    prove_substitution(text, new, replaced)     # InputError unless only those literals changed
+    prove_substitution(text, new, replaced, "app.cfgctl_settings")
+
+Each literal becomes `settings.<key>`, `settings` imported once from the model module (loaded
+on first use). Where the module serves HTTP, a literal inside a route handler reads the current
+configuration of a shared `watch` instead, so a hot reload reaches it: in FastAPI the handler
+gets a dependency, `settings: Settings = Depends(settings_provider)`; in Flask the view calls
+`settings_provider()`.
 
 `prove_substitution` reads both versions with `ast`, puts each literal back where its
-`settings.<key>` stands and removes the import: the two trees must then be equal, which proves
-the change is the substitution and nothing else.
+`settings.<key>` (or `settings_provider().<key>`) stands, and drops what the rewrite added (the
+imports, the dependency parameters): the two trees must then be equal, which proves the change
+is the substitution and nothing else.
 """
 
 from __future__ import annotations
@@ -23,9 +29,14 @@ from cfgctl.codescan.findings import Finding
 from cfgctl.codescan.literals import fold
 from cfgctl.errors import InputError
 
-__all__ = ["Replacement", "prove_substitution", "rewrite", "settings_name"]
+__all__ = ["PROVIDER", "Replacement", "prove_substitution", "rewrite", "settings_name"]
 
 Replacement = tuple[Finding, str]  # (the finding, its key)
+PROVIDER = "settings_provider"
+_ROUTES = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "trace", "route", "api_route",
+     "websocket"}
+)  # fmt: skip
 
 
 def _imported(tree: ast.Module, model_module: str) -> str | None:
@@ -38,60 +49,127 @@ def _imported(tree: ast.Module, model_module: str) -> str | None:
     return None
 
 
+def _bound_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
 def settings_name(tree: ast.Module) -> str:
     """`settings`, unless the module uses that name already (Django's, say): `cfgctl_settings`."""
-    for node in ast.walk(tree):
-        name = None
-        if isinstance(node, ast.Name):
-            name = node.id
-        elif isinstance(node, ast.alias):
-            name = node.asname or node.name.split(".")[0]
-        elif isinstance(node, ast.arg):
-            name = node.arg
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            name = node.name
-        if name == "settings":
-            return "cfgctl_settings"
-    return "settings"
+    return "cfgctl_settings" if "settings" in _bound_names(tree) else "settings"
+
+
+def framework(tree: ast.Module) -> str | None:
+    """`fastapi` or `flask` when the module imports one of them."""
+    for node in tree.body:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("fastapi", "flask"):
+                return top
+    return None
+
+
+def _is_route(function: cst.FunctionDef) -> bool:
+    for deco in function.decorators:
+        call = deco.decorator
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in _ROUTES
+        ):
+            return True
+    return False
 
 
 class _Replace(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, wanted: dict[tuple[int, int, int, int], str]) -> None:
+    def __init__(
+        self, wanted: dict[tuple[int, int, int, int], str], web: str | None, name: str
+    ) -> None:
         super().__init__()
         self.wanted = wanted
+        self.web = web
+        self.name = name
         self.done: set[tuple[int, int, int, int]] = set()
+        self.routes: list[bool] = []  # per enclosing function: a route handler
+        self.used: list[bool] = []  # per enclosing function: it reads the dependency
+        self.names: set[str] = set()  # what the module imports from the model
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.routes.append(self.web is not None and _is_route(node))
+        self.used.append(False)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> Any:
+        self.routes.pop()
+        if not self.used.pop() or self.web != "fastapi":
+            return updated
+        param = cst.Param(
+            cst.Name("settings"),
+            annotation=cst.Annotation(cst.Name("Settings")),
+            default=cst.parse_expression(f"Depends({PROVIDER})"),
+        )
+        params = updated.params
+        if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params:
+            return updated.with_changes(
+                params=params.with_changes(kwonly_params=[*params.kwonly_params, param])
+            )
+        return updated.with_changes(params=params.with_changes(params=[*params.params, param]))
+
+    def _expression(self, key: str) -> str:
+        if not (self.routes and self.routes[-1]):
+            self.names.add("settings")
+            return f"{self.name}.{key}"
+        self.used[-1] = True
+        if self.web == "fastapi":
+            self.names.update(("Settings", PROVIDER))
+            return f"settings.{key}"
+        self.names.add(PROVIDER)
+        return f"{PROVIDER}().{key}"
 
     def on_leave(self, original: Any, updated: Any) -> Any:
+        if isinstance(original, cst.FunctionDef):
+            return self.leave_FunctionDef(original, updated)
         if not isinstance(original, cst.BaseExpression):
             return updated
         where: CodeRange = self.get_metadata(PositionProvider, original)
         span = (where.start.line, where.start.column, where.end.line, where.end.column)
-        expr = self.wanted.get(span)
-        if expr is None or span in self.done:
+        key = self.wanted.get(span)
+        if key is None or span in self.done:
             return updated
         self.done.add(span)
-        new = cst.parse_expression(expr)
+        new = cst.parse_expression(self._expression(key))
         return new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
 
 
-def _import_index(module: cst.Module, first_line: int, wrapper: MetadataWrapper) -> int:
-    """Where the import goes: after the last top-level import above the first use, else after
+def _import_index(first_line: int, wrapper: MetadataWrapper) -> int:
+    """Where the imports go: after the last top-level import above the first use, else after
     the docstring and `from __future__` imports."""
     positions = wrapper.resolve(PositionProvider)
     index = 0
     for i, stmt in enumerate(wrapper.module.body):
-        line = positions[stmt].start.line
-        if line >= first_line:
+        if positions[stmt].start.line >= first_line:
             break
-        if isinstance(stmt, cst.SimpleStatementLine) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
-        ):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
             index = i + 1
         elif (
             i == 0
-            and isinstance(stmt, cst.SimpleStatementLine)
             and isinstance(stmt.body[0], cst.Expr)
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
         ):
@@ -99,20 +177,35 @@ def _import_index(module: cst.Module, first_line: int, wrapper: MetadataWrapper)
     return index
 
 
+def _imports(
+    tree: ast.Module, transformer: _Replace, model_module: str, existing: str | None
+) -> list[str]:
+    names = sorted(transformer.names - ({"settings"} if existing else set()))
+    lines = []
+    if names:
+        shown = [
+            "settings as cfgctl_settings"
+            if n == "settings" and transformer.name != "settings"
+            else n
+            for n in names
+        ]
+        lines.append(f"from {model_module} import {', '.join(shown)}\n")
+    if "Settings" in transformer.names and "Depends" not in _bound_names(tree):
+        lines.append("from fastapi import Depends\n")
+    return lines
+
+
 def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -> str:
-    """`text` with each finding's literal replaced by `<settings>.<key>` and the import added."""
+    """`text` with each finding's literal replaced, and the imports added."""
     try:
         module = cst.parse_module(text)
         tree = ast.parse(text)
     except (cst.ParserSyntaxError, SyntaxError) as exc:
         raise InputError(f"cannot rewrite: {exc}", hint="scan again: the file changed") from exc
     existing = _imported(tree, model_module)
-    name = existing or settings_name(tree)
-    wanted = {
-        (f.line, f.col - 1, f.end_line, f.end_col - 1): f"{name}.{key}" for f, key in replacements
-    }
+    wanted = {(f.line, f.col - 1, f.end_line, f.end_col - 1): key for f, key in replacements}
     wrapper = MetadataWrapper(module)
-    transformer = _Replace(wanted)
+    transformer = _Replace(wanted, framework(tree), existing or settings_name(tree))
     new = wrapper.visit(transformer)
     missing = [
         f
@@ -125,27 +218,47 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
             f"{f.location}: the literal of {f.id} is not where the scan found it",
             hint="the file changed since the scan: run cfgctl scan-code again",
         )
-    if existing is not None:
+    added = [
+        cst.parse_statement(line) for line in _imports(tree, transformer, model_module, existing)
+    ]
+    if not added:
         return new.code
-    alias = "" if name == "settings" else f" as {name}"
-    statement = cst.parse_statement(f"from {model_module} import settings{alias}\n")
-    index = _import_index(module, min(f.line for f, _ in replacements), wrapper)
-    body = list(new.body)
-    body.insert(index, statement)
-    return new.with_changes(body=body).code
+    index = _import_index(min(f.line for f, _ in replacements), wrapper)
+    return new.with_changes(body=[*new.body[:index], *added, *new.body[index:]]).code
+
+
+# --- the proof ----------------------------------------------------------------------------------
 
 
 class _PutBack(ast.NodeTransformer):
+    """`settings.<key>` and `settings_provider().<key>` back to their literals; the dependency
+    parameters the rewrite added removed."""
+
     def __init__(self, values: dict[str, Any], name: str) -> None:
         self.values = values
-        self.name = name
+        self.heads = {name, "settings", f"{PROVIDER}()"}
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        dotted = ast.unparse(node)
-        head, _, key = dotted.partition(".")
-        if head == self.name and key in self.values:
+        head, _, key = ast.unparse(node).partition(".")
+        if head in self.heads and key in self.values:
             return ast.Constant(self.values[key])
         return self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        args = node.args
+        added = [
+            i
+            for i, d in enumerate(args.kw_defaults)
+            if d is not None and ast.unparse(d) == f"Depends({PROVIDER})"
+        ]
+        for i in reversed(added):
+            del args.kwonlyargs[i], args.kw_defaults[i]
+        if args.defaults and ast.unparse(args.defaults[-1]) == f"Depends({PROVIDER})":
+            args.defaults.pop()
+            args.args.pop()
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
 
 def _normal(tree: ast.Module) -> str:
@@ -166,19 +279,21 @@ def _normal(tree: ast.Module) -> str:
 def prove_substitution(
     before: str, after: str, replacements: Sequence[Replacement], model_module: str
 ) -> None:
-    """`InputError` unless `after` is `before` with exactly these literals replaced and (when it
-    had none) the import of the model's `settings` added, compared as syntax trees."""
+    """`InputError` unless `after` is `before` with exactly these literals replaced and the
+    rewrite's own imports and parameters added, compared as syntax trees."""
     old, new = ast.parse(before), ast.parse(after)
-    existing = _imported(old, model_module)
-    name = existing or settings_name(old)
-    values = {key: f.value for f, key in replacements}
-    if existing is None:  # the import this rewrite added
-        new.body = [
-            s
-            for s in new.body
-            if not (isinstance(s, ast.ImportFrom) and s.module == model_module and s.level == 0)
-        ]
-    restored = _PutBack(values, name).visit(new)
+    name = _imported(old, model_module) or settings_name(old)
+    kept = {ast.dump(s) for s in old.body if isinstance(s, ast.ImportFrom)}
+    new.body = [
+        s
+        for s in new.body
+        if not (
+            isinstance(s, ast.ImportFrom)
+            and s.module in (model_module, "fastapi")
+            and ast.dump(s) not in kept
+        )
+    ]
+    restored = _PutBack({key: f.value for f, key in replacements}, name).visit(new)
     if _normal(restored) != _normal(old):
         raise InputError(
             "the rewritten code differs from the original by more than the moved literals",

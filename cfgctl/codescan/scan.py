@@ -87,7 +87,7 @@ def _context(lit: Literal) -> str:
     where = f" in {'.'.join(lit.scope)}" if lit.scope else ""
     if lit.how == "env":
         return f"the default of ${lit.name}"
-    if lit.how == "dict" and lit.call:
+    if lit.how == "fallback":
         return f"the default of {lit.call}({lit.name!r})"
     if lit.how == "dict":
         return f"{'.'.join(lit.outer) or 'a dict'}[{lit.name!r}]{where}"

@@ -85,7 +85,7 @@ def settings_module(module: str) -> bool:
 def _declared(lit: Literal, module: str) -> bool:
     """Whether the literal is the value of a declared setting: an environment variable's or an
     option's default, an attribute of a settings class, a constant of a settings module."""
-    if lit.how in ("env", "option", "setting") or (lit.how == "dict" and lit.call):
+    if lit.how in ("env", "option", "setting", "fallback"):
         return True
     return lit.how == "assigned" and not lit.scope and settings_module(module)
 
@@ -97,7 +97,7 @@ def _binding(lit: Literal, ws: list[str], module: str) -> tuple[float, str | Non
         return 3.0, f"the default of option {lit.name}"
     if lit.how == "setting":
         return 2.5, f"a setting of {lit.scope[-1] if lit.scope else 'a class'}"
-    if lit.how == "dict" and lit.call:
+    if lit.how == "fallback":
         return 2.0, f"the default of {lit.call}({lit.name!r})"
     if lit.how == "assigned" and not lit.scope and settings_module(module):
         return 3.0, f"a constant of the settings module {module}"
@@ -134,7 +134,8 @@ def _points(lit: Literal, ws: list[str], changes: int, module: str) -> tuple[flo
         points += bound
         reasons.append(why)
     group, leaf = consumer(lit.call, lit.arg)
-    if group is not None and (leaf or isinstance(lit.arg, str) or lit.how == "element"):
+    passed = lit.how in ("keyword", "positional", "element")
+    if group is not None and passed and (leaf or isinstance(lit.arg, str) or lit.how == "element"):
         points += 2.0
         reasons.append(f"passed to {lit.call}()")
     shape = shape_of(lit.value)
