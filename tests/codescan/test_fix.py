@@ -193,3 +193,21 @@ def test_an_id_of_a_literal_changed_since_the_scan_is_unknown(
     got, output = _fix(example_repo, code, "--select", ids["processor.request_timeout"])
     assert got == 2 and "may have changed since the scan" in output
     assert "REQUEST_TIMEOUT = 25" in source.read_text()
+
+
+def test_a_failing_repository_write_puts_the_code_back(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    """The fault injected between the code's write and the repository's: the tests' second run
+    replaces the layer cfgctl is about to write with a folder, so that write fails."""
+    code = _service(tmp_path)
+    ids = _ids(code)
+    layer = example_repo.workdir / "config/base/payments.yaml"
+    sabotage = f"sh -c 'if [ -n \"$CFGCTL_CONFIG\" ]; then rm {layer} && mkdir {layer}; fi'"
+    source = (code / "payments_app/processor.py").read_bytes()
+    got, output = _fix(example_repo, code, "--select", ids["processor.url"], "--verify", sabotage)
+    assert got == 2 and "cannot write the fix" in output and "every file is as it was" in output
+    assert (code / "payments_app/processor.py").read_bytes() == source
+    assert not (code / "payments_app/cfgctl_settings.py").exists()
+    schema = (example_repo.workdir / "schemas/web-service.v2.schema.json").read_text()
+    assert "processor" not in schema
