@@ -8,6 +8,7 @@ score at least `min_score` returned with stable ids and keys that do not collide
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from cfgctl.errors import InputError
 __all__ = ["DEFAULT_MIN_SCORE", "scan_paths", "scan_source"]
 
 
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
 def _char_col(lines: list[str], line: int, byte_col: int) -> int:
     """ast's 0-based UTF-8 byte offset as a 1-based column in characters."""
     if 0 < line <= len(lines):
@@ -44,7 +48,7 @@ def scan_source(
     module = Path(source.shown).stem
     if module == "__init__":
         module = Path(source.shown).parent.name or module
-    lines = source.text.splitlines()
+    lines = _LINES.split(source.text)  # as ast counts lines: not at \f or U+2028
     out: list[Finding] = []
     seen: dict[tuple[str, str, object], int] = defaultdict(int)
     for lit in literals(tree):
@@ -155,6 +159,9 @@ def scan_paths(
     changes = history_changes([s for s, _ in parsed]) if history else {}
     findings = []
     for source, tree in parsed:
-        findings.extend(scan_source(source, tree, min_score, changes.get(source.shown)))
+        try:
+            findings.extend(scan_source(source, tree, min_score, changes.get(source.shown)))
+        except RecursionError:
+            result.skipped.append(Skipped(source.shown, "nested too deeply to read"))
     result.findings = _unique_keys(findings)
     return result

@@ -112,6 +112,8 @@ def python_files(paths: list[Path], skipped: list[Skipped]) -> Iterator[Path]:
 def read_source(path: Path) -> Source | Skipped:
     """The file's bytes and text, or why it cannot be read as Python 3 source."""
     shown = _shown(path)
+    if not path.is_file():  # a FIFO or a device would block or never end
+        return Skipped(shown, "not a regular file")
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)

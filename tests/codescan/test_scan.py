@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -118,6 +119,17 @@ def test_bad_files_are_skipped_with_why_and_test_files_are_not_scanned(tmp_path:
     assert result.files == 2
     named = scan_paths([tmp_path / "test_app.py"])
     assert named.findings == [] and "test file" in named.skipped[0].reason
+    os.mkfifo(tmp_path / "pipe.py")  # reading it would block forever
+    piped = scan_paths([tmp_path / "pipe.py"])
+    assert piped.skipped[0].reason == "not a regular file"
+
+
+def test_columns_count_characters_and_lines_as_python_does(tmp_path: Path) -> None:
+    """A form feed or U+2028 in a line is no line break to ast: the line numbers stay right."""
+    found = _scan(tmp_path, 'A = "x\fy"  \f\nHOST = "caf\u00e9\u2028.internal"; TIMEOUT = 30\n')
+    timeout = _by_value(found)[30]
+    assert (timeout.line, timeout.col) == (2, 36)
+    assert (timeout.end_line, timeout.end_col) == (2, 38)
 
 
 def test_the_key_stays_unique_per_value_and_the_id_survives_moved_lines(tmp_path: Path) -> None:
