@@ -74,7 +74,7 @@ def quality(min_score: float, worst: int, corpus: Path = CORPUS) -> dict[str, An
     results = {name: evaluate(found, corpus) for name, found in tools.items()}
     first = next(iter(results.values()))
     held_out = corpus != CORPUS
-    what = "held-out corpus (labelled blind, weights not tuned on it)" if held_out else "tuned-on corpus"
+    what = "held-out corpus (labelled blind, not tuned on)" if held_out else "tuned-on corpus"
     print(
         f"scan-code {what}: {len(files)} files, {lines:,} lines, {first['labelled']} labelled"
         f" configuration lines ({corpus.relative_to(CORPUS.parents[2]).as_posix()}/)"
