@@ -32,13 +32,14 @@ from cfgctl.codescan.proof import prove_values
 from cfgctl.codescan.rewrite import prove_substitution, rewrite
 from cfgctl.codescan.scan import scan_paths
 from cfgctl.codescan.schemaedit import NewKey, add_properties
+from cfgctl.codescan.sources import shown_path
 from cfgctl.errors import InputError
 from cfgctl.operate.workset import Workset, yaml_value
 from cfgctl.repo.keypath import set_in
 from cfgctl.repo.render import lookup
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["FixPlan", "plan_fix", "shown"]
+__all__ = ["FixPlan", "plan_fix"]
 
 
 @dataclass
@@ -60,10 +61,10 @@ class FixPlan:
         secrets layer named without its content."""
         out = []
         for path, (before, after) in sorted(self.code.items()):
-            out.append(_diff(shown(path), before, after))
+            out.append(_diff(shown_path(path), before, after))
         if self.model is not None:
             model_path, old, new = self.model
-            out.append(_diff(shown(model_path), old or b"", new))
+            out.append(_diff(shown_path(model_path), old or b"", new))
         for rel, after in sorted(self.repo_writes.items()):
             if rel.endswith(".secrets.yaml"):
                 keys = [k for f, k, _ in self.config_edits if f == rel]
@@ -80,21 +81,13 @@ class FixPlan:
                 {"id": f.id, "path": f.path, "line": f.line, "key": k, "kind": f.kind}
                 for f, k in self.moved
             ],
-            "code": sorted(shown(p) for p in self.code),
-            "model": shown(self.model[0]) if self.model else None,
+            "code": sorted(shown_path(p) for p in self.code),
+            "model": shown_path(self.model[0]) if self.model else None,
             "repository": sorted(self.repo_writes),
             "environments": self.envs,
             "proofs": self.proofs,
             "notes": self.notes,
         }
-
-
-def shown(path: Path) -> str:
-    """`path` relative to the current folder when below it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _diff(name: str, before: bytes, after: bytes) -> str:

@@ -14,12 +14,23 @@ annotation, a dunder (`__version__`), the variable name of `os.environ.get("X", 
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Literal", "call_name", "fold", "literals"]
+from cfgctl.codescan.calls import (
+    CLI_OPTIONS,
+    ENV_GETTERS,
+    KEY_METHODS,
+    PASS_THROUGH,
+    SETTING_CALLS,
+    SETTINGS_CLASS,
+    SETTINGS_OWNERS,
+    message_of,
+)
+from cfgctl.codescan.syntax import NOT, call_name, folded, target_name
+
+__all__ = ["Literal", "literals"]
 
 
 @dataclass(frozen=True)
@@ -48,129 +59,6 @@ class _Ctx(NamedTuple):
     negative: str | None = None
 
 
-_FOLD: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Mult: operator.mul,
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Pow: operator.pow,
-}
-_PASS_THROUGH = frozenset(
-    {"int", "float", "str", "bool", "Decimal", "decimal.Decimal", "Path", "pathlib.Path",
-     "timedelta", "datetime.timedelta", "frozenset", "set", "tuple", "list"}
-)  # fmt: skip
-_ENV_GETTERS = frozenset({"os.environ.get", "environ.get", "os.getenv", "getenv",
-                          "os.environ.setdefault", "environ.setdefault", "env.get", "env",
-                          "config", "decouple.config", "env.str", "env.int", "env.bool",
-                          "env.float"})  # fmt: skip
-_SETTINGS_OWNERS = ("config", "conf", "settings", "options", "opts", "cfg", "environ", "env")
-_MESSAGE_CALLS = frozenset(
-    {"print", "warnings.warn", "click.echo", "click.secho", "sys.exit", "exit", "_", "gettext",
-     "ngettext", "gettext_lazy", "ugettext", "format", "repr", "isinstance", "issubclass",
-     "hasattr", "getattr", "setattr", "delattr", "len", "range", "enumerate", "zip", "round",
-     "re.compile", "re.match", "re.search", "re.sub", "re.split", "re.findall", "re.fullmatch",
-     "struct.pack", "struct.unpack", "struct.calcsize", "struct.Struct", "open",
-     "namedtuple", "collections.namedtuple", "TypeVar", "typing.TypeVar", "NewType",
-     "cast", "typing.cast", "sorted", "min", "max", "sum", "divmod", "chr", "ord", "hex",
-     "bytes", "bytearray", "memoryview", "super", "type", "object", "logging.getLogger",
-     "getLogger", "Enum", "IntEnum",
-     "argparse.ArgumentParser", "ArgumentParser", "add_parser",
-     "deprecated", "property", "staticmethod", "classmethod"}
-)  # fmt: skip
-# Command-line options: their `default=` is configuration, named by the option's flag or dest.
-_CLI_OPTIONS = frozenset(
-    {"add_argument", "add_option", "addoption", "option", "Option", "Argument"}
-)
-# Declared settings (celery's Option, oslo.config's IntOpt, traitlets, pydantic's and attrs'
-# fields): the first positional argument or `default=` is the default of the name they are
-# bound to.
-_SETTING_CALLS = frozenset(
-    {"Option", "Setting", "ConfigOption", "Opt", "IntOpt", "StrOpt", "BoolOpt", "FloatOpt",
-     "ListOpt", "PortOpt", "HostAddressOpt", "URIOpt", "Field", "field", "ib", "attrib",
-     "Int", "Float", "Unicode", "Bool", "Integer", "CaselessStrEnum", "Var", "var"}
-)  # fmt: skip
-_SETTINGS_CLASS = ("settings", "config", "configuration", "options", "defaults", "conf", "opts")
-_KEY_METHODS = frozenset({"get", "pop", "setdefault", "getlist", "get_json", "__getitem__"})
-_SCHEMA_CALLS = frozenset(
-    {"Column", "String", "Integer", "Numeric", "relationship", "ForeignKey", "Index",
-     "CheckConstraint", "UniqueConstraint", "Table", "mapped_column"}
-)  # fmt: skip
-_MESSAGE_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "echo",
-     "format", "join", "split", "rsplit", "strip", "lstrip", "rstrip", "startswith",
-     "endswith", "replace", "encode", "decode", "find", "rfind", "index", "count",
-     "partition", "rpartition", "write", "writelines", "append", "extend", "insert", "pop",
-     "remove", "add", "discard", "update", "group", "groups", "sub",
-     "match", "search", "fullmatch", "findall",
-     "route", "get_route", "url_for",
-     "getattr", "hasattr", "isoformat", "strftime", "strptime", "ljust", "rjust", "center",
-     "zfill", "to_bytes", "from_bytes", "seek", "read", "readline", "fetch", "execute",
-     "executemany", "filter", "exclude", "order_by", "values", "values_list", "annotate",
-     "register", "connect_signal", "emit", "send_header", "send_response", "set_header",
-     "add_header", "header", "translate", "maketrans", "expandtabs", "title"}
-)  # fmt: skip
-
-
-def call_name(func: ast.expr) -> str | None:
-    """`requests.get` for `requests.get(...)`, `.connect` for `self.pool.connect(...)` (a method
-    of something that is not a plain dotted name)."""
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    elif parts:
-        parts.append("")  # a call on a call or a subscript: `.method`
-    else:
-        return None
-    return ".".join(reversed(parts))
-
-
-def _target_name(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript):
-        key = target.slice
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return key.value
-    if isinstance(target, ast.Starred):
-        return _target_name(target.value)
-    return None
-
-
-def _folded(node: ast.expr) -> Any:
-    """The value of a constant expression (`5 * 60`, `-1`, `2 ** 20`), or `_NOT`."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        inner = _folded(node.operand)
-        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
-            return -inner if isinstance(node.op, ast.USub) else inner
-    if isinstance(node, ast.BinOp) and type(node.op) in _FOLD:
-        left, right = _folded(node.left), _folded(node.right)
-        numbers = (int, float)
-        if (
-            isinstance(left, numbers)
-            and isinstance(right, numbers)
-            and not isinstance(left, bool)
-            and not isinstance(right, bool)
-            and not (isinstance(node.op, ast.Pow) and abs(right) > 64)
-        ):
-            return _FOLD[type(node.op)](left, right)
-    return _NOT
-
-
-_NOT = object()
-
-
-def fold(node: ast.expr) -> Any:
-    """The value of a constant expression (`-5`, `5 * 60`), or None."""
-    value = _folded(node)
-    return None if value is _NOT else value
-
-
 class _Walker:
     def __init__(self) -> None:
         self.out: list[Literal] = []
@@ -185,8 +73,8 @@ class _Walker:
         if method is not None:
             method(self, node, ctx)
         elif isinstance(node, ast.expr):
-            value = _folded(node)
-            if value is not _NOT:
+            value = folded(node)
+            if value is not NOT:
                 self.emit(node, value, ctx)
             else:
                 self.children(node, ctx)
@@ -255,7 +143,7 @@ class _Walker:
             self.visit(keyword.value, _Ctx(keyword.arg, "keyword", negative="a class keyword"))
         bases = [call_name(b) or "" for b in node.bases]
         settings = any(
-            n.lower().endswith(_SETTINGS_CLASS)
+            n.lower().endswith(SETTINGS_CLASS)
             for n in [node.name, *(b.rsplit(".", 1)[-1] for b in bases)]
         )
         self.scope.append(node.name)
@@ -286,7 +174,7 @@ class _Walker:
         self.bind(targets[-1], value)
 
     def bind(self, target: ast.expr, value: ast.expr) -> None:
-        name = _target_name(target)
+        name = target_name(target)
         negative = None
         if name is not None and name.startswith("__") and name.endswith("__"):
             negative = "a module dunder"
@@ -317,7 +205,7 @@ class _Walker:
             self.bind(node.target, node.value)
 
     def aug_assign(self, node: ast.AugAssign, ctx: _Ctx) -> None:
-        self.visit(node.value, _Ctx(_target_name(node.target), "assigned", negative="arithmetic"))
+        self.visit(node.value, _Ctx(target_name(node.target), "assigned", negative="arithmetic"))
 
     def keyword(self, node: ast.keyword, ctx: _Ctx) -> None:
         self.visit(node.value, ctx._replace(name=node.arg, how="keyword", arg=node.arg))
@@ -337,7 +225,7 @@ class _Walker:
     def sequence(self, node: ast.Tuple | ast.List | ast.Set, ctx: _Ctx) -> None:
         if isinstance(node, ast.Tuple) and len(node.elts) == 2 and ctx.name is None:
             host, port = node.elts  # (host, port): socket.create_connection, bind, connect
-            h, p = _folded(host), _folded(port)
+            h, p = folded(host), folded(port)
             if isinstance(h, str) and isinstance(p, int) and not isinstance(p, bool):
                 self.visit(host, ctx._replace(name="host", how="element"))
                 self.visit(port, ctx._replace(name="port", how="element"))
@@ -359,7 +247,7 @@ class _Walker:
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
         name = call_name(node.func)
         self.visit(node.func, _Ctx())
-        if name in _PASS_THROUGH:
+        if name in PASS_THROUGH:
             for arg in node.args:
                 self.visit(arg, ctx)
             for keyword in node.keywords:
@@ -370,8 +258,8 @@ class _Walker:
             return
         if name is not None and self.option_call(node, name, ctx):
             return
-        negative = self.message_call(node, name)
-        keyed = name is not None and name.rsplit(".", 1)[-1] in _KEY_METHODS
+        negative = message_of(name)
+        keyed = name is not None and name.rsplit(".", 1)[-1] in KEY_METHODS
         for i, arg in enumerate(node.args):
             outer = (*ctx.outer, ctx.name) if ctx.name else ctx.outer
             why = "a key" if keyed and i == 0 else negative
@@ -380,28 +268,16 @@ class _Walker:
             inner = _Ctx(keyword.arg, "keyword", name, keyword.arg, ctx.outer, negative)
             self.visit(keyword.value, inner)
 
-    def message_call(self, node: ast.Call, name: str | None) -> str | None:
-        if name is None:
-            return None
-        last = name.rsplit(".", 1)[-1]
-        if name in _MESSAGE_CALLS or ("." in name and last in _MESSAGE_METHODS):
-            return f"an argument of {name}()"
-        if last.endswith(("Error", "Exception", "Warning")) or last in ("HTTPException", "abort"):
-            return "an exception's message"
-        if last.endswith("Field") or last in _SCHEMA_CALLS:
-            return "a model field's definition"
-        return None
-
     def option_call(self, node: ast.Call, name: str, ctx: _Ctx) -> bool:
         """`parser.add_argument("--port", default=8080)`, `Option(4, type="int")`,
         `Field(default=30)`: the default is bound to the option's name, the rest is its
         definition (help, type, choices), not configuration."""
         last = name.rsplit(".", 1)[-1]
-        cli = last in _CLI_OPTIONS and any(
+        cli = last in CLI_OPTIONS and any(
             isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("-")
             for a in node.args
         )
-        if not cli and last not in _SETTING_CALLS:
+        if not cli and last not in SETTING_CALLS:
             return False
         option = ctx.name
         if cli:
@@ -445,24 +321,24 @@ class _Walker:
         to the variable's name; the name itself is not a value."""
         owner, _, method = name.rpartition(".")
         settings_get = method in ("get", "getint", "getfloat", "getboolean", "setdefault") and (
-            owner.lower().endswith(_SETTINGS_OWNERS)
+            owner.lower().endswith(SETTINGS_OWNERS)
         )
         if name == "getattr" and len(node.args) == 3:
             source = call_name(node.args[0]) or ""
-            if source.lower().endswith(_SETTINGS_OWNERS):
+            if source.lower().endswith(SETTINGS_OWNERS):
                 self.visit(node.args[1], _Ctx(negative="a setting's name"))
                 var = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
                 bound = var if isinstance(var, str) else ctx.name
                 self.visit(node.args[2], _Ctx(bound, "fallback", f"{source}.get", 1))
                 return True
-        if name not in _ENV_GETTERS and not settings_get:
+        if name not in ENV_GETTERS and not settings_get:
             return False
         args = list(node.args)
         first = args[0] if args else None
         var = first.value if isinstance(first, ast.Constant) else None
         if first is not None:
             self.visit(first, _Ctx(negative="a variable's name"))
-        how = "env" if name in _ENV_GETTERS else "fallback"
+        how = "env" if name in ENV_GETTERS else "fallback"
         for arg in args[1:]:
             self.visit(arg, _Ctx(var if isinstance(var, str) else ctx.name, how, name, 1))
         for keyword in node.keywords:
@@ -479,8 +355,8 @@ class _Walker:
             self.visit(part, _Ctx(negative="a comparison"))
 
     def binop(self, node: ast.BinOp, ctx: _Ctx) -> None:
-        value = _folded(node)
-        if value is not _NOT:
+        value = folded(node)
+        if value is not NOT:
             self.emit(node, value, ctx)
             return
         if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):

@@ -26,7 +26,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from cfgctl.codescan.findings import Finding
-from cfgctl.codescan.literals import fold
+from cfgctl.codescan.syntax import fold
 from cfgctl.errors import InputError
 
 __all__ = ["PROVIDER", "Replacement", "prove_substitution", "rewrite", "settings_name"]

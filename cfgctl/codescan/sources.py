@@ -26,7 +26,15 @@ from pathlib import Path
 from cfgctl.codescan.findings import Skipped
 from cfgctl.errors import InputError
 
-__all__ = ["MODEL_MARKER", "Source", "is_test_file", "parse_source", "python_files", "read_source"]
+__all__ = [
+    "MODEL_MARKER",
+    "Source",
+    "is_test_file",
+    "parse_source",
+    "python_files",
+    "read_source",
+    "shown_path",
+]
 
 _TOOL_FOLDERS = frozenset(
     {
@@ -66,7 +74,8 @@ def is_test_file(path: Path) -> bool:
     )
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
+    """`path` relative to the current folder when below it, as findings and diffs show it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -98,7 +107,7 @@ def python_files(paths: list[Path], skipped: list[Skipped]) -> Iterator[Path]:
         if path.is_dir():
             found: Iterator[Path] = _walk(path)
         elif is_test_file(path):
-            skipped.append(Skipped(_shown(path), "a test file (tests are not configuration)"))
+            skipped.append(Skipped(shown_path(path), "a test file (tests are not configuration)"))
             continue
         else:
             found = iter([path])
@@ -111,7 +120,7 @@ def python_files(paths: list[Path], skipped: list[Skipped]) -> Iterator[Path]:
 
 def read_source(path: Path) -> Source | Skipped:
     """The file's bytes and text, or why it cannot be read as Python 3 source."""
-    shown = _shown(path)
+    shown = shown_path(path)
     if not path.is_file():  # a FIFO or a device would block or never end
         return Skipped(shown, "not a regular file")
     try:

@@ -257,7 +257,7 @@ def _fix(
 
 
 def _print_plan(plan: FixPlan, verified: list[str], *, dry_run: bool) -> None:
-    from cfgctl.codescan.fix import shown as _shown
+    from cfgctl.codescan.sources import shown_path
 
     verb = "would move" if dry_run else "moved"
     for f, key in plan.moved:
@@ -265,8 +265,8 @@ def _print_plan(plan: FixPlan, verified: list[str], *, dry_run: bool) -> None:
         out.print(f"{verb} {f.id} {f.location} -> settings.{key}{kind}")
     for line in [*plan.proofs, *verified, *plan.notes]:
         out.print(f"  {line}")
-    files = [_shown(p) for p in plan.code]
+    files = [shown_path(p) for p in plan.code]
     if plan.model is not None:
-        files.append(_shown(plan.model[0]))
+        files.append(shown_path(plan.model[0]))
     files += sorted(plan.repo_writes)
     out.print(f"{'would write' if dry_run else 'wrote'}: {', '.join(files)}")
