@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -103,6 +104,14 @@ def test_two_literals_move_and_the_tests_pass_before_and_after(
         "get", "payments", "processor.url", "--env", "prod-eu", cwd=example_repo.workdir
     )
     assert rendered.stdout.strip() == "https://processor.example.com/v1/charges"
+    # `cfgctl schema generate` reads the model it wrote (importing it reads no file).
+    generated = subprocess.run(
+        [sys.executable, "-m", "cfgctl", "schema", "generate", "payments_app.cfgctl_settings:Settings"],
+        cwd=code, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr
+    url = json.loads(generated.stdout)["$defs"]["Processor"]["properties"]["url"]
+    assert url["default"] == "https://processor.example.com/v1/charges"
     # Moving a third one extends the model and keeps the first two.
     status, output = _fix(example_repo, code, "--select", ids["processor.backoff_seconds"])
     assert status == 0, output
