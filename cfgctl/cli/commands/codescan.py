@@ -141,7 +141,8 @@ def scan_code(
     service's schema (its type, the literal as default), its value written into the layer of
     --env (a secret into SERVICE.secrets.yaml, encrypted), its field added to the model module
     (frozen dataclasses and one settings = cfgctl.sdk.load(...), read from $CFGCTL_CONFIG), and
-    the literal replaced by settings.KEY with LibCST (comments and formatting kept). Before
+    the literal replaced by settings.KEY with LibCST (comments and formatting kept; in FastAPI
+    and Flask route handlers, a dependency on a shared watch, so reloads reach them). Before
     anything is written, cfgctl proves that the new code is the old with only those literals
     replaced, and that every settings.KEY, read through the SDK from each affected
     environment's rendered configuration, equals its literal. --verify CMD also runs your
