@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cfgctl.codescan.findings import mask
 from cfgctl.codescan.fix import FixPlan, plan_fix
 from cfgctl.errors import CfgctlError, CheckFailed, InputError
 from cfgctl.repo.fsutil import atomic_write, write_all
@@ -47,13 +48,6 @@ class FixResult:
 class _Run:
     code: int
     output: str
-
-
-def _masked(text: str, secrets: list[str]) -> str:
-    for value in secrets:
-        if value:
-            text = text.replace(value, "********")
-    return text
 
 
 def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIMEOUT) -> _Run:
@@ -89,8 +83,8 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
     return _Run(done.returncode, output)
 
 
-def _tail(run: _Run, secrets: list[str]) -> str:
-    lines = _masked(run.output, secrets).rstrip().splitlines()[-_TAIL:]
+def _tail(run: _Run, secrets: list[Any]) -> str:
+    lines = mask(run.output, secrets).rstrip().splitlines()[-_TAIL:]
     return "\n".join("    " + line for line in lines)
 
 
@@ -150,7 +144,7 @@ def apply_fix(
     with locked_worktree(snap) as fresh:
         plan = plan_fix(fresh, paths, service, **options)
         result = FixResult(plan)
-        secrets = [str(f.value) for f, _ in plan.moved if f.kind == "secret"]
+        secrets = [f.value for f, _ in plan.moved if f.kind == "secret"]
         if verify:
             before = run_verify(verify, config=None, timeout=verify_timeout)
             if before.code != 0:

@@ -13,12 +13,14 @@ finding's output: `shown` masks it.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cfgctl.errors import Location
 
-__all__ = ["DEFAULT_MIN_SCORE", "Finding", "ScanResult", "Skipped"]
+__all__ = ["DEFAULT_MIN_SCORE", "MASK", "Finding", "ScanResult", "Skipped", "mask"]
 
 DEFAULT_MIN_SCORE = 0.5
 """Findings scoring below this are not reported unless `--min-score` asks for them."""
@@ -110,3 +112,15 @@ class ScanResult:
             "findings": [f.to_dict() for f in self.findings],
             "skipped": [s.to_dict() for s in self.skipped],
         }
+
+
+def mask(text: str, values: Iterable[Any]) -> str:
+    """`text` with each of `values` masked as it may be written: plain, as Python's repr, as
+    JSON and as ASCII escapes (a diff, a test's output, an error)."""
+    for value in values:
+        forms = {str(value), repr(value), json.dumps(value), ascii(value)}
+        if isinstance(value, str):
+            forms |= {repr(value)[1:-1], json.dumps(value)[1:-1], ascii(value)[1:-1]}
+        for form in sorted((f for f in forms if len(f) >= 4), key=len, reverse=True):
+            text = text.replace(form, MASK)
+    return text

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfgctl.codescan.findings import DEFAULT_MIN_SCORE, Finding
+from cfgctl.codescan.findings import DEFAULT_MIN_SCORE, Finding, mask
 from cfgctl.codescan.modelgen import Field, KeyPath, check_key, model_source, read_model
 from cfgctl.codescan.place import model_location
 from cfgctl.codescan.proof import prove_values
@@ -36,7 +36,7 @@ from cfgctl.codescan.sources import shown_path
 from cfgctl.errors import InputError
 from cfgctl.operate.workset import Workset, yaml_value
 from cfgctl.repo.keypath import set_in
-from cfgctl.repo.render import lookup
+from cfgctl.repo.render import lookup, overlaps
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["FixPlan", "plan_fix"]
@@ -60,11 +60,12 @@ class FixPlan:
         """Unified diffs of the code, the model, the schema and the plain configuration; a
         secrets layer named without its content."""
         out = []
+        secrets = [f.value for f, _ in self.moved if f.kind == "secret"]
         for path, (before, after) in sorted(self.code.items()):
-            out.append(_diff(shown_path(path), before, after))
+            out.append(mask(_diff(shown_path(path), before, after), secrets))
         if self.model is not None:
             model_path, old, new = self.model
-            out.append(_diff(shown_path(model_path), old or b"", new))
+            out.append(mask(_diff(shown_path(model_path), old or b"", new), secrets))
         for rel, after in sorted(self.repo_writes.items()):
             if rel.endswith(".secrets.yaml"):
                 keys = [k for f, k, _ in self.config_edits if f == rel]
@@ -150,25 +151,41 @@ def _root_env(snap: Snapshot, service: str) -> str:
     return roots[0]
 
 
+def _held(snap: Snapshot, service: str, env: str, path: tuple[str, ...]) -> tuple[bool, Any, bool]:
+    """(whether the environment sets the key, its value, whether that value is a secret)."""
+    rendered = snap.render(service, env)
+    found, value = lookup(rendered.data, path)
+    return found, value, overlaps(rendered.secret_paths, path)
+
+
 def _config(plan: FixPlan, snap: Snapshot, work: Workset, keys: dict[str, Finding]) -> None:
     """Each key's value into the layer of plan.env, unless every environment below it holds
-    that value already; refused where one holds another value."""
+    that value already. Refused where any environment of the service holds another value (the
+    code would read it there), and for a secret, where an environment outside plan.env's
+    subtree would have none (the code would read None there)."""
+    others = [e for e in snap.manifest.environments if snap.has_pair(plan.service, e)]
     for key, f in sorted(keys.items()):
         path = tuple(key.split("."))
-        held = {}
-        for env in plan.envs:
-            found, value = lookup(snap.render(plan.service, env).data, path)
-            if found:
-                held[env] = value
-        for env, value in held.items():
-            if value != f.value or type(value) is not type(f.value):
-                shown = "a secret" if f.kind == "secret" else repr(value)
+        held = 0
+        for env in others:
+            found, value, secret = _held(snap, plan.service, env, path)
+            if found and (value != f.value or type(value) is not type(f.value)):
+                shown = "a secret" if secret or f.kind == "secret" else repr(value)
                 raise InputError(
                     f"{plan.service}@{env} sets {key} = {shown} already; the code's literal at "
                     f"{f.location} is {f.shown!r}: moving it would change what the code does there",
                     hint=f"choose another key (--key {f.id}=KEY), or make the two agree first",
                 )
-        if len(held) == len(plan.envs):
+            if not found and f.kind == "secret" and env not in plan.envs:
+                raise InputError(
+                    f"{key} is a secret: {plan.service}@{env} is not below --env {plan.env} and "
+                    "would have no value (the code would read None there)",
+                    hint="move it into an environment every other inherits (with age "
+                    f"recipients), or set it there first: cfgctl secrets set {plan.service} "
+                    f"{key} --env {env}",
+                )
+            held += found and env in plan.envs
+        if held == len(plan.envs):
             plan.notes.append(f"{key}: every environment holds this value already")
             continue
         rel = f"config/{plan.env}/{plan.service}{'.secrets' if f.kind == 'secret' else ''}.yaml"
@@ -184,7 +201,7 @@ def _model(plan: FixPlan, keys: dict[str, Finding], model_path: Path) -> dict[Ke
     fields = read_model(before.decode(), str(model_path)) if before is not None else {}
     for key, f in keys.items():
         path = tuple(key.split("."))
-        new = Field(f.type, "" if f.kind == "secret" else f.value, f.kind == "secret")
+        new = Field(f.type, None if f.kind == "secret" else f.value, f.kind == "secret")
         old = fields.get(path)
         if old is not None and (old.type, old.secret) != (new.type, new.secret):
             raise InputError(

@@ -26,6 +26,7 @@ from cfgctl.codescan.calls import (
     SETTING_CALLS,
     SETTINGS_CLASS,
     SETTINGS_OWNERS,
+    group_of_call,
     message_of,
 )
 from cfgctl.codescan.syntax import NOT, call_name, folded, target_name
@@ -48,6 +49,9 @@ class Literal:
     scope: tuple[str, ...]  # enclosing classes and functions
     outer: tuple[str, ...]  # the names around `name`: the dict keys above it, the assignment
     negative: str | None  # why it is not configuration, when something says so
+
+
+_CREDENTIAL_PAIRS = frozenset({"auth", "basic_auth", "http_auth", "credentials", "login"})
 
 
 class _Ctx(NamedTuple):
@@ -230,6 +234,12 @@ class _Walker:
                 self.visit(host, ctx._replace(name="host", how="element"))
                 self.visit(port, ctx._replace(name="port", how="element"))
                 return
+        if ctx.name in _CREDENTIAL_PAIRS and len(node.elts) == 2:
+            user, password = node.elts  # auth=("svc", "pa55word"): a user and its password
+            if isinstance(folded(user), str) and isinstance(folded(password), str):
+                self.visit(user, ctx._replace(name=f"{ctx.name}_user"))
+                self.visit(password, ctx._replace(name=f"{ctx.name}_password"))
+                return
         for elt in node.elts:
             self.visit(
                 elt, ctx._replace(how="element") if ctx.how in ("keyword", "positional") else ctx
@@ -259,7 +269,11 @@ class _Walker:
         if name is not None and self.option_call(node, name, ctx):
             return
         negative = message_of(name)
-        keyed = name is not None and name.rsplit(".", 1)[-1] in KEY_METHODS
+        keyed = (
+            name is not None
+            and name.rsplit(".", 1)[-1] in KEY_METHODS
+            and group_of_call(name) != "http"  # requests.get(URL): a URL, not a key
+        )
         for i, arg in enumerate(node.args):
             outer = (*ctx.outer, ctx.name) if ctx.name else ctx.outer
             why = "a key" if keyed and i == 0 else negative

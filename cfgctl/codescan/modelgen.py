@@ -46,7 +46,7 @@ _JSON = {v: k for k, v in _PY.items()}
 @dataclass(frozen=True)
 class Field:
     type: JsonType
-    default: Any  # the literal; "" for a secret (its value lives only in the configuration)
+    default: Any  # the literal; None for a secret (its value lives only in the configuration)
     secret: bool = False
 
 
@@ -104,8 +104,12 @@ def model_source(fields: dict[KeyPath, Field], service: str) -> str:
             child = (*path, name)
             if child in fields:
                 f = fields[child]
-                default = 'field(default="", repr=False)' if f.secret else _literal(f.default)
-                lines.append(f"    {name}: {_PY[f.type]} = {default}")
+                if f.secret:  # None where no environment gives it, never a value in code
+                    lines.append(
+                        f"    {name}: {_PY[f.type]} | None = field(default=None, repr=False)"
+                    )
+                else:
+                    lines.append(f"    {name}: {_PY[f.type]} = {_literal(f.default)}")
             else:
                 lines.append(
                     f"    {name}: {class_name(child)} = field(default_factory={class_name(child)})"
@@ -186,7 +190,7 @@ def _collect(
             continue
         child = (*path, stmt.target.id)
         default, secret, nested = _default_of(stmt.value)
-        annotation = ast.unparse(stmt.annotation)
+        annotation = ast.unparse(stmt.annotation).removesuffix(" | None")
         if nested is not None:
             _collect(classes, nested, child, out)
         elif annotation in _JSON:
@@ -204,15 +208,11 @@ def build_model(fields: dict[KeyPath, Field]) -> type:
             child = (*path, name)
             if child in fields:
                 f = fields[child]
-                spec.append(
-                    (
-                        name,
-                        types[f.type],
-                        dataclasses.field(default="", repr=False)
-                        if f.secret
-                        else dataclasses.field(default=f.default),
-                    )
-                )
+                if f.secret:
+                    kind: Any = types[f.type] | None
+                    spec.append((name, kind, dataclasses.field(default=None, repr=False)))
+                else:
+                    spec.append((name, types[f.type], dataclasses.field(default=f.default)))
             else:
                 spec.append((name, made[child], dataclasses.field(default_factory=made[child])))
         made[path] = dataclasses.make_dataclass(class_name(path), spec, frozen=True)

@@ -11,7 +11,7 @@ import re
 
 __all__ = ["GROUPS", "SECRET_WORDS", "name_weight", "negative_words", "secret_name", "words"]
 
-_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SPLIT = re.compile(r"[A-Z]+\d*(?=[A-Z][a-z]|\b|_)|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
 
 STRONG = frozenset(
     {"timeout", "timeouts", "port", "host", "hostname", "hosts", "url", "urls", "uri", "endpoint",

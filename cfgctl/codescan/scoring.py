@@ -40,7 +40,7 @@ _GENERIC = frozenset(
 _SETTINGS_MODULES = frozenset(
     {"settings", "config", "conf", "configuration", "defaults", "constants"}
 )
-_CREDENTIAL_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+_CREDENTIAL_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(?:\$\{.*\}|\{\{.*\}\}|<.*>|%\(.*\)s|x+|\*+)$", re.IGNORECASE)
 
 
@@ -63,14 +63,23 @@ def json_type(value: Any) -> JsonType:
 
 
 def _secret(lit: Literal, ws: list[str]) -> str | None:
+    """Why a literal is a credential: a private key or a known token (whatever its name), a URL
+    with a password, or a value under a credential's name (`DB_PASSWORD`, `api_key`)."""
     value = lit.value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (
+            f"a credential under {lit.name!r}" if secret_name(ws) and abs(value) >= 1000 else None
+        )
     if not isinstance(value, str) or _PLACEHOLDER.match(value.strip()):
         return None
-    why = looks_like_credential(lit.name or "", value)
+    why = looks_like_credential("", value)  # the value's own patterns: key blocks, token prefixes
     if why:
         return why
     if _CREDENTIAL_URL.match(value):
         return "a URL holding a password"
+    shape = shape_of(value)
+    if shape is not None and shape[0] in ("url", "uri", "path", "prose", "template"):
+        return None
     if secret_name(ws) and len(value) >= 6 and " " not in value and value.lower() not in ws:
         return f"a credential under {lit.name!r}"
     return None
@@ -139,7 +148,7 @@ def _points(lit: Literal, ws: list[str], changes: int, module: str) -> tuple[flo
         points += 2.0
         reasons.append(f"passed to {lit.call}()")
     shape = shape_of(lit.value)
-    if shape:
+    if shape and not (shape[0] == "code" and _declared(lit, module)):  # env default "yes"
         points += _SHAPE_POINTS[shape[0]]
         reasons.append(f"its value is {shape[1]}")
     if isinstance(lit.value, bool) and not weight:

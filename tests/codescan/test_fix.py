@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.cli import SECRET_VALUES, run_cli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.secretrepo import Key
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "payments-service"
 PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
@@ -120,23 +121,35 @@ def test_two_literals_move_and_the_tests_pass_before_and_after(
 
 
 def test_a_secret_moves_encrypted_and_is_never_written_in_plain(
-    secret_repo: ConfigRepo, tmp_path: Path
+    secret_repo: ConfigRepo, tmp_path: Path, alice: Key
 ) -> None:
     password = "Hs7-kw2Qp9xZ-Lm4"
     SECRET_VALUES.add(password)
     code = _service(tmp_path)
     (code / "payments_app/db.py").write_text(f'DB_PASSWORD = "{password}"\nDB_POOL_SIZE = 7\n')
     ids = _ids(code)
+    before = _state(secret_repo, code)
+    # Into prod alone, staging would read no password where the code had one: refused.
     status, output = _fix(secret_repo, code, "--select", ids["db.password"], "--env", "prod")
+    assert status == 2 and "payments@base is not below --env prod" in output, output
+    assert _state(secret_repo, code) == before
+    added = run_cli(
+        "secrets", "recipients", "add", alice.recipient, "--env", "base", cwd=secret_repo.workdir
+    )
+    assert added.exit_code == 0, added.output
+    status, output = _fix(secret_repo, code, "--select", ids["db.password"], "--dry-run")
+    assert status == 0 and password not in output, output
+    assert "-DB_PASSWORD = ********" in output
+    status, output = _fix(secret_repo, code, "--select", ids["db.password"])
     assert status == 0, output
     assert "(secret, encrypted)" in output
     for path, data in _state(secret_repo, code).items():
         assert password.encode() not in data, path
-    assert (secret_repo.workdir / "config/prod/payments.secrets.yaml").read_bytes().count(
+    assert (secret_repo.workdir / "config/base/payments.secrets.yaml").read_bytes().count(
         b"ENC["
     ) >= 1
     model = (code / "payments_app/cfgctl_settings.py").read_text()
-    assert 'password: str = field(default="", repr=False)' in model
+    assert "password: str | None = field(default=None, repr=False)" in model
     shown = run_cli(
         "get", "payments", "db.password", "--env", "prod-eu", "--reveal", cwd=secret_repo.workdir
     )
