@@ -198,7 +198,11 @@ def _config(plan: FixPlan, snap: Snapshot, work: Workset, keys: dict[str, Findin
 
 def _model(plan: FixPlan, keys: dict[str, Finding], model_path: Path) -> dict[KeyPath, Field]:
     before = model_path.read_bytes() if model_path.exists() else None
-    fields = read_model(before.decode(), str(model_path)) if before is not None else {}
+    fields = (
+        read_model(before.decode(errors="replace"), str(model_path), plan.service)
+        if before is not None
+        else {}
+    )
     for key, f in keys.items():
         path = tuple(key.split("."))
         new = Field(f.type, None if f.kind == "secret" else f.value, f.kind == "secret")

@@ -18,6 +18,7 @@ import ast
 import dataclasses
 import json
 import keyword
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,15 +52,23 @@ class Field:
 
 
 def class_name(path: KeyPath) -> str:
-    """`Settings` for the root, `Db` for db, `HttpRetry` for http.retry."""
+    """`Settings` for the root, `DbSettings` for db, `HttpRetrySettings` for http.retry: never
+    the root's name, whatever the keys."""
     if not path:
         return "Settings"
-    return "".join(part.title().replace("_", "") for part in path) or "Section"
+    return "".join(part.title().replace("_", "") for part in path) + "Settings"
+
+
+# Names the model module's class bodies use: a field named so would shadow them.
+_RESERVED = frozenset({"field", "int", "str", "float", "bool", "dataclass", "os", "cfgctl", "any"})
+_PART = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def check_key(path: KeyPath) -> None:
+    """`InputError` unless every part of the key is a lower-case Python name the model can hold
+    (not a keyword, not a name its class bodies use: `field`, `int`, ...)."""
     for part in path:
-        if not part.isidentifier() or keyword.iskeyword(part) or part.startswith("_"):
+        if not _PART.fullmatch(part) or keyword.iskeyword(part) or part in _RESERVED:
             raise InputError(
                 f"{'.'.join(path)}: {part!r} cannot be a Python attribute",
                 hint="choose a key of lower-case words joined by _ and .: --key ID=db.pool_size",
@@ -96,6 +105,7 @@ def model_source(fields: dict[KeyPath, Field], service: str) -> str:
         "",
         "import cfgctl.sdk",
         "",
+        f"SERVICE = {_literal(service)}",
         f'CONFIG_PATH = os.environ.get("CFGCTL_CONFIG", {_literal(service + ".yaml")})',
     ]
     for path in sorted(sections, key=lambda p: (-len(p), p)):
@@ -159,8 +169,10 @@ def _default_of(value: ast.expr | None) -> tuple[Any, bool, str | None]:
     return (ast.literal_eval(value) if value is not None else None), False, None
 
 
-def read_model(text: str, source: str) -> dict[KeyPath, Field]:
-    """The fields of a model module cfgctl wrote; `InputError` for one it did not write."""
+def read_model(text: str, source: str, service: str) -> dict[KeyPath, Field]:
+    """The fields of a model module cfgctl wrote for `service`; `InputError` for one it did not
+    write, one of another service, or one edited by hand (cfgctl writes it whole again, and
+    would drop the edits)."""
     if MARKER not in text:
         raise InputError(
             f"{source} exists and was not written by cfgctl scan-code --fix",
@@ -175,10 +187,30 @@ def read_model(text: str, source: str) -> dict[KeyPath, Field]:
         }
         out: dict[KeyPath, Field] = {}
         _collect(classes, "Settings", (), out)
+        owner = next(
+            (
+                ast.literal_eval(node.value)
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                and [ast.unparse(t) for t in node.targets] == ["SERVICE"]
+            ),
+            None,
+        )
     except (SyntaxError, ValueError) as exc:
         raise InputError(
             f"{source}: cannot read the model: {exc}", hint="fix it, or remove it"
         ) from exc
+    if owner != service:
+        raise InputError(
+            f"{source} is the model of {owner!r}, not of {service!r}",
+            hint="name another file for this service's model: --model FILE",
+        )
+    if model_source(out, service) != text:
+        raise InputError(
+            f"{source} was changed by hand since cfgctl wrote it; writing it again would drop "
+            "the changes",
+            hint="keep additions in another module, or name a new model file with --model",
+        )
     return out
 
 

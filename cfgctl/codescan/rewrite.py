@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -39,12 +40,12 @@ _ROUTES = frozenset(
 )  # fmt: skip
 
 
-def _imported(tree: ast.Module, model_module: str) -> str | None:
-    """The name a module imports the model's `settings` by already (an earlier --fix), or None."""
+def _imported(tree: ast.Module, module: str, name: str) -> str | None:
+    """The name under which the module imports `name` from `module` already, or None."""
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == model_module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
             for alias in node.names:
-                if alias.name == "settings":
+                if alias.name == name:
                     return alias.asname or alias.name
     return None
 
@@ -66,6 +67,37 @@ def _bound_names(tree: ast.Module) -> set[str]:
 def settings_name(tree: ast.Module) -> str:
     """`settings`, unless the module uses that name already (Django's, say): `cfgctl_settings`."""
     return "cfgctl_settings" if "settings" in _bound_names(tree) else "settings"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The names the rewritten module uses, none taken by something else of the module."""
+
+    settings: str  # the model's `settings` (and a FastAPI handler's parameter)
+    klass: str  # the model's `Settings`
+    provider: str  # the model's `settings_provider`
+    depends: str  # FastAPI's `Depends`
+    imported: frozenset[str]  # of the model's names, those the module imports already
+    has_depends: bool  # the module imports FastAPI's Depends already
+
+
+def _names(tree: ast.Module, model_module: str) -> _Names:
+    bound = _bound_names(tree)
+
+    def pick(name: str, other: str, module: str = model_module) -> str:
+        return _imported(tree, module, name) or (other if name in bound else name)
+
+    imported = frozenset(
+        n for n in ("settings", "Settings", PROVIDER) if _imported(tree, model_module, n)
+    )
+    return _Names(
+        pick("settings", "cfgctl_settings"),
+        pick("Settings", "CfgctlSettings"),
+        pick(PROVIDER, f"cfgctl_{PROVIDER}"),
+        pick("Depends", "cfgctl_depends", "fastapi"),
+        imported,
+        _imported(tree, "fastapi", "Depends") is not None,
+    )
 
 
 def framework(tree: ast.Module) -> str | None:
@@ -99,29 +131,45 @@ class _Replace(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(
-        self, wanted: dict[tuple[int, int, int, int], str], web: str | None, name: str
+        self, wanted: dict[tuple[int, int, int, int], str], web: str | None, names: _Names
     ) -> None:
         super().__init__()
         self.wanted = wanted
         self.web = web
-        self.name = name
+        self.names = names
         self.done: set[tuple[int, int, int, int]] = set()
         self.routes: list[bool] = []  # per enclosing function: a route handler
         self.used: list[bool] = []  # per enclosing function: it reads the dependency
-        self.names: set[str] = set()  # what the module imports from the model
+        self.header = 0  # inside parameters or decorators: evaluated where the def runs
+        self.needed: set[str] = set()  # what the module must import from the model
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.routes.append(self.web is not None and _is_route(node))
+        route = self.web is not None and _is_route(node)
+        if route and self.web == "fastapi":
+            taken = [p.name.value for p in (*node.params.params, *node.params.kwonly_params)]
+            if self.names.settings in taken:
+                raise InputError(
+                    f"{node.name.value}() has a parameter {self.names.settings} already: "
+                    "cfgctl cannot add its dependency",
+                    hint="rename that parameter, or leave this finding out",
+                )
+        self.routes.append(route)
         self.used.append(False)
 
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> Any:
+    def visit_Parameters(self, node: cst.Parameters) -> None:
+        self.header += 1
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self.header += 1
+
+    def _leave_function(self, updated: cst.FunctionDef) -> Any:
         self.routes.pop()
         if not self.used.pop() or self.web != "fastapi":
             return updated
         param = cst.Param(
-            cst.Name("settings"),
-            annotation=cst.Annotation(cst.Name("Settings")),
-            default=cst.parse_expression(f"Depends({PROVIDER})"),
+            cst.Name(self.names.settings),
+            annotation=cst.Annotation(cst.Name(self.names.klass)),
+            default=cst.parse_expression(f"{self.names.depends}({self.names.provider})"),
         )
         params = updated.params
         if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params:
@@ -131,19 +179,22 @@ class _Replace(cst.CSTTransformer):
         return updated.with_changes(params=params.with_changes(params=[*params.params, param]))
 
     def _expression(self, key: str) -> str:
-        if not (self.routes and self.routes[-1]):
-            self.names.add("settings")
-            return f"{self.name}.{key}"
+        if self.header or not (self.routes and self.routes[-1]):
+            self.needed.add("settings")
+            return f"{self.names.settings}.{key}"
         self.used[-1] = True
         if self.web == "fastapi":
-            self.names.update(("Settings", PROVIDER))
-            return f"settings.{key}"
-        self.names.add(PROVIDER)
-        return f"{PROVIDER}().{key}"
+            self.needed.update(("Settings", PROVIDER))
+            return f"{self.names.settings}.{key}"
+        self.needed.add(PROVIDER)
+        return f"{self.names.provider}().{key}"
 
     def on_leave(self, original: Any, updated: Any) -> Any:
         if isinstance(original, cst.FunctionDef):
-            return self.leave_FunctionDef(original, updated)
+            return self._leave_function(updated)
+        if isinstance(original, (cst.Parameters, cst.Decorator)):
+            self.header -= 1
+            return updated
         if not isinstance(original, cst.BaseExpression):
             return updated
         where: CodeRange = self.get_metadata(PositionProvider, original)
@@ -177,21 +228,17 @@ def _import_index(first_line: int, wrapper: MetadataWrapper) -> int:
     return index
 
 
-def _imports(
-    tree: ast.Module, transformer: _Replace, model_module: str, existing: str | None
-) -> list[str]:
-    names = sorted(transformer.names - ({"settings"} if existing else set()))
+def _imports(transformer: _Replace, model_module: str) -> list[str]:
+    names = transformer.names
+    aliases = {"settings": names.settings, "Settings": names.klass, PROVIDER: names.provider}
+    wanted = sorted(transformer.needed - names.imported)
     lines = []
-    if names:
-        shown = [
-            "settings as cfgctl_settings"
-            if n == "settings" and transformer.name != "settings"
-            else n
-            for n in names
-        ]
+    if wanted:
+        shown = [n if aliases[n] == n else f"{n} as {aliases[n]}" for n in wanted]
         lines.append(f"from {model_module} import {', '.join(shown)}\n")
-    if "Settings" in transformer.names and "Depends" not in _bound_names(tree):
-        lines.append("from fastapi import Depends\n")
+    if "Settings" in transformer.needed and not names.has_depends:
+        alias = "" if names.depends == "Depends" else f" as {names.depends}"
+        lines.append(f"from fastapi import Depends{alias}\n")
     return lines
 
 
@@ -202,10 +249,9 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
         tree = ast.parse(text)
     except (cst.ParserSyntaxError, SyntaxError) as exc:
         raise InputError(f"cannot rewrite: {exc}", hint="scan again: the file changed") from exc
-    existing = _imported(tree, model_module)
     wanted = {(f.line, f.col - 1, f.end_line, f.end_col - 1): key for f, key in replacements}
     wrapper = MetadataWrapper(module)
-    transformer = _Replace(wanted, framework(tree), existing or settings_name(tree))
+    transformer = _Replace(wanted, framework(tree), _names(tree, model_module))
     new = wrapper.visit(transformer)
     missing = [
         f
@@ -218,9 +264,7 @@ def rewrite(text: str, replacements: Sequence[Replacement], model_module: str) -
             f"{f.location}: the literal of {f.id} is not where the scan found it",
             hint="the file changed since the scan: run cfgctl scan-code again",
         )
-    added = [
-        cst.parse_statement(line) for line in _imports(tree, transformer, model_module, existing)
-    ]
+    added = [cst.parse_statement(line) for line in _imports(transformer, model_module)]
     if not added:
         return new.code
     index = _import_index(min(f.line for f, _ in replacements), wrapper)
@@ -234,9 +278,10 @@ class _PutBack(ast.NodeTransformer):
     """`settings.<key>` and `settings_provider().<key>` back to their literals; the dependency
     parameters the rewrite added removed."""
 
-    def __init__(self, values: dict[str, Any], name: str) -> None:
+    def __init__(self, values: dict[str, Any], names: _Names) -> None:
         self.values = values
-        self.heads = {name, "settings", f"{PROVIDER}()"}
+        self.heads = {names.settings, f"{names.provider}()"}
+        self.dependency = f"{names.depends}({names.provider})"
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         head, _, key = ast.unparse(node).partition(".")
@@ -249,11 +294,11 @@ class _PutBack(ast.NodeTransformer):
         added = [
             i
             for i, d in enumerate(args.kw_defaults)
-            if d is not None and ast.unparse(d) == f"Depends({PROVIDER})"
+            if d is not None and ast.unparse(d) == self.dependency
         ]
         for i in reversed(added):
             del args.kwonlyargs[i], args.kw_defaults[i]
-        if args.defaults and ast.unparse(args.defaults[-1]) == f"Depends({PROVIDER})":
+        if args.defaults and ast.unparse(args.defaults[-1]) == self.dependency:
             args.defaults.pop()
             args.args.pop()
         return self.generic_visit(node)
@@ -281,8 +326,15 @@ def prove_substitution(
 ) -> None:
     """`InputError` unless `after` is `before` with exactly these literals replaced and the
     rewrite's own imports and parameters added, compared as syntax trees."""
+    try:
+        compile(after, "<rewritten>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:  # a duplicate argument, say: ast.parse takes it
+        raise InputError(
+            f"the rewritten code would not compile: {exc}",
+            hint="leave this finding out, or rename what it collides with; nothing was written",
+        ) from exc
     old, new = ast.parse(before), ast.parse(after)
-    name = _imported(old, model_module) or settings_name(old)
+    names = _names(old, model_module)
     kept = {ast.dump(s) for s in old.body if isinstance(s, ast.ImportFrom)}
     new.body = [
         s
@@ -293,7 +345,7 @@ def prove_substitution(
             and ast.dump(s) not in kept
         )
     ]
-    restored = _PutBack({key: f.value for f, key in replacements}, name).visit(new)
+    restored = _PutBack({key: f.value for f, key in replacements}, names).visit(new)
     if _normal(restored) != _normal(old):
         raise InputError(
             "the rewritten code differs from the original by more than the moved literals",

@@ -7,6 +7,7 @@ prose, or a token of code (an encoding, a file mode, an HTTP method).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -49,9 +50,15 @@ def is_trivial(value: Any) -> bool:
     punctuation only, a long text."""
     if isinstance(value, bool):
         return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return True  # 1e400: no JSON or YAML reader gives it back
     if isinstance(value, (int, float)):
         return value in (0, 1, -1)
     if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True  # a lone surrogate: no configuration file can hold it
         text = value.strip()
         return len(text) < 2 or len(value) > 300 or not any(ch.isalnum() for ch in text)
     return True

@@ -70,7 +70,7 @@ def test_dry_run_shows_every_diff_and_writes_nothing(
         "+++ b/schemas/web-service.v2.schema.json" in output
         and '"default": "https://processor' in output
     )
-    assert "+class Processor:" in output
+    assert "+class ProcessorSettings:" in output
     assert "payments@prod-eu: 1 key read through the SDK equal the literals they replace" in output
     assert _state(example_repo, code) == before
 
@@ -111,13 +111,22 @@ def test_two_literals_move_and_the_tests_pass_before_and_after(
         cwd=code, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr
-    url = json.loads(generated.stdout)["$defs"]["Processor"]["properties"]["url"]
+    url = json.loads(generated.stdout)["$defs"]["ProcessorSettings"]["properties"]["url"]
     assert url["default"] == "https://processor.example.com/v1/charges"
     # Moving a third one extends the model and keeps the first two.
     status, output = _fix(example_repo, code, "--select", ids["processor.backoff_seconds"])
     assert status == 0, output
     model = (code / "payments_app/cfgctl_settings.py").read_text()
     assert "backoff_seconds: float = 0.5" in model and "request_timeout: int = 20" in model
+    # The model belongs to payments, and is written whole again: never taken over, never
+    # written over a hand edit.
+    (code / "payments_app/extra.py").write_text("RETRY_DELAY_SECONDS = 9\n")
+    extra = _ids(code)["extra.retry_delay_seconds"]
+    status, output = _fix(example_repo, code, "--select", extra, "-s", "search")
+    assert status == 2 and "is the model of 'payments', not of 'search'" in output, output
+    (code / "payments_app/cfgctl_settings.py").write_text(model + "# mine\n")
+    status, output = _fix(example_repo, code, "--select", extra)
+    assert status == 2 and "was changed by hand" in output, output
 
 
 def test_a_secret_moves_encrypted_and_is_never_written_in_plain(

@@ -193,3 +193,87 @@ def test_a_handler_reads_the_current_configuration_and_follows_reloads(
         config, rendered.stdout.replace("backoff_seconds: 0.25", "backoff_seconds: 0.5")
     )
     assert _served(get, 0.5) == 0.5
+
+
+def _rewritten(tmp_path: Path, code: str) -> str:
+    source = tmp_path / "web.py"
+    source.write_text(textwrap.dedent(code))
+    reps = [(f, f.key) for f in scan_paths([source], history=False).findings if f.value == 7]
+    assert reps, "the literal 7 is a finding"
+    new = rewrite(source.read_text(), reps, MODEL)
+    prove_substitution(source.read_text(), new, reps, MODEL)  # compiles, and only 7 moved
+    return new
+
+
+def test_fastapi_handlers_keep_their_own_names_and_their_defaults_stay_module_level(
+    tmp_path: Path,
+) -> None:
+    new = _rewritten(
+        tmp_path,
+        """
+        import requests
+        from fastapi import Depends, FastAPI
+        from app.config import Settings
+        from app.conf import settings
+        app = FastAPI()
+
+        @app.get("/three")
+        def three(retries: int = 3):
+            return requests.get(settings["url"], timeout=7)
+        """,
+    )
+    # The module's own `settings` and `Settings` stay theirs: cfgctl's come under other names.
+    assert "from app.cfgctl_settings import Settings as CfgctlSettings, settings_provider" in new
+    assert (
+        "def three(retries: int = 3, cfgctl_settings: CfgctlSettings = "
+        "Depends(settings_provider)):" in new
+    )
+    assert 'requests.get(settings["url"], timeout=cfgctl_settings.http.timeout)' in new
+    assert new.count("from fastapi import Depends") == 1
+    default = _rewritten(
+        tmp_path,
+        """
+        import requests
+        from fastapi import FastAPI
+        app = FastAPI()
+
+        @app.get("/x")
+        def x(timeout: int = 7):
+            return requests.get("https://example.com/x", timeout=timeout)
+        """,
+    )
+    assert "def x(timeout: int = settings." in default  # a default runs where the def does
+
+
+def test_a_handler_parameter_named_like_ours_is_never_shadowed(tmp_path: Path) -> None:
+    """The reviewer's duplicate argument: a handler taking `settings` gets `cfgctl_settings`;
+    one taking both names is refused (nothing written), never given a duplicate."""
+    new = _rewritten(
+        tmp_path,
+        """
+        import requests
+        from fastapi import Depends, FastAPI
+        app = FastAPI()
+
+        @app.get("/one")
+        def one(settings=Depends(object)):
+            return requests.get("https://example.com", timeout=7)
+        """,
+    )
+    assert (
+        "def one(settings=Depends(object), cfgctl_settings: Settings = Depends(settings_provider)):"
+        in new
+    )
+    with pytest.raises(InputError, match="has a parameter cfgctl_settings already"):
+        _rewritten(
+            tmp_path,
+            """
+            import requests
+            from fastapi import Depends, FastAPI
+            app = FastAPI()
+
+            @app.get("/one")
+            def one(settings=None, cfgctl_settings=None):
+                return requests.get("https://example.com", timeout=7)
+            """,
+        )
