@@ -145,7 +145,7 @@ def apply_fix(
         plan = plan_fix(fresh, paths, service, **options)
         result = FixResult(plan)
         secrets = [f.value for f, _ in plan.moved if f.kind == "secret"]
-        if verify:
+        if verify is not None:
             before = run_verify(verify, config=None, timeout=verify_timeout)
             if before.code != 0:
                 raise CheckFailed(
@@ -156,7 +156,7 @@ def apply_fix(
             result.verified.append(f"before the change: {verify} passed")
         undo = _write_code(plan)
         try:
-            if verify:
+            if verify is not None:
                 env = _verify_env(plan)
                 with _memory_file(plan.rendered[env]) as config:
                     after = run_verify(verify, config=config, timeout=verify_timeout)

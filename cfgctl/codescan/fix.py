@@ -277,15 +277,22 @@ def plan_fix(
     model_path, module = model_location([Path(f.path) for f, _ in plan.moved], model)
     fields = _model(plan, by_key, model_path)
     _rewrite_code(plan, module)
-    trial_snap = snap.with_files(dict(plan.repo_writes), cached=False) if schema else snap
-    trial_work = Workset(trial_snap)
-    trial_work.plain, trial_work.secret = work.plain, work.secret
-    trial_work.check(plan.envs, service, "moving these values")
-    with trial_work.trial() as trial:
+    work.files.update(plan.repo_writes)  # the schema: in the trial, checked, written
+    _check(work, snap, service, ref.path)
+    with work.trial() as trial:
         plan.rendered, plan.proofs = prove_values(trial, service, plan.envs, fields, by_key)
     plan.repo_writes.update(work.plain_writes())
     plan.repo_writes.update(work.encrypted())
     return plan
+
+
+def _check(work: Workset, snap: Snapshot, service: str, schema_path: str) -> None:
+    """The result validated for the service, and for every other service of the same schema
+    file (a key added to a shared schema must not break them)."""
+    for other in sorted(snap.manifest.services):
+        if other == service or snap.schema_of(other).path == schema_path:
+            envs = [e for e in snap.manifest.environments if snap.has_pair(other, e)]
+            work.check(envs, other, "moving these values")
 
 
 def _describe(f: Finding) -> str:

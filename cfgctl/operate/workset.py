@@ -43,6 +43,7 @@ class Workset:
         self.snap = snap
         self.plain: dict[str, tuple[Any, str]] = {}  # rel -> (document, text before)
         self.secret: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}  # other files written as they are (a schema, say)
 
     def plain_doc(self, rel: str) -> Any:
         if rel not in self.plain:
@@ -72,7 +73,8 @@ class Workset:
         return self.secret[rel]
 
     def plain_writes(self) -> dict[str, bytes]:
-        out = {}
+        """Every file edited but the secrets layers, as bytes."""
+        out = dict(self.files)
         for rel, (doc, before) in self.plain.items():
             if not doc and not before.strip():
                 continue  # no file, and nothing to put in one

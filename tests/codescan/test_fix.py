@@ -204,6 +204,8 @@ def test_refusals_leave_every_file_as_it_was(example_repo: ConfigRepo, tmp_path:
             "fails after the change",
         ),
         (["--select", ids["processor.url"], "--env", "nowhere"], 2, "unknown environment"),
+        (["--select", ids["processor.url"], "--verify", " "], 2, "--verify is empty"),
+        (["--select", ids["processor.url"], "--verify-timeout", "nan"], 2, "not a number of"),
     ]
     for args, status, message in cases:
         got, output = _fix(example_repo, code, *args)
@@ -242,3 +244,28 @@ def test_a_failing_repository_write_puts_the_code_back(
     assert not (code / "payments_app/cfgctl_settings.py").exists()
     schema = (example_repo.workdir / "schemas/web-service.v2.schema.json").read_text()
     assert "processor" not in schema
+
+
+def test_a_key_that_would_break_another_service_of_the_schema_is_refused(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    """orders shares payments' schema and sets features.x to a boolean: declaring features.x an
+    integer for payments' literal would break orders, so nothing is written, and why is shown."""
+    manifest = (example_repo.workdir / "cfgctl.yaml").read_text()
+    example_repo.commit(
+        {
+            "cfgctl.yaml": manifest.replace(
+                "services:\n", "services:\n  orders: {schema: web-service}\n"
+            ),
+            "config/base/orders.yaml": "features:\n  x: true\n",
+        },
+        "orders",
+    )
+    code = _service(tmp_path)
+    ids = _ids(code)
+    before = _state(example_repo, code)
+    timeout = ids["processor.request_timeout"]
+    got, output = _fix(example_repo, code, "--select", timeout, "--key", f"{timeout}=features.x")
+    assert got == 1 and "would fail validation" in output, output
+    assert "config/base/orders.yaml" in output and "orders@" in output
+    assert _state(example_repo, code) == before

@@ -6,17 +6,19 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cfgctl.cli.output import out, print_json
+from cfgctl.cli.output import out, print_diagnostic, print_json
 from cfgctl.cli.state import STATE
+from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import CheckFailed, InputError
 
 if TYPE_CHECKING:
     from cfgctl.codescan.findings import ScanResult
     from cfgctl.codescan.fix import FixPlan
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["app", "scan_code"]
 
@@ -229,17 +231,43 @@ def _fix(
     threshold: float,
     history: bool,
 ) -> None:
-    from cfgctl.codescan.apply import apply_fix
-    from cfgctl.codescan.fix import plan_fix
-
     if fmt is ScanFormat.sarif:
         raise InputError("--fix reports as text or json", hint="drop --format sarif")
-    options = dict(
+    if verify is not None and not verify.strip():
+        raise InputError(
+            "--verify is empty: nothing would test the change", hint='e.g. --verify "pytest -q"'
+        )
+    if not 0 < verify_timeout < float("inf"):  # nan fails this too
+        raise InputError(
+            f"--verify-timeout {verify_timeout} is not a number of seconds above 0", hint="e.g. 600"
+        )
+    options: dict[str, Any] = dict(
         select=select, env=env, keys=_keys(key), model=model, min_score=threshold, history=history
     )
     snap = STATE.snapshot()
+    try:
+        _run_fix(snap, paths, service, options, verify, verify_timeout, dry_run, fmt)
+    except DiagnosedFailure as exc:  # the validation problems the result would have
+        for d in exc.diagnostics:
+            print_diagnostic(d)
+        raise
+
+
+def _run_fix(
+    snap: Snapshot,
+    paths: list[Path],
+    service: str,
+    options: dict[str, Any],
+    verify: str | None,
+    verify_timeout: float,
+    dry_run: bool,
+    fmt: ScanFormat,
+) -> None:
+    from cfgctl.codescan.apply import apply_fix
+    from cfgctl.codescan.fix import plan_fix
+
     if dry_run:
-        plan = plan_fix(snap, paths, service, **options)  # type: ignore[arg-type]
+        plan = plan_fix(snap, paths, service, **options)
         before = {rel: snap.files[rel].read() for rel in plan.repo_writes if rel in snap.files}
         if fmt is ScanFormat.json:
             print_json({**plan.to_dict(), "dry_run": True, "diff": plan.diffs(before)})
