@@ -14,10 +14,13 @@ command's output shown.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,25 +65,57 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
     if config is not None:
         env["CFGCTL_CONFIG"] = str(config)
     try:
-        done = subprocess.run(
+        # Its own process group: a timeout, Ctrl-C or SIGTERM takes its children down with it.
+        proc = subprocess.Popen(
             argv,
             env=env,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise InputError(
             f"--verify: no command {argv[0]!r}", hint="name a command on PATH, e.g. pytest -q"
         ) from exc
+    except PermissionError as exc:
+        raise InputError(f"--verify: {argv[0]!r} cannot be run", hint="chmod +x it") from exc
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        _kill_group(proc)
         raise CheckFailed(
             f"--verify {command!r} ran longer than {timeout:g} s: nothing written",
             hint="make the tests faster, or select fewer findings",
         ) from exc
-    output = (done.stdout + done.stderr).decode(errors="replace")
-    return _Run(done.returncode, output)
+    except BaseException:
+        _kill_group(proc)
+        raise
+    return _Run(proc.returncode, stdout.decode(errors="replace"))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while files are half changed, so the code is put back
+    (as on Ctrl-C) before the process ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _tail(run: _Run, secrets: list[Any]) -> str:
@@ -154,23 +189,38 @@ def apply_fix(
                     hint="the tests must pass on the code as it is before they can prove the move",
                 )
             result.verified.append(f"before the change: {verify} passed")
-        undo = _write_code(plan)
-        try:
-            if verify is not None:
-                env = _verify_env(plan)
-                with _memory_file(plan.rendered[env]) as config:
-                    after = run_verify(verify, config=config, timeout=verify_timeout)
-                if after.code != 0:
-                    raise CheckFailed(
-                        f"--verify {verify!r} fails after the change (exit {after.code}, "
-                        f"CFGCTL_CONFIG = {service}@{env}): the code is put back, nothing "
-                        f"written\n{_tail(after, secrets)}",
-                        hint="select fewer findings, or choose other keys, and try again",
-                    )
-                result.verified.append(f"after the change ({service}@{env}): {verify} passed")
-            write_all(fresh.root, plan.repo_writes, "the fix")
-        except (CfgctlError, OSError, KeyboardInterrupt):
-            _undo(undo)
-            raise
+        with _terminate_as_interrupt():
+            _write_verified(fresh.root, plan, result, verify, verify_timeout, secrets)
         result.written = True
     return result
+
+
+def _write_verified(
+    root: Path,
+    plan: FixPlan,
+    result: FixResult,
+    verify: str | None,
+    verify_timeout: float,
+    secrets: list[Any],
+) -> None:
+    """Code and model written, the tests run again, the repository written; the code put back
+    when anything fails or the process is interrupted."""
+    service = plan.service
+    undo = _write_code(plan)
+    try:
+        if verify is not None:
+            env = _verify_env(plan)
+            with _memory_file(plan.rendered[env]) as config:
+                after = run_verify(verify, config=config, timeout=verify_timeout)
+            if after.code != 0:
+                raise CheckFailed(
+                    f"--verify {verify!r} fails after the change (exit {after.code}, "
+                    f"CFGCTL_CONFIG = {service}@{env}): the code is put back, nothing "
+                    f"written\n{_tail(after, secrets)}",
+                    hint="select fewer findings, or choose other keys, and try again",
+                )
+            result.verified.append(f"after the change ({service}@{env}): {verify} passed")
+        write_all(root, plan.repo_writes, "the fix")
+    except (CfgctlError, OSError, KeyboardInterrupt):
+        _undo(undo)
+        raise

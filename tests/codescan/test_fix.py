@@ -4,9 +4,11 @@ proven equal, all or nothing; each refusal leaves every file as it was."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,43 @@ def test_a_key_that_would_break_another_service_of_the_schema_is_refused(
     assert got == 1 and "would fail validation" in output, output
     assert "config/base/orders.yaml" in output and "orders@" in output
     assert _state(example_repo, code) == before
+
+
+@pytest.mark.slow
+def test_sigterm_while_the_tests_run_puts_the_code_back_and_stops_them(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    """A real cfgctl process, terminated while its --verify runs after the code was written:
+    the code is as it was, the model gone, the tests' process group killed, no rendered
+    configuration left in memory-backed storage."""
+    code = _service(tmp_path)
+    ids = _ids(code)
+    pidfile = tmp_path / "verify.pid"
+    script = tmp_path / "verify.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ -n "$CFGCTL_CONFIG" ]; then echo $$ > ' + str(pidfile) + "; exec sleep 60; fi\n"
+    )
+    script.chmod(0o755)
+    source = (code / "payments_app/processor.py").read_bytes()
+    shm_before = set(Path("/dev/shm").glob("cfgctl-fix-*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cfgctl", "-C", str(example_repo.workdir), "scan-code",
+         "payments_app", "--fix", "-s", "payments", "--select", ids["processor.url"],
+         "--verify", str(script)],
+        cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    verify_pid = int(pidfile.read_text())
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    assert (code / "payments_app/processor.py").read_bytes() == source
+    assert not (code / "payments_app/cfgctl_settings.py").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(verify_pid, 0)
+    assert set(Path("/dev/shm").glob("cfgctl-fix-*")) <= shm_before
