@@ -32,7 +32,7 @@ from cfgctl.codescan.proof import prove_values
 from cfgctl.codescan.rewrite import prove_substitution, rewrite
 from cfgctl.codescan.scan import scan_paths
 from cfgctl.codescan.schemaedit import NewKey, add_properties
-from cfgctl.codescan.sources import shown_path
+from cfgctl.codescan.sources import shown_path, source_encoding
 from cfgctl.errors import InputError
 from cfgctl.operate.workset import Workset, yaml_value
 from cfgctl.repo.keypath import set_in
@@ -227,10 +227,11 @@ def _rewrite_code(plan: FixPlan, module: str) -> None:
         before = path.read_bytes()
         if any(f.sha256 and f.sha256 != _sha256(before) for f, _ in items):
             raise InputError(f"{shown} changed since the scan", hint="run the command again")
-        text = before.decode("utf-8")
+        encoding = source_encoding(before)  # latin-1 by its coding line, a BOM kept
+        text = before.decode(encoding)
         after = rewrite(text, items, module)
         prove_substitution(text, after, items, module)
-        plan.code[path] = (before, after.encode())
+        plan.code[path] = (before, after.encode(encoding))
 
 
 def _sha256(data: bytes) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "python_files",
     "read_source",
     "shown_path",
+    "source_encoding",
 ]
 
 _TOOL_FOLDERS = frozenset(
@@ -118,6 +119,13 @@ def python_files(paths: list[Path], skipped: list[Skipped]) -> Iterator[Path]:
                 yield file
 
 
+def source_encoding(data: bytes) -> str:
+    """The encoding Python reads the source in: its coding line, a BOM (`utf-8-sig`), or UTF-8;
+    SyntaxError or LookupError for a bad one."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return encoding
+
+
 def read_source(path: Path) -> Source | Skipped:
     """The file's bytes and text, or why it cannot be read as Python 3 source."""
     shown = shown_path(path)
@@ -133,8 +141,7 @@ def read_source(path: Path) -> Source | Skipped:
     if b"\0" in data:
         return Skipped(shown, "a binary file, not Python source")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
+        text = data.decode(source_encoding(data))
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
         return Skipped(shown, f"cannot be decoded: {exc}")
     return Source(path, shown, data, text)

@@ -311,3 +311,30 @@ def test_sigterm_while_the_tests_run_puts_the_code_back_and_stops_them(
     with pytest.raises(ProcessLookupError):
         os.kill(verify_pid, 0)
     assert set(Path("/dev/shm").glob("cfgctl-fix-*")) <= shm_before
+
+
+def test_a_latin_1_or_bom_file_is_rewritten_in_its_own_encoding(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    code = _service(tmp_path)
+    latin = code / "payments_app/legacy.py"
+    latin.write_bytes(b"# -*- coding: latin-1 -*-\nCAF\xc9_TIMEOUT = 33  # caf\xe9\n")
+    bom = code / "payments_app/bom.py"
+    bom.write_bytes(b"\xef\xbb\xbfQUEUE_TIMEOUT = 44\n")
+    ids = _ids(code)
+    status, output = _fix(
+        example_repo,
+        code,
+        "--select",
+        ids["legacy.caf_timeout"],
+        "--select",
+        ids["queue.timeout"],
+    )
+    assert status == 0, output
+    assert latin.read_bytes().endswith(
+        b"CAF\xc9_TIMEOUT = settings.legacy.caf_timeout  # caf\xe9\n"
+    )
+    assert (
+        bom.read_bytes().startswith(b"\xef\xbb\xbf")
+        and b"settings.queue.timeout" in bom.read_bytes()
+    )
