@@ -6,8 +6,9 @@ reasons; and the key it would get.
     verdict.score, verdict.key    # 0.88, "db.pool_size"
 
 Evidence adds up in log-odds: 2 points is a score of 0.5 (the default `--min-score`), 4 points
-0.88. A literal something rules out (an index, a comparison, a message, 0/1/-1, prose) gets no
-verdict at all.
+0.88. A literal something rules out (an index, a comparison, a message, formatting) gets no
+verdict at all, nor do 0, 1, -1, "" and the like unless they are the default of a declared
+setting (an environment variable's or an option's default, a settings class or module).
 """
 
 from __future__ import annotations

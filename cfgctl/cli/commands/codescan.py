@@ -133,7 +133,8 @@ def scan_code(
     and a score from 0 to 1 with the reasons behind it: the name the value is bound to or passed
     as, the call it feeds, its shape, an os.environ.get default, and how often it changed in Git.
     Credentials are reported as secrets, their values never printed. Loop bounds, indices,
-    0/1/-1, comparisons, string formatting, messages and test files are left out.
+    0/1/-1 (but as a declared setting's default), comparisons, string formatting, messages, local
+    variables and test files are left out.
 
     A file that does not parse (Python 2, a syntax error, a binary) is listed on stderr and
     skipped. --format sarif writes SARIF 2.1.0 for GitHub code scanning (actions/scan-code).
