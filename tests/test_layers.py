@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "cfgctl.review": 5,
     "cfgctl.operate": 5,
     "cfgctl.sdk": 5,
+    "cfgctl.analyze": 5,
     "cfgctl.agent": 6,
     "cfgctl.codescan": 6,
     "cfgctl.server": 7,
