@@ -49,6 +49,12 @@ class PrometheusSource:
                 f"{url!r} is not an http(s) URL of a Prometheus server",
                 hint="write it as http://HOST:9090 (source.prometheus.url in analytics.yaml)",
             )
+        if parts.username is not None or parts.password is not None:
+            host = parts.hostname + (f":{parts.port}" if parts.port else "")
+            raise InputError(
+                f"the Prometheus URL holds credentials ({parts.scheme}://***@{host}...)",
+                hint="put no user or password in the URL: cfgctl does not send them",
+            )
         if timeout <= 0:
             raise InputError(f"timeout {timeout} is not positive", hint="give seconds, > 0")
         self.url = url.rstrip("/")

@@ -155,6 +155,7 @@ def test_a_server_that_never_answers_times_out(silent_port: int) -> None:
         ("127.0.0.1:9090", "is not an http"),
         ("ftp://h/", "is not an http"),
         ("http:///x", "is not an http"),
+        ("http://u:s3cret@h:9090/", r"holds credentials \(http://\*\*\*@h:9090\.\.\.\)$"),
     ],
 )
 def test_a_bad_url_is_an_input_error(url: str, message: str) -> None:
