@@ -1,4 +1,8 @@
 """Analytics: what configuration changes did to performance (`cfgctl analyze`).
 
 series       Series: one metric's points (times or indices, values), read from CSV or JSON
+sources      MetricSource (render a query template, read series) and FileSource
+prometheus   PrometheusSource: range queries over Prometheus' HTTP API
+placeholders {service}/{env}/{target} filled into queries as escaped data
+config       analytics.yaml: the source and the metrics (direction, weight, critical)
 """

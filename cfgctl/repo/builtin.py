@@ -26,7 +26,8 @@ TEMPLATES = DATA / "templates"
 
 @functools.cache
 def own_validator(name: str) -> SchemaValidator:
-    """The validator of one of cfgctl's own file kinds: cfgctl, template, policy, agent."""
+    """The validator of one of cfgctl's own file kinds: cfgctl, template, policy, agent,
+    analytics, migration."""
     from cfgctl.repo.validator import SchemaValidator
 
     path = SCHEMAS / f"{name}.schema.json"

@@ -54,8 +54,8 @@ def schema_show(
         typer.Option(
             "--builtin",
             help="A schema of cfgctl's own files instead: cfgctl (cfgctl.yaml), template "
-            "(template.yaml), policy (policy.yaml), agent (agent.yaml), migration"
-            " (schemas/NAME.vN.migration.yaml).",
+            "(template.yaml), policy (policy.yaml), agent (agent.yaml), analytics"
+            " (analytics.yaml), migration (schemas/NAME.vN.migration.yaml).",
         ),
     ] = False,
 ) -> None:
