@@ -13,6 +13,7 @@ from cfgctl.cli.reporters import emit
 
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
+    from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
 
 __all__ = ["app"]
@@ -74,3 +75,95 @@ def _print(series: Series, points: list[ChangePoint]) -> None:
         change = f"{p.change:+.1%}" if p.change is not None else "from 0"
         at = f"{p.index} ({when})" if when else str(p.index)
         out.print(f"  at {at}: {p.before:g} -> {p.after:g} ({change}), p = {p.p_value:.2g}")
+
+
+@analyze.command("impact")
+def impact_(
+    commit: Annotated[str, typer.Argument(metavar="COMMIT", help="The commit (7+ hex digits).")],
+    audit: Annotated[
+        Path,
+        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
+    ],
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", "-w", metavar="DURATION", help="Before and after.")
+    ] = "30m",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
+        ),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when a target regressed.")
+    ] = False,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Judge what COMMIT did to every target it reached: each metric of analytics.yaml in the
+    --window before the delivery against the --window after it.
+
+    Per metric: outliers removed, Mann-Whitney U at 98%, the Hodges-Lehmann effect with its
+    interval, and the minimum detectable effect; the verdict is regression, improvement, no
+    change, or inconclusive (too little data, too much noise, a window not over yet: never a
+    pass in disguise). Targets of later waves, still on the old configuration during the window,
+    are a control group (difference in differences) when the query names {target}. A target
+    regresses when a critical metric does, or metrics weighing a quarter of all. The deliveries
+    come from the agent's audit log (--audit). --format json gives every number. Exit 0 (1 with
+    --exit-code on a regression), 2 on bad input (a commit never delivered), 3 when the metrics
+    source cannot be reached. docs/analytics.md says how to read each verdict.
+
+    Example: cfgctl analyze impact 3f2a9c4 --audit /var/lib/cfgctl-agent --window 15m
+    """
+    import time
+
+    from cfgctl.analyze.config import analytics_of, load_analytics
+    from cfgctl.analyze.deliveries import deliveries_of, read_deliveries
+    from cfgctl.analyze.impact import impact
+    from cfgctl.cli.state import STATE
+    from cfgctl.errors import CheckFailed, InputError
+    from cfgctl.repo.timespec import parse_duration
+
+    seconds = parse_duration(window).total_seconds()
+    if seconds <= 0:
+        raise InputError(f"--window {window}: not a positive duration", hint="e.g. 30m")
+    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
+    if analytics is None:
+        raise InputError(
+            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
+        )
+    every = read_deliveries(audit)
+    chosen = deliveries_of(every, commit, service, env)
+    report = impact(
+        chosen, every, analytics, analytics.open_source(), window=seconds, now=time.time()
+    )
+    emit(fmt.value, report.to_dict(), lambda: _print_impact(report))
+    regressed = [t.delivery.target for t in report.targets if t.verdict == "regression"]
+    if exit_code and regressed:
+        raise CheckFailed(f"{len(regressed)} target(s) regressed: {', '.join(regressed)}")
+
+
+def _print_impact(report: ImpactReport) -> None:
+    out.print(
+        f"{report.commit[:12]}: {len(report.targets)} target(s), windows of {report.window:g} s"
+    )
+    for t in report.targets:
+        out.print(f"{t.delivery.target} (wave {t.delivery.wave}): {t.verdict} ({t.reason})")
+        for m in t.metrics:
+            j = m.judgement
+            numbers = []
+            if j.effect is not None and j.interval is not None:
+                numbers.append(f"effect {j.effect:+.4g} [{j.interval[0]:.4g}, {j.interval[1]:.4g}]")
+            if j.relative is not None:
+                numbers.append(f"{j.relative:+.1%}")
+            if j.p_value is not None:
+                numbers.append(f"p = {j.p_value:.2g}")
+            if j.mde is not None:
+                numbers.append(f"MDE {j.mde:.3g}")
+            numbers.append(f"n = {j.n_before}/{j.n_after}")
+            control = f", control: {len(m.control)} target(s)" if m.control else ""
+            out.print(f"  {m.metric}: {j.verdict}: {j.reason}; {', '.join(numbers)}{control}")
