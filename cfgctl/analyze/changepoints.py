@@ -7,9 +7,10 @@ How: binary segmentation on ranks. In a segment, the cumulative sum of the centr
 where the level shifts; scaled by the segment's long-run variance (Bartlett weights, so that
 autocorrelated or seasonal noise does not pass for a shift), its peak behaves without a change like
 the largest excursion of a Brownian bridge, whose tail is Kolmogorov's distribution: that gives
-the p-value. A segment is split where p < `alpha`, and each part is searched again. Then each
-point is tested again between its neighbours and the weakest is dropped until every one holds
-(as Hunter and Otava merge weak points away). Ranks make one wild value count as one value.
+the p-value. A segment is split where p < `SEARCH_ALPHA` (liberally), and each part is searched
+again. Then each point is tested again between its neighbours and the weakest is dropped until
+every one holds at `alpha` (as Hunter and Otava merge weak points away). Ranks make one wild
+value count as one value.
 
 `before` and `after` are the medians of the segments on either side, `change` the relative
 change of the median (None when `before` is 0), `p_value` the final test's.
@@ -32,6 +33,11 @@ ALPHA = 0.001
 """The significance of each split: without a change, a series shows one this often."""
 MIN_SIZE = 5
 """The fewest points of a segment on either side of a change."""
+SEARCH_ALPHA = 0.2
+"""The search splits more freely than `ALPHA`: a shift up and one back down cancel in a long
+segment's sum and show only once it is cut near them; the pruning at `ALPHA`, between
+neighbours, then keeps what holds (alternating shifts of 2 sigma: 350 of 450 found against 124,
+with no false alarm in 200 noise series either way)."""
 
 Floats = NDArray[np.float64]
 
@@ -114,18 +120,23 @@ def _segment(values: Floats, alpha: float, min_size: int) -> list[int]:
 
 
 def _prune(values: Floats, points: list[int], alpha: float) -> list[tuple[int, float]]:
-    """Each point tested between its neighbours; the weakest above `alpha` dropped, until every
-    one holds."""
-    while True:
+    """Each point tested between its neighbours; the weakest above `alpha` dropped (and only its
+    two neighbours tested again), until every one holds."""
+    bounds = [0, *points, values.size]
+    tests = [
+        _test_at(values[bounds[i] : bounds[i + 2]], bounds[i + 1] - bounds[i])
+        for i in range(len(points))
+    ]
+    while tests:
+        worst = max(range(len(tests)), key=tests.__getitem__)
+        if tests[worst] < alpha:
+            break
+        del points[worst], tests[worst]
         bounds = [0, *points, values.size]
-        tested = [
-            (bounds[i + 1], _test_at(values[bounds[i] : bounds[i + 2]], bounds[i + 1] - bounds[i]))
-            for i in range(len(points))
-        ]
-        weakest = max(tested, key=lambda t: t[1], default=None)
-        if weakest is None or weakest[1] < alpha:
-            return tested
-        points = [p for p in points if p != weakest[0]]
+        for i in (worst - 1, worst):
+            if 0 <= i < len(points):
+                tests[i] = _test_at(values[bounds[i] : bounds[i + 2]], bounds[i + 1] - bounds[i])
+    return list(zip(points, tests, strict=True))
 
 
 def detect(
@@ -135,7 +146,7 @@ def detect(
     data = np.asarray(values, dtype=np.float64)
     if data.ndim != 1 or not np.all(np.isfinite(data)):
         raise ValueError("detect() takes one finite series")
-    kept = _prune(data, _segment(data, alpha, min_size), alpha)
+    kept = _prune(data, _segment(data, max(alpha, SEARCH_ALPHA), min_size), alpha)
     bounds = [0, *(k for k, _ in kept), data.size]
     out = []
     for i, (k, p) in enumerate(kept):
