@@ -112,7 +112,7 @@ class Deliverer:
         ts.failed = ts.inflight = ts.inflight_digest = ts.held_until = ts.drift = None
         # Counted before the state says in-sync: whoever sees in-sync sees the counts too.
         self.metrics.count("applies")
-        extra = {}
+        extra: dict[str, object] = {"wave": target.wave}  # read by cfgctl analyze
         if committed is not None:
             latency = max(0.0, (_now() - committed).total_seconds())
             self.metrics.observe_latency(latency)

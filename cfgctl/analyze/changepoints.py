@@ -1,0 +1,146 @@
+"""Change points of one series: where its level shifts and stays shifted, found the same way every
+time, robust to outliers, heavy tails and autocorrelated noise.
+
+    points = detect(values)                 # [ChangePoint(index=212, before=1.0, after=1.3, ...)]
+
+How: binary segmentation on ranks. In a segment, the cumulative sum of the centred ranks peaks
+where the level shifts; scaled by the segment's long-run variance (Bartlett weights, so that
+autocorrelated or seasonal noise does not pass for a shift), its peak behaves without a change like
+the largest excursion of a Brownian bridge, whose tail is Kolmogorov's distribution: that gives
+the p-value. A segment is split where p < `alpha`, and each part is searched again. Then each
+point is tested again between its neighbours and the weakest is dropped until every one holds
+(as Hunter and Otava merge weak points away). Ranks make one wild value count as one value.
+
+`before` and `after` are the medians of the segments on either side, `change` the relative
+change of the median (None when `before` is 0), `p_value` the final test's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import kolmogorov  # type: ignore[import-untyped]
+from scipy.stats import rankdata  # type: ignore[import-untyped]
+
+__all__ = ["ALPHA", "MIN_SIZE", "ChangePoint", "detect"]
+
+ALPHA = 0.001
+"""The significance of each split: without a change, a series shows one this often."""
+MIN_SIZE = 5
+"""The fewest points of a segment on either side of a change."""
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    index: int  # 0-based: the first point of the new segment
+    before: float  # the median of the segment before
+    after: float  # the median of the segment after
+    change: float | None  # (after - before) / |before|; None when before is 0
+    p_value: float
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {
+            "index": self.index,
+            "before": self.before,
+            "after": self.after,
+            "change": self.change,
+            "p_value": self.p_value,
+        }
+
+
+def _long_run_variance(resid: Floats) -> float:
+    """The variance of the mean of `resid` times n, with Bartlett weights up to ~sqrt(n) lags
+    (Newey-West): positively autocorrelated noise (a season, a slow drift) counts as less
+    information than independent noise."""
+    n = resid.size
+    lags = min(n - 1, max(1, math.ceil(math.sqrt(n))))
+    spectrum = np.fft.rfft(resid, 2 * n)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum))[: lags + 1] / n
+    weights = 1.0 - np.arange(1, lags + 1) / (lags + 1)
+    # Never below the plain variance: the estimate of the autocovariances is noisy, and read
+    # low it would call noise a shift (6 false alarms in 1,000 series of white noise, against
+    # none with the floor).
+    return float(max(acov[0], acov[0] + 2.0 * np.dot(weights, acov[1:])))
+
+
+def _statistic(ranks: Floats, k: int, cusum: Floats) -> float:
+    """The scaled excursion of the rank CUSUM at split k (k points before it)."""
+    n = ranks.size
+    fitted = np.where(np.arange(n) < k, ranks[:k].mean(), ranks[k:].mean())
+    variance = _long_run_variance(ranks - fitted)
+    if variance <= 0:  # no noise at all: any step is certain, no step is none
+        return math.inf if abs(cusum[k - 1]) > 1e-9 else 0.0
+    return float(abs(cusum[k - 1]) / math.sqrt(n * variance))
+
+
+def _split(values: Floats, min_size: int) -> tuple[int, float] | None:
+    """(k, p-value) of the best split of a segment, or None when it is too short to split."""
+    n = values.size
+    if n < 2 * min_size:
+        return None
+    ranks = rankdata(values)
+    cusum = np.cumsum(ranks - ranks.mean())
+    candidates = np.abs(cusum[min_size - 1 : n - min_size])
+    k = int(np.argmax(candidates)) + min_size
+    stat = _statistic(ranks, k, cusum)
+    return k, float(kolmogorov(stat)) if stat > 0 else 1.0
+
+
+def _test_at(values: Floats, k: int) -> float:
+    """The p-value of a split fixed at k (its excursion read against the same tail)."""
+    ranks = rankdata(values)
+    cusum = np.cumsum(ranks - ranks.mean())
+    stat = _statistic(ranks, k, cusum)
+    return float(kolmogorov(stat)) if stat > 0 else 1.0
+
+
+def _segment(values: Floats, alpha: float, min_size: int) -> list[int]:
+    found: list[int] = []
+    stack = [(0, values.size)]
+    while stack:
+        lo, hi = stack.pop()
+        best = _split(values[lo:hi], min_size)
+        if best is None or best[1] >= alpha:
+            continue
+        found.append(lo + best[0])
+        stack += [(lo, lo + best[0]), (lo + best[0], hi)]
+    return sorted(found)
+
+
+def _prune(values: Floats, points: list[int], alpha: float) -> list[tuple[int, float]]:
+    """Each point tested between its neighbours; the weakest above `alpha` dropped, until every
+    one holds."""
+    while True:
+        bounds = [0, *points, values.size]
+        tested = [
+            (bounds[i + 1], _test_at(values[bounds[i] : bounds[i + 2]], bounds[i + 1] - bounds[i]))
+            for i in range(len(points))
+        ]
+        weakest = max(tested, key=lambda t: t[1], default=None)
+        if weakest is None or weakest[1] < alpha:
+            return tested
+        points = [p for p in points if p != weakest[0]]
+
+
+def detect(
+    values: Sequence[float] | Floats, *, alpha: float = ALPHA, min_size: int = MIN_SIZE
+) -> list[ChangePoint]:
+    """The change points of `values` (finite numbers, in order), weakest merged away."""
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim != 1 or not np.all(np.isfinite(data)):
+        raise ValueError("detect() takes one finite series")
+    kept = _prune(data, _segment(data, alpha, min_size), alpha)
+    bounds = [0, *(k for k, _ in kept), data.size]
+    out = []
+    for i, (k, p) in enumerate(kept):
+        before = float(np.median(data[bounds[i] : k]))
+        after = float(np.median(data[k : bounds[i + 2]]))
+        change = (after - before) / abs(before) if before != 0 else None
+        out.append(ChangePoint(k, before, after, change, p))
+    return out

@@ -1,0 +1,58 @@
+"""The impact judge: the verdicts, the numbers behind them, and honesty about too little data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cfgctl.analyze.judge import judge
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def test_a_slowdown_is_a_regression_with_its_effect_and_interval() -> None:
+    rng = _rng(1)
+    j = judge(rng.normal(100, 10, 1800), rng.normal(104, 10, 1800))
+    assert j.verdict == "regression" and j.p_value is not None and j.p_value < 1e-6
+    assert j.effect == pytest.approx(4, abs=1) and j.interval is not None
+    assert j.interval[0] < 4 < j.interval[1] and j.relative == pytest.approx(0.04, abs=0.01)
+    assert j.mde is not None and j.mde < 2
+    better = judge(rng.normal(100, 10, 600), rng.normal(104, 10, 600), direction="higher_is_better")
+    assert better.verdict == "improvement"
+
+
+def test_a_and_a_is_rarely_a_verdict_and_mostly_no_change() -> None:
+    """At 98% confidence, at most ~2% of A/A comparisons may claim an effect."""
+    rng = _rng(2)
+    verdicts = [judge(rng.normal(50, 5, 600), rng.normal(50, 5, 600)).verdict for _ in range(300)]
+    wrong = sum(v in ("regression", "improvement") for v in verdicts)
+    assert wrong <= 12  # 4%: the nominal 2% and room for sampling noise
+    assert verdicts.count("no change") >= 280
+
+
+def test_too_little_or_too_noisy_data_is_inconclusive_not_a_pass() -> None:
+    rng = _rng(3)
+    few = judge(rng.normal(100, 10, 5), rng.normal(100, 10, 50))
+    assert few.verdict == "inconclusive" and "too little data: 5 points before" in few.reason
+    noisy = judge(rng.normal(100, 30, 20), rng.normal(100, 30, 20))
+    assert noisy.verdict == "inconclusive" and "only shifts above" in noisy.reason
+
+
+def test_outliers_zero_baselines_and_missing_points() -> None:
+    rng = _rng(4)
+    before, after = rng.normal(10, 1, 300), rng.normal(10, 1, 300)
+    after[:5] = 1e6  # five wild values: removed, not a regression
+    j = judge(before, np.r_[after, np.nan, np.inf])
+    assert j.outliers >= 5 and j.verdict == "no change"
+    zero = judge(np.zeros(100), np.r_[np.zeros(50), np.ones(50)])
+    assert zero.verdict == "regression" and zero.relative is None
+
+
+def test_a_control_group_takes_a_shared_spike_off_the_change() -> None:
+    rng = _rng(5)
+    before, after = rng.normal(100, 5, 600), rng.normal(120, 5, 600)
+    control = (rng.normal(100, 5, 600), rng.normal(120, 5, 600))
+    assert judge(before, after).verdict == "regression"
+    assert judge(before, after, control=control).verdict == "no change"
