@@ -89,6 +89,10 @@ def test_score_sums_over_series_before_the_ratios() -> None:
     assert s.precision == pytest.approx(2 / 3) and s.recall == 0.5
     assert s.f1 == pytest.approx(4 / 7)  # 2 TP / (2 TP + FP + FN)
     nothing_to_find = score([Match(0, 2, 0)])
-    assert (nothing_to_find.precision, nothing_to_find.recall, nothing_to_find.f1) == (0.0, None, None)
+    assert (nothing_to_find.precision, nothing_to_find.recall, nothing_to_find.f1) == (
+        0.0,
+        None,
+        None,
+    )
     missed_all = score([Match(0, 0, 3)])
     assert (missed_all.precision, missed_all.recall, missed_all.f1) == (None, 0.0, 0.0)
