@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.agent_limits_bench
 	$(PY) -m benchmarks.operate_bench
 	$(PY) -m benchmarks.codescan_bench
+	$(PY) -m benchmarks.changepoint_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks
