@@ -45,11 +45,13 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,19 +122,53 @@ def _ruptures(kind: str) -> Detector:
     return run
 
 
+_OTAVA_VENV = Path(__file__).resolve().parent / ".cache" / "otava-venv"
+# Reads one JSON array of floats a line, answers the change points' indices a line.
+_OTAVA_WORKER = """
+import json, sys
+from otava.analysis import compute_change_points
+for line in sys.stdin:
+    points, _weak = compute_change_points(
+        json.loads(line), window_len=50, max_pvalue=0.001, min_magnitude=0.0
+    )
+    print(json.dumps([int(p.index) for p in points]), flush=True)
+"""
+
+
 def _otava() -> Detector:
-    try:
-        from otava.analysis import compute_change_points
-    except ImportError:
-        raise SystemExit(
-            "changepoint_bench: apache-otava is not installed: pip install -e '.[bench]'"
-        ) from None
+    """Otava in a virtualenv of its own (benchmarks/.cache/otava-venv, made once): apache-otava
+    0.8 pins numpy 2.2, scipy < 1.17 and ruamel.yaml 0.18.16, which cfgctl's own environment
+    must not be downgraded to. One worker process answers every series."""
+    python = _OTAVA_VENV / "bin" / "python"
+    if not python.exists():
+        made = subprocess.run(
+            [sys.executable, "-m", "venv", str(_OTAVA_VENV)], capture_output=True, check=False
+        )
+        installed = (
+            made.returncode == 0
+            and subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "apache-otava>=0.8,<1"],
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
+        if not installed:
+            raise SystemExit(f"changepoint_bench: cannot install apache-otava into {_OTAVA_VENV}")
+    worker = subprocess.Popen(
+        [str(python), "-c", _OTAVA_WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdin is not None
+    assert worker.stdout is not None
+    stdin, stdout = worker.stdin, worker.stdout
 
     def run(values: NDArray[np.float64]) -> list[int]:
-        points, _weak = compute_change_points(
-            values.tolist(), window_len=50, max_pvalue=0.001, min_magnitude=0.0
-        )
-        return [int(p.index) for p in points]
+        stdin.write(json.dumps(values.tolist()) + "\n")
+        stdin.flush()
+        return [int(i) for i in json.loads(stdout.readline())]
 
     return run
 
