@@ -85,25 +85,31 @@ def _statistic(ranks: Floats, k: int, cusum: Floats) -> float:
     return float(abs(cusum[k - 1]) / math.sqrt(n * variance))
 
 
+def _ranked(values: Floats) -> tuple[Floats, Floats]:
+    """The segment's ranks and the cumulative sum of their deviations from the mean rank."""
+    ranks = rankdata(values)
+    return ranks, np.cumsum(ranks - ranks.mean())
+
+
+def _p_value(ranks: Floats, k: int, cusum: Floats) -> float:
+    stat = _statistic(ranks, k, cusum)
+    return float(kolmogorov(stat)) if stat > 0 else 1.0
+
+
 def _split(values: Floats, min_size: int) -> tuple[int, float] | None:
     """(k, p-value) of the best split of a segment, or None when it is too short to split."""
     n = values.size
     if n < 2 * min_size:
         return None
-    ranks = rankdata(values)
-    cusum = np.cumsum(ranks - ranks.mean())
-    candidates = np.abs(cusum[min_size - 1 : n - min_size])
-    k = int(np.argmax(candidates)) + min_size
-    stat = _statistic(ranks, k, cusum)
-    return k, float(kolmogorov(stat)) if stat > 0 else 1.0
+    ranks, cusum = _ranked(values)
+    k = int(np.argmax(np.abs(cusum[min_size - 1 : n - min_size]))) + min_size
+    return k, _p_value(ranks, k, cusum)
 
 
 def _test_at(values: Floats, k: int) -> float:
     """The p-value of a split fixed at k (its excursion read against the same tail)."""
-    ranks = rankdata(values)
-    cusum = np.cumsum(ranks - ranks.mean())
-    stat = _statistic(ranks, k, cusum)
-    return float(kolmogorov(stat)) if stat > 0 else 1.0
+    ranks, cusum = _ranked(values)
+    return _p_value(ranks, k, cusum)
 
 
 def _segment(values: Floats, alpha: float, min_size: int) -> list[int]:

@@ -17,7 +17,7 @@ more than half; else `pass`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -119,33 +119,14 @@ def _judge_metric(
         control_pair, used = (cb, ca), [c.target for c in controls]
     j = judge(before, after, direction=metric.direction, control=control_pair)
     if d.time + window > now and j.verdict != "regression":
-        j = Judgement(
-            "inconclusive",
-            f"the window after the delivery ends in {d.time + window - now:.0f} s",
-            j.p_value,
-            j.effect,
-            j.interval,
-            j.relative,
-            j.mde,
-            j.n_before,
-            j.n_after,
-            j.outliers,
-            j.confidence,
+        ends = d.time + window - now
+        j = replace(
+            j, verdict="inconclusive", reason=f"the window after the delivery ends in {ends:.0f} s"
         )
     elif before.size == 0 or after.size == 0:
-        j = Judgement(
-            "inconclusive",
-            f"{query!r} gave no points {'before' if before.size == 0 else 'after'} the delivery",
-            None,
-            None,
-            None,
-            None,
-            None,
-            int(before.size),
-            int(after.size),
-            0,
-            j.confidence,
-        )
+        side = "before" if before.size == 0 else "after"
+        # judge() said too little data already, with no numbers: say which side had none
+        j = replace(j, reason=f"{query!r} gave no points {side} the delivery", outliers=0)
     return MetricImpact(metric.name, query, j, used)
 
 

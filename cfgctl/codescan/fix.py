@@ -20,6 +20,7 @@ environment's rendered configuration, equals the literal it replaced (value and 
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from cfgctl.codescan.sources import shown_path, source_encoding
 from cfgctl.errors import InputError
 from cfgctl.operate.workset import Workset, yaml_value
 from cfgctl.repo.keypath import set_in
-from cfgctl.repo.render import lookup, overlaps
+from cfgctl.repo.render import Rendered, lookup, overlaps
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["FixPlan", "plan_fix"]
@@ -151,9 +152,8 @@ def _root_env(snap: Snapshot, service: str) -> str:
     return roots[0]
 
 
-def _held(snap: Snapshot, service: str, env: str, path: tuple[str, ...]) -> tuple[bool, Any, bool]:
+def _held(rendered: Rendered, path: tuple[str, ...]) -> tuple[bool, Any, bool]:
     """(whether the environment sets the key, its value, whether that value is a secret)."""
-    rendered = snap.render(service, env)
     found, value = lookup(rendered.data, path)
     return found, value, overlaps(rendered.secret_paths, path)
 
@@ -164,11 +164,12 @@ def _config(plan: FixPlan, snap: Snapshot, work: Workset, keys: dict[str, Findin
     code would read it there), and for a secret, where an environment outside plan.env's
     subtree would have none (the code would read None there)."""
     others = [e for e in snap.manifest.environments if snap.has_pair(plan.service, e)]
+    rendered = {env: snap.render(plan.service, env) for env in others}  # once, for every key
     for key, f in sorted(keys.items()):
         path = tuple(key.split("."))
         held = 0
         for env in others:
-            found, value, secret = _held(snap, plan.service, env, path)
+            found, value, secret = _held(rendered[env], path)
             if found and (value != f.value or type(value) is not type(f.value)):
                 shown = "a secret" if secret or f.kind == "secret" else repr(value)
                 raise InputError(
@@ -235,8 +236,6 @@ def _rewrite_code(plan: FixPlan, module: str) -> None:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 

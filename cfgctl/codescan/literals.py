@@ -384,9 +384,6 @@ class _Walker:
         if not isinstance(node.value, ast.Constant):  # a bare string is a comment
             self.visit(node.value, ctx)
 
-    def joined(self, node: ast.AST, ctx: _Ctx) -> None:
-        return  # an f-string: text, not values
-
     def skip(self, node: ast.AST, ctx: _Ctx) -> None:
         return
 
@@ -420,7 +417,7 @@ _DISPATCH: dict[type[ast.AST], Callable[[_Walker, Any, _Ctx], None]] = {
     ast.Subscript: _Walker.subscript,
     ast.Compare: _Walker.compare,
     ast.BinOp: _Walker.binop,
-    ast.JoinedStr: _Walker.joined,
+    ast.JoinedStr: _Walker.skip,  # an f-string: text, not values
     ast.Slice: _index_of,
     ast.Assert: _negated("an assertion"),
     ast.Raise: _negated("an exception's message"),

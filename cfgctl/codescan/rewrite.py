@@ -30,7 +30,7 @@ from cfgctl.codescan.findings import Finding
 from cfgctl.codescan.syntax import fold
 from cfgctl.errors import InputError
 
-__all__ = ["PROVIDER", "Replacement", "prove_substitution", "rewrite", "settings_name"]
+__all__ = ["PROVIDER", "Replacement", "prove_substitution", "rewrite"]
 
 Replacement = tuple[Finding, str]  # (the finding, its key)
 PROVIDER = "settings_provider"
@@ -62,11 +62,6 @@ def _bound_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
     return names
-
-
-def settings_name(tree: ast.Module) -> str:
-    """`settings`, unless the module uses that name already (Django's, say): `cfgctl_settings`."""
-    return "cfgctl_settings" if "settings" in _bound_names(tree) else "settings"
 
 
 @dataclass(frozen=True)

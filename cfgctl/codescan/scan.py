@@ -8,6 +8,7 @@ score at least `min_score` returned with stable ids and keys that do not collide
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from cfgctl.codescan.findings import DEFAULT_MIN_SCORE, Finding, ScanResult, Skipped
 from cfgctl.codescan.history import Anchor, anchor, history_changes
 from cfgctl.codescan.literals import Literal, literals
-from cfgctl.codescan.scoring import Verdict, json_type, judge
+from cfgctl.codescan.scoring import Verdict, json_type, judge, key_of
 from cfgctl.codescan.sources import (
     MODEL_MARKER,
     Source,
@@ -55,7 +56,7 @@ def scan_source(
         verdict = judge(lit, module, (changes or {}).get(anchor(lit), 0))
         if verdict is None or verdict.score < min_score:
             continue
-        out.append(_finding(source, lines, lit, verdict, seen))
+        out.append(_finding(source, lines, lit, verdict, key_of(lit, module), seen))
     return out
 
 
@@ -64,9 +65,10 @@ def _finding(
     lines: list[str],
     lit: Literal,
     verdict: Verdict,
+    key: str,
     seen: dict[tuple[str, str, object], int],
 ) -> Finding:
-    ident = (verdict.key, json_type(lit.value), lit.value)
+    ident = (key, json_type(lit.value), lit.value)
     seen[ident] += 1
     return Finding(
         path=source.shown,
@@ -74,7 +76,7 @@ def _finding(
         col=_char_col(lines, lit.line, lit.col),
         end_line=lit.end_line,
         end_col=_char_col(lines, lit.end_line, lit.end_col),
-        key=verdict.key,
+        key=key,
         type=json_type(lit.value),
         value=lit.value,
         kind=verdict.kind,
@@ -109,8 +111,6 @@ def _context(lit: Literal) -> str:
 def _unique_keys(findings: list[Finding]) -> list[Finding]:
     """One key per value: a key suggested for two different values gets the file's module
     stem, then a number, so `--fix` never merges two settings into one."""
-    import dataclasses
-
     values: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for f in findings:
         values[f.key].add((f.type, repr(f.value)))

@@ -1,9 +1,9 @@
 """How much a literal looks like configuration: the evidence of its name, the call it feeds, its
 shape, how it is bound and how often it changed, summed and mapped to a score in 0..1, with the
-reasons; and the key it would get.
+reasons; and (`key_of`) the key it would get.
 
     verdict = judge(literal, module="db", changes=0)
-    verdict.score, verdict.key    # 0.88, "db.pool_size"
+    verdict.score, key_of(literal, "db")    # 0.88, "db.pool_size"
 
 Evidence adds up in log-odds: 2 points is a score of 0.5 (the default `--min-score`), 4 points
 0.88. A literal something rules out (an index, a comparison, a message, formatting) gets no
@@ -26,7 +26,7 @@ from cfgctl.codescan.literals import Literal
 from cfgctl.codescan.names import GROUPS, name_weight, negative_words, secret_name, words
 from cfgctl.codescan.shapes import is_trivial, shape_of
 
-__all__ = ["BIAS", "Verdict", "json_type", "judge"]
+__all__ = ["BIAS", "Verdict", "json_type", "judge", "key_of"]
 
 BIAS = 2.0
 _SHAPE_POINTS = {
@@ -50,7 +50,6 @@ class Verdict:
     score: float
     reasons: tuple[str, ...]
     kind: Kind
-    key: str
 
 
 def json_type(value: Any) -> JsonType:
@@ -167,13 +166,17 @@ def judge(lit: Literal, module: str, changes: int = 0) -> Verdict | None:
     if lit.negative or (is_trivial(lit.value) and not _declared(lit, module)):
         return None
     ws = words(lit.name) if lit.name else []
-    key = suggest_key(lit, module, ws)
     secret = _secret(lit, ws)
     if secret:
-        return Verdict(0.95, (f"looks like {secret}",), "secret", key)
+        return Verdict(0.95, (f"looks like {secret}",), "secret")
     points, reasons = _points(lit, ws, changes, module)
     score = 1.0 / (1.0 + math.exp(-(points - BIAS)))
-    return Verdict(score, tuple(reasons), "config", key)
+    return Verdict(score, tuple(reasons), "config")
+
+
+def key_of(lit: Literal, module: str) -> str:
+    """The suggested key of a literal (asked only of those reported: it costs)."""
+    return suggest_key(lit, module, words(lit.name) if lit.name else [])
 
 
 # --- the key ------------------------------------------------------------------------------------
