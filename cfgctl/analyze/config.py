@@ -21,7 +21,7 @@ repository root (for a snapshot of a past revision too: metrics are read where t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,6 +90,13 @@ class AnalyticsConfig:
                 return metric
         names = [m.name for m in self.metrics]
         return _unknown(name, names, self.path)
+
+    def only(self, names: tuple[str, ...] | list[str]) -> AnalyticsConfig:
+        """The same configuration with the metrics called `names` (all of them when empty);
+        an `InputError` for a name it does not have."""
+        if not names:
+            return self
+        return replace(self, metrics=tuple(self.metric(name) for name in names))
 
     def open_source(self) -> MetricSource:
         if isinstance(self.source, PrometheusSpec):

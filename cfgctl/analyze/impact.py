@@ -28,7 +28,7 @@ from cfgctl.analyze.judge import Judgement, judge
 from cfgctl.analyze.series import Series
 from cfgctl.analyze.sources import MetricSource
 
-__all__ = ["ImpactReport", "MetricImpact", "TargetImpact", "impact"]
+__all__ = ["ImpactReport", "MetricImpact", "TargetImpact", "impact", "judge_target"]
 
 REGRESSED_SHARE = 0.25
 STEP = 1.0  # seconds between points asked of Prometheus
@@ -149,6 +149,25 @@ def _verdict(t: TargetImpact, config: AnalyticsConfig) -> None:
         t.verdict, t.reason = "pass", "no regression that matters"
 
 
+def judge_target(
+    d: Delivery,
+    controls: list[Delivery],
+    config: AnalyticsConfig,
+    source: MetricSource,
+    *,
+    window: float,
+    now: float,
+) -> TargetImpact:
+    """Every metric of `config` for one delivery, the `window` seconds before it against the
+    `window` seconds after it; `controls` (targets still on the old configuration then) read in
+    the same windows. The agent's canary gate judges a wave with it."""
+    t = TargetImpact(
+        d, [_judge_metric(source, m, d, controls, window, now) for m in config.metrics]
+    )
+    _verdict(t, config)
+    return t
+
+
 def impact(
     deliveries: list[Delivery],
     all_deliveries: list[Delivery],
@@ -169,9 +188,5 @@ def impact(
             and c.target != d.target
             and c.time > d.time + window
         ]
-        t = TargetImpact(
-            d, [_judge_metric(source, m, d, controls, window, now) for m in config.metrics]
-        )
-        _verdict(t, config)
-        report.targets.append(t)
+        report.targets.append(judge_target(d, controls, config, source, window=window, now=now))
     return report
