@@ -265,7 +265,8 @@ class CanaryGate:
     def _roll_back_wave(
         self, wave: int, targets: list[Target], sha: str, failed: list[str]
     ) -> None:
-        why = f"canary analysis: {failed[0]} {self._reason_of(failed[0])}"
+        judged = self.state.target(failed[0]).canary or {}
+        why = f"canary analysis: {judged.get('verdict')}: {judged.get('reason')}"
         for target in targets:
             ts = self.state.target(target.name)
             if ts.applied != sha:
@@ -274,9 +275,5 @@ class CanaryGate:
             if canary is not None and canary.get("commit") == sha and canary["state"] == "passed":
                 canary["state"] = "rolled-back"  # fine on its own, undone with its wave
             self.metrics.count("canary_rollbacks")
-            note = why if target.name in failed else f"{why} (rolled back with wave {wave})"
+            note = why if target.name in failed else f"wave {wave} rolled back: {failed[0]}: {why}"
             self.deliverer.undo(target, ts, sha, note)
-
-    def _reason_of(self, name: str) -> str:
-        canary = self.state.target(name).canary or {}
-        return f"{canary.get('verdict', '?')}: {canary.get('reason', '')}"
