@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from scipy.special import kolmogorov  # type: ignore[import-untyped]
 
@@ -65,8 +66,11 @@ def _long_run_variance(resid: Floats) -> float:
     information than independent noise."""
     n = resid.size
     lags = min(n - 1, max(1, math.ceil(math.sqrt(n))))
-    spectrum = np.fft.rfft(resid, 2 * n)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum))[: lags + 1] / n
+    # Zero-padded to at least n + lags points, the circular autocovariance is the plain one up
+    # to `lags` (2n is not needed); a length of small prime factors keeps the FFT fast.
+    size = scipy.fft.next_fast_len(n + lags + 1, real=True)
+    spectrum = scipy.fft.rfft(resid, size)
+    acov = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, size)[: lags + 1] / n
     weights = 1.0 - np.arange(1, lags + 1) / (lags + 1)
     # Never below the plain variance: the estimate of the autocovariances is noisy, and read
     # low it would call noise a shift (6 false alarms in 1,000 series of white noise, against
