@@ -80,13 +80,27 @@ def _long_run_variance(resid: Floats) -> float:
 
 def _statistic(ranks: Floats, k: int, cusum: Floats) -> float:
     """The scaled excursion of the rank CUSUM at split k (k points before it)."""
+    # The sums of ranks are exact (halves, far below 2**53), so these are the sides' means as
+    # ranks[:k].mean() gives them, to the last bit, without a pass over the ranks.
+    n = ranks.size
+    before = float(cusum[k - 1]) + k * _mid_rank(n)
     resid = ranks.copy()
-    resid[:k] -= ranks[:k].mean()
-    resid[k:] -= ranks[k:].mean()
+    resid[:k] -= before / k
+    resid[k:] -= (n * _mid_rank(n) - before) / (n - k)
     variance = _long_run_variance(resid)
     if variance <= 0:  # no noise at all: any step is certain, no step is none
         return math.inf if abs(cusum[k - 1]) > 1e-9 else 0.0
-    return float(abs(cusum[k - 1]) / math.sqrt(ranks.size * variance))
+    return float(abs(cusum[k - 1]) / math.sqrt(n * variance))
+
+
+def _mid_rank(n: int) -> float:
+    """The mean of n ranks, ties or not: (n + 1) / 2."""
+    return (n + 1) / 2
+
+
+def _cusum(ranks: Floats) -> Floats:
+    """The cumulative sum of the ranks' deviations from their mean."""
+    return np.cumsum(ranks - _mid_rank(ranks.size))
 
 
 def _p_value(ranks: Floats, k: int, cusum: Floats) -> float:
@@ -129,10 +143,6 @@ class _Series:
         ranks[order] = 0.5 * (bounds[group] + bounds[group - 1] + 1)
         return ranks
 
-    def cusum(self, ranks: Floats) -> Floats:
-        """The cumulative sum of the ranks' deviations from their mean."""
-        return np.cumsum(ranks - ranks.mean())
-
     def split(self, lo: int, hi: int, min_size: int) -> tuple[int, float] | None:
         """(k, p-value) of the best split of values[lo:hi] (k points before it), or None when
         the segment is too short to split."""
@@ -140,7 +150,7 @@ class _Series:
         if n < 2 * min_size:
             return None
         ranks = self.ranks(lo, hi)
-        cusum = self.cusum(ranks)
+        cusum = _cusum(ranks)
         k = int(np.argmax(np.abs(cusum[min_size - 1 : n - min_size]))) + min_size
         p = self.tests[lo, lo + k, hi] = _p_value(ranks, k, cusum)
         return k, p
@@ -150,7 +160,7 @@ class _Series:
         against the same tail)."""
         if (lo, at, hi) not in self.tests:
             ranks = self.ranks(lo, hi)
-            self.tests[lo, at, hi] = _p_value(ranks, at - lo, self.cusum(ranks))
+            self.tests[lo, at, hi] = _p_value(ranks, at - lo, _cusum(ranks))
         return self.tests[lo, at, hi]
 
 
