@@ -69,8 +69,8 @@ def _long_run_variance(resid: Floats) -> float:
     # Zero-padded to at least n + lags points, the circular autocovariance is the plain one up
     # to `lags` (2n is not needed); a length of small prime factors keeps the FFT fast.
     size = scipy.fft.next_fast_len(n + lags + 1, real=True)
-    spectrum = scipy.fft.rfft(resid, size)
-    acov = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, size)[: lags + 1] / n
+    spectrum = np.fft.rfft(resid, size)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), size)[: lags + 1] / n
     weights = 1.0 - np.arange(1, lags + 1) / (lags + 1)
     # Never below the plain variance: the estimate of the autocovariances is noisy, and read
     # low it would call noise a shift (6 false alarms in 1,000 series of white noise, against
