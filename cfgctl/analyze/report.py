@@ -20,7 +20,8 @@ spoils only its own plot or commit, which the page shows with the message.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from cfgctl.analyze.deliveries import Delivery
 from cfgctl.analyze.impact import ImpactReport, impact
 from cfgctl.analyze.placeholders import PLACEHOLDERS
 from cfgctl.analyze.series import Series
-from cfgctl.analyze.sources import MetricSource
+from cfgctl.analyze.sources import FileSource, MetricSource
 from cfgctl.errors import InputError
 
 if TYPE_CHECKING:
@@ -179,6 +180,31 @@ def in_scope(deliveries: list[Delivery], service: str | None, env: str | None) -
     ]
 
 
+class _WholeFiles:
+    """A `FileSource` that reads each file once: the page asks for many windows of the same
+    files (a plot each, and two windows a delivery for its verdicts)."""
+
+    def __init__(self, inner: FileSource) -> None:
+        self.inner = inner
+        self._read: dict[str, list[Series]] = {}
+
+    def render(self, template: str, values: Mapping[str, str]) -> str:
+        return self.inner.render(template, values)
+
+    def series(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        if query not in self._read:
+            self._read[query] = self.inner.series(query, -math.inf, math.inf, step)
+        out = []
+        for s in self._read[query]:
+            if s.times is None:  # rows without times: given whole, as FileSource does
+                out.append(s)
+                continue
+            keep = (s.times >= start) & (s.times <= end)
+            if keep.any():
+                out.append(Series(s.name, s.values[keep], s.times[keep], s.dropped))
+        return out
+
+
 def gather(
     deliveries: list[Delivery],
     config: AnalyticsConfig,
@@ -196,6 +222,8 @@ def gather(
     if end <= start:
         raise InputError(f"the period {start}..{end} is empty", hint="start before end")
     known = [d for d in in_scope(deliveries, service, env) if d.time <= end]
+    if isinstance(source, FileSource):
+        source = _WholeFiles(source)
     chosen = [d for d in known if d.time >= start]
     kind = "Prometheus" if isinstance(config.source, PrometheusSpec) else "files"
     data = ReportData(start, end, now, window, service, env, config.metrics, kind, chosen)

@@ -3,6 +3,7 @@ into one HTML page; the page parsed, and looked at in Debian's Chromium."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -166,6 +167,23 @@ def test_a_report_of_a_real_repository_audit_log_and_metric_files(tmp_path: Path
     assert re.search(r"\+\d+(\.\d+)?</td><td class=\"num\">\[\d", row[0])  # effect, interval
     assert re.search(r'"num">6[01]/6[01]</td>', row[0])  # 30 min of a point every 30 s
     assert "Correlation" in words
+    assert "prod.internal" not in text and "s.internal" not in text  # no configuration value
+
+
+def test_matplotlib_is_imported_only_to_draw() -> None:
+    """No module imports it at its top (cfgctl --version and every other command stay light:
+    tests/cli/test_startup.py); plots.svg imports it when it draws."""
+    import cfgctl.analyze
+    import cfgctl.cli.commands
+
+    files = [*Path(cfgctl.analyze.__file__).parent.glob("*.py"),
+             Path(cfgctl.cli.commands.__file__).parent / "analyze.py"]  # fmt: skip
+    for file in files:
+        for node in ast.parse(file.read_text()).body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not [n for n in names if n.split(".")[0] == "matplotlib"], file
 
 
 def test_the_page_is_the_same_for_the_same_input(tmp_path: Path) -> None:
