@@ -275,9 +275,12 @@ def correlation_ranking(
         return "correlation needs the config repository (run the report inside it, or -C DIR)"
     changes = keychanges.KeyChanges(snap)
     ranking: list[dict[str, Any]] = []
+    reasons: list[str] = []
     for metric in config.metrics:
         found = correlate.correlate(
             changes, deliveries, metric, source, start=start, end=end, window=window
-        )
-        ranking.extend({"metric": metric.name, **r} for r in found.to_dict()["ranking"])
-    return ranking
+        ).to_dict()
+        ranking.extend({"metric": metric.name, **r} for r in found["ranking"])
+        if found.get("reason"):
+            reasons.append(f"{metric.name}: {found['reason']}")
+    return ranking if ranking or not reasons else "no ranking: " + "; ".join(reasons)
