@@ -277,9 +277,13 @@ def correlation_ranking(
     ranking: list[dict[str, Any]] = []
     reasons: list[str] = []
     for metric in config.metrics:
-        found = correlate.correlate(
-            changes, deliveries, metric, source, start=start, end=end, window=window
-        ).to_dict()
+        try:
+            found = correlate.correlate(
+                changes, deliveries, metric, source, start=start, end=end, window=window
+            ).to_dict()
+        except InputError as exc:  # a missing file, a refused query: as a plot, not the page
+            reasons.append(f"{metric.name}: {exc}")
+            continue
         ranking.extend({"metric": metric.name, **r} for r in found["ranking"])
         if found.get("reason"):
             reasons.append(f"{metric.name}: {found['reason']}")

@@ -27,6 +27,7 @@ from cfgctl.analyze.reportpage import correlation_section, render_page
 from cfgctl.analyze.sources import FileSource
 from tests.support.cli import run_cli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.prometheus import LATENCIES, Prometheus
 from tests.support.repos import make_small_repo
 
 HOSTILE = "<script>alert(1)</script>"
@@ -305,3 +306,39 @@ def test_the_page_in_chromium(tmp_path: Path) -> None:
     line = np.array([int(LINE_COLOURS[0][i : i + 2], 16) for i in (1, 3, 5)])
     near = np.all(np.abs(rgb - line) <= 12, axis=2).sum()
     assert near > 500, f"the plot line colour {LINE_COLOURS[0]} shows on {near} pixels only"
+
+
+@pytest.mark.slow  # Prometheus' first scrape: ~7 s, shared with tests/analyze/test_prometheus.py
+def test_a_report_from_prometheus_outside_a_repository(
+    tmp_path: Path, prometheus: Prometheus
+) -> None:
+    (tmp_path / "analytics.yaml").write_text(
+        "version: 1\n"
+        f"source: {{prometheus: {{url: '{prometheus.url}'}}}}\n"
+        "metrics:\n"
+        "  - {name: latency, query: 'sample_latency_seconds{service={service}}', "
+        "direction: higher_is_worse}\n"
+    )
+    weird = next(s for s in LATENCIES if '"' in s)
+    (tmp_path / "state").mkdir()
+    with (tmp_path / "state/audit.jsonl").open("w") as log:
+        for i, service in enumerate(("payments", weird)):
+            entry = {"time": _iso(time.time() - 20 + i), "action": "apply", "outcome": "ok",
+                     "target": f"{service}@prod:/etc/x.yaml", "to": f"{i}abcdef" * 5}  # fmt: skip
+            log.write(json.dumps(entry) + "\n")
+    result = run_cli(
+        "analyze", "report", "--audit", str(tmp_path / "state"), "--since", "2m",
+        "--config", str(tmp_path / "analytics.yaml"), "--out", str(tmp_path / "r.html"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 deliveries, 1 metric(s) in 2 plot(s)" in result.stdout
+    text = (tmp_path / "r.html").read_text()
+    _check_page(text)
+    assert text.count("<svg") == 2
+    assert "<b>we&quot;ird\\name</b>" in text  # the scope (the query names the service only)
+    # the placeholder as a PromQL string (escaped there), then that escaped for HTML
+    assert "sample_latency_seconds{service=&quot;we\\&quot;ird\\\\name&quot;}" in text
+    assert "the window after the delivery ends in" in text  # too recent to judge
+    if importlib.util.find_spec("cfgctl.analyze.correlate") is not None:
+        assert "Correlation needs the config repository" in text
