@@ -175,7 +175,8 @@ def _changepoints(panel: Panel) -> str:
 def _figure(panel: Panel, data: ReportData, salt: str) -> str:
     title = f"<b>{_e(panel.scope)}</b>: <code>{_e(panel.query)}</code>"
     if panel.problem is not None:
-        return f'<figure><figcaption>{title}</figcaption><p class="problem">{_e(panel.problem)}</p></figure>\n'  # noqa: E501
+        problem = f'<p class="problem">{_e(panel.problem)}</p>'
+        return f"<figure><figcaption>{title}</figcaption>{problem}</figure>\n"
     n = sum(len(s) for s in panel.series)
     names = ", ".join(_e(s.name) for s in panel.series)
     more = f" ({panel.more} more series not drawn)" if panel.more else ""
