@@ -9,7 +9,8 @@ The same panel and salt give the same bytes: no date in the metadata, the ids of
 and markers derived from `salt` (distinct salts keep the ids of two plots of one page apart).
 Text stays text (`svg.fonttype: none`), escaped by matplotlib; a `$` in data is never read as
 mathematics. A series of more than `MAX_POINTS` points is drawn as bucket means within their
-minimum and maximum, so a page of long series stays small.
+minimum and maximum, so a page of long series stays small. Deliveries are labelled with their
+`label` (a short commit) up to `MAX_LABELS` of them; past that, lines only.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CHANGE_COLOUR = "#d62728"
 MAX_POINTS = 2000
 BUCKETS = 1000
 MAX_LABEL = 60
+MAX_LABELS = 30  # deliveries labelled on one plot; past that, lines only (the tables list them)
 
 Floats = NDArray[np.float64]
 
@@ -94,10 +96,11 @@ def _draw_line(ax: Axes, line: Line, colour: str, timed: bool) -> None:
 
 
 def _marks(ax: Axes, marks: Sequence[Mark], colour: str, style: str, timed: bool) -> None:
+    labelled = style == "-" and len(marks) <= MAX_LABELS  # change points: in the legend
     for mark in marks:
         x = _dates(np.array([mark.at]))[0] if timed else mark.at
         ax.axvline(x, color=colour, linewidth=1.2, linestyle=style)
-        if style == "-":  # deliveries carry their commit; change points are in the legend
+        if labelled:
             ax.text(
                 x, 0.98, " " + _plain(mark.label), transform=ax.get_xaxis_transform(),
                 rotation=90, va="top", ha="right", fontsize=7, color=colour,

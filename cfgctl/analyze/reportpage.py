@@ -146,14 +146,19 @@ def _deliveries(data: ReportData, subjects: Mapping[str, str]) -> str:
 def _plot(panel: Panel, data: ReportData, salt: str) -> str:
     lines = tuple(Line(s.name, s.times, s.values) for s in panel.series)
     timed = all(s.times is not None for s in panel.series)
-    marks = tuple(Mark(d.time, d.commit[:SHORT]) for d in panel.deliveries) if timed else ()
+    marks: list[Mark] = []
+    close = (data.end - data.start) / 200
+    for d in panel.deliveries if timed else ():
+        # a commit reaching several targets of one scope at once: one line
+        if not any(m.label == d.commit[:SHORT] and d.time - m.at < close for m in marks):
+            marks.append(Mark(d.time, d.commit[:SHORT]))
     points = tuple(
         Mark(float(s.times[p.index]) if s.times is not None else float(p.index), "")
         for s, found in zip(panel.series, panel.changepoints, strict=True)
         for p in found
     )
     start, end = (data.start, data.end) if timed else (None, None)
-    return svg(Plot(lines, marks, points, start, end, panel.metric.name), salt)
+    return svg(Plot(lines, tuple(marks), points, start, end, panel.metric.name), salt)
 
 
 def _changepoints(panel: Panel) -> str:

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cfgctl.analyze import plots
 from cfgctl.analyze.config import AnalyticsConfig, FilesSpec, Metric
 from cfgctl.analyze.deliveries import read_deliveries
-from cfgctl.analyze.plots import LINE_COLOURS
+from cfgctl.analyze.plots import LINE_COLOURS, Line, Mark
 from cfgctl.analyze.report import gather
 from cfgctl.analyze.reportpage import correlation_section, render_page
 from cfgctl.analyze.sources import FileSource
@@ -342,3 +343,17 @@ def test_a_report_from_prometheus_outside_a_repository(
     assert "the window after the delivery ends in" in text  # too recent to judge
     if importlib.util.find_spec("cfgctl.analyze.correlate") is not None:
         assert "Correlation needs the config repository" in text
+
+
+def test_a_long_series_is_drawn_small_and_many_deliveries_unlabelled() -> None:
+    times = 1.7e9 + np.arange(200_000, dtype=np.float64)
+    values = np.random.default_rng(3).normal(size=times.size)
+    marks = tuple(Mark(float(t), f"c{i:06d}") for i, t in enumerate(times[::5000]))
+    few = plots.svg(plots.Panel((Line("x", times, values),), marks[:3]), salt="a")
+    many = plots.svg(plots.Panel((Line("x", times, values),), marks), salt="a")
+    assert len(many) < 200_000  # 1,000 buckets, not 200,000 points
+    assert "c000001" in few and "c000001" not in many and len(marks) > plots.MAX_LABELS
+    assert few == plots.svg(plots.Panel((Line("x", times, values),), marks[:3]), salt="a")
+    assert re.findall(r'id="(p[0-9a-f]+)"', few) != re.findall(
+        r'id="(p[0-9a-f]+)"', plots.svg(plots.Panel((Line("x", times, values),)), salt="b")
+    )  # another salt, other ids: two plots of one page keep their clip paths apart
