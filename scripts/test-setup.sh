@@ -21,20 +21,6 @@ if [ ! -d "$suite/tests/draft2020-12" ]; then
   rm -rf "$tmp"
 fi
 
-# Debian's Prometheus for tests/analyze/test_prometheus.py: a real server scraping a sample
-# exporter on loopback (the tests start their own on a free port; the package's service is not
-# used). Debian's Chromium for tests/analyze/test_report.py: it opens the HTML report headless
-# and takes a screenshot. Without them, those tests are skipped with the reason.
-missing=()
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }; then
-      echo "warning: could not install ${missing[*]}; their tests will be skipped" >&2
-    fi
-  else
-    echo "warning: ${missing[*]} not installed (apt-get install ${missing[*]}, as root); their tests will be skipped" >&2
-  fi
-fi
+# Debian's Prometheus (tests/analyze/test_prometheus.py, the canary of the demo) and Chromium
+# (tests/analyze/test_report.py: the HTML report opened headless, a screenshot looked at).
+bash scripts/system-packages.sh prometheus chromium
