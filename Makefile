@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.operate_bench
 	$(PY) -m benchmarks.codescan_bench
 	$(PY) -m benchmarks.changepoint_bench
+	$(PY) -m benchmarks.judge_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.agent.test_agent import audit, read_yaml
+from cfgctl.repo.yamlio import parse
 from tests.support.agentworld import AgentWorld, config, wait_for
 from tests.support.cli import run_cli
 
@@ -26,6 +26,16 @@ source: {files: {folder: %s}}
 metrics:
   - {name: latency, query: "{service}-{env}.csv#p99", direction: higher_is_worse, critical: true}
 """
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = parse(path.read_text(), str(path)).data
+    return data
+
+
+def audit(world: AgentWorld) -> list[dict[str, Any]]:
+    lines = (world.state_dir / "audit.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
 
 
 def _once(world: AgentWorld) -> dict[str, Any]:
