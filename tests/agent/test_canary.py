@@ -263,3 +263,48 @@ def test_a_wave_wide_analysis_applies_to_the_waves_it_names(tmp_path: Path) -> N
     assert a.analysis is not None and a.analysis.window.total_seconds() == 10
     assert b.analysis is None
     assert c.analysis is not None and c.analysis.window.total_seconds() == 60
+
+
+def test_kill_9_during_a_canary_rollback_is_finished_at_restart(world: AgentWorld) -> None:
+    """The agent killed while the canary rollback reloads the service: the next start finds the
+    rollback marked in flight and finishes it (file, state, audit)."""
+    out = world.root / "payments.yaml"
+    marker = world.root / "reloading"
+    # the first reload of the restored file (pool 40) hangs: the agent is killed there
+    script = world.root / "reload.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"if grep -q 'pool_size: 40' {out} && [ ! -e {marker} ]; then touch {marker}; sleep 60; fi\n"
+    )
+    script.chmod(0o755)
+    world.push({"analytics.yaml": ANALYTICS % (world.root / "metrics")}, "analytics")
+    (world.root / "metrics").mkdir()
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {out}, reload: {{command: [{script}], "
+        "timeout: 90s}, analysis: {window: 1s}}\n",
+    )
+    marker.touch()  # the first delivery's reload must not hang
+    _once(world)
+    good = out.read_bytes()
+    marker.unlink()
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 4", "tiny pool")
+    world.write_config(world.config.read_text() + "http: {listen: '127.0.0.1:0'}\n")
+    proc = world.start()
+    wait_for(lambda: (_canary(world) or {}).get("state") == "analysing", what="the canary")
+    _metrics(world, _since(world), shift=40)
+    wait_for(marker.exists, timeout=30, what="the rollback's reload")
+    proc.kill()  # kill -9 in the middle of the rollback
+    proc.wait()
+    state = json.loads((world.state_dir / "state.json").read_text())
+    (ts,) = state["targets"].values()
+    assert ts["inflight"] is not None and ts["failed"] == ts["inflight"]
+    assert out.read_bytes() == good  # restored before the reload that was cut off
+
+    result = _once(world)  # the restart finishes the rollback, then judges nothing new
+    assert result["failed"] == [f"payments@prod:{out}"]
+    (ts,) = json.loads((world.state_dir / "state.json").read_text())["targets"].values()
+    assert ts["inflight"] is None and ts["state"] == "rolled-back"
+    assert out.read_bytes() == good
+    last = audit(world)[-1]
+    assert last["action"] == "rollback" and "finished after a restart" in last["error"]
