@@ -123,14 +123,15 @@ class CanaryGate:
                 "waiting", f"wave {wave} is held: {held[0]}: {gated[held[0]]['reason']}"
             )
         pending = [t for t in targets if gated.get(t.name, {}).get("state") == "analysing"]
-        due = min((float(gated[t.name]["until"]) for t in pending), default=now)
-        if due > now:
+        due = [t for t in pending if float(gated[t.name]["until"]) <= now]
+        again = [float(gated[t.name]["until"]) for t in pending if t not in due]
+        if not due and again:
+            until = min(again)
             return GateVerdict(
-                "waiting", f"waiting for the analysis of wave {wave} ({_iso(due)})", due
+                "waiting", f"waiting for the analysis of wave {wave} ({_iso(until)})", until
             )
         failed: list[str] = []
-        again: list[float] = []
-        for target in pending:
+        for target in due:
             outcome = self._judge(target, later, sha, snap, now)
             if outcome == "failed":
                 failed.append(target.name)

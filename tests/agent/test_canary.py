@@ -308,3 +308,32 @@ def test_kill_9_during_a_canary_rollback_is_finished_at_restart(world: AgentWorl
     assert out.read_bytes() == good
     last = audit(world)[-1]
     assert last["action"] == "rollback" and "finished after a restart" in last["error"]
+
+
+def test_each_canary_of_a_wave_is_judged_when_its_own_window_ends(world: AgentWorld) -> None:
+    folder = world.root / "metrics"
+    folder.mkdir()
+    world.push({"analytics.yaml": ANALYTICS % folder}, "analytics")
+    short, long, later = (world.root / f"{n}.yaml" for n in ("short", "long", "later"))
+    config(
+        world,
+        f"  - {{service: payments, env: prod, path: {short}, analysis: {{window: 1s}}}}\n"
+        f"  - {{service: payments, env: prod, path: {long}, analysis: {{window: 5s}}}}\n"
+        f"  - {{service: search, env: prod, path: {later}, wave: 2}}\n",
+    )
+    _once(world)
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 41", "pool +1")
+    world.edit("config/base/search.yaml", "port: 9200", "port: 9201", "search port")
+    _once(world)
+    _metrics(world, _since(world), shift=0)
+    state = json.loads((world.state_dir / "state.json").read_text())
+    short_until = float(state["targets"][f"payments@prod:{short}"]["canary"]["until"])
+    wait_for(lambda: time.time() > short_until + 0.05, timeout=30, what="the short window")
+    result = _once(world)
+    states = [t["canary"]["state"] for t in _status(world)[:2]]
+    assert states == ["passed", "analysing"], states
+    assert result["held"] == [f"search@prod:{later}"]
+    state = json.loads((world.state_dir / "state.json").read_text())
+    until = max(float(t["canary"]["until"]) for t in list(state["targets"].values())[:2])
+    wait_for(lambda: time.time() > until + 0.05, timeout=30, what="the long window")
+    assert _once(world)["applied"] == [f"search@prod:{later}"]
