@@ -13,6 +13,8 @@ from cfgctl.cli.reporters import emit
 
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
+    from cfgctl.analyze.config import AnalyticsConfig
+    from cfgctl.analyze.correlate import Correlation
     from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
 
@@ -167,3 +169,155 @@ def _print_impact(report: ImpactReport) -> None:
             numbers.append(f"n = {j.n_before}/{j.n_after}")
             control = f", control: {len(m.control)} target(s)" if m.control else ""
             out.print(f"  {m.metric}: {j.verdict}: {j.reason}; {', '.join(numbers)}{control}")
+
+
+def _analytics(config: Path | None) -> AnalyticsConfig:
+    """analytics.yaml: --config, else the repository's; InputError when there is none."""
+    from cfgctl.analyze.config import analytics_of, load_analytics
+    from cfgctl.cli.state import STATE
+    from cfgctl.errors import InputError
+
+    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
+    if analytics is None:
+        raise InputError(
+            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
+        )
+    return analytics
+
+
+def _seconds(option: str, text: str) -> float:
+    from cfgctl.errors import InputError
+    from cfgctl.repo.timespec import parse_duration
+
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except InputError as exc:
+        raise InputError(f"{option} {text}: {exc.message}", hint=exc.hint) from None
+    if seconds <= 0:
+        raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m")
+    return seconds
+
+
+@analyze.command("correlate")
+def correlate_(
+    metric: Annotated[
+        str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
+    ],
+    audit: Annotated[
+        Path,
+        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
+    ],
+    since: Annotated[
+        str, typer.Option("--since", metavar="DURATION", help="How far back (default 30d).")
+    ] = "30d",
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option(
+            "--window", "-w", metavar="DURATION", help="How long before a shift a change counts."
+        ),
+    ] = "30m",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
+        ),
+    ] = None,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Rank configuration keys by how consistently their changes precede shifts of a metric.
+
+    Over the last --since: the metric's series of every target the agent delivered to (its
+    query filled in with the delivery's {service}, {env}, {target}), every change point of
+    each, and the deliveries that landed in the --window before it, with the commits, the
+    targets and the keys they changed (the effective configuration at the commit replaced
+    against the commit delivered, from this repository's Git history). Then, per key of a
+    service: changes (commits that changed it), hits (those followed by a shift), the rate,
+    and the p-value of a one-sided binomial test against p0, the share of time that lies in
+    some shift's window (the chance a change at a random moment has to be a hit). Keys whose
+    changes never preceded a shift are listed apart: candidates to stop tuning. No
+    deliveries, no change points: said plainly (exit 0). Correlation is not cause: keys
+    changed together share their hits. --format json gives every number. Exit 2 on bad input
+    (an unknown metric, no analytics.yaml), 3 when the metrics source cannot be reached.
+    docs/analytics.md says when to trust it.
+
+    Example: cfgctl analyze correlate --metric latency_p99 --audit /var/lib/cfgctl-agent --since 14d
+    """
+    import time
+
+    from cfgctl.analyze.correlate import correlate
+    from cfgctl.analyze.deliveries import read_deliveries
+    from cfgctl.analyze.keychanges import KeyChanges
+    from cfgctl.cli.state import STATE
+
+    span, seconds = _seconds("--since", since), _seconds("--window", window)
+    analytics = _analytics(config)
+    chosen = analytics.metric(metric)
+    snap = STATE.snapshot()
+    if service is not None:
+        snap.manifest.service(service)
+    if env is not None:
+        snap.manifest.env(env)
+    deliveries = [
+        d
+        for d in read_deliveries(audit)
+        if (service is None or d.service == service) and (env is None or d.env == env)
+    ]
+    now = time.time()
+    result = correlate(
+        KeyChanges(snap),
+        deliveries,
+        chosen,
+        analytics.open_source(),
+        start=now - span,
+        end=now,
+        window=seconds,
+    )
+    emit(fmt.value, result.to_dict(), lambda: _print_correlation(result))
+
+
+def _print_correlation(result: Correlation) -> None:
+    out.print(
+        f"{result.metric}: {result.deliveries} deliveries, {result.series} series, "
+        f"{len(result.shifts)} shift(s); windows of {result.window:g} s"
+    )
+    for s in result.shifts:
+        p = s.point
+        change = f"{p.change:+.1%}" if p.change is not None else "from 0"
+        when = _iso(s.time)
+        out.print(
+            f"  shift at {when} in {s.series}: {p.before:g} -> {p.after:g} ({change}, "
+            f"{'worse' if s.worse else 'better'}), p = {p.p_value:.2g}"
+        )
+        for d in s.preceding:
+            keys = ", ".join(d.keys) if d.keys else "keys unknown" if d.keys is None else "none"
+            out.print(
+                f"    after {d.delivery.commit[:12]} to {d.delivery.target} at "
+                f"{_iso(d.delivery.time)}: {keys}"
+            )
+    if result.reason:
+        out.print(result.reason)
+    if result.ranking:
+        out.print("keys whose changes preceded shifts (hits/changes, chance p0, p-value):")
+        for r in result.ranking:
+            out.print(
+                f"  {r.service} {r.key}: {r.hits}/{r.changes} ({r.rate:.0%}), "
+                f"p0 {r.p0:.2g}, p = {r.p_value:.2g}"
+            )
+    if result.stop_tuning:
+        out.print("candidates to stop tuning (changed, never followed by a shift):")
+        for r in result.stop_tuning:
+            out.print(f"  {r.service} {r.key}: {r.changes} change(s)")
+    for note in result.notes:
+        out.print(f"note: {note}")
+
+
+def _iso(when: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
