@@ -14,7 +14,6 @@ from cfgctl.cli.reporters import emit
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
     from cfgctl.analyze.config import AnalyticsConfig
-    from cfgctl.analyze.correlate import Correlation
     from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
 
@@ -253,6 +252,7 @@ def correlate_(
     from cfgctl.analyze.correlate import correlate
     from cfgctl.analyze.deliveries import read_deliveries
     from cfgctl.analyze.keychanges import KeyChanges
+    from cfgctl.cli.analyzetext import print_correlation
     from cfgctl.cli.state import STATE
 
     span, seconds = _seconds("--since", since), _seconds("--window", window)
@@ -278,46 +278,91 @@ def correlate_(
         end=now,
         window=seconds,
     )
-    emit(fmt.value, result.to_dict(), lambda: _print_correlation(result))
+    emit(fmt.value, result.to_dict(), lambda: print_correlation(result))
 
 
-def _print_correlation(result: Correlation) -> None:
-    out.print(
-        f"{result.metric}: {result.deliveries} deliveries, {result.series} series, "
-        f"{len(result.shifts)} shift(s); windows of {result.window:g} s"
+@analyze.command("recommend")
+def recommend_(
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help="The service.")],
+    env: Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="Its environment.")],
+    metric: Annotated[
+        str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
+    ],
+    audit: Annotated[
+        Path,
+        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
+    ],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", "-k", metavar="KEY", help="The key (default: the best evidence)."),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", "-w", metavar="DURATION", help="Before and after.")
+    ] = "30m",
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", metavar="NAME", help="Commit the proposal on this new branch."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
+        ),
+    ] = None,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Propose a better value of a numeric key of SERVICE in ENV, from what its past changes did
+    to a metric; or say plainly why the data cannot support one.
+
+    Each delivery (the agent's audit log, --audit) that changed the key's effective value gives
+    two points: the new value against the metric's median over the --window after it, the old
+    value against the --window before. With 6 points of 5 distinct values or more: Spearman's
+    rank correlation; significant (p < 0.05), a monotone fit proposes the best value seen
+    (lowest metric for higher_is_worse, highest for higher_is_better), never beyond the data;
+    not monotone, a Gaussian process proposes the best of its curve when it explains the
+    points far better than a constant. The proposal is kept inside the schema's bounds
+    (minimum, maximum, exclusive bounds, multipleOf, integer), with the expected metric, its
+    95% interval, and the expected change from the current value. Without --key every numeric
+    key with history is modelled and the strongest evidence wins (the others listed).
+
+    Nothing is written without --branch; with it, the value is set in config/ENV/SERVICE.yaml
+    of HEAD (comments kept, validated) as one commit on the new branch NAME, its message naming
+    the evidence, for a pull request: the work tree and the current branch are not touched, and
+    an existing branch is refused. No recommendation is a normal answer (exit 0, with the
+    reason). Exit 2 on bad input (an unknown service, environment or metric, a key that is not
+    numeric, no analytics.yaml), 3 when the metrics source cannot be reached.
+
+    Example: cfgctl analyze recommend payments -e prod -m latency_p99 --audit /var/lib/cfgctl-agent
+    """
+    import time
+
+    from cfgctl.analyze.deliveries import read_deliveries
+    from cfgctl.analyze.keychanges import KeyChanges
+    from cfgctl.analyze.proposal import propose_on_branch
+    from cfgctl.analyze.recommend import recommend
+    from cfgctl.cli.analyzetext import print_recommendation
+    from cfgctl.cli.state import STATE
+    from cfgctl.repo.keypath import parse_key
+
+    seconds = _seconds("--window", window)
+    snap = STATE.snapshot()
+    snap.manifest.service(service)
+    snap.manifest.env(env)
+    path = parse_key(key) if key is not None else None
+    analytics = _analytics(config)
+    chosen = analytics.metric(metric)
+    result = recommend(
+        snap,
+        KeyChanges(snap),
+        read_deliveries(audit),
+        chosen,
+        analytics.open_source(),
+        service,
+        env,
+        key=path,
+        window=seconds,
+        now=time.time(),
     )
-    for s in result.shifts:
-        p = s.point
-        change = f"{p.change:+.1%}" if p.change is not None else "from 0"
-        when = _iso(s.time)
-        out.print(
-            f"  shift at {when} in {s.series}: {p.before:g} -> {p.after:g} ({change}, "
-            f"{'worse' if s.worse else 'better'}), p = {p.p_value:.2g}"
-        )
-        for d in s.preceding:
-            keys = ", ".join(d.keys) if d.keys else "keys unknown" if d.keys is None else "none"
-            out.print(
-                f"    after {d.delivery.commit[:12]} to {d.delivery.target} at "
-                f"{_iso(d.delivery.time)}: {keys}"
-            )
-    if result.reason:
-        out.print(result.reason)
-    if result.ranking:
-        out.print("keys whose changes preceded shifts (hits/changes, chance p0, p-value):")
-        for r in result.ranking:
-            out.print(
-                f"  {r.service} {r.key}: {r.hits}/{r.changes} ({r.rate:.0%}), "
-                f"p0 {r.p0:.2g}, p = {r.p_value:.2g}"
-            )
-    if result.stop_tuning:
-        out.print("candidates to stop tuning (changed, never followed by a shift):")
-        for r in result.stop_tuning:
-            out.print(f"  {r.service} {r.key}: {r.changes} change(s)")
-    for note in result.notes:
-        out.print(f"note: {note}")
-
-
-def _iso(when: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if branch is not None:
+        propose_on_branch(snap, result, branch)
+    emit(fmt.value, result.to_dict(), lambda: print_recommendation(result))
