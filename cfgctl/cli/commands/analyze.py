@@ -207,7 +207,7 @@ def correlate_(
         typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
     ],
     since: Annotated[
-        str, typer.Option("--since", metavar="DURATION", help="How far back (default 30d).")
+        str, typer.Option("--since", metavar="DURATION", help="How far back.")
     ] = "30d",
     service: Annotated[
         str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
@@ -242,8 +242,9 @@ def correlate_(
     changes never preceded a shift are listed apart: candidates to stop tuning. No
     deliveries, no change points: said plainly (exit 0). Correlation is not cause: keys
     changed together share their hits. --format json gives every number. Exit 2 on bad input
-    (an unknown metric, no analytics.yaml), 3 when the metrics source cannot be reached.
-    docs/analytics.md says when to trust it.
+    (an unknown metric, service or environment, no analytics.yaml, a --since or --window that
+    is not a duration), 3 when the metrics source cannot be reached. docs/analytics.md says
+    when to trust it.
 
     Example: cfgctl analyze correlate --metric latency_p99 --audit /var/lib/cfgctl-agent --since 14d
     """
