@@ -4,17 +4,21 @@ and a latency series that moves only when `workers` changes."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from cfgctl.analyze.config import load_analytics
+from cfgctl.analyze.config import Metric, load_analytics
 from cfgctl.analyze.correlate import correlate, prometheus_step
 from cfgctl.analyze.deliveries import read_deliveries
 from cfgctl.analyze.keychanges import KeyChanges
+from cfgctl.analyze.prometheus import PrometheusSource
 from cfgctl.repo.snapshot import Snapshot
 from tests.analyze.world import Settings, World, make_world
 from tests.support.cli import run_cli
+from tests.support.gitrepo import ConfigRepo
+from tests.support.prometheus import Prometheus
 
 CHANGES: list[Settings] = [
     {"workers": 12},
@@ -120,9 +124,39 @@ def test_bad_input_is_exit_2(world: World, args: list[str], message: str) -> Non
     assert status == 2 and message in stderr and "Traceback" not in stdout + stderr
 
 
-def test_no_analytics_yaml(world: World, tmp_path: Path) -> None:
+def test_no_analytics_yaml(world: World, tmp_path: Path, small_repo: ConfigRepo) -> None:
     result = run_cli(
         "-C", str(world.root), "analyze", "correlate", "--metric", "latency",
         "--audit", str(world.audit), "--config", str(tmp_path / "none.yaml"),
     )  # fmt: skip
-    assert result.exit_code == 2 and "analytics" in result.stderr
+    assert result.exit_code == 2 and "cannot read the analytics configuration" in result.stderr
+    for command in (
+        ["correlate", "--metric", "latency"],
+        ["recommend", "payments", "--env", "prod", "--metric", "latency"],
+    ):
+        found = run_cli(
+            "-C", str(small_repo.workdir), "analyze", *command, "--audit", str(world.audit)
+        )
+        assert found.exit_code == 2, found.output
+        assert "this repository has no analytics.yaml" in found.stderr
+
+
+@pytest.mark.slow
+def test_over_a_real_prometheus(world: World, prometheus: Prometheus) -> None:
+    """The query filled in as PromQL for each delivery, asked at a step that keeps 30 days
+    under 10,000 points: the sample's constant latency has no shift to explain."""
+    source = PrometheusSource(prometheus.url)
+    metric = Metric("latency", 'sample_latency_seconds{service="{service}"}', "higher_is_worse")
+    now = time.time()
+    result = correlate(
+        KeyChanges(Snapshot.from_worktree(world.root)),
+        read_deliveries(world.audit),
+        metric,
+        source,
+        start=now - 30 * 86400,
+        end=now,
+        window=1800.0,
+    )
+    assert result.deliveries == 13 and result.series == 1
+    assert result.shifts == [] and result.reason is not None and "no change point" in result.reason
+    assert result.ranking == [] and result.stop_tuning == []  # no change with data around it
