@@ -24,7 +24,9 @@ The proposal is brought inside the schema's bounds (minimum, maximum, exclusive 
 multipleOf; an integer for an integer key). With it: the expected metric and its 95% interval,
 and the expected change from the current value with its interval (bootstrap for the monotone
 fit, the posterior for the process). Without --key, every numeric key with history is modelled
-and the strongest evidence wins (the smallest p-value; a process's counts as e^-evidence).
+and the strongest evidence wins (the smallest p-value; a process's counts as e^-evidence);
+choosing among k keys, each must pass at `ALPHA` / k (and the process at `EVIDENCE` + ln k), so
+that noise in one of many keys is not taken for an effect (Bonferroni).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from cfgctl.repo.render import lookup
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["KeyModel", "Point", "Recommendation", "recommend"]
+__all__ = ["KeyModel", "Point", "Recommendation", "model_key", "recommend"]
 
 ALPHA = 0.05
 MIN_POINTS = 6
@@ -246,10 +248,12 @@ def _monotone(m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: f
     )
 
 
-def _process(m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: float) -> bool:
+def _process(
+    m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: float, needed: float
+) -> bool:
     gp = GaussianProcess.fit(x, y)
     m.evidence = gp.evidence
-    if gp.evidence < EVIDENCE:
+    if gp.evidence < needed:
         return False
     grid = {m.bounds.clamp(v) for v in np.linspace(x.min(), x.max(), 201)} - {None}
     if not grid:
@@ -270,14 +274,20 @@ def _process(m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: fl
     return True
 
 
-def _model(m: KeyModel, lower: bool) -> None:
+def _enough(points: list[Point]) -> bool:
+    return len(points) >= MIN_POINTS and len({p.value for p in points}) >= MIN_DISTINCT
+
+
+def model_key(m: KeyModel, lower: bool, tests: int = 1) -> None:
+    """Model one key; `tests`: how many keys are modelled to choose among (Bonferroni: the
+    significance level divided by it, the evidence needed raised by its log)."""
     from scipy.stats import spearmanr  # type: ignore[import-untyped]
 
     n, distinct = len(m.points), m.distinct
     if m.current is None:
         m.reason = "its current value is not a number"
         return
-    if n < MIN_POINTS or distinct < MIN_DISTINCT:
+    if not _enough(m.points):
         m.reason = (
             f"too little history: {n} points of {distinct} distinct values "
             f"(a model needs {MIN_POINTS} points of {MIN_DISTINCT} values)"
@@ -290,13 +300,15 @@ def _model(m: KeyModel, lower: bool) -> None:
         return
     rho, p = spearmanr(x, y)
     m.rho, m.p_value = float(rho), float(p)
-    if m.p_value < ALPHA:
+    alpha, needed = ALPHA / tests, EVIDENCE + math.log(tests)
+    if m.p_value < alpha:
         _monotone(m, x, y, lower, m.current)
-    elif not _process(m, x, y, lower, m.current):
+    elif not _process(m, x, y, lower, m.current, needed):
+        among = f" among {tests} keys" if tests > 1 else ""
         m.reason = (
             f"no evidence the metric depends on it: Spearman rho {m.rho:+.2f}, p = "
-            f"{m.p_value:.2g} (needs < {ALPHA}), and no curve explains the points better "
-            f"than a constant (evidence {m.evidence or 0:.1f} nats, needs {EVIDENCE:g})"
+            f"{m.p_value:.2g} (needs < {alpha:.2g}{among}), and no curve explains the points "
+            f"better than a constant (evidence {m.evidence or 0:.1f} nats, needs {needed:.3g})"
         )
 
 
@@ -332,13 +344,14 @@ def recommend(
     mine = [d for d in deliveries if d.service == service and d.env == env]
     points = _points(changes, mine, metric, source, window, now)
     paths = [key] if key is not None else sorted(points, key=dotted_path)
+    tests = max(1, sum(1 for p in paths if _enough(points.get(p, []))))
     for path in paths:
         bounds = key_bounds(snap, service, path)
         if not bounds.numeric:
             continue
         m = KeyModel(dotted_path(path), bounds, _current(snap, service, env, path))
         m.points = points.get(path, [])
-        _model(m, lower=metric.higher_is_worse)
+        model_key(m, lower=metric.higher_is_worse, tests=tests)
         m.reason = m.reason.replace("{metric}", metric.name)
         rec.keys.append(m)
     rec.keys.sort(key=lambda m: (m.proposal is None, m.strength, m.key))

@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import isotonic_regression  # type: ignore[import-untyped]
+from scipy.stats import spearmanr  # type: ignore[import-untyped]
 
 from cfgctl.analyze.bounds import Bounds, key_bounds
 from cfgctl.analyze.fit import GaussianProcess, monotone, monotone_interval
+from cfgctl.analyze.recommend import KeyModel, Point, model_key
 from cfgctl.repo.snapshot import Snapshot
 from tests.support.gitrepo import ConfigRepo
 
@@ -102,3 +104,25 @@ def test_key_bounds_through_refs_and_all_of(tmp_path: Path) -> None:
     old = key_bounds(snap, "web", ("old",))
     assert old.exclusive_maximum == 5 and old.maximum is None
     assert key_bounds(snap, "web", ("nowhere",)) == Bounds(())
+
+
+def test_choosing_among_many_keys_asks_for_more_evidence() -> None:
+    """A correlation at p ~ 0.02 is a recommendation for one key, not when it is the best of
+    ten keys (Bonferroni: 0.05 / 10)."""
+    rng = np.random.default_rng(5)
+    values = np.repeat(np.arange(1.0, 8.0), 2)
+    while True:
+        metric = 0.4 * values + rng.normal(0, 1.5, values.size)
+        if 0.006 < spearmanr(values, metric).pvalue < 0.04:
+            break
+
+    def model(tests: int) -> KeyModel:
+        m = KeyModel("k", Bounds(("number",)), 1.0)
+        m.points = [Point(v, y, "c", "after", 0.0) for v, y in zip(values, metric, strict=True)]
+        model_key(m, lower=True, tests=tests)
+        return m
+
+    alone = model(1)
+    assert alone.model == "monotone" and alone.proposal == 1.0  # lower metric at lower values
+    among = model(10)
+    assert among.proposal is None and "needs < 0.005 among 10 keys" in among.reason
