@@ -15,11 +15,12 @@ a shift a point early). The keys a delivery changed come from the repository: th
 configuration of its service and environment at the commit it replaced against the one it
 delivered (`KeyChanges`).
 
-A key's *changes* are the (commit, series) pairs in which it changed and the series has points
-around the delivery; its *hits* those followed by a change point. Against chance: if deliveries
-fell at random times, a change would land in some change point's window with probability p0,
-the fraction of the series' time those windows cover; the p-value is the one-sided binomial
-test of `hits` out of `changes` at p0 (the mean p0 of the series its changes were read on).
+A key's *changes* are the (commit, query) pairs in which it changed and the query's series
+have points around the delivery (a query giving a series per instance counts once); its *hits*
+those followed by a change point in one of them. Against chance: if deliveries fell at random
+times, a change would land in some change point's window with probability p0, the fraction of
+the time those windows cover; the p-value is the one-sided binomial test of `hits` out of
+`changes` at p0 (the mean p0 of the queries its changes were read on).
 Ranking: p-value, then hits (more first). A key changed with no shift after any of its changes
 is a candidate to stop tuning.
 """
@@ -144,7 +145,7 @@ class KeyRank:
 
     service: str
     key: str
-    changes: int  # (commit, series) pairs in which the key changed, with data around them
+    changes: int  # (commit, query) pairs in which the key changed, with data around them
     hits: int  # of those, followed by a change point within the window
     p0: float  # the chance of a hit for a change at a random time
     p_value: float  # one-sided binomial test of hits / changes against p0
@@ -222,7 +223,6 @@ class _Scope:
     deliveries: list[Delivery]
     times: list[float] = field(default_factory=list)  # of its change points
     slack: float = 0.0
-    p0: float = 0.0
 
     def covers(self, when: float) -> bool:
         assert self.series.times is not None
@@ -269,13 +269,12 @@ def _scopes(
     return out
 
 
-def _find_shifts(scope: _Scope, metric: Metric, window: float) -> list[tuple[float, ChangePoint]]:
+def _find_shifts(scope: _Scope) -> list[tuple[float, ChangePoint]]:
     times = scope.series.times
     assert times is not None
     found = [(float(times[p.index]), p) for p in find_changepoints(scope.series.values)]
     scope.times = [t for t, _ in found]
     scope.slack = SLACK_POINTS * float(np.median(np.diff(times))) if times.size > 1 else 0.0
-    scope.p0 = _coverage(scope.times, window, scope.slack, float(times[0]), float(times[-1]))
     return found
 
 
@@ -324,7 +323,7 @@ def correlate(
     result.series = len(scopes)
     tally: dict[tuple[str, str], list[tuple[str, bool, float]]] = {}
     for scope in scopes:
-        for when, point in _find_shifts(scope, metric, window):
+        for when, point in _find_shifts(scope):
             before = [d for d in scope.deliveries if when - window <= d.time <= when + scope.slack]
             rose = point.after > point.before
             result.shifts.append(
@@ -337,7 +336,11 @@ def correlate(
                     tuple(Preceding(d, _keys(changes, d)) for d in before),
                 )
             )
-        _tally(scope, changes, window, tally)
+    groups: dict[str, list[_Scope]] = {}
+    for scope in scopes:
+        groups.setdefault(scope.query, []).append(scope)
+    for group in groups.values():
+        _tally(group, changes, window, tally)
     ranked = _rank(tally)
     result.ranking = [r for r in ranked if r.hits]
     result.stop_tuning = sorted(
@@ -349,20 +352,28 @@ def correlate(
 
 
 def _tally(
-    scope: _Scope,
+    group: list[_Scope],
     changes: KeyChanges,
     window: float,
     tally: dict[tuple[str, str], list[tuple[str, bool, float]]],
 ) -> None:
-    """Each key change of the scope's deliveries, once per commit (a hit when any of its
-    deliveries to the scope is followed by a shift), at the scope's p0."""
+    """Each key change of the deliveries that read one query, once per commit, whatever the
+    number of series the query gives (one per instance, say): a hit when a series that has
+    points at the delivery shifted after it; p0 the share of time inside any of their windows."""
+    times = sorted(t for scope in group for t in scope.times)
+    slack = max(scope.slack for scope in group)
+    spans = [s.series.times for s in group if s.series.times is not None]
+    p0 = _coverage(
+        times, window, slack, min(float(t[0]) for t in spans), max(float(t[-1]) for t in spans)
+    )
     hits: dict[tuple[str, str, str], bool] = {}
-    for d in scope.deliveries:
+    for d in group[0].deliveries:
         keys = _keys(changes, d)
-        if not keys or not scope.covers(d.time):
+        covering = [scope for scope in group if scope.covers(d.time)]
+        if not keys or not covering:
             continue
-        hit = scope.hit(d.time, window)
+        hit = any(scope.hit(d.time, window) for scope in covering)
         for key in keys:
             hits[(d.service, key, d.commit)] = hits.get((d.service, key, d.commit), False) or hit
     for (service, key, commit), hit in hits.items():
-        tally.setdefault((service, key), []).append((commit, hit, scope.p0))
+        tally.setdefault((service, key), []).append((commit, hit, p0))

@@ -161,6 +161,13 @@ def test_over_a_real_prometheus(world: World, prometheus: Prometheus) -> None:
     assert result.deliveries == 13 and result.series == 1
     assert result.shifts == [] and result.reason is not None and "no change point" in result.reason
     assert result.ranking == [] and result.stop_tuning == []  # no change with data around it
+    every = Metric("latency", "sample_latency_seconds", "higher_is_worse")  # one per service
+    changes = KeyChanges(Snapshot.from_worktree(world.root))
+    wide = correlate(
+        changes, read_deliveries(world.audit), every, source, start=now - 7 * 86400, end=now,
+        window=60,
+    )  # fmt: skip
+    assert wide.series == 3 and wide.deliveries == 13 and wide.shifts == []
 
 
 def test_a_long_history_with_many_shifts() -> None:
