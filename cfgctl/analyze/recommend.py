@@ -233,7 +233,8 @@ def _best(xs: np.ndarray, ys: np.ndarray, lower: bool, current: float) -> float:
 def _monotone(m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: float) -> None:
     increasing = (m.rho or 0.0) > 0
     fit = monotone(x, y, increasing)
-    best = m.bounds.clamp(_best(fit.x, fit.y, lower, current))
+    seen = _best(fit.x, fit.y, lower, current)
+    best = m.bounds.clamp(seen)
     if best is None:
         m.reason = "the schema's bounds allow no value"
         return
@@ -244,7 +245,13 @@ def _monotone(m: KeyModel, x: np.ndarray, y: np.ndarray, lower: bool, current: f
     m.reason = (
         f"higher values go with a {'higher' if increasing else 'lower'} {{metric}} "
         f"(Spearman rho {m.rho:+.2f}, "
-        f"p = {m.p_value:.2g}); {best} is the best value seen"
+        f"p = {m.p_value:.2g}); "
+        + (
+            f"{best} is the best value seen"
+            if best == seen
+            else f"the best value seen, {seen:g}, is outside the schema's bounds: {best} is "
+            "the nearest allowed"
+        )
     )
 
 

@@ -69,6 +69,7 @@ def test_the_proposal_stays_inside_the_schema(tmp_path_factory: pytest.TempPathF
     status, stdout, _ = _recommend(world, "--key", "workers", "--format", "json")
     data = json.loads(stdout)
     assert status == 0 and data["proposal"] == 15
+    assert "the best value seen, 24, is outside the schema's bounds: 15 is" in data["reason"]
     assert data["chosen"]["bounds"]["maximum"] == 15 and data["chosen"]["bounds"]["type"] == [
         "integer"
     ]
