@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tour `make demo` gives: init -> validate -> render -> explain -> a broken value caught with
 # its file:line -> fixed -> secrets -> migrate -> hard-coded values moved out of a service's code ->
-# the agent delivering a change -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
+# the agent delivering a change -> its canary gate rolling back a change that slows the service,
+# and `cfgctl analyze impact` saying why -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
@@ -69,6 +70,20 @@ run cfgctl -C "$repo" get payments processor.request_timeout --env prod
 cd "$repo"
 
 # --- the sync agent delivers a merged change to a running service -----------------------------
+free_port() { python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+prom_port=$(free_port)
+# What the canary gate and `cfgctl analyze` measure: the sample service's request latency, from
+# a Prometheus server that scrapes it every 250 ms.
+cat > analytics.yaml <<YAML
+version: 1
+source: {prometheus: {url: http://127.0.0.1:$prom_port, step: 250ms}}
+metrics:
+  - name: latency
+    query: sample_request_latency_seconds{service="{service}"}
+    direction: higher_is_worse
+    critical: true
+    tolerance: 20%      # a shift of less than a fifth does not matter here
+YAML
 git add -A >/dev/null && git -c user.name=demo -c user.email=demo@example.com commit -qm "demo changes"
 wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "no $1" >&2; exit 1; }
 service_get() { python -c "import json,sys,urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$(cat "$run_dir/port")/config'))['config']$1)"; }
@@ -86,10 +101,37 @@ step "python tests/support/sample_service.py --config payments.yaml &     # a se
 python "$root/tests/support/sample_service.py" --config "$run_dir/payments.yaml" --port-file "$run_dir/port" & pids+=($!)
 wait_file "$run_dir/port"
 url="http://127.0.0.1:$(cat "$run_dir/port")"
+canary=false
+if command -v prometheus >/dev/null 2>&1; then
+  canary=true
+  step "prometheus (scraping the service every 250 ms) &  and a client sending it requests &"
+  printf '{"global": {"scrape_interval": "250ms"}, "scrape_configs": [{"job_name": "payments", "static_configs": [{"targets": ["127.0.0.1:%s"]}]}]}\n' \
+    "$(cat "$run_dir/port")" > "$run_dir/prometheus.yml"
+  prometheus --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/tsdb" \
+    --web.listen-address="127.0.0.1:$prom_port" --log.level=error >"$run_dir/prometheus.log" 2>&1 & pids+=($!)
+  python - "$url" <<'PY' & pids+=($!)
+import sys, threading, time, urllib.request
+def client() -> None:
+    while True:
+        try:
+            urllib.request.urlopen(sys.argv[1] + "/work", timeout=5).read()
+        except OSError:
+            time.sleep(0.1)
+        time.sleep(0.005)
+for _ in range(3):
+    threading.Thread(target=client, daemon=True).start()
+threading.Event().wait()
+PY
+else
+  echo "(prometheus is not installed: apt-get install prometheus shows the canary gate at the end)"
+fi
 cat >> "$run_dir/agent.yaml" <<YAML
     reload: {http: $url/reload}
     health: {http: $url/healthz, timeout: 5s}
 YAML
+if $canary; then
+  echo "    analysis: {window: 4s}     # the canary gate: latency judged 4 s after each delivery" >> "$run_dir/agent.yaml"
+fi
 sed -i 's|  - {service: payments, env: prod, path: \(.*\)}|  - service: payments\n    env: prod\n    path: \1|' "$run_dir/agent.yaml"
 export DEMO_WEBHOOK_SECRET="demo-$RANDOM$RANDOM"
 step "cfgctl agent run --config agent.yaml &     # reload: POST /reload, health: GET /healthz"
@@ -97,6 +139,10 @@ cfgctl agent run --config "$run_dir/agent.yaml" & pids+=($!)
 wait_file "$run_dir/state/agent.addr"
 printf 'the service runs with db.pool_size = %s\n' "$(service_get "['db']['pool_size']")"
 
+if $canary; then  # the canary compares the seconds before a change with those after it
+  prom_samples() { python -c "import json,sys,urllib.request,urllib.parse; q=urllib.parse.quote('count_over_time(sample_request_latency_seconds[6s])'); r=json.load(urllib.request.urlopen('http://127.0.0.1:$prom_port/api/v1/query?query='+q)); print(int(float(r['data']['result'][0]['value'][1])) if r['data']['result'] else 0)" 2>/dev/null || echo 0; }
+  for _ in $(seq 1 600); do [ "$(prom_samples)" -ge 20 ] && break; sleep 0.1; done
+fi
 run cfgctl set payments db.pool_size 60 --env prod
 git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: a bigger pool in prod"
 step "POST /webhook (a GitHub push event, signed with X-Hub-Signature-256)"
@@ -112,6 +158,33 @@ for _ in $(seq 1 200); do [ "$(service_get "['db']['pool_size']")" = 60 ] && bre
 printf 'the service now runs with db.pool_size = %s\n' "$(service_get "['db']['pool_size']")"
 [ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the service did not pick the change up" >&2; exit 1; }
 run cfgctl agent status --config "$run_dir/agent.yaml"
+
+# --- the canary gate: a change that slows the service is rolled back, and analyze says why ------
+if $canary; then
+  canary_state() { cfgctl agent status --config "$run_dir/agent.yaml" --format json | python -c "import json,sys; c=json.load(sys.stdin)['targets'][0]['canary'] or {}; print(c.get('state',''))"; }
+  step "(waiting for the canary of the pool-60 change to judge it)"
+  for _ in $(seq 1 300); do [ "$(canary_state)" != analysing ] && break; sleep 0.1; done
+  run cfgctl agent status --config "$run_dir/agent.yaml"
+  run cfgctl set payments db.pool_size 4 --env prod
+  git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: a smaller pool in prod"
+  slow=$(git rev-parse HEAD)
+  step "POST /webhook     # the agent delivers pool_size 4: requests now queue for a connection"
+  python - "$(cat "$run_dir/state/agent.addr")" <<'PY'
+import hashlib, hmac, json, os, sys, urllib.request
+body = json.dumps({"ref": "refs/heads/" + os.popen("git rev-parse --abbrev-ref HEAD").read().strip()}).encode()
+sig = "sha256=" + hmac.new(os.environ["DEMO_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
+req = urllib.request.Request(f"http://{sys.argv[1]}/webhook", data=body, method="POST",
+                             headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": sig})
+print("webhook answered", urllib.request.urlopen(req, timeout=10).status)
+PY
+  for _ in $(seq 1 200); do [ "$(service_get "['db']['pool_size']")" = 4 ] && break; sleep 0.05; done
+  printf 'the service runs with db.pool_size = %s; the canary watches its latency for 4 s\n' "$(service_get "['db']['pool_size']")"
+  for _ in $(seq 1 600); do [ "$(service_get "['db']['pool_size']")" = 60 ] && break; sleep 0.1; done
+  printf 'the canary gate rolled it back: the service runs with db.pool_size = %s again\n' "$(service_get "['db']['pool_size']")"
+  [ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the canary gate did not roll the change back" >&2; cat "$run_dir/state/audit.jsonl" >&2; exit 1; }
+  run cfgctl agent status --config "$run_dir/agent.yaml"
+  run cfgctl analyze impact "${slow:0:12}" --audit "$run_dir/state" --window 4s
+fi
 
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
 run cfgctl backup create "$run_dir/cfg.backup"

@@ -21,16 +21,6 @@ if [ ! -d "$suite/tests/draft2020-12" ]; then
   rm -rf "$tmp"
 fi
 
-# Debian's Prometheus for tests/analyze/test_prometheus.py: a real server scraping a sample
-# exporter on loopback (the tests start their own on a free port; the package's service is not
-# used). Without it, those tests are skipped with the reason.
-if ! command -v prometheus >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; then
-      echo "warning: could not install prometheus; its tests will be skipped" >&2
-    fi
-  else
-    echo "warning: prometheus is not installed (apt-get install prometheus, as root); its tests will be skipped" >&2
-  fi
-fi
+# Debian's Prometheus (tests/analyze/test_prometheus.py, the canary of the demo) and Chromium
+# (tests/analyze/test_report.py: the HTML report opened headless, a screenshot looked at).
+bash scripts/system-packages.sh prometheus chromium

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,8 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     assert "wave 1  in-sync" in out
     assert "secrets: 1 of 1 files opened with the keys at hand" in out  # the backup drill
     assert "ok: restore rehearsed in" in out
+    if shutil.which("prometheus"):  # the canary gate: a slower service rolled back, and why
+        assert "canary of" in out and "passed (pass)" in out  # pool 60: no harm
+        assert "the canary gate rolled it back: the service runs with db.pool_size = 60" in out
+        assert "canary analysis: regression: critical metric latency regressed" in out
+        assert "latency: regression: worse, and significant; effect +0.0" in out

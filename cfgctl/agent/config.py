@@ -26,6 +26,7 @@ from cfgctl.repo.yamlio import Document, parse
 __all__ = [
     "MIN_POLL_INTERVAL",
     "AgentConfig",
+    "Analysis",
     "Health",
     "Reload",
     "Source",
@@ -83,6 +84,22 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """The canary gate of a target: after its wave is delivered and healthy, wait `window`,
+    judge `metrics` (of the delivered commit's analytics.yaml; empty: all of them) as
+    `cfgctl analyze impact` does, and roll the wave back on a regression (or, with
+    `fail_on: inconclusive`, on anything short of a pass). An inconclusive judgement with
+    `inconclusive: hold` is judged again over a longer stretch (2, 3... windows), up to
+    `rounds` windows, and then holds the later waves until a newer commit; `proceed` goes on."""
+
+    metrics: tuple[str, ...] = ()
+    window: timedelta = timedelta(minutes=5)
+    fail_on: str = "regression"  # or "inconclusive"
+    inconclusive: str = "hold"  # or "proceed"
+    rounds: int = 3
+
+
+@dataclass(frozen=True)
 class Target:
     service: str
     env: str
@@ -93,6 +110,7 @@ class Target:
     reload: Reload | None = None
     health: Health | None = None
     origin: str = "agent.yaml"  # where it is declared (file:line), for messages
+    analysis: Analysis | None = None  # the canary gate after its wave
 
     @property
     def name(self) -> str:
@@ -159,7 +177,34 @@ def _path(base: Path, text: str) -> Path:
     return path if path.is_absolute() else (base / path)
 
 
-def _target(spec: dict[str, Any], i: int, doc: Document, base: Path) -> Target:
+def _analysis(spec: dict[str, Any], doc: Document, where: tuple[str | int, ...]) -> Analysis:
+    window = _duration(spec, "window", timedelta(minutes=5))
+    if window <= timedelta(0):
+        raise InputError(
+            f"{'.'.join(map(str, where))}.window: {spec['window']!r} leaves nothing to judge",
+            location=doc.location((*where, "window")),
+            hint="give the canary a window such as 5m (the same stretch before is the baseline)",
+        )
+    return Analysis(
+        tuple(spec.get("metrics", ())),
+        window,
+        spec.get("fail_on", "regression"),
+        spec.get("inconclusive", "hold"),
+        int(spec.get("rounds", 3)),
+    )
+
+
+def _wave_analysis(data: dict[str, Any], doc: Document, wave: int) -> Analysis | None:
+    """The top-level `analysis:`, for a target of `wave` that declares none of its own."""
+    spec = data.get("analysis")
+    if spec is None or ("waves" in spec and wave not in spec["waves"]):
+        return None
+    return _analysis(spec, doc, ("analysis",))
+
+
+def _target(
+    spec: dict[str, Any], i: int, doc: Document, base: Path, data: dict[str, Any]
+) -> Target:
     where: tuple[str | int, ...] = ("targets", i)
     reload = None
     if "reload" in spec:
@@ -181,16 +226,23 @@ def _target(spec: dict[str, Any], i: int, doc: Document, base: Path) -> Target:
             _duration(h, "interval", timedelta(milliseconds=200)),
             _duration(h, "delay", timedelta(0)),
         )
+    wave = int(spec.get("wave", 1))
+    analysis = (
+        _analysis(spec["analysis"], doc, (*where, "analysis"))
+        if "analysis" in spec
+        else _wave_analysis(data, doc, wave)
+    )
     return Target(
         spec["service"],
         spec["env"],
         _path(base, spec["path"]),
         spec.get("format", "yaml"),
-        int(spec.get("wave", 1)),
+        wave,
         int(spec["mode"], 8) if "mode" in spec else None,
         reload,
         health,
         str(doc.location(where)),
+        analysis,
     )
 
 
@@ -260,7 +312,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
             location=doc.location(("source", "poll_interval")),
             hint="use 1s or more (a webhook delivers a push at once)",
         )
-    targets = [_target(spec, i, doc, base) for i, spec in enumerate(data["targets"])]
+    targets = [_target(spec, i, doc, base, data) for i, spec in enumerate(data["targets"])]
     seen: dict[Path, int] = {}
     for i, target in enumerate(targets):
         if target.path in seen:

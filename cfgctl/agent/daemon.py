@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -114,6 +115,7 @@ def _check_webhook_secret(config: AgentConfig) -> None:
 def _loop(agent: Agent, config: AgentConfig, on_pass: Callable[[PassResult], None] | None) -> None:
     interval = config.source.poll_interval.total_seconds()
     while not agent.stop_requested.is_set():
+        wait = interval
         try:
             result = agent.run_pass()
         except CfgctlError as exc:  # the files stay as they are; the next pass tries again
@@ -123,9 +125,11 @@ def _loop(agent: Agent, config: AgentConfig, on_pass: Callable[[PassResult], Non
         else:
             if on_pass is not None:
                 on_pass(result)
+            if result.wake_at is not None:  # a canary analysis is due before the next poll
+                wait = min(interval, max(0.05, result.wake_at - time.time()))
         if agent.stop_requested.is_set():
             break
-        agent.wake.wait(interval)
+        agent.wake.wait(wait)
 
 
 def run_daemon(

@@ -107,6 +107,8 @@ class Deliverer:
     ) -> None:
         previous = ts.applied
         digest = ts.inflight_digest
+        if previous != sha:
+            ts.previous = previous
         ts.applied = ts.good = sha
         ts.digest = digest
         ts.failed = ts.inflight = ts.inflight_digest = ts.held_until = ts.drift = None
@@ -150,6 +152,22 @@ class Deliverer:
         self.audit.record(action, target.name, sha, ts.good, outcome, error=why + note)
         log.error("%s: %s; %s", target.name, why, "rolled back" if restored else "not restored")
         return "failed"
+
+    def undo(self, target: Target, ts: TargetState, sha: str, why: str) -> bool:
+        """Put back what was on disk before `sha` was applied, after it was confirmed healthy
+        (the canary gate found it worse): the backup taken right before that apply. The state
+        returns to the commit it replaced; `sha` is not retried until a newer commit. Marked in
+        flight first, so a rollback cut off (kill -9) is finished at the next start. False
+        when there is nothing to put back."""
+        backup = self.backups.get(target)
+        if backup is None or ts.applied != sha:
+            self.fail(target, ts, sha, f"{why}; no backup to roll back to")
+            return False
+        ts.inflight, ts.inflight_digest = sha, ts.digest
+        ts.applied = ts.good = ts.previous
+        ts.digest = None if backup.data is None else content_digest(backup.data)
+        self.roll_back(target, ts, sha, backup, why)
+        return ts.state == "rolled-back"
 
     def sweep(self, target: Target) -> None:
         """Remove the temporary files a write cut off by kill -9 left next to the target or its

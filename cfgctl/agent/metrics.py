@@ -25,6 +25,7 @@ _COUNTERS = {
     "rollbacks": "Last good files put back after a failure.",
     "refusals": "Commits refused: broken or invalid config.",
     "drifts": "Delivered files found edited by hand.",
+    "canary_rollbacks": "Targets rolled back because their wave's canary analysis failed.",
 }
 
 
@@ -66,6 +67,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._analyses = Counter(
+            "cfgctl_agent_analyses",
+            "Canary analyses judged, by verdict (regression, inconclusive, pass).",
+            ["verdict"],
+            registry=self.registry,
+        )
         self.in_sync = _InSync(
             Gauge(
                 "cfgctl_agent_target_in_sync",
@@ -80,6 +87,9 @@ class Metrics:
 
     def count(self, name: str) -> None:
         self._counters[name].inc()
+
+    def count_analysis(self, verdict: str) -> None:
+        self._analyses.labels(verdict=verdict).inc()
 
     @property
     def remote_up(self) -> int:

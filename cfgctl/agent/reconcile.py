@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any
 
 from cfgctl.agent.audit import AuditLog
+from cfgctl.agent.canary import CanaryGate
 from cfgctl.agent.config import AgentConfig, Target
 from cfgctl.agent.deliver import Backups, DeliveryError, content_digest, digest_of
 from cfgctl.agent.delivery import Deliverer
@@ -64,6 +65,7 @@ class PassResult:
     drifted: list[str] = field(default_factory=list)  # edited by hand, reported (drift: report)
     error: str | None = None  # the remote's, when the fetch failed
     stopped: bool = False
+    wake_at: float | None = None  # a canary analysis is due then (Unix seconds): pass again
 
     @property
     def ok(self) -> bool:
@@ -80,6 +82,7 @@ class PassResult:
             "drifted": self.drifted,
             "error": self.error,
             "stopped": self.stopped,
+            "wake_at": self.wake_at,
         }
 
 
@@ -122,6 +125,7 @@ class Agent:
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
         self.deliverer = Deliverer(self.state, self.backups, self.audit, self.metrics)
+        self.canary = CanaryGate(self.state, self.deliverer, self.audit, self.metrics)
         self.stop_requested = threading.Event()
         self.wake = threading.Event()
         self._pass_lock = threading.Lock()
@@ -206,6 +210,8 @@ class Agent:
                 # change reaches them only after it has run in the earlier waves.
                 self._stop_later(wave, commit.sha, result, held=True)
                 break
+            if not self._gate_open(wave, targets, commit, result):
+                break
         if result.ok:
             self.state.last_sync = utc_iso(_now())
             self.metrics.last_success = time.time()
@@ -245,7 +251,31 @@ class Agent:
                 "windows: %r is no environment of cfgctl.yaml: its windows hold nothing", env
             )
 
-    def _stop_later(self, wave: int, sha: str, result: PassResult, *, held: bool) -> None:
+    def _gate_open(
+        self, wave: int, targets: list[Target], commit: _Commit, result: PassResult
+    ) -> bool:
+        """The canary gate after `wave` (cfgctl.agent.canary): True when later waves may go."""
+        later = [t for n, ts in self.config.waves() if n > wave for t in ts]
+        verdict = self.canary.check(wave, targets, later, commit.sha, commit.snap, time.time())
+        if verdict.state == "open":
+            return True
+        if verdict.state == "failed":
+            for target in targets:
+                if target.name in result.applied or target.name in result.unchanged:
+                    for bucket in (result.applied, result.unchanged):
+                        if target.name in bucket:
+                            bucket.remove(target.name)
+                    result.failed.append(target.name)
+        if verdict.until is not None:
+            result.wake_at = verdict.until
+        self._stop_later(
+            wave, commit.sha, result, held=verdict.state == "waiting", why=verdict.reason
+        )
+        return False
+
+    def _stop_later(
+        self, wave: int, sha: str, result: PassResult, *, held: bool, why: str = ""
+    ) -> None:
         for later, targets in self.config.waves():
             if later <= wave:
                 continue
@@ -254,10 +284,11 @@ class Agent:
                 if ts.applied == sha:
                     continue
                 if held:
-                    self._set(ts, "waiting", f"waiting for wave {wave}, which is held")
+                    self._set(ts, "waiting", why or f"waiting for wave {wave}, which is held")
                     result.held.append(target.name)
                 else:
-                    self._set(ts, "blocked", f"wave {wave} failed at {sha[:12]}: not delivered")
+                    why = why or f"wave {wave} failed at {sha[:12]}"
+                    self._set(ts, "blocked", f"{why}: not delivered")
                     result.blocked.append(target.name)
 
     def _set(self, ts: TargetState, state: str, error: str | None) -> None:
@@ -300,7 +331,10 @@ class Agent:
             ts.held_until = utc_iso(held[0])
             self._set(ts, "waiting", f"held until {utc_iso(held[0])}: {held[1]}")
             return "held"
-        return self.deliverer.apply(target, ts, sha, data, secret=secret, committed=commit.time)
+        outcome = self.deliverer.apply(target, ts, sha, data, secret=secret, committed=commit.time)
+        if outcome == "applied":
+            self.canary.start(target, ts, sha, time.time())
+        return outcome
 
     def _report_drift(self, target: Target, ts: TargetState, current: str | None) -> None:
         """The file is not what the agent wrote: reported (once per edit), counted, and written

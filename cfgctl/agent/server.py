@@ -22,11 +22,13 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from cfgctl.agent.source import redact_url
 from cfgctl.agent.state import on_disk
+from cfgctl.repo.timespec import utc_iso
 
 if TYPE_CHECKING:
     from cfgctl.agent.config import AgentConfig
@@ -51,6 +53,17 @@ def signature_ok(secret: bytes, body: bytes | memoryview, header: str | None) ->
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
     given = header.removeprefix("sha256=").encode("utf-8", "replace")  # bytes: any header
     return hmac.compare_digest(expected, given)
+
+
+def _canary(canary: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The canary analysis of the target's last delivery, its times as ISO 8601."""
+    if canary is None:
+        return None
+    out = dict(canary)
+    for key in ("since", "until"):
+        if isinstance(out.get(key), (int, float)):
+            out[key] = utc_iso(datetime.fromtimestamp(out[key], UTC))
+    return out
 
 
 def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
@@ -79,6 +92,7 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
                 "failed_commit": ts.failed,
                 "held_until": ts.held_until,
                 "updated": ts.updated,
+                "canary": _canary(ts.canary),
             }
         )
     return {

@@ -1,7 +1,8 @@
 """The agent's memory, persisted atomically in `state_dir/state.json` after every change: per
 target the commit applied, the last good one, a commit that failed (not retried until a newer
-one arrives) and a commit in flight (written but not yet confirmed healthy: a restart after
-`kill -9` reloads and checks it again instead of trusting it).
+one arrives), a commit in flight (written but not yet confirmed healthy: a restart after
+`kill -9` reloads and checks it again instead of trusting it), and the canary analysis of the
+last delivery (waited for across restarts).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class TargetState:
     error: str | None = None
     updated: str | None = None  # when `state` last changed (ISO 8601)
     held_until: str | None = None
+    previous: str | None = None  # the commit `applied` replaced (a canary rollback returns to it)
+    # The canary gate of the last delivery (cfgctl.agent.canary): commit, since, until, round,
+    # state (analysing, passed, proceeded, held, regression, failed), verdict, reason.
+    canary: dict[str, Any] | None = None
 
 
 def on_disk(path: Path, ts: TargetState) -> dict[str, Any]:

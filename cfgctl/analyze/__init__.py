@@ -12,4 +12,7 @@ keychanges   the keys a delivery changed (the effective configuration at both co
 correlate    shifts of a metric, the deliveries before them, keys ranked against chance
 fit          monotone (isotonic) fit and a Gaussian process; bounds: a key's schema bounds
 recommend    a better value of a numeric key, or why not; proposal: its commit on a new branch
+report       a period gathered for `analyze report`: each metric per scope, verdicts
+reportpage   that period as one self-contained HTML page
+plots        its plots as inline SVG (matplotlib, imported only to draw)
 """

@@ -6,7 +6,7 @@
     metric = config.metric("latency_p99")              # its query, direction, weight, critical
 
     version: 1
-    source: {prometheus: {url: http://127.0.0.1:9090, timeout: 10s}}   # or {files: {folder: m}}
+    source: {prometheus: {url: http://127.0.0.1:9090, timeout: 10s, step: 15s}}  # or {files: ...}
     metrics:
       - name: latency_p99
         query: histogram_quantile(0.99, sum by (le) (rate(req_seconds_bucket{svc={service}}[1m])))
@@ -21,7 +21,7 @@ repository root (for a snapshot of a past revision too: metrics are read where t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +60,10 @@ class Metric:
     weight: float = 1.0
     critical: bool = False
     origin: str = ANALYTICS  # where it is declared (file:line), for messages
+    # The smallest shift that matters: a share of the baseline's median (relative) or an amount
+    # in the metric's unit; None: 5%, for telling no change from inconclusive only.
+    tolerance: float | None = None
+    relative_tolerance: bool = True
 
     @property
     def higher_is_worse(self) -> bool:
@@ -70,6 +74,7 @@ class Metric:
 class PrometheusSpec:
     url: str
     timeout: float = 10.0  # seconds
+    step: float = 1.0  # seconds between the points asked of query_range
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,18 @@ class AnalyticsConfig:
                 return metric
         names = [m.name for m in self.metrics]
         return _unknown(name, names, self.path)
+
+    @property
+    def step(self) -> float:
+        """Seconds between the points asked of the source (files give every row they hold)."""
+        return self.source.step if isinstance(self.source, PrometheusSpec) else 1.0
+
+    def only(self, names: tuple[str, ...] | list[str]) -> AnalyticsConfig:
+        """The same configuration with the metrics called `names` (all of them when empty);
+        an `InputError` for a name it does not have."""
+        if not names:
+            return self
+        return replace(self, metrics=tuple(self.metric(name) for name in names))
 
     def open_source(self) -> MetricSource:
         if isinstance(self.source, PrometheusSpec):
@@ -133,6 +150,15 @@ def _problems(doc: Document) -> list[Diagnostic]:
     return out
 
 
+def _tolerance(value: float | str | None) -> tuple[float | None, bool]:
+    """`5%` -> (0.05, relative); 0.02 -> (0.02, in the metric's unit)."""
+    if value is None:
+        return None, True
+    if isinstance(value, str):
+        return float(value.rstrip("%")) / 100, True
+    return float(value), False
+
+
 def read_analytics(doc: Document, root: Path) -> AnalyticsConfig:
     """The configuration in `doc` (analytics.yaml of the repository at `root`); every problem
     an `InputError` at its file:line, all of them in its message."""
@@ -156,7 +182,14 @@ def read_analytics(doc: Document, root: Path) -> AnalyticsConfig:
                 location=doc.location(("source", "prometheus", "timeout")),
                 hint="write a duration such as 10s",
             )
-        source = PrometheusSpec(prom["url"], timeout)
+        step = parse_duration(prom.get("step", "1s")).total_seconds()
+        if step <= 0:
+            raise InputError(
+                "source.prometheus.step: must be more than 0",
+                location=doc.location(("source", "prometheus", "step")),
+                hint="write the scrape interval, such as 15s",
+            )
+        source = PrometheusSpec(prom["url"], timeout, step)
     else:
         source = FilesSpec(root / spec["files"]["folder"])
     metrics = tuple(
@@ -167,6 +200,7 @@ def read_analytics(doc: Document, root: Path) -> AnalyticsConfig:
             float(m.get("weight", 1)),
             bool(m.get("critical", False)),
             str(doc.location(("metrics", i))),
+            *_tolerance(m.get("tolerance")),
         )
         for i, m in enumerate(data["metrics"])
     )

@@ -28,10 +28,9 @@ from cfgctl.analyze.judge import Judgement, judge
 from cfgctl.analyze.series import Series
 from cfgctl.analyze.sources import MetricSource
 
-__all__ = ["ImpactReport", "MetricImpact", "TargetImpact", "impact"]
+__all__ = ["ImpactReport", "MetricImpact", "TargetImpact", "impact", "judge_target"]
 
 REGRESSED_SHARE = 0.25
-STEP = 1.0  # seconds between points asked of Prometheus
 
 TargetVerdict = Literal["regression", "inconclusive", "pass"]
 
@@ -91,10 +90,10 @@ def _values(found: list[Series]) -> np.ndarray:
 
 
 def _read(
-    source: MetricSource, metric: Metric, d: Delivery, start: float, end: float
+    source: MetricSource, metric: Metric, d: Delivery, start: float, end: float, step: float
 ) -> tuple[str, np.ndarray]:
     query = source.render(metric.query, {"service": d.service, "env": d.env, "target": d.target})
-    return query, _values(source.series(query, start, end, STEP))
+    return query, _values(source.series(query, start, end, step))
 
 
 def _judge_metric(
@@ -104,20 +103,25 @@ def _judge_metric(
     controls: list[Delivery],
     window: float,
     now: float,
+    step: float,
 ) -> MetricImpact:
-    query, before = _read(source, metric, d, d.time - window, d.time)
-    _, after = _read(source, metric, d, d.time, d.time + window)
+    query, before = _read(source, metric, d, d.time - window, d.time, step)
+    _, after = _read(source, metric, d, d.time, d.time + window, step)
     control_pair = None
     used: list[str] = []
     if "{target}" in metric.query and controls:
         cb = np.concatenate(
-            [_read(source, metric, c, d.time - window, d.time)[1] for c in controls]
+            [_read(source, metric, c, d.time - window, d.time, step)[1] for c in controls]
         )
         ca = np.concatenate(
-            [_read(source, metric, c, d.time, d.time + window)[1] for c in controls]
+            [_read(source, metric, c, d.time, d.time + window, step)[1] for c in controls]
         )
         control_pair, used = (cb, ca), [c.target for c in controls]
-    j = judge(before, after, direction=metric.direction, control=control_pair)
+    tolerance: dict[str, float] = {}
+    if metric.tolerance is not None:
+        kind = "relative_tolerance" if metric.relative_tolerance else "tolerance"
+        tolerance[kind] = metric.tolerance
+    j = judge(before, after, direction=metric.direction, control=control_pair, **tolerance)
     if d.time + window > now and j.verdict != "regression":
         ends = d.time + window - now
         j = replace(
@@ -149,6 +153,25 @@ def _verdict(t: TargetImpact, config: AnalyticsConfig) -> None:
         t.verdict, t.reason = "pass", "no regression that matters"
 
 
+def judge_target(
+    d: Delivery,
+    controls: list[Delivery],
+    config: AnalyticsConfig,
+    source: MetricSource,
+    *,
+    window: float,
+    now: float,
+) -> TargetImpact:
+    """Every metric of `config` for one delivery, the `window` seconds before it against the
+    `window` seconds after it; `controls` (targets still on the old configuration then) read in
+    the same windows. The agent's canary gate judges a wave with it."""
+    t = TargetImpact(
+        d, [_judge_metric(source, m, d, controls, window, now, config.step) for m in config.metrics]
+    )
+    _verdict(t, config)
+    return t
+
+
 def impact(
     deliveries: list[Delivery],
     all_deliveries: list[Delivery],
@@ -169,9 +192,5 @@ def impact(
             and c.target != d.target
             and c.time > d.time + window
         ]
-        t = TargetImpact(
-            d, [_judge_metric(source, m, d, controls, window, now) for m in config.metrics]
-        )
-        _verdict(t, config)
-        report.targets.append(t)
+        report.targets.append(judge_target(d, controls, config, source, window=window, now=now))
     return report

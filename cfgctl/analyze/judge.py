@@ -13,13 +13,14 @@ with the numbers behind the verdict and an honest `inconclusive` when the data c
 4. The minimum detectable effect (MDE) is the smallest shift the test finds with 80% power at
    these sample sizes and this noise (robust sigma from the MAD).
 
-Verdict: `regression` or `improvement` when the test is significant (the direction says which);
-`no change` when it is not and the MDE is at most `tolerance` (a shift that matters would have
-been seen); else `inconclusive` (too little data, or too much noise, to rule one out); also
-`inconclusive` with fewer than `MIN_POINTS` points on a side. With a control group (targets the
-change did not reach, in the same window), the control's own before-to-after shift is taken off
-the treated side first (difference in differences): a spike of traffic that hits both is not the
-change's.
+Verdict: `regression` or `improvement` when the test is significant (the direction says which)
+and the effect is beyond a tolerance given for the metric; `no change` when it is within that
+tolerance, or not significant with an MDE of at most the tolerance (5% of the baseline unless
+given: a shift that matters would have been seen); else `inconclusive` (too little data, or too
+much noise, to rule one out); also `inconclusive` with fewer than `MIN_POINTS` points on a side.
+With a control group (targets the change did not reach, in the same window), the control's own
+before-to-after shift is taken off the treated side first (difference in differences): a spike
+of traffic that hits both is not the change's.
 """
 
 from __future__ import annotations
@@ -118,8 +119,19 @@ def _mde(before: Floats, after: Floats, confidence: float) -> float:
 
 
 def _verdict(
-    p: float, effect: float, mde: float, tolerance: float, direction: Direction, alpha: float
+    p: float,
+    effect: float,
+    mde: float,
+    tolerance: float,
+    direction: Direction,
+    alpha: float,
+    *,
+    allowed: bool,
 ) -> tuple[Verdict, str]:
+    if p < alpha and allowed and abs(effect) <= tolerance:
+        return "no change", (
+            f"significant, but the shift {effect:+.3g} is within the tolerance of {tolerance:.3g}"
+        )
     if p < alpha:
         worse = effect > 0 if direction == "higher_is_worse" else effect < 0
         return (
@@ -142,11 +154,15 @@ def judge(
     direction: Direction = "higher_is_worse",
     confidence: float = CONFIDENCE,
     tolerance: float | None = None,
+    relative_tolerance: float | None = None,
     control: tuple[Sequence[float] | Floats, Sequence[float] | Floats] | None = None,
 ) -> Judgement:
     """The verdict on one metric (see the module's docstring). `tolerance`: the smallest shift
-    that matters, in the metric's unit (default 5% of the baseline's median; when that is 0, half
-    the baseline's robust sigma). `control`: (before, after) of targets the change did not reach."""
+    that matters, in the metric's unit, or `relative_tolerance`, a share of the baseline's median
+    (when that is 0: half the baseline's robust sigma). Either one given: a significant shift
+    within it is `no change`. Neither: 5% of the median, and only for telling `no change` from
+    `inconclusive` (every significant shift counts). `control`: (before, after) of targets
+    the change did not reach."""
     b, out_b = _clean(before)
     a, out_a = _clean(after)
     outliers = out_b + out_a
@@ -159,9 +175,11 @@ def judge(
             confidence,
         )  # fmt: skip
     base = float(np.median(b))
+    allowed = tolerance is not None or relative_tolerance is not None
     if tolerance is None:
+        share = TOLERANCE if relative_tolerance is None else relative_tolerance
         spread = 0.5 * 1.4826 * float(np.median(np.abs(b - base)))
-        tolerance = TOLERANCE * abs(base) if base != 0 else spread
+        tolerance = share * abs(base) if base != 0 else spread
     p, effect, interval, mde = _compare(b, a, confidence)
     if control is not None:
         cb, ca = _clean(control[0])[0], _clean(control[1])[0]
@@ -169,7 +187,9 @@ def judge(
             p, effect, interval, mde = _difference_in_differences(
                 (effect, interval, mde), _compare(cb, ca, confidence)[1:], confidence
             )
-    verdict, reason = _verdict(p, effect, mde, tolerance, direction, 1 - confidence)
+    verdict, reason = _verdict(
+        p, effect, mde, tolerance, direction, 1 - confidence, allowed=allowed
+    )
     relative = effect / abs(base) if base != 0 else None
     return Judgement(
         verdict, reason, p, effect, interval, relative, mde, int(b.size), int(a.size), outliers,

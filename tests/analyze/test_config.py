@@ -62,6 +62,18 @@ def test_a_good_file(tmp_path: Path) -> None:
     assert "did you mean 'latency_p99'?" in (caught.value.hint or "")
 
 
+def test_a_tolerance_is_a_share_or_an_amount_and_the_step_a_duration(tmp_path: Path) -> None:
+    text = GOOD.replace("weight: 2", "tolerance: 12.5%").replace(
+        "direction: higher_is_better", "direction: higher_is_better\n    tolerance: 3"
+    )
+    config = load_analytics(_write(tmp_path, text.replace("timeout: 5s", "step: 15s")))
+    latency, throughput = config.metrics
+    assert (latency.tolerance, latency.relative_tolerance) == (0.125, True)
+    assert (throughput.tolerance, throughput.relative_tolerance) == (3.0, False)
+    assert config.step == 15.0
+    assert load_analytics(_write(tmp_path, GOOD)).metrics[0].tolerance is None
+
+
 def test_a_files_source_is_relative_to_the_repository_root(tmp_path: Path) -> None:
     text = GOOD.replace(
         'prometheus: {url: "http://127.0.0.1:9090", timeout: 5s}', "files: {folder: m}"
@@ -119,6 +131,14 @@ def test_a_files_source_is_relative_to_the_repository_root(tmp_path: Path) -> No
             ],
         ),
         (GOOD + "extra: 1\n", [":13:1: (root): unknown key 'extra'"]),
+        (
+            GOOD.replace("weight: 2", "tolerance: ten percent"),
+            [":8:16: metrics[0].tolerance: expected a share of the baseline such as 5%"],
+        ),
+        (
+            GOOD.replace("timeout: 5s}", "timeout: 5s, step: 0s}"),
+            [":3:65: source.prometheus.step: must be more than 0"],
+        ),
     ],
 )
 def test_a_bad_file_names_each_problem_at_its_line(

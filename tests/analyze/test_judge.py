@@ -56,3 +56,13 @@ def test_a_control_group_takes_a_shared_spike_off_the_change() -> None:
     control = (rng.normal(100, 5, 600), rng.normal(120, 5, 600))
     assert judge(before, after).verdict == "regression"
     assert judge(before, after, control=control).verdict == "no change"
+
+
+def test_a_significant_shift_within_a_given_tolerance_is_no_change() -> None:
+    rng = _rng(11)
+    before, after = rng.normal(100, 10, 1800), rng.normal(104, 10, 1800)
+    assert judge(before, after).verdict == "regression"  # no tolerance given: every shift counts
+    within = judge(before, after, relative_tolerance=0.1)
+    assert within.verdict == "no change" and "within the tolerance of 10" in within.reason
+    assert within.p_value is not None and within.p_value < 1e-6  # the numbers stay
+    assert judge(before, after, tolerance=2.0).verdict == "regression"  # 4 is beyond 2

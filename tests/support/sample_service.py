@@ -8,6 +8,10 @@ server that reads its configuration through `cfgctl.sdk.watch` and reports it.
                     (a password masked)
     GET  /healthz   200, or 503 when the configuration is one it cannot work with
                     (payments: server.timeout_seconds below 5)
+    GET  /work      one request of work: it waits for a database connection, longer when
+                    db.pool_size is below 40 (2 ms x 40 / pool_size; 2 ms from 40 up)
+    GET  /metrics   Prometheus: sample_request_latency_seconds{service}, the mean latency of
+                    the /work requests of the last 250 ms (0 when there were none)
     POST /reload    re-reads the file now and answers when the new version is in use
                     (200), or 500 when the file is invalid (the old version stays)
     SIGHUP          the same as POST /reload
@@ -24,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,6 +78,10 @@ class Payments:
             return "server.timeout_seconds below 5: upstream calls time out"
         return None
 
+    def work_seconds(self) -> float:
+        """A request waits for a database connection: the smaller the pool, the longer."""
+        return 0.002 * max(1.0, 40 / max(1, self.db.pool_size))
+
 
 @dataclass(frozen=True)
 class Bench:
@@ -81,6 +90,30 @@ class Bench:
 
     def problem(self) -> str | None:
         return None
+
+    def work_seconds(self) -> float:
+        return 0.0
+
+
+class Latency:
+    """The mean latency of the requests of the last `span` seconds, for /metrics."""
+
+    def __init__(self, span: float = 0.25) -> None:
+        self.span = span
+        self.recent: deque[tuple[float, float]] = deque()
+        self.lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self.lock:
+            self.recent.append((time.monotonic(), seconds))
+
+    def mean(self) -> float:
+        with self.lock:
+            cut = time.monotonic() - self.span
+            while self.recent and self.recent[0][0] < cut:
+                self.recent.popleft()
+            values = [v for _, v in self.recent]
+        return sum(values) / len(values) if values else 0.0
 
 
 MODELS: dict[str, type[Payments] | type[Bench]] = {"payments": Payments, "bench": Bench}
@@ -96,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     model = MODELS[args.model]
     watcher: Any = watch(args.config, model, debounce_ms=10, poll_ms=50)
     lock = threading.Lock()
+    latency = Latency()
 
     def reload_now() -> tuple[bool, str]:
         """Read the file; wait until the watcher serves the same version (it validates and
@@ -132,6 +166,21 @@ def main(argv: list[str] | None = None) -> int:
             elif self.path == "/healthz":
                 problem = current.problem()
                 self._send(503 if problem else 200, {"ok": problem is None, "problem": problem})
+            elif self.path == "/work":
+                started = time.monotonic()
+                time.sleep(current.work_seconds())
+                latency.add(time.monotonic() - started)
+                self._send(200, {"ok": True})
+            elif self.path == "/metrics":
+                body = (
+                    "# TYPE sample_request_latency_seconds gauge\n"
+                    f'sample_request_latency_seconds{{service="{args.model}"}} {latency.mean():.6f}\n'
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
             else:
                 self._send(404, {"error": "not found"})
 

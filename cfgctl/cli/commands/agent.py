@@ -46,6 +46,14 @@ def _print_status(doc: dict[str, Any]) -> None:
         if t["last_error"]:
             line += f"  ({t['last_error']})"
         out.print(line)
+        canary = t.get("canary")
+        if canary and canary.get("state") != "skipped":
+            verdict = canary.get("verdict")
+            verdict = f" ({verdict})" if verdict and verdict != canary["state"] else ""
+            out.print(
+                f"    canary of {str(canary['commit'])[:12]}: {canary['state']}{verdict}:"
+                f" {canary['reason']}"
+            )
 
 
 @agent_app.command("run")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from cfgctl.analyze.config import AnalyticsConfig
     from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
+    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["app"]
 
@@ -146,6 +147,131 @@ def impact_(
     regressed = [t.delivery.target for t in report.targets if t.verdict == "regression"]
     if exit_code and regressed:
         raise CheckFailed(f"{len(regressed)} target(s) regressed: {', '.join(regressed)}")
+
+
+@analyze.command("report")
+def report_(
+    audit: Annotated[
+        Path,
+        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="The HTML page to write.")
+    ],
+    since: Annotated[
+        str, typer.Option("--since", metavar="DURATION", help="The period: up to now.")
+    ] = "7d",
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option("--window", "-w", metavar="DURATION", help="Before and after a delivery."),
+    ] = "30m",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
+        ),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page of what was delivered in the last --since and what it
+    did: a report to read, share or archive.
+
+    The page holds: each metric of analytics.yaml over the period, per target (or per service
+    and environment, as its query names them), with the deliveries marked by their commits and
+    the change points found (as `analyze changepoints`); the deliveries of the period, with
+    their commit messages when run inside the config repository; every delivery judged as
+    `analyze impact` judges it (regression, improvement, no change or inconclusive, with the
+    effect, its interval, the p-value, the MDE and n); and the ranking of keys whose changes
+    preceded shifts, when correlation is available. No script and no external link: plots are
+    inline SVG, and the page opens offline. It shows metrics, commits and key names, never a
+    configuration value. A metrics file or query that fails spoils only its own plot (the page
+    says why); a period without deliveries still gives a page that says so. The file is written
+    whole or not at all. Exit 0, 2 on bad input (--out in a folder that does not exist, a bad
+    analytics.yaml or audit log), 3 when the metrics source cannot be reached (nothing
+    written).
+
+    Example: cfgctl analyze report --audit /var/lib/cfgctl-agent --since 7d --out report.html
+    """
+    import time
+
+    from cfgctl.analyze.deliveries import read_deliveries
+    from cfgctl.analyze.report import commit_subjects, correlation_ranking, gather, in_scope
+    from cfgctl.analyze.reportpage import render_page
+    from cfgctl.repo.fsutil import atomic_write
+
+    period, seconds = _positive(since, "--since"), _positive(window, "--window")
+    _check_out(out_file)
+    analytics, snap = _analytics_and_repository(config)
+    every = read_deliveries(audit)
+    source = analytics.open_source()
+    now = time.time()
+    start = now - period
+    data = gather(
+        every, analytics, source, start=start, end=now, window=seconds, now=now,
+        service=service, env=env,
+    )  # fmt: skip
+    chosen = in_scope(every, service, env)
+    ranking = correlation_ranking(
+        snap, chosen, analytics, source, start=start, end=now, window=seconds
+    )
+    subjects = commit_subjects(snap.store if snap else None, {d.commit for d in every})
+    page = render_page(data, subjects=subjects, ranking=ranking)
+    atomic_write(out_file, page.encode("utf-8"))
+    plots = sum(1 for p in data.panels if p.problem is None)
+    problems = f"; {len(data.problems)} problem(s), shown in it" if data.problems else ""
+    out.print(
+        f"{out_file}: {len(data.deliveries)} deliveries, {len(data.metrics)} metric(s) in "
+        f"{plots} plot(s){problems}"
+    )
+
+
+def _positive(text: str, option: str) -> float:
+    from cfgctl.errors import InputError
+    from cfgctl.repo.timespec import parse_duration
+
+    seconds = parse_duration(text).total_seconds()
+    if seconds <= 0:
+        raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m or 7d")
+    return seconds
+
+
+def _check_out(path: Path) -> None:
+    """--out names a file in a folder that exists (nothing is created but the file)."""
+    from cfgctl.errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"--out {path}: a folder", hint="name the HTML file to write")
+    if not path.parent.is_dir():
+        raise InputError(
+            f"--out {path}: the folder {path.parent} does not exist",
+            hint="create it first, or name a file in a folder that exists",
+        )
+
+
+def _analytics_and_repository(config: Path | None) -> tuple[AnalyticsConfig, Snapshot | None]:
+    """analytics.yaml (--config, else the repository's) and the repository when there is one
+    (with --config, the report is made outside a repository too: without commit messages)."""
+    from cfgctl.analyze.config import analytics_of, load_analytics
+    from cfgctl.cli.state import STATE
+    from cfgctl.errors import CfgctlError, InputError
+
+    snap = None
+    try:
+        snap = STATE.snapshot()
+    except CfgctlError:
+        if config is None:
+            raise
+    analytics = load_analytics(config) if config else analytics_of(snap) if snap else None
+    if analytics is None:
+        raise InputError(
+            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
+        )
+    return analytics, snap
 
 
 def _print_impact(report: ImpactReport) -> None:
