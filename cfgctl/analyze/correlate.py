@@ -7,22 +7,22 @@
 
 How: the metric's query is rendered for each delivery ({service}, {env}, {target}); deliveries
 that render the same query read the same series, once, over [start, end] (one point a
-max(1, span / 10,000) seconds from Prometheus). Every change point of each series is found
-(`changepoints.detect`, over the whole series and over overlapping pieces of a long one:
-`find_changepoints`). A delivery *precedes* a change point when it lands in the `window`
-before the change point's time (or up to two sampling intervals after it: a detector may place
-a shift a point early). The keys a delivery changed come from the repository: the effective
-configuration of its service and environment at the commit it replaced against the one it
-delivered (`KeyChanges`).
+max(step, span / 10,000) seconds from Prometheus, `step` analytics.yaml's). Every change point
+of each series is found (`changepoints.detect`, over the whole series and over overlapping
+pieces of a long one: `find_changepoints`). A delivery *precedes* a change point when it lands
+in the `window` before the change point's time (or up to two sampling intervals after it: a
+detector may place a shift a point early). The keys a delivery changed come from the
+repository: the effective configuration of its service and environment at the commit it
+replaced against the one it delivered (`KeyChanges`).
 
 A key's *changes* are the (commit, query) pairs in which it changed and the query's series
 have points around the delivery (a query giving a series per instance counts once); its *hits*
 those followed by a change point in one of them. Against chance: if deliveries fell at random
 times, a change would land in some change point's window with probability p0, the fraction of
 the time those windows cover; the p-value is the one-sided binomial test of `hits` out of
-`changes` at p0 (the mean p0 of the queries its changes were read on).
-Ranking: p-value, then hits (more first). A key changed with no shift after any of its changes
-is a candidate to stop tuning.
+`changes` at p0 (the mean p0 of the queries its changes were read on). Ranking: p-value, then
+hits (more first). A key changed with no shift after any of its changes is a candidate to stop
+tuning.
 """
 
 from __future__ import annotations
@@ -86,9 +86,10 @@ def find_changepoints(values: np.ndarray) -> list[ChangePoint]:
     return merged
 
 
-def prometheus_step(start: float, end: float) -> float:
-    """Seconds between points so that [start, end] stays under `MAX_POINTS` points."""
-    return max(1.0, (end - start) / MAX_POINTS)
+def prometheus_step(start: float, end: float, step: float = 1.0) -> float:
+    """Seconds between points: `step` (analytics.yaml's, the scrape interval), or more, so that
+    [start, end] stays under `MAX_POINTS` points."""
+    return max(step, (end - start) / MAX_POINTS)
 
 
 def key_of(path: JsonPath) -> str:
@@ -251,6 +252,7 @@ def _scopes(
     source: MetricSource,
     start: float,
     end: float,
+    step: float,
     result: Correlation,
 ) -> list[_Scope]:
     by_query: dict[str, list[Delivery]] = {}
@@ -261,7 +263,7 @@ def _scopes(
         by_query.setdefault(query, []).append(d)
     out = []
     for query, ds in by_query.items():
-        for series in source.series(query, start, end, prometheus_step(start, end)):
+        for series in source.series(query, start, end, prometheus_step(start, end, step)):
             if series.times is None:
                 result.notes.append(f"{query!r}: its points have no times; left out")
                 continue
@@ -312,14 +314,16 @@ def correlate(
     start: float,
     end: float,
     window: float,
+    step: float = 1.0,
 ) -> Correlation:
     """The shifts of `metric` between `start` and `end` (Unix seconds), what was delivered in
-    the `window` seconds before each, and the keys ranked (see the module docstring)."""
+    the `window` seconds before each, and the keys ranked (see the module docstring). `step`:
+    the fewest seconds between points asked of Prometheus (analytics.yaml's)."""
     chosen = [d for d in deliveries if start <= d.time <= end]
     result = Correlation(metric.name, metric.direction, start, end, window, len(chosen))
     if not chosen:
         return result
-    scopes = _scopes(chosen, metric, source, start, end, result)
+    scopes = _scopes(chosen, metric, source, start, end, step, result)
     result.series = len(scopes)
     tally: dict[tuple[str, str], list[tuple[str, bool, float]]] = {}
     for scope in scopes:

@@ -165,11 +165,10 @@ def _window_median(times: np.ndarray, values: np.ndarray, lo: float, hi: float) 
 
 
 def _series(
-    source: MetricSource, query: str, lo: float, hi: float
+    source: MetricSource, query: str, lo: float, hi: float, step: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    found = [
-        s for s in source.series(query, lo, hi, prometheus_step(lo, hi)) if s.times is not None
-    ]
+    every = prometheus_step(lo, hi, step)
+    found = [s for s in source.series(query, lo, hi, every) if s.times is not None]
     if not found:
         return np.array([]), np.array([])
     return (
@@ -185,6 +184,7 @@ def _points(
     source: MetricSource,
     window: float,
     now: float,
+    step: float,
 ) -> dict[JsonPath, list[Point]]:
     """Every numeric key's points (see the module docstring)."""
     by_query: dict[str, dict[str, Delivery]] = {}
@@ -196,9 +196,8 @@ def _points(
     out: dict[JsonPath, list[Point]] = {}
     for query, first in by_query.items():
         ds = list(first.values())
-        times, values = _series(
-            source, query, min(d.time for d in ds) - window, max(d.time for d in ds) + window
-        )
+        lo, hi = min(d.time for d in ds) - window, max(d.time for d in ds) + window
+        times, values = _series(source, query, lo, hi, step)
         for d in ds:
             found = changes.of(d) or []
             numeric = [
@@ -336,8 +335,10 @@ def recommend(
     key: JsonPath | None,
     window: float,
     now: float,
+    step: float = 1.0,
 ) -> Recommendation:
-    """A value for `key` (or the key with the strongest evidence) of SERVICE@ENV, or why not."""
+    """A value for `key` (or the key with the strongest evidence) of SERVICE@ENV, or why not.
+    `step`: the fewest seconds between points asked of Prometheus (analytics.yaml's)."""
     rendered = snap.render(service, env)  # an unknown service or environment: exit 2
     rec = Recommendation(service, env, metric.name, metric.direction, window)
     if key is not None:
@@ -349,7 +350,7 @@ def recommend(
                 hint="recommend models numbers; choose an integer or number key",
             )
     mine = [d for d in deliveries if d.service == service and d.env == env]
-    points = _points(changes, mine, metric, source, window, now)
+    points = _points(changes, mine, metric, source, window, now, step)
     paths = [key] if key is not None else sorted(points, key=dotted_path)
     tests = max(1, sum(1 for p in paths if _enough(points.get(p, []))))
     for path in paths:

@@ -96,6 +96,7 @@ def test_the_library_result_and_the_prometheus_step(world: World) -> None:
     assert set(result.to_dict()) >= {"ranking", "stop_tuning", "shifts", "reason"}
     assert prometheus_step(0, 86400 * 30) == pytest.approx(259.2)
     assert prometheus_step(0, 600) == 1.0
+    assert prometheus_step(0, 600, step=15) == 15.0  # analytics.yaml's step, the scrape interval
 
 
 def test_no_deliveries_in_the_range_is_said_plainly(world: World, tmp_path: Path) -> None:

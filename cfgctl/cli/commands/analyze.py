@@ -404,6 +404,7 @@ def correlate_(
         start=now - span,
         end=now,
         window=seconds,
+        step=analytics.step,
     )
     emit(fmt.value, result.to_dict(), lambda: print_correlation(result))
 
@@ -489,6 +490,7 @@ def recommend_(
         key=path,
         window=seconds,
         now=time.time(),
+        step=analytics.step,
     )
     if branch is not None:
         propose_on_branch(snap, result, branch)
