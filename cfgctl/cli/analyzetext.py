@@ -1,4 +1,5 @@
-"""Text renderings of `cfgctl analyze correlate` and `recommend` (their JSON is `to_dict()`)."""
+"""Text renderings of `cfgctl analyze impact`, `correlate` and `recommend` (their JSON is
+`to_dict()`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from cfgctl.cli.output import out
 
 if TYPE_CHECKING:
     from cfgctl.analyze.correlate import Correlation
+    from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.recommend import Recommendation
 
-__all__ = ["print_correlation", "print_recommendation"]
+__all__ = ["print_correlation", "print_impact", "print_recommendation"]
 
 
 def print_correlation(result: Correlation) -> None:
@@ -80,3 +82,25 @@ def print_recommendation(rec: Recommendation) -> None:
         out.print(f"  {k.key}: {len(k.points)} points; {corr}{k.reason}")
     if rec.commit:
         out.print(f"committed on branch {rec.branch}: {rec.commit[:12]} (open a pull request)")
+
+
+def print_impact(report: ImpactReport) -> None:
+    out.print(
+        f"{report.commit[:12]}: {len(report.targets)} target(s), windows of {report.window:g} s"
+    )
+    for t in report.targets:
+        out.print(f"{t.delivery.target} (wave {t.delivery.wave}): {t.verdict} ({t.reason})")
+        for m in t.metrics:
+            j = m.judgement
+            numbers = []
+            if j.effect is not None and j.interval is not None:
+                numbers.append(f"effect {j.effect:+.4g} [{j.interval[0]:.4g}, {j.interval[1]:.4g}]")
+            if j.relative is not None:
+                numbers.append(f"{j.relative:+.1%}")
+            if j.p_value is not None:
+                numbers.append(f"p = {j.p_value:.2g}")
+            if j.mde is not None:
+                numbers.append(f"MDE {j.mde:.3g}")
+            numbers.append(f"n = {j.n_before}/{j.n_after}")
+            control = f", control: {len(m.control)} target(s)" if m.control else ""
+            out.print(f"  {m.metric}: {j.verdict}: {j.reason}; {', '.join(numbers)}{control}")

@@ -14,7 +14,6 @@ from cfgctl.cli.reporters import emit
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
     from cfgctl.analyze.config import AnalyticsConfig
-    from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
     from cfgctl.repo.snapshot import Snapshot
 
@@ -26,6 +25,24 @@ analyze = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(analyze, name="analyze")
+
+# The options the commands over the agent's deliveries share.
+AuditOpt = Annotated[
+    Path, typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl.")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", metavar="FILE", help="analytics.yaml (default: the repository's)."),
+]
+ServiceOpt = Annotated[
+    str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
+]
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
+]
+MetricOpt = Annotated[
+    str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
+]
 
 
 @analyze.command("changepoints")
@@ -82,25 +99,13 @@ def _print(series: Series, points: list[ChangePoint]) -> None:
 @analyze.command("impact")
 def impact_(
     commit: Annotated[str, typer.Argument(metavar="COMMIT", help="The commit (7+ hex digits).")],
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
-    ] = None,
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
-    ] = None,
+    audit: AuditOpt,
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
     window: Annotated[
         str, typer.Option("--window", "-w", metavar="DURATION", help="Before and after.")
     ] = "30m",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when a target regressed.")
     ] = False,
@@ -123,27 +128,19 @@ def impact_(
     """
     import time
 
-    from cfgctl.analyze.config import analytics_of, load_analytics
     from cfgctl.analyze.deliveries import deliveries_of, read_deliveries
     from cfgctl.analyze.impact import impact
-    from cfgctl.cli.state import STATE
-    from cfgctl.errors import CheckFailed, InputError
-    from cfgctl.repo.timespec import parse_duration
+    from cfgctl.cli.analyzetext import print_impact
+    from cfgctl.errors import CheckFailed
 
-    seconds = parse_duration(window).total_seconds()
-    if seconds <= 0:
-        raise InputError(f"--window {window}: not a positive duration", hint="e.g. 30m")
-    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
-    if analytics is None:
-        raise InputError(
-            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
-        )
+    seconds = _positive(window, "--window")
+    analytics = _analytics(config)
     every = read_deliveries(audit)
     chosen = deliveries_of(every, commit, service, env)
     report = impact(
         chosen, every, analytics, analytics.open_source(), window=seconds, now=time.time()
     )
-    emit(fmt.value, report.to_dict(), lambda: _print_impact(report))
+    emit(fmt.value, report.to_dict(), lambda: print_impact(report))
     regressed = [t.delivery.target for t in report.targets if t.verdict == "regression"]
     if exit_code and regressed:
         raise CheckFailed(f"{len(regressed)} target(s) regressed: {', '.join(regressed)}")
@@ -151,32 +148,20 @@ def impact_(
 
 @analyze.command("report")
 def report_(
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
+    audit: AuditOpt,
     out_file: Annotated[
         Path, typer.Option("--out", "-o", metavar="FILE", help="The HTML page to write.")
     ],
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="The period: up to now.")
     ] = "7d",
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
-    ] = None,
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
-    ] = None,
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
     window: Annotated[
         str,
         typer.Option("--window", "-w", metavar="DURATION", help="Before and after a delivery."),
     ] = "30m",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write one self-contained HTML page of what was delivered in the last --since and what it
     did: a report to read, share or archive.
@@ -231,10 +216,14 @@ def report_(
 
 
 def _positive(text: str, option: str) -> float:
+    """A positive duration in seconds; exit 2 naming the option otherwise."""
     from cfgctl.errors import InputError
     from cfgctl.repo.timespec import parse_duration
 
-    seconds = parse_duration(text).total_seconds()
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except InputError as exc:
+        raise InputError(f"{option} {text}: {exc.message}", hint=exc.hint) from None
     if seconds <= 0:
         raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m or 7d")
     return seconds
@@ -274,28 +263,6 @@ def _analytics_and_repository(config: Path | None) -> tuple[AnalyticsConfig, Sna
     return analytics, snap
 
 
-def _print_impact(report: ImpactReport) -> None:
-    out.print(
-        f"{report.commit[:12]}: {len(report.targets)} target(s), windows of {report.window:g} s"
-    )
-    for t in report.targets:
-        out.print(f"{t.delivery.target} (wave {t.delivery.wave}): {t.verdict} ({t.reason})")
-        for m in t.metrics:
-            j = m.judgement
-            numbers = []
-            if j.effect is not None and j.interval is not None:
-                numbers.append(f"effect {j.effect:+.4g} [{j.interval[0]:.4g}, {j.interval[1]:.4g}]")
-            if j.relative is not None:
-                numbers.append(f"{j.relative:+.1%}")
-            if j.p_value is not None:
-                numbers.append(f"p = {j.p_value:.2g}")
-            if j.mde is not None:
-                numbers.append(f"MDE {j.mde:.3g}")
-            numbers.append(f"n = {j.n_before}/{j.n_after}")
-            control = f", control: {len(m.control)} target(s)" if m.control else ""
-            out.print(f"  {m.metric}: {j.verdict}: {j.reason}; {', '.join(numbers)}{control}")
-
-
 def _analytics(config: Path | None) -> AnalyticsConfig:
     """analytics.yaml: --config, else the repository's; InputError when there is none."""
     from cfgctl.analyze.config import analytics_of, load_analytics
@@ -310,49 +277,22 @@ def _analytics(config: Path | None) -> AnalyticsConfig:
     return analytics
 
 
-def _seconds(option: str, text: str) -> float:
-    from cfgctl.errors import InputError
-    from cfgctl.repo.timespec import parse_duration
-
-    try:
-        seconds = parse_duration(text).total_seconds()
-    except InputError as exc:
-        raise InputError(f"{option} {text}: {exc.message}", hint=exc.hint) from None
-    if seconds <= 0:
-        raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m")
-    return seconds
-
-
 @analyze.command("correlate")
 def correlate_(
-    metric: Annotated[
-        str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
-    ],
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
+    metric: MetricOpt,
+    audit: AuditOpt,
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="How far back.")
     ] = "30d",
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
-    ] = None,
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
-    ] = None,
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
     window: Annotated[
         str,
         typer.Option(
             "--window", "-w", metavar="DURATION", help="How long before a shift a change counts."
         ),
     ] = "30m",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:
     """Rank configuration keys by how consistently their changes precede shifts of a metric.
@@ -382,7 +322,7 @@ def correlate_(
     from cfgctl.cli.analyzetext import print_correlation
     from cfgctl.cli.state import STATE
 
-    span, seconds = _seconds("--since", since), _seconds("--window", window)
+    span, seconds = _positive(since, "--since"), _positive(window, "--window")
     analytics = _analytics(config)
     chosen = analytics.metric(metric)
     snap = STATE.snapshot()
@@ -413,13 +353,8 @@ def correlate_(
 def recommend_(
     service: Annotated[str, typer.Argument(metavar="SERVICE", help="The service.")],
     env: Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="Its environment.")],
-    metric: Annotated[
-        str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
-    ],
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
+    metric: MetricOpt,
+    audit: AuditOpt,
     key: Annotated[
         str | None,
         typer.Option("--key", "-k", metavar="KEY", help="The key (default: the best evidence)."),
@@ -431,12 +366,7 @@ def recommend_(
         str | None,
         typer.Option("--branch", metavar="NAME", help="Commit the proposal on this new branch."),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:
     """Propose a better value of a numeric key of SERVICE in ENV, from what its past changes did
@@ -472,7 +402,7 @@ def recommend_(
     from cfgctl.cli.state import STATE
     from cfgctl.repo.keypath import parse_key
 
-    seconds = _seconds("--window", window)
+    seconds = _positive(window, "--window")
     snap = STATE.snapshot()
     snap.manifest.service(service)
     snap.manifest.env(env)
