@@ -32,7 +32,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
-__all__ = ["SetResult", "parse_value", "set_value", "unset_value"]
+__all__ = ["SetResult", "parse_value", "set_in_snapshot", "set_value", "unset_value"]
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,39 @@ def set_value(
 def _set_value(
     snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, *, write: bool
 ) -> SetResult:
-    manifest = snap.manifest
-    manifest.service(service)
-    manifest.env(env)
+    snap.manifest.service(service)
+    snap.manifest.env(env)
     rel = f"config/{env}/{service}.yaml"
     _refuse_unsettable(snap, service, env, path, value)
     target = confined(snap.root, rel)
     if target.exists() and not target.is_file():
         raise InputError(f"{rel} is not a file", hint="remove or rename what is there")
     before = target.read_bytes() if target.exists() else b""
+    result, after = _edited(snap, service, env, path, value, before)
+    if write and result.changed:
+        atomic_write(target, after)
+    return result
+
+
+def set_in_snapshot(
+    snap: Snapshot, service: str, env: str, path: JsonPath, value: Any
+) -> tuple[SetResult, bytes]:
+    """`set_value` on a snapshot of a revision (`Snapshot.at`): the result and the new bytes of
+    config/ENV/SERVICE.yaml (comments kept), checked as `set_value` checks them; nothing is
+    written (a commit on a new branch is made of them)."""
+    snap.manifest.service(service)
+    snap.manifest.env(env)
+    _refuse_unsettable(snap, service, env, path, value)
+    ref = snap.files.get(f"config/{env}/{service}.yaml")
+    return _edited(snap, service, env, path, value, ref.read() if ref is not None else b"")
+
+
+def _edited(
+    snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, before: bytes
+) -> tuple[SetResult, bytes]:
+    """config/ENV/SERVICE.yaml, which holds `before`, with `path` set to `value` (service, env
+    and key checked already); refused when that brings validation problems."""
+    rel = f"config/{env}/{service}.yaml"
     data = load_roundtrip(before, rel) if before.strip() else None
     if data is None:
         data = CommentedMap()
@@ -139,18 +163,15 @@ def _set_value(
     _set_in(data, path, value)
     after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
     result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
-    if not result.changed:
-        return result
-    _refuse_new_problems(
-        snap,
-        [(service, e) for e in manifest.children(env)],
-        rel,
-        after,
-        f"{dotted_path(path)} = {_short(value)}",
-    )
-    if write:
-        atomic_write(target, after)
-    return result
+    if result.changed:
+        _refuse_new_problems(
+            snap,
+            [(service, e) for e in snap.manifest.children(env)],
+            rel,
+            after,
+            f"{dotted_path(path)} = {_short(value)}",
+        )
+    return result, after
 
 
 def unset_value(

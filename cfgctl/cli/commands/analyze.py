@@ -14,7 +14,6 @@ from cfgctl.cli.reporters import emit
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
     from cfgctl.analyze.config import AnalyticsConfig
-    from cfgctl.analyze.impact import ImpactReport
     from cfgctl.analyze.series import Series
     from cfgctl.repo.snapshot import Snapshot
 
@@ -26,6 +25,24 @@ analyze = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(analyze, name="analyze")
+
+# The options the commands over the agent's deliveries share.
+AuditOpt = Annotated[
+    Path, typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl.")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", metavar="FILE", help="analytics.yaml (default: the repository's)."),
+]
+ServiceOpt = Annotated[
+    str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
+]
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
+]
+MetricOpt = Annotated[
+    str, typer.Option("--metric", "-m", metavar="NAME", help="A metric of analytics.yaml.")
+]
 
 
 @analyze.command("changepoints")
@@ -82,25 +99,13 @@ def _print(series: Series, points: list[ChangePoint]) -> None:
 @analyze.command("impact")
 def impact_(
     commit: Annotated[str, typer.Argument(metavar="COMMIT", help="The commit (7+ hex digits).")],
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
-    ] = None,
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
-    ] = None,
+    audit: AuditOpt,
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
     window: Annotated[
         str, typer.Option("--window", "-w", metavar="DURATION", help="Before and after.")
     ] = "30m",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when a target regressed.")
     ] = False,
@@ -123,27 +128,19 @@ def impact_(
     """
     import time
 
-    from cfgctl.analyze.config import analytics_of, load_analytics
     from cfgctl.analyze.deliveries import deliveries_of, read_deliveries
     from cfgctl.analyze.impact import impact
-    from cfgctl.cli.state import STATE
-    from cfgctl.errors import CheckFailed, InputError
-    from cfgctl.repo.timespec import parse_duration
+    from cfgctl.cli.analyzetext import print_impact
+    from cfgctl.errors import CheckFailed
 
-    seconds = parse_duration(window).total_seconds()
-    if seconds <= 0:
-        raise InputError(f"--window {window}: not a positive duration", hint="e.g. 30m")
-    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
-    if analytics is None:
-        raise InputError(
-            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
-        )
+    seconds = _positive(window, "--window")
+    analytics = _analytics(config)
     every = read_deliveries(audit)
     chosen = deliveries_of(every, commit, service, env)
     report = impact(
         chosen, every, analytics, analytics.open_source(), window=seconds, now=time.time()
     )
-    emit(fmt.value, report.to_dict(), lambda: _print_impact(report))
+    emit(fmt.value, report.to_dict(), lambda: print_impact(report))
     regressed = [t.delivery.target for t in report.targets if t.verdict == "regression"]
     if exit_code and regressed:
         raise CheckFailed(f"{len(regressed)} target(s) regressed: {', '.join(regressed)}")
@@ -151,32 +148,20 @@ def impact_(
 
 @analyze.command("report")
 def report_(
-    audit: Annotated[
-        Path,
-        typer.Option("--audit", metavar="PATH", help="The agent's state_dir, or its audit.jsonl."),
-    ],
+    audit: AuditOpt,
     out_file: Annotated[
         Path, typer.Option("--out", "-o", metavar="FILE", help="The HTML page to write.")
     ],
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="The period: up to now.")
     ] = "7d",
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="SERVICE", help="Only this service.")
-    ] = None,
-    env: Annotated[
-        str | None, typer.Option("--env", "-e", metavar="ENV", help="Only this environment.")
-    ] = None,
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
     window: Annotated[
         str,
         typer.Option("--window", "-w", metavar="DURATION", help="Before and after a delivery."),
     ] = "30m",
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", metavar="FILE", help="analytics.yaml (default: the repository's)."
-        ),
-    ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write one self-contained HTML page of what was delivered in the last --since and what it
     did: a report to read, share or archive.
@@ -231,10 +216,14 @@ def report_(
 
 
 def _positive(text: str, option: str) -> float:
+    """A positive duration in seconds; exit 2 naming the option otherwise."""
     from cfgctl.errors import InputError
     from cfgctl.repo.timespec import parse_duration
 
-    seconds = parse_duration(text).total_seconds()
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except InputError as exc:
+        raise InputError(f"{option} {text}: {exc.message}", hint=exc.hint) from None
     if seconds <= 0:
         raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m or 7d")
     return seconds
@@ -274,23 +263,165 @@ def _analytics_and_repository(config: Path | None) -> tuple[AnalyticsConfig, Sna
     return analytics, snap
 
 
-def _print_impact(report: ImpactReport) -> None:
-    out.print(
-        f"{report.commit[:12]}: {len(report.targets)} target(s), windows of {report.window:g} s"
+def _analytics(config: Path | None) -> AnalyticsConfig:
+    """analytics.yaml: --config, else the repository's; InputError when there is none."""
+    from cfgctl.analyze.config import analytics_of, load_analytics
+    from cfgctl.cli.state import STATE
+    from cfgctl.errors import InputError
+
+    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
+    if analytics is None:
+        raise InputError(
+            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
+        )
+    return analytics
+
+
+@analyze.command("correlate")
+def correlate_(
+    metric: MetricOpt,
+    audit: AuditOpt,
+    since: Annotated[
+        str, typer.Option("--since", metavar="DURATION", help="How far back.")
+    ] = "30d",
+    service: ServiceOpt = None,
+    env: EnvOpt = None,
+    window: Annotated[
+        str,
+        typer.Option(
+            "--window", "-w", metavar="DURATION", help="How long before a shift a change counts."
+        ),
+    ] = "30m",
+    config: ConfigOpt = None,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Rank configuration keys by how consistently their changes precede shifts of a metric.
+
+    Over the last --since: the metric's series of every target the agent delivered to (its
+    query filled in with the delivery's {service}, {env}, {target}), every change point of
+    each, and the deliveries that landed in the --window before it, with the commits, the
+    targets and the keys they changed (the effective configuration at the commit replaced
+    against the commit delivered, from this repository's Git history). Then, per key of a
+    service: changes (commits that changed it), hits (those followed by a shift), the rate,
+    and the p-value of a one-sided binomial test against p0, the share of time that lies in
+    some shift's window (the chance a change at a random moment has to be a hit). Keys whose
+    changes never preceded a shift are listed apart: candidates to stop tuning. No
+    deliveries, no change points: said plainly (exit 0). Correlation is not cause: keys
+    changed together share their hits. --format json gives every number. Exit 2 on bad input
+    (an unknown metric, service or environment, no analytics.yaml, a --since or --window that
+    is not a duration), 3 when the metrics source cannot be reached. docs/analytics.md says
+    when to trust it.
+
+    Example: cfgctl analyze correlate --metric latency_p99 --audit /var/lib/cfgctl-agent --since 14d
+    """
+    import time
+
+    from cfgctl.analyze.correlate import correlate
+    from cfgctl.analyze.deliveries import read_deliveries
+    from cfgctl.analyze.keychanges import KeyChanges
+    from cfgctl.cli.analyzetext import print_correlation
+    from cfgctl.cli.state import STATE
+
+    span, seconds = _positive(since, "--since"), _positive(window, "--window")
+    analytics = _analytics(config)
+    chosen = analytics.metric(metric)
+    snap = STATE.snapshot()
+    if service is not None:
+        snap.manifest.service(service)
+    if env is not None:
+        snap.manifest.env(env)
+    deliveries = [
+        d
+        for d in read_deliveries(audit)
+        if (service is None or d.service == service) and (env is None or d.env == env)
+    ]
+    now = time.time()
+    result = correlate(
+        KeyChanges(snap),
+        deliveries,
+        chosen,
+        analytics.open_source(),
+        start=now - span,
+        end=now,
+        window=seconds,
+        step=analytics.step,
     )
-    for t in report.targets:
-        out.print(f"{t.delivery.target} (wave {t.delivery.wave}): {t.verdict} ({t.reason})")
-        for m in t.metrics:
-            j = m.judgement
-            numbers = []
-            if j.effect is not None and j.interval is not None:
-                numbers.append(f"effect {j.effect:+.4g} [{j.interval[0]:.4g}, {j.interval[1]:.4g}]")
-            if j.relative is not None:
-                numbers.append(f"{j.relative:+.1%}")
-            if j.p_value is not None:
-                numbers.append(f"p = {j.p_value:.2g}")
-            if j.mde is not None:
-                numbers.append(f"MDE {j.mde:.3g}")
-            numbers.append(f"n = {j.n_before}/{j.n_after}")
-            control = f", control: {len(m.control)} target(s)" if m.control else ""
-            out.print(f"  {m.metric}: {j.verdict}: {j.reason}; {', '.join(numbers)}{control}")
+    emit(fmt.value, result.to_dict(), lambda: print_correlation(result))
+
+
+@analyze.command("recommend")
+def recommend_(
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help="The service.")],
+    env: Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="Its environment.")],
+    metric: MetricOpt,
+    audit: AuditOpt,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", "-k", metavar="KEY", help="The key (default: the best evidence)."),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", "-w", metavar="DURATION", help="Before and after.")
+    ] = "30m",
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", metavar="NAME", help="Commit the proposal on this new branch."),
+    ] = None,
+    config: ConfigOpt = None,
+    fmt: FormatOpt = TextOrJson.text,
+) -> None:
+    """Propose a better value of a numeric key of SERVICE in ENV, from what its past changes did
+    to a metric; or say plainly why the data cannot support one.
+
+    Each delivery (the agent's audit log, --audit) that changed the key's effective value gives
+    two points: the new value against the metric's median over the --window after it, the old
+    value against the --window before. With 6 points of 5 distinct values or more: Spearman's
+    rank correlation; significant (p < 0.05), a monotone fit proposes the best value seen
+    (lowest metric for higher_is_worse, highest for higher_is_better), never beyond the data;
+    not monotone, a Gaussian process proposes the best of its curve when it explains the
+    points far better than a constant. The proposal is kept inside the schema's bounds
+    (minimum, maximum, exclusive bounds, multipleOf, integer), with the expected metric, its
+    95% interval, and the expected change from the current value. Without --key every numeric
+    key with history is modelled and the strongest evidence wins (the others listed).
+
+    Nothing is written without --branch; with it, the value is set in config/ENV/SERVICE.yaml
+    of HEAD (comments kept, validated) as one commit on the new branch NAME, its message naming
+    the evidence, for a pull request: the work tree and the current branch are not touched, and
+    an existing branch is refused. No recommendation is a normal answer (exit 0, with the
+    reason). Exit 2 on bad input (an unknown service, environment or metric, a key that is not
+    numeric, no analytics.yaml), 3 when the metrics source cannot be reached.
+
+    Example: cfgctl analyze recommend payments -e prod -m latency_p99 --audit /var/lib/cfgctl-agent
+    """
+    import time
+
+    from cfgctl.analyze.deliveries import read_deliveries
+    from cfgctl.analyze.keychanges import KeyChanges
+    from cfgctl.analyze.proposal import propose_on_branch
+    from cfgctl.analyze.recommend import recommend
+    from cfgctl.cli.analyzetext import print_recommendation
+    from cfgctl.cli.state import STATE
+    from cfgctl.repo.keypath import parse_key
+
+    seconds = _positive(window, "--window")
+    snap = STATE.snapshot()
+    snap.manifest.service(service)
+    snap.manifest.env(env)
+    path = parse_key(key) if key is not None else None
+    analytics = _analytics(config)
+    chosen = analytics.metric(metric)
+    result = recommend(
+        snap,
+        KeyChanges(snap),
+        read_deliveries(audit),
+        chosen,
+        analytics.open_source(),
+        service,
+        env,
+        key=path,
+        window=seconds,
+        now=time.time(),
+        step=analytics.step,
+    )
+    if branch is not None:
+        propose_on_branch(snap, result, branch)
+    emit(fmt.value, result.to_dict(), lambda: print_recommendation(result))
