@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cfgctl.cli.analyzeinputs import analytics_and_repository, check_out, positive, read_analytics
 from cfgctl.cli.options import FormatOpt, TextOrJson
 from cfgctl.cli.output import out
 from cfgctl.cli.reporters import emit
 
 if TYPE_CHECKING:
     from cfgctl.analyze.changepoints import ChangePoint
-    from cfgctl.analyze.config import AnalyticsConfig
     from cfgctl.analyze.series import Series
-    from cfgctl.repo.snapshot import Snapshot
 
 __all__ = ["app"]
 
 app = typer.Typer(rich_markup_mode=None)
 analyze = typer.Typer(
-    help="Analytics: change points of metrics, the impact of configuration changes.",
+    help="Analytics: change points of metrics, the impact of configuration changes, the keys "
+    "whose changes move a metric, better values, and an HTML report.",
     no_args_is_help=True,
 )
 app.add_typer(analyze, name="analyze")
@@ -133,8 +133,8 @@ def impact_(
     from cfgctl.cli.analyzetext import print_impact
     from cfgctl.errors import CheckFailed
 
-    seconds = _positive(window, "--window")
-    analytics = _analytics(config)
+    seconds = positive(window, "--window")
+    analytics = read_analytics(config)
     every = read_deliveries(audit)
     chosen = deliveries_of(every, commit, service, env)
     report = impact(
@@ -189,9 +189,9 @@ def report_(
     from cfgctl.analyze.reportpage import render_page
     from cfgctl.repo.fsutil import atomic_write
 
-    period, seconds = _positive(since, "--since"), _positive(window, "--window")
-    _check_out(out_file)
-    analytics, snap = _analytics_and_repository(config)
+    period, seconds = positive(since, "--since"), positive(window, "--window")
+    check_out(out_file)
+    analytics, snap = analytics_and_repository(config)
     every = read_deliveries(audit)
     source = analytics.open_source()
     now = time.time()
@@ -213,68 +213,6 @@ def report_(
         f"{out_file}: {len(data.deliveries)} deliveries, {len(data.metrics)} metric(s) in "
         f"{plots} plot(s){problems}"
     )
-
-
-def _positive(text: str, option: str) -> float:
-    """A positive duration in seconds; exit 2 naming the option otherwise."""
-    from cfgctl.errors import InputError
-    from cfgctl.repo.timespec import parse_duration
-
-    try:
-        seconds = parse_duration(text).total_seconds()
-    except InputError as exc:
-        raise InputError(f"{option} {text}: {exc.message}", hint=exc.hint) from None
-    if seconds <= 0:
-        raise InputError(f"{option} {text}: not a positive duration", hint="e.g. 30m or 7d")
-    return seconds
-
-
-def _check_out(path: Path) -> None:
-    """--out names a file in a folder that exists (nothing is created but the file)."""
-    from cfgctl.errors import InputError
-
-    if path.is_dir():
-        raise InputError(f"--out {path}: a folder", hint="name the HTML file to write")
-    if not path.parent.is_dir():
-        raise InputError(
-            f"--out {path}: the folder {path.parent} does not exist",
-            hint="create it first, or name a file in a folder that exists",
-        )
-
-
-def _analytics_and_repository(config: Path | None) -> tuple[AnalyticsConfig, Snapshot | None]:
-    """analytics.yaml (--config, else the repository's) and the repository when there is one
-    (with --config, the report is made outside a repository too: without commit messages)."""
-    from cfgctl.analyze.config import analytics_of, load_analytics
-    from cfgctl.cli.state import STATE
-    from cfgctl.errors import CfgctlError, InputError
-
-    snap = None
-    try:
-        snap = STATE.snapshot()
-    except CfgctlError:
-        if config is None:
-            raise
-    analytics = load_analytics(config) if config else analytics_of(snap) if snap else None
-    if analytics is None:
-        raise InputError(
-            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
-        )
-    return analytics, snap
-
-
-def _analytics(config: Path | None) -> AnalyticsConfig:
-    """analytics.yaml: --config, else the repository's; InputError when there is none."""
-    from cfgctl.analyze.config import analytics_of, load_analytics
-    from cfgctl.cli.state import STATE
-    from cfgctl.errors import InputError
-
-    analytics = load_analytics(config) if config else analytics_of(STATE.snapshot())
-    if analytics is None:
-        raise InputError(
-            "this repository has no analytics.yaml", hint="docs/analytics.md says what it holds"
-        )
-    return analytics
 
 
 @analyze.command("correlate")
@@ -322,8 +260,8 @@ def correlate_(
     from cfgctl.cli.analyzetext import print_correlation
     from cfgctl.cli.state import STATE
 
-    span, seconds = _positive(since, "--since"), _positive(window, "--window")
-    analytics = _analytics(config)
+    span, seconds = positive(since, "--since"), positive(window, "--window")
+    analytics = read_analytics(config)
     chosen = analytics.metric(metric)
     snap = STATE.snapshot()
     if service is not None:
@@ -402,12 +340,12 @@ def recommend_(
     from cfgctl.cli.state import STATE
     from cfgctl.repo.keypath import parse_key
 
-    seconds = _positive(window, "--window")
+    seconds = positive(window, "--window")
     snap = STATE.snapshot()
     snap.manifest.service(service)
     snap.manifest.env(env)
     path = parse_key(key) if key is not None else None
-    analytics = _analytics(config)
+    analytics = read_analytics(config)
     chosen = analytics.metric(metric)
     result = recommend(
         snap,
