@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.codescan_bench
 	$(PY) -m benchmarks.changepoint_bench
 	$(PY) -m benchmarks.judge_bench
+	$(PY) -m benchmarks.correlate_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks
