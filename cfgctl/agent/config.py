@@ -10,6 +10,7 @@ folder of agent.yaml.
 from __future__ import annotations
 
 import signal
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "Analysis",
     "Health",
     "Reload",
+    "ReportSpec",
     "Source",
     "Target",
     "Webhook",
@@ -84,6 +86,16 @@ class Health:
 
 
 @dataclass(frozen=True)
+class ReportSpec:
+    """Where the agent reports after each pass (cfgctl.agent.report)."""
+
+    url: str
+    id: str
+    token_env: str | None = None
+    timeout: float = 5.0  # seconds
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The canary gate of a target: after its wave is delivered and healthy, wait `window`,
     judge `metrics` (of the delivered commit's analytics.yaml; empty: all of them) as
@@ -133,6 +145,7 @@ class AgentConfig:
     origins: dict[str, Location] = field(default_factory=dict)
     drift: str = "correct"  # a file edited by hand: "correct" (written back) or "report"
     grace_period: timedelta = timedelta(seconds=10)  # SIGTERM's wait for the current target
+    report: ReportSpec | None = None
 
     def windows_for(self, env: str, manifest: Manifest | None = None) -> list[Window]:
         """The windows of `env`: its own, or (given the manifest of the commit being delivered)
@@ -246,6 +259,24 @@ def _target(
     )
 
 
+def _report(spec: dict[str, Any], doc: Document) -> ReportSpec:
+    url = spec["url"]
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise InputError(
+            "report.url holds credentials",
+            location=doc.location(("report", "url")),
+            hint="put the token in an environment variable named by report.token_env",
+        )
+    timeout = _duration(spec, "timeout", timedelta(seconds=5)).total_seconds()
+    if timeout <= 0:
+        raise InputError(
+            "report.timeout: must be more than 0",
+            location=doc.location(("report", "timeout")),
+            hint="e.g. 5s",
+        )
+    return ReportSpec(url, spec.get("id") or socket.gethostname(), spec.get("token_env"), timeout)
+
+
 def is_local_path(url: str) -> bool:
     """A path on this machine, not a URL (`https://`, `file://`) or scp-like (`git@host:x`)."""
     return "://" not in url and not url.startswith("git@") and ":" not in url.split("/")[0]
@@ -336,6 +367,8 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
                 hint="drop http: the webhook's address serves /healthz, /status and /metrics too",
             )
         config.listen = listen
+    if "report" in data:
+        config.report = _report(data["report"], doc)
     config.drift = data.get("drift", "correct")
     config.grace_period = _duration(data, "grace_period", timedelta(seconds=10))
     if "age_key_file" in data:

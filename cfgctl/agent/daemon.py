@@ -25,6 +25,7 @@ from cfgctl.agent.config import AgentConfig
 from cfgctl.agent.preflight import check_at_start
 from cfgctl.agent.probes import STOPPING, Aborted
 from cfgctl.agent.reconcile import Agent, PassResult
+from cfgctl.agent.report import Reporter
 from cfgctl.agent.server import AgentServer
 from cfgctl.errors import CfgctlError, EnvError
 from cfgctl.repo.fsutil import atomic_write
@@ -95,11 +96,31 @@ def _serve(agent: Agent, config: AgentConfig) -> AgentServer | None:
     return server
 
 
+def _reporter(agent: Agent, config: AgentConfig) -> Reporter | None:
+    """The reports to a cfgctl server (agent.yaml `report:`), when configured."""
+    spec = config.report
+    if spec is None:
+        return None
+    if spec.token_env and not os.environ.get(spec.token_env):
+        raise EnvError(
+            f"{spec.token_env} is not set: the token of report.token_env",
+            hint=f"export {spec.token_env} with a token from `cfgctl serve token create`",
+        )
+    from cfgctl.agent.server import status_document
+
+    return Reporter(spec, lambda: status_document(config, agent.state))
+
+
 def run_once(config: AgentConfig) -> PassResult:
     agent = Agent(config)
     agent.lock()
     check_at_start(config, agent.mirror)
-    return agent.run_pass()
+    reporter = _reporter(agent, config)
+    result = agent.run_pass()
+    if reporter is not None:
+        reporter.submit(result.to_dict())
+        reporter.close()
+    return result
 
 
 def _check_webhook_secret(config: AgentConfig) -> None:
@@ -112,7 +133,12 @@ def _check_webhook_secret(config: AgentConfig) -> None:
         )
 
 
-def _loop(agent: Agent, config: AgentConfig, on_pass: Callable[[PassResult], None] | None) -> None:
+def _loop(
+    agent: Agent,
+    config: AgentConfig,
+    on_pass: Callable[[PassResult], None] | None,
+    reporter: Reporter | None,
+) -> None:
     interval = config.source.poll_interval.total_seconds()
     while not agent.stop_requested.is_set():
         wait = interval
@@ -125,6 +151,8 @@ def _loop(agent: Agent, config: AgentConfig, on_pass: Callable[[PassResult], Non
         else:
             if on_pass is not None:
                 on_pass(result)
+            if reporter is not None:
+                reporter.submit(result.to_dict())
             if result.wake_at is not None:  # a canary analysis is due before the next poll
                 wait = min(interval, max(0.05, result.wake_at - time.time()))
         if agent.stop_requested.is_set():
@@ -141,12 +169,13 @@ def run_daemon(
     agent = Agent(config)
     agent.lock()
     check_at_start(config, agent.mirror)
+    reporter = _reporter(agent, config)
     STOPPING.reset()
     stopper = _Stopper(agent, grace)
     previous = {s: signal.signal(s, stopper.on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     server = _serve(agent, config)
     try:
-        _loop(agent, config, on_pass)
+        _loop(agent, config, on_pass, reporter)
     except Aborted:
         log.warning(
             "stopped at the end of the grace period (%g s) in the middle of a delivery: "
@@ -157,6 +186,8 @@ def run_daemon(
         if server is not None:
             server.stop()
         agent.state.save()
+        if reporter is not None:
+            reporter.close(timeout=min(2.0, reporter.spec.timeout))
         stopper.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
