@@ -1,0 +1,7 @@
+"""`cfgctl serve`: the configuration server (layer 7). Its framework-independent parts:
+
+tokens.py    API tokens: made once, shown once, stored as salted hashes (SQLite)
+rbac.py      who may do what on which service@env: rbac.yaml, evaluated by Casbin
+auditlog.py  the hash-chained JSON-lines audit log and its verification
+statedir.py  where the server keeps its state
+"""
