@@ -1,0 +1,347 @@
+"""Who may do what on which service@env: rbac.yaml at the repository root, evaluated by Casbin.
+
+    authz = Authorizer.from_snapshot(snap)          # InputError at rbac.yaml:LINE when wrong
+    authz.enforce("alice", "edit", "payments@staging")       # Decision(allowed, reason, rule)
+    authz.enforce(token.principal, "edit", "payments@prod")  # a token's role and scopes narrow
+    authz.may_approve("carol", change_author="alice", obj="payments@prod")
+    added_permissions(rbac_of(base), rbac_of(head))          # what a change to rbac.yaml grants
+
+    version: 1
+    groups:
+      payments-team: [alice, bob]
+    grants:
+      - subjects: [group:payments-team, ci-bot]
+        role: editor                      # viewer | editor | approver | admin
+        scope: [payments@staging, "payments@dev*"]
+      - subjects: [carol]
+        role: approver
+        scope: ["*@prod*"]
+      - subjects: [dave]
+        actions: [reveal]                 # single actions instead of a role
+        scope: [payments@staging]
+
+Objects are `SERVICE@ENV`, and `*@*` for the server itself (tokens, the audit log); scopes are
+globs of them, `*` being everything. Nothing is allowed that no grant allows. Edit and approve
+are separate rights (no role but admin has both), and nobody approves their own change, admin
+included.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cfgctl.diagnostics import Diagnostic
+from cfgctl.errors import InputError, Location
+from cfgctl.repo.builtin import check_own_file
+from cfgctl.repo.manifest import suggest
+from cfgctl.repo.yamlio import Document, parse
+
+if TYPE_CHECKING:
+    from cfgctl.repo.snapshot import Snapshot
+
+__all__ = [
+    "ACTIONS",
+    "RBAC",
+    "ROLE_ACTIONS",
+    "SERVER",
+    "Authorizer",
+    "Decision",
+    "Grant",
+    "Permission",
+    "Principal",
+    "added_permissions",
+    "glob_match",
+    "rbac_of",
+]
+
+RBAC = "rbac.yaml"
+ACTIONS = ("read", "reveal", "edit", "approve", "merge", "admin")
+ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "viewer": ("read",),
+    "editor": ("read", "edit"),
+    "approver": ("read", "approve", "merge"),
+    "admin": ACTIONS,
+}
+SERVER = "*@*"  # the object of server-wide actions: only a grant on * or *@* covers it
+
+_OBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9._-]*")
+_GLOB_META = re.compile(r"[*?\[\]{}]")
+
+# Casbin's RBAC model: a subject is allowed an action on an object when it (or a group it is
+# in) holds a grant of that action on a glob matching the object. `rule` names the grant's
+# place in rbac.yaml, for explanations.
+_MODEL = """
+[request_definition]
+r = sub, act, obj
+
+[policy_definition]
+p = sub, act, obj, rule
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub) && r.act == p.act && globMatch(r.obj, p.obj)
+"""
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """Casbin's globMatch (wcmatch: *, ?, [abc], {a,b}): the one glob of rbac.yaml, scopes and
+    token scopes alike."""
+    from casbin.util.builtin_operators import glob_match as casbin_glob
+
+    return bool(casbin_glob(name, pattern))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who asks: a subject, the groups a login names, and for a token its ceiling: at most its
+    role's actions, only on objects its scopes match."""
+
+    subject: str
+    groups: tuple[str, ...] = ()
+    role: str | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    matched_rule: str | None = None  # rbac.yaml:LINE of the grant that allowed it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed": self.allowed, "reason": self.reason, "matched_rule": self.matched_rule}
+
+
+@dataclass(frozen=True)
+class Grant:
+    subjects: tuple[str, ...]
+    actions: tuple[str, ...]
+    scope: tuple[str, ...]
+    origin: str  # rbac.yaml:LINE
+
+
+@dataclass(frozen=True, order=True)
+class Permission:
+    subject: str
+    action: str
+    object: str  # a glob
+
+    def __str__(self) -> str:
+        return f"{self.subject} may {self.action} {self.object}"
+
+
+@dataclass
+class Authorizer:
+    """The access rules of one rbac.yaml (an empty one allows nothing)."""
+
+    grants: tuple[Grant, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = RBAC
+    _enforcer: Any = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @classmethod
+    def from_document(
+        cls, doc: Document, known: tuple[set[str], set[str]] | None = None
+    ) -> Authorizer:
+        """The rules of a parsed rbac.yaml; `known` (services, environments) makes a scope that
+        names an unknown one (no glob) an error too."""
+        problems = check_own_file(doc, "rbac")
+        if not problems and known is not None:
+            problems = _unknown_names(doc, *known)
+        if problems:
+            problems.sort(key=lambda d: d.sort_key())
+            first, rest = problems[0], problems[1:]
+            more = "".join(f"\n{d.location}: error: {d.message}" for d in rest)
+            raise InputError(f"{first.message}{more}", location=first.location, hint=first.hint)
+        data: dict[str, Any] = doc.data
+        grants = tuple(
+            Grant(
+                tuple(g["subjects"]),
+                tuple(ROLE_ACTIONS[g["role"]] if "role" in g else g["actions"]),
+                tuple(g["scope"]),
+                str(doc.location(("grants", i))),
+            )
+            for i, g in enumerate(data["grants"])
+        )
+        groups = {name: tuple(members) for name, members in (data.get("groups") or {}).items()}
+        return cls(grants, groups, doc.source)
+
+    @classmethod
+    def from_text(cls, text: str | bytes, source: str = RBAC) -> Authorizer:
+        return cls.from_document(parse(text.encode() if isinstance(text, str) else text, source))
+
+    @classmethod
+    def from_file(cls, path: Path) -> Authorizer:
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the access rules: {exc.strerror}",
+                location=Location(str(path)),
+                hint=f"write {RBAC} at the repository root (see docs/security.md)",
+            ) from None
+        return cls.from_document(parse(text, str(path)))
+
+    @classmethod
+    def from_snapshot(cls, snap: Snapshot) -> Authorizer:
+        """rbac.yaml of `snap`, its scopes checked against the manifest's services and
+        environments; without one, an Authorizer that allows nothing."""
+        found = rbac_of(snap)
+        return found if found is not None else cls(source=f"{RBAC} (absent)")
+
+    def _casbin(self) -> Any:
+        if self._enforcer is None:
+            import casbin
+
+            enforcer = casbin.Enforcer(casbin.Enforcer.new_model(text=_MODEL))
+            rules = {
+                (subject, action, obj, grant.origin)
+                for grant in self.grants
+                for subject in grant.subjects
+                for action in grant.actions
+                for obj in grant.scope
+            }
+            if rules:
+                enforcer.add_policies(sorted([list(rule) for rule in rules]))
+            links = {(m, f"group:{g}") for g, members in self.groups.items() for m in members}
+            if links:
+                enforcer.add_grouping_policies(sorted([list(link) for link in links]))
+            self._enforcer = enforcer
+        return self._enforcer
+
+    def enforce(self, who: str | Principal, action: str, obj: str) -> Decision:
+        """May `who` do `action` on `obj` (SERVICE@ENV, or SERVER)? With the reason, and the
+        grant that allows it."""
+        principal = who if isinstance(who, Principal) else Principal(who)
+        _check_request(action, obj)
+        if principal.role is not None and action not in ROLE_ACTIONS.get(principal.role, ()):
+            return Decision(False, f"the token's role {principal.role} does not include {action}")
+        if principal.scopes is not None and not any(glob_match(obj, s) for s in principal.scopes):
+            scopes = ", ".join(principal.scopes)
+            return Decision(False, f"the token's scope ({scopes}) does not cover {obj}")
+        identities = [principal.subject, *(f"group:{g}" for g in principal.groups)]
+        enforcer = self._casbin()
+        for identity in identities:
+            with self._lock:  # Casbin updates its function map on every call
+                allowed, rule = enforcer.enforce_ex(identity, action, obj)
+            if allowed:
+                via = "" if identity == principal.subject else f" (as {identity})"
+                return Decision(
+                    True, f"{rule[3]} grants {rule[0]} {action} on {rule[2]}{via}", rule[3]
+                )
+        return Decision(
+            False, f"no grant in {self.source} allows {principal.subject} to {action} {obj}"
+        )
+
+    def explain(self, subject: str, action: str, obj: str) -> Decision:
+        """`GET /authz/check`: the decision for a subject named in a query (with the groups
+        rbac.yaml puts it in; a login's own groups are not known here)."""
+        return self.enforce(Principal(subject), action, obj)
+
+    def may_approve(self, who: str | Principal, change_author: str, obj: str) -> Decision:
+        """May `who` approve a change by `change_author` to `obj`? Never their own change."""
+        principal = who if isinstance(who, Principal) else Principal(who)
+        if principal.subject.casefold() == change_author.casefold():
+            return Decision(
+                False,
+                f"{principal.subject} is the author of the change: nobody approves their own"
+                " change",
+            )
+        return self.enforce(principal, "approve", obj)
+
+    def permissions(self) -> set[Permission]:
+        """Every (subject, action, glob) the rules allow, group members given their groups'."""
+        direct = {
+            Permission(s, a, o)
+            for grant in self.grants
+            for s in grant.subjects
+            for a in grant.actions
+            for o in grant.scope
+        }
+        inherited = {
+            Permission(member, p.action, p.object)
+            for group, members in self.groups.items()
+            for p in direct
+            if p.subject == f"group:{group}"
+            for member in members
+        }
+        return direct | inherited
+
+
+def _check_request(action: str, obj: str) -> None:
+    if action not in ACTIONS:
+        raise InputError(f"no action {action!r}", hint=suggest(action, list(ACTIONS), "action"))
+    if obj != SERVER and _OBJECT.fullmatch(obj) is None:
+        raise InputError(
+            f"not an object: {obj!r}",
+            hint=f"name one configuration as SERVICE@ENV (payments@prod), or {SERVER} the server",
+        )
+
+
+def _unknown_names(doc: Document, services: set[str], envs: set[str]) -> list[Diagnostic]:
+    """Scopes naming (without a glob) a service or environment the manifest does not have: a
+    typo there would silently grant nothing."""
+    out: list[Diagnostic] = []
+    for i, grant in enumerate(doc.data["grants"]):
+        for j, scope in enumerate(grant["scope"]):
+            if scope == "*":
+                continue
+            service, _, env = scope.partition("@")
+            for name, known, what in ((service, services, "service"), (env, envs, "environment")):
+                if _GLOB_META.search(name) or name in known:
+                    continue
+                out.append(
+                    Diagnostic(
+                        "error",
+                        "rbac",
+                        f"grants[{i}].scope[{j}]: no {what} {name!r} in cfgctl.yaml",
+                        doc.location(("grants", i, "scope", j)),
+                        path=f"grants[{i}].scope[{j}]",
+                        hint=suggest(name, sorted(known), what),
+                    )
+                )
+    return out
+
+
+def rbac_of(snap: Snapshot) -> Authorizer | None:
+    """rbac.yaml of `snap` (scopes checked against its manifest); None when it has none."""
+    if RBAC not in snap.files:
+        return None
+    known = (set(snap.manifest.services), set(snap.manifest.environments))
+    return Authorizer.from_document(snap.document(RBAC), known)
+
+
+def _covers(old: str, new: str) -> bool:
+    """Does glob `old` match everything glob `new` does? Sound, not complete: True only when
+    sure (the same glob, `*`, or `*`-only globs where old matches new's text)."""
+    if old in (new, "*"):
+        return True
+    if re.search(r"[?\[\]{}]", old + new):
+        return False
+    return glob_match(new, old)
+
+
+def added_permissions(old: Authorizer | None, new: Authorizer | None) -> list[Permission]:
+    """What `new` allows that `old` did not: for `cfgctl pr plan` on a change to rbac.yaml.
+    A permission whose glob an old one of the same subject and action covers is not new."""
+    if new is None:
+        return []
+    before = old.permissions() if old is not None else set()
+    held: dict[tuple[str, str], list[str]] = {}
+    for p in before:
+        held.setdefault((p.subject, p.action), []).append(p.object)
+    return sorted(
+        p
+        for p in new.permissions()
+        if not any(_covers(o, p.object) for o in held.get((p.subject, p.action), ()))
+    )

@@ -1,0 +1,210 @@
+"""rbac.yaml through Casbin: roles, scopes, groups, token ceilings, no self-approval, and what a
+change to the rules adds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cfgctl.errors import InputError
+from cfgctl.repo.snapshot import Snapshot
+from cfgctl.server.rbac import (
+    SERVER,
+    Authorizer,
+    Permission,
+    Principal,
+    added_permissions,
+    rbac_of,
+)
+from tests.support.gitrepo import ConfigRepo
+
+RULES = """\
+version: 1
+groups:
+  payments-team: [alice, bob]
+grants:
+  - subjects: [group:payments-team, ci-bot]
+    role: editor
+    scope: [payments@staging, "payments@dev*"]
+  - subjects: [carol]
+    role: approver
+    scope: ["*@prod*"]
+  - subjects: [dave]
+    actions: [reveal, read]
+    scope: ["{payments,search}@staging"]
+  - subjects: [root]
+    role: admin
+    scope: ["*"]
+  - subjects: [viewers-all]
+    role: viewer
+    scope: ["*@*"]
+"""
+
+
+@pytest.fixture
+def authz() -> Authorizer:
+    return Authorizer.from_text(RULES)
+
+
+def test_roles_and_scopes(authz: Authorizer) -> None:
+    allowed = authz.enforce("alice", "edit", "payments@staging")
+    assert allowed.allowed and allowed.matched_rule == "rbac.yaml:5:5"
+    assert "group:payments-team" in allowed.reason
+    assert authz.enforce("ci-bot", "read", "payments@dev-2").allowed
+    assert not authz.enforce("alice", "edit", "payments@prod").allowed
+    assert not authz.enforce("alice", "edit", "search@staging").allowed
+    assert not authz.enforce("mallory", "read", "payments@staging").allowed
+    # Edit and approve are separate rights.
+    assert not authz.enforce("alice", "approve", "payments@staging").allowed
+    assert not authz.enforce("carol", "edit", "payments@prod").allowed
+    assert authz.enforce("carol", "approve", "search@prod-eu").allowed
+    assert authz.enforce("carol", "merge", "payments@prod").allowed
+    assert not authz.enforce("carol", "approve", "payments@staging").allowed
+    # Reveal is in no role but admin; single actions and brace globs.
+    assert not authz.enforce("alice", "reveal", "payments@staging").allowed
+    assert authz.enforce("dave", "reveal", "search@staging").allowed
+    assert not authz.enforce("dave", "reveal", "search@prod").allowed
+    assert authz.enforce("root", "reveal", "search@prod").allowed
+
+
+def test_the_server_object_needs_a_grant_on_everything(authz: Authorizer) -> None:
+    assert authz.enforce("root", "admin", SERVER).allowed
+    assert not authz.enforce("carol", "admin", SERVER).allowed
+    assert authz.enforce("viewers-all", "read", SERVER).allowed
+    assert authz.enforce("viewers-all", "read", "search@prod").allowed
+    assert not authz.enforce("viewers-all", "admin", SERVER).allowed
+
+
+def test_a_token_never_exceeds_its_scope_or_role(authz: Authorizer) -> None:
+    # root may edit prod, but not through a token scoped to staging, nor beyond its role.
+    staging = Principal("root", role="editor", scopes=("payments@staging",))
+    assert authz.enforce(staging, "edit", "payments@staging").allowed
+    refused = authz.enforce(staging, "edit", "payments@prod")
+    assert not refused.allowed and "scope (payments@staging) does not cover" in refused.reason
+    assert not authz.enforce(staging, "approve", "payments@staging").allowed
+    assert "role editor does not include admin" in authz.enforce(staging, "admin", SERVER).reason
+    # And a token is never more than its subject: ci-bot holds no grant on prod.
+    wide = Principal("ci-bot", role="admin", scopes=("*",))
+    assert not authz.enforce(wide, "edit", "payments@prod").allowed
+    assert not authz.enforce(Principal("root", scopes=("*@staging",)), "admin", SERVER).allowed
+
+
+def test_groups_a_login_brings(authz: Authorizer) -> None:
+    oidc = Principal("erin@example.com", groups=("payments-team", "other"))
+    decision = authz.enforce(oidc, "edit", "payments@staging")
+    assert decision.allowed and "(as group:payments-team)" in decision.reason
+    assert not authz.enforce(Principal("erin@example.com"), "edit", "payments@staging").allowed
+
+
+def test_nobody_approves_their_own_change(authz: Authorizer) -> None:
+    own = authz.may_approve("carol", change_author="Carol", obj="payments@prod")
+    assert not own.allowed and "nobody approves their own change" in own.reason
+    assert not authz.may_approve("root", "root", "payments@prod").allowed  # admin neither
+    assert authz.may_approve("root", "alice", "payments@prod").allowed
+    assert authz.may_approve("carol", "alice", "payments@prod").allowed
+    assert not authz.may_approve("alice", "bob", "payments@staging").allowed  # an editor
+
+
+def test_explain_and_bad_requests(authz: Authorizer) -> None:
+    assert authz.explain("alice", "read", "payments@staging").to_dict() == {
+        "allowed": True,
+        "reason": "rbac.yaml:5:5 grants group:payments-team read on payments@staging",
+        "matched_rule": "rbac.yaml:5:5",
+    }
+    with pytest.raises(InputError, match="no action 'delete'"):
+        authz.enforce("alice", "delete", "payments@staging")
+    for bad in ("payments", "*@prod", "../x@prod", "payments@prod/x"):
+        with pytest.raises(InputError, match="not an object"):
+            authz.enforce("alice", "read", bad)
+
+
+def test_no_rules_allow_nothing(example_repo: ConfigRepo) -> None:
+    snap = Snapshot.from_worktree(example_repo.workdir)
+    assert rbac_of(snap) is None
+    authz = Authorizer.from_snapshot(snap)
+    decision = authz.enforce("root", "read", "payments@staging")
+    assert not decision.allowed and "rbac.yaml (absent)" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "version: 1\ngrants:\n  - subjects: [a]\n    role: owner\n    scope: ['*']\n",
+            ":4:11:",
+            "grants[0].role",
+        ),
+        (
+            "version: 1\ngrants:\n  - subjects: [a]\n    role: viewer\n    actions: [read]\n"
+            "    scope: ['*']\n",
+            ":3:5:",
+            "role: or actions:",
+        ),
+        (
+            "version: 1\ngrants:\n  - subjects: [a]\n    role: viewer\n    scope: [payments]\n",
+            ":5:13:",
+            "SERVICE@ENV",
+        ),
+        (
+            "version: 1\ngrants:\n  - subjects: ['group:']\n    role: viewer\n    scope: ['*']\n",
+            ":3:16:",
+            "group:NAME",
+        ),
+        (
+            "version: 1\ngrants:\n  - subjects: [a]\n    role: viewer\n    scope: ['*']\n"
+            "    when: always\n",
+            ":6:5:",
+            "when",
+        ),
+    ],
+)
+def test_errors_point_at_the_line(tmp_path: Path, text: str, where: str, message: str) -> None:
+    path = tmp_path / "rbac.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        Authorizer.from_file(path)
+    assert str(caught.value).startswith(f"{path}{where}"), str(caught.value)
+    assert message in str(caught.value) + (caught.value.hint or "")
+
+
+def test_a_scope_naming_an_unknown_service_is_an_error(example_repo: ConfigRepo) -> None:
+    example_repo.commit(
+        {
+            "rbac.yaml": "version: 1\ngrants:\n  - subjects: [a]\n    role: viewer\n"
+            "    scope: [paymnets@prod, 'search@*', payments@qa]\n"
+        },
+        "rbac",
+    )
+    with pytest.raises(InputError) as caught:
+        Authorizer.from_snapshot(Snapshot.at(example_repo.workdir, "HEAD"))
+    text = str(caught.value)
+    assert text.startswith("rbac.yaml:5:13: grants[0].scope[0]: no service 'paymnets'")
+    assert "rbac.yaml:5:40: error: grants[0].scope[2]: no environment 'qa'" in text
+    assert "payments" in (caught.value.hint or "")
+    example_repo.write({"rbac.yaml": RULES.replace("payments@dev*", "payments@stag*")})
+    authz = Authorizer.from_snapshot(Snapshot.from_worktree(example_repo.workdir))
+    assert authz.enforce("bob", "edit", "payments@staging").allowed
+
+
+def test_added_permissions() -> None:
+    old = Authorizer.from_text(RULES)
+    new = Authorizer.from_text(
+        RULES.replace("[alice, bob]", "[alice, bob, eve]")
+        .replace("scope: [payments@staging,", "scope: [payments@staging, search@staging,")
+        .replace('["*@prod*"]', '["*@prod*", "payments@prod-eu"]')
+    )
+    added = added_permissions(old, new)
+    assert Permission("eve", "edit", "payments@staging") in added  # joined the group
+    assert Permission("group:payments-team", "edit", "search@staging") in added
+    assert Permission("alice", "edit", "search@staging") in added
+    # carol's new glob is covered by the one she had: nothing new.
+    assert not any(p.subject == "carol" for p in added)
+    assert added == sorted(added) and len(added) == len(set(added))
+    assert added_permissions(new, old) == []  # taking grants away adds none
+    assert added_permissions(old, None) == []
+    assert added_permissions(None, old) == sorted(old.permissions())
+    narrower = Authorizer.from_text(RULES.replace('"payments@dev*"', '"payments@dev-eu*"'))
+    assert added_permissions(old, narrower) == []
+    wider = Authorizer.from_text(RULES.replace('"payments@dev*"', '"payments@d?v*"'))
+    assert Permission("ci-bot", "edit", "payments@d?v*") in added_permissions(old, wider)
