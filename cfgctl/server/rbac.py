@@ -42,6 +42,7 @@ from cfgctl.repo.yamlio import Document, parse
 
 if TYPE_CHECKING:
     from cfgctl.repo.snapshot import Snapshot
+    from cfgctl.server.tokens import TokenInfo
 
 __all__ = [
     "ACTIONS",
@@ -109,6 +110,11 @@ class Principal:
     groups: tuple[str, ...] = ()
     role: str | None = None
     scopes: tuple[str, ...] | None = None
+
+    @classmethod
+    def of_token(cls, token: TokenInfo) -> Principal:
+        """The bearer of a verified API token: its subject, narrowed to its role and scopes."""
+        return cls(token.subject, (), token.role, token.scopes)
 
 
 @dataclass(frozen=True)

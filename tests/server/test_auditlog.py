@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfgctl.cli.commands.audit import app as audit_cli
 from cfgctl.errors import EnvError
@@ -156,6 +159,17 @@ def test_verify_catches_tampering(tmp_path: Path, tamper: str, bad_line: int, wh
     assert not result.ok
     assert (result.first_bad_line, result.lines) == (bad_line, bad_line - 1), result
     assert why in result.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_bytes_get_a_verdict_and_nothing_else(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "audit.jsonl"
+        path.write_bytes(data)
+        result = verify(path)
+    assert result.ok is (result.first_bad_line is None)
+    assert result.lines >= 0 and (result.ok or result.reason)
 
 
 def test_an_anchor_catches_cut_tails_and_rewritten_chains(tmp_path: Path) -> None:

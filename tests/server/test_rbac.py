@@ -17,6 +17,7 @@ from cfgctl.server.rbac import (
     added_permissions,
     rbac_of,
 )
+from cfgctl.server.tokens import TokenStore
 from tests.support.gitrepo import ConfigRepo
 
 RULES = """\
@@ -88,6 +89,17 @@ def test_a_token_never_exceeds_its_scope_or_role(authz: Authorizer) -> None:
     wide = Principal("ci-bot", role="admin", scopes=("*",))
     assert not authz.enforce(wide, "edit", "payments@prod").allowed
     assert not authz.enforce(Principal("root", scopes=("*@staging",)), "admin", SERVER).allowed
+
+
+def test_a_verified_token_acts_as_its_subject_within_its_ceiling(
+    authz: Authorizer, tmp_path: Path
+) -> None:
+    store = TokenStore.open(tmp_path)
+    _, token = store.create("root", "editor", ["payments@staging"], None)
+    bearer = Principal.of_token(store.verify(token))
+    assert authz.enforce(bearer, "edit", "payments@staging").allowed
+    assert not authz.enforce(bearer, "edit", "payments@prod").allowed
+    assert not authz.may_approve(bearer, "alice", "payments@staging").allowed
 
 
 def test_groups_a_login_brings(authz: Authorizer) -> None:
