@@ -3,6 +3,7 @@ change to the rules adds."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,9 @@ def test_a_verified_token_acts_as_its_subject_within_its_ceiling(
 def test_groups_a_login_brings(authz: Authorizer) -> None:
     oidc = Principal("erin@example.com", groups=("payments-team", "other"))
     decision = authz.enforce(oidc, "edit", "payments@staging")
-    assert decision.allowed and "(as group:payments-team)" in decision.reason
+    assert decision.allowed and decision.reason.endswith(
+        "grants group:payments-team edit on payments@staging; erin@example.com is in it"
+    )
     assert not authz.enforce(Principal("erin@example.com"), "edit", "payments@staging").allowed
 
 
@@ -121,7 +124,8 @@ def test_nobody_approves_their_own_change(authz: Authorizer) -> None:
 def test_explain_and_bad_requests(authz: Authorizer) -> None:
     assert authz.explain("alice", "read", "payments@staging").to_dict() == {
         "allowed": True,
-        "reason": "rbac.yaml:5:5 grants group:payments-team read on payments@staging",
+        "reason": "rbac.yaml:5:5 grants group:payments-team read on payments@staging;"
+        " alice is in it",
         "matched_rule": "rbac.yaml:5:5",
     }
     with pytest.raises(InputError, match="no action 'delete'"):
@@ -220,3 +224,36 @@ def test_added_permissions() -> None:
     assert added_permissions(old, narrower) == []
     wider = Authorizer.from_text(RULES.replace('"payments@dev*"', '"payments@d?v*"'))
     assert Permission("ci-bot", "edit", "payments@d?v*") in added_permissions(old, wider)
+
+
+def test_the_first_grant_in_the_file_explains_and_threads_agree() -> None:
+    authz = Authorizer.from_text(
+        "version: 1\ngrants:\n"
+        + "".join(
+            f"  - subjects: [u{i}, alice]\n    role: editor\n    scope: ['svc{i}@*', '*@staging']\n"
+            for i in range(30)
+        )
+    )
+    assert authz.enforce("alice", "edit", "svc7@staging").matched_rule == "rbac.yaml:3:5"
+    assert authz.enforce("alice", "edit", "svc7@prod").matched_rule == "rbac.yaml:24:5"
+    expected = {
+        (s, o): authz.enforce(s, "edit", o).allowed
+        for s in ("alice", "u3", "bob")
+        for o in ("svc3@prod", "svc4@prod", "x@staging")
+    }
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(50):
+            for (s, o), allowed in expected.items():
+                if authz.enforce(s, "edit", o).allowed != allowed:
+                    failures.append(f"{s} {o}")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert expected[("u3", "svc3@prod")] and not expected[("u3", "svc4@prod")]
+    assert not expected[("bob", "x@staging")]
