@@ -104,7 +104,7 @@ def test_bad_arguments_and_a_newer_schema(store: TokenStore, tmp_path: Path) -> 
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     con.close()
     with pytest.raises(EnvError, match="has schema 2; this cfgctl knows 1") as caught:
-        store.list()
+        TokenStore(store.path).list()
     assert caught.value.hint == "upgrade cfgctl"
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder\n")  # root may write anywhere: a file stands in the way
