@@ -257,3 +257,14 @@ def test_the_first_grant_in_the_file_explains_and_threads_agree() -> None:
     assert failures == []
     assert expected[("u3", "svc3@prod")] and not expected[("u3", "svc4@prod")]
     assert not expected[("bob", "x@staging")]
+
+
+def test_the_example_of_the_docs_holds() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    authz = Authorizer.from_text(example)
+    assert authz.enforce("alice", "edit", "payments@dev-1").allowed
+    assert authz.enforce(Principal("x", groups=("sre",)), "approve", "search@prod-eu").allowed
+    assert authz.enforce("dave", "reveal", "search@staging").allowed
+    assert authz.enforce("root", "admin", SERVER).allowed
+    assert not authz.enforce("ci-bot", "approve", "payments@staging").allowed
