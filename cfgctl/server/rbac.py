@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cfgctl.diagnostics import Diagnostic
-from cfgctl.errors import InputError, Location
+from cfgctl.errors import CfgctlError, InputError, Location
 from cfgctl.repo.builtin import check_own_file
 from cfgctl.repo.manifest import suggest
 from cfgctl.repo.yamlio import Document, parse
@@ -55,7 +55,9 @@ __all__ = [
     "Permission",
     "Principal",
     "added_permissions",
+    "check_rbac",
     "glob_match",
+    "lint_rbac",
     "rbac_of",
 ]
 
@@ -167,11 +169,11 @@ class Authorizer:
         problems = check_own_file(doc, "rbac")
         if not problems and known is not None:
             problems = _unknown_names(doc, *known)
-        if problems:
-            problems.sort(key=lambda d: d.sort_key())
-            first, rest = problems[0], problems[1:]
-            more = "".join(f"\n{d.location}: error: {d.message}" for d in rest)
-            raise InputError(f"{first.message}{more}", location=first.location, hint=first.hint)
+        _raise_first(problems)
+        return cls._read(doc)
+
+    @classmethod
+    def _read(cls, doc: Document) -> Authorizer:
         data: dict[str, Any] = doc.data
         grants = tuple(
             Grant(
@@ -344,12 +346,40 @@ def _unknown_names(doc: Document, services: set[str], envs: set[str]) -> list[Di
     return out
 
 
+def lint_rbac(snap: Snapshot) -> list[Diagnostic]:
+    """Every problem of rbac.yaml in `snap` (none when it has none), each at its line."""
+    if RBAC not in snap.files:
+        return []
+    try:
+        doc = snap.document(RBAC)
+    except CfgctlError as exc:
+        return [Diagnostic.from_error(exc, "yaml", Location(RBAC))]
+    problems: list[Diagnostic] = snap.own_file_problems(RBAC, "rbac", doc)
+    if problems:
+        return problems
+    return _unknown_names(doc, set(snap.manifest.services), set(snap.manifest.environments))
+
+
+def check_rbac(snap: Snapshot, files: set[str] | None) -> list[Diagnostic]:
+    """`lint_rbac` as a RepositoryCheck of `cfgctl validate` (always, whatever `files`)."""
+    return lint_rbac(snap)
+
+
 def rbac_of(snap: Snapshot) -> Authorizer | None:
     """rbac.yaml of `snap` (scopes checked against its manifest); None when it has none."""
     if RBAC not in snap.files:
         return None
-    known = (set(snap.manifest.services), set(snap.manifest.environments))
-    return Authorizer.from_document(snap.document(RBAC), known)
+    _raise_first(lint_rbac(snap))
+    return Authorizer._read(snap.document(RBAC))
+
+
+def _raise_first(problems: list[Diagnostic]) -> None:
+    """An InputError at the first problem's place, all of them in its message."""
+    if problems:
+        problems = sorted(problems, key=lambda d: d.sort_key())
+        first, rest = problems[0], problems[1:]
+        more = "".join(f"\n{d.location}: error: {d.message}" for d in rest)
+        raise InputError(f"{first.message}{more}", location=first.location, hint=first.hint)
 
 
 def _covers(old: str, new: str) -> bool:

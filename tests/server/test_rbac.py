@@ -19,6 +19,7 @@ from cfgctl.server.rbac import (
     rbac_of,
 )
 from cfgctl.server.tokens import TokenStore
+from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 
 RULES = """\
@@ -268,3 +269,18 @@ def test_the_example_of_the_docs_holds() -> None:
     assert authz.enforce("dave", "reveal", "search@staging").allowed
     assert authz.enforce("root", "admin", SERVER).allowed
     assert not authz.enforce("ci-bot", "approve", "payments@staging").allowed
+
+
+def test_validate_checks_rbac_yaml(example_repo: ConfigRepo, run_cli: RunCli) -> None:
+    example_repo.write({"rbac.yaml": RULES.replace("payments@staging,", "payments@stagin,")})
+    broken = run_cli("validate", cwd=example_repo.workdir)
+    assert broken.exit_code == 1
+    assert "rbac.yaml:7:13: error: grants[0].scope[0]: no environment 'stagin'" in broken.stderr
+    example_repo.write({"rbac.yaml": "version: 1\ngrants: {}\n"})
+    schema = run_cli("validate", cwd=example_repo.workdir)
+    assert schema.exit_code == 1 and "rbac.yaml:2:9: error: grants" in schema.stderr
+    example_repo.write({"rbac.yaml": "version: 1\ngrants: [\n"})
+    yaml = run_cli("validate", cwd=example_repo.workdir)
+    assert yaml.exit_code == 1 and "rbac.yaml:3:1: error:" in yaml.stderr
+    example_repo.write({"rbac.yaml": RULES})
+    assert run_cli("validate", cwd=example_repo.workdir).exit_code == 0
