@@ -54,6 +54,7 @@ __all__ = [
     "Grant",
     "Permission",
     "Principal",
+    "added_by_change",
     "added_permissions",
     "check_rbac",
     "glob_match",
@@ -406,3 +407,17 @@ def added_permissions(old: Authorizer | None, new: Authorizer | None) -> list[Pe
         for p in new.permissions()
         if not any(_covers(o, p.object) for o in held.get((p.subject, p.action), ()))
     )
+
+
+def added_by_change(base: Snapshot, head: Snapshot) -> list[Permission]:
+    """`added_permissions` between two revisions' rbac.yaml, for `cfgctl pr plan`: [] when it
+    did not change; a base whose rbac.yaml is broken counts as allowing nothing (so all that
+    head allows is listed); a broken head raises InputError at its line."""
+    old_ref, new_ref = base.files.get(RBAC), head.files.get(RBAC)
+    if new_ref is None or (old_ref is not None and old_ref.oid == new_ref.oid):
+        return []
+    try:
+        old = rbac_of(base)
+    except InputError:
+        old = None
+    return added_permissions(old, rbac_of(head))

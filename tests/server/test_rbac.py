@@ -15,6 +15,7 @@ from cfgctl.server.rbac import (
     Authorizer,
     Permission,
     Principal,
+    added_by_change,
     added_permissions,
     rbac_of,
 )
@@ -284,3 +285,24 @@ def test_validate_checks_rbac_yaml(example_repo: ConfigRepo, run_cli: RunCli) ->
     assert yaml.exit_code == 1 and "rbac.yaml:3:1: error:" in yaml.stderr
     example_repo.write({"rbac.yaml": RULES})
     assert run_cli("validate", cwd=example_repo.workdir).exit_code == 0
+
+
+def test_added_by_a_change_between_revisions(example_repo: ConfigRepo) -> None:
+    def at(rev: str) -> Snapshot:
+        return Snapshot.at(example_repo.workdir, rev)
+
+    base = example_repo.commit({"rbac.yaml": RULES}, "rules")
+    assert added_by_change(at(base), at(base)) == []
+    head = example_repo.commit(
+        {"rbac.yaml": RULES.replace("[alice, bob]", "[alice, bob, eve]")}, "eve joins"
+    )
+    added = added_by_change(at(base), at(head))
+    assert Permission("eve", "edit", "payments@staging") in added
+    assert {p.subject for p in added} == {"eve"}
+    broken = example_repo.commit({"rbac.yaml": "version: 1\n"}, "broken")
+    with pytest.raises(InputError, match=r"grants"):
+        added_by_change(at(head), at(broken))
+    fixed = example_repo.commit({"rbac.yaml": RULES}, "fixed")
+    assert len(added_by_change(at(broken), at(fixed))) == len(
+        Authorizer.from_text(RULES).permissions()
+    )
