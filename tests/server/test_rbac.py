@@ -13,37 +13,13 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.server.rbac import (
     SERVER,
     Authorizer,
-    Permission,
     Principal,
-    added_by_change,
-    added_permissions,
     rbac_of,
 )
 from cfgctl.server.tokens import TokenStore
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
-
-RULES = """\
-version: 1
-groups:
-  payments-team: [alice, bob]
-grants:
-  - subjects: [group:payments-team, ci-bot]
-    role: editor
-    scope: [payments@staging, "payments@dev*"]
-  - subjects: [carol]
-    role: approver
-    scope: ["*@prod*"]
-  - subjects: [dave]
-    actions: [reveal, read]
-    scope: ["{payments,search}@staging"]
-  - subjects: [root]
-    role: admin
-    scope: ["*"]
-  - subjects: [viewers-all]
-    role: viewer
-    scope: ["*@*"]
-"""
+from tests.support.rbac import RULES
 
 
 @pytest.fixture
@@ -205,29 +181,6 @@ def test_a_scope_naming_an_unknown_service_is_an_error(example_repo: ConfigRepo)
     assert authz.enforce("bob", "edit", "payments@staging").allowed
 
 
-def test_added_permissions() -> None:
-    old = Authorizer.from_text(RULES)
-    new = Authorizer.from_text(
-        RULES.replace("[alice, bob]", "[alice, bob, eve]")
-        .replace("scope: [payments@staging,", "scope: [payments@staging, search@staging,")
-        .replace('["*@prod*"]', '["*@prod*", "payments@prod-eu"]')
-    )
-    added = added_permissions(old, new)
-    assert Permission("eve", "edit", "payments@staging") in added  # joined the group
-    assert Permission("group:payments-team", "edit", "search@staging") in added
-    assert Permission("alice", "edit", "search@staging") in added
-    # carol's new glob is covered by the one she had: nothing new.
-    assert not any(p.subject == "carol" for p in added)
-    assert added == sorted(added) and len(added) == len(set(added))
-    assert added_permissions(new, old) == []  # taking grants away adds none
-    assert added_permissions(old, None) == []
-    assert added_permissions(None, old) == sorted(old.permissions())
-    narrower = Authorizer.from_text(RULES.replace('"payments@dev*"', '"payments@dev-eu*"'))
-    assert added_permissions(old, narrower) == []
-    wider = Authorizer.from_text(RULES.replace('"payments@dev*"', '"payments@d?v*"'))
-    assert Permission("ci-bot", "edit", "payments@d?v*") in added_permissions(old, wider)
-
-
 def test_the_first_grant_in_the_file_explains_and_threads_agree() -> None:
     authz = Authorizer.from_text(
         "version: 1\ngrants:\n"
@@ -285,24 +238,3 @@ def test_validate_checks_rbac_yaml(example_repo: ConfigRepo, run_cli: RunCli) ->
     assert yaml.exit_code == 1 and "rbac.yaml:3:1: error:" in yaml.stderr
     example_repo.write({"rbac.yaml": RULES})
     assert run_cli("validate", cwd=example_repo.workdir).exit_code == 0
-
-
-def test_added_by_a_change_between_revisions(example_repo: ConfigRepo) -> None:
-    def at(rev: str) -> Snapshot:
-        return Snapshot.at(example_repo.workdir, rev)
-
-    base = example_repo.commit({"rbac.yaml": RULES}, "rules")
-    assert added_by_change(at(base), at(base)) == []
-    head = example_repo.commit(
-        {"rbac.yaml": RULES.replace("[alice, bob]", "[alice, bob, eve]")}, "eve joins"
-    )
-    added = added_by_change(at(base), at(head))
-    assert Permission("eve", "edit", "payments@staging") in added
-    assert {p.subject for p in added} == {"eve"}
-    broken = example_repo.commit({"rbac.yaml": "version: 1\n"}, "broken")
-    with pytest.raises(InputError, match=r"grants"):
-        added_by_change(at(head), at(broken))
-    fixed = example_repo.commit({"rbac.yaml": RULES}, "fixed")
-    assert len(added_by_change(at(broken), at(fixed))) == len(
-        Authorizer.from_text(RULES).permissions()
-    )
