@@ -56,6 +56,9 @@ Reason = Literal["malformed", "unknown", "forged", "expired", "revoked"]
 
 _ITERATIONS = 1000
 _TOKEN = re.compile(r"cfgctl_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+# As rbac.schema.json has them: a subject rbac.yaml can name, a scope it can write.
+_SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
+_SCOPE = re.compile(r"\*|[A-Za-z0-9*?{}\[\],._-]+@[A-Za-z0-9*?{}\[\],._-]+")
 # last_used is written at most this often per token: one write per request would serialise
 # every reader on SQLite's write lock.
 _TOUCH_EVERY = 60.0
@@ -266,6 +269,17 @@ class TokenStore:
             raise InputError(f"no role {role!r}", hint="the roles are " + ", ".join(ROLES))
         if not scopes:
             raise InputError("a token needs a scope", hint="pass --scope SERVICE@ENV (globs: *)")
+        if _SUBJECT.fullmatch(subject) is None:
+            raise InputError(
+                f"not a subject name: {subject!r}",
+                hint="letters, digits and . _ @ + - (as rbac.yaml names it; no group:)",
+            )
+        for scope in scopes:
+            if _SCOPE.fullmatch(scope) is None:
+                raise InputError(
+                    f"not a scope: {scope!r}",
+                    hint="write SERVICE@ENV with globs (payments@staging, *@dev*), or * for all",
+                )
         if expires is not None and expires.total_seconds() <= 0:
             raise InputError("a token must expire in the future", hint="e.g. --expires 30d")
         created = int((now or datetime.now(UTC)).timestamp())

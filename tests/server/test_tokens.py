@@ -98,6 +98,10 @@ def test_bad_arguments_and_a_newer_schema(store: TokenStore, tmp_path: Path) -> 
         store.create("x", "owner", ["*"], None)
     with pytest.raises(InputError, match="needs a scope"):
         store.create("x", "viewer", [], None)
+    with pytest.raises(InputError, match="not a scope: 'payments'"):
+        store.create("x", "viewer", ["payments"], None)
+    with pytest.raises(InputError, match="not a subject name: 'group:sre'"):
+        store.create("group:sre", "viewer", ["*"], None)
     with pytest.raises(InputError, match="future"):
         store.create("x", "viewer", ["*"], timedelta(0))
     con = sqlite3.connect(store.path)
@@ -165,3 +169,12 @@ def test_cli_state_dir_from_the_environment(
     made = run_app(token_app, "create", "--name", "a", "--role", "viewer", "--scope", "*")
     assert made.exit_code == 0
     assert (tmp_path / "env-state" / TOKENS_DB).is_file()
+
+
+def test_subjects_and_scopes_are_the_ones_rbac_yaml_can_name() -> None:
+    from cfgctl.repo.builtin import SCHEMAS
+    from cfgctl.server import tokens
+
+    defs = json.loads((SCHEMAS / "rbac.schema.json").read_text())["$defs"]
+    assert defs["scope"]["pattern"] == f"^({tokens._SCOPE.pattern})$"
+    assert defs["member"]["pattern"] == f"^{tokens._SUBJECT.pattern}$"
