@@ -14,13 +14,15 @@ A line (keys sorted, no spaces, ASCII):
      "subject":"alice","time":"2026-12-02T14:50:00.123Z"}
 
 The first line's `prev` is GENESIS (64 zeros). Values never: `detail` goes through `redact`,
-which masks every value under a key that names a value, secret, password or token, and any
-cfgctl token anywhere. An append holds a lock (a thread lock and flock, for several server
-processes), writes the line with one O_APPEND write and fsyncs it; when it cannot,
-`AuditUnavailable` (an EnvError) says so, and the caller refuses the write or reveal it was
-about to allow (Vault's rule). A chain proves its own consistency, not its completeness at the
-end: whoever can write the file can drop its last lines or rewrite the chain after an edit.
-`verify --anchor SEQ:HASH` with a head recorded elsewhere (a previous verify's) catches both.
+which masks every value under a key whose last word names a value, secret, password or token
+(`value`, `old_value`, `db_password`; not `token_id`), and any cfgctl token anywhere. An
+append holds a lock (a thread lock and flock, for several server processes), writes the line
+with one O_APPEND write and fsyncs it; when it cannot, `AuditUnavailable` (an EnvError) says
+so, and the caller refuses the write or reveal it was about to allow (Vault's rule).
+
+A chain proves its own consistency, not its completeness at the end: whoever can write the
+file can drop its last lines or rewrite the chain after an edit. `verify --anchor SEQ:HASH`
+with a head recorded elsewhere (a previous verify's) catches both.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ MASK = "[redacted]"
 _FIELDS = ("action", "commit", "object", "outcome", "prev", "request_id", "seq", "subject", "time")
 _SECRET_KEY = re.compile(
     r"(?:^|[_-])(?:values?|secrets?|passwords?|passwd|tokens?|plaintext|credentials?|private[_-]?key)"
-    r"(?:$|[_-])",
+    r"$",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+")

@@ -11,6 +11,7 @@ import pytest
 
 from cfgctl.cli.commands.serve_tokens import token_app
 from cfgctl.errors import EnvError, InputError
+from cfgctl.server.auditlog import AUDIT_FILE, verify
 from cfgctl.server.tokens import SCHEMA_VERSION, TOKENS_DB, TokenRefused, TokenStore, parse_token
 from tests.support.subapp import run_app
 
@@ -178,3 +179,49 @@ def test_subjects_and_scopes_are_the_ones_rbac_yaml_can_name() -> None:
     defs = json.loads((SCHEMAS / "rbac.schema.json").read_text())["$defs"]
     assert defs["scope"]["pattern"] == f"^({tokens._SCOPE.pattern})$"
     assert defs["member"]["pattern"] == f"^{tokens._SUBJECT.pattern}$"
+
+
+def test_token_events_are_audited_and_refused_without_the_log(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    made = run_app(
+        token_app,
+        "create",
+        "--name",
+        "ci-bot",
+        "--role",
+        "viewer",
+        "--scope",
+        "*",
+        "--state-dir",
+        str(state),
+    )
+    token_id, secret = parse_token(made.stdout.strip())
+    run_app(token_app, "revoke", token_id, "--state-dir", str(state))
+    log = (state / AUDIT_FILE).read_text()
+    assert secret not in log
+    created, revoked = (json.loads(line) for line in log.splitlines())
+    assert (created["action"], created["object"], created["outcome"]) == (
+        "token.create",
+        f"token:{token_id}",
+        "ok",
+    )
+    assert created["detail"]["name"] == "ci-bot" and created["subject"].startswith("local:")
+    assert revoked["action"] == "token.revoke" and verify(state / AUDIT_FILE).ok
+    # No audit log, no token: the one just made is revoked at once.
+    (state / AUDIT_FILE).unlink()
+    (state / AUDIT_FILE).mkdir()
+    refused = run_app(
+        token_app,
+        "create",
+        "--name",
+        "x",
+        "--role",
+        "viewer",
+        "--scope",
+        "*",
+        "--state-dir",
+        str(state),
+    )
+    assert refused.exit_code == 3 and refused.stdout == ""
+    assert "cannot write the audit log" in refused.stderr
+    assert all(t.revoked is not None for t in TokenStore.open(state).list())

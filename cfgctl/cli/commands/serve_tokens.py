@@ -77,12 +77,14 @@ def create_cmd(
 ) -> None:
     """Create an API token and print it once, on stdout alone: store it at once (a secret
     manager, a CI secret); it cannot be shown again. Its id, subject, role and expiry go to
-    stderr. Send it as `Authorization: Bearer TOKEN`.
+    stderr. Send it as `Authorization: Bearer TOKEN`. Recorded in STATE_DIR/audit.jsonl (never
+    the secret); when that record cannot be written the token is revoked at once (exit 3).
 
     Example: cfgctl serve token create --name ci-bot --role editor --scope 'payments@staging'
     --expires 30d
     """
     from cfgctl.repo.timespec import parse_duration
+    from cfgctl.server.auditlog import AuditUnavailable
     from cfgctl.server.rbac import ROLE_ACTIONS
     from cfgctl.server.statedir import state_dir as resolve
     from cfgctl.server.tokens import TokenStore
@@ -92,10 +94,16 @@ def create_cmd(
 
         raise InputError(f"no role {role!r}", hint="the roles are " + ", ".join(ROLE_ACTIONS))
     lifetime = None if expires == "never" else parse_duration(expires)
-    store = TokenStore.open(resolve(state_dir))
+    folder = resolve(state_dir)
+    store = TokenStore.open(folder)
     token_id, token = store.create(name, role, scope, lifetime)
     info = store.get(token_id)
     until = info.to_dict()["expires"] if info is not None else None
+    try:
+        _audit(folder, "token.create", token_id, name=name, role=role, scopes=scope, expires=until)
+    except AuditUnavailable:
+        store.revoke(token_id)  # an unaudited token must not work (Vault's rule)
+        raise
     err.print(
         f"token {token_id} for {name}: role {role} on {', '.join(scope)}, expires"
         f" {until or 'never'}; shown once, store it now"
@@ -135,12 +143,26 @@ def revoke_cmd(
     state_dir: StateDirOpt = None,
 ) -> None:
     """Revoke a token: every server process refuses it from its next request on. Revoking a
-    revoked token again changes nothing.
+    revoked token again changes nothing. Recorded in STATE_DIR/audit.jsonl (the revocation
+    stands even when that record cannot be written: exit 3 then).
 
     Example: cfgctl serve token revoke 3f9a0c12b7e4
     """
     from cfgctl.server.statedir import state_dir as resolve
     from cfgctl.server.tokens import TokenStore
 
-    info = TokenStore.open(resolve(state_dir)).revoke(token_id)
+    folder = resolve(state_dir)
+    info = TokenStore.open(folder).revoke(token_id)
+    _audit(folder, "token.revoke", info.id, name=info.subject)
     out.print(f"token {info.id} ({info.subject}) revoked {info.to_dict()['revoked']}")
+
+
+def _audit(folder: Path, action: str, token_id: str, **detail: object) -> None:
+    """A token event in the server's audit log, by the local user who ran the command."""
+    import getpass
+
+    from cfgctl.server.auditlog import AUDIT_FILE, AuditLog
+
+    AuditLog(folder / AUDIT_FILE).append(
+        f"local:{getpass.getuser()}", action, f"token:{token_id}", "ok", detail=detail
+    )
