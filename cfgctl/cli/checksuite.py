@@ -11,7 +11,7 @@ from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.protocol import RepositoryCheck
 from cfgctl.review.checks import check_policy
 from cfgctl.secrets.checks import check_encrypted_files
-from cfgctl.server.rbac import check_rbac
+from cfgctl.server.rbacfile import check_rbac
 
 __all__ = ["repository_checks"]
 

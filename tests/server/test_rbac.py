@@ -13,6 +13,7 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.server.rbac import (
     SERVER,
     Authorizer,
+    AuthorizerCache,
     Principal,
     rbac_of,
 )
@@ -238,3 +239,24 @@ def test_validate_checks_rbac_yaml(example_repo: ConfigRepo, run_cli: RunCli) ->
     assert yaml.exit_code == 1 and "rbac.yaml:3:1: error:" in yaml.stderr
     example_repo.write({"rbac.yaml": RULES})
     assert run_cli("validate", cwd=example_repo.workdir).exit_code == 0
+
+
+def test_the_cache_builds_again_only_when_the_rules_change(example_repo: ConfigRepo) -> None:
+    cache = AuthorizerCache()
+    none = cache.of(Snapshot.from_worktree(example_repo.workdir))
+    assert not none.enforce("root", "read", "payments@prod").allowed
+    example_repo.commit({"rbac.yaml": RULES}, "rules")
+    first = cache.of(Snapshot.at(example_repo.workdir, "HEAD"))
+    assert first.enforce("root", "read", "payments@prod").allowed
+    example_repo.commit({"config/prod/payments.yaml": "port: 8081\n"}, "unrelated")
+    assert cache.of(Snapshot.at(example_repo.workdir, "HEAD")) is first
+    assert cache.of(Snapshot.from_worktree(example_repo.workdir)) is first
+    example_repo.commit({"rbac.yaml": RULES.replace("role: admin", "role: viewer")}, "less")
+    fewer = cache.of(Snapshot.at(example_repo.workdir, "HEAD"))
+    assert fewer is not first and not fewer.enforce("root", "edit", "payments@prod").allowed
+    # A broken rbac.yaml allows nothing (fails closed) and says why.
+    example_repo.commit({"rbac.yaml": RULES.replace("role: viewer", "role: root")}, "broken")
+    broken = cache.of(Snapshot.at(example_repo.workdir, "HEAD"))
+    decision = broken.enforce("root", "read", "payments@prod")
+    assert not decision.allowed and "rbac.yaml (broken: rbac.yaml:" in decision.reason
+    assert cache.error is not None and cache.error.location is not None
