@@ -3,6 +3,7 @@
     store = TokenStore.open(state_dir)                 # STATE_DIR/tokens.db (SQLite, WAL)
     token_id, token = store.create("ci-bot", "editor", ["payments@staging"], timedelta(days=30))
     info = store.verify(token)                         # TokenInfo, or TokenRefused(reason)
+    info = store.verify_header(request.headers.get("authorization"))   # the same, from HTTP
     store.revoke(token_id); store.list()
 
 A token reads `cfgctl_<id>_<secret>`: the prefix lets secret scanners find a leaked one, the id
@@ -52,7 +53,7 @@ TOKENS_DB = "tokens.db"
 SCHEMA_VERSION = 1
 ROLES = ("viewer", "editor", "approver", "admin")
 
-Reason = Literal["malformed", "unknown", "forged", "expired", "revoked"]
+Reason = Literal["missing", "malformed", "unknown", "forged", "expired", "revoked"]
 
 _ITERATIONS = 1000
 _TOKEN = re.compile(r"cfgctl_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
@@ -91,6 +92,7 @@ class TokenRefused(CheckFailed):
 
 
 _HINTS: dict[Reason, str] = {
+    "missing": "send a token as `Authorization: Bearer cfgctl_<id>_<secret>`",
     "malformed": "send the whole token as `Authorization: Bearer cfgctl_<id>_<secret>`",
     "unknown": "ask an administrator for a token: cfgctl serve token create",
     "forged": "send the token exactly as `cfgctl serve token create` printed it",
@@ -335,6 +337,14 @@ class TokenStore:
             )
         self._touch(token_id, at)
         return info
+
+    def verify_header(self, authorization: str | None, *, now: datetime | None = None) -> TokenInfo:
+        """`verify` of an HTTP Authorization header's bearer token; reason `missing` without
+        one (`Basic ...` and other schemes included)."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenRefused("missing", "no bearer token")
+        return self.verify(token, now=now)
 
     def _touch(self, token_id: str, at: datetime) -> None:
         stamp = at.timestamp()

@@ -62,6 +62,12 @@ def test_refusals_have_distinct_reasons_and_never_echo_the_secret(store: TokenSt
 
     assert store.verify(token, now=T0 + timedelta(minutes=59)).id == token_id
     assert reason("Bearer nonsense") == "malformed"
+    assert store.verify_header(f"Bearer {token}", now=T0).id == token_id
+    assert store.verify_header(f"bearer  {token} ", now=T0).id == token_id
+    for header in (None, "", "Bearer", "Basic dXNlcjpwdw==", token):
+        with pytest.raises(TokenRefused) as missing:
+            store.verify_header(header, now=T0)
+        assert missing.value.reason == "missing" and secret not in str(missing.value)
     assert reason(f"cfgctl_{token_id}_short") == "malformed"
     assert reason(f"cfgctl_000000000000_{secret}") == "unknown"
     forged = secret[:-1] + ("A" if secret[-1] != "A" else "B")
