@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -216,6 +219,43 @@ def test_append_refuses_on_a_full_disk(tmp_path: Path) -> None:
         pytest.skip("no /dev/full")
     with pytest.raises(AuditUnavailable, match="No space left on device"):
         AuditLog(Path("/dev/full")).append("alice", "edit", "payments@prod", "allowed")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 16 KiB filesystem (tmpfs), where root may mount one; skipped elsewhere."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small filesystem needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs: {made.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
+
+
+def test_a_real_full_disk_and_a_read_only_one(small_disk: Path) -> None:
+    path = small_disk / "audit.jsonl"
+    log = AuditLog(path)
+    with pytest.raises(AuditUnavailable, match="No space left on device"):  # noqa: PT012
+        for i in range(10_000):
+            log.append(
+                "alice", "edit", "payments@prod", "allowed", detail={"n": "x" * 300 + str(i)}
+            )
+    # The line cut off by the full disk was taken back: the log is a chain of whole lines.
+    result = verify(path)
+    assert result.ok and result.lines > 10, result
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(AuditUnavailable, match="Read-only file system"):
+        AuditLog(path).append("alice", "reveal", "payments@prod", "allowed")
+    assert verify(path).ok
 
 
 def test_append_refuses_after_a_partial_line(tmp_path: Path) -> None:
