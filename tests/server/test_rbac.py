@@ -260,3 +260,16 @@ def test_the_cache_builds_again_only_when_the_rules_change(example_repo: ConfigR
     decision = broken.enforce("root", "read", "payments@prod")
     assert not decision.allowed and "rbac.yaml (broken: rbac.yaml:" in decision.reason
     assert cache.error is not None and cache.error.location is not None
+
+
+def test_the_schema_is_shown_and_named_in_hints(run_cli: RunCli, tmp_path: Path) -> None:
+    shown = run_cli("schema", "show", "--builtin", "rbac")
+    assert shown.exit_code == 0 and '"rbac.yaml, who may do what' in shown.stdout
+    path = tmp_path / "rbac.yaml"
+    path.write_text("version: 1\ngrants: []\nextra: 1\n")
+    with pytest.raises(InputError) as caught:
+        Authorizer.from_file(path)
+    assert str(caught.value).startswith(f"{path}:3:1: ")
+    assert "cfgctl schema show --builtin rbac" in (caught.value.hint or "")
+    with pytest.raises(InputError, match="cannot read the access rules"):
+        Authorizer.from_file(tmp_path / "none.yaml")
