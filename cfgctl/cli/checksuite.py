@@ -11,10 +11,17 @@ from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.protocol import RepositoryCheck
 from cfgctl.review.checks import check_policy
 from cfgctl.secrets.checks import check_encrypted_files
+from cfgctl.server.rbacfile import check_rbac
 
 __all__ = ["repository_checks"]
 
 
 def repository_checks() -> list[RepositoryCheck]:
-    """policy.yaml, CODEOWNERS, the sops files, credentials in plain files."""
-    return [check_policy, check_codeowners_current, check_encrypted_files, check_credentials]
+    """policy.yaml, rbac.yaml, CODEOWNERS, the sops files, credentials in plain files."""
+    return [
+        check_policy,
+        check_rbac,
+        check_codeowners_current,
+        check_encrypted_files,
+        check_credentials,
+    ]

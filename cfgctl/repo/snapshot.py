@@ -40,7 +40,7 @@ __all__ = ["CACHE_DIR", "Snapshot", "find_root"]
 
 # What a snapshot reads; anything else in the repository is not configuration.
 _READ_DIRS = ("config", "schemas", "templates")
-_READ_FILES = (MANIFEST, "policy.yaml", ".sops.yaml", "analytics.yaml")
+_READ_FILES = (MANIFEST, "policy.yaml", ".sops.yaml", "analytics.yaml", "rbac.yaml")
 
 
 def find_root(start: Path) -> Path:
