@@ -44,6 +44,9 @@ class Plan:
     # Each service's owners as the base declares them (a change must not choose who approves
     # it); for services the change adds, as the head declares them.
     owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What a change to rbac.yaml grants that the base did not ("subject: action on object"),
+    # filled in by the caller that knows the server's access rules (the CLI).
+    permissions_added: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class Plan:
             "risk": self.impact.risk,
             "freezes": [f.describe() for f in self.freezes],
             "policy": POLICY if self.policy is not None else None,
+            "permissions_added": self.permissions_added,
         }
 
     def text_lines(self) -> list[str]:
@@ -83,6 +87,9 @@ class Plan:
                 lines.append(f"  {m.rule.name}: {mark}; {m.why}")
                 if m.applies:
                     lines.append(f"    requires {m.rule.require.describe()}")
+        if self.permissions_added:
+            lines.append("Permissions this change adds (rbac.yaml):")
+            lines += [f"  {p}" for p in self.permissions_added]
         return lines
 
     def markdown(self) -> str:
@@ -109,6 +116,10 @@ class Plan:
                     f"{_md(m.rule.require.describe())} | {_md(m.why)} |"
                 )
         out.append("")
+        if self.permissions_added:
+            out += ["**Permissions this change adds** (`rbac.yaml`):", ""]
+            out += [f"- {_md(p)}" for p in self.permissions_added]
+            out.append("")
         return "\n".join(out)
 
 

@@ -266,3 +266,24 @@ def test_codeowners_does_not_replace_a_hand_written_file(
     assert example_repo.read(".github/CODEOWNERS") == "* @everyone\n"
     assert run_cli("codeowners", "--force", cwd=example_repo.workdir).exit_code == 0
     assert "/config/*/payments.yaml @acme/payments" in example_repo.read(".github/CODEOWNERS")
+
+
+def test_plan_shows_the_permissions_a_change_to_rbac_yaml_adds(
+    repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    from tests.support.rbac import RULES
+
+    before = RULES.replace('  - subjects: [root]\n    role: admin\n    scope: ["*"]\n', "")
+    repo.commit({"rbac.yaml": before}, "access rules")
+    repo.commit({"rbac.yaml": RULES}, "root is an admin")
+    result = run_cli(
+        "pr", "plan", "--base", "HEAD~1", "--head", "HEAD", "-f", "json", cwd=repo.workdir
+    )
+    assert result.exit_code == 0, result.output
+    added = json.loads(result.stdout)["permissions_added"]
+    assert added and all(p.startswith("root may ") for p in added), added
+    text = run_cli("pr", "plan", "--base", "HEAD~1", "--head", "HEAD", cwd=repo.workdir)
+    assert "Permissions this change adds (rbac.yaml):" in text.stdout
+    same = run_cli("pr", "plan", "--base", "HEAD~2", "--head", "HEAD~2", "-f", "json",
+                   cwd=repo.workdir)  # fmt: skip
+    assert json.loads(same.stdout)["permissions_added"] == []

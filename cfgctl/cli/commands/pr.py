@@ -15,6 +15,7 @@ from cfgctl.cli.state import STATE
 
 if TYPE_CHECKING:
     from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
+    from cfgctl.review.plan import Plan
     from cfgctl.review.pullrequest import EscalationResult, GateResult, RouteResult
 
 __all__ = ["app"]
@@ -139,8 +140,21 @@ def plan_cmd(
     plan = make_plan(
         STATE.start(), *change_range(STATE.start(), base, head), use_cache=STATE.use_cache
     )
+    plan.permissions_added = permissions_added(plan)
     add_summary(plan.markdown())
     REPORTER_BY_NAME[fmt.value]().plan(plan)
+
+
+def permissions_added(plan: Plan) -> list[str]:
+    """What the plan's change to rbac.yaml grants that its base did not (the server's access
+    rules: cfgctl.server.rbacdiff); none when rbac.yaml did not change."""
+    from cfgctl.repo.snapshot import Snapshot
+    from cfgctl.server.rbacdiff import added_by_change
+
+    start = STATE.start()
+    base = Snapshot.at(start, plan.base, use_cache=STATE.use_cache)
+    head = Snapshot.at(start, plan.head, use_cache=STATE.use_cache, session=base.session)
+    return [str(p) for p in added_by_change(base, head)]
 
 
 @pr_app.command("comment")
@@ -166,6 +180,7 @@ def comment_cmd(
     assert target.pr is not None
     pull = gh.pull(target.pr)
     plan = plan_for_pull(STATE.start(), pull, base, head, use_cache=STATE.use_cache)
+    plan.permissions_added = permissions_added(plan)
     body = comment_body(plan)
     if dry_run:
         sys.stdout.write(body)
