@@ -1,0 +1,75 @@
+"""`cfgctl serve`: the configuration server (API v1 over HTTP; docs/api.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cfgctl.cli.state import STATE
+
+__all__ = ["app", "serve"]
+
+app = typer.Typer(rich_markup_mode=None)
+
+
+@app.command()
+def serve(
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            metavar="HOST:PORT",
+            help="The address to serve on; port 0 picks a free one.",
+        ),
+    ] = "127.0.0.1:8080",
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch",
+            metavar="NAME",
+            help="The branch to serve (default: the one the repository's HEAD names).",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    insecure_local: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-local",
+            help="Serve without authentication: anonymous, read-only, secrets always masked; "
+            "loopback addresses only. Required until API tokens exist.",
+        ),
+    ] = False,
+    addr_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--addr-file",
+            metavar="FILE",
+            help="Also write the bound base URL to FILE (for scripts; with port 0).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
+    under /api/v1/ (services, environments, schemas, templates, and the effective configuration
+    of each service in each environment, with provenance and long polls that follow commits),
+    described at /api/v1/openapi.json. It reads commits only, never the work tree, and notices
+    new commits on the branch within a second. The first line on stdout is the base URL.
+
+    Example: cfgctl -C my-config serve --insecure-local --listen 127.0.0.1:8080
+    """
+    from cfgctl.repo.fsutil import atomic_write
+    from cfgctl.server.runner import run_server
+    from cfgctl.server.settings import ServerSettings, parse_listen
+
+    host, port = parse_listen(listen)
+    settings = ServerSettings(repo=STATE.start(), branch=branch, insecure_local=insecure_local)
+
+    def announce(url: str, served_branch: str) -> None:
+        sys.stdout.write(f"serving {url}/api/v1/ (branch {served_branch})\n")
+        sys.stdout.flush()
+        if addr_file is not None:
+            atomic_write(addr_file, (url + "\n").encode())
+
+    run_server(settings, host, port, workers=workers, on_bound=announce)
