@@ -36,12 +36,16 @@ def _encode(name: str) -> str:
 
 def _decode(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        if _encode(name) == cursor:
+            return name
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Problem.bad_request(
-            f"cursor={cursor!r} is not a cursor this server gave",
-            hint="pass the next_cursor of the previous page, or leave cursor out",
-        ) from None
+        pass
+    raise Problem.bad_request(
+        f"cursor={cursor!r} is not a cursor this server gave",
+        hint="pass the next_cursor of the previous page, or leave cursor out",
+    )
 
 
 def paginate(items: Sequence[dict[str, Any]], *, limit: int, cursor: str | None, url: URL) -> Page:

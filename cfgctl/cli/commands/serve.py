@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -71,5 +72,13 @@ def serve(
         sys.stdout.flush()
         if addr_file is not None:
             atomic_write(addr_file, (url + "\n").encode())
+        # Bound, uvicorn next: it shuts down on SIGTERM, then raises the signal again for the
+        # handler it replaced; with this one that ends in exit 0 (as `agent run` does), not in
+        # death by the signal. A SIGTERM before uvicorn takes over ends the command as cleanly.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
 
     run_server(settings, host, port, workers=workers, on_bound=announce)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
