@@ -10,10 +10,12 @@ branch and keeps its answers on its own.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from cfgctl.errors import EnvError, InputError
 from cfgctl.server.settings import ENV_VAR, ServerSettings, is_loopback
@@ -26,7 +28,9 @@ GRACE_SECONDS = 5  # held long polls are cut after this on SIGTERM
 def bind(host: str, port: int) -> socket.socket:
     """A listening-ready TCP socket on (host, port); EnvError when the address is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it a keep-alive client waits 40 ms (delayed ACK) for every response body.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -38,6 +42,16 @@ def bind(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)  # the worker processes serve it
     return sock
+
+
+def _log_config(default: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging with every line on stderr: its access log goes to stdout by default,
+    where the bound address is the one line a script reads (and a pipe nobody reads fills up
+    and stops the server)."""
+    config = copy.deepcopy(default)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
 
 
 def _check(settings: ServerSettings, host: str) -> str:
@@ -76,6 +90,7 @@ def run_server(
     config = uvicorn.Config(
         "cfgctl.server.app:app_from_env",
         factory=True,
+        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
         workers=workers,
         lifespan="on",
         timeout_graceful_shutdown=GRACE_SECONDS,

@@ -78,6 +78,17 @@ async def _many_waiters(server: ServerProcess, repo: ConfigRepo, count: int) -> 
     return latency
 
 
+def _keep_alive_median(server: ServerProcess) -> float:
+    """The median time of 30 reads on one kept-alive connection."""
+    times = []
+    with httpx2.Client(timeout=10) as client:
+        for _ in range(30):
+            started = time.perf_counter()
+            assert client.get(server.api(CONFIG)).status_code == 200
+            times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
 @pytest.mark.slow
 def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Path) -> None:
     with server_process(example_repo.workdir, log_dir=tmp_path) as server:
@@ -88,6 +99,7 @@ def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Pat
             server.api(CONFIG), headers={"If-None-Match": first.headers["etag"]}, timeout=10
         )
         assert again.status_code == 304
+        assert _keep_alive_median(server) < 0.025  # no 40 ms delayed ACK: TCP_NODELAY is on
         problem = httpx2.get(server.api("/config/paymnts/prod"), timeout=10)
         assert problem.status_code == 404
         assert problem.headers["content-type"] == "application/problem+json"
@@ -97,6 +109,7 @@ def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Pat
         assert latency < 2.0, latency
     log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in log
+    assert '"GET /api/v1/config/payments/prod HTTP/1.1" 304' in log  # the access log
 
 
 @pytest.mark.slow

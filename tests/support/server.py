@@ -83,9 +83,13 @@ def server_process(repo: Path, *args: str, log_dir: Path) -> Iterator[ServerProc
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
+        rest = ""
         if proc.stdout is not None:
+            rest = proc.stdout.read()  # the server is gone: this cannot block
             proc.stdout.close()
     assert code == 0, log.read_text()
+    # Logs go to stderr: stdout holds the address line only (a pipe nobody reads would fill).
+    assert rest == "", rest[:500]
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[str]) -> None:
