@@ -98,11 +98,19 @@ async def read_config(
     async def view_at(commit: str) -> View:
         return await _view(served, commit, service, env, provenance, reveal)
 
-    view, changed = await wait_for_change(watcher, view_at, baseline, seconds)
+    view, changed = await wait_for_change(
+        watcher, view_at, baseline, seconds, gone=lambda: _disconnected(request)
+    )
     if not changed:
         headers = {"ETag": view.etag, **headers_for(view.commit)}
         return Response(status_code=304, headers=headers)
     return _answer(None, view, reveal)
+
+
+async def _disconnected(request: Request) -> None:
+    """Return once the client has gone (the ASGI server says http.disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _baseline(

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cfgctl.errors import InputError
 from cfgctl.repo.timespec import parse_duration
@@ -42,6 +43,7 @@ class HeadWatcher:
         self.changed = asyncio.Event()  # set (and replaced) when the head moves
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self.waiting = 0  # long polls held now
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="head-watcher")
@@ -96,21 +98,39 @@ async def wait_for_change(
     view_at: Callable[[str], Awaitable[View]],
     baseline: str | None,
     seconds: float,
+    gone: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[View, bool]:
     """(the view at the head, True) as soon as it differs from the `baseline` ETag, or (the
-    view, False) when `seconds` pass first."""
+    view, False) when `seconds` pass first, or when `gone` (the client went away) returns: a
+    waiter whose client left ends at once rather than at the end of its wait."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while True:
-        # Taken before the view is computed: a head that moves meanwhile has set it already.
-        changed = watcher.changed
-        view = await view_at(watcher.head)
-        if view.etag != baseline:
-            return view, True
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return view, False
-        try:
-            await asyncio.wait_for(changed.wait(), remaining)
-        except TimeoutError:
-            return view, False
+    left = asyncio.ensure_future(gone()) if gone is not None else None
+    watcher.waiting += 1
+    try:
+        while True:
+            # Taken before the view is computed: a head that moves meanwhile has set it already.
+            changed = watcher.changed
+            view = await view_at(watcher.head)
+            if view.etag != baseline:
+                return view, True
+            remaining = deadline - loop.time()
+            if remaining <= 0 or not await _woken(changed, left, remaining):
+                return view, False
+    finally:
+        watcher.waiting -= 1
+        if left is not None:
+            left.cancel()
+
+
+async def _woken(
+    changed: asyncio.Event, left: asyncio.Future[object] | None, within: float
+) -> bool:
+    """Whether `changed` is set within `within` seconds and before `left` is done."""
+    woken = asyncio.ensure_future(changed.wait())
+    waits: set[asyncio.Future[Any]] = {woken} if left is None else {woken, left}
+    try:
+        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        woken.cancel()
+    return changed.is_set() and not (left is not None and left.done())

@@ -94,3 +94,4 @@ class StatusDocument(BaseModel):
     version: str
     branch: str
     head: str
+    waiting: int  # long polls held now (in this worker)

@@ -118,7 +118,13 @@ def _templates(snap: Snapshot) -> list[dict[str, Any]]:
 async def status(request: Request, subject: SubjectDep) -> Response:
     authorize(request, subject, "read", "status")
     served: ServedRepo = request.app.state.served
-    doc = {"version": __version__, "branch": served.branch, "head": request.app.state.watcher.head}
+    watcher = request.app.state.watcher
+    doc = {
+        "version": __version__,
+        "branch": served.branch,
+        "head": watcher.head,
+        "waiting": watcher.waiting,
+    }
     body = encode(doc)
     return respond(None, body, etag_of(body), {"Cache-Control": "no-store"})
 

@@ -89,6 +89,29 @@ def _keep_alive_median(server: ServerProcess) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def _waiting(server: ServerProcess, count: int) -> bool:
+    """Whether the server holds `count` long polls within 5 s."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if httpx2.get(server.api("/status"), timeout=5).json()["waiting"] == count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def _waiters_that_leave_are_dropped(server: ServerProcess, repo: ConfigRepo) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    path = f"/api/v1{CONFIG}?wait=60s&after={repo.repo.head.target}"
+    connections = [await asyncio.open_connection(host, int(port)) for _ in range(50)]
+    for _, writer in connections:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        await writer.drain()
+    assert await asyncio.to_thread(_waiting, server, 50)
+    for _, writer in connections:
+        writer.close()
+    assert await asyncio.to_thread(_waiting, server, 0)  # long before the 60 s end
+
+
 @pytest.mark.slow
 def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Path) -> None:
     with server_process(example_repo.workdir, log_dir=tmp_path) as server:
@@ -105,6 +128,7 @@ def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Pat
         assert problem.headers["content-type"] == "application/problem+json"
         _long_poll_woken_by_a_commit(server, example_repo)
         _long_poll_times_out_with_304(server, example_repo)
+        asyncio.run(_waiters_that_leave_are_dropped(server, example_repo))
         latency = asyncio.run(_many_waiters(server, example_repo, 200))
         assert latency < 2.0, latency
     log = (tmp_path / "server.log").read_text()

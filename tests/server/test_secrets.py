@@ -113,3 +113,20 @@ def test_a_reveal_that_cannot_be_audited_is_refused(
     assert answer.json()["type"] == "urn:cfgctl:problem:environment"
     assert answer.json()["exit_code"] == 3
     assert VALUE not in answer.text
+
+
+def test_a_secret_that_breaks_the_schema_is_not_in_the_diagnostics(
+    example_repo: ConfigRepo,
+) -> None:
+    plain = "98765432109"  # a plaintext secrets layer (no sops rule for staging), wrong type
+    SECRET_VALUES.add(plain)
+    example_repo.commit(
+        {"config/staging/payments.secrets.yaml": f"db:\n  password: {plain}\n"}, "plain secret"
+    )
+    with served(example_repo.workdir) as client:
+        answer = client.get("/api/v1/config/payments/staging")
+        listed = client.get("/api/v1/config/payments/staging", params={"provenance": "true"})
+    assert answer.status_code == listed.status_code == 422
+    assert [e["path"] for e in answer.json()["errors"]] == ["db.password"]
+    assert plain not in answer.text
+    assert plain not in listed.text
