@@ -34,7 +34,12 @@ def serve(
             help="The branch to serve (default: the one the repository's HEAD names).",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, metavar="N", help="Worker processes sharing the socket."
+        ),
+    ] = 1,
     insecure_local: Annotated[
         bool,
         typer.Option(
@@ -56,7 +61,9 @@ def serve(
     under /api/v1/ (services, environments, schemas, templates, and the effective configuration
     of each service in each environment, with provenance and long polls that follow commits),
     described at /api/v1/openapi.json. It reads commits only, never the work tree, and notices
-    new commits on the branch within a second. The first line on stdout is the base URL.
+    new commits on the branch within a second. The repository is the root option -C (default:
+    the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
+    stderr.
 
     Example: cfgctl -C my-config serve --insecure-local --listen 127.0.0.1:8080
     """
