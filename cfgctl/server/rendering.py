@@ -74,7 +74,7 @@ def provenance_rows(snap: Snapshot, rendered: Rendered) -> list[dict[str, Any]]:
                 "path": list(path),
                 "env": prov.layer.env,
                 "layer": prov.layer.kind,
-                "file": snap.git_prefix + prov.layer.path,
+                "file": prov.layer.path,
                 "line": prov.line,
                 "column": prov.column,
             }
