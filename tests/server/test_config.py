@@ -4,9 +4,13 @@ revisions and the problems of bad requests and broken repositories."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import pygit2
 import pytest
 
+from cfgctl.repo.builtin import TEMPLATES
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.server import served
@@ -177,3 +181,17 @@ def test_a_long_poll_after_an_older_commit_answers_at_once(example_repo: ConfigR
     assert same.status_code == 304
     assert same.headers["cfgctl-commit"] == head
     assert by_etag.status_code == 304
+
+
+def test_a_config_repository_in_a_folder_of_its_git_repository(tmp_path: Path) -> None:
+    shutil.copytree(TEMPLATES / "default", tmp_path / "mono/ops/cfg")
+    mono = ConfigRepo(
+        tmp_path / "mono", pygit2.init_repository(str(tmp_path / "mono"), initial_head="main")
+    )
+    head = mono.commit({}, "init", add_all=True)
+    with served(tmp_path / "mono/ops/cfg") as client:
+        answer = client.get("/api/v1/config/payments/prod", params={"provenance": "true"})
+    assert answer.status_code == 200
+    assert answer.headers["cfgctl-commit"] == head
+    row = next(r for r in answer.json()["provenance"] if r["key"] == "replicas")
+    assert (row["file"], row["line"], row["commit"]) == ("config/prod/payments.yaml", 1, head)
