@@ -39,6 +39,27 @@ async def _view(
     return await served.once(key, build, keep=not reveal)
 
 
+RevQuery = Annotated[
+    str | None, Query(description="A commit, branch or tag; default: the branch head.")
+]
+ProvenanceQuery = Annotated[
+    bool, Query(description="Add file, line, layer and last commit of every leaf.")
+]
+RevealQuery = Annotated[
+    bool, Query(description="Secret values in clear; needs the reveal permission.")
+]
+WaitQuery = Annotated[
+    str | None,
+    Query(
+        description="Hold the request up to this long (60s, 500ms; at most 120s) until the "
+        "configuration differs from `after` or If-None-Match; 304 if it does not."
+    ),
+]
+AfterQuery = Annotated[
+    str | None, Query(description="With wait: the commit the client has already read.")
+]
+
+
 @router.get(
     "/config/{service}/{env}",
     response_model=ConfigDocument,
@@ -54,25 +75,11 @@ async def read_config(
     service: str,
     env: str,
     subject: Annotated[Subject, Depends(current_subject)],
-    rev: Annotated[
-        str | None, Query(description="A commit, branch or tag; default: the branch head.")
-    ] = None,
-    provenance: Annotated[
-        bool, Query(description="Add file, line, layer and last commit of every leaf.")
-    ] = False,
-    reveal: Annotated[
-        bool, Query(description="Secret values in clear; needs the reveal permission.")
-    ] = False,
-    wait: Annotated[
-        str | None,
-        Query(
-            description="Hold the request up to this long (60s, 500ms; at most 120s) "
-            "until the configuration differs from `after` or If-None-Match; 304 if it does not."
-        ),
-    ] = None,
-    after: Annotated[
-        str | None, Query(description="With wait: the commit the client has already read.")
-    ] = None,
+    rev: RevQuery = None,
+    provenance: ProvenanceQuery = False,
+    reveal: RevealQuery = False,
+    wait: WaitQuery = None,
+    after: AfterQuery = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     obj = f"config:{service}@{env}"
@@ -80,20 +87,36 @@ async def read_config(
     if reveal:
         authorize(request, subject, "reveal", obj)
     served: ServedRepo = request.app.state.served
-    if wait is None:
-        if after is not None:
-            raise Problem.bad_request("after= is only read with wait=", hint="add wait=60s")
-        commit = await commit_for(request, rev)
-        view = await _view(served, commit, service, env, provenance, reveal)
-        return _answer(if_none_match, view, reveal)
-    if rev is not None:
-        raise Problem.bad_request(
-            "wait= follows the branch head; it cannot be combined with rev=",
-            hint="drop rev=, and pass after=COMMIT with the commit you have",
+    if wait is not None:
+        if rev is not None:
+            raise Problem.bad_request(
+                "wait= follows the branch head; it cannot be combined with rev=",
+                hint="drop rev=, and pass after=COMMIT with the commit you have",
+            )
+        seconds = parse_wait(wait, request.app.state.settings.max_wait)
+        return await _long_poll(
+            request, seconds, after, if_none_match, (service, env, provenance, reveal)
         )
-    seconds = parse_wait(wait, request.app.state.settings.max_wait)
-    baseline = await _baseline(served, after, if_none_match, service, env, provenance, reveal)
+    if after is not None:
+        raise Problem.bad_request("after= is only read with wait=", hint="add wait=60s")
+    commit = await commit_for(request, rev)
+    view = await _view(served, commit, service, env, provenance, reveal)
+    return _answer(if_none_match, view, reveal)
+
+
+async def _long_poll(
+    request: Request,
+    seconds: float,
+    after: str | None,
+    if_none_match: str | None,
+    what: tuple[str, str, bool, bool],
+) -> Response:
+    """Hold the request until the view of `what` (service, env, provenance, reveal) at the
+    head differs from the one the client has, or `seconds` pass (304)."""
+    served: ServedRepo = request.app.state.served
     watcher: HeadWatcher = request.app.state.watcher
+    service, env, provenance, reveal = what
+    baseline = await _baseline(served, after, if_none_match, service, env, provenance, reveal)
 
     async def view_at(commit: str) -> View:
         return await _view(served, commit, service, env, provenance, reveal)
