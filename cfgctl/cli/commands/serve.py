@@ -16,46 +16,51 @@ __all__ = ["app", "serve"]
 app = typer.Typer(rich_markup_mode=None)
 
 
+ListenOpt = Annotated[
+    str,
+    typer.Option(
+        "--listen", metavar="HOST:PORT", help="The address to serve on; port 0 picks a free one."
+    ),
+]
+BranchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--branch",
+        metavar="NAME",
+        help="The branch to serve (default: the one the repository's HEAD names).",
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, max=64, metavar="N", help="Worker processes sharing the socket."
+    ),
+]
+InsecureLocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-local",
+        help="Serve without authentication: anonymous, read-only, secrets always masked; "
+        "loopback addresses only. Required until API tokens exist.",
+    ),
+]
+AddrFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--addr-file",
+        metavar="FILE",
+        help="Also write the bound base URL to FILE (for scripts; with port 0).",
+    ),
+]
+
+
 @app.command()
 def serve(
-    listen: Annotated[
-        str,
-        typer.Option(
-            "--listen",
-            metavar="HOST:PORT",
-            help="The address to serve on; port 0 picks a free one.",
-        ),
-    ] = "127.0.0.1:8080",
-    branch: Annotated[
-        str | None,
-        typer.Option(
-            "--branch",
-            metavar="NAME",
-            help="The branch to serve (default: the one the repository's HEAD names).",
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers", min=1, max=64, metavar="N", help="Worker processes sharing the socket."
-        ),
-    ] = 1,
-    insecure_local: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-local",
-            help="Serve without authentication: anonymous, read-only, secrets always masked; "
-            "loopback addresses only. Required until API tokens exist.",
-        ),
-    ] = False,
-    addr_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--addr-file",
-            metavar="FILE",
-            help="Also write the bound base URL to FILE (for scripts; with port 0).",
-        ),
-    ] = None,
+    listen: ListenOpt = "127.0.0.1:8080",
+    branch: BranchOpt = None,
+    workers: WorkersOpt = 1,
+    insecure_local: InsecureLocalOpt = False,
+    addr_file: AddrFileOpt = None,
 ) -> None:
     """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
     under /api/v1/ (services, environments, schemas, templates, and the effective configuration
