@@ -47,6 +47,7 @@ __all__ = [
     "render_files",
     "resolve_parameters",
     "template_entry",
+    "template_rows",
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -137,6 +138,29 @@ def list_templates(snap: Snapshot) -> list[tuple[str, Template | CfgctlError]]:
         except CfgctlError as exc:
             out.append((name, exc))
     return out
+
+
+def template_rows(snap: Snapshot) -> list[dict[str, Any]]:
+    """`cfgctl template list --format json`: each template's record (name, version, schema,
+    description, parameters, files) with the services made from it, each with the version it
+    was made from and whether it is behind; a template that cannot be read is {name, problem}."""
+    made: dict[str, list[dict[str, Any]]] = {}
+    for service in sorted(snap.manifest.services):
+        record = record_of(snap, service)
+        if record is not None:
+            made.setdefault(record.name, []).append({"service": service, "version": record.version})
+    rows: list[dict[str, Any]] = []
+    for name, found in list_templates(snap):
+        if isinstance(found, CfgctlError):
+            where = f"{found.location}: " if found.location else ""
+            rows.append({"name": name, "problem": f"{where}{found.message}"})
+            continue
+        row = found.to_dict()
+        row["services"] = [
+            {**s, "behind": s["version"] < found.version} for s in made.get(found.name, [])
+        ]
+        rows.append(row)
+    return rows
 
 
 # --- parameters and rendering -------------------------------------------------------------------

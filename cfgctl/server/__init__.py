@@ -1,9 +1,38 @@
-"""`cfgctl serve`: the configuration server (layer 7). Its framework-independent parts:
+"""The configuration server: API v1 over the snapshots of one repository (docs/api.md).
 
-tokens.py    API tokens: made once, shown once, stored as salted hashes (SQLite)
-rbac.py      who may do what on which service@env: rbac.yaml, evaluated by Casbin
-rbacfile.py  rbac.yaml as a file: its problems at file:line (cfgctl validate)
-rbacdiff.py  what a change to rbac.yaml grants (for pr plan)
-auditlog.py  the hash-chained JSON-lines audit log and its verification
-statedir.py  where the server keeps its state
+    app = create_app(ServerSettings(repo=Path("cfg"), insecure_local=True))
+
+Modules: app (the FastAPI application), settings, security (who asks, and may they: the seam
+of tokens, RBAC and audit), problems (RFC 9457 errors), repository (the served branch, answers
+kept by commit), rendering (the configuration's body), reads (lists, schemas) and configs (the
+configuration route), longpoll (the head watcher and the waiting reads), pagination, etag,
+models (the OpenAPI shapes). Framework-independent: tokens (API tokens: made once, shown once,
+stored as salted hashes in SQLite), rbac (who may do what on which service@env: rbac.yaml,
+evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line, for cfgctl validate), rbacdiff
+(what a change to rbac.yaml grants, for pr plan), auditlog (the hash-chained JSON-lines audit log
+and its verification), statedir (where the server keeps its state). FastAPI is imported only
+when the app is asked for: a module of this package that needs none (a token store, the audit
+log) does not pay for it.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cfgctl.server.app import create_app
+    from cfgctl.server.settings import ServerSettings
+
+__all__ = ["ServerSettings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from cfgctl.server.app import create_app
+
+        return create_app
+    if name == "ServerSettings":
+        from cfgctl.server.settings import ServerSettings
+
+        return ServerSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

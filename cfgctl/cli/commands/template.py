@@ -13,7 +13,7 @@ from cfgctl.cli.output import out, print_diagnostic
 from cfgctl.cli.reporters import emit
 from cfgctl.cli.state import STATE
 from cfgctl.diagnostics import DiagnosedFailure
-from cfgctl.errors import CfgctlError, CheckFailed, InputError
+from cfgctl.errors import CheckFailed, InputError
 
 if TYPE_CHECKING:
     from cfgctl.editing.templates import Template
@@ -37,25 +37,9 @@ def template_list(rev: Rev = None, fmt: FormatOpt = TextOrJson.text) -> None:
 
     Example: cfgctl template list
     """
-    from cfgctl.editing.templates import list_templates, record_of
+    from cfgctl.editing.templates import template_rows
 
-    snap = STATE.snapshot(rev)
-    rows: list[dict[str, Any]] = []
-    made: dict[str, list[dict[str, Any]]] = {}
-    for service in sorted(snap.manifest.services):
-        record = record_of(snap, service)
-        if record is not None:
-            made.setdefault(record.name, []).append({"service": service, "version": record.version})
-    for name, found in list_templates(snap):
-        if isinstance(found, CfgctlError):
-            where = f"{found.location}: " if found.location else ""
-            rows.append({"name": name, "problem": f"{where}{found.message}"})
-            continue
-        row = found.to_dict()
-        row["services"] = [
-            {**s, "behind": s["version"] < found.version} for s in made.get(found.name, [])
-        ]
-        rows.append(row)
+    rows = template_rows(STATE.snapshot(rev))
     emit(fmt.value, rows, lambda: _print_list(rows))
     if any("problem" in r for r in rows):
         raise CheckFailed(

@@ -1,0 +1,96 @@
+"""`cfgctl serve`: the configuration server (API v1 over HTTP; docs/api.md)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cfgctl.cli.state import STATE
+
+__all__ = ["app", "serve"]
+
+app = typer.Typer(rich_markup_mode=None)
+
+
+ListenOpt = Annotated[
+    str,
+    typer.Option(
+        "--listen", metavar="HOST:PORT", help="The address to serve on; port 0 picks a free one."
+    ),
+]
+BranchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--branch",
+        metavar="NAME",
+        help="The branch to serve (default: the one the repository's HEAD names).",
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, max=64, metavar="N", help="Worker processes sharing the socket."
+    ),
+]
+InsecureLocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-local",
+        help="Serve without authentication: anonymous, read-only, secrets always masked; "
+        "loopback addresses only. Required until API tokens exist.",
+    ),
+]
+AddrFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--addr-file",
+        metavar="FILE",
+        help="Also write the bound base URL to FILE (for scripts; with port 0).",
+    ),
+]
+
+
+@app.command()
+def serve(
+    listen: ListenOpt = "127.0.0.1:8080",
+    branch: BranchOpt = None,
+    workers: WorkersOpt = 1,
+    insecure_local: InsecureLocalOpt = False,
+    addr_file: AddrFileOpt = None,
+) -> None:
+    """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
+    under /api/v1/ (services, environments, schemas, templates, and the effective configuration
+    of each service in each environment, with provenance and long polls that follow commits),
+    described at /api/v1/openapi.json. It reads commits only, never the work tree, and notices
+    new commits on the branch within a second. The repository is the root option -C (default:
+    the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
+    stderr.
+
+    Example: cfgctl -C my-config serve --insecure-local --listen 127.0.0.1:8080
+    """
+    from cfgctl.repo.fsutil import atomic_write
+    from cfgctl.server.runner import run_server
+    from cfgctl.server.settings import ServerSettings, parse_listen
+
+    host, port = parse_listen(listen)
+    settings = ServerSettings(repo=STATE.start(), branch=branch, insecure_local=insecure_local)
+
+    def announce(url: str, served_branch: str) -> None:
+        sys.stdout.write(f"serving {url}/api/v1/ (branch {served_branch})\n")
+        sys.stdout.flush()
+        if addr_file is not None:
+            atomic_write(addr_file, (url + "\n").encode())
+        # Bound, uvicorn next: it shuts down on SIGTERM, then raises the signal again for the
+        # handler it replaced; with this one that ends in exit 0 (as `agent run` does), not in
+        # death by the signal. A SIGTERM before uvicorn takes over ends the command as cleanly.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+    run_server(settings, host, port, workers=workers, on_bound=announce)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,101 @@
+"""The FastAPI application: API v1 over the snapshots of one repository's branch.
+
+    app = create_app(ServerSettings(repo=Path("cfg"), insecure_local=True))
+    uvicorn.run(app)     # or `cfgctl serve`, which starts `app_from_env` in each worker
+
+Everything lives under /api/v1/, described at /api/v1/openapi.json (browsable at
+/api/v1/docs); every error is a problem document (problems.py). The app's state holds its
+`ServerSettings`, its `Security` (security.py: the seam of authentication, authorization and
+audit), the `ServedRepo` (repository.py) and the `HeadWatcher` (longpoll.py), whose task runs for
+the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from cfgctl._version import __version__
+from cfgctl.server import configs, problems, reads
+from cfgctl.server.longpoll import HeadWatcher
+from cfgctl.server.problems import PROBLEM_MEDIA_TYPE
+from cfgctl.server.repository import ServedRepo
+from cfgctl.server.security import Security
+from cfgctl.server.settings import ServerSettings
+
+__all__ = ["API_PREFIX", "app_from_env", "create_app"]
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """\
+The configuration of every service in every environment, as the config repository's branch
+holds it: rendered (every layer merged), validated, secrets masked. Lists are paged with
+`?limit=&cursor=` (the next page in `next_cursor` and a `Link: rel="next"` header). Every read
+has a strong `ETag` and answers `If-None-Match` with 304; the commit read is the
+`Cfgctl-Commit` header. Errors are RFC 9457 problem documents whose `type` is
+`urn:cfgctl:problem:<kind>` and whose `exit_code` is the CLI's for the same failure.
+"""
+
+
+def create_app(settings: ServerSettings, *, security: Security | None = None) -> FastAPI:
+    """The application for `settings`; `InputError` when the repository or branch cannot be
+    served, or no authentication is configured without `insecure_local`."""
+    security = security if security is not None else Security.for_settings(settings)
+    served = ServedRepo.open(settings)
+    watcher = HeadWatcher(served.read_head, settings.poll_interval)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
+            served.close()
+
+    app = FastAPI(
+        title="cfgctl",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.security = security
+    app.state.served = served
+    app.state.watcher = watcher
+    problems.install(app)
+    app.include_router(reads.router, prefix=API_PREFIX)
+    app.include_router(configs.router, prefix=API_PREFIX)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with each error response in application/problem+json only (FastAPI
+    adds application/json for the model that describes it)."""
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in doc["paths"].values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn calls in each worker: settings from CFGCTL_SERVE_SETTINGS."""
+    return create_app(ServerSettings.from_env())

@@ -1,0 +1,108 @@
+"""Start the server: bind the socket, say where, run uvicorn with one or more workers.
+
+    run_server(settings, "127.0.0.1", 0, workers=1, on_bound=print)   # blocks until SIGTERM
+
+The socket is bound here, before uvicorn starts, so that port 0 has its real port to report
+and a busy address is one clear error (exit 3). The workers start the app from an import string
+(`cfgctl.server.app:app_from_env`) with the settings in CFGCTL_SERVE_SETTINGS; each watches the
+branch and keeps its answers on its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from cfgctl.errors import EnvError, InputError
+from cfgctl.server.settings import ENV_VAR, ServerSettings, is_loopback
+
+__all__ = ["bind", "run_server"]
+
+GRACE_SECONDS = 5  # held long polls are cut after this on SIGTERM
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on (host, port); EnvError when the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it a keep-alive client waits 40 ms (delayed ACK) for every response body.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise EnvError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="choose a free address with --listen, or port 0 for any free port",
+        ) from None
+    sock.set_inheritable(True)  # the worker processes serve it
+    return sock
+
+
+def _log_config(default: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging with every line on stderr: its access log goes to stdout by default,
+    where the bound address is the one line a script reads (and a pipe nobody reads fills up
+    and stops the server)."""
+    config = copy.deepcopy(default)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
+
+
+def _check(settings: ServerSettings, host: str) -> str:
+    """Refuse what cannot be served before binding (no auth off loopback, a bad repository or
+    branch); the branch to serve."""
+    from cfgctl.server.repository import ServedRepo
+    from cfgctl.server.security import Security
+
+    if settings.insecure_local and not is_loopback(host):
+        raise InputError(
+            f"--insecure-local serves anonymous requests; it listens on loopback only, not {host}",
+            hint="listen on 127.0.0.1 or [::1] and put an authenticating proxy in front",
+        )
+    Security.for_settings(settings)
+    served = ServedRepo.open(settings)
+    served.close()
+    return served.branch
+
+
+def run_server(
+    settings: ServerSettings,
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    on_bound: Callable[[str, str], None],
+) -> None:
+    """Serve until SIGINT or SIGTERM; `on_bound` gets the base URL and the branch served once
+    the socket is bound."""
+    import uvicorn
+
+    branch = _check(settings, host)
+    # The workers serve the branch resolved now, even if HEAD moves to another one later.
+    settings = replace(settings, branch=branch)
+    os.environ[ENV_VAR] = settings.to_env()
+    config = uvicorn.Config(
+        "cfgctl.server.app:app_from_env",
+        factory=True,
+        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
+        workers=workers,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACE_SECONDS,
+        server_header=False,
+    )
+    sock = bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    on_bound(f"http://{shown}:{bound_port}", branch)
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])

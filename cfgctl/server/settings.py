@@ -1,0 +1,77 @@
+"""What one server serves and how: the repository, its branch, the limits of a read.
+
+    settings = ServerSettings(repo=Path("cfg"), branch="main", insecure_local=True)
+    host, port = parse_listen("127.0.0.1:8080")
+
+The settings cross into uvicorn's worker processes as JSON in one environment variable
+(`to_env` / `from_env`): `--workers N` starts the app from an import string, not an object.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from cfgctl.errors import InputError
+
+__all__ = ["ENV_VAR", "ServerSettings", "is_loopback", "parse_listen"]
+
+ENV_VAR = "CFGCTL_SERVE_SETTINGS"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One server's settings; every limit has a default a test can shorten."""
+
+    repo: Path  # the config repository (the folder holding cfgctl.yaml, or below it)
+    branch: str | None = None  # the branch served; None: the one HEAD names at start
+    # No authentication is configured yet: anonymous reads, never a reveal (security.py).
+    insecure_local: bool = False
+    poll_interval: float = 0.25  # seconds between two reads of the branch ref
+    max_wait: float = 120.0  # the longest a long poll is held, in seconds
+    page_limit: int = 100  # items per page of a list when `limit` is not given
+    max_page_limit: int = 1000
+    render_cache: int = 4096  # rendered configurations kept, by (commit, service, env, view)
+
+    def to_env(self) -> str:
+        data = asdict(self)
+        data["repo"] = str(self.repo)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls, text: str | None = None) -> ServerSettings:
+        raw = os.environ.get(ENV_VAR, "") if text is None else text
+        try:
+            data = json.loads(raw)
+            data["repo"] = Path(data["repo"])
+            return cls(**data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"{ENV_VAR} holds no server settings",
+                hint="start the server with `cfgctl serve`, which sets it",
+            ) from exc
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6; port 0 picks a free one) as (host, port)."""
+    host, sep, port_text = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise InputError(
+            f"--listen {text!r} is not HOST:PORT",
+            hint="write e.g. 127.0.0.1:8080, [::1]:8080, or 127.0.0.1:0 for a free port",
+        )
+    return host, int(port_text)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` reaches only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

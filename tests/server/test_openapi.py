@@ -1,0 +1,43 @@
+"""The OpenAPI document of API v1: valid, everything under /api/v1/, errors as problems."""
+
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from tests.support.gitrepo import ConfigRepo
+from tests.support.server import served
+
+
+def test_the_openapi_document_validates_and_describes_every_route(
+    example_repo: ConfigRepo,
+) -> None:
+    with served(example_repo.workdir) as client:
+        doc = client.get("/api/v1/openapi.json").json()
+        page = client.get("/api/v1/docs")
+    validate(doc)
+    assert page.status_code == 200
+    assert "/api/v1/openapi.json" in page.text
+    assert doc["info"]["title"] == "cfgctl"
+    assert set(doc["paths"]) == {
+        "/api/v1/status",
+        "/api/v1/services",
+        "/api/v1/environments",
+        "/api/v1/schemas",
+        "/api/v1/schemas/{name}",
+        "/api/v1/templates",
+        "/api/v1/config/{service}/{env}",
+    }
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            assert method == "get", path
+            responses = operation["responses"]
+            assert "200" in responses, path
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], path
+    config = doc["paths"]["/api/v1/config/{service}/{env}"]["get"]
+    params = {p["name"] for p in config["parameters"]}
+    assert params >= {"rev", "provenance", "reveal", "wait", "after", "if-none-match"}
+    assert "304" in config["responses"]
+    body = doc["components"]["schemas"]["ConfigDocument"]
+    assert set(body["required"]) == {"service", "env", "schema", "config"}
