@@ -66,6 +66,7 @@ COMMANDS: dict[str, Entry] = {
         _C + "backup", "Backups of the repository: create, verify, restore, and the..."
     ),
     "analyze": Entry(_C + "analyze", "Analytics: change points of metrics, the impact of..."),
+    "audit": Entry(_C + "audit", "The audit log of `cfgctl serve`: one JSON line per write,..."),
     "pr": Entry(_C + "pr", "Pull requests as the approval workflow: plan, comment,..."),
     "agent": Entry(_C + "agent", "The sync agent: delivers merged configuration to running..."),
 }

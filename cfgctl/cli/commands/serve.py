@@ -14,6 +14,8 @@ from cfgctl.cli.state import STATE
 __all__ = ["app", "serve"]
 
 app = typer.Typer(rich_markup_mode=None)
+serve_app = typer.Typer(rich_markup_mode=None, invoke_without_command=True)
+app.add_typer(serve_app, name="serve")
 
 
 ListenOpt = Annotated[
@@ -54,8 +56,9 @@ AddrFileOpt = Annotated[
 ]
 
 
-@app.command()
+@serve_app.callback()
 def serve(
+    ctx: typer.Context,
     listen: ListenOpt = "127.0.0.1:8080",
     branch: BranchOpt = None,
     workers: WorkersOpt = 1,
@@ -70,8 +73,12 @@ def serve(
     the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
     stderr.
 
+    `cfgctl serve token create|list|revoke` manages its API tokens (docs/security.md).
+
     Example: cfgctl -C my-config serve --insecure-local --listen 127.0.0.1:8080
     """
+    if ctx.invoked_subcommand is not None:
+        return  # `serve token ...`
     from cfgctl.repo.fsutil import atomic_write
     from cfgctl.server.runner import run_server
     from cfgctl.server.settings import ServerSettings, parse_listen
@@ -94,3 +101,12 @@ def serve(
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+def _mount_tokens() -> None:
+    from cfgctl.cli.commands.serve_tokens import token_app
+
+    serve_app.add_typer(token_app, name="token")
+
+
+_mount_tokens()
