@@ -218,8 +218,8 @@ def _scan(
     starts = np.arange(0, n - length + 1, length // 2)
     if starts[-1] != n - length:
         starts = np.r_[starts, n - length]
-    span = starts[:, np.newaxis] + np.arange(1, length + 1)
-    partial = sums[span] - sums[starts][:, np.newaxis]  # the sums of each interval's first j
+    windows = np.lib.stride_tricks.sliding_window_view(sums[1:], length)[starts]
+    partial = windows - sums[starts][:, np.newaxis]  # the sums of each interval's first j
     total = partial[:, -1]
     cusum = partial - np.arange(1, length + 1) * (total / length)[:, np.newaxis]
     inner = np.abs(cusum[:, min_size - 1 : length - min_size])
