@@ -211,9 +211,9 @@ def _scan(
     u: Floats, sums: Floats, squares: Floats, length: int, min_size: int
 ) -> list[tuple[float, int]]:
     """(statistic, split) of the intervals of `length` points of `u` (starting every length / 2,
-    and one ending at the end) whose statistic passes SEED_ALPHA. `u` is the ranks
-    of the whole series (in an interval, a monotone transform of its values: as robust as its
-    own ranks, without a sort an interval); `sums` and `squares` the cumulative sums of u, u²."""
+    and one ending at the end) whose statistic passes SEED_ALPHA. `u` is the ranks of the whole
+    series (in an interval, a monotone transform of its values: as robust as its own ranks, and
+    no sort per interval); `sums` and `squares` the cumulative sums of u and u², from 0."""
     n = u.size
     starts = np.arange(0, n - length + 1, length // 2)
     if starts[-1] != n - length:
