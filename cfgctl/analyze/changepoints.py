@@ -252,7 +252,11 @@ def _seeded(series: _Series, min_size: int) -> list[int]:
     """Splits proposed by the intervals of a fixed grid, strongest first (seeded binary
     segmentation, Kovacs et al., Biometrika 2023): where many shifts share a long segment, the
     ones not cut yet inflate its long-run variance like autocorrelated noise, and the segment's
-    own test misses them all; in a short interval a shift is alone (or nearly) with the noise."""
+    own test misses them all; in a short interval a shift is alone (or nearly) with the noise.
+    Measured instead: the long-run variance of the ranks around a running median (which a shift
+    hardly moves) finds them too, but takes slow noise for shifts: with a window of 2 sqrt(n)
+    points, 28 of 200 series of AR(1) noise (0.8, 800 points) alarm (5 with this scan), F1 0.655
+    on the benchmark; with 6 sqrt(n), 492 of 1,124 shifts 150 points apart found."""
     n = series.values.size
     u = series.ranks(0, n)
     sums = np.r_[0.0, np.cumsum(u)]
