@@ -1,6 +1,5 @@
-"""`find_changepoints` (what `cfgctl analyze correlate` runs) beside `detect` alone, on long series
-with many shifts, and on noise; and how often `recommend` is fooled by noise; see
-benchmarks/README.md.
+"""`detect` (what `cfgctl analyze correlate` runs on each series) on long series with many
+shifts, and on noise; and how often `recommend` is fooled by noise; see benchmarks/README.md.
 
     python -m benchmarks.correlate_bench          # ~10 s
 
@@ -20,7 +19,6 @@ import numpy as np
 
 from cfgctl.analyze.bounds import Bounds
 from cfgctl.analyze.changepoints import ChangePoint, detect
-from cfgctl.analyze.correlate import find_changepoints
 from cfgctl.analyze.recommend import KeyModel, Point, model_key
 
 ROWS = ((20, 270), (40, 250), (60, 150))
@@ -36,24 +34,20 @@ def _score(found: list[ChangePoint], true: list[int]) -> tuple[int, int]:
 
 def main() -> None:
     rng = np.random.default_rng(3)
-    print("shifts x points | found (detect alone) | false (detect alone)")
+    print("shifts x points | found | false")
     for segments, length in ROWS:
-        totals = np.zeros(5, dtype=int)  # true, found, false, found alone, false alone
+        totals = np.zeros(3, dtype=int)  # true, found, false
         for _ in range(20):
             levels = 200 - 4 * rng.integers(2, 30, segments)
             true = [i * length for i in range(1, segments) if levels[i] != levels[i - 1]]
             x = np.repeat(levels, length) + rng.normal(0, 3, segments * length)
-            totals += [len(true), *_score(find_changepoints(x), true), *_score(detect(x), true)]
-        print(
-            f"{segments} x {length} | {totals[1]}/{totals[0]} ({totals[3]}) | "
-            f"{totals[2]} ({totals[4]})"
-        )
+            totals += [len(true), *_score(detect(x), true)]
+        print(f"{segments} x {length} | {totals[1]}/{totals[0]} | {totals[2]}")
     start = time.perf_counter()
     noise = [rng.normal(0, 1, 10_000) for _ in range(100)]
-    false = sum(len(find_changepoints(x)) for x in noise)
+    false = sum(len(detect(x)) for x in noise)
     seconds = time.perf_counter() - start
-    alone = sum(len(detect(x)) for x in noise)
-    print(f"noise, 100 series of 10,000: {false} false ({alone}); {seconds:.2f} s")
+    print(f"noise, 100 series of 10,000: {false} false; {seconds:.2f} s")
     fooled: dict[str | None, int] = {}
     for _ in range(1000):
         values = rng.choice([4, 6, 8, 10, 12, 16, 20, 24], size=14)

@@ -8,12 +8,12 @@
 How: the metric's query is rendered for each delivery ({service}, {env}, {target}); deliveries
 that render the same query read the same series, once, over [start, end] (one point a
 max(step, span / 10,000) seconds from Prometheus, `step` analytics.yaml's). Every change point
-of each series is found (`changepoints.detect`, over the whole series and over overlapping
-pieces of a long one: `find_changepoints`). A delivery *precedes* a change point when it lands
-in the `window` before the change point's time (or up to two sampling intervals after it: a
-detector may place a shift a point early). The keys a delivery changed come from the
-repository: the effective configuration of its service and environment at the commit it
-replaced against the one it delivered (`KeyChanges`).
+of each series is found by `changepoints.detect` (its seeded scan finds the many shifts of a
+long history, which a test of the whole series alone would miss). A delivery *precedes* a
+change point when it lands in the `window` before the change point's time (or up to two
+sampling intervals after it: a detector may place a shift a point early). The keys a delivery
+changed come from the repository: the effective configuration of its service and environment at
+the commit it replaced against the one it delivered (`KeyChanges`).
 
 A key's *changes* are the (commit, query) pairs in which it changed and the query's series
 have points around the delivery (a query giving a series per instance counts once); its *hits*
@@ -28,12 +28,12 @@ tuning.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cfgctl.analyze.changepoints import ALPHA, MIN_SIZE, ChangePoint, detect
+from cfgctl.analyze.changepoints import ChangePoint, detect
 from cfgctl.analyze.config import Metric
 from cfgctl.analyze.deliveries import Delivery
 from cfgctl.analyze.keychanges import KeyChanges
@@ -48,42 +48,11 @@ __all__ = [
     "Preceding",
     "Shift",
     "correlate",
-    "find_changepoints",
     "prometheus_step",
 ]
 
 MAX_POINTS = 10_000  # per series asked of the source
 SLACK_POINTS = 2  # a change point this many sampling intervals before a delivery still follows it
-CHUNK = 1000  # points of the overlapping pieces a long series is also searched in
-
-
-def find_changepoints(values: np.ndarray) -> list[ChangePoint]:
-    """The change points of a series of any length with any number of shifts.
-
-    `detect` tests a segment against the rest of it as noise: in a long series with many shifts
-    (a month of deliveries), the shifts it has not cut yet look like autocorrelated noise and it
-    miss most of them (60 shifts in 9,000 points: 1 of 1,124 found in 20 series). So a series
-    longer than `CHUNK` is also searched in pieces of `CHUNK` points overlapping by half, each at
-    the significance `ALPHA * CHUNK / n` (the pieces are ~n / CHUNK independent tests), and the
-    points found are merged: within 2 * MIN_SIZE points of each other, the one with the smallest
-    p-value stays. `python -m benchmarks.correlate_bench`: 1,065 of those 1,124 found, 760 of
-    766 (detect alone: 220) with 40 shifts in 10,000 points; on 100 series of 10,000 points of
-    noise, 2 false shifts, as many as detect alone."""
-    found = detect(values)
-    n = values.size
-    if n > CHUNK:
-        starts = [*range(0, n - CHUNK, CHUNK // 2), n - CHUNK]
-        for lo in starts:
-            piece = detect(values[lo : lo + CHUNK], alpha=ALPHA * CHUNK / n)
-            found += [replace(p, index=lo + p.index) for p in piece]
-    merged: list[ChangePoint] = []
-    for point in sorted(found, key=lambda p: p.index):
-        if merged and point.index - merged[-1].index <= 2 * MIN_SIZE:
-            if point.p_value < merged[-1].p_value:
-                merged[-1] = point
-            continue
-        merged.append(point)
-    return merged
 
 
 def prometheus_step(start: float, end: float, step: float = 1.0) -> float:
@@ -274,7 +243,7 @@ def _scopes(
 def _find_shifts(scope: _Scope) -> list[tuple[float, ChangePoint]]:
     times = scope.series.times
     assert times is not None
-    found = [(float(times[p.index]), p) for p in find_changepoints(scope.series.values)]
+    found = [(float(times[p.index]), p) for p in detect(scope.series.values)]
     scope.times = [t for t, _ in found]
     scope.slack = SLACK_POINTS * float(np.median(np.diff(times))) if times.size > 1 else 0.0
     return found

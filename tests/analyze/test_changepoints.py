@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.signal  # type: ignore[import-untyped]
 
 from cfgctl.analyze.changepoints import detect
 
@@ -53,3 +54,42 @@ def test_short_empty_and_constant_series_have_none_and_bad_input_is_refused() ->
     assert detect([0.0] * 50 + [1.0] * 50)[0].change is None  # before is 0: no relative change
     with pytest.raises(ValueError, match="finite"):
         detect([1.0, float("nan"), 2.0])
+
+
+def _many_shifts(seed: int, segments: int, length: int) -> tuple[np.ndarray, list[int]]:
+    """Levels 200 - 4 * U{2..29} (a shift of 4 or more is 1.3 sigma or more), noise sigma 3."""
+    rng = _rng(seed)
+    levels = 200 - 4 * rng.integers(2, 30, segments)
+    true = [i * length for i in range(1, segments) if levels[i] != levels[i - 1]]
+    return np.repeat(levels, length) + rng.normal(0, 3, segments * length), true
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_forty_shifts_in_ten_thousand_points_are_all_found(seed: int) -> None:
+    """The shifts not cut yet would pass for autocorrelated noise in the whole series' test;
+    the seeded scan finds each in a short interval where it is (nearly) alone."""
+    x, true = _many_shifts(seed, 40, 250)
+    found = [p.index for p in detect(x)]
+    assert len(found) == len(true)
+    assert all(abs(f - t) <= 5 for f, t in zip(found, true, strict=True))
+
+
+def test_sixty_shifts_150_points_apart() -> None:
+    x, true = _many_shifts(8, 60, 150)
+    found = [p.index for p in detect(x)]
+    hits = sum(any(abs(f - t) <= 5 for f in found) for t in true)
+    assert hits >= 0.95 * len(true) and len(found) <= len(true) + 2
+
+
+@pytest.mark.parametrize("noise", ["white", "season", "t3", "ar"])
+def test_long_noise_gives_no_point(noise: str) -> None:
+    rng = _rng(4)
+    n, alarms = 10_000, 0
+    for _ in range(10):
+        x = rng.standard_t(3, n) if noise == "t3" else rng.normal(0, 1, n)
+        if noise == "season":
+            x += 1.5 * np.sin(np.arange(n) * 2 * np.pi / 60)
+        elif noise == "ar":  # AR(1), phi 0.5
+            x = scipy.signal.lfilter([1.0], [1.0, -0.5], x)
+        alarms += bool(detect(x))
+    assert alarms <= 1  # one series of the ten AR(1) has one point at p = 0.00097 (so before)

@@ -7,11 +7,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from cfgctl.analyze.config import Metric, load_analytics
-from cfgctl.analyze.correlate import correlate, find_changepoints, prometheus_step
+from cfgctl.analyze.correlate import correlate, prometheus_step
 from cfgctl.analyze.deliveries import read_deliveries
 from cfgctl.analyze.keychanges import KeyChanges
 from cfgctl.analyze.prometheus import PrometheusSource
@@ -169,15 +168,3 @@ def test_over_a_real_prometheus(world: World, prometheus: Prometheus) -> None:
         window=60,
     )  # fmt: skip
     assert wide.series == 3 and wide.deliveries == 13 and wide.shifts == []
-
-
-def test_a_long_history_with_many_shifts() -> None:
-    """detect alone misses most shifts of a month with many deliveries; the pieces find them."""
-    rng = np.random.default_rng(3)
-    levels = 200 - 4 * rng.integers(2, 30, 40)
-    true = [i * 250 for i in range(1, 40) if levels[i] != levels[i - 1]]
-    series = np.repeat(levels, 250) + rng.normal(0, 3, 10_000)
-    found = [p.index for p in find_changepoints(series)]
-    hits = sum(any(abs(f - t) <= 5 for f in found) for t in true)
-    assert hits >= 0.95 * len(true) and len(found) <= len(true) + 3
-    assert find_changepoints(rng.normal(0, 1, 3000)) == []
