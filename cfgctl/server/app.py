@@ -20,10 +20,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
-from cfgctl.server import configs, problems, reads
+from cfgctl.server import authz, configs, problems, reads
 from cfgctl.server.longpoll import HeadWatcher
 from cfgctl.server.problems import PROBLEM_MEDIA_TYPE
 from cfgctl.server.repository import ServedRepo
+from cfgctl.server.requestid import RequestIdMiddleware
 from cfgctl.server.security import Security
 from cfgctl.server.settings import ServerSettings
 
@@ -70,8 +71,10 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.state.served = served
     app.state.watcher = watcher
     problems.install(app)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(reads.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)
+    app.include_router(authz.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -11,6 +11,7 @@ branch and keeps its answers on its own.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from cfgctl.server.settings import ENV_VAR, ServerSettings, is_loopback
 
 __all__ = ["bind", "run_server"]
 
+log = logging.getLogger("cfgctl.server")
 GRACE_SECONDS = 5  # held long polls are cut after this on SIGTERM
 
 
@@ -63,7 +65,13 @@ def _check(settings: ServerSettings, host: str) -> str:
     if settings.insecure_local and not is_loopback(host):
         raise InputError(
             f"--insecure-local serves anonymous requests; it listens on loopback only, not {host}",
-            hint="listen on 127.0.0.1 or [::1] and put an authenticating proxy in front",
+            hint="listen on 127.0.0.1 or [::1], or drop --insecure-local to require API tokens",
+        )
+    if not settings.insecure_local and not is_loopback(host):
+        log.warning(
+            "serving on %s over plain HTTP: API tokens cross the network in clear; put a"
+            " TLS-terminating proxy in front",
+            host,
         )
     Security.for_settings(settings)
     served = ServedRepo.open(settings)

@@ -7,31 +7,41 @@ Every route takes its `Subject` from `current_subject` and asks `authorize` befo
 neither knows how subjects are authenticated or decided on. That is the `Security` of the app
 (`app.state.security`), three parts each replaceable on its own:
 
-- an `Authenticator` turns a request into a `Subject` or refuses it (401): today only
-  `Anonymous`; API tokens and OIDC bearer tokens plug in here;
-- an `AccessPolicy` says whether a subject may do an action on an object: today
-  `LocalReads` (reads for anyone, nothing else); the Casbin policy of rbac.yaml plugs in here;
-- an `AuditSink` records every denial and every allowed sensitive action (a reveal): today
-  `NoAudit`; the hash-chained audit log plugs in here. A sensitive action whose record cannot be
-  written is refused (Vault's rule), so a reveal is never unaudited.
+- an `Authenticator` turns a request into a `Subject` or refuses it (401, `Unauthenticated`):
+  `Anonymous` under `--insecure-local`, else API tokens (`access.TokenAuthenticator`); OIDC
+  bearer tokens plug in here;
+- an `AccessPolicy` says whether a subject may do an action on an object, as a bool or a
+  `rbac.Decision` with its reason: `LocalReads` (reads for anyone, nothing else) under
+  `--insecure-local`, else the Casbin policy of rbac.yaml (`access.RbacPolicy`);
+- an `AuditSink` records every refused authentication, every denial and every allowed
+  sensitive action (a reveal): `NoAudit` under `--insecure-local`, else the hash-chained audit
+  log (`access.AuditLogSink`). A sensitive action whose record cannot be written is refused
+  (Vault's rule), so a reveal is never unaudited.
 
-Actions: `read` (any GET), `reveal` (secret values in clear). Objects: `config:SERVICE@ENV`,
-`services`, `environments`, `schemas`, `templates`. Reveal is denied unless a policy grants it.
+An optional `prepare(request)` runs after authentication and before the route (the RBAC policy
+loads the rules of the branch head there, off the event loop).
+
+Actions: `read` (any GET), `reveal` (secret values in clear), `admin` (`/authz/check`).
+Objects: `config:SERVICE@ENV`, `services`, `environments`, `schemas`, `templates`, `status`,
+and `server` (the server itself). Reveal is denied unless a policy grants it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
 
-from cfgctl.errors import InputError
 from cfgctl.server.problems import Problem
 from cfgctl.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from cfgctl.server.rbac import Decision as Ruling
+    from cfgctl.server.tokens import TokenInfo
 
 __all__ = [
     "SENSITIVE",
@@ -44,8 +54,10 @@ __all__ = [
     "NoAudit",
     "Security",
     "Subject",
+    "Unauthenticated",
     "authorize",
     "current_subject",
+    "request_id",
 ]
 
 log = logging.getLogger("cfgctl.server")
@@ -60,6 +72,7 @@ class Subject:
     anonymous: bool = False
     roles: tuple[str, ...] = ()
     via: str = "none"  # how it was authenticated: none, token, oidc
+    token: TokenInfo | None = None  # the API token it came with: its role and scopes cap it
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,31 @@ class Decision:
     allowed: bool
     path: str
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    reason: str | None = None  # the policy's, when it gives one
+    matched_rule: str | None = None  # rbac.yaml:LINE of the grant that allowed it
+    request_id: str | None = None
+    commit: str | None = None  # the branch head the decision was made at
+    token_id: str | None = None  # the token a refused authentication claimed
+
+
+class Unauthenticated(Problem):
+    """A 401: the request proves no subject. `reason` (missing, malformed, unknown, forged,
+    expired, revoked) is answered and audited; `token_id` names the token it claimed, if any."""
+
+    def __init__(
+        self, reason: str, detail: str, *, hint: str | None, token_id: str | None = None
+    ) -> None:
+        challenge = 'Bearer realm="cfgctl"'
+        if reason != "missing":
+            challenge += ', error="invalid_token"'  # RFC 6750
+        super().__init__(
+            "unauthenticated",
+            detail,
+            hint=hint,
+            extra={"reason": reason},
+            headers={"WWW-Authenticate": challenge},
+        )
+        self.reason, self.token_id = reason, token_id
 
 
 class Authenticator(Protocol):
@@ -81,7 +119,10 @@ class Authenticator(Protocol):
 
 
 class AccessPolicy(Protocol):
-    def allows(self, subject: Subject, action: str, obj: str) -> bool: ...
+    def allows(self, subject: Subject, action: str, obj: str) -> bool | Ruling:
+        """Whether `subject` may; a `rbac.Decision` says why. May raise a `Problem` (503) when
+        it cannot decide: the request is then refused, and audited as denied."""
+        ...
 
 
 class AuditSink(Protocol):
@@ -118,43 +159,68 @@ class Security:
     authenticator: Authenticator
     policy: AccessPolicy
     audit: AuditSink
+    prepare: Callable[[Request], Awaitable[None]] | None = None
 
     @classmethod
     def for_settings(cls, settings: ServerSettings) -> Security:
-        """What `settings` configure: today anonymous reads under `--insecure-local`, and a
-        refusal to start otherwise (no way to authenticate yet means no server)."""
-        if not settings.insecure_local:
-            raise InputError(
-                "no authentication is configured for the server",
-                hint="pass --insecure-local to serve anonymous, read-only requests on a "
-                "loopback address (secrets stay masked)",
-            )
-        return cls(Anonymous(), LocalReads(), NoAudit())
+        """What `settings` configure: anonymous reads under `--insecure-local`; else API tokens
+        of the state directory, rbac.yaml of the branch head and the audit log there."""
+        if settings.insecure_local:
+            return cls(Anonymous(), LocalReads(), NoAudit())
+        from cfgctl.server.access import token_security
 
-    def decide(self, subject: Subject, action: str, obj: str, path: str) -> None:
+        return token_security(settings)
+
+    def decide(
+        self,
+        subject: Subject,
+        action: str,
+        obj: str,
+        path: str,
+        *,
+        request_id: str | None = None,
+        commit: str | None = None,
+    ) -> None:
         """Return when `subject` may do `action` on `obj`; raise a 403 Problem otherwise, or a
-        503 one when a sensitive action cannot be audited."""
-        allowed = self.policy.allows(subject, action, obj)
-        decision = Decision(subject, action, obj, allowed, path)
+        503 one when a sensitive action cannot be audited (or the policy cannot decide)."""
+        unable: Problem | None = None
+        try:
+            verdict = self.policy.allows(subject, action, obj)
+        except Problem as problem:
+            unable, verdict = problem, False
+        allowed = verdict if isinstance(verdict, bool) else verdict.allowed
+        reason = unable.detail if unable else None if isinstance(verdict, bool) else verdict.reason
+        rule = None if isinstance(verdict, bool) else verdict.matched_rule
+        decision = Decision(
+            subject, action, obj, allowed, path, reason=reason, matched_rule=rule,
+            request_id=request_id, commit=commit,
+        )  # fmt: skip
         if not allowed or action in SENSITIVE:
-            try:
-                self.audit.record(decision)
-            except Exception as exc:  # noqa: BLE001  any failure to audit refuses the action
-                log.error("audit record failed: %s", type(exc).__name__)
-                if allowed:
-                    raise Problem(
-                        "environment",
-                        f"the audit log cannot be written; {action} is refused",
-                        hint="check the audit log's disk and permissions",
-                    ) from None
+            self._record(decision)
+        if unable is not None:
+            raise unable
         if not allowed:
             who = "an anonymous request" if subject.anonymous else f"{subject.name!r}"
+            extra = {"action": action, "object": obj}
             raise Problem(
                 "forbidden",
-                f"{who} may not {action} {obj}",
+                f"{who} may not {action} {obj}" + (f": {reason}" if reason else ""),
                 hint=_hint(action),
-                extra={"action": action, "object": obj},
+                extra={**extra, "reason": reason} if reason else extra,
             )
+
+    def _record(self, decision: Decision) -> None:
+        """Audit `decision`; when that fails, refuse it if it was allowed (a denial stays one)."""
+        try:
+            self.audit.record(decision)
+        except Exception as exc:  # noqa: BLE001  any failure to audit refuses the action
+            log.error("audit record failed: %s", type(exc).__name__)
+            if decision.allowed:
+                raise Problem(
+                    "environment",
+                    f"the audit log cannot be written; {decision.action} is refused",
+                    hint="check the audit log's disk and permissions",
+                ) from None
 
 
 def _hint(action: str) -> str:
@@ -163,13 +229,41 @@ def _hint(action: str) -> str:
     return "ask an administrator for a role that allows it"
 
 
+def request_id(request: Request) -> str | None:
+    """The id the request-id middleware gave this request (None outside of it)."""
+    return getattr(request.state, "request_id", None)
+
+
 async def current_subject(request: Request) -> Subject:
-    """The FastAPI dependency every route takes its subject from."""
+    """The FastAPI dependency every route takes its subject from; a refused authentication is
+    audited before its 401."""
     security: Security = request.app.state.security
-    return await security.authenticator(request)
+    try:
+        subject = await security.authenticator(request)
+    except Unauthenticated as refused:
+        claimed = Subject("anonymous", anonymous=True)
+        security._record(
+            Decision(
+                claimed, "authenticate", request.url.path, False, request.url.path,
+                reason=refused.reason, request_id=request_id(request),
+                token_id=refused.token_id,
+            )
+        )  # fmt: skip
+        raise
+    if security.prepare is not None:
+        await security.prepare(request)
+    return subject
 
 
 def authorize(request: Request, subject: Subject, action: str, obj: str) -> None:
     """Ask the app's Security whether `subject` may do `action` on `obj` (see the module)."""
     security: Security = request.app.state.security
-    security.decide(subject, action, obj, request.url.path)
+    watcher = getattr(request.app.state, "watcher", None)
+    security.decide(
+        subject,
+        action,
+        obj,
+        request.url.path,
+        request_id=request_id(request),
+        commit=None if watcher is None else watcher.head,
+    )

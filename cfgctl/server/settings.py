@@ -28,8 +28,10 @@ class ServerSettings:
 
     repo: Path  # the config repository (the folder holding cfgctl.yaml, or below it)
     branch: str | None = None  # the branch served; None: the one HEAD names at start
-    # No authentication is configured yet: anonymous reads, never a reveal (security.py).
+    # No authentication: anonymous reads, never a reveal, loopback only (security.py).
     insecure_local: bool = False
+    # API tokens (tokens.db) and the audit log (audit.jsonl); None: statedir.state_dir().
+    state_dir: Path | None = None
     poll_interval: float = 0.25  # seconds between two reads of the branch ref
     max_wait: float = 120.0  # the longest a long poll is held, in seconds
     page_limit: int = 100  # items per page of a list when `limit` is not given
@@ -39,6 +41,7 @@ class ServerSettings:
     def to_env(self) -> str:
         data = asdict(self)
         data["repo"] = str(self.repo)
+        data["state_dir"] = None if self.state_dir is None else str(self.state_dir)
         return json.dumps(data)
 
     @classmethod
@@ -47,6 +50,8 @@ class ServerSettings:
         try:
             data = json.loads(raw)
             data["repo"] = Path(data["repo"])
+            if data.get("state_dir") is not None:
+                data["state_dir"] = Path(data["state_dir"])
             return cls(**data)
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(

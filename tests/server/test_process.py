@@ -144,14 +144,16 @@ def test_two_workers_serve_the_same_answers(example_repo: ConfigRepo, tmp_path: 
     assert len({a.headers["etag"] for a in answers}) == 1
 
 
-def test_serve_refuses_to_start_without_auth_or_off_loopback(
+def test_serve_refuses_to_start_without_its_state_or_insecure_off_loopback(
     example_repo: ConfigRepo, run_cli: RunCli
 ) -> None:
     repo = str(example_repo.workdir)
-    no_auth = run_cli("-C", repo, "serve", "--listen", "127.0.0.1:0")
-    assert no_auth.exit_code == 2
-    assert "no authentication is configured" in no_auth.stderr
-    assert "--insecure-local" in no_auth.stderr
+    # Without --insecure-local it needs its token store: a state dir it cannot make is exit 3.
+    no_store = run_cli(
+        "-C", repo, "serve", "--listen", "0.0.0.0:0", "--state-dir", "/dev/null/state"
+    )  # fmt: skip
+    assert no_store.exit_code == 3
+    assert "cannot make the state directory /dev/null/state" in no_store.stderr
     exposed = run_cli("-C", repo, "serve", "--insecure-local", "--listen", "0.0.0.0:0")
     assert exposed.exit_code == 2
     assert "loopback only" in exposed.stderr

@@ -49,10 +49,14 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(repo: Path, *args: str, log_dir: Path) -> Iterator[ServerProcess]:
-    """`cfgctl -C REPO serve --insecure-local --listen 127.0.0.1:0 ARGS` until the block ends;
-    its base URL from the first line it prints. SIGTERM at the end, then it must exit 0."""
+def server_process(
+    repo: Path, *args: str, log_dir: Path, insecure: bool = True
+) -> Iterator[ServerProcess]:
+    """`cfgctl -C REPO serve --insecure-local --listen 127.0.0.1:0 ARGS` until the block ends
+    (without --insecure-local when not `insecure`: pass --state-dir in ARGS); its base URL from
+    the first line it prints. SIGTERM at the end, then it must exit 0."""
     log = log_dir / "server.log"
+    mode = ["--insecure-local"] if insecure else []
     with log.open("w") as err:
         proc = subprocess.Popen(
             [
@@ -60,7 +64,7 @@ def server_process(repo: Path, *args: str, log_dir: Path) -> Iterator[ServerProc
                 "-C",
                 str(repo),
                 "serve",
-                "--insecure-local",
+                *mode,
                 "--listen",
                 "127.0.0.1:0",
                 *args,
@@ -99,7 +103,8 @@ def _wait_ready(url: str, proc: subprocess.Popen[str]) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the server exited"
         try:
-            if httpx2.get(url + "/api/v1/status", timeout=2).status_code == 200:
+            # 401: up, and asking for a token
+            if httpx2.get(url + "/api/v1/status", timeout=2).status_code in (200, 401):
                 return
         except httpx2.TransportError:
             time.sleep(0.05)

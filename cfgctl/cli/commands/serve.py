@@ -43,7 +43,16 @@ InsecureLocalOpt = Annotated[
     typer.Option(
         "--insecure-local",
         help="Serve without authentication: anonymous, read-only, secrets always masked; "
-        "loopback addresses only. Required until API tokens exist.",
+        "loopback addresses only. Without it every request needs an API token.",
+    ),
+]
+StateDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        metavar="DIR",
+        help="Where the API tokens (tokens.db) and the audit log (audit.jsonl) are, as for"
+        " `serve token` (default: $CFGCTL_STATE_DIR, else ~/.local/state/cfgctl/server).",
     ),
 ]
 AddrFileOpt = Annotated[
@@ -63,6 +72,7 @@ def serve(
     branch: BranchOpt = None,
     workers: WorkersOpt = 1,
     insecure_local: InsecureLocalOpt = False,
+    state_dir: StateDirOpt = None,
     addr_file: AddrFileOpt = None,
 ) -> None:
     """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
@@ -73,18 +83,28 @@ def serve(
     the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
     stderr.
 
-    `cfgctl serve token create|list|revoke` manages its API tokens (docs/security.md).
+    Every request needs an API token (`Authorization: Bearer TOKEN`, made by `cfgctl serve
+    token create` with the same --state-dir); what it may do is what rbac.yaml on the served
+    branch grants the token's subject, capped by the token's role and scopes. Denials, refused
+    tokens and every secret reveal are recorded in STATE_DIR/audit.jsonl (docs/security.md).
+    --insecure-local serves anonymous reads on loopback instead.
 
-    Example: cfgctl -C my-config serve --insecure-local --listen 127.0.0.1:8080
+    Example: cfgctl -C my-config serve --state-dir /var/lib/cfgctl --listen 0.0.0.0:8080
     """
     if ctx.invoked_subcommand is not None:
         return  # `serve token ...`
     from cfgctl.repo.fsutil import atomic_write
     from cfgctl.server.runner import run_server
     from cfgctl.server.settings import ServerSettings, parse_listen
+    from cfgctl.server.statedir import state_dir as resolve_state_dir
 
     host, port = parse_listen(listen)
-    settings = ServerSettings(repo=STATE.start(), branch=branch, insecure_local=insecure_local)
+    settings = ServerSettings(
+        repo=STATE.start(),
+        branch=branch,
+        insecure_local=insecure_local,
+        state_dir=None if insecure_local else resolve_state_dir(state_dir).absolute(),
+    )
 
     def announce(url: str, served_branch: str) -> None:
         sys.stdout.write(f"serving {url}/api/v1/ (branch {served_branch})\n")

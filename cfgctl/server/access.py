@@ -1,0 +1,194 @@
+"""The server's real security: API tokens, the rules of rbac.yaml, the hash-chained audit log.
+
+    security = token_security(settings)     # what Security.for_settings gives without
+                                            # --insecure-local
+
+- `TokenAuthenticator`: `Authorization: Bearer cfgctl_<id>_<secret>` checked against
+  STATE_DIR/tokens.db; a refusal is a 401 naming why (missing, malformed, unknown, forged,
+  expired, revoked), never repeating the token.
+- `RbacPolicy`: rbac.yaml of the served branch's head (`AuthorizerCache`, loaded on the
+  repository's thread when the head moves), each decision capped by the token's role and
+  scopes (`Principal.of_token`). `config:SERVICE@ENV` is decided on SERVICE@ENV; a list
+  (`services`, `environments`, `schemas`, `templates`, `status`) needs `read` on at least one
+  configuration of the head; `server` is the server itself (`*@*`: `admin`). A broken
+  rbac.yaml denies everything with a 503 naming its problem.
+- `AuditLogSink`: one line of STATE_DIR/audit.jsonl per decision offered (refused logins,
+  denials, reveals), never a value or a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from cfgctl.errors import CfgctlError, InputError
+from cfgctl.server.auditlog import AUDIT_FILE, AuditLog
+from cfgctl.server.problems import Problem
+from cfgctl.server.rbac import SERVER, Authorizer, AuthorizerCache, Principal
+from cfgctl.server.rbac import Decision as Ruling
+from cfgctl.server.security import Decision, Security, Subject, Unauthenticated
+from cfgctl.server.statedir import state_dir
+from cfgctl.server.tokens import TokenRefused, TokenStore
+
+if TYPE_CHECKING:
+    from cfgctl.server.repository import ServedRepo
+    from cfgctl.server.settings import ServerSettings
+
+__all__ = [
+    "LISTS",
+    "AuditLogSink",
+    "RbacPolicy",
+    "Rules",
+    "TokenAuthenticator",
+    "token_security",
+]
+
+LISTS = frozenset({"services", "environments", "schemas", "templates", "status"})
+_CONFIG = "config:"
+
+
+def token_security(settings: ServerSettings) -> Security:
+    """Tokens, rbac.yaml and the audit log of `settings.state_dir` (made when missing)."""
+    folder = state_dir(settings.state_dir)
+    store = TokenStore.open(folder)
+    policy = RbacPolicy()
+    sink = AuditLogSink(AuditLog(folder / AUDIT_FILE))
+    return Security(TokenAuthenticator(store), policy, sink, prepare=policy.refresh)
+
+
+class TokenAuthenticator:
+    """The subject of a request's API token; a 401 `Unauthenticated` when it has no valid one."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self.store = store
+
+    async def __call__(self, request: Request) -> Subject:
+        try:
+            info = self.store.verify_header(request.headers.get("authorization"))
+        except TokenRefused as refused:
+            raise Unauthenticated(
+                refused.reason, refused.message, hint=refused.hint, token_id=refused.token_id
+            ) from None
+        return Subject(info.subject, roles=(info.role,), via="token", token=info)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The access rules of one commit of the served branch."""
+
+    commit: str
+    authorizer: Authorizer
+    error: InputError | None = None  # rbac.yaml is broken: everything is denied
+    objects: tuple[str, ...] = ()  # every SERVICE@ENV of the manifest, for the lists
+
+    @classmethod
+    def load(cls, served: ServedRepo, cache: AuthorizerCache, commit: str) -> Rules:
+        """rbac.yaml at `commit` (on the repository's thread)."""
+        snap = served.snapshot(commit)
+        authorizer = cache.of(snap)
+        error = cache.error
+        try:
+            manifest = snap.manifest
+            pairs = tuple(f"{s}@{e}" for s in manifest.services for e in manifest.environments)
+        except CfgctlError:
+            pairs = ()  # a broken manifest: no list is readable (the rules say why)
+        return cls(commit, authorizer, error, pairs)
+
+
+@dataclass
+class RbacPolicy:
+    """rbac.yaml of the served branch's head; see the module docstring."""
+
+    cache: AuthorizerCache = field(default_factory=AuthorizerCache)
+    rules: Rules | None = None
+    # (principal, commit) -> the list decision: a list asks about many objects
+    _lists: dict[tuple[Principal, str], Ruling] = field(default_factory=dict)
+
+    async def refresh(self, request: Request) -> None:
+        """The rules of the head the watcher last saw, loaded when it moved."""
+        head: str = request.app.state.watcher.head
+        if self.rules is not None and self.rules.commit == head:
+            return
+        served: ServedRepo = request.app.state.served
+        rules = await served.once(
+            (head, "rbac-rules"), lambda: Rules.load(served, self.cache, head)
+        )
+        if self.rules is None or rules.commit == request.app.state.watcher.head:
+            self.rules = rules
+            self._lists.clear()
+
+    def allows(self, subject: Subject, action: str, obj: str) -> Ruling:
+        rules = self.rules
+        if rules is None:
+            raise Problem("environment", "the access rules are not loaded yet", hint="retry")
+        if rules.error is not None:
+            error = rules.error
+            raise Problem(
+                "environment",
+                f"the access rules cannot be read, so nothing is allowed: {error.message}",
+                location=error.location,
+                hint=f"fix {error.location or 'rbac.yaml'} on the served branch"
+                + (f" ({error.hint})" if error.hint else ""),
+            )
+        if subject.anonymous:
+            return Ruling(False, "an anonymous request is allowed nothing")
+        principal = _principal(subject)
+        if obj.startswith(_CONFIG):
+            return rules.authorizer.enforce(principal, action, obj.removeprefix(_CONFIG))
+        if obj == "server":
+            return rules.authorizer.enforce(principal, action, SERVER)
+        if obj in LISTS and action == "read":
+            return self._list_ruling(rules, principal)
+        return Ruling(False, f"no rule covers {action} on {obj}")
+
+    def _list_ruling(self, rules: Rules, principal: Principal) -> Ruling:
+        """`read` on a list: allowed when the principal may read one configuration."""
+        key = (principal, rules.commit)
+        known = self._lists.get(key)
+        if known is not None:
+            return known
+        ruling = Ruling(False, f"{principal.subject} may read no configuration of the branch")
+        for obj in rules.objects:
+            decision = rules.authorizer.enforce(principal, "read", obj)
+            if decision.allowed:
+                ruling = Ruling(True, f"may read {obj}: {decision.reason}", decision.matched_rule)
+                break
+        if len(self._lists) >= 4096:
+            self._lists.clear()
+        self._lists[key] = ruling
+        return ruling
+
+
+def _principal(subject: Subject) -> Principal:
+    if subject.token is not None:
+        return Principal.of_token(subject.token)
+    return Principal(subject.name)
+
+
+class AuditLogSink:
+    """Decisions as lines of the hash-chained audit log (auditlog.py)."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    def record(self, decision: Decision) -> None:
+        subject = decision.subject
+        detail: dict[str, object] = {"path": decision.path, "via": subject.via}
+        if decision.reason is not None:
+            detail["reason"] = decision.reason
+        if decision.matched_rule is not None:
+            detail["matched_rule"] = decision.matched_rule
+        token_id = subject.token.id if subject.token is not None else decision.token_id
+        if token_id is not None:
+            detail["token_id"] = token_id
+        self.log.append(
+            subject.name,
+            decision.action,
+            decision.object,
+            "allowed" if decision.allowed else "denied",
+            request_id=decision.request_id,
+            commit=decision.commit,
+            detail=detail,
+        )
