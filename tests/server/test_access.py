@@ -1,0 +1,232 @@
+"""`cfgctl serve` without --insecure-local: real API tokens, the rules of rbac.yaml on the
+served branch, and the hash-chained audit log (the app in-process; test_access_process.py
+starts the real command)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+from cfgctl.server.app import create_app
+from cfgctl.server.auditlog import verify
+from cfgctl.server.settings import ServerSettings
+from cfgctl.server.tokens import TokenStore
+from tests.support.cli import SECRET_VALUES, RunCli
+from tests.support.gitrepo import ConfigRepo
+from tests.support.rbac import RULES
+from tests.support.secretrepo import set_secret
+
+VALUE = "s3cr3t-guarded-71ab"
+PROD = "/api/v1/config/payments/prod"
+STAGING = "/api/v1/config/payments/staging"
+
+
+@dataclass
+class Guarded:
+    client: TestClient
+    store: TokenStore
+    state: Path
+    repo: ConfigRepo
+    answers: list[Response]
+
+    def token(self, subject: str, role: str, *scopes: str, **kw: object) -> str:
+        return self.store.create(subject, role, list(scopes), timedelta(days=1), **kw)[1]  # type: ignore[arg-type]
+
+    def get(self, path: str, token: str | None = None, **params: str) -> Response:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        answer = self.client.get(path, headers=headers, params=params)
+        self.answers.append(answer)
+        return answer
+
+    def audit(self) -> list[dict[str, object]]:
+        path = self.state / "audit.jsonl"
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def guarded(secret_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path) -> Iterator[Guarded]:
+    """The secret repository with rbac.yaml and a committed secret, served with tokens."""
+    set_secret(run_cli, secret_repo, VALUE)
+    secret_repo.commit({"rbac.yaml": RULES}, "rbac and a secret", add_all=True)
+    state = tmp_path / "state"
+    app = create_app(ServerSettings(repo=secret_repo.workdir, state_dir=state))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        found = Guarded(client, TokenStore.open(state), state, secret_repo, [])
+        yield found
+    for answer in found.answers:  # only an allowed reveal shows a value
+        shown = answer.status_code == 200 and "reveal=true" in str(answer.request.url)
+        assert shown or not any(v in answer.text for v in SECRET_VALUES), answer.request.url
+    log = state / "audit.jsonl"
+    text = log.read_text() if log.is_file() else ""
+    assert "cfgctl_" not in text, "a token in the audit log"
+    assert not any(v in text for v in SECRET_VALUES), "a secret value in the audit log"
+
+
+def _problem(answer: Response, status: int, kind: str) -> dict[str, object]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    doc: dict[str, object] = answer.json()
+    assert doc["type"] == f"urn:cfgctl:problem:{kind}"
+    return doc
+
+
+def test_no_token_is_401_with_its_reason_and_audited(guarded: Guarded) -> None:
+    answer = guarded.get(PROD)
+    doc = _problem(answer, 401, "unauthenticated")
+    assert doc["reason"] == "missing"
+    assert answer.headers["www-authenticate"] == 'Bearer realm="cfgctl"'
+    rid = answer.headers["x-request-id"]
+    assert rid.startswith("r-")
+    (line,) = guarded.audit()
+    assert line["action"] == "authenticate" and line["outcome"] == "denied"
+    assert line["request_id"] == rid and line["object"] == "/api/v1/config/payments/prod"
+    assert line["detail"] == {"path": PROD, "reason": "missing", "via": "none"}
+    assert guarded.get("/api/v1/services").status_code == 401  # lists too
+    assert guarded.get("/api/v1/status").status_code == 401
+
+
+def test_malformed_unknown_forged_revoked_and_expired_tokens_are_401(guarded: Guarded) -> None:
+    good = guarded.token("root", "admin", "*")
+    token_id = good.split("_")[1]
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    unknown = "cfgctl_0123456789ab_" + good.split("_", 2)[2]
+    past = datetime.now(UTC) - timedelta(days=2)
+    expired = guarded.token("root", "admin", "*", now=past)
+    revoked = guarded.token("root", "admin", "*")
+    guarded.store.revoke(revoked.split("_")[1])
+    cases = {
+        "malformed": "cfgctl_nope",
+        "unknown": unknown,
+        "forged": forged,
+        "expired": expired,
+        "revoked": revoked,
+    }
+    for reason, token in cases.items():
+        answer = guarded.get(PROD, token)
+        doc = _problem(answer, 401, "unauthenticated")
+        assert doc["reason"] == reason
+        assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+        assert token not in answer.text
+        assert token.split("_")[-1] not in answer.text  # the secret part never echoed
+    assert guarded.get(PROD, good).status_code == 200
+    lines = guarded.audit()
+    assert [line["detail"]["reason"] for line in lines] == list(cases)  # type: ignore[index]
+    assert lines[2]["detail"]["token_id"] == token_id  # type: ignore[index]
+    assert verify(guarded.state / "audit.jsonl").ok
+
+
+def test_a_token_scoped_to_staging_cannot_read_prod(guarded: Guarded) -> None:
+    alice = guarded.token("alice", "editor", "payments@staging")
+    assert guarded.get(STAGING, alice).status_code == 200
+    assert guarded.get("/api/v1/services", alice).status_code == 200
+    doc = _problem(guarded.get(PROD, alice), 403, "forbidden")
+    assert doc["object"] == "config:payments@prod" and doc["action"] == "read"
+    assert "scope (payments@staging) does not cover payments@prod" in str(doc["reason"])
+    # alice's own grants do not reach prod either, whatever her token says
+    wide = guarded.token("alice", "editor", "*")
+    doc = _problem(guarded.get(PROD, wide), 403, "forbidden")
+    assert "no grant in rbac.yaml allows alice to read payments@prod" in str(doc["reason"])
+    first, _ = guarded.audit()
+    assert first["subject"] == "alice" and first["outcome"] == "denied"
+    assert first["commit"] == str(guarded.repo.repo.head.target)
+
+
+def test_a_subject_rbac_yaml_does_not_name_reads_nothing(guarded: Guarded) -> None:
+    mallory = guarded.token("mallory", "admin", "*")
+    for path in (PROD, "/api/v1/services", "/api/v1/status", "/api/v1/schemas/web-service"):
+        doc = _problem(guarded.get(path, mallory), 403, "forbidden")
+        assert "mallory" in str(doc["detail"])
+
+
+def test_a_viewer_revealing_is_403_and_audited(guarded: Guarded) -> None:
+    viewer = guarded.token("viewers-all", "viewer", "*")
+    masked = guarded.get(PROD, viewer)
+    assert masked.status_code == 200
+    assert masked.json()["config"]["db"]["password"] == "***"
+    answer = guarded.get(PROD, viewer, reveal="true")
+    doc = _problem(answer, 403, "forbidden")
+    assert doc["action"] == "reveal"
+    assert "role viewer does not include reveal" in str(doc["reason"])
+    assert VALUE not in answer.text
+    (line,) = guarded.audit()  # the masked read is not audited, the refused reveal is
+    assert (line["subject"], line["action"], line["outcome"]) == ("viewers-all", "reveal", "denied")
+    assert line["request_id"] == answer.headers["x-request-id"]
+
+
+def test_an_admin_reveals_and_the_audit_line_has_no_value(guarded: Guarded) -> None:
+    root = guarded.token("root", "admin", "*")
+    answer = guarded.get(PROD, root, reveal="true")
+    assert answer.status_code == 200
+    assert answer.json()["config"]["db"]["password"] == VALUE
+    assert answer.headers["cache-control"] == "no-store"
+    (line,) = guarded.audit()
+    assert (line["subject"], line["action"], line["object"], line["outcome"]) == (
+        "root", "reveal", "config:payments@prod", "allowed",
+    )  # fmt: skip
+    assert line["request_id"] == answer.headers["x-request-id"]
+    assert str(line["detail"]["matched_rule"]).startswith("rbac.yaml:")  # type: ignore[index]
+    assert line["detail"]["token_id"] == root.split("_")[1]  # type: ignore[index]
+    assert VALUE not in (guarded.state / "audit.jsonl").read_text()
+
+
+def test_an_unwritable_audit_log_refuses_reveals_but_not_reads(guarded: Guarded) -> None:
+    (guarded.state / "audit.jsonl").mkdir()  # as root, a directory is what cannot be written
+    root = guarded.token("root", "admin", "*")
+    refused = guarded.get(PROD, root, reveal="true")
+    doc = _problem(refused, 503, "environment")
+    assert doc["exit_code"] == 3
+    assert VALUE not in refused.text
+    assert guarded.get(PROD, root).json()["config"]["db"]["password"] == "***"
+    assert guarded.get("/api/v1/services", root).status_code == 200
+    _problem(guarded.get(PROD), 401, "unauthenticated")  # denials stay denials
+    guarded.answers.clear()  # the leak check reads the audit file, a folder here
+    (guarded.state / "audit.jsonl").rmdir()
+
+
+def test_authz_check_answers_admins_only(guarded: Guarded) -> None:
+    root = guarded.token("root", "admin", "*")
+    check = "/api/v1/authz/check"
+    answer = guarded.get(check, root, subject="alice", action="edit", object="payments@staging")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["allowed"] is True
+    assert body["matched_rule"].startswith("rbac.yaml:5:")
+    assert "alice is in it" in body["reason"]
+    assert body["commit"] == str(guarded.repo.repo.head.target)
+    denied = guarded.get(check, root, subject="alice", action="edit", object="payments@prod")
+    assert denied.json()["allowed"] is False and denied.json()["matched_rule"] is None
+    bad = guarded.get(check, root, subject="alice", action="eddit", object="payments@prod")
+    assert _problem(bad, 400, "bad-request")["hint"]
+    scoped = guarded.token("root", "admin", "payments@*")  # an admin token not on the server
+    _problem(guarded.get(check, scoped, subject="a", action="read", object="*@*"), 403, "forbidden")
+    alice = guarded.token("alice", "editor", "*")
+    _problem(guarded.get(check, alice, subject="a", action="read", object="*@*"), 403, "forbidden")
+
+
+def test_a_broken_rbac_yaml_denies_everything_with_503(guarded: Guarded) -> None:
+    root = guarded.token("root", "admin", "*")
+    assert guarded.get(PROD, root).status_code == 200
+    guarded.repo.commit({"rbac.yaml": RULES.replace("role: admin", "role: superuser")}, "typo")
+    guarded.client.app.state.watcher.poll()  # type: ignore[attr-defined]
+    doc = _problem(guarded.get(PROD, root), 503, "environment")
+    assert "access rules cannot be read" in str(doc["detail"])
+    assert doc["location"]["path"] == "rbac.yaml"  # type: ignore[index]
+    line = guarded.audit()[-1]
+    assert line["outcome"] == "denied" and "superuser" in str(line["detail"])
+
+
+def test_without_rbac_yaml_nothing_is_allowed(guarded: Guarded) -> None:
+    guarded.repo.commit({"rbac.yaml": None}, "no rules")
+    guarded.client.app.state.watcher.poll()  # type: ignore[attr-defined]
+    root = guarded.token("root", "admin", "*")
+    doc = _problem(guarded.get(PROD, root), 403, "forbidden")
+    assert "rbac.yaml (absent)" in str(doc["reason"])
