@@ -135,10 +135,13 @@ class RbacPolicy:
         if subject.anonymous:
             return Ruling(False, "an anonymous request is allowed nothing")
         principal = _principal(subject)
-        if obj.startswith(_CONFIG):
-            return rules.authorizer.enforce(principal, action, obj.removeprefix(_CONFIG))
-        if obj == "server":
-            return rules.authorizer.enforce(principal, action, SERVER)
+        try:
+            if obj.startswith(_CONFIG):
+                return rules.authorizer.enforce(principal, action, obj.removeprefix(_CONFIG))
+            if obj == "server":
+                return rules.authorizer.enforce(principal, action, SERVER)
+        except InputError as exc:  # a name no grant can match, an action rbac.yaml lacks
+            return Ruling(False, exc.message)
         if obj in LISTS and action == "read":
             return self._list_ruling(rules, principal)
         return Ruling(False, f"no rule covers {action} on {obj}")
