@@ -9,7 +9,8 @@ configuration route), longpoll (the head watcher and the waiting reads), paginat
 models (the OpenAPI shapes). Framework-independent: tokens (API tokens: made once, shown once,
 stored as salted hashes in SQLite), rbac (who may do what on which service@env: rbac.yaml,
 evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line, for cfgctl validate), rbacdiff
-(what a change to rbac.yaml grants, for pr plan), auditlog (the hash-chained JSON-lines audit log
+(what a change to rbac.yaml grants, for pr plan), access (tokens, rbac.yaml and the audit log
+plugged into the security seam), authz (GET /authz/check), requestid (X-Request-Id), auditlog (the hash-chained JSON-lines audit log
 and its verification), statedir (where the server keeps its state). FastAPI is imported only
 when the app is asked for: a module of this package that needs none (a token store, the audit
 log) does not pay for it.

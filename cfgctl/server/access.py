@@ -1,7 +1,6 @@
 """The server's real security: API tokens, the rules of rbac.yaml, the hash-chained audit log.
 
-    security = token_security(settings)     # what Security.for_settings gives without
-                                            # --insecure-local
+    security = security_for(settings)       # what create_app serves with
 
 - `TokenAuthenticator`: `Authorization: Bearer cfgctl_<id>_<secret>` checked against
   STATE_DIR/tokens.db; a refusal is a 401 naming why (missing, malformed, unknown, forged,
@@ -28,7 +27,15 @@ from cfgctl.server.auditlog import AUDIT_FILE, AuditLog
 from cfgctl.server.problems import Problem
 from cfgctl.server.rbac import SERVER, Authorizer, AuthorizerCache, Principal
 from cfgctl.server.rbac import Decision as Ruling
-from cfgctl.server.security import Decision, Security, Subject, Unauthenticated
+from cfgctl.server.security import (
+    Anonymous,
+    Decision,
+    LocalReads,
+    NoAudit,
+    Security,
+    Subject,
+    Unauthenticated,
+)
 from cfgctl.server.statedir import state_dir
 from cfgctl.server.tokens import TokenRefused, TokenStore
 
@@ -42,11 +49,20 @@ __all__ = [
     "RbacPolicy",
     "Rules",
     "TokenAuthenticator",
+    "security_for",
     "token_security",
 ]
 
 LISTS = frozenset({"services", "environments", "schemas", "templates", "status"})
 _CONFIG = "config:"
+
+
+def security_for(settings: ServerSettings) -> Security:
+    """What `settings` configure: anonymous reads under `--insecure-local`; else API tokens of
+    the state directory, rbac.yaml of the branch head and the audit log there."""
+    if settings.insecure_local:
+        return Security(Anonymous(), LocalReads(), NoAudit())
+    return token_security(settings)
 
 
 def token_security(settings: ServerSettings) -> Security:

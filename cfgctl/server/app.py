@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
 from cfgctl.server import authz, configs, problems, reads
+from cfgctl.server.access import security_for
 from cfgctl.server.longpoll import HeadWatcher
 from cfgctl.server.problems import PROBLEM_MEDIA_TYPE
 from cfgctl.server.repository import ServedRepo
@@ -44,7 +45,7 @@ has a strong `ETag` and answers `If-None-Match` with 304; the commit read is the
 def create_app(settings: ServerSettings, *, security: Security | None = None) -> FastAPI:
     """The application for `settings`; `InputError` when the repository or branch cannot be
     served, or no authentication is configured without `insecure_local`."""
-    security = security if security is not None else Security.for_settings(settings)
+    security = security if security is not None else security_for(settings)
     served = ServedRepo.open(settings)
     watcher = HeadWatcher(served.read_head, settings.poll_interval)
 

@@ -66,7 +66,7 @@ AfterQuery = Annotated[
     response_model_by_alias=True,
     responses={
         304: {"description": "Not modified: If-None-Match matched, or the long poll ended"},
-        **problem_responses(400, 403, 404, 422, 503),
+        **problem_responses(400, 401, 403, 404, 422, 503),
     },
     summary="The effective configuration of SERVICE in ENV",
 )

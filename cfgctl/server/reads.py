@@ -46,7 +46,7 @@ LimitQuery = Annotated[
 CursorQuery = Annotated[
     str | None, Query(description="The next_cursor of the previous page (opaque).")
 ]
-ERRORS = problem_responses(400, 403, 404, 422, 503)
+ERRORS = problem_responses(400, 401, 403, 404, 422, 503)
 
 
 async def commit_for(request: Request, rev: str | None) -> str:

@@ -59,8 +59,8 @@ def _log_config(default: dict[str, Any]) -> dict[str, Any]:
 def _check(settings: ServerSettings, host: str) -> str:
     """Refuse what cannot be served before binding (no auth off loopback, a bad repository or
     branch); the branch to serve."""
+    from cfgctl.server.access import security_for
     from cfgctl.server.repository import ServedRepo
-    from cfgctl.server.security import Security
 
     if settings.insecure_local and not is_loopback(host):
         raise InputError(
@@ -73,7 +73,7 @@ def _check(settings: ServerSettings, host: str) -> str:
             " TLS-terminating proxy in front",
             host,
         )
-    Security.for_settings(settings)
+    security_for(settings)
     served = ServedRepo.open(settings)
     served.close()
     return served.branch

@@ -5,7 +5,8 @@
 
 Every route takes its `Subject` from `current_subject` and asks `authorize` before it answers;
 neither knows how subjects are authenticated or decided on. That is the `Security` of the app
-(`app.state.security`), three parts each replaceable on its own:
+(`app.state.security`, chosen by `access.security_for(settings)` unless `create_app` is given
+one), three parts each replaceable on its own:
 
 - an `Authenticator` turns a request into a `Subject` or refuses it (401, `Unauthenticated`):
   `Anonymous` under `--insecure-local`, else API tokens (`access.TokenAuthenticator`); OIDC
@@ -37,7 +38,6 @@ from typing import TYPE_CHECKING, Protocol
 from fastapi import Request
 
 from cfgctl.server.problems import Problem
-from cfgctl.server.settings import ServerSettings
 
 if TYPE_CHECKING:
     from cfgctl.server.rbac import Decision as Ruling
@@ -160,16 +160,6 @@ class Security:
     policy: AccessPolicy
     audit: AuditSink
     prepare: Callable[[Request], Awaitable[None]] | None = None
-
-    @classmethod
-    def for_settings(cls, settings: ServerSettings) -> Security:
-        """What `settings` configure: anonymous reads under `--insecure-local`; else API tokens
-        of the state directory, rbac.yaml of the branch head and the audit log there."""
-        if settings.insecure_local:
-            return cls(Anonymous(), LocalReads(), NoAudit())
-        from cfgctl.server.access import token_security
-
-        return token_security(settings)
 
     def decide(
         self,
