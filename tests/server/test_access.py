@@ -22,6 +22,7 @@ from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.rbac import RULES
 from tests.support.secretrepo import set_secret
+from tests.support.server import served
 
 VALUE = "s3cr3t-guarded-71ab"
 PROD = "/api/v1/config/payments/prod"
@@ -230,3 +231,19 @@ def test_without_rbac_yaml_nothing_is_allowed(guarded: Guarded) -> None:
     root = guarded.token("root", "admin", "*")
     doc = _problem(guarded.get(PROD, root), 403, "forbidden")
     assert "rbac.yaml (absent)" in str(doc["reason"])
+
+
+def test_insecure_local_keeps_anonymous_reads_with_request_ids(example_repo: ConfigRepo) -> None:
+    with served(example_repo.workdir) as client:
+        read = client.get(PROD, headers={"X-Request-Id": "chosen-by-the-client"})
+        again = client.get(PROD)
+        check = client.get(
+            "/api/v1/authz/check", params={"subject": "a", "action": "read", "object": "*@*"}
+        )
+        missing = client.get("/api/v1/config/paymnts/prod")
+    assert read.status_code == 200
+    rid = read.headers["x-request-id"]
+    assert rid.startswith("r-") and rid != again.headers["x-request-id"]  # the server's own
+    assert read.headers.get_list("x-request-id") == [rid]
+    assert _problem(check, 403, "forbidden")["action"] == "admin"
+    assert missing.headers["x-request-id"].startswith("r-")  # problems carry one too
