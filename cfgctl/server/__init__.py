@@ -2,15 +2,16 @@
 
     app = create_app(ServerSettings(repo=Path("cfg"), insecure_local=True))
 
-Modules: app (the FastAPI application), settings, security (who asks, and may they: the seam
-of tokens, RBAC and audit), problems (RFC 9457 errors), repository (the served branch, answers
-kept by commit), rendering (the configuration's body), reads (lists, schemas) and configs (the
+Modules: app (the FastAPI application), settings, security (who asks, and may they: the seam of
+tokens, RBAC and audit), access (what plugs into the seam without --insecure-local: API tokens,
+rbac.yaml of the branch head, the audit log), authz (GET /authz/check), requestid
+(X-Request-Id), problems (RFC 9457 errors), repository (the served branch, answers kept by
+commit), rendering (the configuration's body), reads (lists, schemas) and configs (the
 configuration route), longpoll (the head watcher and the waiting reads), pagination, etag,
 models (the OpenAPI shapes). Framework-independent: tokens (API tokens: made once, shown once,
 stored as salted hashes in SQLite), rbac (who may do what on which service@env: rbac.yaml,
 evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line, for cfgctl validate), rbacdiff
-(what a change to rbac.yaml grants, for pr plan), access (tokens, rbac.yaml and the audit log
-plugged into the security seam), authz (GET /authz/check), requestid (X-Request-Id), auditlog (the hash-chained JSON-lines audit log
+(what a change to rbac.yaml grants, for pr plan), auditlog (the hash-chained JSON-lines audit log
 and its verification), statedir (where the server keeps its state). FastAPI is imported only
 when the app is asked for: a module of this package that needs none (a token store, the audit
 log) does not pay for it.
