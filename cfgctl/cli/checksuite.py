@@ -1,27 +1,12 @@
-"""The checks `cfgctl validate` runs beyond schemas, files and pairs: composed here, at the top,
-because they come from every layer (the validation engine imports none of them).
+"""The checks `cfgctl validate` runs beyond schemas, files and pairs: the same list the server's
+`GET /api/v1/validate` runs, composed in cfgctl.server.checksuite (the server answers the same
+report, and sits below the CLI).
 
     report = validate_snapshot(snap, checks=repository_checks())
 """
 
 from __future__ import annotations
 
-from cfgctl.checks.codeowners import check_codeowners_current
-from cfgctl.checks.credentials import check_credentials
-from cfgctl.checks.protocol import RepositoryCheck
-from cfgctl.review.checks import check_policy
-from cfgctl.secrets.checks import check_encrypted_files
-from cfgctl.server.rbacfile import check_rbac
+from cfgctl.server.checksuite import repository_checks
 
 __all__ = ["repository_checks"]
-
-
-def repository_checks() -> list[RepositoryCheck]:
-    """policy.yaml, rbac.yaml, CODEOWNERS, the sops files, credentials in plain files."""
-    return [
-        check_policy,
-        check_rbac,
-        check_codeowners_current,
-        check_encrypted_files,
-        check_credentials,
-    ]
