@@ -160,7 +160,7 @@ class AgentReports:
         report = check_report(agent, body)
         with self._locked():
             entries = dict(self._load())
-            times = [*entries.get(agent, {}).get("received", []), utc_iso(now)][-KEPT_TIMES:]
+            times = [*entries.get(agent, {}).get("received", []), now.isoformat()][-KEPT_TIMES:]
             entry = {"received": times, "report": report}
             entries[agent] = entry
             atomic_write(self.path, json.dumps(entries, sort_keys=True).encode())
