@@ -77,7 +77,7 @@ def _too_large() -> Problem:
 @router.post(
     "/agents/{agent}/report",
     status_code=204,
-    responses={204: {"description": "Kept"}, **problem_responses(400, 403, 413, 503)},
+    responses={204: {"description": "Kept"}, **problem_responses(400, 403, 413, 422, 503)},
     summary="An agent's report after a pass",
 )
 async def receive_report(request: Request, agent: str, subject: SubjectDep) -> Response:
@@ -95,7 +95,7 @@ async def receive_report(request: Request, agent: str, subject: SubjectDep) -> R
 
 @router.get(
     "/agents",
-    responses=problem_responses(400, 403, 503),
+    responses=problem_responses(400, 403, 422, 503),
     summary="Every agent that reported, with its last report time",
 )
 async def list_agents(
@@ -119,7 +119,7 @@ async def list_agents(
 
 @router.get(
     "/rollouts/{commit}",
-    responses=problem_responses(400, 403, 404, 503),
+    responses=problem_responses(400, 403, 404, 422, 503),
     summary="How far COMMIT has rolled out across the reporting agents",
 )
 async def read_rollout(request: Request, commit: str, subject: SubjectDep) -> Response:
