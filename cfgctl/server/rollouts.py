@@ -12,6 +12,7 @@ report is a 400 naming the field.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -87,7 +88,8 @@ async def receive_report(request: Request, agent: str, subject: SubjectDep) -> R
     body = await _body(request)
     store = _store(request)
     try:
-        await request.app.state.served.run(store.receive, agent, body, datetime.now(UTC))
+        # Not on the repository's thread: a burst of reports never holds a configuration read.
+        await asyncio.to_thread(store.receive, agent, body, datetime.now(UTC))
     except InputError as exc:
         raise Problem.from_error(exc, "bad-request") from None
     return Response(status_code=204)
@@ -108,7 +110,7 @@ async def list_agents(
     stale (no report for 3x its usual interval, or 10 minutes), branch, tip, targets."""
     authorize(request, subject, "read", AGENTS)
     store = _store(request)
-    rows = await request.app.state.served.run(store.agents, datetime.now(UTC))
+    rows = await asyncio.to_thread(store.agents, datetime.now(UTC))
     size = limit or request.app.state.settings.page_limit
     page = paginate(rows, limit=size, cursor=cursor, url=request.url)
     headers = dict(NO_STORE)

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 
 from cfgctl.operate.springenv import spring_source
-from tests.operate.test_springenv import ENVIRONMENT
 from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.secretrepo import set_secret
 from tests.support.server import served
+from tests.support.spring import ENVIRONMENT
 
 VALUE = "s3cr3t-spring-51ab"
 
