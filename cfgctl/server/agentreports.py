@@ -52,7 +52,9 @@ AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 KEPT_TIMES = 6  # report times kept per agent, for its usual interval
 UNKNOWN_INTERVAL_STALE = timedelta(minutes=10)
 MIN_INTERVAL = timedelta(seconds=30)
-STUCK_STATES = frozenset({"failed", "rolled-back"})
+# The agent's target states that stop a rollout (cfgctl.agent.delivery, reconcile): a failed
+# delivery, one rolled back, a later wave blocked by a failed one or waiting on a held one.
+STUCK_STATES = frozenset({"failed", "rolled-back", "blocked", "waiting"})
 STUCK_CANARY = frozenset({"held", "regression", "failed", "rolled-back"})
 
 _NULL_STR = {"type": ["string", "null"], "maxLength": 4096}
@@ -203,8 +205,8 @@ def _why_stuck(target: dict[str, Any], passed: dict[str, Any]) -> tuple[str, str
         return target["state"], reason or target["state"]
     if canary.get("state") in STUCK_CANARY:
         return f"canary-{canary['state']}", reason or f"canary {canary['state']}"
-    for kind in ("blocked", "held"):
-        if any(str(item).startswith(name) for item in passed.get(kind) or ()):
+    for kind in ("failed", "blocked", "held"):
+        if name in (passed.get(kind) or ()):
             return kind, reason or f"the last pass left it {kind}"
     return None
 

@@ -67,13 +67,14 @@ def test_a_rollout_counts_reached_stuck_and_pending_targets(example_repo: Config
             target("staging", old, "failed", last_error="health check: HTTP 503"),
             target("prod-eu", old, canary=canary),
             target("dev", "f" * 40),
+            target("qa", old, "waiting", last_error="wave 0 is held: canary inconclusive"),
         ]
         assert _post(client, "web-2", report("web-2", stuck)) == 204
         assert _post(client, "web-3", report("web-3", [target("prod", new)])) == 204
         doc = client.get(f"/api/v1/rollouts/{new}").json()
         by_head = client.get("/api/v1/rollouts/HEAD").json()
         agents = client.get("/api/v1/agents").json()["items"]
-    assert (doc["total"], doc["reached"], doc["stuck"], doc["pending"]) == (5, 2, 2, 1)
+    assert (doc["total"], doc["reached"], doc["stuck"], doc["pending"]) == (6, 2, 3, 1)
     rows = {(r["agent"], r["env"]): r for r in doc["targets"]}
     assert rows["web-1", "prod"]["status"] == "reached"  # a descendant of the commit
     assert rows["web-3", "prod"]["status"] == "reached"
@@ -81,6 +82,8 @@ def test_a_rollout_counts_reached_stuck_and_pending_targets(example_repo: Config
     assert rows["web-2", "staging"]["why"] == "health check: HTTP 503"
     assert rows["web-2", "prod-eu"]["status"] == "canary-held"
     assert rows["web-2", "prod-eu"]["why"] == canary["reason"]
+    assert rows["web-2", "qa"]["status"] == "waiting"
+    assert rows["web-2", "qa"]["why"] == "wave 0 is held: canary inconclusive"
     assert rows["web-2", "dev"]["status"] == "pending"
     assert "not in the served repository" in rows["web-2", "dev"]["why"]
     assert by_head["commit"] == newer and by_head["reached"] == 1
