@@ -2,8 +2,8 @@
 # The tour `make demo` gives: init -> validate -> render -> explain -> a broken value caught with
 # its file:line -> fixed -> secrets -> migrate -> hard-coded values moved out of a service's code ->
 # the agent delivering a change -> its canary gate rolling back a change that slows the service,
-# the configuration server (a read, a long poll woken by a commit),
-# and `cfgctl analyze impact` saying why -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
+# and `cfgctl analyze impact` saying why -> the configuration server (a read, a long poll woken
+# by a commit) -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
