@@ -7,8 +7,9 @@
   expired, revoked), never repeating the token.
 - `RbacPolicy`: rbac.yaml of the served branch's head (`AuthorizerCache`, loaded on the
   repository's thread when the head moves), each decision capped by the token's role and
-  scopes (`Principal.of_token`). `config:SERVICE@ENV` is decided on SERVICE@ENV; a list
-  (`services`, `environments`, `schemas`, `templates`, `status`) needs `read` on at least one
+  scopes (`Principal.of_token`). `config:SERVICE@ENV` is decided on SERVICE@ENV (see
+  `_rbac_requests` for `config:*@*`, profile lists and agents' reports); a list (`services`,
+  `environments`, `schemas`, `templates`, `status`, `agents`) needs `read` on at least one
   configuration of the head; `server` is the server itself (`*@*`: `admin`). A broken
   rbac.yaml denies everything with a 503 naming its problem.
 - `AuditLogSink`: one line of STATE_DIR/audit.jsonl per decision offered (refused logins,
@@ -53,7 +54,7 @@ __all__ = [
     "token_security",
 ]
 
-LISTS = frozenset({"services", "environments", "schemas", "templates", "status"})
+LISTS = frozenset({"services", "environments", "schemas", "templates", "status", "agents"})
 _CONFIG = "config:"
 
 
@@ -151,16 +152,20 @@ class RbacPolicy:
         if subject.anonymous:
             return Ruling(False, "an anonymous request is allowed nothing")
         principal = _principal(subject)
-        try:
-            if obj.startswith(_CONFIG):
-                return rules.authorizer.enforce(principal, action, obj.removeprefix(_CONFIG))
-            if obj == "server":
-                return rules.authorizer.enforce(principal, action, SERVER)
-        except InputError as exc:  # a name no grant can match, an action rbac.yaml lacks
-            return Ruling(False, exc.message)
         if obj in LISTS and action == "read":
             return self._list_ruling(rules, principal)
-        return Ruling(False, f"no rule covers {action} on {obj}")
+        asked = _rbac_requests(action, obj)
+        if not asked:
+            return Ruling(False, f"no rule covers {action} on {obj}")
+        ruling = Ruling(False, "nothing asked")
+        for rbac_action, rbac_obj in asked:  # every one must be allowed
+            try:
+                ruling = rules.authorizer.enforce(principal, rbac_action, rbac_obj)
+            except InputError as exc:  # a name no grant can match, an action rbac.yaml lacks
+                return Ruling(False, exc.message)
+            if not ruling.allowed:
+                return ruling
+        return ruling
 
     def _list_ruling(self, rules: Rules, principal: Principal) -> Ruling:
         """`read` on a list: allowed when the principal may read one configuration."""
@@ -178,6 +183,22 @@ class RbacPolicy:
             self._lists.clear()
         self._lists[key] = ruling
         return ruling
+
+
+def _rbac_requests(action: str, obj: str) -> list[tuple[str, str]]:
+    """The (action, SERVICE@ENV) rbac.yaml is asked for a seam's (action, object): all must be
+    allowed. `config:S@E1,E2` (a Spring profile list) asks for each environment; `config:*@*`
+    (a report over every pair) and `server` ask for `*@*`, which only a grant on `*` or `*@*`
+    covers; an agent's `report` on `agents` asks for `read` on `*@*` (an agent may report
+    when it may read every configuration: rbac.yaml has no `report` action yet)."""
+    if obj.startswith(_CONFIG):
+        service, _, envs = obj.removeprefix(_CONFIG).partition("@")
+        return [(action, f"{service}@{env}") for env in envs.split(",")]
+    if obj == "server":
+        return [(action, SERVER)]
+    if obj == "agents" and action == "report":
+        return [("read", SERVER)]
+    return []
 
 
 def _principal(subject: Subject) -> Principal:

@@ -43,6 +43,7 @@ KINDS: dict[str, tuple[int, str, int]] = {
     "forbidden": (403, "Forbidden", 1),
     "not-found": (404, "Not found", 2),
     "method-not-allowed": (405, "Method not allowed", 2),
+    "payload-too-large": (413, "The request's body is too large", 2),
     "invalid-repository": (422, "The repository cannot be read", 2),
     "check-failed": (422, "The configuration fails its checks", 1),
     "environment": (503, "The server's environment is missing something", 3),

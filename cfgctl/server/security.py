@@ -12,8 +12,9 @@ one), three parts each replaceable on its own:
   `Anonymous` under `--insecure-local`, else API tokens (`access.TokenAuthenticator`); OIDC
   bearer tokens plug in here;
 - an `AccessPolicy` says whether a subject may do an action on an object, as a bool or a
-  `rbac.Decision` with its reason: `LocalReads` (reads for anyone, nothing else) under
-  `--insecure-local`, else the Casbin policy of rbac.yaml (`access.RbacPolicy`);
+  `rbac.Decision` with its reason: `LocalReads` (reads and agents' reports for anyone,
+  nothing else) under `--insecure-local`, else the Casbin policy of rbac.yaml
+  (`access.RbacPolicy`);
 - an `AuditSink` records every refused authentication, every denial and every allowed
   sensitive action (a reveal): `NoAudit` under `--insecure-local`, else the hash-chained audit
   log (`access.AuditLogSink`). A sensitive action whose record cannot be written is refused
@@ -22,9 +23,11 @@ one), three parts each replaceable on its own:
 An optional `prepare(request)` runs after authentication and before the route (the RBAC policy
 loads the rules of the branch head there, off the event loop).
 
-Actions: `read` (any GET), `reveal` (secret values in clear), `admin` (`/authz/check`).
-Objects: `config:SERVICE@ENV`, `services`, `environments`, `schemas`, `templates`, `status`,
-and `server` (the server itself). Reveal is denied unless a policy grants it.
+Actions: `read` (any GET), `reveal` (secret values in clear), `report` (an agent's report),
+`admin` (`/authz/check`). Objects: `config:SERVICE@ENV` (`config:*@*` for the reports that
+span every pair: diff, validate, plan; `config:SERVICE@ENV1,ENV2` for a Spring profile list),
+`services`, `environments`, `schemas`, `templates`, `status`, `agents`, and `server` (the
+server itself). Reveal is denied unless a policy grants it.
 """
 
 from __future__ import annotations
@@ -141,10 +144,12 @@ class Anonymous:
 
 
 class LocalReads:
-    """Reads for anyone; reveal and everything else for no one."""
+    """Reads for anyone, and agents' reports (`report` on `agents`: an insecure-local server
+    listens on loopback only, so they come from this machine); reveal and everything else for
+    no one."""
 
     def allows(self, subject: Subject, action: str, obj: str) -> bool:
-        return action == "read"
+        return action == "read" or (action == "report" and obj == "agents")
 
 
 class NoAudit:

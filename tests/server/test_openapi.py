@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
+from cfgctl.server.compat import FILE_TYPES as SPRING_FILES
 from tests.support.gitrepo import ConfigRepo
 from tests.support.server import served
 
@@ -27,12 +28,24 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/templates",
         "/api/v1/config/{service}/{env}",
         "/api/v1/authz/check",
+        "/api/v1/diff",
+        "/api/v1/history/{service}/{env}",
+        "/api/v1/explain/{service}/{env}",
+        "/api/v1/validate",
+        "/api/v1/plan",
+        "/api/v1/agents",
+        "/api/v1/agents/{agent}/report",
+        "/api/v1/rollouts/{commit}",
+        # Spring Cloud Config's paths, at the root
+        "/{application}/{profile}",
+        "/{application}/{profile}/{label}",
+        *(f"{label}/{{spec}}.{ext}" for label in ("", "/{label}") for ext in SPRING_FILES),
     }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            assert method == "get", path
+            assert method == ("post" if path.endswith("/report") else "get"), path
             responses = operation["responses"]
-            assert "200" in responses, path
+            assert ("204" if method == "post" else "200") in responses, path
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], path
