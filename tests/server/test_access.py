@@ -247,3 +247,27 @@ def test_insecure_local_keeps_anonymous_reads_with_request_ids(example_repo: Con
     assert read.headers.get_list("x-request-id") == [rid]
     assert _problem(check, 403, "forbidden")["action"] == "admin"
     assert missing.headers["x-request-id"].startswith("r-")  # problems carry one too
+
+
+def test_reports_spring_paths_and_agents_under_the_rules(guarded: Guarded) -> None:
+    alice = guarded.token("alice", "editor", "payments@staging")
+    everyone = guarded.token("viewers-all", "viewer", "*")
+    assert guarded.get("/payments/staging", alice).status_code == 200  # Spring Cloud Config
+    doc = _problem(guarded.get("/payments/staging,prod", alice), 403, "forbidden")
+    assert "payments@prod" in str(doc["reason"])  # every profile is asked for
+    history = "/api/v1/history/payments/{}"
+    assert guarded.get(history.format("staging"), alice, key="replicas").status_code == 200
+    _problem(guarded.get(history.format("prod"), alice, key="replicas"), 403, "forbidden")
+    # a report over every configuration needs read on *@*
+    _problem(guarded.get("/api/v1/validate", alice), 403, "forbidden")
+    assert guarded.get("/api/v1/validate", everyone).status_code == 200
+    assert guarded.get("/api/v1/agents", alice).status_code == 200
+    report = {"agent": "web-1"}
+    refused = guarded.client.post(
+        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {alice}"}
+    )
+    _problem(refused, 403, "forbidden")
+    sent = guarded.client.post(
+        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {everyone}"}
+    )
+    assert sent.status_code != 403, sent.text  # past the rules (the body is checked next)
