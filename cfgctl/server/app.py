@@ -44,7 +44,7 @@ has a strong `ETag` and answers `If-None-Match` with 304; the commit read is the
 
 def create_app(settings: ServerSettings, *, security: Security | None = None) -> FastAPI:
     """The application for `settings`; `InputError` when the repository or branch cannot be
-    served, or no authentication is configured without `insecure_local`."""
+    served; `EnvError` when the state directory of its tokens cannot be made."""
     security = security if security is not None else security_for(settings)
     served = ServedRepo.open(settings)
     watcher = HeadWatcher(served.read_head, settings.poll_interval)
