@@ -158,12 +158,17 @@ class ChangeStore:
         *,
         message: str | None = None,
         now: datetime | None = None,
+        parent: str | None = None,
     ) -> ChangeRequest:
         """A new change request: `files` (paths from the top of the Git repository; None
-        removes one) committed on the tip of `base`."""
+        removes one) committed on the tip of `base`, or on `parent` (a commit of `base`: the
+        one the files were computed from, so a branch that moved meanwhile is merged, not
+        overwritten)."""
         if not title.strip():
             raise InputError("a change request needs a title", hint="say what it changes")
         tip = self._branch_tip(base)
+        if parent is not None:
+            tip = self._commit_of_branch(parent, base, tip)
         head = self._commit_files(tip, files, message or title, author)
         with self._locked():
             number = max((c.id for c in self.list()), default=0) + 1
@@ -247,6 +252,14 @@ class ChangeStore:
         if ref is None:
             raise InputError(f"no branch {branch!r}", hint="name the branch to merge into")
         return ref.peel(pygit2.Commit).id
+
+    def _commit_of_branch(self, commit: str, base: str, tip: pygit2.Oid) -> pygit2.Oid:
+        oid = pygit2.Oid(hex=commit)
+        if oid != tip and not self.repo.descendant_of(tip, oid):
+            raise InputError(
+                f"{commit[:12]} is not a commit of {base}", hint="open it on the branch's tip"
+            )
+        return oid
 
     def _signature(self, who: str) -> pygit2.Signature:
         base = default_signature(self.repo)

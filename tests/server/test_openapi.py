@@ -26,12 +26,19 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/schemas/{name}",
         "/api/v1/templates",
         "/api/v1/config/{service}/{env}",
+        "/api/v1/changes",
+        "/api/v1/changes/{number}",
+        "/api/v1/changes/{number}/approve",
+        "/api/v1/changes/{number}/request-changes",
+        "/api/v1/changes/{number}/reject",
+        "/api/v1/changes/{number}/merge",
     }
+    writes = {("patch", "/api/v1/config/{service}/{env}"), ("post", "/api/v1/changes")}
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            assert method == "get", path
+            assert method == "get" or path.startswith(("/api/v1/changes", "/api/v1/config")), path
             responses = operation["responses"]
-            assert "200" in responses, path
+            assert ("202" if (method, path) in writes else "200") in responses, (method, path)
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], path
@@ -39,5 +46,8 @@ def test_the_openapi_document_validates_and_describes_every_route(
     params = {p["name"] for p in config["parameters"]}
     assert params >= {"rev", "provenance", "reveal", "wait", "after", "if-none-match"}
     assert "304" in config["responses"]
+    patch = doc["paths"]["/api/v1/config/{service}/{env}"]["patch"]
+    assert "application/merge-patch+json" in patch["requestBody"]["content"]
+    assert {"412", "413", "428"} <= set(patch["responses"])
     body = doc["components"]["schemas"]["ConfigDocument"]
     assert set(body["required"]) == {"service", "env", "schema", "config"}
