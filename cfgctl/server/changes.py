@@ -80,8 +80,8 @@ async def _propose(
     if_match: str | None,
     title: str | None,
 ) -> Response:
+    """Open the change request of `patch` of `where` (service, env); `subject` may edit it."""
     service, env = where
-    authorize(request, subject, "edit", f"config:{service}@{env}")
     if not isinstance(patch, dict):
         raise Problem(
             "invalid-patch",
@@ -114,6 +114,7 @@ async def patch_config(
     if_match: IfMatchHeader = None,
     title: TitleHeader = None,
 ) -> Response:
+    authorize(request, subject, "edit", f"config:{service}@{env}")
     if not (if_match or "").strip():  # before the body is read
         check_if_match(if_match, "")
     patch = await read_json(request)
@@ -138,6 +139,7 @@ async def post_change(
     service, env, title = body["service"], body["env"], body.get("title")
     if not all(isinstance(v, str) for v in (service, env)) or not isinstance(title, str | None):
         raise Problem.bad_request("service, env and title are strings", hint="quote them")
+    authorize(request, subject, "edit", f"config:{service}@{env}")
     return await _propose(request, subject, (service, env), body["patch"], if_match, title)
 
 
