@@ -183,7 +183,7 @@ class ChangeStore:
         """Record `user`'s review of the current head. The author may comment, never approve."""
         with self._locked():
             change = self._open_change(number)
-            if kind == "approve" and user == change.author:
+            if kind == "approve" and user.casefold() == change.author.casefold():
                 raise NotAllowed(
                     f"{user} opened change request {number}: nobody approves their own change",
                     hint="ask another reviewer the policy names",

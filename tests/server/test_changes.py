@@ -91,6 +91,7 @@ def test_review_and_merge_follow_the_policy(repo: ConfigRepo) -> None:
         path = f"/api/v1/changes/{number}"
         early = client.post(f"{path}/merge", headers={"X-User": "bob"})
         own = client.post(f"{path}/approve", headers={"X-User": "alice"})
+        own_upper = client.post(f"{path}/approve", headers={"X-User": "ALICE"})
         asked = client.post(f"{path}/request-changes", headers={"X-User": "carol"})
         approved = client.post(f"{path}/approve", headers={"X-User": "bob"})
         still = client.post(f"{path}/merge", headers={"X-User": "bob"})
@@ -104,6 +105,7 @@ def test_review_and_merge_follow_the_policy(repo: ConfigRepo) -> None:
     assert early.json()["verdict"]["state"] == "pending"
     assert "four-eyes" in early.json()["detail"]
     assert own.status_code == 403 and "nobody approves their own change" in own.json()["detail"]
+    assert own_upper.status_code == 403  # names compare as rbac.yaml compares them
     assert asked.json()["verdict"]["state"] == "failure"
     assert approved.json()["verdict"]["state"] == "failure"  # carol still asks for changes
     assert still.status_code == 409
