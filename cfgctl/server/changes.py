@@ -143,6 +143,33 @@ async def post_change(
     return await _propose(request, subject, (service, env), body["patch"], if_match, title)
 
 
+@router.put(
+    "/secrets/{service}/{env}/{key}",
+    status_code=202,
+    responses={202: {"description": "The change request opened"}, **WRITE_ERRORS},
+    summary="Propose a secret's new value (encrypted with SOPS): opens a change request",
+)
+async def put_secret(
+    request: Request, service: str, env: str, key: str, subject: SubjectDep
+) -> Response:
+    authorize(request, subject, "edit", f"config:{service}@{env}")
+    body = await read_json(request, types=("application/json",))
+    value = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(value, str | int | float) or value == "":
+        raise Problem.bad_request(
+            'the body is {"value": V}, V a non-empty string, a number or a boolean',
+            hint="a secret is one scalar; set each key of a mapping on its own",
+        )
+    served = request.app.state.served
+    tip = served.read_head()
+    if tip is None:
+        raise Problem("environment", f"branch {served.branch} is gone", hint="restart the server")
+    await config_view(served, tip, service, env, False, False)  # 404 for unknown names
+    desk = desk_of(request)
+    judged = await desk.run(desk.propose_secret, tip, service, env, key, value, subject.name)
+    return _answer(judged.to_dict(), 202)
+
+
 @router.get(
     "/changes",
     responses=problem_responses(400, 403, 422),

@@ -145,7 +145,8 @@ class Desk:
             raise Problem(
                 "invalid-patch",
                 exc.message,
-                hint=f"{exc.hint}; nothing was written",
+                hint=f'PUT /api/v1/secrets/{service}/{env}/KEY with {{"value": ...}} (or '
+                f"{exc.hint}); nothing was written",
                 extra={"secret_keys": exc.keys},
             ) from None
         except DiagnosedFailure as exc:
@@ -165,6 +166,27 @@ class Desk:
         name = title_of(title, service, env, keys)
         message = f"{name}\n\nPatched through the API: {', '.join(keys)} in {result.path}."
         files: dict[str, bytes | None] = {snap.git_prefix + result.path: after}
+        change = self.store.open(name, author, self.served.branch, files, message=message,
+                                 parent=tip)  # fmt: skip
+        return self.judge(change.id)
+
+    def propose_secret(
+        self, tip: str, service: str, env: str, key: str, value: Any, author: str
+    ) -> Judged:
+        """`secrets set` of (service, env) at `tip` as a new change request on `tip`, judged:
+        the new ciphertext committed, the value never on disk nor in the answer."""
+        from cfgctl.repo.keypath import parse_key
+        from cfgctl.secrets.committed import set_secret_in_snapshot
+
+        try:
+            path = parse_key(key)
+        except InputError as exc:
+            raise Problem.bad_request(exc.message, hint=exc.hint) from None
+        snap = self.served.snapshot(tip, reveal=True)  # the server's keys: the file is validated
+        rel, data = set_secret_in_snapshot(snap, service, env, path, value)
+        name = f"{service}@{env}: set secret {key}"
+        message = f"{name}\n\nThrough the API: {key} in {rel}, encrypted with SOPS."
+        files: dict[str, bytes | None] = {snap.git_prefix + rel: data}
         change = self.store.open(name, author, self.served.branch, files, message=message,
                                  parent=tip)  # fmt: skip
         return self.judge(change.id)

@@ -5,6 +5,7 @@ real repository, in-process and through one real uvicorn process."""
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -225,6 +226,7 @@ def test_secrets_are_never_written_in_clear_nor_shown(
         shown = client.get("/api/v1/changes/1")
     assert refused.status_code == 422
     assert refused.json()["secret_keys"] == ["db.password"]
+    assert refused.json()["hint"].startswith("PUT /api/v1/secrets/payments/prod/KEY")
     assert "cfgctl secrets set payments KEY --env prod" in refused.json()["hint"]
     assert other.status_code == 202 and shown.status_code == 200
     assert before == {k: v for k, v in _refs(secret_repo).items() if "cfgctl/changes" not in k}
@@ -271,3 +273,50 @@ def test_a_real_server_wakes_a_long_poll_with_the_merge(repo: ConfigRepo, tmp_pa
     assert len(polled) == 1 and polled[0].status_code == 200
     assert polled[0].headers["cfgctl-commit"] == merged.json()["merged"] != old
     assert polled[0].json()["config"]["db"]["pool_size"] == 55
+
+
+def test_a_secret_is_proposed_encrypted_and_never_shown(
+    secret_repo: ConfigRepo, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cfgctl.repo import sops
+    from cfgctl.repo.render import is_encrypted
+    from cfgctl.repo.yamlio import parse
+
+    old, new = "s3cr3t-old-7c21", "s3cr3t-new-b9e0"
+    set_secret(run_cli, secret_repo, old)
+    secret_repo.commit({"policy.yaml": POLICY}, "a secret and a policy", add_all=True)
+    SECRET_VALUES.add(new)
+    rel = "config/prod/payments.secrets.yaml"
+    tip = str(secret_repo.repo.head.target)
+    path = "/api/v1/secrets/payments/prod/db.password"
+    headers = {"X-User": "alice"}
+    with served(secret_repo.workdir, security=writers()) as client:
+        opened = client.put(path, json={"value": new}, headers=headers)
+        created = client.put(
+            "/api/v1/secrets/payments/prod-eu/db.password", json={"value": new}, headers=headers
+        )
+        broken = client.put(path, json={"value": 12345}, headers=headers)
+        empty = client.put(path, json={"value": ""}, headers=headers)
+        anonymous = client.put(path, json={"value": new})
+        unknown = client.put("/api/v1/secrets/paymnts/prod/db.password", json={"value": new},
+                             headers=headers)  # fmt: skip
+    assert opened.status_code == 202, opened.text
+    assert created.status_code == 202, created.text
+    assert str(secret_repo.repo.references["refs/heads/main"].target) == tip
+    data = _blob(secret_repo, opened.json()["head"], rel).encode()
+    assert is_encrypted(parse(data, rel).data)
+    assert sops.decrypt(data, rel)["db"]["password"] == new  # alice's key opens it
+    plain = _blob(secret_repo, created.json()["head"], "config/prod-eu/payments.secrets.yaml")
+    assert new not in plain and "ENC[" in plain
+    assert opened.json()["plan"]["impact"][0]["secret_keys"] == ["db.password"]
+    assert broken.status_code == 422 and empty.status_code == 400
+    assert anonymous.status_code == 403 and unknown.status_code == 404
+    for answer in (opened, created, broken, empty, anonymous, unknown):
+        for secret in SECRET_VALUES:
+            assert secret not in answer.text
+    assert not list(Path(tempfile.gettempdir()).glob("cfgctl-secret-*"))  # copies removed
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(tmp_path / "no-key.txt"))
+    with served(secret_repo.workdir, security=writers()) as client:
+        keyless = client.put(path, json={"value": new}, headers=headers)
+    assert keyless.status_code == 503, keyless.text
+    assert keyless.json()["type"] == "urn:cfgctl:problem:environment" and new not in keyless.text

@@ -32,11 +32,18 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/changes/{number}/request-changes",
         "/api/v1/changes/{number}/reject",
         "/api/v1/changes/{number}/merge",
+        "/api/v1/secrets/{service}/{env}/{key}",
     }
-    writes = {("patch", "/api/v1/config/{service}/{env}"), ("post", "/api/v1/changes")}
+    writes = {
+        ("patch", "/api/v1/config/{service}/{env}"),
+        ("post", "/api/v1/changes"),
+        ("put", "/api/v1/secrets/{service}/{env}/{key}"),
+    }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            assert method == "get" or path.startswith(("/api/v1/changes", "/api/v1/config")), path
+            assert method == "get" or path.startswith(
+                ("/api/v1/changes", "/api/v1/config", "/api/v1/secrets")
+            ), path
             responses = operation["responses"]
             assert ("202" if (method, path) in writes else "200") in responses, (method, path)
             for status, response in responses.items():
