@@ -20,7 +20,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from cfgctl.editing.values import _quoted_if_ambiguous, _refuse_new_problems
+from cfgctl.editing.values import quoted_if_ambiguous, refuse_new_problems
 from cfgctl.errors import InputError
 from cfgctl.repo.keypath import dotted_path
 from cfgctl.repo.secretpaths import secret_paths
@@ -74,7 +74,7 @@ def patch_in_snapshot(
     result = PatchResult(rel, set_keys, removed, after != before, ref is None and after != before)
     if result.changed:
         what = ", ".join([*set_keys[:3], *(f"-{k}" for k in removed[:3])]) or "the patch"
-        _refuse_new_problems(
+        refuse_new_problems(
             snap, [(service, e) for e in snap.manifest.children(env)], rel, after, what
         )
     return result, after
@@ -109,7 +109,7 @@ def _merge(
 def _yaml_value(value: Any) -> Any:
     """A JSON value for a round-trip document: strings a YAML 1.1 reader would misread quoted."""
     if isinstance(value, str):
-        return _quoted_if_ambiguous(value)
+        return quoted_if_ambiguous(value)
     if isinstance(value, list):
         return CommentedSeq(_yaml_value(v) for v in value)
     if isinstance(value, Mapping):

@@ -23,7 +23,7 @@ from cfgctl.repo.render import is_encrypted
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_plain
-from cfgctl.secrets.operations import _rule_recipients, validate_edited
+from cfgctl.secrets.operations import rule_recipients, validate_edited
 
 __all__ = ["set_secret_in_snapshot"]
 
@@ -40,7 +40,7 @@ def set_secret_in_snapshot(
         raise InputError("`sops` is the key of SOPS's own metadata", hint="choose another key")
     if value == "" or value is None:
         raise InputError("empty value", hint="send the secret's value")
-    _rule_recipients(snap.root, rel)
+    rule_recipients(snap.root, rel)
     ref = snap.files.get(rel)
     before = ref.read() if ref is not None else None
     current: Any = {}
