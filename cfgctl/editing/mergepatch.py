@@ -14,6 +14,7 @@ of the pair sets, refuses the patch (`SecretInPatch`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,10 +101,15 @@ def _merge(
                 current = CommentedMap()
                 target[key] = current
             _merge(current, value, path, set_keys, removed)
-        else:
-            if target.get(key) != value or key not in target:
-                set_keys.append(dotted_path(path))
+        elif key not in target or not _same(target[key], value):
+            set_keys.append(dotted_path(path))
             target[key] = _yaml_value(value)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a value of the document equals a JSON value, types included (`1` is not `true`
+    nor `1.0`): an equal value is left as it is written (its quoting kept)."""
+    return json.dumps(old, sort_keys=True, default=str) == json.dumps(new, sort_keys=True)
 
 
 def _yaml_value(value: Any) -> Any:

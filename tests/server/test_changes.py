@@ -8,6 +8,7 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,24 @@ def test_bad_input_is_a_problem_and_writes_nothing(
         assert answer.json()["hint"].startswith("did you mean 'payments'?")
     if case == "schema broken":
         assert answer.json()["errors"][0]["path"] == "replicas"
+
+
+def test_a_chunked_body_is_cut_at_the_cap(repo: ConfigRepo) -> None:
+    before = _refs(repo)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap counts what arrives
+        yield b'{"x": "'
+        for _ in range(100):
+            yield b"a" * 1024
+        yield b'"}'
+
+    with served(repo.workdir, security=writers(), max_body=8192) as client:
+        etag = client.get(CONFIG).headers["etag"]
+        headers = {"Content-Type": MERGE_PATCH, "If-Match": etag, "X-User": "alice"}
+        answer = client.patch(CONFIG, content=chunks(), headers=headers)
+    assert answer.status_code == 413, answer.text
+    assert "content-length" not in answer.request.headers
+    assert _refs(repo) == before
 
 
 def test_secrets_are_never_written_in_clear_nor_shown(
