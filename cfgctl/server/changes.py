@@ -7,8 +7,9 @@ missing); a merge that conflicts with the branch is refused (409). Actions asked
 security seam: `edit` (open one), `read` (see them), `approve` (approve, request changes,
 reject), `merge`, on the `config:SERVICE@ENV` objects the change edits.
 
-Without a forge, teams have no members here: a rule that requires a team's approval cannot be
-met by the API's reviews (see docs/api.md) until the RBAC groups are wired to the policy.
+Without a forge, the access policy says who is in a policy.yaml team when it has an
+`is_member(team, user)` (rbac.yaml's groups named as teams); without one, teams have no members
+here and a rule that requires a team's approval cannot be met by the API's reviews.
 """
 
 from __future__ import annotations

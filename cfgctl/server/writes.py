@@ -25,6 +25,7 @@ from fastapi import Request
 from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import GitStore
+from cfgctl.review.approval import Membership
 from cfgctl.review.changerequests import ChangeRequest, ChangeStore, Judged
 from cfgctl.server.problems import Problem
 
@@ -111,10 +112,12 @@ def title_of(header: str | None, service: str, env: str, keys: list[str]) -> str
 
 
 class Desk:
-    """The change requests of the served repository; use only through `run`."""
+    """The change requests of the served repository; use only through `run`. `is_member`
+    says who is in a policy.yaml team (the rbac.yaml policy's groups); without it, nobody is."""
 
-    def __init__(self, served: ServedRepo) -> None:
+    def __init__(self, served: ServedRepo, is_member: Membership | None = None) -> None:
         self.served = served
+        self.is_member = is_member
         self._store: ChangeStore | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -123,7 +126,11 @@ class Desk:
     @property
     def store(self) -> ChangeStore:
         if self._store is None:  # made on the repository's thread, used only there
-            self._store = ChangeStore(GitStore.open(self.served.root), self.served.root)
+            store = GitStore.open(self.served.root)
+            if self.is_member is None:
+                self._store = ChangeStore(store, self.served.root)
+            else:
+                self._store = ChangeStore(store, self.served.root, self.is_member)
         return self._store
 
     def propose(
@@ -221,9 +228,11 @@ class Desk:
 
 
 def desk_of(request: Request) -> Desk:
-    """The app's Desk, made at its first use."""
+    """The app's Desk, made at its first use; team membership from the app's access policy
+    when it has an `is_member(team, user)` (rbac.yaml's groups named as teams)."""
     state = request.app.state
     desk: Desk | None = getattr(state, "desk", None)
     if desk is None:
-        desk = state.desk = Desk(state.served)
+        is_member = getattr(state.security.policy, "is_member", None)
+        desk = state.desk = Desk(state.served, is_member if callable(is_member) else None)
     return desk

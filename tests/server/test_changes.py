@@ -17,11 +17,12 @@ import pygit2
 import pytest
 from fastapi.testclient import TestClient
 
+from cfgctl.server.security import NoAudit, Security
 from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.secretrepo import set_secret
 from tests.support.server import served
-from tests.support.writeserver import write_server, writers
+from tests.support.writeserver import HeaderUser, Writers, write_server, writers
 
 CONFIG = "/api/v1/config/payments/prod"
 PROD = "config/prod/payments.yaml"
@@ -339,3 +340,29 @@ def test_a_secret_is_proposed_encrypted_and_never_shown(
         keyless = client.put(path, json={"value": new}, headers=headers)
     assert keyless.status_code == 503, keyless.text
     assert keyless.json()["type"] == "urn:cfgctl:problem:environment" and new not in keyless.text
+
+
+class SreTeam(Writers):
+    """Writers, and a team: bob is in @acme/sre (as rbac.yaml's group acme/sre would say)."""
+
+    def is_member(self, team: str, user: str) -> bool:
+        return team.removeprefix("@") == "acme/sre" and user == "bob"
+
+
+def test_a_team_rule_counts_the_members_the_policy_names(example_repo: ConfigRepo) -> None:
+    policy = POLICY.replace("require: {approvals: 1}", 'require: {teams: ["@acme/sre"]}')
+    example_repo.commit({"policy.yaml": policy}, "sre approves")
+    for security, approver, passes in (
+        (writers(), "bob", False),  # no membership: teams count nobody
+        (Security(HeaderUser(), SreTeam(), NoAudit()), "carol", False),
+        (Security(HeaderUser(), SreTeam(), NoAudit()), "bob", True),
+    ):
+        with served(example_repo.workdir, security=security) as client:
+            etag = client.get(CONFIG).headers["etag"]
+            number = _patch(client, {"replicas": 7}, etag).json()["id"]
+            path = f"/api/v1/changes/{number}"
+            verdict = client.post(f"{path}/approve", headers={"X-User": approver}).json()["verdict"]
+            merge = client.post(f"{path}/merge", headers={"X-User": approver})
+            client.post(f"{path}/reject", headers={"X-User": "alice"})
+        assert (verdict["state"] == "success") is passes, (approver, verdict)
+        assert merge.status_code == (200 if passes else 409)
