@@ -28,6 +28,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
 
 bench: $(STAMP)
+	bash scripts/system-packages.sh prometheus nginx wrk
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.startup_bench
 	$(PY) -m benchmarks.secrets_bench
@@ -39,6 +40,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.changepoint_bench
 	$(PY) -m benchmarks.judge_bench
 	$(PY) -m benchmarks.correlate_bench
+	$(PY) -m benchmarks.serve_bench
+	$(PY) -m benchmarks.serve_nginx_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

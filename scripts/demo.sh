@@ -2,7 +2,8 @@
 # The tour `make demo` gives: init -> validate -> render -> explain -> a broken value caught with
 # its file:line -> fixed -> secrets -> migrate -> hard-coded values moved out of a service's code ->
 # the agent delivering a change -> its canary gate rolling back a change that slows the service,
-# and `cfgctl analyze impact` saying why -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
+# and `cfgctl analyze impact` saying why -> the configuration server (a read, a long poll woken
+# by a commit) -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
@@ -185,6 +186,32 @@ PY
   run cfgctl agent status --config "$run_dir/agent.yaml"
   run cfgctl analyze impact "${slow:0:12}" --audit "$run_dir/state" --window 4s
 fi
+
+# --- the configuration server: a read, and a long poll woken by a commit ------------------------
+step "cfgctl serve --insecure-local --listen 127.0.0.1:0 &     # the REST API over the branch"
+cfgctl serve --insecure-local --listen 127.0.0.1:0 --addr-file "$run_dir/serve.addr" >/dev/null 2>"$run_dir/serve.log" & pids+=($!)
+wait_file "$run_dir/serve.addr"
+api="$(cat "$run_dir/serve.addr")/api/v1"
+for _ in $(seq 1 300); do curl -sf "$api/status" >/dev/null && break; sleep 0.05; done
+step "curl $api/config/payments/prod     # rendered, validated, the secret masked"
+curl -s -D "$run_dir/read.headers" "$api/config/payments/prod"; echo
+read_commit=$(awk 'tolower($1)=="cfgctl-commit:" {print $2}' "$run_dir/read.headers" | tr -d '\r')
+printf 'Cfgctl-Commit: %s\n' "$read_commit"
+step "curl '$api/config/payments/prod?wait=30s&after=${read_commit:0:12}' &     # held until a commit changes it"
+python - "$api/config/payments/prod?wait=30s&after=$read_commit" > "$run_dir/poll.out" <<'PY' & poll=$!
+import json, sys, time, urllib.request
+started = time.monotonic()
+with urllib.request.urlopen(sys.argv[1], timeout=40) as r:
+    body = json.load(r)
+    print(f"the long poll answered {r.status} after {time.monotonic() - started:.1f} s: "
+          f"replicas = {body['config']['replicas']} at {r.headers['Cfgctl-Commit'][:12]}")
+PY
+sleep 1
+run cfgctl set payments replicas 8 --env prod
+git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: 8 replicas in prod"
+wait $poll
+cat "$run_dir/poll.out"
+grep -q "answered 200" "$run_dir/poll.out" || { echo "the long poll was not woken by the commit" >&2; exit 1; }
 
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
 run cfgctl backup create "$run_dir/cfg.backup"

@@ -41,6 +41,8 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     assert "wave 1  in-sync" in out
     assert "secrets: 1 of 1 files opened with the keys at hand" in out  # the backup drill
     assert "ok: restore rehearsed in" in out
+    assert '"password":"***"' in out  # the server's read, masked
+    assert "the long poll answered 200 after" in out and "replicas = 8" in out
     if shutil.which("prometheus"):  # the canary gate: a slower service rolled back, and why
         assert "canary of" in out and "passed (pass)" in out  # pool 60: no harm
         assert "the canary gate rolled it back: the service runs with db.pool_size = 60" in out

@@ -10,7 +10,9 @@ Errors are `ConfigError` (an `InputError`, exit 2) naming every bad key as a dot
 file:line:col. `provider(Settings, path)` (a FastAPI dependency), the Flask extension
 `CfgctlSettings` and the decorator `inject` hand out the current configuration of one shared
 `watch` (cfgctl/sdk/inject.py). `cfgctl schema generate MODULE:CLASS` writes the model's JSON
-Schema. The guide is docs/sdk.md.
+Schema. `remote(url, service, env, Settings)` reads it from a cfgctl server instead of a file,
+kept up to date by the server's long poll, with a cache for when the server is down. The guide
+is docs/sdk.md.
 """
 
 from cfgctl.sdk.inject import (
@@ -23,6 +25,7 @@ from cfgctl.sdk.inject import (
     stop_all,
 )
 from cfgctl.sdk.loader import load, loads
+from cfgctl.sdk.remote import RemoteWatcher, remote
 from cfgctl.sdk.schema import import_model, model_schema
 from cfgctl.sdk.typed import ConfigError, Problem
 from cfgctl.sdk.watch import Watcher, watch
@@ -33,6 +36,7 @@ __all__ = [
     "ConfigError",
     "Problem",
     "Provider",
+    "RemoteWatcher",
     "Watcher",
     "current_settings",
     "import_model",
@@ -41,6 +45,7 @@ __all__ = [
     "loads",
     "model_schema",
     "provider",
+    "remote",
     "stop_all",
     "watch",
 ]

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
-from cfgctl.server import changes, configs, problems, reads
+from cfgctl.server import changes, compat, configs, problems, reads, reports, rollouts
 from cfgctl.server.longpoll import HeadWatcher
 from cfgctl.server.problems import PROBLEM_MEDIA_TYPE
 from cfgctl.server.repository import ServedRepo
@@ -72,7 +72,10 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     problems.install(app)
     app.include_router(reads.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)
+    app.include_router(reports.router, prefix=API_PREFIX)
+    app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
+    app.include_router(compat.router)  # Spring Cloud Config, at the root: after every API route
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -45,7 +45,7 @@ KINDS: dict[str, tuple[int, str, int]] = {
     "method-not-allowed": (405, "Method not allowed", 2),
     "conflict": (409, "Conflict with the change request's state", 1),
     "precondition-failed": (412, "The configuration changed since it was read", 1),
-    "payload-too-large": (413, "Request body too large", 2),
+    "payload-too-large": (413, "The request's body is too large", 2),
     "unsupported-media-type": (415, "Unsupported media type", 2),
     "invalid-patch": (422, "The patch cannot be applied", 2),
     "precondition-required": (428, "If-Match required", 2),

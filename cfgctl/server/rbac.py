@@ -155,6 +155,11 @@ class Authorizer:
         default_factory=dict, repr=False, compare=False
     )
 
+    def is_member(self, team: str, user: str) -> bool:
+        """Whether `user` is in the policy.yaml team `team` (`@acme/sre` or `acme/sre`): the
+        members of the group of that name. Change requests judged without a forge ask it."""
+        return user in self.groups.get(team.removeprefix("@"), ())
+
     @classmethod
     def from_document(
         cls, doc: Document, known: tuple[set[str], set[str]] | None = None

@@ -15,8 +15,10 @@ neither knows how subjects are authenticated or decided on. That is the `Securit
   `NoAudit`; the hash-chained audit log plugs in here. A sensitive action whose record cannot be
   written is refused (Vault's rule), so a reveal is never unaudited.
 
-Actions: `read` (any GET), `reveal` (secret values in clear). Objects: `config:SERVICE@ENV`,
-`services`, `environments`, `schemas`, `templates`. Reveal is denied unless a policy grants it.
+Actions: `read` (any GET), `reveal` (secret values in clear), `report` (an agent's report).
+Objects: `config:SERVICE@ENV` (`config:*@*` for the reports that span every pair: diff,
+validate, plan), `services`, `environments`, `schemas`, `templates`, `agents`. Reveal is denied
+unless a policy grants it.
 """
 
 from __future__ import annotations
@@ -100,10 +102,12 @@ class Anonymous:
 
 
 class LocalReads:
-    """Reads for anyone; reveal and everything else for no one."""
+    """Reads for anyone, and agents' reports (`report` on `agents`: an insecure-local server
+    listens on loopback only, so they come from this machine); reveal and everything else for
+    no one."""
 
     def allows(self, subject: Subject, action: str, obj: str) -> bool:
-        return action == "read"
+        return action == "read" or (action == "report" and obj == "agents")
 
 
 class NoAudit:

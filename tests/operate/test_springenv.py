@@ -6,27 +6,7 @@ from __future__ import annotations
 import jsonschema
 
 from cfgctl.operate.springenv import spring_environment, spring_source
-
-# Spring Cloud Config's Environment, as its documentation and client (Environment.java) have it.
-ENVIRONMENT = {
-    "type": "object",
-    "required": ["name", "profiles", "propertySources"],
-    "properties": {
-        "name": {"type": "string"},
-        "profiles": {"type": "array", "items": {"type": "string"}},
-        "label": {"type": ["string", "null"]},
-        "version": {"type": ["string", "null"]},
-        "state": {"type": ["string", "null"]},
-        "propertySources": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "source"],
-                "properties": {"name": {"type": "string"}, "source": {"type": "object"}},
-            },
-        },
-    },
-}
+from tests.support.spring import ENVIRONMENT
 
 
 def test_the_effective_configuration_as_one_spring_property_source() -> None:

@@ -179,7 +179,7 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown service", {"path": "/api/v1/config/paymnts/prod"}, 404, "not-found"),
     ("unknown env", {"path": "/api/v1/config/payments/prd"}, 404, "not-found"),
     ("dot dot", {"path": "/api/v1/config/..%2F..%2Fcfgctl/prod"}, 404, "not-found"),
-    ("dot dot env", {"path": "/api/v1/config/payments/.."}, 404, "not-found"),
+    ("dot dot env", {"path": "/api/v1/config/payments/%2E%2E"}, 404, "not-found"),
     ("anonymous", {"user": None}, 403, "forbidden"),
 ]
 
@@ -206,6 +206,8 @@ def test_bad_input_is_a_problem_and_writes_nothing(
     assert _refs(repo) == before and changes == []
     if case == "unknown service":
         assert answer.json()["hint"].startswith("did you mean 'payments'?")
+    if case == "dot dot env":  # the server saw the name `..`, and knows no such environment
+        assert answer.json()["detail"] == "unknown environment '..'"
     if case == "schema broken":
         assert answer.json()["errors"][0]["path"] == "replicas"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
+from cfgctl.server.compat import FILE_TYPES as SPRING_FILES
 from tests.support.gitrepo import ConfigRepo
 from tests.support.server import served
 
@@ -26,6 +27,14 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/schemas/{name}",
         "/api/v1/templates",
         "/api/v1/config/{service}/{env}",
+        "/api/v1/diff",
+        "/api/v1/history/{service}/{env}",
+        "/api/v1/explain/{service}/{env}",
+        "/api/v1/validate",
+        "/api/v1/plan",
+        "/api/v1/agents",
+        "/api/v1/agents/{agent}/report",
+        "/api/v1/rollouts/{commit}",
         "/api/v1/changes",
         "/api/v1/changes/{number}",
         "/api/v1/changes/{number}/approve",
@@ -33,19 +42,26 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/changes/{number}/reject",
         "/api/v1/changes/{number}/merge",
         "/api/v1/secrets/{service}/{env}/{key}",
+        # Spring Cloud Config's paths, at the root
+        "/{application}/{profile}",
+        "/{application}/{profile}/{label}",
+        *(f"{label}/{{spec}}.{ext}" for label in ("", "/{label}") for ext in SPRING_FILES),
     }
-    writes = {
+    writes = {  # a write answers 202 with the change request it opened
         ("patch", "/api/v1/config/{service}/{env}"),
         ("post", "/api/v1/changes"),
         ("put", "/api/v1/secrets/{service}/{env}/{key}"),
     }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            assert method == "get" or path.startswith(
-                ("/api/v1/changes", "/api/v1/config", "/api/v1/secrets")
-            ), path
             responses = operation["responses"]
-            assert ("202" if (method, path) in writes else "200") in responses, (method, path)
+            if path.endswith("/report"):
+                assert method == "post" and "204" in responses, path
+            elif (method, path) in writes:
+                assert "202" in responses, (method, path)
+            else:
+                assert method == "get" or path.startswith("/api/v1/changes/"), (method, path)
+                assert "200" in responses, (method, path)
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], path

@@ -273,3 +273,15 @@ def test_the_schema_is_shown_and_named_in_hints(run_cli: RunCli, tmp_path: Path)
     assert "cfgctl schema show --builtin rbac" in (caught.value.hint or "")
     with pytest.raises(InputError, match="cannot read the access rules"):
         Authorizer.from_file(tmp_path / "none.yaml")
+
+
+def test_a_group_named_as_a_team_says_who_is_in_it() -> None:
+    from cfgctl.server.rbac import Authorizer
+
+    authz = Authorizer.from_text(
+        "version: 1\ngroups: {acme/sre: [bob], ops: [carol]}\n"
+        "grants: [{subjects: [group:acme/sre], role: approver, scope: ['*@*']}]\n"
+    )
+    assert authz.is_member("@acme/sre", "bob") and authz.is_member("acme/sre", "bob")
+    assert not authz.is_member("@acme/sre", "carol") and not authz.is_member("@acme/dba", "bob")
+    assert authz.enforce("bob", "approve", "payments@prod").allowed

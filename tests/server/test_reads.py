@@ -100,7 +100,8 @@ def test_status_and_unknown_paths(example_repo: ConfigRepo) -> None:
         status = client.get("/api/v1/status").json()
         assert status["branch"] == "main"
         assert status["head"] == str(example_repo.repo.head.target)
-        for path in ("/api/v1/nothing", "/payments/prod", "/api/v1/config/payments"):
+        # /payments/prod is Spring Cloud Config's path now (compat.py): four segments are nothing
+        for path in ("/api/v1/nothing", "/payments/prod/main/x", "/api/v1/config/payments"):
             answer = client.get(path)
             assert answer.status_code == 404
             assert answer.json()["type"] == "urn:cfgctl:problem:not-found"

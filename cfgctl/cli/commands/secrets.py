@@ -253,7 +253,7 @@ def check(
     Exit 1 on findings. `cfgctl validate` runs the same checks."""
     from cfgctl.checks.secretscheck import secrets_report
     from cfgctl.checks.validate import validate_snapshot  # it runs the secrets checks
-    from cfgctl.cli.checksuite import repository_checks
+    from cfgctl.server.checksuite import repository_checks
 
     snap = STATE.snapshot()
     report = secrets_report(validate_snapshot(snap, checks=repository_checks()))

@@ -42,8 +42,9 @@ InsecureLocalOpt = Annotated[
     bool,
     typer.Option(
         "--insecure-local",
-        help="Serve without authentication: anonymous, read-only, secrets always masked; "
-        "loopback addresses only. Required until API tokens exist.",
+        help="Serve without authentication: anonymous, read-only (and agents' reports, "
+        "from this machine), secrets always masked; loopback addresses only. Required until "
+        "API tokens exist.",
     ),
 ]
 AddrFileOpt = Annotated[
@@ -68,7 +69,10 @@ def serve(
     """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
     under /api/v1/ (services, environments, schemas, templates, and the effective configuration
     of each service in each environment, with provenance and long polls that follow commits),
-    described at /api/v1/openapi.json. It reads commits only, never the work tree, and notices
+    described at /api/v1/openapi.json; also the CLI's reports as JSON (diff, history, explain,
+    validate, plan), agents' reports and the rollout of a commit (/api/v1/rollouts/COMMIT), and
+    Spring Cloud Config's paths at the root (spring.config.import=configserver:URL reads
+    /APPLICATION/PROFILE). It reads commits only, never the work tree, and notices
     new commits on the branch within a second. The repository is the root option -C (default:
     the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
     stderr.

@@ -50,7 +50,7 @@ def run_validation(request: ValidateRequest, quiet: bool) -> tuple[Report, str]:
         with progress("validating documents", quiet):
             return validate_documents(request.schema, list(request.documents)), ""
     from cfgctl.checks.validate import validate_changes, validate_snapshot
-    from cfgctl.cli.checksuite import repository_checks
+    from cfgctl.server.checksuite import repository_checks
 
     snap = STATE.snapshot(request.rev)
     with progress("validating", quiet):

@@ -1,5 +1,5 @@
-"""The checks `cfgctl validate` runs beyond schemas, files and pairs: composed here, at the top,
-because they come from every layer (the validation engine imports none of them).
+"""The checks `cfgctl validate` (and `GET /api/v1/validate`) run beyond schemas, files and pairs:
+composed here, above every package they come from (the validation engine imports none of them).
 
     report = validate_snapshot(snap, checks=repository_checks())
 """
