@@ -29,7 +29,7 @@ from cfgctl.server.pagination import paginate
 from cfgctl.server.problems import Problem, problem_responses
 from cfgctl.server.reads import CursorQuery, LimitQuery
 from cfgctl.server.security import Subject, authorize, current_subject
-from cfgctl.server.writes import Desk, check_if_match, desk_of, read_json
+from cfgctl.server.writes import MAX_DEPTH, Desk, check_if_match, depth, desk_of, read_json
 
 __all__ = ["router"]
 
@@ -88,6 +88,12 @@ async def _propose(
             "invalid-patch",
             f"a merge patch of a layer file is a JSON object, not {type(patch).__name__}",
             hint='send the keys to change, e.g. {"db": {"pool_size": 60}}; null removes one',
+        )
+    if depth(patch) > MAX_DEPTH:
+        raise Problem(
+            "invalid-patch",
+            f"the patch nests deeper than {MAX_DEPTH} levels",
+            hint="a configuration's keys are far shallower; send the keys that change",
         )
     served = request.app.state.served
     tip = served.read_head()

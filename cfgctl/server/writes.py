@@ -32,11 +32,21 @@ from cfgctl.server.problems import Problem
 if TYPE_CHECKING:
     from cfgctl.server.repository import ServedRepo
 
-__all__ = ["PATCH_TYPES", "Desk", "check_if_match", "desk_of", "read_json", "title_of"]
+__all__ = [
+    "MAX_DEPTH",
+    "PATCH_TYPES",
+    "Desk",
+    "check_if_match",
+    "depth",
+    "desk_of",
+    "read_json",
+    "title_of",
+]
 
 T = TypeVar("T")
 PATCH_TYPES = ("application/merge-patch+json", "application/json")
 MAX_TITLE = 200
+MAX_DEPTH = 32  # levels of nesting in a patch: a configuration's keys are far shallower
 
 
 async def read_json(request: Request, *, types: tuple[str, ...] = PATCH_TYPES) -> Any:
@@ -71,6 +81,18 @@ async def read_json(request: Request, *, types: tuple[str, ...] = PATCH_TYPES) -
         raise Problem.bad_request(
             f"the body is not JSON: {exc}", hint='send a JSON object, e.g. {"replicas": 3}'
         ) from None
+    except RecursionError:
+        raise Problem.bad_request(
+            "the body is nested too deeply to read", hint=f"nest at most {MAX_DEPTH} levels"
+        ) from None
+
+
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deep `value` nests (a scalar is 0), counted no further than `limit` + 1 levels."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((depth(v, limit - 1) for v in children), default=0)
 
 
 def _no_constant(name: str) -> Any:

@@ -172,9 +172,11 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("no If-Match", {"if_match": None}, 428, "precondition-required"),
     ("If-Match *", {"if_match": "*"}, 428, "precondition-required"),
     ("stale If-Match", {"if_match": '"0000"'}, 412, "precondition-failed"),
-    ("huge body", {"content": b'{"x": "' + b"a" * 5000 + b'"}'}, 413, "payload-too-large"),
+    ("huge body", {"content": b'{"x": "' + b"a" * 300_000 + b'"}'}, 413, "payload-too-large"),
     ("form body", {"type": "application/x-www-form-urlencoded"}, 415, "unsupported-media-type"),
     ("schema broken", {"content": b'{"replicas": "many"}'}, 422, "check-failed"),
+    ("deep", {"content": b'{"a": ' * 40 + b"1" + b"}" * 40}, 422, "invalid-patch"),
+    ("too deep to parse", {"content": b"[" * 100_000 + b"]" * 100_000}, 400, "bad-request"),
     ("no change", {"content": b'{"replicas": 6}'}, 422, "invalid-patch"),
     ("unknown service", {"path": "/api/v1/config/paymnts/prod"}, 404, "not-found"),
     ("unknown env", {"path": "/api/v1/config/payments/prd"}, 404, "not-found"),
@@ -189,7 +191,7 @@ def test_bad_input_is_a_problem_and_writes_nothing(
     repo: ConfigRepo, case: str, how: dict[str, Any], status: int, kind: str
 ) -> None:
     before = _refs(repo)
-    with served(repo.workdir, security=writers(), max_body=4096) as client:
+    with served(repo.workdir, security=writers(), max_body=250_000) as client:
         etag = client.get(CONFIG).headers["etag"]
         headers = {"Content-Type": how.get("type", MERGE_PATCH)}
         if_match = how.get("if_match", etag)
