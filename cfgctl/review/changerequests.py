@@ -109,9 +109,15 @@ class ChangeStore:
     cfgctl.yaml is), for the plans."""
 
     def __init__(
-        self, store: GitStore, root: Path, is_member: Membership = _nobody_is_a_member
+        self,
+        store: GitStore,
+        root: Path,
+        is_member: Membership = _nobody_is_a_member,
+        *,
+        use_cache: bool = True,
     ) -> None:
         self.store, self.root, self.is_member = store, root, is_member
+        self.use_cache = use_cache  # the plans' disk cache (.cfgctl/cache); a server keeps none
         self.repo = store.repo
         self._lock = FileLock(str(Path(self.repo.path) / "cfgctl-changes.lock"), is_singleton=True)
 
@@ -139,7 +145,7 @@ class ChangeStore:
         """The plan of the change (base tip...head) and the policy's verdict on its reviews."""
         change = self.get(number)
         base = str(self._branch_tip(change.base))
-        plan = make_plan(self.root, base, change.head, now=now)
+        plan = make_plan(self.root, base, change.head, use_cache=self.use_cache, now=now)
         facts = PullRequestFacts(
             change.author, change.head, (), change.review_objects(), change.id, change.title
         )

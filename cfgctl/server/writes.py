@@ -149,10 +149,11 @@ class Desk:
     def store(self) -> ChangeStore:
         if self._store is None:  # made on the repository's thread, used only there
             store = GitStore.open(self.served.root)
+            root = self.served.root  # no disk cache: the server writes nothing in the work tree
             if self.is_member is None:
-                self._store = ChangeStore(store, self.served.root)
+                self._store = ChangeStore(store, root, use_cache=False)
             else:
-                self._store = ChangeStore(store, self.served.root, self.is_member)
+                self._store = ChangeStore(store, root, self.is_member, use_cache=False)
         return self._store
 
     def propose(

@@ -78,6 +78,7 @@ def test_a_patch_opens_a_change_request_and_never_moves_the_branch(repo: ConfigR
     assert doc["verdict"]["state"] == "pending"
     assert str(repo.repo.references["refs/heads/main"].target) == tip  # the branch did not move
     assert "pool_size: 40" in (repo.workdir / PROD).read_text()  # nor the work tree
+    assert not (repo.workdir / ".cfgctl").exists()  # no cache written by the plans either
     text = _blob(repo, doc["head"], PROD)
     assert "replicas: 6           # card traffic peaks at lunch time" in text  # comments kept
     assert "  pool_size: 60\n" in text and "refunds_v2: true" in text
