@@ -32,7 +32,15 @@ from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import JsonPath, parse
 from cfgctl.repo.yamlwrite import dump_roundtrip, is_ambiguous, load_roundtrip
 
-__all__ = ["SetResult", "parse_value", "set_in_snapshot", "set_value", "unset_value"]
+__all__ = [
+    "SetResult",
+    "parse_value",
+    "quoted_if_ambiguous",
+    "refuse_new_problems",
+    "set_in_snapshot",
+    "set_value",
+    "unset_value",
+]
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class SetResult:
 def parse_value(text: str, *, string: bool = False) -> Any:
     """VALUE as YAML (`8080` is a number, `true` a boolean, `[a, b]` a list), or as text."""
     if string:
-        return _quoted_if_ambiguous(text)
+        return quoted_if_ambiguous(text)
     if re.search(r"(^|\s)#", text):
         raise InputError(
             "VALUE holds ' #', which YAML reads as the start of a comment",
@@ -61,10 +69,10 @@ def parse_value(text: str, *, string: bool = False) -> Any:
             f"VALUE is not valid YAML: {exc.message}",
             hint="quote it for the shell, or pass --string to store it as text",
         ) from exc
-    return _quoted_if_ambiguous(doc.data) if isinstance(doc.data, str) else doc.data
+    return quoted_if_ambiguous(doc.data) if isinstance(doc.data, str) else doc.data
 
 
-def _quoted_if_ambiguous(text: str) -> Any:
+def quoted_if_ambiguous(text: str) -> Any:
     """A string YAML 1.1 readers (PyYAML, Kubernetes, Flux) would take for another type is
     written quoted: `on`, `no`, `0755`, `1:30`."""
     if is_ambiguous(text):
@@ -164,7 +172,7 @@ def _edited(
     after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
     result = SetResult(rel, dotted_path(path), old if found else None, value, after != before)
     if result.changed:
-        _refuse_new_problems(
+        refuse_new_problems(
             snap,
             [(service, e) for e in snap.manifest.children(env)],
             rel,
@@ -211,7 +219,7 @@ def _unset_value(
     del parent[path[-1]]
     after = dump_roundtrip(data, like=before.decode("utf-8-sig", errors="replace")).encode()
     pairs = [(service, e) for e in manifest.children(env)]
-    trial = _refuse_new_problems(snap, pairs, rel, after, f"removing {dotted_path(path)}")
+    trial = refuse_new_problems(snap, pairs, rel, after, f"removing {dotted_path(path)}")
     if write:
         atomic_write(target, after)
     inherited = lookup(trial.render(service, env).data, path)[1]
@@ -250,7 +258,7 @@ def _refuse_unsettable(snap: Snapshot, service: str, env: str, path: JsonPath, v
         )
 
 
-def _refuse_new_problems(
+def refuse_new_problems(
     snap: Snapshot,
     pairs: list[tuple[str, str]],
     rel: str,

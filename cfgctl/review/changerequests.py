@@ -109,9 +109,15 @@ class ChangeStore:
     cfgctl.yaml is), for the plans."""
 
     def __init__(
-        self, store: GitStore, root: Path, is_member: Membership = _nobody_is_a_member
+        self,
+        store: GitStore,
+        root: Path,
+        is_member: Membership = _nobody_is_a_member,
+        *,
+        use_cache: bool = True,
     ) -> None:
         self.store, self.root, self.is_member = store, root, is_member
+        self.use_cache = use_cache  # the plans' disk cache (.cfgctl/cache); a server keeps none
         self.repo = store.repo
         self._lock = FileLock(str(Path(self.repo.path) / "cfgctl-changes.lock"), is_singleton=True)
 
@@ -139,7 +145,7 @@ class ChangeStore:
         """The plan of the change (base tip...head) and the policy's verdict on its reviews."""
         change = self.get(number)
         base = str(self._branch_tip(change.base))
-        plan = make_plan(self.root, base, change.head, now=now)
+        plan = make_plan(self.root, base, change.head, use_cache=self.use_cache, now=now)
         facts = PullRequestFacts(
             change.author, change.head, (), change.review_objects(), change.id, change.title
         )
@@ -158,12 +164,17 @@ class ChangeStore:
         *,
         message: str | None = None,
         now: datetime | None = None,
+        parent: str | None = None,
     ) -> ChangeRequest:
         """A new change request: `files` (paths from the top of the Git repository; None
-        removes one) committed on the tip of `base`."""
+        removes one) committed on the tip of `base`, or on `parent` (a commit of `base`: the
+        one the files were computed from, so a branch that moved meanwhile is merged, not
+        overwritten)."""
         if not title.strip():
             raise InputError("a change request needs a title", hint="say what it changes")
         tip = self._branch_tip(base)
+        if parent is not None:
+            tip = self._commit_of_branch(parent, base, tip)
         head = self._commit_files(tip, files, message or title, author)
         with self._locked():
             number = max((c.id for c in self.list()), default=0) + 1
@@ -178,7 +189,7 @@ class ChangeStore:
         """Record `user`'s review of the current head. The author may comment, never approve."""
         with self._locked():
             change = self._open_change(number)
-            if kind == "approve" and user == change.author:
+            if kind == "approve" and user.casefold() == change.author.casefold():
                 raise NotAllowed(
                     f"{user} opened change request {number}: nobody approves their own change",
                     hint="ask another reviewer the policy names",
@@ -247,6 +258,14 @@ class ChangeStore:
         if ref is None:
             raise InputError(f"no branch {branch!r}", hint="name the branch to merge into")
         return ref.peel(pygit2.Commit).id
+
+    def _commit_of_branch(self, commit: str, base: str, tip: pygit2.Oid) -> pygit2.Oid:
+        oid = pygit2.Oid(hex=commit)
+        if oid != tip and not self.repo.descendant_of(tip, oid):
+            raise InputError(
+                f"{commit[:12]} is not a commit of {base}", hint="open it on the branch's tip"
+            )
+        return oid
 
     def _signature(self, who: str) -> pygit2.Signature:
         base = default_signature(self.repo)

@@ -37,6 +37,7 @@ __all__ = [
     "merge_secret_files",
     "read_secret_file",
     "rotate_files",
+    "rule_recipients",
     "secret_files",
     "set_secret",
     "validate_edited",
@@ -58,7 +59,7 @@ def secret_files(root: Path, env: str | None = None) -> list[str]:
     return out
 
 
-def _rule_recipients(root: Path, rel: str) -> list[str]:
+def rule_recipients(root: Path, rel: str) -> list[str]:
     rules = SopsConfig.load(root)
     match = SECRET_FILE.match(rel)
     recipients = rules.recipients(match["env"]) if match else []
@@ -81,7 +82,7 @@ def encrypt_file(root: Path, rel: str) -> None:
             raise InputError(
                 f"{rel} is encrypted already", hint=f"edit it: cfgctl secrets edit {rel}"
             )
-        _rule_recipients(root, rel)
+        rule_recipients(root, rel)
         atomic_write(path, sops.encrypt(data, rel, root))
 
 
@@ -130,7 +131,7 @@ def _set_secret(snap: Snapshot, service: str, env: str, key: JsonPath, value: An
         raise InputError("`sops` is the key of SOPS's own metadata", hint="choose another key")
     if value == "":
         raise InputError("empty value: nothing was read", hint="pipe the value in, or type it")
-    _rule_recipients(snap.root, rel)
+    rule_recipients(snap.root, rel)
     current: Any = {}
     if path.exists():
         data = read_secret_file(path, rel)

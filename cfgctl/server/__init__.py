@@ -8,13 +8,16 @@ rbac.yaml of the branch head, the audit log), authz (GET /authz/check), requesti
 (X-Request-Id), problems (RFC 9457 errors), repository (the served branch, answers kept by
 commit), rendering (the configuration's body), reads (lists, schemas) and configs (the
 configuration route), longpoll (the head watcher and the waiting reads), pagination, etag,
-models (the OpenAPI shapes). Framework-independent: tokens (API tokens: made once, shown once,
-stored as salted hashes in SQLite), rbac (who may do what on which service@env: rbac.yaml,
-evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line, for cfgctl validate), rbacdiff
-(what a change to rbac.yaml grants, for pr plan), auditlog (the hash-chained JSON-lines audit log
-and its verification), statedir (where the server keeps its state). FastAPI is imported only
-when the app is asked for: a module of this package that needs none (a token store, the audit
-log) does not pay for it.
+models (the OpenAPI shapes), changes (writes as change requests: PATCH of a configuration,
+/changes and their reviews and merge) and writes (their capped bodies, If-Match, and the desk
+that opens change requests on the repository's thread), compat (Spring Cloud Config), reports
+(the CLI's reports as JSON), rollouts (agents' reports, rollouts). Framework-independent: tokens
+(API tokens: made once, shown once, stored as salted hashes in SQLite), rbac (who may do what on
+which service@env: rbac.yaml, evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line,
+for cfgctl validate), rbacdiff (what a change to rbac.yaml grants, for pr plan), auditlog (the
+hash-chained JSON-lines audit log and its verification), statedir (where the server keeps its
+state). FastAPI is imported only when the app is asked for: a module of this package that needs
+none (a token store, the audit log) does not pay for it.
 """
 
 from __future__ import annotations

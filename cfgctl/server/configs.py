@@ -22,14 +22,17 @@ from cfgctl.server.rendering import config_document
 from cfgctl.server.repository import ServedRepo, View
 from cfgctl.server.security import Subject, authorize, current_subject
 
-__all__ = ["router"]
+__all__ = ["config_view", "router"]
 
 router = APIRouter()
 
 
-async def _view(
+async def config_view(
     served: ServedRepo, commit: str, service: str, env: str, provenance: bool, reveal: bool
 ) -> View:
+    """The configuration read of (service, env) at `commit`, computed once (its ETag is the
+    one a write's If-Match names)."""
+
     def build() -> View:
         body = config_document(served, commit, service, env, provenance=provenance, reveal=reveal)
         return View.of(body, commit)
@@ -100,7 +103,7 @@ async def read_config(
     if after is not None:
         raise Problem.bad_request("after= is only read with wait=", hint="add wait=60s")
     commit = await commit_for(request, rev)
-    view = await _view(served, commit, service, env, provenance, reveal)
+    view = await config_view(served, commit, service, env, provenance, reveal)
     return _answer(if_none_match, view, reveal)
 
 
@@ -119,7 +122,7 @@ async def _long_poll(
     baseline = await _baseline(served, after, if_none_match, service, env, provenance, reveal)
 
     async def view_at(commit: str) -> View:
-        return await _view(served, commit, service, env, provenance, reveal)
+        return await config_view(served, commit, service, env, provenance, reveal)
 
     view, changed = await wait_for_change(
         watcher, view_at, baseline, seconds, gone=lambda: _disconnected(request)
@@ -156,7 +159,7 @@ async def _baseline(
         return if_none_match.split(",")[0].strip().removeprefix("W/")
     commit = await served.resolve(after)
     try:
-        return (await _view(served, commit, service, env, provenance, reveal)).etag
+        return (await config_view(served, commit, service, env, provenance, reveal)).etag
     except Problem as problem:
         if problem.kind in ("not-found", "check-failed"):
             return None

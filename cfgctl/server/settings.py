@@ -37,6 +37,7 @@ class ServerSettings:
     page_limit: int = 100  # items per page of a list when `limit` is not given
     max_page_limit: int = 1000
     render_cache: int = 4096  # rendered configurations kept, by (commit, service, env, view)
+    max_body: int = 1 << 20  # the largest request body read (a patch), in bytes; 413 above
 
     def to_env(self) -> str:
         data = asdict(self)

@@ -121,3 +121,22 @@ def test_a_stale_approval_and_a_rejection(store: ChangeStore, example_repo: Conf
         store.get(9)
     with pytest.raises(InputError, match="no branch 'nope'"):
         store.open("x", "alice", "nope", {})
+
+
+def test_a_change_is_opened_on_the_commit_it_was_computed_from(
+    store: ChangeStore, example_repo: ConfigRepo
+) -> None:
+    old = _main(store)
+    example_repo.commit({"config/prod/_defaults.yaml": "replicas: 2\n"}, "main moved")
+    cr = store.open("3 replicas", "alice", "main", _edit(3), parent=old)
+    head = store.repo[pygit2.Oid(hex=cr.head)].peel(pygit2.Commit)
+    assert str(head.parents[0].id) == old  # not the tip: a merge will keep what main got since
+    store.review(cr.id, "bob", "approve")
+    merged = store.merge(cr.id, "bob", now=NOW)
+    tree = store.repo[pygit2.Oid(hex=merged.merged or "")].peel(pygit2.Commit).tree
+    assert STAGING in tree and "config/prod/_defaults.yaml" in tree
+    side = example_repo.repo.create_commit(
+        None, head.author, head.author, "elsewhere", head.tree.id, []
+    )
+    with pytest.raises(InputError, match="is not a commit of main"):
+        store.open("x", "alice", "main", _edit(4), parent=str(side))

@@ -36,16 +36,33 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/agents",
         "/api/v1/agents/{agent}/report",
         "/api/v1/rollouts/{commit}",
+        "/api/v1/changes",
+        "/api/v1/changes/{number}",
+        "/api/v1/changes/{number}/approve",
+        "/api/v1/changes/{number}/request-changes",
+        "/api/v1/changes/{number}/reject",
+        "/api/v1/changes/{number}/merge",
+        "/api/v1/secrets/{service}/{env}/{key}",
         # Spring Cloud Config's paths, at the root
         "/{application}/{profile}",
         "/{application}/{profile}/{label}",
         *(f"{label}/{{spec}}.{ext}" for label in ("", "/{label}") for ext in SPRING_FILES),
     }
+    writes = {  # a write answers 202 with the change request it opened
+        ("patch", "/api/v1/config/{service}/{env}"),
+        ("post", "/api/v1/changes"),
+        ("put", "/api/v1/secrets/{service}/{env}/{key}"),
+    }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            assert method == ("post" if path.endswith("/report") else "get"), path
             responses = operation["responses"]
-            assert ("204" if method == "post" else "200") in responses, path
+            if path.endswith("/report"):
+                assert method == "post" and "204" in responses, path
+            elif (method, path) in writes:
+                assert "202" in responses, (method, path)
+            else:
+                assert method == "get" or path.startswith("/api/v1/changes/"), (method, path)
+                assert "200" in responses, (method, path)
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], path
@@ -53,5 +70,8 @@ def test_the_openapi_document_validates_and_describes_every_route(
     params = {p["name"] for p in config["parameters"]}
     assert params >= {"rev", "provenance", "reveal", "wait", "after", "if-none-match"}
     assert "304" in config["responses"]
+    patch = doc["paths"]["/api/v1/config/{service}/{env}"]["patch"]
+    assert "application/merge-patch+json" in patch["requestBody"]["content"]
+    assert {"412", "413", "428"} <= set(patch["responses"])
     body = doc["components"]["schemas"]["ConfigDocument"]
     assert set(body["required"]) == {"service", "env", "schema", "config"}

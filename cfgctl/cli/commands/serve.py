@@ -82,8 +82,12 @@ def serve(
     described at /api/v1/openapi.json; also the CLI's reports as JSON (diff, history, explain,
     validate, plan), agents' reports and the rollout of a commit (/api/v1/rollouts/COMMIT), and
     Spring Cloud Config's paths at the root (spring.config.import=configserver:URL reads
-    /APPLICATION/PROFILE). It reads commits only, never the work tree, and notices
-    new commits on the branch within a second. The repository is the root option -C (default:
+    /APPLICATION/PROFILE). Writes become change requests (/api/v1/changes): PATCH
+    /api/v1/config/SERVICE/ENV (a JSON merge patch, If-Match required) or PUT
+    /api/v1/secrets/SERVICE/ENV/KEY opens one; it is reviewed and merged under policy.yaml, and
+    nothing else moves the branch (writes need a policy that allows them: not --insecure-local).
+    It reads commits only, never the work tree, and notices new commits on the branch within a
+    second. The repository is the root option -C (default:
     the current folder). The first line on stdout is `serving URL (branch NAME)`; logs go to
     stderr.
 
