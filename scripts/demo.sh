@@ -3,7 +3,7 @@
 # its file:line -> fixed -> secrets -> migrate -> hard-coded values moved out of a service's code ->
 # the agent delivering a change -> its canary gate rolling back a change that slows the service,
 # and `cfgctl analyze impact` saying why -> the configuration server (a read, a long poll woken
-# by a commit) -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
+# by a commit, a write that becomes a change request, approved and merged) -> backup and drill. Runs on a fresh copy of the example repository shipped in cfgctl/resources/templates/default.
 set -euo pipefail
 dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
@@ -212,6 +212,45 @@ git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: 8 re
 wait $poll
 cat "$run_dir/poll.out"
 grep -q "answered 200" "$run_dir/poll.out" || { echo "the long poll was not woken by the commit" >&2; exit 1; }
+kill "${pids[-1]}" 2>/dev/null || true   # the anonymous server stops; one with tokens follows
+
+# --- writes become change requests: API tokens, rbac.yaml, the author never approves -------------
+step "rbac.yaml: alice edits payments, bob (team acme/payments) approves and merges"
+cat > rbac.yaml <<'YAML'
+version: 1
+groups:
+  acme/payments: [bob]        # the payments owners' team of policy.yaml, without a forge
+grants:
+  - {subjects: [alice], role: editor, scope: ["payments@*"]}
+  - {subjects: [bob], role: approver, scope: ["payments@*"]}
+YAML
+git add rbac.yaml && git -c user.name=demo -c user.email=demo@example.com commit -qm "access rules of the server"
+state="$run_dir/serve-state"
+alice=$(cfgctl serve token create --name alice --role editor --scope 'payments@*' --expires 1d --state-dir "$state" 2>/dev/null)
+bob=$(cfgctl serve token create --name bob --role approver --scope 'payments@*' --expires 1d --state-dir "$state" 2>/dev/null)
+echo "(two tokens made with cfgctl serve token create; shown once, stored hashed)"
+step "cfgctl serve --state-dir STATE &     # every request needs a token now"
+rm -f "$run_dir/serve.addr"
+cfgctl serve --state-dir "$state" --listen 127.0.0.1:0 --addr-file "$run_dir/serve.addr" >/dev/null 2>"$run_dir/serve2.log" & pids+=($!)
+wait_file "$run_dir/serve.addr"
+api="$(cat "$run_dir/serve.addr")/api/v1"
+for _ in $(seq 1 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$api/status")" != 000 ] && break; sleep 0.05; done
+printf 'without a token: HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' "$api/config/payments/staging")"
+etag=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $alice" "$api/config/payments/staging" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r')
+step "curl -X PATCH $api/config/payments/staging -H 'If-Match: ...' -d '{\"replicas\": 3}'     # alice"
+curl -s -X PATCH -H "Authorization: Bearer $alice" -H "If-Match: $etag" \
+  -H 'Content-Type: application/merge-patch+json' -H 'X-Cfgctl-Title: payments: 3 replicas in staging' \
+  -d '{"replicas": 3}' "$api/config/payments/staging" > "$run_dir/change.json"
+change=$(python -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['id']); print('change request', c['id'], c['state'], '-', c['title'], file=sys.stderr)" "$run_dir/change.json")
+printf 'alice approving her own change: HTTP %s\n' \
+  "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $alice" "$api/changes/$change/approve")"
+step "curl -X POST $api/changes/$change/approve; curl -X POST $api/changes/$change/merge     # bob"
+curl -s -o /dev/null -w 'approved by bob: HTTP %{http_code}\n' -X POST -H "Authorization: Bearer $bob" "$api/changes/$change/approve"
+curl -s -X POST -H "Authorization: Bearer $bob" "$api/changes/$change/merge" \
+  | python -c "import json,sys; c=json.load(sys.stdin); print('change request', c['id'], c['state'], 'at', (c.get('merged') or '?')[:12]) if 'id' in c else sys.exit(json.dumps(c))"
+git reset -q --hard   # the server moved main: the work tree catches up (serve a clone in production)
+run cfgctl get payments replicas --env staging
+[ "$(cfgctl get payments replicas --env staging)" = 3 ] || { echo "the merged change is not on main" >&2; exit 1; }
 
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
 run cfgctl backup create "$run_dir/cfg.backup"

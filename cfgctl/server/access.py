@@ -167,6 +167,12 @@ class RbacPolicy:
                 return ruling
         return ruling
 
+    def is_member(self, team: str, user: str) -> bool:
+        """Whether `user` is in the policy.yaml team `team` (`@acme/sre`): rbac.yaml's group of
+        that name, in the rules of the head last loaded. Change requests are judged with it."""
+        rules = self.rules
+        return rules is not None and rules.error is None and rules.authorizer.is_member(team, user)
+
     def _list_ruling(self, rules: Rules, principal: Principal) -> Ruling:
         """`read` on a list: allowed when the principal may read one configuration."""
         key = (principal, rules.commit)

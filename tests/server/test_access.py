@@ -271,3 +271,16 @@ def test_reports_spring_paths_and_agents_under_the_rules(guarded: Guarded) -> No
         "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {everyone}"}
     )
     assert sent.status_code != 403, sent.text  # past the rules (the body is checked next)
+
+
+def test_the_rbac_policy_tells_teams_from_rbac_yaml_groups() -> None:
+    from cfgctl.server.access import RbacPolicy, Rules
+    from cfgctl.server.rbac import Authorizer
+
+    policy = RbacPolicy()
+    assert not policy.is_member("@acme/payments", "bob")  # no rules loaded yet: nobody
+    policy.rules = Rules("0" * 40, Authorizer.from_text(
+        "version: 1\ngroups: {acme/payments: [bob]}\n"
+        "grants: [{subjects: [bob], role: approver, scope: ['payments@*']}]\n"
+    ))  # fmt: skip
+    assert policy.is_member("@acme/payments", "bob") and not policy.is_member("@acme/sre", "bob")
