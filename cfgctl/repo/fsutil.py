@@ -4,9 +4,11 @@ confinement of every path cfgctl writes to its repository."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +56,7 @@ def atomic_write(
     False skips the folder's fsync (the rename still makes the file whole or absent after a
     crash of the process; only a power loss may bring the old file back).
     """
+    _refuse_special(path)
     tmp = _stage(path, data, mode=mode, temp=temp, sync=True)
     try:
         tmp.replace(path)
@@ -62,6 +65,20 @@ def atomic_write(
         raise
     if sync_dir:
         _fsync_dir(path.parent)
+
+
+def _refuse_special(path: Path) -> None:
+    """A device, a FIFO, a socket or a folder at `path` is never replaced by a file (an
+    `--out /dev/null` as root would have turned the device into a file): OSError, which every
+    writer reports as a file it cannot write. A symbolic link is replaced, never followed."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return  # nothing there (or nothing we may look at: the write will say)
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return
+    kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+    raise OSError(errno.EEXIST, f"{kind}: cfgctl writes regular files only", str(path))
 
 
 def _stage(path: Path, data: bytes, *, mode: int | None, temp: Path | None, sync: bool) -> Path:

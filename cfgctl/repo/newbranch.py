@@ -21,7 +21,10 @@ __all__ = ["check_new_branch", "commit_on_new_branch"]
 def check_new_branch(store: GitStore, branch: str) -> None:
     """InputError when `branch` is not a valid branch name or exists already."""
     ref = f"refs/heads/{branch}"
-    if not pygit2.reference_is_valid_name(ref):
+    # Git's own rules (git check-ref-format --branch), and names that would confuse it later:
+    # HEAD (every command would warn that it is ambiguous), an option-like -x, a refs/ path.
+    confusing = branch in ("HEAD", "@") or branch.startswith(("-", "refs/"))
+    if confusing or not pygit2.reference_is_valid_name(ref):
         raise InputError(
             f"{branch!r} is not a valid branch name",
             hint="use letters, digits, '-', '_' and '/', e.g. promote/prod-2024-06-01",

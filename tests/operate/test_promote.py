@@ -235,8 +235,9 @@ def test_branch_commits_without_touching_the_work_tree(
     assert '"log.level"' in plan.stdout and '"prod-eu"' in plan.stdout  # the PR's plan sees it
     again = run_cli(*args, "payments", "--keys", "log.level", "--branch", "promote/prod")
     assert again.exit_code == 2 and "exists already" in again.stderr
-    bad = run_cli(*args, "--branch", "bad..name")
-    assert bad.exit_code == 2 and "not a valid branch name" in bad.stderr
+    for name in ("bad..name", "HEAD", "-x", "refs/heads/q"):  # Git's rules, and confusing names
+        bad = run_cli(*args, "--branch", name)
+        assert bad.exit_code == 2 and "not a valid branch name" in bad.stderr, name
 
 
 def test_secrets_move_encrypted_or_are_skipped_without_a_key(

@@ -124,3 +124,23 @@ def test_kill_9_mid_write_is_settled_by_the_next_writer_all_or_nothing(
     assert len(_tree(root)) == n
     assert not (root / JOURNAL).exists()
     assert not [p for p in root.rglob("*") if ".cfgctl-" in p.name]
+
+
+def test_a_device_a_fifo_or_a_folder_is_never_replaced_by_a_file(tmp_path: Path) -> None:
+    import pytest
+
+    from cfgctl.repo.fsutil import atomic_write
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path in (fifo, folder, Path("/dev/null")):
+        with pytest.raises(OSError, match="cfgctl writes regular files only"):
+            atomic_write(path, b"data")
+    assert fifo.is_fifo() and folder.is_dir() and Path("/dev/null").is_char_device()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    atomic_write(link, b"data")  # a link is replaced, never followed
+    assert not link.is_symlink() and link.read_bytes() == b"data"
+    assert not (tmp_path / "elsewhere").exists()
