@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,13 +47,37 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_TOKEN = re.compile(r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+_SECRET_PARAM = re.compile(
+    r"((?:^|[?&])(?:access_?token|token|api_?key|key|secret|password|passwd)=)[^&#]*", re.I
+)
+
+
+class RedactQuery(logging.Filter):
+    """The access log never shows a credential a client put in a URL (an API token pasted into
+    `?access_token=`): tokens and the values of token-, key-, secret- and password-named query
+    parameters become `***`; the rest of the line stays as uvicorn writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _SECRET_PARAM.sub(r"\1***", _TOKEN.sub("cfgctl_***", text))
+
+
 def _log_config(default: dict[str, Any]) -> dict[str, Any]:
     """uvicorn's logging with every line on stderr: its access log goes to stdout by default,
     where the bound address is the one line a script reads (and a pipe nobody reads fills up
-    and stops the server)."""
+    and stops the server); credentials in a URL redacted (`RedactQuery`)."""
     config = copy.deepcopy(default)
+    config.setdefault("filters", {})["redact_query"] = {"()": RedactQuery}
     for handler in config["handlers"].values():
         handler["stream"] = "ext://sys.stderr"
+        handler.setdefault("filters", []).append("redact_query")
     return config
 
 

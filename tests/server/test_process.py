@@ -180,3 +180,16 @@ def test_a_busy_address_is_exit_3(example_repo: ConfigRepo, run_cli: RunCli) -> 
         )
     assert result.exit_code == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_the_access_log_never_shows_a_credential_put_in_a_url(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    token = "cfgctl_0123456789ab_" + "S3cretS3cret" * 3
+    with server_process(example_repo.workdir, log_dir=tmp_path) as server:
+        for query in (f"access_token={token}", "password=hunter2&limit=1", f"x={token}"):
+            httpx2.get(server.api(f"/services?{query}"), timeout=10)
+        httpx2.get(server.api("/services?limit=1"), timeout=10)
+    log = server.log.read_text()
+    assert "S3cretS3cret" not in log and "hunter2" not in log
+    assert "access_token=***" in log and "cfgctl_***" in log and "limit=1" in log
