@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -261,11 +262,22 @@ def _target(
 
 def _report(spec: dict[str, Any], doc: Document) -> ReportSpec:
     url = spec["url"]
-    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+    where = doc.location(("report", "url"))
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (a port out of range or not a number raises here)
+    except ValueError as exc:
         raise InputError(
-            "report.url holds credentials",
-            location=doc.location(("report", "url")),
-            hint="put the token in an environment variable named by report.token_env",
+            f"report.url {url!r} is not a URL: {exc}",
+            location=where,
+            hint="e.g. https://cfg.internal",
+        ) from None
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise InputError(
+            "report.url holds credentials or a query",
+            location=where,
+            hint="give the server's base URL only; put the token in an environment variable "
+            "named by report.token_env",
         )
     timeout = _duration(spec, "timeout", timedelta(seconds=5)).total_seconds()
     if timeout <= 0:

@@ -13,11 +13,13 @@ return), it exits 1 at once: every step is in state.json already, as after `kill
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from types import FrameType
 
@@ -108,7 +110,17 @@ def _reporter(agent: Agent, config: AgentConfig) -> Reporter | None:
         )
     from cfgctl.agent.server import status_document
 
+    host = urllib.parse.urlsplit(spec.url).hostname or ""
+    if spec.token_env and spec.url.startswith("http://") and not _loopback(host):
+        log.warning("report.url is plain http to %s: the token travels in clear", host)
     return Reporter(spec, lambda: status_document(config, agent.state))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run_once(config: AgentConfig) -> PassResult:

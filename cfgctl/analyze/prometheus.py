@@ -43,7 +43,14 @@ class PrometheusSource:
     `http://host/prometheus` is kept); `timeout` in seconds bounds each query."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        parts = urllib.parse.urlsplit(url)
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018  (a port out of range or not a number raises here)
+        except ValueError as exc:
+            raise InputError(
+                f"{url!r} is not a URL: {exc}",
+                hint="write it as http://HOST:9090 (source.prometheus.url in analytics.yaml)",
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(
                 f"{url!r} is not an http(s) URL of a Prometheus server",

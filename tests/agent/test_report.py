@@ -96,6 +96,8 @@ def test_the_daemon_reports_after_every_pass(world: AgentWorld, receiver: Receiv
         ("{url: 'http://u:p@127.0.0.1:1'}", {}, 2, "report.url holds credentials"),
         ("{url: 'http://127.0.0.1:1', token_env: NOPE_TOKEN}", {}, 3, "NOPE_TOKEN is not set"),
         ("{url: 'ftp://x'}", {}, 2, "report.url"),
+        ("{url: 'http://[::1'}", {}, 2, "is not a URL"),
+        ("{url: 'http://127.0.0.1:1?token=abc'}", {}, 2, "credentials or a query"),
     ],
 )
 def test_a_bad_report_setting_is_refused_at_start(

@@ -169,3 +169,11 @@ def test_analytics_of_a_snapshot(example_repo: ConfigRepo) -> None:
     example_repo.write({"analytics.yaml": GOOD.replace("weight: 2", "weight: heavy")})
     with pytest.raises(InputError, match=r"^analytics.yaml:8:13: metrics\[0\].weight"):
         analytics_of(Snapshot.from_worktree(example_repo.workdir))
+
+
+def test_a_prometheus_url_that_is_no_url_is_refused_with_a_message() -> None:
+    from cfgctl.analyze.prometheus import PrometheusSource
+
+    for url in ("http://[::1", "http://host:99999"):
+        with pytest.raises(InputError, match="is not a URL"):
+            PrometheusSource(url)
