@@ -40,6 +40,7 @@ __all__ = [
 
 
 MIN_POLL_INTERVAL = timedelta(seconds=1)
+MAX_ANALYSIS_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,13 @@ def _path(base: Path, text: str) -> Path:
 
 def _analysis(spec: dict[str, Any], doc: Document, where: tuple[str | int, ...]) -> Analysis:
     window = _duration(spec, "window", timedelta(minutes=5))
+    if window > MAX_ANALYSIS_WINDOW:
+        raise InputError(
+            f"{'.'.join(map(str, where))}.window: {spec['window']!r} would hold the later waves "
+            f"for more than {MAX_ANALYSIS_WINDOW.days} days",
+            location=doc.location((*where, "window")),
+            hint="a canary window is minutes or hours (5m, 1h)",
+        )
     if window <= timedelta(0):
         raise InputError(
             f"{'.'.join(map(str, where))}.window: {spec['window']!r} leaves nothing to judge",

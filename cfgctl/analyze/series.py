@@ -48,14 +48,19 @@ class Series:
         return stamp.isoformat().replace("+00:00", "Z")
 
 
+_LAST_SECOND = 253_402_300_799.0  # 9999-12-31T23:59:59Z
+
+
 def parse_time(text: str) -> float | None:
     """Unix seconds from RFC 3339 / ISO 8601 text (`2026-12-01T10:00:00Z`) or a number of
     seconds; None when it is neither."""
     text = text.strip()
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:  # NaN, infinities and times past the year 9999 are no times
+        return seconds if math.isfinite(seconds) and abs(seconds) <= _LAST_SECOND else None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -154,6 +159,7 @@ def _csv(path: Path, text: str, column: str | None) -> Series:
     timed = [parse_time(r[0]) if r else None for r in rows[1:3]]
     is_time = all(t is not None for t in timed) and not all(_is_index(r[0]) for r in rows[1:3] if r)
     points: list[tuple[float | None, float | None]] = []
+    previous: int | None = None
     for line, row in enumerate(rows[1:], start=2):
         where = Location(str(path), line)
         if len(row) != len(header):
@@ -163,6 +169,8 @@ def _csv(path: Path, text: str, column: str | None) -> Series:
                 hint="one cell a column",
             )
         when = parse_time(row[0]) if is_time else None
+        if not is_time:
+            previous = _check_index(row[0], previous, where, header[0])
         if is_time and when is None:
             raise InputError(
                 f"{header[0]}: {row[0][:40]!r} is not a time",
@@ -171,6 +179,21 @@ def _csv(path: Path, text: str, column: str | None) -> Series:
             )
         points.append((when, _number(row[at], where, name)))
     return series_from_points(name, points, str(path))
+
+
+def _check_index(cell: str, previous: int | None, where: Location, column: str) -> int | None:
+    """An index column counts up: a repeated or smaller number is a duplicate or unsorted row."""
+    text = cell.strip()
+    if not text.isdigit():
+        return previous
+    number = int(text)
+    if previous is not None and number <= previous:
+        raise InputError(
+            f"{column}: {number} after {previous}: an index counts up (a repeated or unsorted row)",
+            location=where,
+            hint="sort the rows and keep one a point, or give times (RFC 3339) instead",
+        )
+    return number
 
 
 def _is_index(cell: str) -> bool:

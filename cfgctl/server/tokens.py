@@ -48,6 +48,8 @@ __all__ = [
     "parse_token",
 ]
 
+MAX_LIFETIME = timedelta(days=100 * 365)  # past it, a date no longer prints (year 9999)
+
 PREFIX = "cfgctl_"
 TOKENS_DB = "tokens.db"
 SCHEMA_VERSION = 1
@@ -284,6 +286,11 @@ class TokenStore:
                 )
         if expires is not None and expires.total_seconds() <= 0:
             raise InputError("a token must expire in the future", hint="e.g. --expires 30d")
+        if expires is not None and expires > MAX_LIFETIME:
+            raise InputError(
+                f"a token may live {MAX_LIFETIME.days // 365} years at most",
+                hint="e.g. --expires 90d, or --expires never for one that must not expire",
+            )
         created = int((now or datetime.now(UTC)).timestamp())
         until = None if expires is None else created + int(expires.total_seconds())
         token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)

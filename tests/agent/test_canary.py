@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from cfgctl.repo.yamlio import parse
 from tests.support.agentworld import AgentWorld, config, wait_for
@@ -245,6 +246,19 @@ def test_a_window_of_nothing_is_refused_with_its_line(world: AgentWorld) -> None
     assert result.returncode == 2
     assert "agent.yaml:4:" in result.stderr and "window" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_window_of_weeks_is_refused(tmp_path: Path) -> None:
+    from cfgctl.agent.config import load_agent_config
+    from cfgctl.errors import InputError
+
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        "source: {url: /nowhere}\nstate_dir: st\n"
+        "targets:\n  - {service: a, env: prod, path: a.yaml, analysis: {window: 100000d}}\n"
+    )
+    with pytest.raises(InputError, match="more than 7 days"):
+        load_agent_config(path)
 
 
 def test_a_wave_wide_analysis_applies_to_the_waves_it_names(tmp_path: Path) -> None:

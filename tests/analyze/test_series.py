@@ -53,3 +53,16 @@ def test_bad_series_are_named_errors(tmp_path: Path, name: str, text: str, messa
     with pytest.raises(InputError) as caught:
         read_series(_file(tmp_path, name, text), column="w" if name == "c.csv" else None)
     assert message in str(caught.value)
+
+
+def test_an_index_counts_up_and_a_time_is_a_real_time(tmp_path: Path) -> None:
+    from cfgctl.analyze.series import parse_time
+
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("t,v\n1,1\n2,2\n2,3\n")
+    with pytest.raises(InputError, match="2 after 2: an index counts up") as caught:
+        read_series(repeated, None)
+    assert caught.value.location is not None and caught.value.location.line == 4
+    for text in ("nan", "inf", "-inf", "1e20"):
+        assert parse_time(text) is None, text
+    assert parse_time("1764583200") == 1764583200.0

@@ -29,3 +29,12 @@ def test_a_token_made_listed_revoked_and_its_audit_log_verified(tmp_path: Path) 
     log.write_text(lines[1] + "\n")  # the first line removed
     tampered = run_cli("audit", "verify", str(log))
     assert tampered.exit_code == 1 and f"{log}:1:" in tampered.stderr
+
+
+def test_a_token_that_would_outlive_any_date_is_refused(tmp_path: Path) -> None:
+    made = run_cli(
+        "serve", "token", "create", "--name", "alice", "--role", "viewer",
+        "--scope", "payments@staging", "--expires", "999999999d", "--state-dir", str(tmp_path),
+    )  # fmt: skip
+    assert made.exit_code == 2 and "may live 100 years at most" in made.stderr
+    assert "Traceback" not in made.stderr
