@@ -23,6 +23,7 @@ from cfgctl._version import __version__
 from cfgctl.server import authz, changes, compat, configs, problems, reads, reports, rollouts
 from cfgctl.server.access import security_for
 from cfgctl.server.longpoll import HeadWatcher
+from cfgctl.server.loopbackhost import LoopbackHostMiddleware
 from cfgctl.server.problems import PROBLEM_MEDIA_TYPE
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.requestid import RequestIdMiddleware
@@ -72,6 +73,8 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.state.served = served
     app.state.watcher = watcher
     problems.install(app)
+    if settings.insecure_local:
+        app.add_middleware(LoopbackHostMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(reads.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)

@@ -60,7 +60,7 @@ def guarded(secret_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path) -> Iterato
     secret_repo.commit({"rbac.yaml": RULES}, "rbac and a secret", add_all=True)
     state = tmp_path / "state"
     app = create_app(ServerSettings(repo=secret_repo.workdir, state_dir=state))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
         found = Guarded(client, TokenStore.open(state), state, secret_repo, [])
         yield found
     for answer in found.answers:  # only an allowed reveal shows a value

@@ -193,3 +193,18 @@ def test_the_access_log_never_shows_a_credential_put_in_a_url(
     log = server.log.read_text()
     assert "S3cretS3cret" not in log and "hunter2" not in log
     assert "access_token=***" in log and "cfgctl_***" in log and "limit=1" in log
+
+
+def test_an_insecure_local_server_answers_loopback_names_only(
+    example_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    """DNS rebinding: a page's own name resolving to 127.0.0.1 carries that name as Host."""
+    with server_process(example_repo.workdir, log_dir=tmp_path) as server:
+        url = server.api("/services")
+        port = url.split(":")[2].split("/")[0]
+        refused = httpx2.get(url, headers={"Host": f"evil.example:{port}"}, timeout=10)
+        assert refused.status_code == 400
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "not a loopback name" in refused.json()["detail"]
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.2"):
+            assert httpx2.get(url, headers={"Host": host}, timeout=10).status_code == 200, host

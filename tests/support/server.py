@@ -30,7 +30,7 @@ def served(
         ServerSettings(repo=repo, insecure_local=True, **settings),  # type: ignore[arg-type]
         security=security,
     )
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
         yield client
 
 
