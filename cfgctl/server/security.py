@@ -64,7 +64,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("cfgctl.server")
-SENSITIVE = frozenset({"reveal"})  # allowed only with an audit record written first
+# Allowed only with an audit record written first (Vault's rule): a reveal, and every write
+# (opening, reviewing and merging a change request).
+SENSITIVE = frozenset({"reveal", "edit", "approve", "merge"})
 
 
 @dataclass(frozen=True)

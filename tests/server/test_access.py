@@ -284,3 +284,25 @@ def test_the_rbac_policy_tells_teams_from_rbac_yaml_groups() -> None:
         "grants: [{subjects: [bob], role: approver, scope: ['payments@*']}]\n"
     ))  # fmt: skip
     assert policy.is_member("@acme/payments", "bob") and not policy.is_member("@acme/sre", "bob")
+
+
+def test_every_write_is_audited_first_and_refused_when_it_cannot_be(guarded: Guarded) -> None:
+    alice = guarded.token("alice", "editor", "payments@staging")
+    read = guarded.get(STAGING, alice)
+    assert read.status_code == 200
+    patch = {"Authorization": f"Bearer {alice}", "If-Match": read.headers["etag"],
+             "Content-Type": "application/merge-patch+json"}  # fmt: skip
+    tip = str(guarded.repo.repo.head.target)
+    (guarded.state / "audit.jsonl").mkdir()  # the audit log cannot be written
+    refused = guarded.client.patch(STAGING, headers=patch, content=b'{"replicas": 3}')
+    _problem(refused, 503, "environment")
+    refs = sorted(guarded.repo.repo.references)
+    assert not any(r.startswith("refs/cfgctl/changes/") for r in refs)  # nothing written
+    (guarded.state / "audit.jsonl").rmdir()
+    opened = guarded.client.patch(STAGING, headers=patch, content=b'{"replicas": 3}')
+    assert opened.status_code == 202, opened.text
+    assert str(guarded.repo.repo.head.target) == tip  # a change request, not a commit on main
+    edits = [line for line in guarded.audit() if line["action"] == "edit"]
+    assert [(e["subject"], e["object"], e["outcome"]) for e in edits] == [
+        ("alice", "config:payments@staging", "allowed")
+    ]
