@@ -24,3 +24,15 @@ fi
 # Debian's Prometheus (tests/analyze/test_prometheus.py, the canary of the demo) and Chromium
 # (tests/analyze/test_report.py: the HTML report opened headless, a screenshot looked at).
 bash scripts/system-packages.sh prometheus chromium
+
+# Schemathesis (property-based tests generated from the server's OpenAPI document), in a
+# virtualenv of its own: its pins (jsonschema-rs < 0.61 in 4.x; starlette < 1 in 3.x) would
+# downgrade cfgctl's own dependencies. tests/server/test_schemathesis.py runs its `st`.
+st=.cache/schemathesis-venv
+if [ ! -x "$st/bin/st" ]; then
+  mkdir -p .cache
+  if ! { python3 -m venv "$st" && "$st/bin/pip" install --quiet "schemathesis==4.32.5" >/dev/null 2>&1; }; then
+    echo "warning: could not install schemathesis; its test will be skipped" >&2
+    rm -rf "$st"
+  fi
+fi

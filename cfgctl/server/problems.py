@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from cfgctl.errors import CfgctlError, CheckFailed, EnvError, Location
 
@@ -163,6 +164,18 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _allowed(request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's (a path such as
+    /api/v1/changes has one route for GET and another for POST)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        found = getattr(route, "methods", None)
+        if match != Match.NONE and found:
+            methods |= set(found)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of `app` with a problem document."""
 
@@ -185,6 +198,8 @@ def install(app: FastAPI) -> None:
         detail = f"no such path: {request.url.path}" if kind == "not-found" else str(exc.detail)
         hint = "the API lives under /api/v1/; /api/v1/openapi.json lists it"
         headers = dict(exc.headers or {})
+        if kind == "method-not-allowed":  # every route of the path, not the first one's
+            headers["Allow"] = ", ".join(_allowed(request))
         return problem_response(Problem(kind, detail, hint=hint, headers=headers), request)
 
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
