@@ -28,6 +28,7 @@ from cfgctl.server.problems import Problem, problem_responses
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.security import Subject, authorize, current_subject
 from cfgctl.server.statedir import state_dir
+from cfgctl.server.writes import read_json
 
 __all__ = ["AGENTS", "router"]
 
@@ -49,29 +50,13 @@ def _store(request: Request) -> AgentReports:
 
 
 async def _body(request: Request) -> Any:
-    import json
-
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_REPORT_BYTES:
-        raise _too_large()
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_REPORT_BYTES:
-            raise _too_large()
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise Problem.bad_request(
-            "the report is not JSON", hint="send the agent's report as application/json"
-        ) from None
-
-
-def _too_large() -> Problem:
-    return Problem(
-        "payload-too-large",
-        f"the report is over {MAX_REPORT_BYTES} bytes",
-        hint="an agent's report holds commits and states only; split the agent's targets",
+    """The report as JSON (any media type: agents send application/json), at most
+    MAX_REPORT_BYTES."""
+    return await read_json(
+        request,
+        types=None,
+        limit=MAX_REPORT_BYTES,
+        smaller="an agent's report holds commits and states only; split the agent's targets",
     )
 
 

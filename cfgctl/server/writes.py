@@ -49,22 +49,26 @@ MAX_TITLE = 200
 MAX_DEPTH = 32  # levels of nesting in a patch: a configuration's keys are far shallower
 
 
-async def read_json(request: Request, *, types: tuple[str, ...] = PATCH_TYPES) -> Any:
-    """The request body as JSON: 415 for another media type, 413 past `max_body` bytes (refused
-    before the rest is read), 400 when it is not JSON."""
+async def read_json(
+    request: Request,
+    *,
+    types: tuple[str, ...] | None = PATCH_TYPES,
+    limit: int | None = None,
+    smaller: str = "send a smaller patch: one environment's layer, the keys that change",
+) -> Any:
+    """The request body as JSON: 415 for a media type not in `types` (None: any), 413 past
+    `limit` bytes (default the settings' `max_body`; refused before the rest is read, with the
+    hint `smaller`), 400 when it is not JSON."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in types:
+    if types is not None and media not in types:
         raise Problem(
             "unsupported-media-type",
             f"the body is {media or 'untyped'}; this path reads {' or '.join(types)}",
             hint=f"send Content-Type: {types[0]}",
         )
-    limit: int = request.app.state.settings.max_body
-    too_large = Problem(
-        "payload-too-large",
-        f"the body is over {limit} bytes",
-        hint="send a smaller patch: one environment's layer, the keys that change",
-    )
+    if limit is None:
+        limit = request.app.state.settings.max_body
+    too_large = Problem("payload-too-large", f"the body is over {limit} bytes", hint=smaller)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise too_large
