@@ -146,8 +146,8 @@ if $canary; then  # the canary compares the seconds before a change with those a
 fi
 run cfgctl set payments db.pool_size 60 --env prod
 git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: a bigger pool in prod"
-step "POST /webhook (a GitHub push event, signed with X-Hub-Signature-256)"
-python - "$(cat "$run_dir/state/agent.addr")" <<'PY'
+push_webhook() {  # a GitHub push event to the agent, signed with X-Hub-Signature-256
+  python - "$(cat "$run_dir/state/agent.addr")" <<'PY'
 import hashlib, hmac, json, os, sys, urllib.request
 body = json.dumps({"ref": "refs/heads/" + os.popen("git rev-parse --abbrev-ref HEAD").read().strip()}).encode()
 sig = "sha256=" + hmac.new(os.environ["DEMO_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
@@ -155,6 +155,9 @@ req = urllib.request.Request(f"http://{sys.argv[1]}/webhook", data=body, method=
                              headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": sig})
 print("webhook answered", urllib.request.urlopen(req, timeout=10).status)
 PY
+}
+step "POST /webhook (a GitHub push event, signed with X-Hub-Signature-256)"
+push_webhook
 for _ in $(seq 1 200); do [ "$(service_get "['db']['pool_size']")" = 60 ] && break; sleep 0.05; done
 printf 'the service now runs with db.pool_size = %s\n' "$(service_get "['db']['pool_size']")"
 [ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the service did not pick the change up" >&2; exit 1; }
@@ -170,14 +173,7 @@ if $canary; then
   git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: a smaller pool in prod"
   slow=$(git rev-parse HEAD)
   step "POST /webhook     # the agent delivers pool_size 4: requests now queue for a connection"
-  python - "$(cat "$run_dir/state/agent.addr")" <<'PY'
-import hashlib, hmac, json, os, sys, urllib.request
-body = json.dumps({"ref": "refs/heads/" + os.popen("git rev-parse --abbrev-ref HEAD").read().strip()}).encode()
-sig = "sha256=" + hmac.new(os.environ["DEMO_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
-req = urllib.request.Request(f"http://{sys.argv[1]}/webhook", data=body, method="POST",
-                             headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": sig})
-print("webhook answered", urllib.request.urlopen(req, timeout=10).status)
-PY
+  push_webhook
   for _ in $(seq 1 200); do [ "$(service_get "['db']['pool_size']")" = 4 ] && break; sleep 0.05; done
   printf 'the service runs with db.pool_size = %s; the canary watches its latency for 4 s\n' "$(service_get "['db']['pool_size']")"
   for _ in $(seq 1 600); do [ "$(service_get "['db']['pool_size']")" = 60 ] && break; sleep 0.1; done

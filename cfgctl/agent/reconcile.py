@@ -255,17 +255,17 @@ class Agent:
         self, wave: int, targets: list[Target], commit: _Commit, result: PassResult
     ) -> bool:
         """The canary gate after `wave` (cfgctl.agent.canary): True when later waves may go."""
+        if not any(t.analysis is not None for t in targets):
+            return True  # no canary in this wave: nothing to look up at every pass
         later = [t for n, ts in self.config.waves() if n > wave for t in ts]
         verdict = self.canary.check(wave, targets, later, commit.sha, commit.snap, time.time())
         if verdict.state == "open":
             return True
-        if verdict.state == "failed":
-            for target in targets:
-                if target.name in result.applied or target.name in result.unchanged:
-                    for bucket in (result.applied, result.unchanged):
-                        if target.name in bucket:
-                            bucket.remove(target.name)
-                    result.failed.append(target.name)
+        if verdict.state == "failed":  # the wave was rolled back: its targets failed
+            for bucket in (result.applied, result.unchanged):
+                moved = [t.name for t in targets if t.name in bucket]
+                bucket[:] = [name for name in bucket if name not in moved]
+                result.failed += moved
         if verdict.until is not None:
             result.wake_at = verdict.until
         self._stop_later(

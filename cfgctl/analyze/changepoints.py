@@ -37,7 +37,7 @@ import scipy.fft  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from scipy.special import kolmogi, kolmogorov  # type: ignore[import-untyped]
 
-__all__ = ["ALPHA", "MIN_SIZE", "ChangePoint", "detect"]
+__all__ = ["ALPHA", "MIN_SIZE", "ChangePoint", "detect", "long_run_variance"]
 
 ALPHA = 0.001
 """The significance of each split: without a change, a series shows one this often."""
@@ -83,7 +83,7 @@ class ChangePoint:
         }
 
 
-def _long_run_variance(resid: Floats) -> float:
+def long_run_variance(resid: Floats) -> float:
     """The variance of the mean of `resid` times n, with Bartlett weights up to ~sqrt(n) lags
     (Newey-West): positively autocorrelated noise (a season, a slow drift) counts as less
     information than independent noise."""
@@ -91,7 +91,7 @@ def _long_run_variance(resid: Floats) -> float:
 
 
 def _long_run_variances(resid: Floats) -> Floats:
-    """`_long_run_variance` of each row of `resid`."""
+    """`long_run_variance` of each row of `resid`."""
     n = resid.shape[1]
     lags = min(n - 1, max(1, math.ceil(math.sqrt(n))))
     # Zero-padded to at least n + lags points, the circular autocovariance is the plain one up
@@ -117,7 +117,7 @@ def _statistic(ranks: Floats, k: int, cusum: Floats) -> float:
     resid = ranks.copy()
     resid[:k] -= before / k
     resid[k:] -= (n * _mid_rank(n) - before) / (n - k)
-    variance = _long_run_variance(resid)
+    variance = long_run_variance(resid)
     if variance <= 0:  # no noise at all: any step is certain, no step is none
         return math.inf if abs(cusum[k - 1]) > 1e-9 else 0.0
     return float(abs(cusum[k - 1]) / math.sqrt(n * variance))

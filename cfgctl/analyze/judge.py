@@ -34,6 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import mannwhitneyu, norm, rankdata  # type: ignore[import-untyped]
 
+from cfgctl.analyze.changepoints import long_run_variance
+
 __all__ = ["CONFIDENCE", "MIN_POINTS", "Judgement", "judge"]
 
 CONFIDENCE = 0.98
@@ -207,19 +209,13 @@ Compared = tuple[float, float, tuple[float, float], float]  # p, effect, interva
 
 
 def _inflation_of(resid: Floats) -> float:
-    """The long-run variance of `resid` (centred) over its plain variance, Bartlett weights up
-    to ~sqrt(n) lags (Newey-West); at least 1: estimated low, it would make the judge surer
-    than independent data allows."""
-    n = resid.size
-    variance = float(np.dot(resid, resid)) / n
-    if n < 3 or variance <= 0:
+    """The long-run variance of `resid` (centred; the change-point detector's estimate) over
+    its plain variance, at least 1: estimated low, it would make the judge surer than
+    independent data allows."""
+    variance = float(np.dot(resid, resid)) / resid.size if resid.size else 0.0
+    if resid.size < 3 or variance <= 0:
         return 1.0
-    lags = min(n - 1, max(1, math.ceil(math.sqrt(n))))
-    size = 1 << (n + lags).bit_length()
-    spectrum = np.fft.rfft(resid, size)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), size)[1 : lags + 1] / n
-    weights = 1.0 - np.arange(1, lags + 1) / (lags + 1)
-    return max(1.0, 1.0 + 2.0 * float(np.dot(weights, acov)) / variance)
+    return max(1.0, long_run_variance(resid) / variance)
 
 
 def _inflation(before: Floats, after: Floats) -> float:
