@@ -132,13 +132,16 @@ class ChangeStore:
         data = json.loads(self.repo[blob.id].peel(pygit2.Blob).data)
         return ChangeRequest(**data)
 
-    def list(self, state: State | None = None) -> list[ChangeRequest]:
-        numbers = sorted(
+    def numbers(self) -> list[int]:
+        """The numbers of every change request, from the ref names alone."""
+        return sorted(
             int(name[len(PREFIX) :].split("/")[0])
             for name in self.repo.references
             if name.startswith(PREFIX) and name.endswith("/meta")
         )
-        found = [self.get(n) for n in numbers]
+
+    def list(self, state: State | None = None) -> list[ChangeRequest]:
+        found = [self.get(n) for n in self.numbers()]
         return [c for c in found if state is None or c.state == state]
 
     def judge(self, number: int, *, now: datetime) -> Judged:
@@ -177,7 +180,7 @@ class ChangeStore:
             tip = self._commit_of_branch(parent, base, tip)
         head = self._commit_files(tip, files, message or title, author)
         with self._locked():
-            number = max((c.id for c in self.list()), default=0) + 1
+            number = max(self.numbers(), default=0) + 1  # no change request read
             change = ChangeRequest(number, title, author, base, head, utc_iso(now or _now()))
             self.repo.references.create(f"{PREFIX}{number}/head", pygit2.Oid(hex=head))
             self._save(change, f"opened by {author}: {title}", first=True)
