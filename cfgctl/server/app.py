@@ -20,7 +20,19 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
-from cfgctl.server import authz, changes, compat, configs, problems, reads, reports, rollouts
+from cfgctl.server import (
+    authz,
+    changes,
+    compat,
+    configs,
+    overview,
+    problems,
+    reads,
+    reports,
+    rollouts,
+    webapp,
+    whoami,
+)
 from cfgctl.server.access import security_for
 from cfgctl.server.longpoll import HeadWatcher
 from cfgctl.server.loopbackhost import LoopbackHostMiddleware
@@ -82,6 +94,9 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
+    app.include_router(whoami.router, prefix=API_PREFIX)
+    app.include_router(overview.router, prefix=API_PREFIX)
+    app.include_router(webapp.router)  # `/` and /_dashboard/: before compat's /{app}/{profile}
     app.include_router(compat.router)  # Spring Cloud Config, at the root: after every API route
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

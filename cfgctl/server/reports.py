@@ -30,7 +30,7 @@ from cfgctl.server.reads import commit_for, headers_for
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.security import Subject, authorize, current_subject
 
-__all__ = ["ALL_CONFIGS", "router"]
+__all__ = ["ALL_CONFIGS", "router", "validation_body"]
 
 router = APIRouter(tags=["reports"])
 ALL_CONFIGS = "config:*@*"
@@ -174,18 +174,24 @@ async def validate(
 ) -> Response:
     """What `cfgctl validate --rev REV --format json` prints, with the same checks (policy.yaml,
     rbac.yaml, CODEOWNERS, sops files, credentials). 200 whether it passes or not: `ok` says."""
-    from cfgctl.checks.validate import validate_snapshot
-    from cfgctl.server.checksuite import repository_checks
-
     authorize(request, subject, "read", ALL_CONFIGS)
     served: ServedRepo = request.app.state.served
     commit = await commit_for(request, rev)
+    body = await validation_body(served, commit)
+    return respond(if_none_match, body, etag_of(body), headers_for(commit))
+
+
+async def validation_body(served: ServedRepo, commit: str) -> bytes:
+    """The validation report of `commit` as JSON, computed once per commit (the overview of
+    the dashboard reads it too)."""
+    from cfgctl.checks.validate import validate_snapshot
+    from cfgctl.server.checksuite import repository_checks
 
     def build() -> Any:
         snap = served.snapshot(commit)
         return validate_snapshot(snap, checks=repository_checks()).to_dict()
 
-    return await _answer(request, (commit, "validate"), _library(build), commit, if_none_match)
+    return await served.once((commit, "validate"), _library(build))
 
 
 @router.get("/plan", responses=RESPONSES, summary="The plan of a change: impact, rules, risk")

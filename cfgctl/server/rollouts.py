@@ -30,7 +30,7 @@ from cfgctl.server.security import Subject, authorize, current_subject
 from cfgctl.server.statedir import state_dir
 from cfgctl.server.writes import read_json
 
-__all__ = ["AGENTS", "router"]
+__all__ = ["AGENTS", "report_store", "router"]
 
 router = APIRouter(tags=["agents"])
 AGENTS = "agents"
@@ -38,7 +38,7 @@ SubjectDep = Annotated[Subject, Depends(current_subject)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _store(request: Request) -> AgentReports:
+def report_store(request: Request) -> AgentReports:
     """The app's report store, made on first use under the state directory."""
     store: AgentReports | None = getattr(request.app.state, "agent_reports", None)
     if store is None:
@@ -71,7 +71,7 @@ async def receive_report(request: Request, agent: str, subject: SubjectDep) -> R
     commit it runs, its state, last error and canary verdict. The latest report is kept."""
     authorize(request, subject, "report", AGENTS)
     body = await _body(request)
-    store = _store(request)
+    store = report_store(request)
     try:
         # Not on the repository's thread: a burst of reports never holds a configuration read.
         await asyncio.to_thread(store.receive, agent, body, datetime.now(UTC))
@@ -94,7 +94,7 @@ async def list_agents(
     """Agents by name: last_report (when the server received it), sent (the agent's clock),
     stale (no report for 3x its usual interval, or 10 minutes), branch, tip, targets."""
     authorize(request, subject, "read", AGENTS)
-    store = _store(request)
+    store = report_store(request)
     rows = await asyncio.to_thread(store.agents, datetime.now(UTC))
     size = limit or request.app.state.settings.page_limit
     page = paginate(rows, limit=size, cursor=cursor, url=request.url)
@@ -116,7 +116,7 @@ async def read_rollout(request: Request, commit: str, subject: SubjectDep) -> Re
     while. COMMIT is a commit, branch or tag of the served repository."""
     authorize(request, subject, "read", AGENTS)
     served: ServedRepo = request.app.state.served
-    store = _store(request)
+    store = report_store(request)
     target = await served.resolve(commit)
     doc = await served.run(_rollout, served, store, target)
     return Response(encode(doc), media_type="application/json", headers=NO_STORE)
