@@ -1,0 +1,18 @@
+// An API error as a person reads it: what happened and how to fix it, never raw JSON.
+import { ApiError } from "../api/problem";
+
+export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const text = error instanceof ApiError ? error.readable : error instanceof Error ? error.message : String(error);
+  const title = error instanceof ApiError && error.status === 403 ? "Not allowed" : "Something went wrong";
+  return (
+    <div className="error" role="alert">
+      <strong>{title}</strong>
+      <p>{text}</p>
+      {onRetry && (
+        <button type="button" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}

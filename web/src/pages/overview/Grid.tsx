@@ -1,0 +1,149 @@
+// The services x environments table, virtualised (only the rows in view are in the DOM), with
+// one tab stop and the arrow keys, Home/End, PageUp/PageDown to move between cells (the ARIA
+// grid pattern).
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { CellView } from "./CellView";
+import type { Row } from "./model";
+
+const ROW_HEIGHT = 48;
+const PAGE_ROWS = 10;
+
+interface Props {
+  rows: Row[];
+  columns: number[];
+  environments: string[];
+  head: string;
+  label: string;
+}
+
+interface Position {
+  row: number;
+  col: number; // 0: the service; 1..: the environments shown
+}
+
+export function Grid({ rows, columns, environments, head, label }: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [active, setActive] = useState<Position>({ row: 0, col: 0 });
+  const [focusing, setFocusing] = useState(false);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+    initialRect: { width: 1024, height: 640 },
+  });
+
+  const lastCol = columns.length;
+  const row = Math.min(active.row, Math.max(rows.length - 1, 0));
+  const col = Math.min(active.col, lastCol);
+
+  useEffect(() => {
+    if (!focusing) return;
+    const cell = scroller.current?.querySelector<HTMLElement>(`[data-cell="${row}:${col}"]`);
+    if (cell) {
+      cell.focus({ preventScroll: true });
+      setFocusing(false);
+    }
+  });
+
+  function move(next: Position) {
+    const target = {
+      row: Math.max(0, Math.min(rows.length - 1, next.row)),
+      col: Math.max(0, Math.min(lastCol, next.col)),
+    };
+    setActive(target);
+    setFocusing(true);
+    virtualizer.scrollToIndex(target.row, { align: "auto" });
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    const moves: Record<string, Position> = {
+      ArrowDown: { row: row + 1, col },
+      ArrowUp: { row: row - 1, col },
+      ArrowRight: { row, col: col + 1 },
+      ArrowLeft: { row, col: col - 1 },
+      PageDown: { row: row + PAGE_ROWS, col },
+      PageUp: { row: row - PAGE_ROWS, col },
+      Home: event.ctrlKey ? { row: 0, col: 0 } : { row, col: 0 },
+      End: event.ctrlKey ? { row: rows.length - 1, col: lastCol } : { row, col: lastCol },
+    };
+    const next = moves[event.key];
+    if (next && rows.length) {
+      event.preventDefault();
+      move(next);
+    }
+  }
+
+  const items = virtualizer.getVirtualItems();
+  const first = items[0];
+  const last = items[items.length - 1];
+  const before = first ? first.start : 0;
+  const after = last ? virtualizer.getTotalSize() - last.end : 0;
+  const width = columns.length + 1;
+
+  return (
+    <div className="grid-scroll" ref={scroller}>
+      <table role="grid" aria-label={label} aria-rowcount={rows.length + 1} aria-colcount={width} onKeyDown={onKeyDown}>
+        <thead>
+          <tr aria-rowindex={1}>
+            <th scope="col" aria-colindex={1}>
+              Service
+            </th>
+            {columns.map((i, n) => (
+              <th scope="col" key={environments[i]} aria-colindex={n + 2}>
+                {environments[i]}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {before > 0 && (
+            <tr aria-hidden="true" className="spacer">
+              <td colSpan={width} style={{ height: before }} />
+            </tr>
+          )}
+          {items.map((item) => {
+            const r = rows[item.index];
+            if (!r) return null;
+            return (
+              <tr key={r.service} aria-rowindex={item.index + 2} className={r.problems ? "has-problem" : undefined}>
+                <th
+                  scope="row"
+                  aria-colindex={1}
+                  data-cell={`${item.index}:0`}
+                  tabIndex={item.index === row && col === 0 ? 0 : -1}
+                  onFocus={() => setActive({ row: item.index, col: 0 })}
+                >
+                  <span className="service">{r.service}</span>
+                  <span className="owners">{r.owners.join(", ")}</span>
+                </th>
+                {columns.map((i, n) => {
+                  const cell = r.cells[i];
+                  if (!cell) return null;
+                  return (
+                    <CellView
+                      key={cell.env}
+                      service={r.service}
+                      cell={cell}
+                      head={head}
+                      colIndex={n + 2}
+                      dataCell={`${item.index}:${n + 1}`}
+                      tabIndex={item.index === row && col === n + 1 ? 0 : -1}
+                      onFocus={() => setActive({ row: item.index, col: n + 1 })}
+                    />
+                  );
+                })}
+              </tr>
+            );
+          })}
+          {after > 0 && (
+            <tr aria-hidden="true" className="spacer">
+              <td colSpan={width} style={{ height: after }} />
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
