@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo-repo
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install dashboard demo test test-fast bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,22 +13,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) dashboard
 
-demo: $(STAMP)
+# The web dashboard (web/) built into cfgctl/server/dashboard/ when missing or older than web/.
+dashboard:
+	bash scripts/build-web.sh
+
+demo: install
 	bash scripts/system-packages.sh prometheus
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh $(DEMO)
 
-test: $(STAMP)
+test: install
 	bash scripts/test-setup.sh
 	$(PY) -m pytest -n 2 -q
 
 # Everything but the tests marked slow (real processes, suites): the edit loop, under a minute.
-test-fast: $(STAMP)
+test-fast: install
 	$(PY) -m pytest -n 2 -q -m "not slow"
 
-bench: $(STAMP)
-	bash scripts/system-packages.sh prometheus nginx wrk
+bench: install
+	bash scripts/system-packages.sh prometheus nginx wrk chromium
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.startup_bench
 	$(PY) -m benchmarks.secrets_bench
@@ -42,6 +46,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.correlate_bench
 	$(PY) -m benchmarks.serve_bench
 	$(PY) -m benchmarks.serve_nginx_bench
+	$(PY) -m benchmarks.dashboard_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks
@@ -49,4 +54,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy cfgctl tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache web/node_modules cfgctl/server/dashboard

@@ -48,19 +48,22 @@ describe("the app", () => {
     expect(grid).toHaveAttribute("aria-rowcount", "51");
     const rendered = within(grid).getAllByRole("row").length;
     expect(rendered).toBeLessThan(51); // virtualised: not every row is in the DOM
-    expect(within(grid).getByLabelText("svc-00001 in staging; invalid, 2 errors")).toBeInTheDocument();
-    await user.type(screen.getByLabelText("Search"), "svc-00042");
+    expect(within(grid).getByTitle("svc-00001 in staging; invalid, 2 errors")).toHaveAccessibleName(
+      "svc-00001 in staging: 2 errors",
+    );
+    await user.type(screen.getByLabelText("Search services"), "svc-00042");
     await waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Showing 1 of 50 services"));
     expect(window.location.hash).toBe("#/overview?q=svc-00042");
-    await user.clear(screen.getByLabelText("Search"));
+    await user.clear(screen.getByLabelText("Search services"));
     await user.selectOptions(screen.getByLabelText("Environment"), "prod");
     await waitFor(() => expect(within(grid).queryByText("staging")).toBeNull());
     const first = within(grid).getAllByRole("rowheader")[0]!;
     first.focus();
     await user.keyboard("{ArrowRight}");
-    expect(document.activeElement).toHaveAttribute("aria-label", expect.stringMatching(/^svc-00000 in prod; valid; 1 pending/));
+    expect(document.activeElement).toHaveAttribute("title", expect.stringMatching(/^svc-00000 in prod; valid; 1 pending/));
+    expect(document.activeElement).toHaveAccessibleName("svc-00000 in prod: valid 1 change runs bbbbbbb, 1 stuck");
     await user.keyboard("{ArrowDown}");
-    expect(document.activeElement).toHaveAttribute("aria-label", expect.stringMatching(/^svc-00001 in prod/));
+    expect(document.activeElement).toHaveAttribute("title", expect.stringMatching(/^svc-00001 in prod/));
   });
 
   it("needs no sign-in on an --insecure-local server, and says why an overview is refused", async () => {

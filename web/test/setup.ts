@@ -17,3 +17,5 @@ for (const [name, size] of [["clientHeight", 640], ["clientWidth", 1024]] as con
     },
   });
 }
+// ...and its rows the height they have at 1280 px (the virtualiser measures each one).
+Object.defineProperty(HTMLTableRowElement.prototype, "offsetHeight", { configurable: true, get: () => 48 });

@@ -3,7 +3,7 @@ import { ApiError } from "../api/problem";
 
 export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const text = error instanceof ApiError ? error.readable : error instanceof Error ? error.message : String(error);
-  const title = error instanceof ApiError && error.status === 403 ? "Not allowed" : "Something went wrong";
+  const title = error instanceof ApiError ? titleOf(error) : "Something went wrong";
   return (
     <div className="error" role="alert">
       <strong>{title}</strong>
@@ -15,4 +15,11 @@ export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () 
       )}
     </div>
   );
+}
+
+function titleOf(error: ApiError): string {
+  if (error.status === 401) return "Sign-in refused";
+  if (error.status === 403) return "Not allowed";
+  if (error.kind === "network") return "Server unreachable";
+  return "Something went wrong";
 }

@@ -1,5 +1,6 @@
 // One service x environment cell: valid or invalid (with the count), the pending change
-// requests, and the commits the agents' targets run.
+// requests, and the commits the agents' targets run. Its accessible name is its visible text
+// after "SERVICE in ENV:"; the title says it all in words.
 import { describeCell, plural, short, stateOf, type Cell } from "./model";
 
 interface Props {
@@ -16,31 +17,29 @@ const MARK = { valid: "✓", warning: "!", invalid: "✕" } as const;
 
 export function CellView({ service, cell, head, colIndex, dataCell, tabIndex, onFocus }: Props) {
   const state = stateOf(cell);
-  const label = describeCell(service, cell, head);
   const stuck = cell.agents.reduce((n, a) => n + a.stuck, 0);
+  const runs = cell.agents.map((a) => (a.commit === head ? "head" : short(a.commit))).join(" ");
   return (
     <td
       className={`cell ${state}`}
       aria-colindex={colIndex}
-      aria-label={label}
-      title={label}
+      title={describeCell(service, cell, head)}
       data-cell={dataCell}
       tabIndex={tabIndex}
       onFocus={onFocus}
     >
-      <span className="state" aria-hidden="true">
-        <span className="mark">{MARK[state]}</span>
-        {state === "invalid" ? plural(cell.errors, "error") : state === "warning" ? plural(cell.warnings, "warning") : "valid"}
-      </span>
-      {cell.changes.length > 0 && (
-        <span className="badge changes" aria-hidden="true">
-          {plural(cell.changes.length, "CR")}
+      <span className="sr-only">{`${service} in ${cell.env}: `}</span>
+      <span className="state">
+        <span className="mark" aria-hidden="true">
+          {MARK[state]}
         </span>
-      )}
+        {state === "invalid" ? plural(cell.errors, "error") : state === "warning" ? plural(cell.warnings, "warning") : "valid"}
+      </span>{" "}
+      {cell.changes.length > 0 && <span className="badge changes">{plural(cell.changes.length, "change")}</span>}{" "}
       {cell.agents.length > 0 && (
-        <span className={`badge agents${stuck ? " stuck" : ""}`} aria-hidden="true">
-          {cell.agents.map((a) => (a.commit === head ? "head" : short(a.commit))).join(" ")}
-          {stuck ? ` · ${stuck} stuck` : ""}
+        <span className={`badge agents${stuck ? " stuck" : ""}`}>
+          runs {runs}
+          {stuck ? `, ${stuck} stuck` : ""}
         </span>
       )}
     </td>

@@ -14,7 +14,7 @@ export function FilterBar({ filters, owners, environments, onChange }: Props) {
   return (
     <form className="filters" role="search" aria-label="Filter services" onSubmit={(e) => e.preventDefault()}>
       <div className="field">
-        <label htmlFor={`${id}-text`}>Search</label>
+        <label htmlFor={`${id}-text`}>Search services</label>
         <input
           id={`${id}-text`}
           type="search"

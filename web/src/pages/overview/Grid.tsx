@@ -107,7 +107,13 @@ export function Grid({ rows, columns, environments, head, label }: Props) {
             const r = rows[item.index];
             if (!r) return null;
             return (
-              <tr key={r.service} aria-rowindex={item.index + 2} className={r.problems ? "has-problem" : undefined}>
+              <tr
+                key={r.service}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                aria-rowindex={item.index + 2}
+                className={r.problems ? "has-problem" : undefined}
+              >
                 <th
                   scope="row"
                   aria-colindex={1}
