@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+DASHBOARD = ROOT / "cfgctl" / "server" / "dashboard"
 
 pytestmark = pytest.mark.slow
 PIP = (sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check")
@@ -40,6 +41,8 @@ def _tracked_sources(dest: Path) -> Path:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     src = _tracked_sources(work / "src")
+    if DASHBOARD.is_dir():  # built by make install (gitignored): a release is built after it
+        shutil.copytree(DASHBOARD, src / DASHBOARD.relative_to(ROOT))
     out = work / "dist"
     subprocess.run(
         [*PIP, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(out), str(src)],
@@ -61,6 +64,15 @@ def test_the_wheel_carries_the_resources(wheel: Path) -> None:
     assert shipped <= names, sorted(shipped - names)
     assert "cfgctl/resources/templates/default/.github/workflows/cfgctl.yml" in names
     assert not any(n.startswith("cfgctl/data/") for n in names)
+
+
+def test_the_wheel_carries_the_built_dashboard(wheel: Path) -> None:
+    if not (DASHBOARD / "index.html").is_file():
+        pytest.skip("the dashboard is not built (make install runs scripts/build-web.sh)")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "cfgctl/server/dashboard/index.html" in names
+    assets = [n for n in names if n.startswith("cfgctl/server/dashboard/assets/")]
+    assert any(n.endswith(".js") for n in assets) and any(n.endswith(".css") for n in assets)
 
 
 def test_init_and_validate_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:

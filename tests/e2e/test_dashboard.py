@@ -12,6 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import EXTRA, Dashboard
 from tests.support.browser import axe, screenshot
 
+pytestmark = pytest.mark.slow
+
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SERVICES = 2 + len(EXTRA)
@@ -124,7 +126,9 @@ def test_phone_width_dark_theme_and_a_scoped_token(phone: Page, dashboard: Dashb
         "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
         ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
     )
-    assert width <= PHONE["width"], f"{wide} the page is {width} px wide on a {PHONE['width']} px phone"
+    assert width <= PHONE["width"], (
+        f"{wide} the page is {width} px wide on a {PHONE['width']} px phone"
+    )
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(13, 17, 23)"  # the dark theme
     _no_violations(page)
