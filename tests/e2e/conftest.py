@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,10 +16,8 @@ from tests.support.gitrepo import ConfigRepo
 from tests.support.repos import make_example_repo
 from tests.support.server import ServerProcess, server_process
 
-if (why := support.missing()) is not None:
-    pytest.skip(why, allow_module_level=True)
-
-from playwright.sync_api import Browser
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 RBAC = """\
 version: 1
@@ -106,6 +105,8 @@ def _activity(server: ServerProcess, tokens: dict[str, str], head: str, before: 
 
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    if (why := support.missing()) is not None:
+        pytest.skip(why)
     work = tmp_path_factory.mktemp("dashboard")
     repo, before = _repo(work / "cfg")
     state = str(work / "state")
@@ -125,5 +126,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[Browser]:
+    if (why := support.missing()) is not None:
+        pytest.skip(why)
     with support.chromium() as found:
         yield found

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import EXTRA, Dashboard
