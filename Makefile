@@ -23,13 +23,15 @@ demo: install
 	bash scripts/system-packages.sh prometheus
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh $(DEMO)
 
+# --dist loadgroup: tests marked xdist_group("NAME") share one worker (tests/e2e/: one server and
+# one browser for all of them); every other test is spread as with the default.
 test: install
 	bash scripts/test-setup.sh
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 # Everything but the tests marked slow (real processes, suites): the edit loop, under a minute.
 test-fast: install
-	$(PY) -m pytest -n 2 -q -m "not slow"
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
 bench: install
 	bash scripts/system-packages.sh prometheus nginx wrk chromium
