@@ -193,6 +193,12 @@ step "curl $api/config/payments/prod     # rendered, validated, the secret maske
 curl -s -D "$run_dir/read.headers" "$api/config/payments/prod"; echo
 read_commit=$(awk 'tolower($1)=="cfgctl-commit:" {print $2}' "$run_dir/read.headers" | tr -d '\r')
 printf 'Cfgctl-Commit: %s\n' "$read_commit"
+step "curl $api/overview     # the web dashboard's first page: every service in every environment"
+curl -s "$api/overview" | python -c 'import json, sys
+d = json.load(sys.stdin)
+for s in d["services"]:
+    print(s["name"].ljust(10), "  ".join(f"{e}: {n} errors" if n else f"{e}: valid" for e, n in zip(d["environments"], s["errors"])))'
+echo "the dashboard: open ${api%/api/v1}/ in a browser (docs/dashboard.md)"
 step "curl '$api/config/payments/prod?wait=30s&after=${read_commit:0:12}' &     # held until a commit changes it"
 python - "$api/config/payments/prod?wait=30s&after=$read_commit" > "$run_dir/poll.out" <<'PY' & poll=$!
 import json, sys, time, urllib.request
