@@ -12,8 +12,10 @@ dashboard's first page.
 
 The per-pair counts come from the validation report of the commit (`reports.validation_body`,
 computed once per commit and shared with `/validate`); the open change requests and the agents'
-reports are read at each request (they move without a commit). Authorization: `read` on
-`config:*@*`, as `/validate`.
+reports are read at each request (they move without a commit). Authorization: a caller with
+`read` on `config:*@*` sees everything; one that may read some configurations sees the services
+it may read, the other environments' counts null, the totals, change requests and agents of
+what it sees, and no repository-wide problem (overviewaccess.py); one that may read none: 403.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.overviewaccess import narrow, readable_pairs
 from cfgctl.server.problems import problem_responses
 from cfgctl.server.reads import commit_for, headers_for
-from cfgctl.server.reports import ALL_CONFIGS, validation_body
+from cfgctl.server.reports import validation_body
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.rollouts import report_store
 from cfgctl.server.security import Subject, authorize, current_subject
@@ -45,8 +48,9 @@ MAX_PROBLEMS = 50
 class OverviewService(BaseModel):
     name: str
     owners: list[str]
-    errors: list[int]  # one count per environment, in the order of `environments`
-    warnings: list[int]
+    # one count per environment, in the order of `environments`; null: the caller may not read it
+    errors: list[int | None]
+    warnings: list[int | None]
 
 
 class OverviewProblem(BaseModel):
@@ -98,17 +102,18 @@ async def overview(
     subject: Annotated[Subject, Depends(current_subject)],
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    authorize(request, subject, "read", ALL_CONFIGS)
+    authorize(request, subject, "read", "services")  # may read one configuration at least
     served: ServedRepo = request.app.state.served
     commit = await commit_for(request, None)
     grid = await served.once((commit, "overview"), lambda: _grid(served, commit))
+    readable = readable_pairs(request, subject, commit, grid)
     report = await validation_body(served, commit)
     counts = await served.once((commit, "overview-counts"), lambda: _counts(report, grid))
     desk = desk_of(request)
     changes = await desk.run(_open_changes, desk)
     store = report_store(request)
     agents = _agents(await served.run(store.latest))
-    doc = {"commit": commit, **counts, "changes": changes, "agents": agents}
+    doc = {"commit": commit, **narrow(counts, changes, agents, readable)}
     body = encode(doc)
     return respond(if_none_match, body, etag_of(body), headers_for(commit))
 

@@ -18,6 +18,10 @@ from tests.support.rbac import RULES
 from tests.support.server import served
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _allowed(doc: dict[str, object]) -> dict[tuple[str, str], bool]:
     perms = doc["permissions"]
     assert isinstance(perms, list)
@@ -42,7 +46,8 @@ def test_whoami_per_object_unaudited_and_the_overview_of_open_changes(
     state = tmp_path / "state"
     app = create_app(ServerSettings(repo=example_repo.workdir, state_dir=state))
     token = TokenStore.open(state).create("alice", "editor", ["payments@*"], timedelta(days=1))[1]
-    root = TokenStore.open(state).create("root", "admin", ["*"], timedelta(days=1))[1]
+    store = TokenStore.open(state)
+    root = store.create("root", "admin", ["*"], timedelta(days=1))[1]
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
         objects = {"object": ["payments@staging", "payments@prod"]}
@@ -53,6 +58,10 @@ def test_whoami_per_object_unaudited_and_the_overview_of_open_changes(
             "/api/v1/config/payments/staging", json={"replicas": 3}, headers=patch
         )
         denied = client.get("/api/v1/overview", headers=auth)
+        carol = bearer(store.create("carol", "approver", ["*"], timedelta(days=1))[1])
+        prod_only = client.get("/api/v1/overview", headers=carol).json()
+        nobody = bearer(store.create("nobody", "viewer", ["*"], timedelta(days=1))[1])
+        refused = client.get("/api/v1/overview", headers=nobody)
         overview = client.get("/api/v1/overview", headers={"Authorization": f"Bearer {root}"})
         bad = client.get("/api/v1/whoami", params={"object": "no at sign"}, headers=auth)
         anonymous = client.get("/api/v1/whoami")
@@ -65,7 +74,21 @@ def test_whoami_per_object_unaudited_and_the_overview_of_open_changes(
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
     assert anonymous.status_code == 401
     assert opened.status_code == 202, opened.text
-    assert denied.status_code == 403  # the overview spans every pair: read on *@*
+    # alice reads payments@staging only (rbac.yaml): payments, its other cells null; no search
+    mine = denied.json()
+    assert denied.status_code == 200, denied.text
+    assert [s["name"] for s in mine["services"]] == ["payments"]
+    assert mine["services"][0]["errors"] == [None, 0, None, None]
+    assert mine["problems"] == []
+    assert [c["pairs"] for c in mine["changes"]] == [["payments@staging"]]
+    # carol reads *@prod*: every service, base and staging null
+    envs = prod_only["environments"]
+    assert [s["name"] for s in prod_only["services"]] == ["payments", "search"]
+    for service in prod_only["services"]:
+        seen = [env for env, n in zip(envs, service["errors"], strict=True) if n is not None]
+        assert seen == ["prod", "prod-eu"]
+    assert prod_only["changes"] == []  # the change edits payments@staging
+    assert refused.status_code == 403
     changes = overview.json()["changes"]
     assert [(c["id"], c["author"], c["pairs"]) for c in changes] == [
         (opened.json()["id"], "alice", ["payments@staging"])

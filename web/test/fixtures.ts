@@ -12,7 +12,7 @@ export function overviewDoc(services = 3): Overview {
     services: names.map((name, i) => ({
       name,
       owners: [i % 2 ? "@acme/odd" : "@acme/even"],
-      errors: i === 1 ? [2, 0] : [0, 0],
+      errors: i === 1 ? [2, 0] : i === 3 ? [null, 0] : [0, 0],
       warnings: [0, 0],
     })),
     changes: [{ id: 7, title: "raise replicas", author: "alice", pairs: ["svc-00000@prod"] }],

@@ -33,6 +33,9 @@ describe("the overview's model", () => {
     const prod = applyFilters(rows, envs, { ...NO_FILTERS, env: "prod", problemsOnly: true });
     expect(prod.columns).toEqual([1]);
     expect(prod.rows.map((r) => r.service)).toEqual(["svc-00000"]); // stuck in prod; svc-00001 errs in staging
+    expect(describeCell("svc-00003", rows[3]!.cells[0]!, doc.commit)).toBe(
+      "svc-00003 in staging: not shown, your token may not read it",
+    );
     expect(ownersOf(rows)).toEqual(["@acme/even", "@acme/odd"]);
   });
 });

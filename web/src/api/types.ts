@@ -24,8 +24,9 @@ export interface Whoami {
 export interface OverviewService {
   name: string;
   owners: string[];
-  errors: number[]; // one per environment, in the order of Overview.environments
-  warnings: number[];
+  // one per environment, in the order of Overview.environments; null: the caller may not read it
+  errors: (number | null)[];
+  warnings: (number | null)[];
 }
 
 export interface OverviewChange {

@@ -13,7 +13,8 @@ interface Props {
   onFocus: () => void;
 }
 
-const MARK = { valid: "✓", warning: "!", invalid: "✕" } as const;
+const MARK = { valid: "✓", warning: "!", invalid: "✕", hidden: "–" } as const;
+const WORDS = { hidden: "not shown", valid: "valid" } as const;
 
 export function CellView({ service, cell, head, colIndex, dataCell, tabIndex, onFocus }: Props) {
   const state = stateOf(cell);
@@ -33,7 +34,11 @@ export function CellView({ service, cell, head, colIndex, dataCell, tabIndex, on
         <span className="mark" aria-hidden="true">
           {MARK[state]}
         </span>
-        {state === "invalid" ? plural(cell.errors, "error") : state === "warning" ? plural(cell.warnings, "warning") : "valid"}
+        {state === "invalid"
+          ? plural(cell.errors, "error")
+          : state === "warning"
+            ? plural(cell.warnings, "warning")
+            : WORDS[state]}
       </span>{" "}
       {cell.changes.length > 0 && <span className="badge changes">{plural(cell.changes.length, "change")}</span>}{" "}
       {cell.agents.length > 0 && (

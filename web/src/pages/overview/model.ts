@@ -4,6 +4,7 @@ import type { Overview, OverviewAgents, OverviewChange } from "../../api/types";
 
 export interface Cell {
   env: string;
+  readable: boolean; // false: the signed-in token may not read this pair (counts are 0)
   errors: number;
   warnings: number;
   changes: OverviewChange[]; // open change requests that edit this pair
@@ -37,9 +38,11 @@ export function buildRows(doc: Overview): Row[] {
   return doc.services.map((service) => {
     const cells = doc.environments.map((env, i) => {
       const pair = `${service.name}@${env}`;
+      const errors = service.errors[i];
       return {
         env,
-        errors: service.errors[i] ?? 0,
+        readable: errors !== null && errors !== undefined,
+        errors: errors ?? 0,
         warnings: service.warnings[i] ?? 0,
         changes: changes.get(pair) ?? [],
         agents: agents.get(pair) ?? [],
@@ -80,9 +83,10 @@ export function ownersOf(rows: Row[]): string[] {
   return [...owners].sort();
 }
 
-export type CellState = "valid" | "invalid" | "warning";
+export type CellState = "valid" | "invalid" | "warning" | "hidden";
 
 export function stateOf(cell: Cell): CellState {
+  if (!cell.readable) return "hidden";
   if (cell.errors > 0) return "invalid";
   if (cell.warnings > 0) return "warning";
   return "valid";
@@ -99,6 +103,7 @@ export function short(commit: string | null): string {
 /** The cell said in words, for screen readers and titles. */
 export function describeCell(service: string, cell: Cell, head: string): string {
   const parts = [`${service} in ${cell.env}`];
+  if (!cell.readable) return `${parts[0]}: not shown, your token may not read it`;
   if (cell.errors) parts.push(`invalid, ${plural(cell.errors, "error")}`);
   else if (cell.warnings) parts.push(`valid with ${plural(cell.warnings, "warning")}`);
   else parts.push("valid");
