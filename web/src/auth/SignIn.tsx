@@ -28,7 +28,7 @@ export function SignIn({ error, onSignIn }: { error: ApiError | null; onSignIn: 
       <h1 id={`${id}-title`}>Sign in to cfgctl</h1>
       <p>
         Paste an API token. An administrator creates one with{" "}
-        <code>cfgctl serve token create --name YOU --role viewer</code>. It is kept in this tab only.
+        <code>cfgctl serve token create --name YOU --role viewer --scope '*'</code>. It is kept in this tab only.
       </p>
       <form onSubmit={submit} noValidate>
         <label htmlFor={`${id}-token`}>API token</label>
