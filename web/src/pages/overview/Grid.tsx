@@ -1,12 +1,13 @@
 // The services x environments table, virtualised (only the rows in view are in the DOM), with
 // one tab stop and the arrow keys, Home/End, PageUp/PageDown to move between cells (the ARIA
 // grid pattern).
-import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
+import { Fragment, useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { CellView } from "./CellView";
 import type { Row } from "./model";
 
 const ROW_HEIGHT = 48;
+const HEADER_HEIGHT = 40; // the sticky header row (styles.css): rows start below it
 const PAGE_ROWS = 10;
 
 interface Props {
@@ -26,16 +27,28 @@ export function Grid({ rows, columns, environments, head, label }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState<Position>({ row: 0, col: 0 });
   const [focusing, setFocusing] = useState(false);
+  const row = Math.min(active.row, Math.max(rows.length - 1, 0));
+  // The active row stays rendered when scrolled away: the focus never falls out of the grid.
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      if (rows.length && !indexes.includes(row)) indexes.push(row);
+      return indexes.sort((a, b) => a - b);
+    },
+    [row, rows.length],
+  );
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
     initialRect: { width: 1024, height: 640 },
+    paddingStart: HEADER_HEIGHT,
+    scrollPaddingStart: HEADER_HEIGHT,
+    rangeExtractor,
   });
 
   const lastCol = columns.length;
-  const row = Math.min(active.row, Math.max(rows.length - 1, 0));
   const col = Math.min(active.col, lastCol);
 
   useEffect(() => {
@@ -76,11 +89,15 @@ export function Grid({ rows, columns, environments, head, label }: Props) {
   }
 
   const items = virtualizer.getVirtualItems();
-  const first = items[0];
   const last = items[items.length - 1];
-  const before = first ? first.start : 0;
   const after = last ? virtualizer.getTotalSize() - last.end : 0;
   const width = columns.length + 1;
+  const spacer = (height: number, key: string) =>
+    height > 0 ? (
+      <tr aria-hidden="true" className="spacer" key={key}>
+        <td colSpan={width} style={{ height }} />
+      </tr>
+    ) : null;
 
   return (
     <div className="grid-scroll" ref={scroller}>
@@ -98,56 +115,50 @@ export function Grid({ rows, columns, environments, head, label }: Props) {
           </tr>
         </thead>
         <tbody>
-          {before > 0 && (
-            <tr aria-hidden="true" className="spacer">
-              <td colSpan={width} style={{ height: before }} />
-            </tr>
-          )}
-          {items.map((item) => {
+          {items.map((item, k) => {
             const r = rows[item.index];
             if (!r) return null;
+            const gap = item.start - (k > 0 ? (items[k - 1]?.end ?? 0) : HEADER_HEIGHT);
             return (
-              <tr
-                key={r.service}
-                data-index={item.index}
-                ref={virtualizer.measureElement}
-                aria-rowindex={item.index + 2}
-                className={r.problems ? "has-problem" : undefined}
-              >
-                <th
-                  scope="row"
-                  aria-colindex={1}
-                  data-cell={`${item.index}:0`}
-                  tabIndex={item.index === row && col === 0 ? 0 : -1}
-                  onFocus={() => setActive({ row: item.index, col: 0 })}
+              <Fragment key={r.service}>
+                {spacer(gap, `gap-${item.index}`)}
+                <tr
+                  data-index={item.index}
+                  ref={virtualizer.measureElement}
+                  aria-rowindex={item.index + 2}
+                  className={r.problems ? "has-problem" : undefined}
                 >
-                  <span className="service">{r.service}</span>
-                  <span className="owners">{r.owners.join(", ")}</span>
-                </th>
-                {columns.map((i, n) => {
-                  const cell = r.cells[i];
-                  if (!cell) return null;
-                  return (
-                    <CellView
-                      key={cell.env}
-                      service={r.service}
-                      cell={cell}
-                      head={head}
-                      colIndex={n + 2}
-                      dataCell={`${item.index}:${n + 1}`}
-                      tabIndex={item.index === row && col === n + 1 ? 0 : -1}
-                      onFocus={() => setActive({ row: item.index, col: n + 1 })}
-                    />
-                  );
-                })}
-              </tr>
+                  <th
+                    scope="row"
+                    aria-colindex={1}
+                    data-cell={`${item.index}:0`}
+                    tabIndex={item.index === row && col === 0 ? 0 : -1}
+                    onFocus={() => setActive({ row: item.index, col: 0 })}
+                  >
+                    <span className="service">{r.service}</span>
+                    <span className="owners">{r.owners.join(", ")}</span>
+                  </th>
+                  {columns.map((i, n) => {
+                    const cell = r.cells[i];
+                    if (!cell) return null;
+                    return (
+                      <CellView
+                        key={cell.env}
+                        service={r.service}
+                        cell={cell}
+                        head={head}
+                        colIndex={n + 2}
+                        dataCell={`${item.index}:${n + 1}`}
+                        tabIndex={item.index === row && col === n + 1 ? 0 : -1}
+                        onFocus={() => setActive({ row: item.index, col: n + 1 })}
+                      />
+                    );
+                  })}
+                </tr>
+              </Fragment>
             );
           })}
-          {after > 0 && (
-            <tr aria-hidden="true" className="spacer">
-              <td colSpan={width} style={{ height: after }} />
-            </tr>
-          )}
+          {spacer(after, "after")}
         </tbody>
       </table>
     </div>
