@@ -64,6 +64,13 @@ describe("the app", () => {
     expect(document.activeElement).toHaveAccessibleName("svc-00000 in prod: valid 1 change runs bbbbbbb, 1 stuck");
     await user.keyboard("{ArrowDown}");
     expect(document.activeElement).toHaveAttribute("title", expect.stringMatching(/^svc-00001 in prod/));
+    // far below the rows in view: the focus follows, never falls out of the grid
+    await user.keyboard("{PageDown}{PageDown}{PageDown}{PageDown}");
+    expect(document.activeElement).toHaveAttribute("title", expect.stringMatching(/^svc-00041 in prod/));
+    await user.keyboard("{Control>}{End}{/Control}");
+    expect(document.activeElement).toHaveAttribute("title", expect.stringMatching(/^svc-00049 in prod/));
+    await user.keyboard("{Control>}{Home}{/Control}");
+    expect(document.activeElement).toHaveTextContent("svc-00000");
   });
 
   it("needs no sign-in on an --insecure-local server, and says why an overview is refused", async () => {
