@@ -196,6 +196,8 @@ printf 'Cfgctl-Commit: %s\n' "$read_commit"
 step "curl $api/overview     # the web dashboard's first page: every service in every environment"
 curl -s "$api/overview" | python -c 'import json, sys
 d = json.load(sys.stdin)
+if "services" not in d:
+    sys.exit(f"the overview: {d}")
 for s in d["services"]:
     print(s["name"].ljust(10), "  ".join(f"{e}: {n} errors" if n else f"{e}: valid" for e, n in zip(d["environments"], s["errors"])))'
 echo "the dashboard: open ${api%/api/v1}/ in a browser (docs/dashboard.md)"

@@ -12,11 +12,8 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import EXTRA, Dashboard
 from tests.support.browser import axe, screenshot
-
-# One server and one browser for the module: its tests run on one xdist worker (--dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard-e2e")]
+from tests.support.dashboard import EXTRA, Dashboard
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
