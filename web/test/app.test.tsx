@@ -73,6 +73,19 @@ describe("the app", () => {
     expect(document.activeElement).toHaveTextContent("svc-00000");
   });
 
+  it("goes back to the sign-in page, saying why, when the token is refused later", async () => {
+    sessionStorage.setItem("cfgctl.token", "cfgctl_abc123_secret");
+    window.location.hash = "#/overview";
+    const { fetcher } = fakeFetch({
+      "/whoami": () => json(whoamiDoc()),
+      "/overview": () => problem(401, "unauthenticated", "the token expired", "ask an administrator for a new token"),
+    });
+    render(<App fetcher={fetcher} />);
+    expect(await screen.findByLabelText("API token")).toBeInTheDocument();
+    expect(screen.getByRole("alert")).toHaveTextContent("The token expired. Ask an administrator for a new token.");
+    expect(sessionStorage.getItem("cfgctl.token")).toBeNull();
+  });
+
   it("needs no sign-in on an --insecure-local server, and says why an overview is refused", async () => {
     window.location.hash = "";
     const { fetcher } = fakeFetch({

@@ -5,15 +5,24 @@ import type { Overview, Status, Whoami } from "./types";
 
 export type Query = Record<string, string | string[] | undefined>;
 
+export interface ClientOptions {
+  base?: string;
+  fetcher?: typeof fetch;
+  /** Called when the server refuses the token (401): expired or revoked meanwhile. */
+  onUnauthorized?: (error: ApiError) => void;
+}
+
 export class ApiClient {
   readonly base: string;
   private readonly token: string | null;
   private readonly fetcher: typeof fetch;
+  private readonly onUnauthorized: ((error: ApiError) => void) | undefined;
 
-  constructor(token: string | null, options: { base?: string; fetcher?: typeof fetch } = {}) {
+  constructor(token: string | null, options: ClientOptions = {}) {
     this.token = token;
     this.base = options.base ?? "/api/v1";
     this.fetcher = options.fetcher ?? ((input, init) => fetch(input, init));
+    this.onUnauthorized = options.onUnauthorized;
   }
 
   /** A GET of `path` (below /api/v1) as JSON of type T; ApiError otherwise. */
@@ -35,7 +44,11 @@ export class ApiClient {
       if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
       throw networkError(cause);
     }
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) {
+      const error = await errorOf(response);
+      if (error.status === 401) this.onUnauthorized?.(error);
+      throw error;
+    }
     if (response.status === 204) return undefined as T;
     try {
       return (await response.json()) as T;

@@ -34,7 +34,14 @@ export interface SessionState {
 export function useSessionState(fetcher?: typeof fetch): SessionState {
   const [state, setState] = useState<State>({ phase: "checking" });
   const makeClient = useCallback(
-    (token: string | null) => new ApiClient(token, fetcher ? { fetcher } : {}),
+    (token: string | null) => {
+      // A token refused later (expired, revoked): back to the sign-in page, saying why.
+      const onUnauthorized = (error: ApiError) => {
+        saveToken(null);
+        setState((now) => (now.phase === "signed-in" ? { phase: "signed-out", error } : now));
+      };
+      return new ApiClient(token, fetcher ? { fetcher, onUnauthorized } : { onUnauthorized });
+    },
     [fetcher],
   );
 
