@@ -21,6 +21,7 @@ from cfgctl.server.reads import commit_for, headers_for
 from cfgctl.server.rendering import config_document
 from cfgctl.server.repository import ServedRepo, View
 from cfgctl.server.security import Subject, authorize, current_subject
+from cfgctl.server.warmreads import config_key
 
 __all__ = ["config_view", "router"]
 
@@ -38,7 +39,7 @@ async def config_view(
         return View.of(body, commit)
 
     # A revealed body holds plaintext: computed for its request, never kept.
-    key = (commit, "config", service, env, provenance, reveal)
+    key = config_key(commit, service, env, provenance, reveal)
     return await served.once(key, build, keep=not reveal)
 
 

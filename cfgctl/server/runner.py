@@ -66,6 +66,8 @@ class RedactQuery(logging.Filter):
 
 
 def _redact(text: str) -> str:
+    if "=" not in text and "cfgctl_" not in text:
+        return text  # most lines: nothing either pattern could match
     return _SECRET_PARAM.sub(r"\1***", _TOKEN.sub("cfgctl_***", text))
 
 
@@ -111,6 +113,7 @@ def run_server(
     *,
     workers: int,
     on_bound: Callable[[str, str], None],
+    access_log: bool = True,
 ) -> None:
     """Serve until SIGINT or SIGTERM; `on_bound` gets the base URL and the branch served once
     the socket is bound."""
@@ -128,6 +131,7 @@ def run_server(
         lifespan="on",
         timeout_graceful_shutdown=GRACE_SECONDS,
         server_header=False,
+        access_log=access_log,
     )
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]

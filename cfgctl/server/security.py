@@ -206,6 +206,14 @@ class Security:
                 extra={**extra, "reason": reason} if reason else extra,
             )
 
+    def permits(self, subject: Subject, action: str, obj: str) -> bool:
+        """Whether the policy allows `subject` a non-sensitive `action` on `obj`, recording
+        nothing: for a fast path that leaves every refusal to `decide` (warmreads.py)."""
+        if action in SENSITIVE:
+            raise ValueError(f"{action} is audited: ask decide()")
+        verdict = self.policy.allows(subject, action, obj)
+        return verdict if isinstance(verdict, bool) else verdict.allowed
+
     def _record(self, decision: Decision) -> None:
         """Audit `decision`; when that fails, refuse it if it was allowed (a denial stays one)."""
         try:

@@ -56,6 +56,14 @@ StateDirOpt = Annotated[
         " `serve token` (default: $CFGCTL_STATE_DIR, else ~/.local/state/cfgctl/server).",
     ),
 ]
+AccessLogOpt = Annotated[
+    bool,
+    typer.Option(
+        "--access-log/--no-access-log",
+        help="One line per request on stderr (method, path with credentials redacted, status)."
+        " The audit log is kept either way.",
+    ),
+]
 AddrFileOpt = Annotated[
     Path | None,
     typer.Option(
@@ -75,6 +83,7 @@ def serve(
     insecure_local: InsecureLocalOpt = False,
     state_dir: StateDirOpt = None,
     addr_file: AddrFileOpt = None,
+    access_log: AccessLogOpt = True,
 ) -> None:
     """Serve the configuration of the repository's branch over HTTP until SIGTERM: the API
     under /api/v1/ (services, environments, schemas, templates, and the effective configuration
@@ -124,7 +133,7 @@ def serve(
         # death by the signal. A SIGTERM before uvicorn takes over ends the command as cleanly.
         signal.signal(signal.SIGTERM, _exit_cleanly)
 
-    run_server(settings, host, port, workers=workers, on_bound=announce)
+    run_server(settings, host, port, workers=workers, on_bound=announce, access_log=access_log)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
