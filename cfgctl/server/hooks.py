@@ -37,7 +37,7 @@ def _refuse(request: Request, reason: str) -> Problem:
         SENDER, "fetch", "server", False, path, reason=reason,
         request_id=request_id(request), commit=request.app.state.watcher.head,
     )  # fmt: skip
-    security._record(decision)  # a denial: recorded, or logged when it cannot be
+    security.refused(decision)
     return Problem(
         "unauthenticated",
         f"{reason} X-Hub-Signature-256: the webhook's body must be signed with its secret",

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -205,6 +205,11 @@ class Security:
                 hint=_hint(action),
                 extra={**extra, "reason": reason} if reason else extra,
             )
+
+    def refused(self, decision: Decision) -> None:
+        """Audit a refusal decided outside the policy (a webhook's bad signature); a record
+        that cannot be written is logged, the refusal stands."""
+        self._record(replace(decision, allowed=False))
 
     def _record(self, decision: Decision) -> None:
         """Audit `decision`; when that fails, refuse it if it was allowed (a denial stays one)."""

@@ -337,3 +337,29 @@ def test_a_real_server_with_two_workers_follows_the_remote(
         )
     assert hooked.status_code == 200 and hooked.json()["fetched"] == pushed
     assert "Traceback" not in server.log.read_text()
+
+
+def test_a_write_the_remote_cannot_take_is_not_kept(
+    work: ConfigRepo, remote: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    clone = clone_path(state, str(remote))
+    with _served(remote, state) as client:
+        etag = client.get(CONFIG).headers["etag"]
+        headers = {"Content-Type": "application/merge-patch+json", "X-User": "alice"}
+        headers["If-Match"] = etag
+        shutil.move(remote, tmp_path / "gone.git")
+        down = client.patch(CONFIG, content=json.dumps({"replicas": 8}), headers=headers)
+        listed = client.get("/api/v1/changes").json()["items"]
+        shutil.move(tmp_path / "gone.git", remote)
+        up = client.patch(CONFIG, content=json.dumps({"replicas": 8}), headers=headers)
+    assert down.status_code == 503 and down.json()["exit_code"] == 3, down.text
+    assert "nothing was written" in down.json()["hint"]
+    assert listed == []  # the change request was not kept in the clone either
+    assert up.status_code == 202 and up.json()["id"] == 1
+    refs = pygit2.Repository(str(clone)).references
+    assert sorted(r for r in refs if r.startswith("refs/cfgctl/")) == [
+        "refs/cfgctl/changes/1/head",
+        "refs/cfgctl/changes/1/meta",
+    ]
+    assert _tip(remote, "refs/cfgctl/changes/1/head") == up.json()["head"]
