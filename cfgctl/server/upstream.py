@@ -122,10 +122,17 @@ class Upstream:
             return True
         return age.total_seconds() >= self.interval * 0.9
 
-    async def fetch_soon(self) -> str | None:
-        """`fetch()` off the event loop; None (logged) when the remote cannot be fetched."""
+    def fetch_if_due(self) -> str | None:
+        """`fetch()` unless another worker fetched less than most of an interval ago (checked
+        holding the lock: two workers waking together fetch once); None when skipped."""
+        with self.lock:
+            return self.fetch() if self.due() else None
+
+    async def fetch_soon(self, fetch: Callable[[], str | None] | None = None) -> str | None:
+        """`fetch()` (or the given one) off the event loop; None (logged) when the remote
+        cannot be fetched."""
         try:
-            return await asyncio.to_thread(self.fetch)
+            return await asyncio.to_thread(fetch or self.fetch)
         except SourceError as exc:
             log.warning("%s; serving the last fetched commit of %s", exc.message, self.branch)
             return None
@@ -134,7 +141,7 @@ class Upstream:
         """Fetch every interval (unless another worker just did), then call `on_fetched`."""
         while True:
             await asyncio.sleep(self.interval)
-            if self.due() and await self.fetch_soon() is not None:
+            if await self.fetch_soon(self.fetch_if_due) is not None:
                 on_fetched()
 
     # --- the status shared by the workers -------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -83,7 +84,8 @@ StateDirOpt = Annotated[
         "--state-dir",
         metavar="DIR",
         help="Where the API tokens (tokens.db) and the audit log (audit.jsonl) are, as for"
-        " `serve token` (default: $CFGCTL_STATE_DIR, else ~/.local/state/cfgctl/server).",
+        " `serve token`, and with --remote its clone (remotes/) (default: $CFGCTL_STATE_DIR,"
+        " else ~/.local/state/cfgctl/server).",
     ),
 ]
 AddrFileOpt = Annotated[
@@ -144,7 +146,6 @@ def serve(
     """
     if ctx.invoked_subcommand is not None:
         return  # `serve token ...`
-    from cfgctl.repo.fsutil import atomic_write
     from cfgctl.server.runner import run_server
     from cfgctl.server.settings import ServerSettings, parse_listen
     from cfgctl.server.statedir import state_dir as resolve_state_dir
@@ -161,6 +162,12 @@ def serve(
         fetch_interval=fetch_interval,
         webhook_secret_env=webhook_secret_env,
     )
+    run_server(settings, host, port, workers=workers, on_bound=_announcer(addr_file))
+
+
+def _announcer(addr_file: Path | None) -> Callable[[str, str], None]:
+    """What says where the server listens, once bound."""
+    from cfgctl.repo.fsutil import atomic_write
 
     def announce(url: str, served_branch: str) -> None:
         sys.stdout.write(f"serving {url}/api/v1/ (branch {served_branch})\n")
@@ -172,7 +179,7 @@ def serve(
         # death by the signal. A SIGTERM before uvicorn takes over ends the command as cleanly.
         signal.signal(signal.SIGTERM, _exit_cleanly)
 
-    run_server(settings, host, port, workers=workers, on_bound=announce)
+    return announce
 
 
 def _remote_options(
