@@ -7,11 +7,15 @@ Everything lives under /api/v1/, described at /api/v1/openapi.json (browsable at
 /api/v1/docs); every error is a problem document (problems.py). The app's state holds its
 `ServerSettings`, its `Security` (security.py: the seam of authentication, authorization and
 audit), the `ServedRepo` (repository.py) and the `HeadWatcher` (longpoll.py), whose task runs for
-the app's lifespan.
+the app's lifespan. In remote mode (`--remote`) the `ServedRepo` is a clone of the remote and
+its `Upstream` (upstream.py) fetches it every interval in a second task, and at once on a signed
+webhook (hooks.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +25,17 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
-from cfgctl.server import authz, changes, compat, configs, problems, reads, reports, rollouts
+from cfgctl.server import (
+    authz,
+    changes,
+    compat,
+    configs,
+    hooks,
+    problems,
+    reads,
+    reports,
+    rollouts,
+)
 from cfgctl.server.access import security_for
 from cfgctl.server.longpoll import HeadWatcher
 from cfgctl.server.loopbackhost import LoopbackHostMiddleware
@@ -55,9 +69,16 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher.start()
+        fetching = None
+        if served.upstream is not None:
+            fetching = asyncio.create_task(served.upstream.keep_fetching(watcher.poll))
         try:
             yield
         finally:
+            if fetching is not None:
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetching
             await watcher.stop()
             served.close()
 
@@ -89,6 +110,7 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
+    app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(compat.router)  # Spring Cloud Config, at the root: after every API route
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

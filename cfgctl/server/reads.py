@@ -124,6 +124,7 @@ async def status(request: Request, subject: SubjectDep) -> Response:
         "branch": served.branch,
         "head": watcher.head,
         "waiting": watcher.waiting,
+        "remote": None if served.upstream is None else served.upstream.document(),
     }
     body = encode(doc)
     return respond(None, body, etag_of(body), {"Cache-Control": "no-store"})

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pygit2
 
@@ -36,6 +36,9 @@ from cfgctl.repo.snapshot import Snapshot, find_root
 from cfgctl.server.etag import etag_of
 from cfgctl.server.problems import Problem
 from cfgctl.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from cfgctl.server.upstream import Upstream
 
 __all__ = ["ServedRepo", "View"]
 
@@ -67,8 +70,11 @@ class _Locked(Decrypter):
 class ServedRepo:
     """See the module docstring."""
 
-    def __init__(self, settings: ServerSettings, root: Path, branch: str) -> None:
+    def __init__(
+        self, settings: ServerSettings, root: Path, branch: str, upstream: Upstream | None = None
+    ) -> None:
         self.settings, self.root, self.branch = settings, root, branch
+        self.upstream = upstream  # remote mode: the clone `root` is, and its remote
         self.ref = f"refs/heads/{branch}"
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "cfgctl-repo")
         # The watcher reads the ref on the event loop's thread: a Repository of its own.
@@ -83,7 +89,13 @@ class ServedRepo:
 
     @classmethod
     def open(cls, settings: ServerSettings) -> ServedRepo:
-        """The repository of `settings`; `InputError` when it is none, or has no such branch."""
+        """The repository of `settings`; `InputError` when it is none, or has no such branch.
+        With `settings.remote`: its clone, fetched now (`EnvError` when it cannot be)."""
+        if settings.remote is not None:
+            from cfgctl.server.upstream import Upstream
+
+            upstream = Upstream.open(settings)
+            return cls(settings, upstream.path, upstream.branch, upstream)
         root = find_root(settings.repo)
         store = GitStore.open(root)
         branch = settings.branch

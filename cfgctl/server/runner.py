@@ -100,8 +100,15 @@ def _check(settings: ServerSettings, host: str) -> str:
             " TLS-terminating proxy in front",
             host,
         )
+    if settings.webhook_secret_env and not os.environ.get(settings.webhook_secret_env):
+        raise EnvError(
+            f"{settings.webhook_secret_env} is not set: the webhook's secret"
+            " (--webhook-secret-env) is needed to check X-Hub-Signature-256",
+            hint=f"export {settings.webhook_secret_env} with the secret set in the Git host's "
+            "webhook",
+        )
     security_for(settings)
-    served = ServedRepo.open(settings)
+    served = ServedRepo.open(settings)  # with --remote: fetched now, EnvError when it cannot be
     served.close()
     return served.branch
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -213,6 +213,11 @@ class Security:
             raise ValueError(f"{action} is audited: ask decide()")
         verdict = self.policy.allows(subject, action, obj)
         return verdict if isinstance(verdict, bool) else verdict.allowed
+
+    def refused(self, decision: Decision) -> None:
+        """Audit a refusal decided outside the policy (a webhook's bad signature); a record
+        that cannot be written is logged, the refusal stands."""
+        self._record(replace(decision, allowed=False))
 
     def _record(self, decision: Decision) -> None:
         """Audit `decision`; when that fails, refuse it if it was allowed (a denial stays one)."""

@@ -1,6 +1,7 @@
 """What one server serves and how: the repository, its branch, the limits of a read.
 
     settings = ServerSettings(repo=Path("cfg"), branch="main", insecure_local=True)
+    settings = ServerSettings(repo=Path(), remote="https://git.example/cfg.git", branch="main")
     host, port = parse_listen("127.0.0.1:8080")
 
 The settings cross into uvicorn's worker processes as JSON in one environment variable
@@ -38,6 +39,13 @@ class ServerSettings:
     max_page_limit: int = 1000
     render_cache: int = 4096  # rendered configurations kept, by (commit, service, env, view)
     max_body: int = 1 << 20  # the largest request body read (a patch), in bytes; 413 above
+    # Remote mode (upstream.py): serve a bare clone of this Git URL, kept under the state
+    # directory and fetched every `fetch_interval` seconds (and at once on a signed webhook
+    # when `webhook_secret_env` names the variable holding its secret); `repo` is unused.
+    remote: str | None = None
+    fetch_interval: float = 30.0
+    fetch_timeout: float = 60.0  # the whole of one fetch, in seconds
+    webhook_secret_env: str | None = None
 
     def to_env(self) -> str:
         data = asdict(self)
