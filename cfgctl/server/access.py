@@ -195,15 +195,15 @@ def _rbac_requests(action: str, obj: str) -> list[tuple[str, str]]:
     """The (action, SERVICE@ENV) rbac.yaml is asked for a seam's (action, object): all must be
     allowed. `config:S@E1,E2` (a Spring profile list) asks for each environment; `config:*@*`
     (a report over every pair) and `server` ask for `*@*`, which only a grant on `*` or `*@*`
-    covers; an agent's `report` on `agents` asks for `read` on `*@*` (an agent may report
-    when it may read every configuration: rbac.yaml has no `report` action yet)."""
+    covers; an agent's `report` with no target asks for `report` on `*@*` (each target it
+    reports is asked for as `report` on `config:SERVICE@ENV`)."""
     if obj.startswith(_CONFIG):
         service, _, envs = obj.removeprefix(_CONFIG).partition("@")
         return [(action, f"{service}@{env}") for env in envs.split(",")]
     if obj == "server":
         return [(action, SERVER)]
     if obj == "agents" and action == "report":
-        return [("read", SERVER)]
+        return [("report", SERVER)]
     return []
 
 

@@ -1,7 +1,7 @@
 """Reads that follow commits: one task watches the branch, every waiting request sleeps on one
 event until the head moves.
 
-    watcher = HeadWatcher(served.read_head, interval=0.25)
+    watcher = HeadWatcher(served.read_head, interval=0.1)
     watcher.start()                                  # in the app's lifespan
     view, changed = await wait_for_change(watcher, view_at, baseline_etag, seconds=60)
 

@@ -33,7 +33,7 @@ class ServerSettings:
     insecure_local: bool = False
     # API tokens (tokens.db) and the audit log (audit.jsonl); None: statedir.state_dir().
     state_dir: Path | None = None
-    poll_interval: float = 0.25  # seconds between two reads of the branch ref
+    poll_interval: float = 0.1  # seconds between two reads of the branch ref (one small file)
     max_wait: float = 120.0  # the longest a long poll is held, in seconds
     page_limit: int = 100  # items per page of a list when `limit` is not given
     max_page_limit: int = 1000

@@ -205,15 +205,40 @@ def test_reports_spring_paths_and_agents_under_the_rules(guarded: Guarded) -> No
     _problem(guarded.get("/api/v1/validate", alice), 403, "forbidden")
     assert guarded.get("/api/v1/validate", everyone).status_code == 200
     assert guarded.get("/api/v1/agents", alice).status_code == 200
-    report = {"agent": "web-1"}
-    refused = guarded.client.post(
-        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {alice}"}
-    )
-    _problem(refused, 403, "forbidden")
-    sent = guarded.client.post(
-        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {everyone}"}
-    )
-    assert sent.status_code != 403, sent.text  # past the rules (the body is checked next)
+
+
+def _report(*pairs: str) -> dict[str, object]:
+    targets = [
+        {"target": f"{p}:/srv/{p}.yaml", "service": p.split("@")[0], "env": p.split("@")[1],
+         "wave": 0, "commit": None, "state": "pending", "last_error": None, "canary": None}
+        for p in pairs
+    ]  # fmt: skip
+    return {
+        "agent": "web-1", "time": "2026-12-02T10:00:00Z",
+        "pass": {"applied": [], "failed": [], "held": [], "blocked": []},
+        "branch": "main", "tip": None, "remote": {"url": "/srv/c.git", "ok": True},
+        "targets": targets,
+    }  # fmt: skip
+
+
+def test_an_agent_reports_on_the_configurations_rbac_yaml_lets_it(guarded: Guarded) -> None:
+    agent = guarded.token("agent-payments", "agent", "*")
+    viewer = guarded.token("viewers-all", "viewer", "*")
+    root = guarded.token("root", "admin", "*")
+
+    def post(token: str, body: dict[str, object]) -> Response:
+        return guarded.client.post(
+            "/api/v1/agents/web-1/report", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    assert post(agent, _report("payments@prod", "payments@staging")).status_code == 204
+    doc = _problem(post(agent, _report("payments@prod", "search@prod")), 403, "forbidden")
+    assert doc["object"] == "config:search@prod"
+    _problem(post(viewer, _report("payments@prod")), 403, "forbidden")  # read is not report
+    _problem(post(agent, _report()), 403, "forbidden")  # no target: report on *@*
+    assert post(root, _report()).status_code == 204
+    denied = [line for line in guarded.audit() if line["action"] == "report"]
+    assert [line["outcome"] for line in denied] == ["denied"] * 3
 
 
 def test_the_rbac_policy_tells_teams_from_rbac_yaml_groups() -> None:
