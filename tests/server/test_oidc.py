@@ -44,7 +44,20 @@ OIDC_RULES = RULES.replace(
     "    role: viewer\n"
     '    scope: ["*@prod"]\n'
 )
-REFETCH = 0.4  # seconds between two fetches of the issuer's keys, at most
+REFETCH = 30.0  # seconds between two fetches of the issuer's keys, at most (the default)
+
+
+class Clock:
+    """The clock the issuer's keys are fetched by (monotonic seconds), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float = REFETCH) -> None:
+        self.now += seconds
 
 
 @dataclass
@@ -52,6 +65,7 @@ class World:
     client: TestClient
     issuer: LocalIssuer
     state: Path
+    clock: Clock
     answers: list[Response] = field(default_factory=list)
 
     def get(self, path: str, token: str | None = None) -> Response:
@@ -97,12 +111,13 @@ def serving(
             state_dir=state,
             oidc_issuer=issuer_url or issuer.issuer,
             oidc_audience=AUDIENCE,
-            oidc_refetch_interval=settings.pop("oidc_refetch_interval", REFETCH),
             **settings,
         )
     )
+    clock = Clock()
+    app.state.security.authenticator.oidc.keys.clock = clock
     with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
-        world = World(client, issuer, state)
+        world = World(client, issuer, state, clock)
         yield world
     audit = (state / "audit.jsonl").read_text() if (state / "audit.jsonl").is_file() else ""
     for token in issuer.signed:
@@ -150,7 +165,7 @@ def test_a_valid_token_reads_what_rbac_yaml_grants_its_login(world: World) -> No
     # An EC key (ES256) and an Ed25519 one (EdDSA) of the same issuer verify too.
     for kind in ("ec", "ed25519"):
         kid = issuer.add_key(kind)
-        time.sleep(REFETCH)  # the new key is fetched when a token names it
+        world.clock.advance()  # the new key is fetched when a token names it
         assert world.get(STAGING, issuer.sign(issuer.claims(), kid)).status_code == 200
 
 
@@ -234,7 +249,10 @@ def test_a_rotated_key_is_fetched_at_most_once_per_interval(world: World) -> Non
     # fetched a moment ago: the unknown kid waits for the interval (no fetch meanwhile)
     doc = _problem(world.get(STAGING, token), 401, "unauthenticated")
     assert doc["reason"] == "unknown-key" and issuer.hits["jwks"] == 1
-    time.sleep(REFETCH)
+    world.clock.advance(REFETCH - 1)
+    assert _problem(world.get(STAGING, token), 401, "unauthenticated")["reason"] == "unknown-key"
+    assert issuer.hits["jwks"] == 1
+    world.clock.advance(1)
     assert world.get(STAGING, token).status_code == 200
     assert issuer.hits["jwks"] == 2
     # made-up kids do not make the server hammer the issuer
@@ -249,7 +267,7 @@ def test_a_rotated_key_is_fetched_at_most_once_per_interval(world: World) -> Non
     issuer.published.remove("rsa-1")
     old = issuer.sign(issuer.claims(), "rsa-1")
     assert world.get(STAGING, old).status_code == 200
-    time.sleep(REFETCH)
+    world.clock.advance()
     fresh = issuer.sign(issuer.claims(), "rsa-1", header_kid="made-up-6")
     assert _problem(world.get(STAGING, fresh), 401, "unauthenticated")["reason"] == "unknown-key"
     assert issuer.hits["jwks"] == 3
@@ -266,7 +284,7 @@ def test_an_issuer_down_is_a_503_unless_a_held_key_decides(
         token = issuer.sign(issuer.claims(), "rsa-1")
         assert world.get(STAGING, token).status_code == 200
         issuer.stop()
-        time.sleep(REFETCH)
+        world.clock.advance()
         assert world.get(STAGING, token).status_code == 200  # the held key still verifies
         other = issuer.sign(issuer.claims(), "rsa-1", header_kid="rsa-9")
         doc = _problem(world.get(STAGING, other), 503, "environment")
