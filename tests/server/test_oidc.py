@@ -371,3 +371,12 @@ def test_oidc_settings_are_checked(repo: ConfigRepo, run_cli: RunCli, tmp_path: 
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "--oidc-issuer 'ftp://id.example.com': not an http(s) URL" in result.stderr
+
+
+def test_the_access_log_never_shows_a_jwt_in_a_url(issuer: LocalIssuer) -> None:
+    from cfgctl.server.runner import _redact
+
+    issuer.add_key("rsa")
+    token = issuer.sign(issuer.claims(), "rsa-1")
+    line = _redact(f"GET /api/v1/services?id_token={token}&limit=5")
+    assert token not in line and line == "GET /api/v1/services?id_token=***&limit=5"
