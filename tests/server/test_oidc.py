@@ -380,3 +380,26 @@ def test_the_access_log_never_shows_a_jwt_in_a_url(issuer: LocalIssuer) -> None:
     token = issuer.sign(issuer.claims(), "rsa-1")
     line = _redact(f"GET /api/v1/services?id_token={token}&limit=5")
     assert token not in line and line == "GET /api/v1/services?id_token=***&limit=5"
+
+
+@pytest.mark.slow
+def test_serve_with_oidc_flags_as_a_real_process(
+    repo: ConfigRepo, issuer: LocalIssuer, tmp_path: Path
+) -> None:
+    """The flags reach uvicorn's worker (the settings cross in an environment variable)."""
+    import httpx2
+
+    from tests.support.server import server_process
+
+    issuer.add_key("ec")
+    token = issuer.sign(issuer.claims("zed", groups=["sre"]), "ec-1")
+    args = ("--state-dir", str(tmp_path / "state"), "--oidc-issuer", issuer.issuer,
+            "--oidc-audience", AUDIENCE)  # fmt: skip
+    with server_process(repo.workdir, *args, log_dir=tmp_path, insecure=False) as server:
+        auth = {"Authorization": f"Bearer {token}"}
+        prod = httpx2.get(server.api("/config/payments/prod"), headers=auth, timeout=10)
+        staging = httpx2.get(server.api("/config/payments/staging"), headers=auth, timeout=10)
+    assert prod.status_code == 200, prod.text
+    assert staging.status_code == 403 and "oidc:zed" in staging.json()["detail"]
+    assert token not in (tmp_path / "server.log").read_text()
+    assert token not in (tmp_path / "state" / "audit.jsonl").read_text()

@@ -75,7 +75,7 @@ InsecureLocalOpt = Annotated[
         "--insecure-local",
         help="Serve without authentication: anonymous, read-only (and agents' reports, "
         "from this machine), secrets always masked; loopback addresses only. Without it every "
-        "request needs an API token.",
+        "request needs an API token (or an OIDC token, with --oidc-issuer).",
     ),
 ]
 StateDirOpt = Annotated[
