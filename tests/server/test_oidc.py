@@ -403,3 +403,19 @@ def test_serve_with_oidc_flags_as_a_real_process(
     assert staging.status_code == 403 and "oidc:zed" in staging.json()["detail"]
     assert token not in (tmp_path / "server.log").read_text()
     assert token not in (tmp_path / "state" / "audit.jsonl").read_text()
+
+
+def test_the_oidc_example_of_the_docs_holds() -> None:
+    from cfgctl.server.rbac import Authorizer, Principal
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    section = text.split("## OIDC bearer tokens\n", 1)[1]
+    authz = Authorizer.from_text(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert authz.enforce("oidc:erin@example.com", "edit", "payments@staging").allowed
+    assert authz.enforce(Principal("oidc:zed", ("sre",)), "approve", "search@prod-eu").allowed
+    assert not authz.enforce("oidc:zed", "approve", "search@prod-eu").allowed
+    github = "oidc:repo:acme/config:ref:refs/heads/main"
+    assert authz.enforce(github, "read", "payments@prod").allowed
+    assert not authz.enforce(
+        "oidc:repo:acme/config:ref:refs/heads/dev", "read", "payments@prod"
+    ).allowed
