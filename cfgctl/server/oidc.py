@@ -167,7 +167,7 @@ def fetch_json(url: str, timeout: float) -> Any:
         raise IssuerUnavailable(f"{url} answered HTTP {exc.code}") from None
     except urllib.error.URLError as exc:
         raise IssuerUnavailable(f"{url} cannot be reached: {exc.reason}") from None
-    except (OSError, HTTPException) as exc:  # a timeout, a reset, a broken answer
+    except (OSError, HTTPException, ValueError) as exc:  # a timeout, a reset, a broken answer
         raise IssuerUnavailable(f"{url} cannot be read: {exc or type(exc).__name__}") from None
     if len(body) > MAX_DOCUMENT:
         raise IssuerUnavailable(f"{url} answered more than {MAX_DOCUMENT} bytes")
