@@ -5,12 +5,16 @@ document and the JWKS of keys made here with `cryptography`, tokens signed by Py
         kid = issuer.add_key("rsa")            # published at once
         token = issuer.sign(issuer.claims("erin"), kid)
         issuer.hits["jwks"]                    # how often the keys were fetched
+
+    with serving(repo, issuer, state, caplog) as world:   # the app, OIDC on, its clock moved
+        world.get(PATH, token); world.clock.advance()      # by the test; no token leaks at the end
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 from collections import Counter
@@ -18,11 +22,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from fastapi.testclient import TestClient
+from httpx2 import Response
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from cfgctl.server.app import create_app
+from cfgctl.server.auditlog import verify
+from cfgctl.server.settings import ServerSettings
+from tests.support.gitrepo import ConfigRepo
 
 AUDIENCE = "cfgctl"
 Kind = Literal["rsa", "ec", "ed25519"]
@@ -162,3 +175,78 @@ def local_issuer() -> Iterator[LocalIssuer]:
         yield issuer
     finally:
         stop()
+
+
+REFETCH = 30.0  # seconds between two fetches of the issuer's keys, at most (the default)
+
+
+class Clock:
+    """The clock the issuer's keys are fetched by (monotonic seconds), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float = REFETCH) -> None:
+        self.now += seconds
+
+
+@dataclass
+class World:
+    client: TestClient
+    issuer: LocalIssuer
+    state: Path
+    clock: Clock
+    answers: list[Response] = field(default_factory=list)
+
+    def get(self, path: str, token: str | None = None) -> Response:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        answer = self.client.get(path, headers=headers)
+        self.answers.append(answer)
+        return answer
+
+    def audit(self) -> list[dict[str, Any]]:
+        path = self.state / "audit.jsonl"
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@contextmanager
+def serving(
+    repo: ConfigRepo,
+    issuer: LocalIssuer,
+    state: Path,
+    caplog: pytest.LogCaptureFixture,
+    issuer_url: str | None = None,
+    **settings: Any,
+) -> Iterator[World]:
+    """The app with API tokens and OIDC logins of `issuer` (or of `issuer_url`); at the end, no
+    token it signed is in any answer, the audit log or a log line."""
+    caplog.set_level(logging.DEBUG)
+    app = create_app(
+        ServerSettings(
+            repo=repo.workdir,
+            state_dir=state,
+            oidc_issuer=issuer_url or issuer.issuer,
+            oidc_audience=AUDIENCE,
+            **settings,
+        )
+    )
+    clock = Clock()
+    app.state.security.authenticator.oidc.keys.clock = clock
+    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
+        world = World(client, issuer, state, clock)
+        yield world
+    audit = (state / "audit.jsonl").read_text() if (state / "audit.jsonl").is_file() else ""
+    for token in issuer.signed:
+        signature = token.rpartition(".")[2]
+        for answer in world.answers:
+            assert token not in answer.text and token not in str(answer.headers)
+        assert token not in audit and token not in caplog.text
+        assert len(signature) < 16 or signature not in audit
+    assert "eyJ" not in audit, "a JWT in the audit log"
+    if audit:
+        assert verify(state / "audit.jsonl").ok
