@@ -48,6 +48,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 _TOKEN = re.compile(r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")  # OIDC bearers
 _SECRET_PARAM = re.compile(
     r"((?:^|[?&])(?:access_?token|token|api_?key|key|secret|password|passwd)=)[^&#]*", re.I
 )
@@ -55,8 +56,8 @@ _SECRET_PARAM = re.compile(
 
 class RedactQuery(logging.Filter):
     """The access log never shows a credential a client put in a URL (an API token pasted into
-    `?access_token=`): tokens and the values of token-, key-, secret- and password-named query
-    parameters become `***`; the rest of the line stays as uvicorn writes it."""
+    `?access_token=`): tokens, JWTs and the values of token-, key-, secret- and password-named
+    query parameters become `***`; the rest of the line stays as uvicorn writes it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
@@ -66,9 +67,9 @@ class RedactQuery(logging.Filter):
 
 
 def _redact(text: str) -> str:
-    if "=" not in text and "cfgctl_" not in text:
-        return text  # most lines: nothing either pattern could match
-    return _SECRET_PARAM.sub(r"\1***", _TOKEN.sub("cfgctl_***", text))
+    if "=" not in text and "cfgctl_" not in text and "eyJ" not in text:
+        return text  # most lines: nothing a pattern could match
+    return _SECRET_PARAM.sub(r"\1***", _JWT.sub("***", _TOKEN.sub("cfgctl_***", text)))
 
 
 def _log_config(default: dict[str, Any]) -> dict[str, Any]:

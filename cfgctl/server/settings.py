@@ -13,12 +13,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import urllib.parse
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cfgctl.errors import InputError
 
-__all__ = ["ENV_VAR", "ServerSettings", "is_loopback", "parse_listen"]
+__all__ = ["ENV_VAR", "ServerSettings", "is_loopback", "parse_listen", "secure_url_problem"]
 
 ENV_VAR = "CFGCTL_SERVE_SETTINGS"
 
@@ -46,6 +47,38 @@ class ServerSettings:
     fetch_interval: float = 30.0
     fetch_timeout: float = 60.0  # the whole of one fetch, in seconds
     webhook_secret_env: str | None = None
+    # OIDC bearer tokens beside the API tokens (oidc.py): both or neither of issuer, audience.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_subject_claim: str = "sub"
+    oidc_groups_claim: str = "groups"  # "": logins bring no groups
+    oidc_leeway: float = 30.0  # seconds of clock skew on exp, nbf, iat
+    oidc_timeout: float = 5.0  # seconds, for each connection to the issuer and read
+    oidc_refetch_interval: float = 30.0  # the issuer's keys fetched at most once per this
+    oidc_keys_max_age: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.oidc_issuer is None and self.oidc_audience is None:
+            return
+        if self.oidc_issuer is None or not self.oidc_audience:
+            raise InputError(
+                "--oidc-issuer and --oidc-audience go together",
+                hint="pass both: the issuer's URL and the audience its tokens name for cfgctl",
+            )
+        if self.insecure_local:
+            raise InputError(
+                "--oidc-issuer needs authentication, which --insecure-local turns off",
+                hint="drop --insecure-local (and pass --state-dir for API tokens and the audit)",
+            )
+        problem = secure_url_problem(self.oidc_issuer)
+        if problem is not None:
+            raise InputError(
+                f"--oidc-issuer {self.oidc_issuer!r}: {problem}",
+                hint="pass the issuer's URL as its tokens' iss claim names it,"
+                " e.g. https://keycloak.example.com/realms/acme",
+            )
+        if not self.oidc_subject_claim:
+            raise InputError("--oidc-subject-claim is empty", hint="the default is sub")
 
     def to_env(self) -> str:
         data = asdict(self)
@@ -79,6 +112,20 @@ def parse_listen(text: str) -> tuple[str, int]:
             hint="write e.g. 127.0.0.1:8080, [::1]:8080, or 127.0.0.1:0 for a free port",
         )
     return host, int(port_text)
+
+
+def secure_url_problem(url: str) -> str | None:
+    """Why `url` may not be fetched for keys (None when it may): https, or http to loopback."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "not an http(s) URL with a host"
+    if parts.scheme == "http" and not is_loopback(host):
+        return "plain http is accepted on loopback only (keys fetched in clear could be swapped)"
+    return None
 
 
 def is_loopback(host: str) -> bool:

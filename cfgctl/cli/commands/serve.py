@@ -75,7 +75,7 @@ InsecureLocalOpt = Annotated[
         "--insecure-local",
         help="Serve without authentication: anonymous, read-only (and agents' reports, "
         "from this machine), secrets always masked; loopback addresses only. Without it every "
-        "request needs an API token.",
+        "request needs an API token (or an OIDC token, with --oidc-issuer).",
     ),
 ]
 StateDirOpt = Annotated[
@@ -94,6 +94,42 @@ AccessLogOpt = Annotated[
         "--access-log/--no-access-log",
         help="One line per request on stderr (method, path with credentials redacted, status)."
         " The audit log is kept either way.",
+    ),
+]
+OidcIssuerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-issuer",
+        metavar="URL",
+        help="Also accept OIDC bearer tokens (JWTs) of this issuer, exactly as their iss claim"
+        " names it (https; http on loopback only); its keys come from"
+        " URL/.well-known/openid-configuration. Needs --oidc-audience.",
+    ),
+]
+OidcAudienceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-audience",
+        metavar="AUD",
+        help="The audience (aud claim) an OIDC token must be for: the client id the issuer"
+        " knows cfgctl by.",
+    ),
+]
+OidcSubjectOpt = Annotated[
+    str,
+    typer.Option(
+        "--oidc-subject-claim",
+        metavar="CLAIM",
+        help="The claim naming the login: rbac.yaml grants to oidc:VALUE.",
+    ),
+]
+OidcGroupsOpt = Annotated[
+    str,
+    typer.Option(
+        "--oidc-groups-claim",
+        metavar="CLAIM",
+        help="The claim listing the login's groups (a.b for a nested one): rbac.yaml's"
+        " group:NAME grants reach them; '' for none.",
     ),
 ]
 AddrFileOpt = Annotated[
@@ -117,6 +153,10 @@ def serve(
     workers: WorkersOpt = 1,
     insecure_local: InsecureLocalOpt = False,
     state_dir: StateDirOpt = None,
+    oidc_issuer: OidcIssuerOpt = None,
+    oidc_audience: OidcAudienceOpt = None,
+    oidc_subject_claim: OidcSubjectOpt = "sub",
+    oidc_groups_claim: OidcGroupsOpt = "groups",
     addr_file: AddrFileOpt = None,
     access_log: AccessLogOpt = True,
 ) -> None:
@@ -144,11 +184,16 @@ def serve(
 
     Every request needs an API token (`Authorization: Bearer TOKEN`, made by `cfgctl serve
     token create` with the same --state-dir); what it may do is what rbac.yaml on the served
-    branch grants the token's subject, capped by the token's role and scopes. Denials, refused
-    tokens and every secret reveal are recorded in STATE_DIR/audit.jsonl (docs/security.md).
-    --insecure-local serves anonymous reads on loopback instead.
+    branch grants the token's subject, capped by the token's role and scopes. With
+    --oidc-issuer and --oidc-audience, a bearer that is not an API token is taken as a JWT of
+    that issuer (signed with an asymmetric key it publishes; iss, aud and exp checked): it acts
+    as oidc:SUBJECT, with the groups its groups claim names, and gets what rbac.yaml grants
+    those. Denials, refused tokens and every secret reveal are recorded in
+    STATE_DIR/audit.jsonl (docs/security.md). --insecure-local serves anonymous reads on
+    loopback instead.
 
     Example: cfgctl -C my-config serve --state-dir /var/lib/cfgctl --listen 0.0.0.0:8080
+    --oidc-issuer https://keycloak.example.com/realms/acme --oidc-audience cfgctl
 
     Example: cfgctl serve --remote https://git.example/ops/config.git --branch main --poll 1m
     --webhook-secret-env CFGCTL_WEBHOOK_SECRET --state-dir /var/lib/cfgctl
@@ -170,6 +215,10 @@ def serve(
         remote=remote,
         fetch_interval=fetch_interval,
         webhook_secret_env=webhook_secret_env,
+        oidc_issuer=oidc_issuer,
+        oidc_audience=oidc_audience,
+        oidc_subject_claim=oidc_subject_claim,
+        oidc_groups_claim=oidc_groups_claim,
     )
     run_server(
         settings, host, port, workers=workers, on_bound=_announcer(addr_file), access_log=access_log
