@@ -42,8 +42,14 @@ class HeadWatcher:
         self.head: str = head
         self.changed = asyncio.Event()  # set (and replaced) when the head moves
         self._task: asyncio.Task[None] | None = None
-        self._failing = False
+        self._failures = 0  # reads of the ref failed in a row (a deleted branch counts)
         self.waiting = 0  # long polls held now
+
+    @property
+    def healthy(self) -> bool:
+        """False once the branch ref could not be read 3 times in a row (one torn read while
+        git writes it is no outage)."""
+        return self._failures < 3
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="head-watcher")
@@ -59,12 +65,17 @@ class HeadWatcher:
         try:
             head = self._read_head()
         except Exception as exc:  # noqa: BLE001  a torn ref write or a lock: keep the old head
-            if not self._failing:
+            if not self._failures:
                 log.warning("cannot read the branch head: %s", type(exc).__name__)
-            self._failing = True
+            self._failures += 1
             return False
-        self._failing = False
-        if head is None or head == self.head:
+        if head is None:  # the branch was deleted: keep serving its last head
+            if not self._failures:
+                log.warning("the served branch is gone; its last head is still served")
+            self._failures += 1
+            return False
+        self._failures = 0
+        if head == self.head:
             return False
         self.head = head
         woken, self.changed = self.changed, asyncio.Event()

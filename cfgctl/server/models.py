@@ -102,6 +102,10 @@ class RemoteStatus(BaseModel):
     error: str | None  # why the last fetch failed; None when it succeeded
 
 
+class HealthDocument(BaseModel):
+    status: str  # "ok"
+
+
 class StatusDocument(BaseModel):
     version: str
     branch: str

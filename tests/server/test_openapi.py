@@ -21,6 +21,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
     assert doc["info"]["title"] == "cfgctl"
     assert set(doc["paths"]) == {
         "/api/v1/status",
+        "/api/v1/health",
         "/api/v1/services",
         "/api/v1/environments",
         "/api/v1/schemas",
