@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from cfgctl.errors import EnvError, InputError
 from cfgctl.review.changerequests import ChangeRequest, Judged, NotAllowed
-from cfgctl.server.configs import config_view
+from cfgctl.server.configviews import config_view
 from cfgctl.server.etag import encode
 from cfgctl.server.pagination import paginate
 from cfgctl.server.problems import Problem, problem_responses

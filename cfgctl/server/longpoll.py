@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cfgctl.errors import InputError
@@ -25,7 +25,7 @@ from cfgctl.repo.timespec import parse_duration
 from cfgctl.server.problems import Problem
 from cfgctl.server.repository import View
 
-__all__ = ["HeadWatcher", "parse_wait", "wait_for_change"]
+__all__ = ["HeadWatcher", "disconnected", "parse_wait", "wait_for_change"]
 
 log = logging.getLogger("cfgctl.server")
 
@@ -102,6 +102,12 @@ def parse_wait(text: str, limit: float) -> float:
             hint=f"wait between 1ms and {limit:g}s, e.g. wait=60s",
         )
     return seconds
+
+
+async def disconnected(receive: Callable[[], Awaitable[Mapping[str, Any]]]) -> None:
+    """Return once the client has gone (the ASGI server's `receive` says http.disconnect)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def wait_for_change(

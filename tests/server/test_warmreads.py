@@ -127,3 +127,46 @@ def test_a_warm_read_never_reveals(guarded: Guarded) -> None:
     assert warm.content == masked.content != revealed.content
     assert VALUE not in warm.text
     assert warm.headers["cache-control"] == "private, no-cache"
+
+
+def test_a_warm_long_poll_answers_as_the_route(example_repo: ConfigRepo) -> None:
+    with served(example_repo.workdir, poll_interval=0.02) as client:
+        old = client.get(PROD).headers["cfgctl-commit"]
+        quiet = {"wait": "0.2s", "after": old}
+        warm_304 = client.get(PROD, params=quiet)
+        assert _warm_count(client) == 1 and warm_304.status_code == 304
+        routed_304 = client.get(PROD, params={**quiet, "provenance": "false"})
+        _same(routed_304, warm_304)
+        # A commit that changes it: waiting after the old commit answers at once.
+        example_repo.commit({"config/prod/payments.yaml": "replicas: 8\n"}, "eight")
+        deadline = time.monotonic() + 10
+        while client.get(PROD).headers["cfgctl-commit"] == old:  # the route fills the memo
+            assert time.monotonic() < deadline
+        counted = _warm_count(client)
+        woken = client.get(PROD, params={"wait": "5s", "after": old})
+        assert _warm_count(client) == counted + 1 and woken.json()["config"]["replicas"] == 8
+        _same(client.get(PROD, params={"wait": "5s", "after": old, "provenance": "0"}), woken)
+        # Errors: the same problem documents as the route's.
+        for params in ({"wait": "soon", "after": old}, {"wait": "1s", "after": "no-such-rev"}):
+            warm = client.get(PROD, params=params)
+            routed = client.get(PROD, params={**params, "provenance": "false"})
+            assert warm.status_code == routed.status_code in (400, 404)
+            assert warm.headers["content-type"] == "application/problem+json"
+            assert warm.json() == routed.json()
+        # Not exactly wait and after: the route's (a repeated one, a third one, a blank).
+        counted = _warm_count(client)
+        for query in (f"wait=1s&after={old}&wait=2s", f"wait=0.1s&after={old}&x=1", "wait=&after="):
+            client.get(f"{PROD}?{query}")
+        assert _warm_count(client) == counted
+
+
+def test_a_refused_long_poll_is_the_routes(guarded: Guarded) -> None:
+    root = guarded.token("root", "admin", "*")
+    head = guarded.get(PROD, root).headers["cfgctl-commit"]
+    audited = len(guarded.audit())
+    alice = guarded.token("alice", "editor", "*")
+    refused = guarded.get(PROD, alice, wait="0.1s", after=head)
+    assert refused.status_code == 403 and _warm_count(guarded.client) == 0
+    assert [line["action"] for line in guarded.audit()[audited:]] == ["read"]
+    assert guarded.get(PROD, root, wait="0.1s", after=head).status_code == 304
+    assert _warm_count(guarded.client) == 1
