@@ -46,6 +46,7 @@ from pygit2.enums import FileMode
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.repo.gitstore import GitStore, default_signature
 from cfgctl.repo.timespec import parse_instant, utc_iso
+from cfgctl.repo.worktree import move_checked_out
 from cfgctl.review.approval import Membership, PullRequestFacts, Review, Verdict, evaluate
 from cfgctl.review.plan import Plan, make_plan
 from cfgctl.review.policy import Policy
@@ -239,7 +240,11 @@ class ChangeStore:
             old = self._branch_tip(change.base)
             new = self._merged(old, change, user)
             with self._published(ref_name):
-                _compare_and_swap(self.repo, ref_name, old, new)
+                # A work tree that has the branch checked out follows it (or the merge waits).
+                move_checked_out(
+                    self.repo, change.base, old, new,
+                    move=lambda: _compare_and_swap(self.repo, ref_name, old, new),
+                )  # fmt: skip
             change.state, change.merged, change.closed_by = "merged", str(new), user
             # The branch moved (here and there): the record says so even if its push fails.
             with self._published(f"{PREFIX}{number}/meta", keep=True):
