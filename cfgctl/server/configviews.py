@@ -92,6 +92,10 @@ async def _baseline(
                 hint="pass the Cfgctl-Commit of your last read as after=",
             )
         return if_none_match.split(",")[0].strip().removeprefix("W/")
+    if not after.strip():
+        raise Problem.bad_request(
+            "after= is empty", hint="pass the Cfgctl-Commit of your last read as after="
+        )
     commit = await served.resolve(after)
     try:
         view = await config_view(
