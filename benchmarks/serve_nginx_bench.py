@@ -6,7 +6,8 @@ the latency at a steady 500 requests/s, in one run.
 On `cfgctl init`'s example repository: the answer of `GET /api/v1/config/payments/prod` is read
 once from cfgctl and written where nginx (Debian's package, one worker process, access log off)
 serves it as a file at the same path. Then, for nginx, cfgctl with one worker and cfgctl with two
-(`--workers 2`):
+(`--workers 2`), both with the access log off as nginx's is (`--no-access-log`), and cfgctl with
+one worker and its access log on (formatted, written to /dev/null), to show its cost:
 
 - throughput: `wrk -t2 -cCONNECTIONS -dSECONDS` (Debian's wrk) on the URL: requests per second,
   and each as a share of nginx's;
@@ -88,10 +89,11 @@ def _wait(url: str) -> None:
 
 
 @contextmanager
-def _cfgctl(root: Path, workers: int) -> Iterator[str]:
+def _cfgctl(root: Path, workers: int, *, access_log: bool = False) -> Iterator[str]:
+    log = "--access-log" if access_log else "--no-access-log"
     proc = subprocess.Popen(
         [CFGCTL, "-C", str(root), "serve", "--insecure-local", "--listen", "127.0.0.1:0",
-         "--workers", str(workers)],
+         "--workers", str(workers), log],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
@@ -208,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with urllib.request.urlopen(base + PATH) as r:
                 body = r.read()
             results["cfgctl, 1 worker"] = _measure(base, args)
+        with _cfgctl(root, 1, access_log=True) as base:
+            results["cfgctl, 1 worker, access log on"] = _measure(base, args)
         with _cfgctl(root, 2) as base:
             results["cfgctl, 2 workers"] = _measure(base, args)
         with _nginx(tmp / "nginx", body) as base:

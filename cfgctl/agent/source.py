@@ -28,11 +28,16 @@ from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["Mirror", "SourceError", "redact_url"]
+__all__ = ["Mirror", "PushRejected", "SourceError", "redact_url"]
 
 
 class SourceError(EnvError):
     """The remote could not be fetched, or has no such branch (exit 3)."""
+
+
+class PushRejected(EnvError):
+    """The remote refused a ref update: not a fast-forward (it moved since the last fetch), or
+    a rule of its own (a protected branch). Nothing of that ref changed on the remote."""
 
 
 def redact_url(url: str) -> str:
@@ -111,10 +116,28 @@ class _Credentials(pygit2.RemoteCallbacks):
         raise pygit2.GitError("the remote asks for credentials and agent.yaml names none")
 
 
+class _Pushing(_Credentials):
+    """`_Credentials`, and the remote's answer for each ref pushed (None: accepted)."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__(source)
+        self.refused: dict[str, str] = {}
+
+    def push_update_reference(self, refname: str, message: str | None) -> None:
+        if message is not None:
+            self.refused[refname] = message
+
+
 class Mirror:
-    def __init__(self, path: Path, source: Source, session: Session | None = None) -> None:
+    """The bare mirror; `ref` is where the branch is fetched to (default
+    `refs/remotes/origin/BRANCH`; the configuration server fetches to `refs/heads/BRANCH`)."""
+
+    def __init__(
+        self, path: Path, source: Source, session: Session | None = None, *, ref: str | None = None
+    ) -> None:
         self.path = path
         self.source = source
+        self._ref = ref or f"refs/remotes/origin/{source.branch}"
         # Shared by the snapshots of every pass: a blob decrypted once (bounded memo).
         self.session = session if session is not None else Session(use_cache=False)
         self._repo: pygit2.Repository | None = None
@@ -144,10 +167,6 @@ class Mirror:
                 self._repo.remotes.set_url("origin", self.source.url)
         return self._repo
 
-    @property
-    def _ref(self) -> str:
-        return f"refs/remotes/origin/{self.source.branch}"
-
     def fetch(self) -> str:
         """Fetch the branch; its commit id."""
         held, self._held = self._held, None
@@ -173,7 +192,7 @@ class Mirror:
         tip = self.last_fetched()
         if tip is None:
             raise SourceError(
-                f"the remote {self.source.url} has no branch {branch!r}",
+                f"the remote {redact_url(self.source.url)} has no branch {branch!r}",
                 hint="check source.branch in agent.yaml",
             )
         return tip
@@ -205,6 +224,30 @@ class Mirror:
             raise pygit2.GitError(f"no complete answer within {seconds:g} s (source.timeout)")
         if outcome and outcome[0] is not None:
             raise outcome[0]
+
+    def push(self, refs: list[str]) -> None:
+        """Push each of `refs` to the same name on the remote, never forced (a fast-forward or
+        a new ref); `PushRejected` when the remote refuses one, `SourceError` when it cannot
+        be reached."""
+        callbacks = _Pushing(self.source)
+        try:
+            self.repo.remotes["origin"].push([f"{r}:{r}" for r in refs], callbacks=callbacks)
+        except pygit2.GitError as exc:
+            reason = _reason(exc, self.source)
+            if "not present locally" in reason or "fastforward" in reason.replace("-", ""):
+                callbacks.refused.setdefault(refs[0], reason)
+            else:
+                raise SourceError(
+                    f"cannot push to {redact_url(self.source.url)}: {reason}",
+                    hint="check that the remote is reachable and accepts pushes with these "
+                    "credentials",
+                ) from None
+        if callbacks.refused:
+            name, why = next(iter(callbacks.refused.items()))
+            raise PushRejected(
+                f"{redact_url(self.source.url)} refused {name}: {why}",
+                hint="the remote moved since the last fetch: fetch, then try again",
+            )
 
     def last_fetched(self) -> str | None:
         ref = self.repo.references.get(self._ref)

@@ -42,6 +42,17 @@ class Impact:
     shared_schema_changed: bool = False
 
 
+def _in_config_repository(start: Path) -> None:
+    """Outside a config repository, say so first (exit 2); a bare repository (a server's clone
+    of a remote) has no folder to look in: its commits say."""
+    try:
+        find_root(start)
+    except InputError:
+        found = GitStore.discover(start.resolve()) if start.exists() else None
+        if found is None or not found.repo.is_bare:
+            raise
+
+
 def open_range(
     start: Path,
     base: str | None,
@@ -59,7 +70,7 @@ def open_range(
         left, right = base.split("..." if three else "..", 1)
         left, right = left or "HEAD", right or "HEAD"
         if three:
-            find_root(start)  # outside a config repository: say so first (exit 2)
+            _in_config_repository(start)
             store = GitStore.open(start)
             a, b = store.commit_of(left), store.commit_of(right)
             merge_base = store.repo.merge_base(a.id, b.id)

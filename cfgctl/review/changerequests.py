@@ -21,12 +21,18 @@ approvals of the current head count, the author's never does. A merge fast-forwa
 branch when it has not moved, else makes a merge commit when the two merge cleanly (a conflict
 refuses the merge); the branch moves with a compare-and-swap on its old tip, so a concurrent
 push is never overwritten. Nothing else ever writes the base branch.
+
+A store given `publish` (a callable that carries refs to a remote, e.g. the configuration
+server's upstream: `publish(["refs/cfgctl/changes/3/head", ...])`) calls it, under the lock,
+after each write with the refs it changed; when it raises, those refs are put back as they
+were and the error goes up: nothing is kept here that the remote refused. A merge publishes
+the base branch first (the remote may refuse it: moved since), then the change's record.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +46,7 @@ from pygit2.enums import FileMode
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.repo.gitstore import GitStore, default_signature
 from cfgctl.repo.timespec import parse_instant, utc_iso
+from cfgctl.repo.worktree import move_checked_out
 from cfgctl.review.approval import Membership, PullRequestFacts, Review, Verdict, evaluate
 from cfgctl.review.plan import Plan, make_plan
 from cfgctl.review.policy import Policy
@@ -115,9 +122,11 @@ class ChangeStore:
         is_member: Membership = _nobody_is_a_member,
         *,
         use_cache: bool = True,
+        publish: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         self.store, self.root, self.is_member = store, root, is_member
         self.use_cache = use_cache  # the plans' disk cache (.cfgctl/cache); a server keeps none
+        self.publish = publish  # carries changed refs elsewhere (see the module docstring)
         self.repo = store.repo
         self._lock = FileLock(str(Path(self.repo.path) / "cfgctl-changes.lock"), is_singleton=True)
 
@@ -182,8 +191,9 @@ class ChangeStore:
         with self._locked():
             number = max(self.numbers(), default=0) + 1  # no change request read
             change = ChangeRequest(number, title, author, base, head, utc_iso(now or _now()))
-            self.repo.references.create(f"{PREFIX}{number}/head", pygit2.Oid(hex=head))
-            self._save(change, f"opened by {author}: {title}", first=True)
+            with self._published(f"{PREFIX}{number}/head", f"{PREFIX}{number}/meta"):
+                self.repo.references.create(f"{PREFIX}{number}/head", pygit2.Oid(hex=head))
+                self._save(change, f"opened by {author}: {title}", first=True)
         return change
 
     def review(
@@ -202,14 +212,16 @@ class ChangeStore:
             change.reviews.append(
                 {"user": user, "state": state, "commit": change.head, "time": when}
             )
-            self._save(change, f"{state.lower().replace('_', ' ')} by {user}")
+            with self._published(f"{PREFIX}{number}/meta"):
+                self._save(change, f"{state.lower().replace('_', ' ')} by {user}")
         return change
 
     def reject(self, number: int, user: str) -> ChangeRequest:
         with self._locked():
             change = self._open_change(number)
             change.state, change.closed_by = "rejected", user
-            self._save(change, f"rejected by {user}")
+            with self._published(f"{PREFIX}{number}/meta"):
+                self._save(change, f"rejected by {user}")
         return change
 
     def merge(self, number: int, user: str, *, now: datetime) -> ChangeRequest:
@@ -227,9 +239,16 @@ class ChangeStore:
             ref_name = f"refs/heads/{change.base}"
             old = self._branch_tip(change.base)
             new = self._merged(old, change, user)
-            _compare_and_swap(self.repo, ref_name, old, new)
+            with self._published(ref_name):
+                # A work tree that has the branch checked out follows it (or the merge waits).
+                move_checked_out(
+                    self.repo, change.base, old, new,
+                    move=lambda: _compare_and_swap(self.repo, ref_name, old, new),
+                )  # fmt: skip
             change.state, change.merged, change.closed_by = "merged", str(new), user
-            self._save(change, f"merged by {user} into {change.base} at {str(new)[:12]}")
+            # The branch moved (here and there): the record says so even if its push fails.
+            with self._published(f"{PREFIX}{number}/meta", keep=True):
+                self._save(change, f"merged by {user} into {change.base} at {str(new)[:12]}")
         return change
 
     # --- the parts ----------------------------------------------------------------------------
@@ -247,6 +266,26 @@ class ChangeStore:
             yield
         finally:
             self._lock.release()
+
+    @contextmanager
+    def _published(self, *names: str, keep: bool = False) -> Iterator[None]:
+        """Run the block that writes the refs `names`, then publish them; when publishing
+        fails, each is put back as it was before the block (removed when it was not there),
+        unless `keep`."""
+        before = {n: self.repo.references.get(n) for n in names}
+        targets = {n: None if r is None else r.target for n, r in before.items()}
+        yield
+        if self.publish is None:
+            return
+        try:
+            self.publish(list(names))
+        except BaseException:
+            for name, old in targets.items() if not keep else ():
+                if old is None:
+                    self.repo.references.delete(name)
+                else:
+                    self.repo.references.create(name, old, force=True)
+            raise
 
     def _open_change(self, number: int) -> ChangeRequest:
         change = self.get(number)

@@ -7,12 +7,15 @@ tokens, RBAC and audit), access (what plugs into the seam without --insecure-loc
 rbac.yaml of the branch head, the audit log), authz (GET /authz/check), requestid
 (X-Request-Id), problems (RFC 9457 errors), repository (the served branch, answers kept by
 commit), rendering (the configuration's body), reads (lists, schemas) and configs (the
-configuration route), longpoll (the head watcher and the waiting reads), pagination, etag,
+configuration route), configviews (what that route answers with, and its long poll,
+framework-free), warmreads (the same answers, already computed, and their long polls, served in
+front of the framework), longpoll (the head watcher and the waiting reads), pagination, etag,
 models (the OpenAPI shapes), changes (writes as change requests: PATCH of a configuration,
 /changes and their reviews and merge) and writes (their capped bodies, If-Match, and the desk
 that opens change requests on the repository's thread), compat (Spring Cloud Config), reports
 (the CLI's reports as JSON), rollouts (agents' reports, rollouts). Framework-independent: tokens
-(API tokens: made once, shown once, stored as salted hashes in SQLite), rbac (who may do what on
+(API tokens: made once, shown once, stored as salted hashes in SQLite), oidc (OIDC bearer
+tokens: JWTs verified against the issuer's published keys), rbac (who may do what on
 which service@env: rbac.yaml, evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line,
 for cfgctl validate), rbacdiff (what a change to rbac.yaml grants, for pr plan), auditlog (the
 hash-chained JSON-lines audit log and its verification), statedir (where the server keeps its

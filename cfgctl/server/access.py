@@ -4,7 +4,10 @@
 
 - `TokenAuthenticator`: `Authorization: Bearer cfgctl_<id>_<secret>` checked against
   STATE_DIR/tokens.db; a refusal is a 401 naming why (missing, malformed, unknown, forged,
-  expired, revoked), never repeating the token.
+  expired, revoked), never repeating the token. With `--oidc-issuer`, any other bearer is a JWT
+  for `oidc.OidcVerifier`: the login `oidc:SUBJECT` with the groups its token names; a refusal
+  is a 401 naming why (expired, forged, wrong-issuer, ...), an issuer whose keys cannot be had
+  a 503.
 - `RbacPolicy`: rbac.yaml of the served branch's head (`AuthorizerCache`, loaded on the
   repository's thread when the head moves), each decision capped by the token's role and
   scopes (`Principal.of_token`). `config:SERVICE@ENV` is decided on SERVICE@ENV (see
@@ -30,6 +33,7 @@ from cfgctl.server.rbac import SERVER, Authorizer, AuthorizerCache, Principal
 from cfgctl.server.rbac import Decision as Ruling
 from cfgctl.server.security import (
     Anonymous,
+    AuthenticationUnavailable,
     Decision,
     LocalReads,
     NoAudit,
@@ -38,9 +42,10 @@ from cfgctl.server.security import (
     Unauthenticated,
 )
 from cfgctl.server.statedir import state_dir
-from cfgctl.server.tokens import TokenRefused, TokenStore
+from cfgctl.server.tokens import PREFIX, TokenRefused, TokenStore
 
 if TYPE_CHECKING:
+    from cfgctl.server.oidc import OidcVerifier
     from cfgctl.server.repository import ServedRepo
     from cfgctl.server.settings import ServerSettings
 
@@ -50,6 +55,7 @@ __all__ = [
     "RbacPolicy",
     "Rules",
     "TokenAuthenticator",
+    "oidc_verifier",
     "security_for",
     "token_security",
 ]
@@ -67,28 +73,79 @@ def security_for(settings: ServerSettings) -> Security:
 
 
 def token_security(settings: ServerSettings) -> Security:
-    """Tokens, rbac.yaml and the audit log of `settings.state_dir` (made when missing)."""
+    """Tokens, rbac.yaml and the audit log of `settings.state_dir` (made when missing); OIDC
+    logins too when `settings.oidc_issuer` is set."""
     folder = state_dir(settings.state_dir)
     store = TokenStore.open(folder)
     policy = RbacPolicy()
     sink = AuditLogSink(AuditLog(folder / AUDIT_FILE))
-    return Security(TokenAuthenticator(store), policy, sink, prepare=policy.refresh)
+    authenticator = TokenAuthenticator(store, oidc_verifier(settings))
+    return Security(authenticator, policy, sink, prepare=policy.refresh)
+
+
+def oidc_verifier(settings: ServerSettings) -> OidcVerifier | None:
+    """The OIDC verifier `settings` configure; None without `--oidc-issuer`."""
+    if settings.oidc_issuer is None or settings.oidc_audience is None:
+        return None
+    from cfgctl.server.oidc import OidcConfig, OidcVerifier
+
+    return OidcVerifier(
+        OidcConfig(
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            subject_claim=settings.oidc_subject_claim,
+            groups_claim=settings.oidc_groups_claim,
+            leeway=settings.oidc_leeway,
+            timeout=settings.oidc_timeout,
+            refetch_interval=settings.oidc_refetch_interval,
+            keys_max_age=settings.oidc_keys_max_age,
+        )
+    )
 
 
 class TokenAuthenticator:
-    """The subject of a request's API token; a 401 `Unauthenticated` when it has no valid one."""
+    """The subject of a request's bearer token: an API token (`cfgctl_...`), or, when `oidc` is
+    given, any other bearer as a JWT of the OIDC issuer. A 401 `Unauthenticated` when it has no
+    valid one; a 503 `AuthenticationUnavailable` when the issuer's keys cannot be had."""
 
-    def __init__(self, store: TokenStore) -> None:
-        self.store = store
+    def __init__(self, store: TokenStore, oidc: OidcVerifier | None = None) -> None:
+        self.store, self.oidc = store, oidc
 
     async def __call__(self, request: Request) -> Subject:
+        header = request.headers.get("authorization")
+        scheme, _, bearer = (header or "").strip().partition(" ")
+        bearer = bearer.strip()
+        oidc = self.oidc
+        jwt_like = scheme.lower() == "bearer" and bool(bearer) and not bearer.startswith(PREFIX)
+        if oidc is not None and jwt_like:
+            return await self._login(oidc, bearer)
         try:
-            info = self.store.verify_header(request.headers.get("authorization"))
+            info = self.store.verify_header(header)
         except TokenRefused as refused:
+            via = "none" if refused.reason == "missing" else "token"
             raise Unauthenticated(
-                refused.reason, refused.message, hint=refused.hint, token_id=refused.token_id
+                refused.reason,
+                refused.message,
+                hint=refused.hint,
+                token_id=refused.token_id,
+                via=via,
             ) from None
         return Subject(info.subject, roles=(info.role,), via="token", token=info)
+
+    async def _login(self, oidc: OidcVerifier, bearer: str) -> Subject:
+        from cfgctl.server.oidc import IssuerUnavailable, OidcRefused
+
+        try:
+            login = await oidc.verify(bearer)
+        except OidcRefused as refused:
+            raise Unauthenticated(
+                refused.reason, refused.message, hint=refused.hint, via="oidc"
+            ) from None
+        except IssuerUnavailable as unavailable:
+            raise AuthenticationUnavailable(
+                "issuer-unavailable", unavailable.message, hint=unavailable.hint, via="oidc"
+            ) from None
+        return Subject(login.subject, via="oidc", groups=login.groups)
 
 
 @dataclass(frozen=True)
@@ -195,22 +252,22 @@ def _rbac_requests(action: str, obj: str) -> list[tuple[str, str]]:
     """The (action, SERVICE@ENV) rbac.yaml is asked for a seam's (action, object): all must be
     allowed. `config:S@E1,E2` (a Spring profile list) asks for each environment; `config:*@*`
     (a report over every pair) and `server` ask for `*@*`, which only a grant on `*` or `*@*`
-    covers; an agent's `report` on `agents` asks for `read` on `*@*` (an agent may report
-    when it may read every configuration: rbac.yaml has no `report` action yet)."""
+    covers; an agent's `report` with no target asks for `report` on `*@*` (each target it
+    reports is asked for as `report` on `config:SERVICE@ENV`)."""
     if obj.startswith(_CONFIG):
         service, _, envs = obj.removeprefix(_CONFIG).partition("@")
         return [(action, f"{service}@{env}") for env in envs.split(",")]
     if obj == "server":
         return [(action, SERVER)]
     if obj == "agents" and action == "report":
-        return [("read", SERVER)]
+        return [("report", SERVER)]
     return []
 
 
 def _principal(subject: Subject) -> Principal:
     if subject.token is not None:
         return Principal.of_token(subject.token)
-    return Principal(subject.name)
+    return Principal(subject.name, subject.groups)
 
 
 class AuditLogSink:

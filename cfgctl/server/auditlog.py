@@ -63,7 +63,10 @@ _SECRET_KEY = re.compile(
     r"$",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+# An API token, and a JWT (an OIDC bearer token: base64url JSON, so its header opens `eyJ`).
+_TOKEN = re.compile(
+    r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+)
 _TAIL_CHUNK = 65536
 
 
@@ -95,8 +98,8 @@ def line_hash(line: bytes) -> str:
 
 
 def redact(value: Any, key: str = "") -> Any:
-    """`value` with every value under a secret-naming key masked, and any cfgctl token in a
-    string masked: what may go into the audit log."""
+    """`value` with every value under a secret-naming key masked, and any cfgctl token or JWT
+    in a string masked: what may go into the audit log."""
     if key and _SECRET_KEY.search(key):
         return MASK
     if isinstance(value, Mapping):

@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from cfgctl.errors import EnvError, InputError
 from cfgctl.review.changerequests import ChangeRequest, Judged, NotAllowed
-from cfgctl.server.configs import config_view
+from cfgctl.server.configviews import config_view
 from cfgctl.server.etag import encode
 from cfgctl.server.pagination import paginate
 from cfgctl.server.problems import Problem, problem_responses
@@ -102,7 +102,7 @@ async def _propose(
     view = await config_view(served, tip, service, env, False, False)  # 404 for unknown names
     check_if_match(if_match, view.etag)
     desk = desk_of(request)
-    judged = await desk.run(desk.propose, tip, service, env, patch, title, subject.name)
+    judged = await desk.write(desk.propose, tip, service, env, patch, title, subject.name)
     return _answer(judged.to_dict(), 202)
 
 
@@ -173,7 +173,7 @@ async def put_secret(
         raise Problem("environment", f"branch {served.branch} is gone", hint="restart the server")
     await config_view(served, tip, service, env, False, False)  # 404 for unknown names
     desk = desk_of(request)
-    judged = await desk.run(desk.propose_secret, tip, service, env, key, value, subject.name)
+    judged = await desk.write(desk.propose_secret, tip, service, env, key, value, subject.name)
     return _answer(judged.to_dict(), 202)
 
 
@@ -239,7 +239,7 @@ async def _workflow(desk: Desk, act: Callable[[], T], refused: str) -> T:
     workflow broken is `refused` (forbidden or conflict); a closed change request, a branch
     that moved under the merge are conflicts."""
     try:
-        return await desk.run(act)
+        return await desk.write(act)
     except NotAllowed as exc:
         raise Problem(refused, exc.message, hint=exc.hint) from None
     except (InputError, EnvError) as exc:

@@ -13,33 +13,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from cfgctl.server.etag import respond
-from cfgctl.server.longpoll import HeadWatcher, parse_wait, wait_for_change
+from cfgctl.server.configviews import Pair, config_headers, config_view, follow
+from cfgctl.server.etag import not_modified
+from cfgctl.server.longpoll import disconnected, parse_wait
 from cfgctl.server.models import ConfigDocument
 from cfgctl.server.problems import Problem, problem_responses
-from cfgctl.server.reads import commit_for, headers_for
-from cfgctl.server.rendering import config_document
+from cfgctl.server.reads import commit_for
 from cfgctl.server.repository import ServedRepo, View
 from cfgctl.server.security import Subject, authorize, current_subject
 
-__all__ = ["config_view", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
-
-
-async def config_view(
-    served: ServedRepo, commit: str, service: str, env: str, provenance: bool, reveal: bool
-) -> View:
-    """The configuration read of (service, env) at `commit`, computed once (its ETag is the
-    one a write's If-Match names)."""
-
-    def build() -> View:
-        body = config_document(served, commit, service, env, provenance=provenance, reveal=reveal)
-        return View.of(body, commit)
-
-    # A revealed body holds plaintext: computed for its request, never kept.
-    key = (commit, "config", service, env, provenance, reveal)
-    return await served.once(key, build, keep=not reveal)
 
 
 RevQuery = Annotated[
@@ -97,9 +82,8 @@ async def read_config(
                 hint="drop rev=, and pass after=COMMIT with the commit you have",
             )
         seconds = parse_wait(wait, request.app.state.settings.max_wait)
-        return await _long_poll(
-            request, seconds, after, if_none_match, (service, env, provenance, reveal)
-        )
+        pair = Pair(service, env, provenance, reveal)
+        return await _long_poll(request, seconds, after, if_none_match, pair)
     if after is not None:
         raise Problem.bad_request("after= is only read with wait=", hint="add wait=60s")
     commit = await commit_for(request, rev)
@@ -112,62 +96,24 @@ async def _long_poll(
     seconds: float,
     after: str | None,
     if_none_match: str | None,
-    what: tuple[str, str, bool, bool],
+    pair: Pair,
 ) -> Response:
-    """Hold the request until the view of `what` (service, env, provenance, reveal) at the
-    head differs from the one the client has, or `seconds` pass (304)."""
-    served: ServedRepo = request.app.state.served
-    watcher: HeadWatcher = request.app.state.watcher
-    service, env, provenance, reveal = what
-    baseline = await _baseline(served, after, if_none_match, service, env, provenance, reveal)
-
-    async def view_at(commit: str) -> View:
-        return await config_view(served, commit, service, env, provenance, reveal)
-
-    view, changed = await wait_for_change(
-        watcher, view_at, baseline, seconds, gone=lambda: _disconnected(request)
-    )
+    """Hold the request until the view of `pair` at the head differs from the one the client
+    has, or `seconds` pass (304)."""
+    state = request.app.state
+    view, changed = await follow(
+        state.served, state.watcher, pair, after, if_none_match, seconds,
+        gone=lambda: disconnected(request.receive),
+    )  # fmt: skip
     if not changed:
-        headers = {"ETag": view.etag, **headers_for(view.commit)}
-        return Response(status_code=304, headers=headers)
-    return _answer(None, view, reveal)
-
-
-async def _disconnected(request: Request) -> None:
-    """Return once the client has gone (the ASGI server says http.disconnect)."""
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
-
-
-async def _baseline(
-    served: ServedRepo,
-    after: str | None,
-    if_none_match: str | None,
-    service: str,
-    env: str,
-    provenance: bool,
-    reveal: bool,
-) -> str | None:
-    """The ETag a long poll waits to differ from: the view at `after`, else If-None-Match.
-    None when (service, env) did not exist at `after`: anything at the head is news."""
-    if after is None:
-        if not if_none_match:
-            raise Problem.bad_request(
-                "wait= needs after=COMMIT or an If-None-Match header: what to wait for a change of",
-                hint="pass the Cfgctl-Commit of your last read as after=",
-            )
-        return if_none_match.split(",")[0].strip().removeprefix("W/")
-    commit = await served.resolve(after)
-    try:
-        return (await config_view(served, commit, service, env, provenance, reveal)).etag
-    except Problem as problem:
-        if problem.kind in ("not-found", "check-failed"):
-            return None
-        raise
+        return Response(status_code=304, headers=config_headers(view))
+    return _answer(None, view, pair.reveal)
 
 
 def _answer(if_none_match: str | None, view: View, reveal: bool) -> Response:
-    headers = headers_for(view.commit)
+    headers = config_headers(view)
     if reveal:
         headers["Cache-Control"] = "no-store"
-    return respond(if_none_match, view.body, view.etag, headers)
+    if not_modified(if_none_match, view.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(view.body, media_type="application/json", headers=headers)

@@ -1,7 +1,7 @@
 """Reads that follow commits: one task watches the branch, every waiting request sleeps on one
 event until the head moves.
 
-    watcher = HeadWatcher(served.read_head, interval=0.25)
+    watcher = HeadWatcher(served.read_head, interval=0.1)
     watcher.start()                                  # in the app's lifespan
     view, changed = await wait_for_change(watcher, view_at, baseline_etag, seconds=60)
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cfgctl.errors import InputError
@@ -25,7 +25,7 @@ from cfgctl.repo.timespec import parse_duration
 from cfgctl.server.problems import Problem
 from cfgctl.server.repository import View
 
-__all__ = ["HeadWatcher", "parse_wait", "wait_for_change"]
+__all__ = ["HeadWatcher", "disconnected", "parse_wait", "wait_for_change"]
 
 log = logging.getLogger("cfgctl.server")
 
@@ -42,8 +42,14 @@ class HeadWatcher:
         self.head: str = head
         self.changed = asyncio.Event()  # set (and replaced) when the head moves
         self._task: asyncio.Task[None] | None = None
-        self._failing = False
+        self._failures = 0  # reads of the ref failed in a row (a deleted branch counts)
         self.waiting = 0  # long polls held now
+
+    @property
+    def healthy(self) -> bool:
+        """False once the branch ref could not be read 3 times in a row (one torn read while
+        git writes it is no outage)."""
+        return self._failures < 3
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="head-watcher")
@@ -59,12 +65,17 @@ class HeadWatcher:
         try:
             head = self._read_head()
         except Exception as exc:  # noqa: BLE001  a torn ref write or a lock: keep the old head
-            if not self._failing:
+            if not self._failures:
                 log.warning("cannot read the branch head: %s", type(exc).__name__)
-            self._failing = True
+            self._failures += 1
             return False
-        self._failing = False
-        if head is None or head == self.head:
+        if head is None:  # the branch was deleted: keep serving its last head
+            if not self._failures:
+                log.warning("the served branch is gone; its last head is still served")
+            self._failures += 1
+            return False
+        self._failures = 0
+        if head == self.head:
             return False
         self.head = head
         woken, self.changed = self.changed, asyncio.Event()
@@ -91,6 +102,12 @@ def parse_wait(text: str, limit: float) -> float:
             hint=f"wait between 1ms and {limit:g}s, e.g. wait=60s",
         )
     return seconds
+
+
+async def disconnected(receive: Callable[[], Awaitable[Mapping[str, Any]]]) -> None:
+    """Return once the client has gone (the ASGI server's `receive` says http.disconnect)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def wait_for_change(

@@ -10,6 +10,7 @@ without a port. Anything else: 400 `bad-request` as a problem document, nothing 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 
@@ -20,6 +21,7 @@ from cfgctl.server.problems import PROBLEM_MEDIA_TYPE, Problem
 __all__ = ["LoopbackHostMiddleware", "loopback_host"]
 
 
+@functools.lru_cache(maxsize=256)  # a server is asked by few names: parse each once
 def loopback_host(header: str) -> bool:
     """Whether a `Host` header names this machine's loopback (with or without a port)."""
     host = header.strip().lower()

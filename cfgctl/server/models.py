@@ -11,6 +11,7 @@ __all__ = [
     "EnvironmentItem",
     "EnvironmentPage",
     "ProvenanceRow",
+    "RemoteStatus",
     "SchemaDocument",
     "SchemaItem",
     "SchemaPage",
@@ -90,8 +91,24 @@ class ConfigDocument(BaseModel):
     provenance: list[ProvenanceRow] | None = None
 
 
+class RemoteStatus(BaseModel):
+    """Remote mode: the remote served and how its fetches go (shared by every worker)."""
+
+    url: str  # credentials in it shown as ***
+    branch: str
+    poll_seconds: float
+    last_success: str | None  # the last successful fetch (ISO 8601), None before any
+    last_attempt: str | None
+    error: str | None  # why the last fetch failed; None when it succeeded
+
+
+class HealthDocument(BaseModel):
+    status: str  # "ok"
+
+
 class StatusDocument(BaseModel):
     version: str
     branch: str
     head: str
     waiting: int  # long polls held now (in this worker)
+    remote: RemoteStatus | None = None  # null when serving a local repository

@@ -203,9 +203,16 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(kind, detail, hint=hint, headers=headers), request)
 
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
+        # Answered outside every middleware (Starlette's outermost): the request id is added
+        # here, and named in the log line and the document, so the two can be matched.
+        rid = getattr(request.state, "request_id", None)
+        log.error("internal error on %s (%s): %s", request.url.path, rid, type(exc).__name__)
         detail = "the server failed on this request; this is a bug in cfgctl"
-        return problem_response(Problem("internal", detail), request)
+        hint = f"report it with its request_id {rid}" if rid else None
+        headers = {"X-Request-Id": rid} if rid else None
+        extra = {"request_id": rid} if rid else None
+        problem = Problem("internal", detail, hint=hint, headers=headers, extra=extra)
+        return problem_response(problem, request)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(CfgctlError, on_cfgctl_error)

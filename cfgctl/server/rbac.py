@@ -58,9 +58,10 @@ __all__ = [
     "rbac_of",
 ]
 
-ACTIONS = ("read", "reveal", "edit", "approve", "merge", "admin")
+ACTIONS = ("read", "reveal", "edit", "approve", "merge", "report", "admin")
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "viewer": ("read",),
+    "agent": ("read", "report"),
     "editor": ("read", "edit"),
     "approver": ("read", "approve", "merge"),
     "admin": ACTIONS,

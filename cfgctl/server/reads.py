@@ -17,6 +17,7 @@ from cfgctl.errors import InputError
 from cfgctl.server.etag import encode, etag_of, respond
 from cfgctl.server.models import (
     EnvironmentPage,
+    HealthDocument,
     SchemaDocument,
     SchemaPage,
     ServicePage,
@@ -114,6 +115,26 @@ def _templates(snap: Snapshot) -> list[dict[str, Any]]:
     return sorted(template_rows(snap), key=lambda row: str(row["name"]))
 
 
+@router.get(
+    "/health",
+    response_model=HealthDocument,
+    responses=problem_responses(503),
+    summary="Whether the server can serve (no token needed)",
+)
+async def health(request: Request) -> Response:
+    """For a load balancer's or Kubernetes' probe: 200 `{"status": "ok"}` while the branch
+    head can be read; 503 when its last read failed. No token, and nothing about the
+    repository in the answer (its head, branch and version are /status's, behind a token)."""
+    if not request.app.state.watcher.healthy:
+        raise Problem(
+            "environment",
+            "the served branch's head cannot be read",
+            hint="check the repository's disk and permissions (the server log says more)",
+        )
+    body = encode({"status": "ok"})
+    return respond(None, body, etag_of(body), {"Cache-Control": "no-store"})
+
+
 @router.get("/status", response_model=StatusDocument, summary="The server and its branch head")
 async def status(request: Request, subject: SubjectDep) -> Response:
     authorize(request, subject, "read", "status")
@@ -124,6 +145,7 @@ async def status(request: Request, subject: SubjectDep) -> Response:
         "branch": served.branch,
         "head": watcher.head,
         "waiting": watcher.waiting,
+        "remote": None if served.upstream is None else served.upstream.document(),
     }
     body = encode(doc)
     return respond(None, body, etag_of(body), {"Cache-Control": "no-store"})

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pygit2
 
@@ -36,9 +37,13 @@ from cfgctl.server.etag import etag_of
 from cfgctl.server.problems import Problem
 from cfgctl.server.settings import ServerSettings
 
+if TYPE_CHECKING:
+    from cfgctl.server.upstream import Upstream
+
 __all__ = ["ServedRepo", "View"]
 
 T = TypeVar("T")
+_FULL_ID = re.compile(r"[0-9a-fA-F]{40}")
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,11 @@ class _Locked(Decrypter):
 class ServedRepo:
     """See the module docstring."""
 
-    def __init__(self, settings: ServerSettings, root: Path, branch: str) -> None:
+    def __init__(
+        self, settings: ServerSettings, root: Path, branch: str, upstream: Upstream | None = None
+    ) -> None:
         self.settings, self.root, self.branch = settings, root, branch
+        self.upstream = upstream  # remote mode: the clone `root` is, and its remote
         self.ref = f"refs/heads/{branch}"
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "cfgctl-repo")
         # The watcher reads the ref on the event loop's thread: a Repository of its own.
@@ -76,10 +84,18 @@ class ServedRepo:
         self._snapshots: LRU[tuple[str, bool], Snapshot] = LRU(8)
         self._answers: LRU[Hashable, object] = LRU(settings.render_cache)
         self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        self._store: GitStore | None = None  # the repository thread's (resolve_now)
+        self._resolved: LRU[str, str] = LRU(4096)  # commit ids in full known to exist
 
     @classmethod
     def open(cls, settings: ServerSettings) -> ServedRepo:
-        """The repository of `settings`; `InputError` when it is none, or has no such branch."""
+        """The repository of `settings`; `InputError` when it is none, or has no such branch.
+        With `settings.remote`: its clone, fetched now (`EnvError` when it cannot be)."""
+        if settings.remote is not None:
+            from cfgctl.server.upstream import Upstream
+
+            upstream = Upstream.open(settings)
+            return cls(settings, upstream.path, upstream.branch, upstream)
         root = find_root(settings.repo)
         store = GitStore.open(root)
         branch = settings.branch
@@ -132,6 +148,10 @@ class ServedRepo:
         result: T = await asyncio.shield(pending)
         return result
 
+    def known(self, key: Hashable) -> object | None:
+        """The answer kept by `key` (a value or a `Problem`), None when none is: never computes."""
+        return self._answers.get(key)
+
     def _settle(self, key: Hashable, done: asyncio.Future[Any], keep: bool) -> None:
         self._pending.pop(key, None)
         if not keep or done.cancelled():
@@ -155,15 +175,26 @@ class ServedRepo:
         return snap
 
     def resolve_now(self, rev: str) -> str:
-        """The commit id `rev` names (a commit, branch or tag); a 404 Problem when none."""
-        store = GitStore.open(self.root)
+        """The commit id `rev` names (a commit, branch or tag); a 404 Problem when none. On the
+        repository's thread, with its own open repository (libgit2 rereads refs and finds new
+        objects on each lookup)."""
+        if self._store is None:
+            self._store = GitStore.open(self.root)
         try:
-            return str(store.commit_of(rev).id)
+            return str(self._store.commit_of(rev).id)
         except InputError as exc:
             raise Problem.not_found(f"unknown revision {rev!r}", hint=exc.hint) from None
 
     async def resolve(self, rev: str) -> str:
-        return await self.run(self.resolve_now, rev)
+        """`resolve_now` on the repository's thread; a commit id in full that was resolved
+        once is answered at once (it names that commit forever): 10,000 long polls naming the
+        same `after=` queue no lookups."""
+        if _FULL_ID.fullmatch(rev) and self._resolved.get(rev.lower()) is not None:
+            return rev.lower()
+        commit = await self.run(self.resolve_now, rev)
+        if commit == rev.lower():
+            self._resolved.put(commit, commit)
+        return commit
 
     def check_pair(self, snap: Snapshot, service: str, env: str) -> None:
         """A 404 Problem, with the names nearest, unless (service, env) has a configuration."""

@@ -60,6 +60,18 @@ async def _body(request: Request) -> Any:
     )
 
 
+def _reported_pairs(body: object) -> list[tuple[str, str]]:
+    """The (service, env) of every well-formed target of a report, sorted, once each (a
+    malformed report is refused by the store with a 400, after this)."""
+    targets = body.get("targets") if isinstance(body, dict) else None
+    pairs = {
+        (t["service"], t["env"])
+        for t in (targets if isinstance(targets, list) else [])
+        if isinstance(t, dict) and all(isinstance(t.get(k), str) for k in ("service", "env"))
+    }
+    return sorted(pairs)
+
+
 @router.post(
     "/agents/{agent}/report",
     status_code=204,
@@ -69,8 +81,12 @@ async def _body(request: Request) -> Any:
 async def receive_report(request: Request, agent: str, subject: SubjectDep) -> Response:
     """Keep what AGENT reports (cfgctl.agent.report): its branch, tip, and for every target the
     commit it runs, its state, last error and canary verdict. The latest report is kept."""
-    authorize(request, subject, "report", AGENTS)
     body = await _body(request)
+    pairs = _reported_pairs(body)
+    for service, env in pairs:  # `report` on each configuration it names
+        authorize(request, subject, "report", f"config:{service}@{env}")
+    if not pairs:
+        authorize(request, subject, "report", AGENTS)
     store = report_store(request)
     try:
         # Not on the repository's thread: a burst of reports never holds a configuration read.

@@ -48,6 +48,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 _TOKEN = re.compile(r"cfgctl_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")  # OIDC bearers
 _SECRET_PARAM = re.compile(
     r"((?:^|[?&])(?:access_?token|token|api_?key|key|secret|password|passwd)=)[^&#]*", re.I
 )
@@ -55,8 +56,8 @@ _SECRET_PARAM = re.compile(
 
 class RedactQuery(logging.Filter):
     """The access log never shows a credential a client put in a URL (an API token pasted into
-    `?access_token=`): tokens and the values of token-, key-, secret- and password-named query
-    parameters become `***`; the rest of the line stays as uvicorn writes it."""
+    `?access_token=`): tokens, JWTs and the values of token-, key-, secret- and password-named
+    query parameters become `***`; the rest of the line stays as uvicorn writes it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
@@ -66,7 +67,9 @@ class RedactQuery(logging.Filter):
 
 
 def _redact(text: str) -> str:
-    return _SECRET_PARAM.sub(r"\1***", _TOKEN.sub("cfgctl_***", text))
+    if "=" not in text and "cfgctl_" not in text and "eyJ" not in text:
+        return text  # most lines: nothing a pattern could match
+    return _SECRET_PARAM.sub(r"\1***", _JWT.sub("***", _TOKEN.sub("cfgctl_***", text)))
 
 
 def _log_config(default: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +101,15 @@ def _check(settings: ServerSettings, host: str) -> str:
             " TLS-terminating proxy in front",
             host,
         )
+    if settings.webhook_secret_env and not os.environ.get(settings.webhook_secret_env):
+        raise EnvError(
+            f"{settings.webhook_secret_env} is not set: the webhook's secret"
+            " (--webhook-secret-env) is needed to check X-Hub-Signature-256",
+            hint=f"export {settings.webhook_secret_env} with the secret set in the Git host's "
+            "webhook",
+        )
     security_for(settings)
-    served = ServedRepo.open(settings)
+    served = ServedRepo.open(settings)  # with --remote: fetched now, EnvError when it cannot be
     served.close()
     return served.branch
 
@@ -111,6 +121,7 @@ def run_server(
     *,
     workers: int,
     on_bound: Callable[[str, str], None],
+    access_log: bool = True,
 ) -> None:
     """Serve until SIGINT or SIGTERM; `on_bound` gets the base URL and the branch served once
     the socket is bound."""
@@ -128,6 +139,7 @@ def run_server(
         lifespan="on",
         timeout_graceful_shutdown=GRACE_SECONDS,
         server_header=False,
+        access_log=access_log,
     )
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]

@@ -9,8 +9,9 @@ neither knows how subjects are authenticated or decided on. That is the `Securit
 one), three parts each replaceable on its own:
 
 - an `Authenticator` turns a request into a `Subject` or refuses it (401, `Unauthenticated`):
-  `Anonymous` under `--insecure-local`, else API tokens (`access.TokenAuthenticator`); OIDC
-  bearer tokens plug in here;
+  `Anonymous` under `--insecure-local`, else API tokens and, with `--oidc-issuer`, OIDC
+  bearer tokens (`access.TokenAuthenticator`); a 503 `AuthenticationUnavailable` when it
+  cannot decide (the OIDC issuer unreachable);
 - an `AccessPolicy` says whether a subject may do an action on an object, as a bool or a
   `rbac.Decision` with its reason: `LocalReads` (reads and agents' reports for anyone,
   nothing else) under `--insecure-local`, else the Casbin policy of rbac.yaml
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,6 +52,7 @@ __all__ = [
     "AccessPolicy",
     "Anonymous",
     "AuditSink",
+    "AuthenticationUnavailable",
     "Authenticator",
     "Decision",
     "LocalReads",
@@ -73,11 +75,12 @@ SENSITIVE = frozenset({"reveal", "edit", "approve", "merge"})
 class Subject:
     """Who a request speaks for."""
 
-    name: str  # "anonymous", a token's id, an OIDC subject
+    name: str  # "anonymous", a token's subject, oidc:SUBJECT of an OIDC login
     anonymous: bool = False
     roles: tuple[str, ...] = ()
     via: str = "none"  # how it was authenticated: none, token, oidc
     token: TokenInfo | None = None  # the API token it came with: its role and scopes cap it
+    groups: tuple[str, ...] = ()  # the groups an OIDC login brings (rbac.yaml's group:NAME)
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,18 @@ class Decision:
 
 class Unauthenticated(Problem):
     """A 401: the request proves no subject. `reason` (missing, malformed, unknown, forged,
-    expired, revoked) is answered and audited; `token_id` names the token it claimed, if any."""
+    expired, revoked; for a JWT also wrong-issuer, wrong-audience, not-yet-valid, algorithm,
+    unknown-key, missing-claim, bad-subject) is answered and audited; `token_id` names the API
+    token it claimed, if any; `via` is how it tried (token, oidc; none without a bearer)."""
 
     def __init__(
-        self, reason: str, detail: str, *, hint: str | None, token_id: str | None = None
+        self,
+        reason: str,
+        detail: str,
+        *,
+        hint: str | None,
+        token_id: str | None = None,
+        via: str = "none",
     ) -> None:
         challenge = 'Bearer realm="cfgctl"'
         if reason != "missing":
@@ -114,7 +125,17 @@ class Unauthenticated(Problem):
             extra={"reason": reason},
             headers={"WWW-Authenticate": challenge},
         )
-        self.reason, self.token_id = reason, token_id
+        self.reason, self.token_id, self.via = reason, token_id, via
+
+
+class AuthenticationUnavailable(Problem):
+    """A 503: whether the request proves a subject cannot be decided now (the OIDC issuer's
+    keys cannot be fetched); audited as a refusal with its `reason`."""
+
+    def __init__(self, reason: str, detail: str, *, hint: str | None, via: str) -> None:
+        super().__init__("environment", detail, hint=hint, extra={"reason": reason})
+        self.reason, self.via = reason, via
+        self.token_id: str | None = None
 
 
 class Authenticator(Protocol):
@@ -146,12 +167,11 @@ class Anonymous:
 
 
 class LocalReads:
-    """Reads for anyone, and agents' reports (`report` on `agents`: an insecure-local server
-    listens on loopback only, so they come from this machine); reveal and everything else for
-    no one."""
+    """Reads for anyone, and agents' reports (an insecure-local server listens on loopback
+    only, so they come from this machine); reveal and everything else for no one."""
 
     def allows(self, subject: Subject, action: str, obj: str) -> bool:
-        return action == "read" or (action == "report" and obj == "agents")
+        return action in ("read", "report")
 
 
 class NoAudit:
@@ -206,6 +226,19 @@ class Security:
                 extra={**extra, "reason": reason} if reason else extra,
             )
 
+    def permits(self, subject: Subject, action: str, obj: str) -> bool:
+        """Whether the policy allows `subject` a non-sensitive `action` on `obj`, recording
+        nothing: for a fast path that leaves every refusal to `decide` (warmreads.py)."""
+        if action in SENSITIVE:
+            raise ValueError(f"{action} is audited: ask decide()")
+        verdict = self.policy.allows(subject, action, obj)
+        return verdict if isinstance(verdict, bool) else verdict.allowed
+
+    def refused(self, decision: Decision) -> None:
+        """Audit a refusal decided outside the policy (a webhook's bad signature); a record
+        that cannot be written is logged, the refusal stands."""
+        self._record(replace(decision, allowed=False))
+
     def _record(self, decision: Decision) -> None:
         """Audit `decision`; when that fails, refuse it if it was allowed (a denial stays one)."""
         try:
@@ -233,12 +266,12 @@ def request_id(request: Request) -> str | None:
 
 async def current_subject(request: Request) -> Subject:
     """The FastAPI dependency every route takes its subject from; a refused authentication is
-    audited before its 401."""
+    audited before its 401 (or 503)."""
     security: Security = request.app.state.security
     try:
         subject = await security.authenticator(request)
-    except Unauthenticated as refused:
-        claimed = Subject("anonymous", anonymous=True)
+    except (Unauthenticated, AuthenticationUnavailable) as refused:
+        claimed = Subject("anonymous", anonymous=True, via=refused.via)
         security._record(
             Decision(
                 claimed, "authenticate", request.url.path, False, request.url.path,

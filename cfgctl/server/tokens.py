@@ -53,7 +53,7 @@ MAX_LIFETIME = timedelta(days=100 * 365)  # past it, a date no longer prints (ye
 PREFIX = "cfgctl_"
 TOKENS_DB = "tokens.db"
 SCHEMA_VERSION = 1
-ROLES = ("viewer", "editor", "approver", "admin")
+ROLES = ("viewer", "agent", "editor", "approver", "admin")
 
 Reason = Literal["missing", "malformed", "unknown", "forged", "expired", "revoked"]
 

@@ -10,10 +10,17 @@ thread (`ServedRepo.run`), where every Git read and write of the server happens,
 The If-Match check and the commit are tied to the same tip: the patch is computed from the
 snapshot whose ETag matched and committed on that very commit, so a branch that moved since is
 merged three-way at merge time, never overwritten.
+
+In remote mode (`ServedRepo.upstream`), `Desk.write` holds the clone's lock (no fetch moves the
+branch meanwhile) and the store publishes every ref it changes (the change's head and record,
+the merged branch) to the remote, never forced: a remote that moved since the last fetch is a
+409 (the server fetches it at once, so merging again merges onto its new tip), an unreachable
+one a 503, and either way nothing is kept here that the remote does not have.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -31,6 +38,7 @@ from cfgctl.server.problems import Problem
 
 if TYPE_CHECKING:
     from cfgctl.server.repository import ServedRepo
+    from cfgctl.server.upstream import Upstream
 
 __all__ = [
     "MAX_DEPTH",
@@ -149,15 +157,26 @@ class Desk:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.served.run(fn, *args)
 
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """`run` for what writes refs: in remote mode under the clone's lock, the remote's
+        refusals as problems (see the module docstring)."""
+        if self.served.upstream is None:
+            return await self.served.run(fn, *args)
+        return await self.served.run(_upstreamed, self.served.upstream, fn, *args)
+
     @property
     def store(self) -> ChangeStore:
         if self._store is None:  # made on the repository's thread, used only there
             store = GitStore.open(self.served.root)
             root = self.served.root  # no disk cache: the server writes nothing in the work tree
+            upstream = self.served.upstream
+            publish = None if upstream is None else upstream.publish
             if self.is_member is None:
-                self._store = ChangeStore(store, root, use_cache=False)
+                self._store = ChangeStore(store, root, use_cache=False, publish=publish)
             else:
-                self._store = ChangeStore(store, root, self.is_member, use_cache=False)
+                self._store = ChangeStore(
+                    store, root, self.is_member, use_cache=False, publish=publish
+                )
         return self._store
 
     def propose(
@@ -252,6 +271,42 @@ class Desk:
                 if not service.startswith("_"):
                     found.add(f"config:{service}@{parts[1]}")
         return sorted(found) or ["changes"]
+
+
+def _upstreamed(upstream: Upstream, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` holding the clone's lock; a refused push a 409 (after a fetch: a retry
+    works on the remote's new tip), an unreachable remote a 503."""
+    from filelock import Timeout
+
+    from cfgctl.agent.source import PushRejected, SourceError
+
+    try:
+        with upstream.lock:
+            try:
+                return fn(*args)
+            except PushRejected as exc:
+                with contextlib.suppress(SourceError):
+                    upstream.fetch()
+                raise Problem(
+                    "conflict",
+                    exc.message,
+                    hint=f"the remote's {upstream.branch} moved since the last fetch; the server "
+                    "has fetched it again: merge again (merged onto its new tip when the two "
+                    "merge cleanly), or open the change again on the new tip; nothing was lost",
+                ) from None
+            except SourceError as exc:
+                raise Problem(
+                    "environment",
+                    exc.message,
+                    hint="nothing was written; the server keeps serving the last fetched "
+                    "commit: try again once the remote is reachable (see /api/v1/status)",
+                ) from None
+    except Timeout:
+        raise Problem(
+            "environment",
+            "a fetch of the remote holds the clone's lock",
+            hint="try again in a moment",
+        ) from None
 
 
 def desk_of(request: Request) -> Desk:

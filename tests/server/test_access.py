@@ -4,72 +4,15 @@ starts the real command)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from cfgctl.server.app import create_app
 from cfgctl.server.auditlog import verify
-from cfgctl.server.settings import ServerSettings
-from cfgctl.server.tokens import TokenStore
-from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.guarded import PROD, STAGING, VALUE, Guarded
 from tests.support.rbac import RULES
-from tests.support.secretrepo import set_secret
 from tests.support.server import served
-
-VALUE = "s3cr3t-guarded-71ab"
-PROD = "/api/v1/config/payments/prod"
-STAGING = "/api/v1/config/payments/staging"
-
-
-@dataclass
-class Guarded:
-    client: TestClient
-    store: TokenStore
-    state: Path
-    repo: ConfigRepo
-    answers: list[Response]
-
-    def token(self, subject: str, role: str, *scopes: str, **kw: object) -> str:
-        return self.store.create(subject, role, list(scopes), timedelta(days=1), **kw)[1]  # type: ignore[arg-type]
-
-    def get(self, path: str, token: str | None = None, **params: str) -> Response:
-        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-        answer = self.client.get(path, headers=headers, params=params)
-        self.answers.append(answer)
-        return answer
-
-    def audit(self) -> list[dict[str, object]]:
-        path = self.state / "audit.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture
-def guarded(secret_repo: ConfigRepo, run_cli: RunCli, tmp_path: Path) -> Iterator[Guarded]:
-    """The secret repository with rbac.yaml and a committed secret, served with tokens."""
-    set_secret(run_cli, secret_repo, VALUE)
-    secret_repo.commit({"rbac.yaml": RULES}, "rbac and a secret", add_all=True)
-    state = tmp_path / "state"
-    app = create_app(ServerSettings(repo=secret_repo.workdir, state_dir=state))
-    with TestClient(app, raise_server_exceptions=False, base_url="http://localhost") as client:
-        found = Guarded(client, TokenStore.open(state), state, secret_repo, [])
-        yield found
-    for answer in found.answers:  # only an allowed reveal shows a value
-        shown = answer.status_code == 200 and "reveal=true" in str(answer.request.url)
-        assert shown or not any(v in answer.text for v in SECRET_VALUES), answer.request.url
-    log = state / "audit.jsonl"
-    text = log.read_text() if log.is_file() else ""
-    assert "cfgctl_" not in text, "a token in the audit log"
-    assert not any(v in text for v in SECRET_VALUES), "a secret value in the audit log"
 
 
 def _problem(answer: Response, status: int, kind: str) -> dict[str, object]:
@@ -262,15 +205,40 @@ def test_reports_spring_paths_and_agents_under_the_rules(guarded: Guarded) -> No
     _problem(guarded.get("/api/v1/validate", alice), 403, "forbidden")
     assert guarded.get("/api/v1/validate", everyone).status_code == 200
     assert guarded.get("/api/v1/agents", alice).status_code == 200
-    report = {"agent": "web-1"}
-    refused = guarded.client.post(
-        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {alice}"}
-    )
-    _problem(refused, 403, "forbidden")
-    sent = guarded.client.post(
-        "/api/v1/agents/web-1/report", json=report, headers={"Authorization": f"Bearer {everyone}"}
-    )
-    assert sent.status_code != 403, sent.text  # past the rules (the body is checked next)
+
+
+def _report(*pairs: str) -> dict[str, object]:
+    targets = [
+        {"target": f"{p}:/srv/{p}.yaml", "service": p.split("@")[0], "env": p.split("@")[1],
+         "wave": 0, "commit": None, "state": "pending", "last_error": None, "canary": None}
+        for p in pairs
+    ]  # fmt: skip
+    return {
+        "agent": "web-1", "time": "2026-12-02T10:00:00Z",
+        "pass": {"applied": [], "failed": [], "held": [], "blocked": []},
+        "branch": "main", "tip": None, "remote": {"url": "/srv/c.git", "ok": True},
+        "targets": targets,
+    }  # fmt: skip
+
+
+def test_an_agent_reports_on_the_configurations_rbac_yaml_lets_it(guarded: Guarded) -> None:
+    agent = guarded.token("agent-payments", "agent", "*")
+    viewer = guarded.token("viewers-all", "viewer", "*")
+    root = guarded.token("root", "admin", "*")
+
+    def post(token: str, body: dict[str, object]) -> Response:
+        return guarded.client.post(
+            "/api/v1/agents/web-1/report", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    assert post(agent, _report("payments@prod", "payments@staging")).status_code == 204
+    doc = _problem(post(agent, _report("payments@prod", "search@prod")), 403, "forbidden")
+    assert doc["object"] == "config:search@prod"
+    _problem(post(viewer, _report("payments@prod")), 403, "forbidden")  # read is not report
+    _problem(post(agent, _report()), 403, "forbidden")  # no target: report on *@*
+    assert post(root, _report()).status_code == 204
+    denied = [line for line in guarded.audit() if line["action"] == "report"]
+    assert [line["outcome"] for line in denied] == ["denied"] * 3
 
 
 def test_the_rbac_policy_tells_teams_from_rbac_yaml_groups() -> None:

@@ -97,6 +97,8 @@ def test_values_and_tokens_never_reach_the_log(tmp_path: Path) -> None:
     assert detail["value"] == MASK and detail["patch"] == {"db": {"password": MASK}, "port": 8080}
     assert json.loads(text)["subject"] == f"Bearer {MASK}"
     assert redact({"tokens": [TOKEN], "count": 2}) == {"tokens": MASK, "count": 2}
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlcmluIn0.c2lnbmF0dXJl"  # an OIDC bearer token
+    assert redact({"note": f"sent {jwt}!"}) == {"note": f"sent {MASK}!"}
     # The last word of a key says what its value is: an id of a token is no secret.
     assert redact({"token_id": "3f9a", "value_count": 3}) == {"token_id": "3f9a", "value_count": 3}
 

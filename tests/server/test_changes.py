@@ -371,3 +371,27 @@ def test_a_team_rule_counts_the_members_the_policy_names(example_repo: ConfigRep
             client.post(f"{path}/reject", headers={"X-User": "alice"})
         assert (verdict["state"] == "success") is passes, (approver, verdict)
         assert merge.status_code == (200 if passes else 409)
+
+
+def test_a_merge_moves_the_checked_out_work_tree_or_waits_for_its_edits(repo: ConfigRepo) -> None:
+    work = repo.workdir / PROD
+    original = work.read_text()
+    with served(repo.workdir, security=writers()) as client:
+        opened = _patch(client, {"replicas": 8}, client.get(CONFIG).headers["etag"])
+        path = f"/api/v1/changes/{opened.json()['id']}"
+        client.post(f"{path}/approve", headers={"X-User": "bob"})
+        before = str(repo.repo.references["refs/heads/main"].target)
+        work.write_text(original + "# an edit of someone's, not committed\n")
+        waiting = client.post(f"{path}/merge", headers={"X-User": "bob"})
+        assert waiting.status_code == 409, waiting.text
+        assert (
+            "edits not committed" in waiting.json()["detail"] and PROD in waiting.json()["detail"]
+        )
+        assert "stash" in waiting.json()["hint"]
+        assert str(repo.repo.references["refs/heads/main"].target) == before  # nothing moved
+        assert work.read_text().endswith("not committed\n")  # nothing lost
+        work.write_text(original)
+        merged = client.post(f"{path}/merge", headers={"X-User": "bob"})
+    assert merged.status_code == 200, merged.text
+    assert "replicas: 8" in work.read_text()  # the work tree followed the branch
+    assert repo.repo.status() == {}  # and its index: nothing looks edited

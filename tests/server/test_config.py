@@ -142,6 +142,7 @@ def test_a_broken_file_is_a_422_pointing_at_its_line(example_repo: ConfigRepo) -
         ({"wait": "500s", "after": "HEAD"}, "out of range"),
         ({"wait": "0s", "after": "HEAD"}, "out of range"),
         ({"wait": "10s"}, "needs after=COMMIT or an If-None-Match"),
+        ({"wait": "10s", "after": ""}, "after= is empty"),
         ({"wait": "10s", "after": "HEAD", "rev": "HEAD"}, "cannot be combined with rev="),
         ({"after": "HEAD"}, "only read with wait="),
         ({"provenance": "perhaps"}, "provenance"),

@@ -21,6 +21,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
     assert doc["info"]["title"] == "cfgctl"
     assert set(doc["paths"]) == {
         "/api/v1/status",
+        "/api/v1/health",
         "/api/v1/services",
         "/api/v1/environments",
         "/api/v1/schemas",
@@ -43,6 +44,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/changes/{number}/reject",
         "/api/v1/changes/{number}/merge",
         "/api/v1/secrets/{service}/{env}/{key}",
+        "/api/v1/hooks/git",  # remote mode's webhook (404 otherwise)
         "/api/v1/whoami",
         "/api/v1/overview",
         # Spring Cloud Config's paths, at the root
@@ -62,6 +64,8 @@ def test_the_openapi_document_validates_and_describes_every_route(
                 assert method == "post" and "204" in responses, path
             elif (method, path) in writes:
                 assert "202" in responses, (method, path)
+            elif path == "/api/v1/hooks/git":
+                assert method == "post" and {"200", "202", "401"} <= set(responses), path
             else:
                 assert method == "get" or path.startswith("/api/v1/changes/"), (method, path)
                 assert "200" in responses, (method, path)

@@ -166,10 +166,12 @@ def test_reporting_needs_the_report_permission(example_repo: ConfigRepo) -> None
         refused = c.post("/api/v1/agents/web-1/report", json=body)
         unknown = c.get("/api/v1/rollouts/no-such-commit")
     assert refused.status_code == 403
-    assert refused.json()["object"] == "agents" and refused.json()["action"] == "report"
+    # asked for each configuration the report names
+    assert refused.json()["object"] == "config:payments@prod"
+    assert refused.json()["action"] == "report"
     assert unknown.status_code == 404
-    assert LocalReads().allows(Anonymous.subject, "report", "agents")
-    assert not LocalReads().allows(Anonymous.subject, "report", "config:payments@prod")
+    assert LocalReads().allows(Anonymous.subject, "report", "config:payments@prod")
+    assert not LocalReads().allows(Anonymous.subject, "reveal", "config:payments@prod")
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ def test_every_generated_request_gets_a_documented_answer(
                 "--seed", "1", "--no-color",
             ],
             capture_output=True, text=True, timeout=240, check=False,
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "Traceback" not in server.log.read_text()

@@ -180,11 +180,14 @@ def test_cli_state_dir_from_the_environment(
 
 def test_subjects_and_scopes_are_the_ones_rbac_yaml_can_name() -> None:
     from cfgctl.repo.builtin import SCHEMAS
-    from cfgctl.server import tokens
+    from cfgctl.server import oidc, tokens
 
     defs = json.loads((SCHEMAS / "rbac.schema.json").read_text())["$defs"]
     assert defs["scope"]["pattern"] == f"^({tokens._SCOPE.pattern})$"
-    assert defs["member"]["pattern"] == f"^{tokens._SUBJECT.pattern}$"
+    # A token's subject, or an OIDC login's: oidc: and its subject claim (no token has a colon).
+    login = f"{oidc.SUBJECT_PREFIX}{oidc.SUBJECT_CHARS}+"
+    assert defs["member"]["pattern"] == f"^({tokens._SUBJECT.pattern}|{login})$"
+    assert ":" not in tokens._SUBJECT.pattern
 
 
 def test_token_events_are_audited_and_refused_without_the_log(tmp_path: Path) -> None:

@@ -30,6 +30,9 @@ grants:
   - subjects: [erin]
     role: editor
     scope: ["payments@prod"]
+  - subjects: [agent-web-1]
+    role: agent
+    scope: ["*"]
 """
 # Teams and services for a page worth looking at: each new service has a valid layer in base.
 EXTRA = {
@@ -97,8 +100,8 @@ def _activity(server: ServerProcess, tokens: dict[str, str], head: str, before: 
             for t, s, e, c, st, err in targets
         ],
     }
-    olivia = {"Authorization": f"Bearer {tokens['olivia']}"}
-    sent = httpx2.post(server.api("/agents/web-1/report"), json=report, headers=olivia, timeout=10)
+    agent = {"Authorization": f"Bearer {tokens['agent-web-1']}"}
+    sent = httpx2.post(server.api("/agents/web-1/report"), json=report, headers=agent, timeout=10)
     assert sent.status_code == 204, sent.text
 
 
@@ -106,6 +109,7 @@ TOKENS = (
     ("olivia", "viewer", "*"),
     ("sam", "viewer", "search@*"),
     ("erin", "editor", "payments@prod"),
+    ("agent-web-1", "agent", "*"),
 )
 
 

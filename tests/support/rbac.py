@@ -22,4 +22,7 @@ grants:
   - subjects: [viewers-all]
     role: viewer
     scope: ["*@*"]
+  - subjects: [agent-payments]
+    role: agent
+    scope: ["payments@*"]
 """

@@ -50,19 +50,19 @@ class ServerProcess:
 
 @contextmanager
 def server_process(
-    repo: Path, *args: str, log_dir: Path, insecure: bool = True
+    repo: Path | None, *args: str, log_dir: Path, insecure: bool = True
 ) -> Iterator[ServerProcess]:
     """`cfgctl -C REPO serve --insecure-local --listen 127.0.0.1:0 ARGS` until the block ends
-    (without --insecure-local when not `insecure`: pass --state-dir in ARGS); its base URL from
-    the first line it prints. SIGTERM at the end, then it must exit 0."""
+    (without --insecure-local when not `insecure`: pass --state-dir in ARGS; without -C when
+    `repo` is None: pass --remote in ARGS); its base URL from the first line it prints.
+    SIGTERM at the end, then it must exit 0."""
     log = log_dir / "server.log"
     mode = ["--insecure-local"] if insecure else []
     with log.open("w") as err:
         proc = subprocess.Popen(
             [
                 CFGCTL,
-                "-C",
-                str(repo),
+                *(["-C", str(repo)] if repo is not None else []),
                 "serve",
                 *mode,
                 "--listen",

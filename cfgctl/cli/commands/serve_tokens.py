@@ -56,7 +56,8 @@ def create_cmd(
         typer.Option(
             "--role",
             metavar="ROLE",
-            help="The most the token may do: viewer, editor, approver or admin.",
+            help="The most the token may do: viewer, agent (read and report), editor, approver"
+            " or admin.",
         ),
     ],
     scope: Annotated[
