@@ -1,7 +1,7 @@
 // The shapes of the API's answers that the dashboard reads (see docs/api.md and the OpenAPI
 // document at /api/v1/openapi.json). Add a page's types here.
 
-export type Action = "read" | "reveal" | "edit" | "approve" | "merge" | "admin";
+export type Action = "read" | "reveal" | "edit" | "approve" | "merge" | "report" | "admin";
 
 export interface Permission {
   action: Action;
