@@ -106,7 +106,7 @@ async def overview(
     served: ServedRepo = request.app.state.served
     commit = await commit_for(request, None)
     grid = await served.once((commit, "overview"), lambda: _grid(served, commit))
-    readable = readable_pairs(request, subject, commit, grid)
+    readable = await readable_pairs(request, subject, commit, grid)
     report = await validation_body(served, commit)
     counts = await served.once((commit, "overview-counts"), lambda: _counts(report, grid))
     desk = desk_of(request)
