@@ -130,7 +130,9 @@ def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Pat
         _long_poll_times_out_with_304(server, example_repo)
         asyncio.run(_waiters_that_leave_are_dropped(server, example_repo))
         latency = asyncio.run(_many_waiters(server, example_repo, 200))
-        assert latency < 2.0, latency
+        # Not a speed figure (benchmarks/serve_bench.py measures that): one wake answers them
+        # all, where waking one per poll of the ref (0.1 s) would take 20 s.
+        assert latency < 10.0, latency
     log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in log
     assert '"GET /api/v1/config/payments/prod HTTP/1.1" 304' in log  # the access log
