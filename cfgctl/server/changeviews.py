@@ -111,6 +111,7 @@ async def change_impact(request: Request, number: NumberPath, subject: SubjectDe
         "id": change.id,
         "base": base,
         "head": change.head,
+        "edits": [o.removeprefix("config:") for o in objects if o.startswith("config:")],
         "pairs": shown,
         "hidden": len(pairs) - len(shown),
         "checks": _checks(report, {(p["service"], p["env"]) for p in shown}, everything),

@@ -79,6 +79,7 @@ def test_a_revert_opens_a_change_request_that_undoes_the_commit(repo: ConfigRepo
     ]
     assert ("payments", "prod-eu") in pairs and impact["hidden"] == 0
     assert impact["base"] == tip and impact["checks"]["ok"] is True
+    assert impact["edits"] == ["payments@prod"]
     assert merged.status_code == 200 and merged.json()["state"] == "merged"
     assert again.status_code == 409 and again.json()["files"] == []  # undone already
     assert "already" in again.json()["detail"]
