@@ -29,10 +29,10 @@ export function KeyTable({ changes, caption }: { changes: KeyChange[]; caption: 
                 <th scope="row">
                   <code>{change.path}</code>
                 </th>
-                <td className="old">
+                <td className={change.kind === "added" ? undefined : "old"}>
                   <code>{text.old}</code>
                 </td>
-                <td className="new">
+                <td className={change.kind === "removed" ? undefined : "new"}>
                   <code>{text.new}</code>
                 </td>
               </tr>
