@@ -15,11 +15,28 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 import httpx2
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_dashboard import DESKTOP, PHONE, _page
 from tests.support.browser import axe, screenshot
 from tests.support.dashboard import Dashboard
 
 MOVES_BRANCH = True  # it merges: tests/e2e/conftest.py runs it after the modules that only read
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _page(browser: Browser, viewport: dict[str, int], scheme: str = "light") -> Iterator[Page]:
+    """A page of its own context; at the end, no CSP violation and no script error."""
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert page.evaluate("window.__csp ?? []") == [], "the page broke its Content-Security-Policy"
+    assert errors == []
+    context.close()
 
 
 def _headers(dashboard: Dashboard, subject: str) -> dict[str, str]:
