@@ -6,7 +6,7 @@ import { useSession } from "../../auth/session";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { plural, short, summarizeRollout } from "./model";
 
-export const ROLLOUT_POLL_MS = 3000;
+export const ROLLOUT_POLL_MS = 2000;
 
 export function RolloutView({ commit, pairs }: { commit: string; pairs: string[] }) {
   const { client } = useSession();
