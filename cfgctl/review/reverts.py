@@ -20,7 +20,7 @@ from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import default_signature
 from cfgctl.review.changerequests import NotAllowed
 
-__all__ = ["NotOnBranch", "Revert", "RevertConflict", "revert_of"]
+__all__ = ["NotOnBranch", "Revert", "RevertConflict", "commit_on_branch", "revert_of"]
 
 
 class NotOnBranch(NotAllowed):
@@ -54,8 +54,10 @@ def _commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
         ) from None
 
 
-def revert_of(repo: pygit2.Repository, branch: str, rev: str) -> Revert:
-    """The files that undo `rev` on the tip of `branch` (see the module docstring)."""
+def commit_on_branch(repo: pygit2.Repository, branch: str, rev: str) -> tuple[str, list[str]]:
+    """The commit `rev` names, once it is one of `branch`'s (not its first), and the paths it
+    changed (from its first parent); `InputError` (unknown), `NotOnBranch` otherwise. Reads
+    only: nothing is written."""
     ref = repo.references.get(f"refs/heads/{branch}")
     if ref is None:
         raise InputError(f"no branch {branch!r}", hint="name the branch served")
@@ -64,13 +66,23 @@ def revert_of(repo: pygit2.Repository, branch: str, rev: str) -> Revert:
     if commit.id != tip.id and not repo.descendant_of(tip.id, commit.id):
         raise NotOnBranch(
             f"commit {str(commit.id)[:12]} is not on {branch}",
-            hint=f"revert a commit of {branch}'s history (GET /api/v1/history/...)",
+            hint=f"revert a commit of {branch}'s history (GET /api/v1/commits/...)",
         )
     if not commit.parents:
         raise NotOnBranch(
             f"commit {str(commit.id)[:12]} is the first of {branch}: reverting it empties it",
             hint="revert a later commit",
         )
+    deltas = commit.parents[0].tree.diff_to_tree(commit.tree).deltas
+    paths = sorted({p for d in deltas for p in (d.old_file.path, d.new_file.path)})
+    return str(commit.id), paths
+
+
+def revert_of(repo: pygit2.Repository, branch: str, rev: str) -> Revert:
+    """The files that undo `rev` on the tip of `branch` (see the module docstring)."""
+    commit_id, _ = commit_on_branch(repo, branch, rev)
+    tip = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
+    commit = repo[pygit2.Oid(hex=commit_id)].peel(pygit2.Commit)
     index = repo.revert_commit(commit, tip, 1 if len(commit.parents) > 1 else 0)
     short = str(commit.id)[:12]
     if index.conflicts is not None:

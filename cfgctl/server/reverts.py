@@ -8,13 +8,15 @@ through the desk like every write: it never moves the branch. Refused: a commit 
 does not have (404), one the branch does not contain, one whose undoing conflicts with later
 edits (409, the files in `files`) or undoes nothing. Access: `edit` on every configuration the
 revert touches: each layer file's `config:SERVICE@ENV`, each pair whose effective configuration
-it changes (a `_defaults.yaml` reaches many), and `config:*@*` when it touches a file that spans
-every pair (cfgctl.yaml, a schema, policy.yaml, rbac.yaml...).
+it changes (a `_defaults.yaml`: every service of its environment and those inheriting it), and
+`config:*@*` when it touches a file that spans every pair (cfgctl.yaml, a schema, policy.yaml,
+rbac.yaml...). What the commit itself touched is asked before anything is computed or written.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -26,7 +28,10 @@ from cfgctl.server.security import Subject, authorize, current_subject
 from cfgctl.server.writes import Desk, desk_of, read_json, title_of
 
 if TYPE_CHECKING:
+    from cfgctl.repo.snapshot import Snapshot
     from cfgctl.review.reverts import Revert
+
+T = TypeVar("T")
 
 __all__ = ["router"]
 
@@ -52,36 +57,66 @@ BODY = {
 }
 
 
-def _prepare(desk: Desk, commit: str) -> tuple[Revert, list[str]]:
-    """The revert of `commit` on the branch's tip and the objects it touches (see above)."""
-    from cfgctl.changes.diff import diff_snapshots
-    from cfgctl.review.reverts import NotOnBranch, RevertConflict, revert_of
+def _objects(snap: Snapshot, paths: list[str]) -> set[str]:
+    """The objects a change of `paths` (from the top of the Git repository) touches at `snap`:
+    a layer file's pair; for an environment's `_defaults.yaml`, every service in it and in the
+    environments inheriting it; `*@*` for any other file (the manifest, a schema, a policy)."""
+    manifest = snap.manifest
+    objects: set[str] = set()
+    for path in paths:
+        parts = path.removeprefix(snap.git_prefix).split("/")
+        if len(parts) != 3 or parts[0] != "config" or not parts[2].endswith(".yaml"):
+            objects.add(EVERY_PAIR)
+            continue
+        service = parts[2].removesuffix(".yaml").removesuffix(".secrets")
+        if not service.startswith("_"):
+            objects.add(f"config:{service}@{parts[1]}")
+        elif service == "_defaults" and parts[1] in manifest.environments:
+            envs = manifest.children(parts[1])
+            objects |= {f"config:{s}@{e}" for s in manifest.services for e in envs}
+        else:
+            objects.add(EVERY_PAIR)
+    return objects
+
+
+def _touched(desk: Desk, commit: str) -> tuple[str, list[str]]:
+    """The commit, once it is one of the branch's, and the objects its own changes touch (asked
+    before anything is written)."""
+    from cfgctl.review.reverts import commit_on_branch
 
     served = desk.served
+    found, paths = _refusals(lambda: commit_on_branch(desk.store.repo, served.branch, commit))
+    tip = served.read_head() or found
+    return found, sorted(_objects(served.snapshot(tip), paths)) or [EVERY_PAIR]
+
+
+def _prepare(desk: Desk, commit: str) -> tuple[Revert, list[str]]:
+    """The revert of `commit` on the branch's tip and the objects it touches: its files', and
+    every pair whose effective configuration it changes."""
+    from cfgctl.changes.diff import diff_snapshots
+    from cfgctl.review.reverts import revert_of
+
+    served = desk.served
+    found = _refusals(lambda: revert_of(desk.store.repo, served.branch, commit))
+    before = served.snapshot(found.tip)
+    objects = _objects(before, list(found.files))
+    if EVERY_PAIR not in objects:
+        diff = diff_snapshots(before, served.snapshot(found.head))
+        objects |= {f"config:{p.service}@{p.env}" for p in diff.pairs}
+    return found, sorted(objects) or [EVERY_PAIR]
+
+
+def _refusals(act: Callable[[], T]) -> T:
+    from cfgctl.review.reverts import NotOnBranch, RevertConflict
+
     try:
-        found = revert_of(desk.store.repo, served.branch, commit)
+        return act()
     except NotOnBranch as exc:
         raise Problem("conflict", exc.message, hint=exc.hint) from None
     except RevertConflict as exc:
         raise Problem("conflict", exc.message, hint=exc.hint, extra={"files": exc.files}) from None
     except InputError as exc:
         raise Problem.not_found(exc.message, hint=exc.hint) from None
-    before = served.snapshot(found.tip)
-    objects: set[str] = set()
-    for path in found.files:
-        parts = path.removeprefix(before.git_prefix).split("/")
-        if len(parts) == 3 and parts[0] == "config" and parts[2].endswith(".yaml"):
-            service = parts[2].removesuffix(".yaml").removesuffix(".secrets")
-            if not service.startswith("_"):
-                objects.add(f"config:{service}@{parts[1]}")
-                continue
-            if service == "_defaults":
-                continue  # the pairs it reaches are in the diff below
-        objects.add(EVERY_PAIR)
-    if EVERY_PAIR not in objects:
-        diff = diff_snapshots(before, served.snapshot(found.head))
-        objects |= {f"config:{p.service}@{p.env}" for p in diff.pairs}
-    return found, sorted(objects) or [EVERY_PAIR]
 
 
 def _open(desk: Desk, found: Revert, title: str, author: str) -> dict[str, Any]:
@@ -113,8 +148,11 @@ async def post_revert(request: Request, subject: SubjectDep) -> Response:
     if len(commit) > 200 or commit.strip().startswith("-"):
         raise Problem.bad_request("commit names a commit id", hint="e.g. 3f2a9c4")
     desk = desk_of(request)
-    found, objects = await desk.run(_prepare, desk, commit.strip())
-    for obj in objects:
+    named, objects = await desk.run(_touched, desk, commit.strip())
+    for obj in objects:  # what the commit touched: before anything is written
+        authorize(request, subject, "edit", obj)
+    found, more = await desk.run(_prepare, desk, named)
+    for obj in sorted(set(more) - set(objects)):  # and the pairs its undoing reaches
         authorize(request, subject, "edit", obj)
     name = found.title if title is None else title_of(title, "", "", [])
     doc = await desk.write(_open, desk, found, name, subject.name)

@@ -168,14 +168,18 @@ def test_a_revert_needs_edit_on_every_pair_it_touches(repo: ConfigRepo) -> None:
         narrow_doc = narrow.json()
     with served(repo.workdir, security=security("config:payments@prod", "config:payments@prod-eu")) as client:  # fmt: skip
         wide = _revert(client, prod)
+        objects = len(list(repo.repo))
         defaults_revert = _revert(client, base_edit)  # reaches every pair: refused
         manifest_revert = _revert(client, note)
+        written = len(list(repo.repo)) - objects
     with served(repo.workdir, security=security("config:*@*")) as client:
         everything = _revert(client, note)
     assert narrow.status_code == 403, narrow.text
     assert narrow_doc["object"] == "config:payments@prod-eu"
     assert wide.status_code == 202, wide.text
     assert defaults_revert.status_code == 403
+    assert defaults_revert.json()["object"] == "config:payments@base"  # every pair from base
+    assert written == 0  # refused before the revert was computed
     assert manifest_revert.status_code == 403 and manifest_revert.json()["object"] == "config:*@*"
     assert everything.status_code == 202, everything.text
 
