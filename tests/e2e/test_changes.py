@@ -84,7 +84,9 @@ def test_the_author_cannot_approve_their_own_change(
     refused = httpx2.post(dashboard.server.api("/changes/1/approve"),
                           headers=_headers(dashboard, "erin"), timeout=10)  # fmt: skip
     assert refused.status_code == 403, refused.text
-    _open(phone, dashboard, "olivia", "#/change/1")
+    _open(phone, dashboard, "olivia", "#/changes")
+    _no_violations(phone)
+    phone.get_by_role("link", name="#1 More payments replicas").click()
     expect(phone.get_by_role("button", name="Approve", exact=True)).to_be_disabled()
     _no_violations(phone)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
