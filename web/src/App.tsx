@@ -38,7 +38,7 @@ export function App({ fetcher }: { fetcher?: typeof fetch }) {
           <ul>
             {PAGES.filter((p) => p.nav).map((p) => (
               <li key={p.name}>
-                <a href={hrefOf(p.name)} aria-current={p === page ? "page" : undefined}>
+                <a href={hrefOf(p.name)} aria-current={p.name === page?.section ? "page" : undefined}>
                   {p.title}
                 </a>
               </li>

@@ -68,9 +68,7 @@ export function ChangeView({ id }: { id: number }) {
   if (error) return <ErrorMessage error={error} onRetry={() => setAttempt((n) => n + 1)} />;
   if (!data) return <p aria-busy="true">Loading change request #{id}…</p>;
   const { change, impact, who } = data;
-  const plan = change.plan;
   const verdict = change.verdict;
-  const reviews = latestReviews(change.reviews);
   const pairs = impact.pairs.map((p) => `${p.service}@${p.env}`);
 
   return (
@@ -99,31 +97,7 @@ export function ChangeView({ id }: { id: number }) {
             Policy verdict: <strong>{verdict.state}</strong> — {verdict.description}
           </p>
         ) : null}
-        <div className="buttons">
-          {ACTIONS.map(({ action, label }) => {
-            const v = actionVerdict(who, change, impact, action);
-            const reasonId = `why-${action}`;
-            return (
-              <div key={action} className="action">
-                <button
-                  type="button"
-                  disabled={busy || !v.allowed}
-                  aria-describedby={v.allowed ? undefined : reasonId}
-                  title={v.allowed ? undefined : v.reason}
-                  onClick={() => void act(action)}
-                  className={action === "merge" ? "primary" : undefined}
-                >
-                  {label}
-                </button>
-                {!v.allowed && (
-                  <span id={reasonId} className="why">
-                    {v.reason}
-                  </span>
-                )}
-              </div>
-            );
-          })}
-        </div>
+        <ActionButtons who={who} change={change} impact={impact} busy={busy} act={act} />
         <p role="status" aria-live="polite" className="said">
           {said}
         </p>
@@ -140,73 +114,127 @@ export function ChangeView({ id }: { id: number }) {
         <DiffTables pairs={impact.pairs} />
       </section>
 
-      <section aria-labelledby="rules-title" className="panel">
-        <h2 id="rules-title">Rules and approvals</h2>
-        {plan ? (
-          <>
-            {plan.risk.length > 0 && <p>Risk: {plan.risk.join(", ")}.</p>}
-            {plan.freezes.map((f) => (
-              <p key={f} className="verdict failure">
-                Freeze in force: {f}
-              </p>
-            ))}
-            <ul className="rules">
-              {plan.rules.filter((r) => r.applies).map((r) => {
-                const req = verdict?.requirements.filter((q) => q.rule === r.name || q.rule.startsWith(`${r.name} `)) ?? [];
-                return (
-                  <li key={r.name}>
-                    <strong>{r.name}</strong>: {r.why}
-                    {req.map((q) => (
-                      <div key={q.rule} className={q.met ? "met" : "unmet"}>
-                        {q.met ? "✓ met" : "✗ not met"}: {q.require} — approved by {q.approvers.join(", ") || "nobody yet"}
-                      </div>
-                    ))}
-                  </li>
-                );
-              })}
-            </ul>
-            {plan.rules.every((r) => !r.applies) && <p>{plan.policy ? "No rule of policy.yaml applies." : "No policy.yaml: no approval rule."}</p>}
-          </>
-        ) : (
-          <p className="meta">The change request is {change.state}: no rule applies any more.</p>
-        )}
-        <h3>Reviews</h3>
-        {reviews.length ? (
-          <ul>
-            {reviews.map((r) => (
-              <li key={r.user}>
-                {reviewText(r, change.head)} <span className="meta">{r.time.replace("T", " ").replace("Z", " UTC")}</span>
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <p className="meta">No review yet.</p>
-        )}
-      </section>
-
-      <section aria-labelledby="checks-title" className="panel">
-        <h2 id="checks-title">Checks</h2>
-        <p className={impact.checks.ok ? "verdict success" : "verdict failure"}>
-          {impact.checks.ok
-            ? `Valid: the configurations it changes pass their schemas${impact.checks.warnings ? ` (${plural(impact.checks.warnings, "warning")})` : ""}.`
-            : `${plural(impact.checks.errors, "error")} in the configurations it changes.`}
-        </p>
-        {impact.checks.diagnostics.length > 0 && (
-          <ul>
-            {impact.checks.diagnostics.map((d, i) => (
-              <li key={i} className={d.severity}>
-                {d.file ? `${d.file}${d.line ? `:${d.line}` : ""}: ` : ""}
-                {d.message}
-              </li>
-            ))}
-          </ul>
-        )}
-        {plan && plan.files.length > 0 && (
-          <p className="meta">
-            Files: {plan.files.map((f) => <code key={f}>{f} </code>)}
-          </p>
-        )}
-      </section>
+      <RulesPanel change={change} />
+      <ChecksPanel change={change} impact={impact} />
     </article>
+  );
+}
+
+function RulesPanel({ change }: { change: ChangeRequest }) {
+  const plan = change.plan;
+  const verdict = change.verdict;
+  const reviews = latestReviews(change.reviews);
+  return (
+    <section aria-labelledby="rules-title" className="panel">
+      <h2 id="rules-title">Rules and approvals</h2>
+      {plan ? (
+        <>
+          {plan.risk.length > 0 && <p>Risk: {plan.risk.join(", ")}.</p>}
+          {plan.freezes.map((f) => (
+            <p key={f} className="verdict failure">
+              Freeze in force: {f}
+            </p>
+          ))}
+          <ul className="rules">
+            {plan.rules.filter((r) => r.applies).map((r) => {
+              const req = verdict?.requirements.filter((q) => q.rule === r.name || q.rule.startsWith(`${r.name} `)) ?? [];
+              return (
+                <li key={r.name}>
+                  <strong>{r.name}</strong>: {r.why}
+                  {req.map((q) => (
+                    <div key={q.rule} className={q.met ? "met" : "unmet"}>
+                      {q.met ? "✓ met" : "✗ not met"}: {q.require} — approved by {q.approvers.join(", ") || "nobody yet"}
+                    </div>
+                  ))}
+                </li>
+              );
+            })}
+          </ul>
+          {plan.rules.every((r) => !r.applies) && <p>{plan.policy ? "No rule of policy.yaml applies." : "No policy.yaml: no approval rule."}</p>}
+        </>
+      ) : (
+        <p className="meta">The change request is {change.state}: no rule applies any more.</p>
+      )}
+      <h3>Reviews</h3>
+      {reviews.length ? (
+        <ul>
+          {reviews.map((r) => (
+            <li key={r.user}>
+              {reviewText(r, change.head)} <span className="meta">{r.time.replace("T", " ").replace("Z", " UTC")}</span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="meta">No review yet.</p>
+      )}
+    </section>
+  );
+}
+
+function ChecksPanel({ change, impact }: { change: ChangeRequest; impact: ChangeImpact }) {
+  const plan = change.plan;
+  return (
+    <section aria-labelledby="checks-title" className="panel">
+      <h2 id="checks-title">Checks</h2>
+      <p className={impact.checks.ok ? "verdict success" : "verdict failure"}>
+        {impact.checks.ok
+          ? `Valid: the configurations it changes pass their schemas${impact.checks.warnings ? ` (${plural(impact.checks.warnings, "warning")})` : ""}.`
+          : `${plural(impact.checks.errors, "error")} in the configurations it changes.`}
+      </p>
+      {impact.checks.diagnostics.length > 0 && (
+        <ul>
+          {impact.checks.diagnostics.map((d, i) => (
+            <li key={i} className={d.severity}>
+              {d.file ? `${d.file}${d.line ? `:${d.line}` : ""}: ` : ""}
+              {d.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {plan && plan.files.length > 0 && (
+        <p className="meta">
+          Files: {plan.files.map((f) => <code key={f}>{f} </code>)}
+        </p>
+      )}
+    </section>
+  );
+}
+
+interface ActionProps {
+  who: Whoami;
+  change: ChangeRequest;
+  impact: ChangeImpact;
+  busy: boolean;
+  act: (action: ReviewAction) => Promise<void>;
+}
+
+/** The four actions, each disabled with its reason (its accessible description) when refused. */
+function ActionButtons({ who, change, impact, busy, act }: ActionProps) {
+  return (
+    <div className="buttons">
+      {ACTIONS.map(({ action, label }) => {
+        const v = actionVerdict(who, change, impact, action);
+        const reasonId = `why-${action}`;
+        return (
+          <div key={action} className="action">
+            <button
+              type="button"
+              disabled={busy || !v.allowed}
+              aria-describedby={v.allowed ? undefined : reasonId}
+              title={v.allowed ? undefined : v.reason}
+              onClick={() => void act(action)}
+              className={action === "merge" ? "primary" : undefined}
+            >
+              {label}
+            </button>
+            {!v.allowed && (
+              <span id={reasonId} className="why">
+                {v.reason}
+              </span>
+            )}
+          </div>
+        );
+      })}
+    </div>
   );
 }

@@ -2,7 +2,8 @@
 // key of it, each with its diff, author and change request; "Revert" opens a change request
 // that undoes one commit.
 import { useEffect, useState, type FormEvent } from "react";
-import type { PairCommits, Whoami } from "../../api/types";
+import type { PairCommit, PairCommits, Whoami } from "../../api/types";
+import type { Verdict } from "../../auth/permissions";
 import { useSession } from "../../auth/session";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { hrefOf } from "../../router";
@@ -116,50 +117,71 @@ function Commits({ q }: { q: HistoryQuery }) {
           : `${doc.commits.length} commit${doc.commits.length === 1 ? "" : "s"} changed ${q.key ? `${q.key} of ` : ""}${q.service}@${q.env}, newest first.`}
       </p>
       <ol className="commits">
-        {doc.commits.map((c) => {
-          const v = revertVerdict(who, q, c);
-          const reasonId = `why-revert-${c.commit.slice(0, 12)}`;
-          const headingId = `commit-${c.commit.slice(0, 12)}`;
-          return (
-            <li key={c.commit} className="commit">
-              <article aria-labelledby={headingId}>
-                <h2 id={headingId}>{c.subject || "(no message)"}</h2>
-                <div className="row meta">
-                  <code title={c.commit}>{c.commit.slice(0, 7)}</code>
-                  <span>
-                    by {c.author}, {when(c.date)}
-                  </span>
-                  {c.change_request ? (
-                    <a href={hrefOf("change", [String(c.change_request.id)])}>change request #{c.change_request.id}</a>
-                  ) : (
-                    <span>committed directly</span>
-                  )}
-                </div>
-                <KeyTable changes={c.changes} caption={`${changeSummary(c)} in ${q.service}@${q.env}`} />
-                <div className="action">
-                  <button
-                    type="button"
-                    disabled={!v.allowed || busy !== ""}
-                    aria-describedby={v.allowed ? undefined : reasonId}
-                    aria-label={`Revert ${c.commit.slice(0, 7)}: ${c.subject}`}
-                    title={v.allowed ? "Open a change request that undoes this commit" : v.reason}
-                    onClick={() => void revert(c.commit)}
-                  >
-                    {busy === c.commit ? "Opening…" : "Revert"}
-                  </button>
-                  {!v.allowed && (
-                    <span id={reasonId} className="why">
-                      {v.reason}
-                    </span>
-                  )}
-                </div>
-                {failed?.commit === c.commit ? <ErrorMessage error={failed.error} /> : null}
-              </article>
-            </li>
-          );
-        })}
+        {doc.commits.map((c) => (
+          <CommitItem
+            key={c.commit}
+            c={c}
+            q={q}
+            verdict={revertVerdict(who, q, c)}
+            busy={busy}
+            error={failed?.commit === c.commit ? failed.error : null}
+            onRevert={revert}
+          />
+        ))}
       </ol>
     </>
+  );
+}
+
+interface CommitProps {
+  c: PairCommit;
+  q: HistoryQuery;
+  verdict: Verdict;
+  busy: string; // the commit being reverted, or ""
+  error: unknown;
+  onRevert: (commit: string) => Promise<void>;
+}
+
+/** One commit: subject, author, date, change request, its diff, and Revert. */
+function CommitItem({ c, q, verdict, busy, error, onRevert }: CommitProps) {
+  const reasonId = `why-revert-${c.commit.slice(0, 12)}`;
+  const headingId = `commit-${c.commit.slice(0, 12)}`;
+  return (
+    <li className="commit">
+      <article aria-labelledby={headingId}>
+        <h2 id={headingId}>{c.subject || "(no message)"}</h2>
+        <div className="row meta">
+          <code title={c.commit}>{c.commit.slice(0, 7)}</code>
+          <span>
+            by {c.author}, {when(c.date)}
+          </span>
+          {c.change_request ? (
+            <a href={hrefOf("change", [String(c.change_request.id)])}>change request #{c.change_request.id}</a>
+          ) : (
+            <span>committed directly</span>
+          )}
+        </div>
+        <KeyTable changes={c.changes} caption={`${changeSummary(c)} in ${q.service}@${q.env}`} />
+        <div className="action">
+          <button
+            type="button"
+            disabled={!verdict.allowed || busy !== ""}
+            aria-describedby={verdict.allowed ? undefined : reasonId}
+            aria-label={`Revert ${c.commit.slice(0, 7)}: ${c.subject}`}
+            title={verdict.allowed ? "Open a change request that undoes this commit" : verdict.reason}
+            onClick={() => void onRevert(c.commit)}
+          >
+            {busy === c.commit ? "Opening…" : "Revert"}
+          </button>
+          {!verdict.allowed && (
+            <span id={reasonId} className="why">
+              {verdict.reason}
+            </span>
+          )}
+        </div>
+        {error ? <ErrorMessage error={error} /> : null}
+      </article>
+    </li>
   );
 }
 
