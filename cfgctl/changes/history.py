@@ -27,9 +27,11 @@ from cfgctl.repo.yamlio import JsonPath
 __all__ = [
     "BlameLine",
     "KeyChange",
+    "PairCommit",
     "blame_layers",
     "iso_date",
     "key_history",
+    "pair_history",
     "repo_prefix",
     "snapshot_of",
 ]
@@ -161,6 +163,87 @@ def key_history(
         )
     if not out:
         head.render(service, env).get(path)  # exit 2, "did you mean", for a key never set
+    return out
+
+
+@dataclass(frozen=True)
+class PairCommit:
+    """A commit that changed the effective configuration of one pair, and how (secrets masked)."""
+
+    commit: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    date: str
+    subject: str
+    changes: tuple[Any, ...]  # cfgctl.changes.diff.Change
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "parents": list(self.parents),
+            "author": self.author,
+            "email": self.email,
+            "date": self.date,
+            "subject": self.subject,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def _rendered(snap: Snapshot | None, service: str, env: str) -> Any:
+    if snap is None:
+        return None
+    try:
+        return snap.render(service, env)
+    except CfgctlError:
+        return None
+
+
+def pair_history(
+    head: Snapshot, service: str, env: str, key: JsonPath | None = None, *, max_count: int = 50
+) -> list[PairCommit]:
+    """The commits, newest first, in which the effective configuration of (service, env)
+    changed (under `key` when given), each with its semantic diff; at most `max_count`."""
+    from cfgctl.changes.diff import diff_rendered
+
+    if head.store is None or head.commit is None:
+        raise InputError("history needs a Git revision", hint="run it in a Git repository")
+    head.manifest.service(service)
+    head.manifest.env(env)
+    prefix = repo_prefix(head)
+    out: list[PairCommit] = []
+    walker = head.store.repo.walk(
+        pygit2.Oid(hex=head.commit), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+    )
+    walker.simplify_first_parent()
+    for commit in walker:
+        if len(out) >= max_count:
+            break
+        new_snap = snapshot_of(head, commit, prefix)
+        parent = commit.parents[0] if commit.parents else None
+        old_snap = snapshot_of(head, parent, prefix) if parent is not None else None
+        if _inputs(new_snap, service, env) == (
+            _inputs(old_snap, service, env) if old_snap is not None else None
+        ):
+            continue
+        changes = diff_rendered(
+            _rendered(old_snap, service, env), _rendered(new_snap, service, env)
+        )
+        if key is not None:
+            changes = [c for c in changes if c.path[: len(key)] == key]
+        if not changes:
+            continue
+        out.append(
+            PairCommit(
+                str(commit.id),
+                tuple(str(p) for p in commit.parent_ids),
+                commit.author.name,
+                commit.author.email,
+                iso_date(commit.author),
+                commit.message.splitlines()[0] if commit.message else "",
+                tuple(changes),
+            )
+        )
     return out
 
 

@@ -12,7 +12,9 @@ framework-free), warmreads (the same answers, already computed, and their long p
 front of the framework), longpoll (the head watcher and the waiting reads), pagination, etag,
 models (the OpenAPI shapes), changes (writes as change requests: PATCH of a configuration,
 /changes and their reviews and merge) and writes (their capped bodies, If-Match, and the desk
-that opens change requests on the repository's thread), compat (Spring Cloud Config), reports
+that opens change requests on the repository's thread), changeviews (a change request's
+diff and checks, the commits of a pair with their change requests), reverts (a change request
+that undoes one commit), compat (Spring Cloud Config), reports
 (the CLI's reports as JSON), rollouts (agents' reports, rollouts). Framework-independent: tokens
 (API tokens: made once, shown once, stored as salted hashes in SQLite), oidc (OIDC bearer
 tokens: JWTs verified against the issuer's published keys), rbac (who may do what on

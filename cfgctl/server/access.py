@@ -60,7 +60,10 @@ __all__ = [
     "token_security",
 ]
 
-LISTS = frozenset({"services", "environments", "schemas", "templates", "status", "agents"})
+# `changes`: the list of change requests, each shown only to who may read what it edits.
+LISTS = frozenset(
+    {"services", "environments", "schemas", "templates", "status", "agents", "changes"}
+)
 _CONFIG = "config:"
 
 

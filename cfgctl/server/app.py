@@ -28,6 +28,7 @@ from cfgctl._version import __version__
 from cfgctl.server import (
     authz,
     changes,
+    changeviews,
     compat,
     configs,
     hooks,
@@ -35,6 +36,7 @@ from cfgctl.server import (
     problems,
     reads,
     reports,
+    reverts,
     rollouts,
     webapp,
     whoami,
@@ -113,6 +115,8 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
+    app.include_router(changeviews.router, prefix=API_PREFIX)
+    app.include_router(reverts.router, prefix=API_PREFIX)
     app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(whoami.router, prefix=API_PREFIX)
     app.include_router(overview.router, prefix=API_PREFIX)

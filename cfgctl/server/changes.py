@@ -180,7 +180,7 @@ async def put_secret(
 @router.get(
     "/changes",
     responses=problem_responses(400, 403, 422),
-    summary="The change requests, oldest first (no plan: GET one for it)",
+    summary="The change requests the caller may read, oldest first (no plan: GET one for it)",
 )
 async def list_changes(
     request: Request,
@@ -192,6 +192,10 @@ async def list_changes(
     authorize(request, subject, "read", "changes")
     desk = desk_of(request)
     found = await desk.run(desk.store.list, state)
+    if not _may(request, subject, "config:*@*"):  # those whose configurations it may read
+        edits = await desk.run(lambda: [desk.objects(c) for c in found])
+        found = [c for c, objs in zip(found, edits, strict=True)
+                 if all(_may(request, subject, o) for o in objs)]  # fmt: skip
     items = [{"name": f"{c.id:010d}", **c.to_dict()} for c in found]
     size = limit or request.app.state.settings.page_limit
     page = paginate(items, limit=size, cursor=cursor, url=request.url)
@@ -212,6 +216,12 @@ async def get_change(request: Request, number: NumberPath, subject: SubjectDep) 
     desk = desk_of(request)
     await _authorized(request, desk, subject, "read", number)
     return _answer(_document(await desk.run(_judged, desk, number)))
+
+
+def _may(request: Request, subject: Subject, obj: str) -> bool:
+    """Whether `subject` may read `obj`: a question (a list's filter), not audited."""
+    verdict = request.app.state.security.policy.allows(subject, "read", obj)
+    return verdict if isinstance(verdict, bool) else bool(verdict.allowed)
 
 
 def _judged(desk: Desk, number: int) -> Judged | ChangeRequest:

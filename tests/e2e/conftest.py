@@ -22,10 +22,20 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("dashboard-e2e"))
-            item.add_marker(pytest.mark.slow)
+    places = [i for i, item in enumerate(items) if HERE in item.path.parents]
+    for i in places:
+        items[i].add_marker(pytest.mark.xdist_group("dashboard-e2e"))
+        items[i].add_marker(pytest.mark.slow)
+    # The modules that move the served branch (a merge: `MOVES_BRANCH = True`) run after those
+    # that read it, which may count on the head they were built with ("runs head").
+    ordered = sorted((items[i] for i in places), key=_moves_branch)
+    for i, item in zip(places, ordered, strict=True):
+        items[i] = item
+
+
+def _moves_branch(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return bool(getattr(module, "MOVES_BRANCH", False))
 
 
 @pytest.fixture(scope="package")

@@ -43,6 +43,9 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/changes/{number}/request-changes",
         "/api/v1/changes/{number}/reject",
         "/api/v1/changes/{number}/merge",
+        "/api/v1/changes/{number}/impact",
+        "/api/v1/commits/{service}/{env}",
+        "/api/v1/reverts",
         "/api/v1/secrets/{service}/{env}/{key}",
         "/api/v1/hooks/git",  # remote mode's webhook (404 otherwise)
         "/api/v1/whoami",
@@ -56,6 +59,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
         ("patch", "/api/v1/config/{service}/{env}"),
         ("post", "/api/v1/changes"),
         ("put", "/api/v1/secrets/{service}/{env}/{key}"),
+        ("post", "/api/v1/reverts"),
     }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():

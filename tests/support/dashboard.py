@@ -33,6 +33,14 @@ grants:
   - subjects: [agent-web-1]
     role: agent
     scope: ["*"]
+  - subjects: [dana]
+    role: editor
+    scope: ["notifications@*"]
+  - subjects: [priya]
+    role: approver
+    scope: ["*"]
+groups:
+  acme/platform: [priya]
 """
 # Teams and services for a page worth looking at: each new service has a valid layer in base.
 EXTRA = {
@@ -110,6 +118,8 @@ TOKENS = (
     ("sam", "viewer", "search@*"),
     ("erin", "editor", "payments@prod"),
     ("agent-web-1", "agent", "*"),
+    ("dana", "editor", "notifications@*"),  # opens and reverts changes of notifications
+    ("priya", "approver", "*"),  # in acme/platform: approves and merges them (owners-approve)
 )
 
 

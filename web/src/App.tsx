@@ -36,9 +36,9 @@ export function App({ fetcher }: { fetcher?: typeof fetch }) {
         <span className="brand">cfgctl</span>
         <nav aria-label="Pages">
           <ul>
-            {PAGES.map((p) => (
+            {PAGES.filter((p) => p.nav).map((p) => (
               <li key={p.name}>
-                <a href={hrefOf(p.name)} aria-current={p === page ? "page" : undefined}>
+                <a href={hrefOf(p.name)} aria-current={p.name === page?.section ? "page" : undefined}>
                   {p.title}
                 </a>
               </li>

@@ -1,7 +1,20 @@
 // The typed client of cfgctl's REST API: one place that adds the token, parses answers and
 // turns every error into an ApiError with a readable message.
 import { ApiError, errorOf, networkError } from "./problem";
-import type { Overview, Status, Whoami } from "./types";
+import type {
+  ChangeImpact,
+  ChangeRequest,
+  ChangeState,
+  Named,
+  Overview,
+  Page,
+  PairCommits,
+  Rollout,
+  Status,
+  Whoami,
+} from "./types";
+
+export type ReviewAction = "approve" | "request-changes" | "reject" | "merge";
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -67,6 +80,41 @@ export class ApiClient {
 
   overview(signal?: AbortSignal): Promise<Overview> {
     return this.get<Overview>("/overview", {}, signal);
+  }
+
+  changes(state?: ChangeState, signal?: AbortSignal): Promise<Page<ChangeRequest>> {
+    return this.get<Page<ChangeRequest>>("/changes", { state, limit: "1000" }, signal);
+  }
+
+  change(id: number, signal?: AbortSignal): Promise<ChangeRequest> {
+    return this.get<ChangeRequest>(`/changes/${id}`, {}, signal);
+  }
+
+  changeImpact(id: number, signal?: AbortSignal): Promise<ChangeImpact> {
+    return this.get<ChangeImpact>(`/changes/${id}/impact`, {}, signal);
+  }
+
+  /** Approve, request changes, reject or merge: the change request as it is after. */
+  review(id: number, action: ReviewAction): Promise<ChangeRequest> {
+    return this.request<ChangeRequest>("POST", `/changes/${id}/${action}`);
+  }
+
+  rollout(commit: string, signal?: AbortSignal): Promise<Rollout> {
+    return this.get<Rollout>(`/rollouts/${encodeURIComponent(commit)}`, {}, signal);
+  }
+
+  commits(service: string, env: string, key?: string, signal?: AbortSignal): Promise<PairCommits> {
+    const path = `/commits/${encodeURIComponent(service)}/${encodeURIComponent(env)}`;
+    return this.get<PairCommits>(path, { key: key || undefined }, signal);
+  }
+
+  /** Open a change request that undoes `commit` (202: the change request). */
+  revert(commit: string): Promise<ChangeRequest> {
+    return this.request<ChangeRequest>("POST", "/reverts", {}, { commit });
+  }
+
+  names(list: "services" | "environments", signal?: AbortSignal): Promise<Page<Named & { abstract?: boolean }>> {
+    return this.get<Page<Named & { abstract?: boolean }>>(`/${list}`, { limit: "1000" }, signal);
   }
 }
 

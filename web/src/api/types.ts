@@ -71,3 +71,157 @@ export interface Status {
   head: string | null;
   waiting: number;
 }
+
+// Change requests (docs/api.md, "Writes become change requests") and what their pages read.
+export type ChangeState = "open" | "merged" | "rejected";
+
+export interface ChangeReview {
+  user: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+  commit: string;
+  time: string;
+}
+
+export interface PlanRule {
+  name: string;
+  applies: boolean;
+  why?: string;
+  description?: string | null;
+  require?: Record<string, unknown>;
+}
+
+export interface ChangePlan {
+  base: string;
+  head: string;
+  impact: { service: string; env: string; status: string; keys: string[]; secret_keys?: string[] }[];
+  files: string[];
+  rules: PlanRule[];
+  risk: string[];
+  freezes: string[];
+  policy: string | null;
+  permissions_added: string[];
+}
+
+export interface Requirement {
+  rule: string;
+  require: string;
+  needed: number;
+  approvers: string[];
+  met: boolean;
+}
+
+export interface ChangeVerdict {
+  state: "success" | "pending" | "failure";
+  description: string;
+  emergency: boolean;
+  requirements: Requirement[];
+  changes_requested: string[];
+  stale_approvals: string[];
+  freezes: string[];
+}
+
+export interface ChangeRequest {
+  id: number;
+  title: string;
+  author: string;
+  base: string;
+  head: string;
+  opened: string;
+  state: ChangeState;
+  reviews: ChangeReview[];
+  merged: string | null;
+  closed_by: string | null;
+  plan?: ChangePlan | null; // absent in lists, null once closed
+  verdict?: ChangeVerdict | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface KeyChange {
+  path: string;
+  kind: "added" | "removed" | "changed";
+  old: unknown;
+  new: unknown;
+  secret?: boolean;
+  type_change?: boolean;
+}
+
+export interface PairDiff {
+  service: string;
+  env: string;
+  status: "added" | "removed" | "changed";
+  changes: KeyChange[];
+  schema?: { old: string | null; new: string | null };
+}
+
+export interface Diagnostic {
+  severity: "error" | "warning";
+  code: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  path: string | null;
+  message: string;
+  hint: string | null;
+  pairs: { service: string; env: string }[];
+}
+
+export interface ChangeImpact {
+  id: number;
+  base: string;
+  head: string;
+  edits: string[]; // SERVICE@ENV whose layer files it edits: what reviews and merges are asked on
+  pairs: PairDiff[];
+  hidden: number;
+  checks: { ok: boolean; errors: number; warnings: number; diagnostics: Diagnostic[] };
+}
+
+export interface RolloutTarget {
+  agent: string;
+  target: string;
+  service: string;
+  env: string;
+  wave: string | null;
+  commit: string | null;
+  state: string;
+  status: string; // reached, pending, or why it is stuck (failed, rolled-back, canary-...)
+  why: string | null;
+  last_report: string;
+  stale: boolean;
+}
+
+export interface Rollout {
+  commit: string;
+  total: number;
+  reached: number;
+  stuck: number;
+  pending: number;
+  stale: number;
+  targets: RolloutTarget[];
+}
+
+export interface PairCommit {
+  commit: string;
+  parents: string[];
+  author: string;
+  email: string;
+  date: string;
+  subject: string;
+  changes: KeyChange[];
+  change_request: { id: number; title: string; author: string } | null;
+}
+
+export interface PairCommits {
+  service: string;
+  env: string;
+  key: string | null;
+  head: string;
+  commits: PairCommit[];
+}
+
+export interface Named {
+  name: string;
+}

@@ -16,11 +16,13 @@ export interface PageEntry {
   title: string; // in the navigation and the document title
   load: () => PageModule; // starts loading its chunk (once); main.tsx preloads the first page's
   component: ComponentType<PageProps>; // suspends (<Suspense>) until the chunk is there
+  nav: boolean; // listed in the navigation (false: reached by links only, e.g. /#/change/ID)
+  section: string; // the navigation's entry it belongs to (its own name, or e.g. "changes")
 }
 
 /** A page whose module is loaded on first use. Unlike React.lazy, a module loaded ahead
  * (main.tsx) renders at once: no fallback, and none of React's 300 ms Suspense reveal delay. */
-function page(name: string, title: string, importer: () => PageModule): PageEntry {
+function page(name: string, title: string, importer: () => PageModule, section = name): PageEntry {
   let pending: PageModule | null = null;
   let loaded: ComponentType<PageProps> | null = null;
   const load = () =>
@@ -33,10 +35,15 @@ function page(name: string, title: string, importer: () => PageModule): PageEntr
     return <Component {...props} />;
   }
   Page.displayName = `Page(${name})`;
-  return { name, title, load, component: Page };
+  return { name, title, load, component: Page, nav: section === name, section };
 }
 
-export const PAGES: PageEntry[] = [page("overview", "Overview", () => import("./overview"))];
+export const PAGES: PageEntry[] = [
+  page("overview", "Overview", () => import("./overview")),
+  page("changes", "Change requests", () => import("./changes")),
+  page("change", "Change request", () => import("./changes"), "changes"), // in the navigation's "changes"
+  page("history", "History", () => import("./history")),
+];
 
 export const DEFAULT_PAGE = "overview";
 
