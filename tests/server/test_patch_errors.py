@@ -53,3 +53,33 @@ def _pairs(error: dict[str, object]) -> set[tuple[str, str]]:
     pairs = error["pairs"]
     assert isinstance(pairs, list)
     return {(p["service"], p["env"]) for p in pairs}
+
+
+def test_an_invalid_configuration_is_served_on_demand_and_can_be_fixed(
+    example_repo: ConfigRepo,
+) -> None:
+    example_repo.commit({"config/staging/payments.yaml": "replicas: many\n"}, "a mistake")
+    staging = "/api/v1/config/payments/staging"
+    with served(example_repo.workdir, security=writers()) as client:
+        refused = client.get(staging)
+        read = client.get(staging, params={"invalid": "true"})
+        with_provenance = client.get(staging, params={"invalid": "true", "provenance": "true"})
+        valid = client.get(CONFIG), client.get(CONFIG, params={"invalid": "true"})
+        waited = client.get(staging, params={"invalid": "true", "wait": "1s", "after": "HEAD"})
+        headers = {"Content-Type": "application/merge-patch+json", "X-User": "alice"}
+        fixed = client.patch(staging, content=b'{"replicas": 2}',
+                             headers=headers | {"If-Match": read.headers["etag"]})  # fmt: skip
+    assert refused.status_code == 422
+    assert "invalid=true" in refused.json()["hint"]
+    assert read.status_code == 200, read.text
+    doc = read.json()
+    assert doc["config"]["replicas"] == "many"
+    assert [(e["pointer"], e["code"]) for e in doc["errors"]] == [("/replicas", "schema")]
+    assert {r["key"] for r in with_provenance.json()["provenance"]} >= {"replicas", "db.host"}
+    # a valid configuration is the same answer either way: the same ETag for If-Match
+    assert valid[0].content == valid[1].content
+    assert valid[0].headers["etag"] == valid[1].headers["etag"]
+    assert waited.status_code == 400
+    assert fixed.status_code == 202, fixed.text
+    impact = fixed.json()["plan"]["impact"]
+    assert [(p["env"], p["keys"]) for p in impact] == [("staging", ["replicas"])]
