@@ -33,6 +33,9 @@ grants:
   - subjects: [agent-web-1]
     role: agent
     scope: ["*"]
+  - subjects: [pat]
+    role: editor
+    scope: ["payments@staging"]
 """
 # Teams and services for a page worth looking at: each new service has a valid layer in base.
 EXTRA = {
@@ -110,6 +113,7 @@ TOKENS = (
     ("sam", "viewer", "search@*"),
     ("erin", "editor", "payments@prod"),
     ("agent-web-1", "agent", "*"),
+    ("pat", "editor", "payments@staging"),  # the Service page: fixes staging's mistake
 )
 
 

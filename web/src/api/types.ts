@@ -71,3 +71,71 @@ export interface Status {
   head: string | null;
   waiting: number;
 }
+
+export interface ProvenanceEntry {
+  key: string; // dotted
+  path: (string | number)[];
+  env: string;
+  layer: "defaults" | "service" | "secrets";
+  file: string;
+  line: number | null;
+  column: number | null;
+  commit: string | null;
+  author: string | null;
+  date: string | null;
+}
+
+export interface ConfigDocument {
+  service: string;
+  env: string;
+  schema: string; // NAME@VERSION
+  config: Record<string, unknown>;
+  errors?: Diagnostic[]; // with invalid=true: the configuration fails its schema
+  provenance?: ProvenanceEntry[];
+}
+
+export interface SchemaListItem {
+  name: string;
+  versions: number[];
+  latest: number;
+  files: string[]; // one per version, in the order of versions
+}
+
+export interface SchemaList {
+  items: SchemaListItem[];
+  next_cursor: string | null;
+}
+
+export interface SchemaDocument {
+  name: string;
+  version: number;
+  file: string;
+  schema: Record<string, unknown>;
+}
+
+export interface ImpactEntry {
+  service: string;
+  env: string;
+  status: string; // changed, added, removed...
+  keys: string[];
+}
+
+export interface ChangeRequest {
+  id: number;
+  title: string;
+  author: string;
+  state: "open" | "merged" | "rejected";
+  plan: { impact: ImpactEntry[]; risk: string[]; files: string[] } | null;
+  verdict: { state: string; description: string } | null;
+}
+
+/** One diagnostic of a check-failed problem (cfgctl validate --format json's). */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  code: string;
+  message: string;
+  path: string | null;
+  pointer?: string | null;
+  hint: string | null;
+  pairs: { service: string; env: string }[];
+}
