@@ -12,10 +12,10 @@ import { hrefOf } from "../../router";
 import type { PageProps } from "../registry";
 import { FieldTemplate, ProvenanceContext, WrapIfAdditionalTemplate, type Provenance } from "./FieldTemplate";
 import { loadService, type Loaded } from "./load";
-import { MASK, clone, resetPatch, saveOf, secretPointersOf, serverErrors, uiSchemaOf } from "./model";
+import { MASK, clone, maskedSecret, resetPatch, saveOf, secretPointersOf, serverErrors, uiSchemaOf } from "./model";
 import type { Path } from "./pointers";
 import { Opened } from "./Result";
-import { errorSchemaOf, validator } from "./validator";
+import { CfworkerValidator, errorSchemaOf } from "./validator";
 import "./service.css";
 
 const templates = { FieldTemplate, WrapIfAdditionalTemplate };
@@ -67,6 +67,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
 
   const secrets = useMemo(() => (loaded ? secretPointersOf(loaded.schema, loaded.doc.provenance ?? []) : new Set<string>()), [loaded]);
   const uiSchema = useMemo(() => uiSchemaOf(secrets), [secrets]);
+  const formValidator = useMemo(() => new CfworkerValidator(maskedSecret(secrets)), [secrets]);
 
   const failed = useCallback(
     (e: unknown) => {
@@ -157,7 +158,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
               schema={loaded.schema}
               uiSchema={uiSchema}
               formData={formData}
-              validator={validator}
+              validator={formValidator}
               templates={templates}
               {...(extraErrors ? { extraErrors } : {})}
               liveValidate="onChange"

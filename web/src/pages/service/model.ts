@@ -165,6 +165,22 @@ export function serverErrors(diagnostics: Diagnostic[], service: string, env: st
   return out;
 }
 
+/** Whether an error at `pointer` is about a secret still masked (`***`, as the server sent
+ * it): not the value, which stays as it is, so not the user's to fix (the server, which never
+ * decrypts to read, does not check it either). For the validator's `ignore`. */
+export function maskedSecret(secretPointers: Set<string>) {
+  return (pointer: string, formData: unknown): boolean => secretPointers.has(pointer) && valueAt(formData, pointer) === MASK;
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const part of decodePointer(pointer)) {
+    if (!isObject(node) && !Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
 /** The config with every secret value as the server sent it (masked): what the form starts from. */
 export function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

@@ -107,13 +107,12 @@ export function leafErrors(units: OutputUnit[]): SchemaError[] {
 }
 
 function insideAlternative(unit: OutputUnit, pointer: string, alternatives: OutputUnit[]): boolean {
-  // an error of one branch of a oneOf at the oneOf's own value: the oneOf's error says it
-  return alternatives.some(
-    (alt) =>
-      alt !== unit &&
-      unit.keywordLocation.startsWith(`${alt.keywordLocation}/`) &&
-      pointerOf(alt.instanceLocation) === pointer,
-  );
+  // an error of one branch of a oneOf/anyOf that failed: the oneOf's error says it, once, on
+  // its value (as the server does: which branch was meant, no validator can tell)
+  return alternatives.some((alt) => {
+    const at = pointerOf(alt.instanceLocation);
+    return alt !== unit && unit.keywordLocation.startsWith(`${alt.keywordLocation}/`) && (pointer === at || pointer.startsWith(`${at}/`));
+  });
 }
 
 function messageOf(unit: OutputUnit): string {
@@ -162,6 +161,9 @@ function toRjsf(error: SchemaError): RJSFValidationError {
 }
 
 export class CfworkerValidator implements ValidatorType {
+  /** `ignore(pointer, formData)`: errors the page knows are none (a secret still masked). */
+  constructor(private readonly ignore?: (pointer: string, formData: unknown) => boolean) {}
+
   validateFormData(
     formData: unknown,
     schema: RJSFSchema,
@@ -169,7 +171,9 @@ export class CfworkerValidator implements ValidatorType {
     transformErrors?: ErrorTransformer,
     uiSchema?: UiSchema,
   ): ValidationData<unknown> {
-    let errors = schemaErrors(schema, formData).map(toRjsf);
+    const ignore = this.ignore;
+    const found = schemaErrors(schema, formData);
+    let errors = (ignore ? found.filter((e) => !ignore(e.pointer, formData)) : found).map(toRjsf);
     if (transformErrors) errors = transformErrors(errors, uiSchema);
     const byPointer = errors.filter((e) => typeof e.params?.pointer === "string");
     const others = errors.filter((e) => typeof e.params?.pointer !== "string");
