@@ -10,6 +10,7 @@ import { useSession } from "../../auth/session";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { hrefOf } from "../../router";
 import type { PageProps } from "../registry";
+import { ButtonTemplates } from "./Buttons";
 import { FieldTemplate, ProvenanceContext, WrapIfAdditionalTemplate, type Provenance } from "./FieldTemplate";
 import { loadService, type Loaded } from "./load";
 import { MASK, clone, maskedSecret, resetPatch, saveOf, secretPointersOf, serverErrors, uiSchemaOf } from "./model";
@@ -18,7 +19,7 @@ import { Opened } from "./Result";
 import { CfworkerValidator, errorSchemaOf } from "./validator";
 import "./service.css";
 
-const templates = { FieldTemplate, WrapIfAdditionalTemplate };
+const templates = { FieldTemplate, WrapIfAdditionalTemplate, ButtonTemplates };
 
 export default function ServicePage({ route }: PageProps) {
   const [service = "", env = ""] = route.rest;
@@ -116,7 +117,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
   const stale = saveError instanceof ApiError && saveError.status === 412;
 
   return (
-    <main className="service" aria-labelledby="service-title">
+    <main className="service-page" aria-labelledby="service-title">
       <h1 id="service-title">
         {service} <span className="env">in {env}</span>
       </h1>
