@@ -54,6 +54,8 @@ describe("provenance", () => {
     expect(resettable(PROVENANCE, "prod-eu", ["db", "password"])).toBe(false); // encrypted layer
     expect(resettable(PROVENANCE, "prod-eu", ["db"])).toBe(false); // holds a secret of this env
     expect(resettable(PROVENANCE, "prod", ["replicas"])).toBe(true);
+    expect(resettable(PROVENANCE, "prod-eu", ["tags"])).toBe(true);
+    expect(resettable(PROVENANCE, "prod-eu", ["tags", "0"])).toBe(false); // an item: the list is replaced whole
     expect(resetPatch(["db", "host"])).toEqual({ db: { host: null } });
   });
 });

@@ -3,7 +3,7 @@
 // that says reload, and the change request shown with its impact.
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { App } from "../../src/App";
 import { fakeFetch, json, whoamiDoc } from "../fixtures";
 import agreement from "./agreement.json";
@@ -57,12 +57,15 @@ async function openPage(answers: Response[]) {
   window.location.hash = "#/service/payments/prod";
   const fake = server(answers);
   render(<App fetcher={fake.fetcher} />);
-  expect(await screen.findByRole("heading", { name: "payments in prod" })).toBeInTheDocument();
-  await screen.findByRole("button", { name: "Propose the change" });
+  expect(await screen.findByRole("heading", { name: "payments in prod" }, { timeout: 10_000 })).toBeInTheDocument();
+  await screen.findByRole("button", { name: "Propose the change" }, { timeout: 10_000 });
   return fake;
 }
 
 describe("the Service page", () => {
+  // the page's chunk (rjsf) loads on first use: once, before the tests time their answers
+  beforeAll(() => import("../../src/pages/registry").then(({ pageOf }) => pageOf("service")!.load()), 30_000);
+
   it("shows the form, sends a merge patch with If-Match, and the change request with its impact", async () => {
     const user = userEvent.setup();
     const { calls } = await openPage([json(CHANGE, 202)]);

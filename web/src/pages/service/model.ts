@@ -50,10 +50,11 @@ export function describeOrigin(origin: Origin): string {
 }
 
 /** Whether "reset to inherited" can remove the value: set in this environment's own layer of
- * the service (a merge patch edits that file only; never a secret: its layer is encrypted). */
+ * the service (a merge patch edits that file only; never a secret: its layer is encrypted;
+ * never an item of a list: a merge patch replaces a list whole). */
 export function resettable(provenance: ProvenanceEntry[], env: string, path: Path): boolean {
   if (!path.length) return false;
-  const below = provenance.filter((e) => startsWith(e.path, path) || startsWith(path, e.path));
+  const below = provenance.filter((e) => startsWith(e.path, path));
   return below.length > 0 && below.some((e) => e.env === env && e.layer === "service") && below.every((e) => e.layer !== "secrets" || e.env !== env);
 }
 
