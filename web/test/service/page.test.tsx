@@ -76,6 +76,7 @@ describe("the Service page", () => {
     const replicas = document.querySelector<HTMLInputElement>("#root_replicas")!;
     await user.clear(replicas);
     await user.type(replicas, "7");
+    await user.type(screen.getByLabelText("Title of the change request (optional)"), "More replicas");
     await user.click(screen.getByRole("button", { name: "Propose the change" }));
     const opened = await screen.findByRole("status", { name: "Change request opened" });
     expect(within(opened).getByRole("link")).toHaveAttribute("href", "#/change/4");
@@ -83,7 +84,11 @@ describe("the Service page", () => {
     expect(opened).toHaveTextContent("needs four-eyes");
     const patch = calls.find((c) => c.init?.method === "PATCH")!;
     expect(JSON.parse(String(patch.init!.body))).toEqual({ replicas: 7 }); // never the masked password
-    expect(patch.init!.headers).toMatchObject({ "If-Match": '"etag-1"', "Content-Type": "application/merge-patch+json" });
+    expect(patch.init!.headers).toMatchObject({
+      "If-Match": '"etag-1"',
+      "Content-Type": "application/merge-patch+json",
+      "X-Cfgctl-Title": "More replicas",
+    });
   });
 
   it("puts the server's errors on their fields, and says reload on a stale read", async () => {

@@ -47,6 +47,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [opened, setOpened] = useState<ChangeRequest[]>([]);
   const [busy, setBusy] = useState(false);
+  const [title, setTitle] = useState("");
 
   useEffect(() => {
     const abort = new AbortController();
@@ -87,7 +88,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
       setExtraErrors(undefined);
       try {
         const changes: ChangeRequest[] = [];
-        if (patch) changes.push(await client.patchConfig(service, env, patch, loaded.etag));
+        if (patch) changes.push(await client.patchConfig(service, env, patch, loaded.etag, title.trim() || undefined));
         for (const s of secretChanges) changes.push(await client.putSecret(service, env, s.key, s.value));
         setOpened(changes);
       } catch (e) {
@@ -96,7 +97,7 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
         setBusy(false);
       }
     },
-    [client, service, env, loaded, failed],
+    [client, service, env, loaded, failed, title],
   );
 
   const provenance: Provenance | null = useMemo(
@@ -174,6 +175,18 @@ function ServiceForm({ service, env }: { service: string; env: string }) {
               }}
               onSubmit={() => void send(save.patch, save.secrets)}
             >
+              <p className="title-field">
+                <label htmlFor="change-title">Title of the change request (optional)</label>
+                <input
+                  id="change-title"
+                  type="text"
+                  maxLength={200}
+                  value={title}
+                  disabled={!loaded.edit.allowed || busy}
+                  placeholder={`${service}@${env}: the keys it changes`}
+                  onChange={(event) => setTitle(event.target.value)}
+                />
+              </p>
               <div className="actions">
                 <button
                   type="submit"
