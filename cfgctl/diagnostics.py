@@ -19,8 +19,10 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One finding. `path` is the dotted JSON path of the value, when there is one; `pairs` are
-    the (service, environment) pairs whose effective configuration it affects."""
+    """One finding. `path` is the dotted JSON path of the value, when there is one, and
+    `pointer` the same as an RFC 6901 JSON pointer (unambiguous: a key may hold a dot; for a
+    missing required key, where it would be); `pairs` are the (service, environment) pairs whose
+    effective configuration it affects."""
 
     severity: Severity
     code: str
@@ -29,6 +31,7 @@ class Diagnostic:
     path: str | None = None
     hint: str | None = None
     pairs: tuple[tuple[str, str], ...] = ()
+    pointer: str | None = None
 
     @classmethod
     def from_error(cls, error: CfgctlError, code: str, fallback: Location) -> Diagnostic:
@@ -45,6 +48,7 @@ class Diagnostic:
             path=d["path"],
             hint=d["hint"],
             pairs=tuple((p["service"], p["env"]) for p in d["pairs"]),
+            pointer=d.get("pointer"),  # absent from diagnostics cached before it existed
         )
 
     def sort_key(self) -> tuple[Any, ...]:
@@ -60,6 +64,7 @@ class Diagnostic:
             "line": loc.line,
             "column": loc.column,
             "path": self.path,
+            "pointer": self.pointer,
             "message": self.message,
             "hint": self.hint,
             "pairs": [{"service": s, "env": e} for s, e in self.pairs],

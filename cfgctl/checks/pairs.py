@@ -15,7 +15,7 @@ from cfgctl.diagnostics import Diagnostic
 from cfgctl.errors import CfgctlError, Location
 from cfgctl.repo.cache import FORMAT, digest
 from cfgctl.repo.decrypt import key_fingerprint
-from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.keypath import dotted_path, json_pointer
 from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.render import Rendered, layer_paths, lookup
 from cfgctl.repo.schemas import SchemaRef
@@ -137,6 +137,7 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
                 path=v.dotted,
                 hint=_violation_hint(rendered, v),
                 pairs=pair,
+                pointer=json_pointer(v.path if v.missing is None else (*v.path, v.missing)),
             )
         )
     # A secret may only be set in a .secrets.yaml layer: anywhere else it is plaintext in Git.
@@ -154,6 +155,7 @@ def _pair_diagnostics(snap: Snapshot, rendered: Rendered, ref: SchemaRef) -> lis
                     f"{dotted_path(path)} is a secret (schema {ref}) set in a plain file",
                     doc.location(path, key=True),
                     path=dotted_path(path),
+                    pointer=json_pointer(path),
                     hint=f"move it to {secret_file}: `cfgctl secrets set {service} "
                     f"{dotted_path(path)} --env {layer.env}` (the value on stdin), then remove it "
                     "here",

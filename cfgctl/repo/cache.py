@@ -27,8 +27,8 @@ __all__ = ["FORMAT", "Cache", "digest"]
 log = logging.getLogger(__name__)
 
 # Bump when the shape of cached values changes, or the words of cached diagnostics (4: hints
-# naming the cfgctl command, unknown keys cut to 20).
-FORMAT = f"cfgctl-cache/4 {__version__}"
+# naming the cfgctl command, unknown keys cut to 20; 5: diagnostics carry a JSON pointer).
+FORMAT = f"cfgctl-cache/5 {__version__}"
 DB_NAME = "cache.sqlite3"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from cfgctl.errors import InputError
 from cfgctl.repo.yamlio import JsonPath
 
-__all__ = ["dotted_path", "parse_key", "remove_in", "set_in"]
+__all__ = ["dotted_path", "json_pointer", "parse_key", "remove_in", "set_in"]
 
 _PART = re.compile(r'([^.\[\]"]+)|"((?:[^"\\]|\\.)*)"|\[(\d+)\]')
 
@@ -50,6 +50,11 @@ def dotted_path(path: Iterable[str | int]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "(root)"
+
+
+def json_pointer(path: Iterable[str | int]) -> str:
+    """The path as an RFC 6901 JSON pointer: `/db/hosts/0/port`; `""` for the document."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 def set_in(tree: dict[str, Any], path: Iterable[str | int], value: Any) -> None:

@@ -99,7 +99,9 @@ async def _propose(
     tip = served.read_head()
     if tip is None:
         raise Problem("environment", f"branch {served.branch} is gone", hint="restart the server")
-    view = await config_view(served, tip, service, env, False, False)  # 404 for unknown names
+    # 404 for unknown names; unchecked, so that a configuration that fails its schema can be
+    # fixed (its ETag is that of `?invalid=true`; a valid one's is the same as a plain read's)
+    view = await config_view(served, tip, service, env, False, False, checked=False)
     check_if_match(if_match, view.etag)
     desk = desk_of(request)
     judged = await desk.write(desk.propose, tip, service, env, patch, title, subject.name)

@@ -36,6 +36,13 @@ ProvenanceQuery = Annotated[
 RevealQuery = Annotated[
     bool, Query(description="Secret values in clear; needs the reveal permission.")
 ]
+InvalidQuery = Annotated[
+    bool,
+    Query(
+        description="Serve it even when it fails its schema, its diagnostics in `errors` "
+        "(to fix it: a PATCH may name this read's ETag). Not with wait."
+    ),
+]
 WaitQuery = Annotated[
     str | None,
     Query(
@@ -66,6 +73,7 @@ async def read_config(
     rev: RevQuery = None,
     provenance: ProvenanceQuery = False,
     reveal: RevealQuery = False,
+    invalid: InvalidQuery = False,
     wait: WaitQuery = None,
     after: AfterQuery = None,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -76,6 +84,12 @@ async def read_config(
         authorize(request, subject, "reveal", obj)
     served: ServedRepo = request.app.state.served
     if wait is not None:
+        if invalid:
+            raise Problem.bad_request(
+                "wait= follows configurations that pass their schema; it cannot be combined "
+                "with invalid=",
+                hint="drop invalid=true to wait for a change",
+            )
         if rev is not None:
             raise Problem.bad_request(
                 "wait= follows the branch head; it cannot be combined with rev=",
@@ -87,7 +101,7 @@ async def read_config(
     if after is not None:
         raise Problem.bad_request("after= is only read with wait=", hint="add wait=60s")
     commit = await commit_for(request, rev)
-    view = await config_view(served, commit, service, env, provenance, reveal)
+    view = await config_view(served, commit, service, env, provenance, reveal, not invalid)
     return _answer(if_none_match, view, reveal)
 
 

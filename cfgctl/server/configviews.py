@@ -31,24 +31,35 @@ class Pair:
 
 
 def config_key(
-    commit: str, service: str, env: str, provenance: bool, reveal: bool
+    commit: str, service: str, env: str, provenance: bool, reveal: bool, checked: bool = True
 ) -> tuple[Any, ...]:
     """The memo key of a configuration read."""
+    if not checked:
+        return (commit, "config", service, env, provenance, reveal, "unchecked")
     return (commit, "config", service, env, provenance, reveal)
 
 
 async def config_view(
-    served: ServedRepo, commit: str, service: str, env: str, provenance: bool, reveal: bool
+    served: ServedRepo,
+    commit: str,
+    service: str,
+    env: str,
+    provenance: bool,
+    reveal: bool,
+    checked: bool = True,
 ) -> View:
     """The configuration read of (service, env) at `commit`, computed once (its ETag is the
-    one a write's If-Match names); a 404 Problem for names the commit does not have."""
+    one a write's If-Match names); a 404 Problem for names the commit does not have. Not
+    `checked`: served even when it fails its schema, with its `errors` (`?invalid=true`)."""
 
     def build() -> View:
-        body = config_document(served, commit, service, env, provenance=provenance, reveal=reveal)
+        body = config_document(
+            served, commit, service, env, provenance=provenance, reveal=reveal, checked=checked
+        )
         return View.of(body, commit)
 
     # A revealed body holds plaintext: computed for its request, never kept.
-    key = config_key(commit, service, env, provenance, reveal)
+    key = config_key(commit, service, env, provenance, reveal, checked)
     return await served.once(key, build, keep=not reveal)
 
 

@@ -88,6 +88,9 @@ class ConfigDocument(BaseModel):
     env: str
     schema_: str | None = Field(alias="schema")
     config: dict[str, Any]
+    # with ?invalid=true, a configuration that fails its schema: the diagnostics, as
+    # `cfgctl validate --format json` lists them (absent when it passes)
+    errors: list[dict[str, Any]] | None = None
     provenance: list[ProvenanceRow] | None = None
 
 

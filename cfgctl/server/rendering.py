@@ -26,32 +26,44 @@ __all__ = ["config_document"]
 
 
 def config_document(
-    served: ServedRepo, commit: str, service: str, env: str, *, provenance: bool, reveal: bool
+    served: ServedRepo,
+    commit: str,
+    service: str,
+    env: str,
+    *,
+    provenance: bool,
+    reveal: bool,
+    checked: bool = True,
 ) -> bytes:
-    """The JSON body of `GET /api/v1/config/{service}/{env}` at `commit`."""
+    """The JSON body of `GET /api/v1/config/{service}/{env}` at `commit`. Not `checked`
+    (`?invalid=true`): a configuration that fails its schema is served all the same, its
+    diagnostics in `errors` (a valid one is the same body as checked, hence the same ETag)."""
     from cfgctl.checks.render import render_checked
     from cfgctl.repo.masking import masked
 
     snap = served.snapshot(commit, reveal=reveal)
     served.check_pair(snap, service, env)
     try:
-        checked = render_checked(snap, service, env, reveal=reveal, validate=True)
+        result = render_checked(snap, service, env, reveal=reveal, validate=True)
     except CfgctlError as exc:
         raise Problem.from_error(exc) from None
-    if checked.problems:
+    if result.problems and checked:
         raise Problem(
             "check-failed",
             f"{service}@{env} fails validation at {commit[:12]}; nothing is served",
-            hint="fix the values listed in errors (`cfgctl validate` shows them too)",
-            extra={"errors": [d.to_dict() for d in checked.problems]},
+            hint="fix the values listed in errors (`cfgctl validate` shows them too); "
+            "?invalid=true serves it all the same, to fix it",
+            extra={"errors": [d.to_dict() for d in result.problems]},
         )
-    rendered = checked.rendered
+    rendered = result.rendered
     doc: dict[str, Any] = {
         "service": service,
         "env": env,
         "schema": str(rendered.schema) if rendered.schema else None,
         "config": masked(rendered, reveal),
     }
+    if result.problems:
+        doc["errors"] = [d.to_dict() for d in result.problems]
     if provenance:
         doc["provenance"] = provenance_rows(snap, rendered)
     return encode(doc)

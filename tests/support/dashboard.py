@@ -39,6 +39,9 @@ grants:
   - subjects: [priya]
     role: approver
     scope: ["*"]
+  - subjects: [pat]
+    role: editor
+    scope: ["payments@staging"]
 groups:
   acme/platform: [priya]
 """
@@ -120,6 +123,7 @@ TOKENS = (
     ("agent-web-1", "agent", "*"),
     ("dana", "editor", "notifications@*"),  # opens and reverts changes of notifications
     ("priya", "approver", "*"),  # in acme/platform: approves and merges them (owners-approve)
+    ("pat", "editor", "payments@staging"),  # the Service page: fixes staging's mistake
 )
 
 

@@ -5,11 +5,14 @@ import type {
   ChangeImpact,
   ChangeRequest,
   ChangeState,
+  ConfigDocument,
   Named,
   Overview,
   Page,
   PairCommits,
   Rollout,
+  SchemaDocument,
+  SchemaList,
   Status,
   Whoami,
 } from "./types";
@@ -44,9 +47,16 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return (await this.send<T>(method, path, { query, body, signal })).body;
+  }
+
+  /** A request with extra headers (If-Match, a media type), answering the body and the headers. */
+  async send<T>(method: string, path: string, options: SendOptions = {}): Promise<Answer<T>> {
+    const { query = {}, body, signal } = options;
     const headers: Record<string, string> = { Accept: "application/json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    Object.assign(headers, options.headers);
     const init: RequestInit = { method, headers, credentials: "omit", cache: "no-store" };
     if (body !== undefined) init.body = JSON.stringify(body);
     if (signal) init.signal = signal;
@@ -62,9 +72,9 @@ export class ApiClient {
       if (error.status === 401) this.onUnauthorized?.(error);
       throw error;
     }
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return { body: undefined as T, headers: response.headers };
     try {
-      return (await response.json()) as T;
+      return { body: (await response.json()) as T, headers: response.headers };
     } catch {
       throw new ApiError(response.status, "The server's answer is not JSON", "bad-answer");
     }
@@ -116,6 +126,53 @@ export class ApiClient {
   names(list: "services" | "environments", signal?: AbortSignal): Promise<Page<Named & { abstract?: boolean }>> {
     return this.get<Page<Named & { abstract?: boolean }>>(`/${list}`, { limit: "1000" }, signal);
   }
+
+  /** The effective configuration of SERVICE in ENV with its provenance, and its ETag; one
+   * that fails its schema too (`invalid=true`), with its `errors`: to fix it. */
+  async config(service: string, env: string, signal?: AbortSignal): Promise<{ doc: ConfigDocument; etag: string }> {
+    const path = `/config/${encodeURIComponent(service)}/${encodeURIComponent(env)}`;
+    const query = { invalid: "true" };
+    // the ETag a write's If-Match names is the read's without provenance: two reads
+    const [plain, full] = await Promise.all([
+      this.send<ConfigDocument>("GET", path, { query, signal }),
+      this.get<ConfigDocument>(path, { ...query, provenance: "true" }, signal),
+    ]);
+    return { doc: full, etag: plain.headers.get("etag") ?? "" };
+  }
+
+  schemas(signal?: AbortSignal): Promise<SchemaList> {
+    return this.get<SchemaList>("/schemas", { limit: "1000" }, signal);
+  }
+
+  schema(name: string, version: number, signal?: AbortSignal): Promise<SchemaDocument> {
+    return this.get<SchemaDocument>(`/schemas/${encodeURIComponent(name)}`, { version: String(version) }, signal);
+  }
+
+  /** PATCH a merge patch of ENV's layer of SERVICE: a change request (202), never a commit. */
+  async patchConfig(service: string, env: string, patch: unknown, etag: string, title?: string): Promise<ChangeRequest> {
+    const headers: Record<string, string> = { "Content-Type": "application/merge-patch+json", "If-Match": etag };
+    if (title) headers["X-Cfgctl-Title"] = title;
+    const path = `/config/${encodeURIComponent(service)}/${encodeURIComponent(env)}`;
+    return (await this.send<ChangeRequest>("PATCH", path, { body: patch, headers })).body;
+  }
+
+  /** PUT a secret's new value: a change request of its encrypted layer (202). */
+  async putSecret(service: string, env: string, key: string, value: unknown): Promise<ChangeRequest> {
+    const path = `/secrets/${[service, env, key].map(encodeURIComponent).join("/")}`;
+    return (await this.send<ChangeRequest>("PUT", path, { body: { value } })).body;
+  }
+}
+
+export interface SendOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Answer<T> {
+  body: T;
+  headers: Headers;
 }
 
 export function encodeQuery(query: Query): string {

@@ -120,6 +120,54 @@ export interface ChangeVerdict {
   freezes: string[];
 }
 
+export interface ProvenanceEntry {
+  key: string; // dotted
+  path: (string | number)[];
+  env: string;
+  layer: "defaults" | "service" | "secrets";
+  file: string;
+  line: number | null;
+  column: number | null;
+  commit: string | null;
+  author: string | null;
+  date: string | null;
+}
+
+export interface ConfigDocument {
+  service: string;
+  env: string;
+  schema: string; // NAME@VERSION
+  config: Record<string, unknown>;
+  errors?: Diagnostic[]; // with invalid=true: the configuration fails its schema
+  provenance?: ProvenanceEntry[];
+}
+
+export interface SchemaListItem {
+  name: string;
+  versions: number[];
+  latest: number;
+  files: string[]; // one per version, in the order of versions
+}
+
+export interface SchemaList {
+  items: SchemaListItem[];
+  next_cursor: string | null;
+}
+
+export interface SchemaDocument {
+  name: string;
+  version: number;
+  file: string;
+  schema: Record<string, unknown>;
+}
+
+export interface ImpactEntry {
+  service: string;
+  env: string;
+  status: string; // changed, added, removed...
+  keys: string[];
+}
+
 export interface ChangeRequest {
   id: number;
   title: string;
@@ -160,10 +208,11 @@ export interface PairDiff {
 export interface Diagnostic {
   severity: "error" | "warning";
   code: string;
-  file: string | null;
-  line: number | null;
-  column: number | null;
+  file?: string | null;
+  line?: number | null;
+  column?: number | null;
   path: string | null;
+  pointer?: string | null; // RFC 6901, of the value it concerns
   message: string;
   hint: string | null;
   pairs: { service: string; env: string }[];

@@ -43,6 +43,7 @@ export const PAGES: PageEntry[] = [
   page("changes", "Change requests", () => import("./changes")),
   page("change", "Change request", () => import("./changes"), "changes"), // in the navigation's "changes"
   page("history", "History", () => import("./history")),
+  page("service", "Service", () => import("./service")),
 ];
 
 export const DEFAULT_PAGE = "overview";
