@@ -136,8 +136,8 @@ def check_names(snap: Snapshot, env: str, service: str | None) -> None:
 
 def _service_row(
     snaps: list[Snapshot], envs: list[str], service: str, everything: bool
-) -> dict[str, Any] | None:
-    """The service's rows; None when it has no difference and `everything` is false."""
+) -> dict[str, Any]:
+    """The service's rows: every key with `everything`, else those that differ."""
     from cfgctl.operate.compare import compare_rendered
 
     rendered: list[Rendered] = []
@@ -155,8 +155,6 @@ def _service_row(
         return {"name": service, "errors": errors, "differences": 0, "keys": 0, "rows": []}
     rows = compare_rendered(rendered, everything=True)
     differing = sum(row.status != "same" for row in rows)
-    if not everything and not differing:
-        return None
     shown = rows if everything else [row for row in rows if row.status != "same"]
     return {
         "name": service,
@@ -184,8 +182,8 @@ def _compare(
         names = sorted(set().union(*(snap.manifest.services for snap in snaps)))
     out = []
     for name in names:
-        row = _service_row(snaps, envs, name, everything or service is not None)
-        if row is not None:
+        row = _service_row(snaps, envs, name, everything)
+        if everything or service is not None or row["differences"] or any(row["errors"]):
             out.append(row)
     return out
 
@@ -231,7 +229,7 @@ RevsQuery = Annotated[
 @router.get(
     "/compare",
     response_model=CompareDocument,
-    responses={304: {"description": "Not modified"}, **problem_responses(400, 401, 403, 404)},
+    responses={304: {"description": "Not modified"}, **problem_responses(400, 401, 403, 404, 422)},
     summary="Environments (or two commits) side by side: the keys that differ, and where from",
 )
 async def compare(
