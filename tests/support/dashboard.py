@@ -33,6 +33,9 @@ grants:
   - subjects: [agent-web-1]
     role: agent
     scope: ["*"]
+  - subjects: [priya]
+    role: editor
+    scope: ["payments@*"]
 """
 # Teams and services for a page worth looking at: each new service has a valid layer in base.
 EXTRA = {
@@ -110,6 +113,7 @@ TOKENS = (
     ("sam", "viewer", "search@*"),
     ("erin", "editor", "payments@prod"),
     ("agent-web-1", "agent", "*"),
+    ("priya", "editor", "payments@*"),  # the Compare page: reads and edits payments everywhere
 )
 
 

@@ -1,7 +1,16 @@
 // The typed client of cfgctl's REST API: one place that adds the token, parses answers and
 // turns every error into an ApiError with a readable message.
 import { ApiError, errorOf, networkError } from "./problem";
-import type { Overview, Status, Whoami } from "./types";
+import type {
+  CompareDocument,
+  EnvironmentItem,
+  NamedPage,
+  Overview,
+  PromotionAnswer,
+  PromotionRequest,
+  Status,
+  Whoami,
+} from "./types";
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -67,6 +76,19 @@ export class ApiClient {
 
   overview(signal?: AbortSignal): Promise<Overview> {
     return this.get<Overview>("/overview", {}, signal);
+  }
+
+  environments(signal?: AbortSignal): Promise<NamedPage<EnvironmentItem>> {
+    return this.get<NamedPage<EnvironmentItem>>("/environments", { limit: "1000" }, signal);
+  }
+
+  compare(query: Query, signal?: AbortSignal): Promise<CompareDocument> {
+    return this.get<CompareDocument>("/compare", query, signal);
+  }
+
+  /** "Make TO like FROM for these keys": opens a change request (202), answered with its id. */
+  promote(body: PromotionRequest): Promise<PromotionAnswer> {
+    return this.request<PromotionAnswer>("POST", "/promotions", {}, body);
   }
 }
 

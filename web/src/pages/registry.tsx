@@ -36,7 +36,10 @@ function page(name: string, title: string, importer: () => PageModule): PageEntr
   return { name, title, load, component: Page };
 }
 
-export const PAGES: PageEntry[] = [page("overview", "Overview", () => import("./overview"))];
+export const PAGES: PageEntry[] = [
+  page("overview", "Overview", () => import("./overview")),
+  page("compare", "Compare", () => import("./compare")),
+];
 
 export const DEFAULT_PAGE = "overview";
 
