@@ -28,7 +28,6 @@ the caller may read in every environment compared (403 when none). Computed once
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -38,10 +37,11 @@ from starlette.responses import Response
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.manifest import suggest
 from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.overviewaccess import readable_pairs
 from cfgctl.server.pagination import paginate
 from cfgctl.server.problems import Problem, problem_responses
 from cfgctl.server.reads import CursorQuery, LimitQuery, commit_for, headers_for
-from cfgctl.server.security import Security, Subject, authorize, current_subject
+from cfgctl.server.security import Subject, authorize, current_subject
 
 if TYPE_CHECKING:
     from cfgctl.repo.render import Rendered
@@ -52,7 +52,6 @@ __all__ = ["MAX_SIDES", "check_names", "router"]
 
 router = APIRouter(tags=["dashboard"])
 MAX_SIDES = 6
-CHUNK = 500  # access decisions between two yields to the event loop
 
 
 class CompareSide(BaseModel):
@@ -188,25 +187,27 @@ def _compare(
     return out
 
 
+def _grid(snap: Snapshot) -> dict[str, Any]:
+    """Every service x every environment that is not abstract: the overview's grid, so the
+    pairs a caller may read are asked once per caller and commit for both pages."""
+    manifest = snap.manifest
+    envs = [name for name in manifest.environments if not snap.is_abstract(name)]
+    return {"environments": envs, "services": [{"name": n} for n in sorted(manifest.services)]}
+
+
 async def _readable(
-    request: Request, subject: Subject, items: list[dict[str, Any]], envs: list[str]
+    request: Request, subject: Subject, items: list[dict[str, Any]], sides: list[tuple[str, str]]
 ) -> list[dict[str, Any]]:
-    """The services of `items` `subject` may read in every environment of `envs`; 403 when
-    none (asked of the access policy, not audited: these are the rows a read shows)."""
-    security: Security = request.app.state.security
-
-    def allowed(obj: str) -> bool:
-        verdict = security.policy.allows(subject, "read", obj)
-        return verdict if isinstance(verdict, bool) else verdict.allowed
-
-    if allowed("config:*@*"):
+    """The services of `items` `subject` may read in every environment compared; 403 when
+    none (`overviewaccess.readable_pairs`: asked of the access policy, not audited, kept per
+    caller and commit)."""
+    served: ServedRepo = request.app.state.served
+    commit = sides[-1][1]
+    grid = await served.once((commit, "compare-grid"), lambda: _grid(served.snapshot(commit)))
+    readable = await readable_pairs(request, subject, commit, grid)
+    if readable is None:
         return items
-    kept = []
-    for i, item in enumerate(items):
-        if all(allowed(f"config:{item['name']}@{env}") for env in envs):
-            kept.append(item)
-        if i % CHUNK == CHUNK - 1:
-            await asyncio.sleep(0)
+    kept = [i for i in items if all((i["name"], env) in readable for env, _ in sides)]
     if not kept and items:
         raise Problem(
             "forbidden",
@@ -256,7 +257,7 @@ async def compare(
     key = ("compare", tuple(sides), service, all)
     items = await served.once(key, lambda: _compare(served, sides, service, all))
     if service is None:
-        items = await _readable(request, subject, items, [e for e, _ in sides])
+        items = await _readable(request, subject, items, sides)
     size = limit or request.app.state.settings.page_limit
     page = paginate(items, limit=size, cursor=cursor, url=request.url)
     doc = {

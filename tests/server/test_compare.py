@@ -149,6 +149,9 @@ def test_secrets_are_masked_and_access_is_asked_per_side(guarded: Guarded) -> No
     assert none.status_code == 403 and "every environment compared" in none.json()["detail"]
     viewed = get(viewer, env=["staging", "prod"])  # every service: a secret only in prod
     assert [i["name"] for i in viewed.json()["items"]] == ["payments", "search"]
+    scoped = guarded.token("viewers-all", "viewer", "payments@*")  # its token reads payments
+    narrowed = get(scoped, env=["staging", "prod"])
+    assert [i["name"] for i in narrowed.json()["items"]] == ["payments"]
 
 
 # --- promotions ---------------------------------------------------------------------------------
