@@ -102,6 +102,11 @@ def test_compare_payments_staging_and_prod_and_open_a_promotion(
     assert "all=1" in page.url
     page.get_by_label("Show every key").uncheck()
     expect(keys).to_have_count(len(DIFFERENCES))
+    page.go_back()  # each comparison is a history entry
+    expect(keys).to_have_count(11)
+    expect(page.get_by_label("Show every key")).to_be_checked()
+    page.go_forward()
+    expect(keys).to_have_count(len(DIFFERENCES))
 
     # keyboard: focus the key's checkbox and press Space
     box = page.get_by_label("Select payments db.pool_size")

@@ -44,8 +44,11 @@ export default function ComparePage({ route }: PageProps) {
   const [loadingMore, setLoadingMore] = useState(false);
   const [selected, setSelected] = useState<Set<string>>(new Set());
 
+  // A new history entry, and the route now (in the same render as the control's event: a
+  // checkbox shows its new state at once, not after an asynchronous hashchange).
   const go = useCallback((next: CompareQuery) => {
-    window.location.hash = hrefOfQuery(next);
+    window.history.pushState(null, "", hrefOfQuery(next));
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
   }, []);
 
   // No environments in the fragment: staging and prod (or the first two), in place.
