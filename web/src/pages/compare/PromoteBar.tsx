@@ -20,7 +20,6 @@ export function PromoteBar({ environments, selected, commit, onOpened }: Props) 
   const { client } = useSession();
   const [from, setFrom] = useState(environments[0] ?? "");
   const [to, setTo] = useState(environments.at(-1) ?? "");
-  const [refusal, setRefusal] = useState<string | null>("Checking what you may do…");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [opened, setOpened] = useState<PromotionAnswer | null>(null);
@@ -31,23 +30,7 @@ export function PromoteBar({ environments, selected, commit, onOpened }: Props) 
   }, [environments]);
 
   const count = selected.size;
-  useEffect(() => {
-    if (count === 0 || from === to) return;
-    const abort = new AbortController();
-    setRefusal("Checking what you may do…");
-    client.whoami(objectsOf(selected, from, to).slice(0, 100), abort.signal).then(
-      (who) => {
-        const services = [...new Set([...selected].map((id) => parseSelection(id).service))];
-        const checks = services.flatMap((s) => [can(who, "read", `${s}@${from}`), can(who, "edit", `${s}@${to}`)]);
-        const refused = checks.find((v) => !v.allowed);
-        setRefusal(refused ? `Not allowed: ${refused.reason}.` : null);
-      },
-      (e: unknown) => {
-        if (!abort.signal.aborted) setRefusal(e instanceof Error ? e.message : String(e));
-      },
-    );
-    return () => abort.abort();
-  }, [client, selected, count, from, to]);
+  const refusal = useRefusal(selected, from, to);
 
   const why =
     count === 0
@@ -116,4 +99,29 @@ export function PromoteBar({ environments, selected, commit, onOpened }: Props) 
       )}
     </form>
   );
+}
+
+/** Why the token may not promote `selected` from `from` to `to` (read the source, edit the
+ * target: whoami, asked again when they change), null when it may. */
+function useRefusal(selected: Set<string>, from: string, to: string): string | null {
+  const { client } = useSession();
+  const [refusal, setRefusal] = useState<string | null>("Checking what you may do…");
+  useEffect(() => {
+    if (selected.size === 0 || from === to) return;
+    const abort = new AbortController();
+    setRefusal("Checking what you may do…");
+    client.whoami(objectsOf(selected, from, to).slice(0, 100), abort.signal).then(
+      (who) => {
+        const services = [...new Set([...selected].map((id) => parseSelection(id).service))];
+        const checks = services.flatMap((s) => [can(who, "read", `${s}@${from}`), can(who, "edit", `${s}@${to}`)]);
+        const refused = checks.find((v) => !v.allowed);
+        setRefusal(refused ? `Not allowed: ${refused.reason}.` : null);
+      },
+      (e: unknown) => {
+        if (!abort.signal.aborted) setRefusal(e instanceof Error ? e.message : String(e));
+      },
+    );
+    return () => abort.abort();
+  }, [client, selected, from, to]);
+  return refusal;
 }

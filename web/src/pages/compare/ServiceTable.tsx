@@ -2,7 +2,7 @@
 // and file:line it comes from; cells that differ from the first side highlighted (and said so in
 // words); a checkbox per key that a promotion can move.
 import { formatValue, layerOf, mismatches, selectable, selectionId, shownRows, statusText, whereOf } from "./model";
-import type { CompareService, CompareSide } from "../../api/types";
+import type { CompareRow, CompareService, CompareSide } from "../../api/types";
 
 interface Props {
   item: CompareService;
@@ -66,47 +66,66 @@ export function ServiceTable({ item, sides, labels, everything, selected, canSel
               </tr>
             </thead>
             <tbody>
-              {rows.map((row) => {
-                const id = selectionId(item.name, row.key);
-                return (
-                  <tr key={row.key} className={`status-${row.status}`}>
-                    <td className="pick">
-                      {canSelect && selectable(row) && (
-                        <input
-                          type="checkbox"
-                          aria-label={`Select ${item.name} ${row.key}`}
-                          checked={selected.has(id)}
-                          onChange={(e) => onSelect([id], e.target.checked)}
-                        />
-                      )}
-                    </td>
-                    <th scope="row">
-                      <code>{row.key}</code>
-                      <span className="row-status">{statusText(row)}</span>
-                    </th>
-                    {row.cells.map((cell, i) => {
-                      const off = mismatches(row, i);
-                      const where = whereOf(cell);
-                      return (
-                        <td key={i} className={off ? "mismatch" : undefined}>
-                          <span className={cell.present ? "value" : "value absent"}>{formatValue(cell)}</span>
-                          {row.secret && cell.present && <span className="badge">secret</span>}
-                          {off && <span className="sr-only"> (differs from {labels[0]})</span>}
-                          {where && (
-                            <span className="where">
-                              <code>{where}</code> {layerOf(cell, sides[i]?.env ?? "")}
-                            </span>
-                          )}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                );
-              })}
+              {rows.map((row) => (
+                <RowView
+                  key={row.key}
+                  service={item.name}
+                  row={row}
+                  sides={sides}
+                  labels={labels}
+                  checkbox={canSelect && selectable(row)}
+                  checked={selected.has(selectionId(item.name, row.key))}
+                  onSelect={onSelect}
+                />
+              ))}
             </tbody>
           </table>
         </div>
       )}
     </section>
+  );
+}
+
+interface RowProps {
+  service: string;
+  row: CompareRow;
+  sides: CompareSide[];
+  labels: string[];
+  checkbox: boolean;
+  checked: boolean;
+  onSelect: (ids: string[], on: boolean) => void;
+}
+
+/** One key: its checkbox, its name and status in words, and each side's value and origin. */
+function RowView({ service, row, sides, labels, checkbox, checked, onSelect }: RowProps) {
+  const id = selectionId(service, row.key);
+  return (
+    <tr className={`status-${row.status}`}>
+      <td className="pick">
+        {checkbox && (
+          <input type="checkbox" aria-label={`Select ${service} ${row.key}`} checked={checked} onChange={(e) => onSelect([id], e.target.checked)} />
+        )}
+      </td>
+      <th scope="row">
+        <code>{row.key}</code>
+        <span className="row-status">{statusText(row)}</span>
+      </th>
+      {row.cells.map((cell, i) => {
+        const off = mismatches(row, i);
+        const where = whereOf(cell);
+        return (
+          <td key={i} className={off ? "mismatch" : undefined}>
+            <span className={cell.present ? "value" : "value absent"}>{formatValue(cell)}</span>
+            {row.secret && cell.present && <span className="badge">secret</span>}
+            {off && <span className="sr-only"> (differs from {labels[0]})</span>}
+            {where && (
+              <span className="where">
+                <code>{where}</code> {layerOf(cell, sides[i]?.env ?? "")}
+              </span>
+            )}
+          </td>
+        );
+      })}
+    </tr>
   );
 }

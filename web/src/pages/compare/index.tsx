@@ -33,40 +33,20 @@ function useLists() {
   return { environments, services, error };
 }
 
-export default function ComparePage({ route }: PageProps) {
+/** The comparison `query` asks for (null while it loads or cannot be asked), its error, and
+ * the next page of services on demand. */
+function useComparison(query: CompareQuery, missing: string | null) {
   const { client } = useSession();
-  const key = `${route.rest.join("/")}?${route.query.toString()}`;
-  const query = useMemo(() => queryOf(route.rest, route.query), [key]); // eslint-disable-line react-hooks/exhaustive-deps
-  const lists = useLists();
   const [doc, setDoc] = useState<CompareDocument | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
   const [loadingMore, setLoadingMore] = useState(false);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-
-  // A new history entry, and the route now (in the same render as the control's event: a
-  // checkbox shows its new state at once, not after an asynchronous hashchange).
-  const go = useCallback((next: CompareQuery) => {
-    window.history.pushState(null, "", hrefOfQuery(next));
-    window.dispatchEvent(new HashChangeEvent("hashchange"));
-  }, []);
-
-  // No environments in the fragment: staging and prod (or the first two), in place.
-  useEffect(() => {
-    if (lists.environments && query.envs.length === 0) {
-      window.history.replaceState(null, "", hrefOfQuery({ ...query, envs: pair(lists.environments) }));
-      window.dispatchEvent(new HashChangeEvent("hashchange"));
-    }
-  }, [lists.environments, query]);
-
-  const missing = incomplete(query);
   const fetchKey = JSON.stringify(apiQuery(query));
   useEffect(() => {
     if (missing) return;
     const abort = new AbortController();
     setError(null);
     setDoc(null);
-    setSelected(new Set());
     client.compare(apiQuery(query), abort.signal).then(setDoc, (e: unknown) => {
       if (!abort.signal.aborted) setError(e);
     });
@@ -85,6 +65,43 @@ export default function ComparePage({ route }: PageProps) {
       setLoadingMore(false);
     }
   };
+  return { doc, error, retry: () => setAttempt((n) => n + 1), more, loadingMore };
+}
+
+function Summary({ doc, query, labels }: { doc: CompareDocument; query: CompareQuery; labels: string[] }) {
+  const count = totals(doc.items);
+  const differences = `${count.differences} difference${count.differences === 1 ? "" : "s"}`;
+  const where = query.service
+    ? query.service
+    : `${count.services} service${count.services === 1 ? "" : "s"}${doc.next_cursor ? " so far" : ""}`;
+  return (
+    <p className="count" role="status" aria-live="polite">
+      {differences} in {where} between {labels.join(", ")} at{" "}
+      <code title={doc.sides[0]?.commit}>{doc.sides[0]?.commit.slice(0, 7)}</code>
+      {query.everything ? "; every key shown." : "; differences only."}
+    </p>
+  );
+}
+
+export default function ComparePage({ route }: PageProps) {
+  const key = `${route.rest.join("/")}?${route.query.toString()}`;
+  const query = useMemo(() => queryOf(route.rest, route.query), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  const lists = useLists();
+  const missing = incomplete(query);
+  const { doc, error, retry, more, loadingMore } = useComparison(query, missing);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  useEffect(() => setSelected(new Set()), [doc?.sides]);
+
+  // A new history entry, and the route now (in the same render as the control's event: a
+  // checkbox shows its new state at once, not after an asynchronous hashchange).
+  const go = useCallback((next: CompareQuery, replace = false) => {
+    window.history[replace ? "replaceState" : "pushState"](null, "", hrefOfQuery(next));
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  }, []);
+  // No environments in the fragment: staging and prod (or the first two), in place.
+  useEffect(() => {
+    if (lists.environments && query.envs.length === 0) go({ ...query, envs: pair(lists.environments) }, true);
+  }, [lists.environments, query, go]);
 
   const select = useCallback((ids: string[], on: boolean) => {
     setSelected((now) => {
@@ -97,30 +114,20 @@ export default function ComparePage({ route }: PageProps) {
     });
   }, []);
 
-  const labels = doc ? sideLabels(doc.sides) : [];
-  const envs = doc ? promotable(doc) : [];
-  const count = doc ? totals(doc.items) : null;
+  const labels = useMemo(() => (doc ? sideLabels(doc.sides) : []), [doc]);
+  const envs = useMemo(() => (doc ? promotable(doc) : []), [doc]);
 
   return (
     <main className="compare" aria-labelledby="compare-title">
       <h1 id="compare-title">Compare</h1>
       {lists.error ? <ErrorMessage error={lists.error} /> : null}
-      {lists.environments && (
-        <Controls query={query} environments={lists.environments} services={lists.services} onChange={go} />
-      )}
+      {lists.environments && <Controls query={query} environments={lists.environments} services={lists.services} onChange={go} />}
       {missing && <p className="empty">{missing}</p>}
-      {error ? <ErrorMessage error={error} onRetry={() => setAttempt((n) => n + 1)} /> : null}
+      {error ? <ErrorMessage error={error} onRetry={retry} /> : null}
       {!missing && !doc && !error && <p aria-busy="true">Comparing…</p>}
-      {doc && count && (
+      {doc && (
         <>
-          <p className="count" role="status" aria-live="polite">
-            {query.service
-              ? `${count.differences} difference${count.differences === 1 ? "" : "s"} in ${query.service}`
-              : `${count.differences} difference${count.differences === 1 ? "" : "s"} in ${count.services} service${count.services === 1 ? "" : "s"}${doc.next_cursor ? " so far" : ""}`}
-            {" between "}
-            {labels.join(", ")} at <code title={doc.sides[0]?.commit}>{doc.sides[0]?.commit.slice(0, 7)}</code>
-            {query.everything ? "; every key shown." : "; differences only."}
-          </p>
+          <Summary doc={doc} query={query} labels={labels} />
           {envs.length > 0 && (
             <PromoteBar environments={envs} selected={selected} commit={doc.sides[0]?.commit ?? ""} onOpened={() => setSelected(new Set())} />
           )}
