@@ -232,4 +232,20 @@ describe("the compare page", () => {
     expect(alert).toHaveTextContent("One key expected");
     expect(alert.textContent).not.toContain("{");
   });
+
+  it("switches to two commits of one environment and asks for them", async () => {
+    sessionStorage.setItem("cfgctl.token", "cfgctl_abc123_secret");
+    window.location.hash = "#/compare/payments?env=staging&env=prod";
+    const { fetcher, calls } = server({ edit: true });
+    const user = userEvent.setup();
+    render(<App fetcher={fetcher} />);
+    await screen.findByRole("region", { name: "payments: staging, prod" });
+    await user.click(screen.getByLabelText("two commits"));
+    expect(window.location.hash).toBe("#/compare/payments?env=prod&rev=HEAD%7E1&rev=HEAD");
+    await user.clear(screen.getByLabelText("From commit"));
+    await user.type(screen.getByLabelText("From commit"), "v1.4");
+    await user.click(screen.getByRole("button", { name: "Compare" }));
+    expect(window.location.hash).toBe("#/compare/payments?env=prod&rev=v1.4&rev=HEAD");
+    await waitFor(() => expect(calls.at(-1)!.url).toContain("/compare?env=prod&rev=v1.4&rev=HEAD&service=payments&all=true"));
+  });
 });
