@@ -193,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row = interactive(browser, url, n, args.runs)
                 row["server_cold_s"] = round(cold, 2)
                 row["server_warm_ms"] = round(warm * 1000, 1)
+                compare = url + "/api/v1/compare?env=staging&env=prod"  # every service, page 1
+                row["compare_cold_s"] = round(_get_seconds(compare), 2)
+                row["compare_warm_ms"] = round(_get_seconds(compare) * 1000, 1)
                 results["overview"].append(row)
         browser.close()
     RESULTS.parent.mkdir(exist_ok=True)
@@ -208,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {r['services']} | {r['grid_ms']} ms | {r['filtered_ms']} ms | "
             f"{r['server_cold_s']} s | {r['server_warm_ms']} ms |"
         )
+    print("| services | compare staging and prod, every service: cold | warm |")
+    print("|---:|---:|---:|")
+    for r in results["overview"]:
+        print(f"| {r['services']} | {r['compare_cold_s']} s | {r['compare_warm_ms']} ms |")
     return 0
 
 

@@ -29,11 +29,13 @@ from cfgctl.server import (
     authz,
     changes,
     changeviews,
+    compare,
     compat,
     configs,
     hooks,
     overview,
     problems,
+    promotions,
     reads,
     reports,
     reverts,
@@ -120,6 +122,8 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(whoami.router, prefix=API_PREFIX)
     app.include_router(overview.router, prefix=API_PREFIX)
+    app.include_router(compare.router, prefix=API_PREFIX)
+    app.include_router(promotions.router, prefix=API_PREFIX)
     app.include_router(webapp.router)  # `/` and /_dashboard/: before compat's /{app}/{profile}
     app.include_router(compat.router)  # Spring Cloud Config, at the root: after every API route
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -50,6 +50,8 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/hooks/git",  # remote mode's webhook (404 otherwise)
         "/api/v1/whoami",
         "/api/v1/overview",
+        "/api/v1/compare",
+        "/api/v1/promotions",
         # Spring Cloud Config's paths, at the root
         "/{application}/{profile}",
         "/{application}/{profile}/{label}",
@@ -60,6 +62,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
         ("post", "/api/v1/changes"),
         ("put", "/api/v1/secrets/{service}/{env}/{key}"),
         ("post", "/api/v1/reverts"),
+        ("post", "/api/v1/promotions"),
     }
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():

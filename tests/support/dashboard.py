@@ -42,6 +42,9 @@ grants:
   - subjects: [pat]
     role: editor
     scope: ["payments@staging"]
+  - subjects: [quinn]
+    role: editor
+    scope: ["payments@*"]
 groups:
   acme/platform: [priya]
 """
@@ -124,6 +127,7 @@ TOKENS = (
     ("dana", "editor", "notifications@*"),  # opens and reverts changes of notifications
     ("priya", "approver", "*"),  # in acme/platform: approves and merges them (owners-approve)
     ("pat", "editor", "payments@staging"),  # the Service page: fixes staging's mistake
+    ("quinn", "editor", "payments@*"),  # the Compare page: reads and edits payments everywhere
 )
 
 

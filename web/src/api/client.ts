@@ -5,11 +5,16 @@ import type {
   ChangeImpact,
   ChangeRequest,
   ChangeState,
+  CompareDocument,
   ConfigDocument,
+  EnvironmentItem,
   Named,
+  NamedPage,
   Overview,
   Page,
   PairCommits,
+  PromotionAnswer,
+  PromotionRequest,
   Rollout,
   SchemaDocument,
   SchemaList,
@@ -160,6 +165,19 @@ export class ApiClient {
   async putSecret(service: string, env: string, key: string, value: unknown): Promise<ChangeRequest> {
     const path = `/secrets/${[service, env, key].map(encodeURIComponent).join("/")}`;
     return (await this.send<ChangeRequest>("PUT", path, { body: { value } })).body;
+  }
+
+  environments(signal?: AbortSignal): Promise<NamedPage<EnvironmentItem>> {
+    return this.get<NamedPage<EnvironmentItem>>("/environments", { limit: "1000" }, signal);
+  }
+
+  compare(query: Query, signal?: AbortSignal): Promise<CompareDocument> {
+    return this.get<CompareDocument>("/compare", query, signal);
+  }
+
+  /** "Make TO like FROM for these keys": opens a change request (202), answered with its id. */
+  promote(body: PromotionRequest): Promise<PromotionAnswer> {
+    return this.request<PromotionAnswer>("POST", "/promotions", {}, body);
   }
 }
 

@@ -188,6 +188,77 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+// The Compare page: GET /compare and POST /promotions (docs/api.md).
+export interface CompareSide {
+  env: string;
+  rev: string | null; // as asked; null: the branch head
+  commit: string;
+}
+
+export interface CompareCell {
+  present: boolean;
+  value?: unknown; // "***" for a secret
+  env?: string; // the layer that sets it: its environment, kind, file and position
+  layer?: "defaults" | "service" | "secrets";
+  file?: string;
+  line?: number | null;
+  column?: number | null;
+}
+
+export type CompareStatus = "same" | "differs" | "secret";
+
+export interface CompareRow {
+  key: string;
+  path: (string | number)[];
+  status: CompareStatus;
+  secret: boolean;
+  cells: CompareCell[]; // one per side
+}
+
+export interface CompareService {
+  name: string;
+  errors: (string | null)[]; // one per side: why it cannot be rendered
+  differences: number;
+  keys: number;
+  rows: CompareRow[];
+}
+
+export interface CompareDocument {
+  sides: CompareSide[];
+  items: CompareService[];
+  next_cursor: string | null;
+}
+
+export interface PromotionKey {
+  service: string;
+  key: string;
+}
+
+export interface PromotionRequest {
+  from: string;
+  to: string;
+  keys: PromotionKey[];
+  commit?: string;
+  title?: string;
+}
+
+export interface PromotionAnswer {
+  id: number;
+  title: string;
+  state: string;
+  promotion: {
+    from: string;
+    to: string;
+    moves: { service: string; key: string; action: "set" | "unset"; file: string; secret: boolean }[];
+    skipped: { service: string; key: string; reason: string; detail: string }[];
+  };
+}
+
+export interface NamedPage<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
 export interface KeyChange {
   path: string;
   kind: "added" | "removed" | "changed";
@@ -273,4 +344,11 @@ export interface PairCommits {
 
 export interface Named {
   name: string;
+}
+
+export interface EnvironmentItem {
+  name: string;
+  inherits: string | null;
+  protected: boolean;
+  abstract: boolean;
 }

@@ -44,6 +44,7 @@ export const PAGES: PageEntry[] = [
   page("change", "Change request", () => import("./changes"), "changes"), // in the navigation's "changes"
   page("history", "History", () => import("./history")),
   page("service", "Service", () => import("./service")),
+  page("compare", "Compare", () => import("./compare")),
 ];
 
 export const DEFAULT_PAGE = "overview";
