@@ -31,6 +31,7 @@ from cfgctl.server import (
     compat,
     configs,
     hooks,
+    newservices,
     overview,
     problems,
     reads,
@@ -113,6 +114,7 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
+    app.include_router(newservices.router, prefix=API_PREFIX)
     app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(whoami.router, prefix=API_PREFIX)
     app.include_router(overview.router, prefix=API_PREFIX)

@@ -55,6 +55,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
     writes = {  # a write answers 202 with the change request it opened
         ("patch", "/api/v1/config/{service}/{env}"),
         ("post", "/api/v1/changes"),
+        ("post", "/api/v1/services"),  # a new service from a template
         ("put", "/api/v1/secrets/{service}/{env}/{key}"),
     }
     for path, operations in doc["paths"].items():
