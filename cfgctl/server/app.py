@@ -26,6 +26,7 @@ from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
 from cfgctl.server import (
+    analytics,
     authz,
     changes,
     compat,
@@ -115,6 +116,7 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(rollouts.router, prefix=API_PREFIX)
     app.include_router(changes.router, prefix=API_PREFIX)
     app.include_router(newservices.router, prefix=API_PREFIX)
+    app.include_router(analytics.router, prefix=API_PREFIX)
     app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(whoami.router, prefix=API_PREFIX)
     app.include_router(overview.router, prefix=API_PREFIX)

@@ -47,6 +47,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/hooks/git",  # remote mode's webhook (404 otherwise)
         "/api/v1/whoami",
         "/api/v1/overview",
+        "/api/v1/analytics/{service}/{env}",
         # Spring Cloud Config's paths, at the root
         "/{application}/{profile}",
         "/{application}/{profile}/{label}",
