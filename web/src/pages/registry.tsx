@@ -36,7 +36,11 @@ function page(name: string, title: string, importer: () => PageModule): PageEntr
   return { name, title, load, component: Page };
 }
 
-export const PAGES: PageEntry[] = [page("overview", "Overview", () => import("./overview"))];
+export const PAGES: PageEntry[] = [
+  page("overview", "Overview", () => import("./overview")),
+  page("templates", "Templates", () => import("./templates")),
+  page("analytics", "Analytics", () => import("./analytics")),
+];
 
 export const DEFAULT_PAGE = "overview";
 
