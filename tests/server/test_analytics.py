@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.analyticsdata import QUIET_AGO, REGRESSION_AGO, analytics_world
+from tests.support.analyticsdata import QUIET_AGO, REGRESSION_AGO, analytics_files, write_audit
 from tests.support.gitrepo import ConfigRepo
 from tests.support.server import served
 
@@ -21,8 +21,8 @@ def world(example_repo: ConfigRepo, tmp_path: Path) -> tuple[ConfigRepo, Path, f
     now = time.time()
     head = str(example_repo.repo.head.target)
     commits = (head, "a" * 40, "b" * 40)
-    files, audit = analytics_world(tmp_path / "agent", commits, now)
-    example_repo.commit(files, "analytics: a files source")
+    example_repo.commit(analytics_files(now), "analytics: a files source")
+    audit = write_audit(tmp_path / "agent", commits, now)
     return example_repo, audit, now
 
 

@@ -2,8 +2,8 @@
 a CSV of one point a minute for payments in prod over the last two days (latency steps up by
 30% at the first delivery, errors flat), and an agent's audit log delivering two commits.
 
-    files, audit = analytics_world(repo.workdir, state, commits=("3f2a...", "9b1c..."), now=t)
-    repo.commit(files, "analytics")          # analytics.yaml and the CSV, at the head
+    repo.commit(analytics_files(now), "analytics")      # analytics.yaml and the CSV
+    audit = write_audit(state, (before, c1, c2), now)   # deliveries of c1 and c2
     ... cfgctl serve --agent-audit AUDIT
 """
 
@@ -68,15 +68,14 @@ def audit_log(commits: tuple[str, str, str], now: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def analytics_world(
-    state: Path, commits: tuple[str, str, str], now: float
-) -> tuple[dict[str, str | bytes | None], Path]:
-    """The files to commit in the config repository, and the audit log written under `state`."""
+def analytics_files(now: float) -> dict[str, str | bytes | None]:
+    """The files to commit in the config repository: analytics.yaml and the CSV."""
+    return {"analytics.yaml": ANALYTICS, "metrics/payments-prod.csv": metrics_csv(now)}
+
+
+def write_audit(state: Path, commits: tuple[str, str, str], now: float) -> Path:
+    """The agent's audit log under `state` (see `audit_log`)."""
     state.mkdir(parents=True, exist_ok=True)
     audit = state / "audit.jsonl"
     audit.write_text(audit_log(commits, now))
-    files: dict[str, str | bytes | None] = {
-        "analytics.yaml": ANALYTICS,
-        "metrics/payments-prod.csv": metrics_csv(now),
-    }
-    return files, audit
+    return audit

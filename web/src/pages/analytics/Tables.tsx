@@ -1,5 +1,6 @@
 // The numbers behind the Analytics page's pictures, as tables a screen reader (or anyone) reads:
 // each series' change points and deliveries, every point on request, and each delivery's verdicts.
+import { useState, type ReactNode } from "react";
 import {
   formatChange,
   formatInterval,
@@ -29,7 +30,7 @@ export function EventTable({ series, deliveries, label }: { series: SeriesDoc; d
   ].sort((a, b) => a.at - b.at);
   if (rows.length === 0) return <p className="empty">No change point and no delivery in the period.</p>;
   return (
-    <div className="table-scroll">
+    <Scroll label={label}>
       <table className="data">
         <caption className="sr-only">{label}</caption>
         <thead>
@@ -49,20 +50,31 @@ export function EventTable({ series, deliveries, label }: { series: SeriesDoc; d
           ))}
         </tbody>
       </table>
+    </Scroll>
+  );
+}
+
+/** A table that may scroll sideways (or down): a region the keyboard can reach and scroll. */
+export function Scroll({ label, tall, children }: { label: string; tall?: boolean; children: ReactNode }) {
+  return (
+    <div className={tall ? "table-scroll tall" : "table-scroll"} role="region" aria-label={label} tabIndex={0}>
+      {children}
     </div>
   );
 }
 
 export function DataTable({ series, label }: { series: SeriesDoc; label: string }) {
+  const [open, setOpen] = useState(false);
   const xs = xsOf(series);
   const thinned = series.low !== null;
   return (
-    <details className="points">
+    <details className="points" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>
         Every point as a table ({series.values.length}
         {thinned ? ` bucket means of ${series.points} points` : " points"})
       </summary>
-      <div className="table-scroll tall">
+      {open && (
+      <Scroll label={label} tall>
         <table className="data">
           <caption className="sr-only">{label}</caption>
           <thead>
@@ -84,7 +96,8 @@ export function DataTable({ series, label }: { series: SeriesDoc; label: string 
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
+      )}
     </details>
   );
 }
@@ -100,7 +113,7 @@ export function ImpactTable({ impact }: { impact: ImpactDoc }) {
             delivered {formatTime(t.delivered)}
             {t.reason ? `: ${t.reason}` : ""}
           </p>
-          <div className="table-scroll">
+          <Scroll label={`The verdicts of ${short(impact.commit)} on ${t.target}`}>
             <table className="data">
               <caption className="sr-only">
                 The verdicts of {short(impact.commit)} on {t.target}, metric by metric
@@ -138,7 +151,7 @@ export function ImpactTable({ impact }: { impact: ImpactDoc }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         </div>
       ))}
     </>

@@ -100,7 +100,10 @@ export function CreateForm({ template, catalogue }: { template: TemplateRow; cat
         value={service}
         error={errors.service}
         required
-        onChange={setService}
+        onChange={(text) => {
+          setService(text);
+          setErrors(({ service: _, ...rest }) => rest);
+        }}
       />
       {fields.map((field) => (
         <ParamField
@@ -108,7 +111,10 @@ export function CreateForm({ template, catalogue }: { template: TemplateRow; cat
           field={field}
           value={texts[field.name] ?? ""}
           error={errors[field.name]}
-          onChange={(text) => setTexts((now) => ({ ...now, [field.name]: text }))}
+          onChange={(text) => {
+            setTexts((now) => ({ ...now, [field.name]: text }));
+            setErrors(({ [field.name]: _, ...rest }) => rest);
+          }}
         />
       ))}
       <div className="form-actions">

@@ -7,7 +7,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { hrefOf } from "../../router";
 import type { PageProps } from "../registry";
 import { CreateForm } from "./CreateForm";
-import type { Catalogue, Environment, Page, TemplateRow } from "./model";
+import { typeText, type Catalogue, type Environment, type Page, type TemplateRow } from "./model";
 import "./templates.css";
 
 async function loadCatalogue(
@@ -96,7 +96,7 @@ function ParameterTable({ template }: { template: TemplateRow }) {
   const params = template.parameters ?? [];
   if (params.length === 0) return <p className="empty">No parameters: the service's name only.</p>;
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" role="region" aria-label={`Parameters of ${template.name}`} tabIndex={0}>
       <table className="data">
         <caption className="sr-only">Parameters of {template.name}</caption>
         <thead>
@@ -114,7 +114,7 @@ function ParameterTable({ template }: { template: TemplateRow }) {
               <th scope="row">
                 <code>{p.name}</code>
               </th>
-              <td>{p.type}</td>
+              <td>{typeText(p)}</td>
               <td>{p.required ? "yes" : "no"}</td>
               <td>{p.default === undefined ? "—" : <code>{JSON.stringify(p.default)}</code>}</td>
               <td>{p.description}</td>

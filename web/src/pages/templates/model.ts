@@ -77,19 +77,25 @@ function textOf(value: unknown, kind: FieldKind): string {
   return String(value);
 }
 
-/** What the form says about a parameter beside its description: type and bounds, in words. */
-export function helpOf(p: TemplateParameter): string {
+/** The parameter's type and bounds, in words: "integer, at least 1, at most 65535". */
+export function typeText(p: TemplateParameter): string {
   const c = p.constraints;
-  const parts: string[] = [];
-  if (p.description) parts.push(p.description.replace(/[.\s]+$/, ""));
   const bounds: string[] = [];
   if (c.minimum !== undefined) bounds.push(`at least ${c.minimum}`);
   if (c.maximum !== undefined) bounds.push(`at most ${c.maximum}`);
   if (c.minLength !== undefined) bounds.push(`${c.minLength} characters or more`);
   if (c.maxLength !== undefined) bounds.push(`${c.maxLength} characters or fewer`);
   if (c.pattern) bounds.push(`matching ${c.pattern}`);
+  if (c.enum) bounds.push(`one of ${c.enum.map((e) => JSON.stringify(e)).join(", ")}`);
   const type = p.type === "any" ? "any value (JSON)" : p.type;
-  parts.push(`Type: ${type}${bounds.length ? `, ${bounds.join(", ")}` : ""}`);
+  return `${type}${bounds.length ? `, ${bounds.join(", ")}` : ""}`;
+}
+
+/** What the form says about a parameter beside its label: description, type, default. */
+export function helpOf(p: TemplateParameter): string {
+  const parts: string[] = [];
+  if (p.description) parts.push(p.description.replace(/[.\s]+$/, ""));
+  parts.push(`Type: ${typeText(p)}`);
   if (p.default !== undefined) parts.push(`Default: ${JSON.stringify(p.default)}`);
   return `${parts.join(". ")}.`;
 }
