@@ -12,8 +12,10 @@ framework-free), warmreads (the same answers, already computed, and their long p
 front of the framework), longpoll (the head watcher and the waiting reads), pagination, etag,
 models (the OpenAPI shapes), changes (writes as change requests: PATCH of a configuration,
 /changes and their reviews and merge) and writes (their capped bodies, If-Match, and the desk
-that opens change requests on the repository's thread), compat (Spring Cloud Config), reports
-(the CLI's reports as JSON), rollouts (agents' reports, rollouts). Framework-independent: tokens
+that opens change requests on the repository's thread), newservices (POST /services: a new
+service from a template, as a change request), compat (Spring Cloud Config), reports (the
+CLI's reports as JSON), rollouts (agents' reports, rollouts), analytics (a pair's metrics,
+deliveries and verdicts, for the dashboard). Framework-independent: tokens
 (API tokens: made once, shown once, stored as salted hashes in SQLite), oidc (OIDC bearer
 tokens: JWTs verified against the issuer's published keys), rbac (who may do what on
 which service@env: rbac.yaml, evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line,
