@@ -275,7 +275,8 @@ def render_files(snap: Snapshot, template: Template, params: Mapping[str, Any]) 
 def _param(params: Mapping[str, Any], key: str, source: str) -> Any:
     if key not in params:
         raise InputError(
-            f"{source}: unknown placeholder {{{{ {key} }}}}",
+            f"unknown placeholder {{{{ {key} }}}}",
+            location=Location(source),
             hint="declare it under parameters: in template.yaml",
         )
     return params[key]

@@ -113,13 +113,19 @@ def _open(
             raise Problem.from_error(exc) from None
         raise Problem.not_found(exc.message, hint=exc.hint) from None
     try:
+        snap.schemas.resolve(template.schema)
+    except InputError as exc:  # the template names a schema the repository lacks
+        raise Problem.from_error(exc) from None
+    try:
         planned = plan_new_service(snap, service, template, typed_parameters(template, params))
     except BadParameter as exc:
         raise _parameter_problem(exc, exc.parameter) from None
     except CheckFailed as exc:
         raise Problem.from_error(exc, "check-failed") from None
-    except InputError as exc:  # the name: malformed, taken, or a file of it exists
-        raise _parameter_problem(exc, "service") from None
+    except InputError as exc:
+        if exc.location is not None:  # a template file that does not render
+            raise Problem.from_error(exc) from None
+        raise _parameter_problem(exc, "service") from None  # the name, or a file of it exists
     files: dict[str, bytes | None] = {
         snap.git_prefix + rel: data for rel, data in planned.writes.items()
     }

@@ -116,3 +116,24 @@ def test_edit_is_needed_on_every_pair_of_the_new_service(example_repo: ConfigRep
     assert refused.json()["action"] == "edit"
     assert refused.json()["object"].startswith("config:billing@")
     assert listed == []
+
+
+def test_a_broken_template_is_the_repositorys_problem(example_repo: ConfigRepo) -> None:
+    example_repo.commit(
+        {
+            "templates/lost/template.yaml": "schema: no-such-schema\nparameters: {}\n",
+            "templates/lost/files/config/base/{{ name }}.yaml": "port: 1\n",
+            "templates/typo/template.yaml": "schema: web-service\nparameters: {}\n",
+            "templates/typo/files/config/base/{{ name }}.yaml": "port: {{ prot }}\n",
+        },
+        "two broken templates",
+    )
+    with served(example_repo.workdir, security=writers()) as client:
+        lost = _create(client, {"template": "lost", "service": "billing"})
+        typo = _create(client, {"template": "typo", "service": "billing"})
+    for answer in (lost, typo):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["type"] == "urn:cfgctl:problem:invalid-repository", answer.text
+    assert "no-such-schema" in lost.json()["detail"]
+    assert "prot" in typo.json()["detail"]
+    assert typo.json()["location"]["path"] == "templates/typo/files/config/base/{{ name }}.yaml"
