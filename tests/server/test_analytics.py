@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.analyticsdata import QUIET_AGO, REGRESSION_AGO, analytics_files, write_audit
 from tests.support.gitrepo import ConfigRepo
+from tests.support.prometheus import PROMETHEUS, Prometheus, SampleExporter
 from tests.support.server import served
 
 URL = "/api/v1/analytics/payments/prod"
@@ -102,3 +103,26 @@ def test_bad_requests_and_a_broken_source(world: tuple[ConfigRepo, Path, float])
         down = client.get(URL)
     assert down.status_code == 503, down.text
     assert "cannot reach Prometheus" in down.json()["detail"]
+
+
+@pytest.mark.slow  # a real Prometheus scraping for a few seconds
+@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed")
+def test_metrics_from_prometheus(example_repo: ConfigRepo, tmp_path: Path) -> None:
+    """analytics.yaml naming Prometheus: the pair's query filled in (escaped) and read."""
+    config = (
+        "version: 1\n"
+        "source: {prometheus: {url: URL, step: 1s}}\n"
+        "metrics: [{name: latency, query: 'sample_latency_seconds{service={service}}',"
+        " direction: higher_is_worse}]\n"
+    )
+    with SampleExporter() as exporter, Prometheus(tmp_path, [exporter.address]) as prom:
+        prom.wait_for_samples("sample_latency_seconds", 3)
+        example_repo.commit({"analytics.yaml": config.replace("URL", prom.url)}, "prometheus")
+        with served(example_repo.workdir) as client:
+            doc = client.get(URL, params={"from": str(time.time() - 60)}).json()
+    assert doc["source"] == "Prometheus", doc
+    [metric] = doc["metrics"]
+    assert metric["problem"] is None, metric
+    [series] = metric["series"]
+    assert 'service="payments"' in series["name"]
+    assert series["points"] >= 3 and set(series["values"]) == {0.25}
