@@ -97,15 +97,16 @@ function PairView({ service, env, query }: { service: string; env: string; query
   const [doc, setDoc] = useState<AnalyticsDoc | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
+  const search = query.toString(); // a new URLSearchParams each render: compare its text
   useEffect(() => {
     const abort = new AbortController();
     setError(null);
     const path = `/analytics/${encodeURIComponent(service)}/${encodeURIComponent(env)}`;
-    client.get<AnalyticsDoc>(path, queryOf(query, Date.now()), abort.signal).then(setDoc, (e: unknown) => {
+    client.get<AnalyticsDoc>(path, queryOf(new URLSearchParams(search), Date.now()), abort.signal).then(setDoc, (e: unknown) => {
       if (!abort.signal.aborted) setError(e);
     });
     return () => abort.abort();
-  }, [client, service, env, query, attempt]);
+  }, [client, service, env, search, attempt]);
   if (error) return <ErrorMessage error={error} onRetry={() => setAttempt((n) => n + 1)} />;
   if (!doc) return <p aria-busy="true">Reading the metrics…</p>;
   if (!doc.configured) {
