@@ -42,6 +42,7 @@ __all__ = [
     "CommitImpact",
     "Panel",
     "ReportData",
+    "WholeFiles",
     "commit_subjects",
     "correlation_ranking",
     "gather",
@@ -180,7 +181,7 @@ def in_scope(deliveries: list[Delivery], service: str | None, env: str | None) -
     ]
 
 
-class _WholeFiles:
+class WholeFiles:
     """A `FileSource` that reads each file once: the page asks for many windows of the same
     files (a plot each, and two windows a delivery for its verdicts)."""
 
@@ -223,7 +224,7 @@ def gather(
         raise InputError(f"the period {start}..{end} is empty", hint="start before end")
     known = [d for d in in_scope(deliveries, service, env) if d.time <= end]
     if isinstance(source, FileSource):
-        source = _WholeFiles(source)
+        source = WholeFiles(source)
     chosen = [d for d in known if d.time >= start]
     kind = "Prometheus" if isinstance(config.source, PrometheusSpec) else "files"
     data = ReportData(start, end, now, window, service, env, config.metrics, kind, chosen)

@@ -27,6 +27,7 @@ __all__ = [
     "check_codeowners",
     "check_codeowners_current",
     "codeowners_file",
+    "generated_codeowners_text",
     "refresh_generated_codeowners",
     "render_codeowners",
     "sync_codeowners",
@@ -131,6 +132,18 @@ def _sync(snap: Snapshot, *, check: bool, force: bool) -> CodeownersSync:
     # path is GIT_WORKDIR/.github/CODEOWNERS: confined to that work tree
     atomic_write(confined(path.parents[1], CODEOWNERS), text.encode())
     return CodeownersSync(path, "written")
+
+
+def generated_codeowners_text(snap: Snapshot, manifest: Manifest) -> str | None:
+    """The text a generated CODEOWNERS of `snap` (at its commit) should hold for `manifest`
+    (a cfgctl.yaml about to change), or None: no file, one written by hand, or up to date. Its
+    path from the top of the Git repository is CODEOWNERS."""
+    path, prefix = codeowners_file(snap)
+    text = _current(snap, path)
+    if text is None or not text.startswith(HEADER[:40]):
+        return None
+    wanted = render_codeowners(manifest, prefix)
+    return None if text == wanted else wanted
 
 
 def refresh_generated_codeowners(snap: Snapshot) -> Path | None:

@@ -28,6 +28,7 @@ from cfgctl.checks.codeowners import refresh_generated_codeowners
 from cfgctl.checks.credentials import check_credentials
 from cfgctl.checks.validate import validate_snapshot
 from cfgctl.editing.templates import (
+    Template,
     TemplateRecord,
     read_template,
     render_files,
@@ -43,7 +44,16 @@ from cfgctl.repo.manifest import MANIFEST, suggest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlwrite import dump_roundtrip, load_roundtrip
 
-__all__ = ["NewService", "init_repo", "new_service", "parse_assignments", "refuse_invalid"]
+__all__ = [
+    "NewService",
+    "PlannedService",
+    "check_new_name",
+    "init_repo",
+    "new_service",
+    "parse_assignments",
+    "plan_new_service",
+    "refuse_invalid",
+]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -113,17 +123,9 @@ def new_service(snap: Snapshot, name: str, template: str, raw_params: dict[str, 
 def _new_service(
     snap: Snapshot, name: str, template_name: str, raw_params: dict[str, str]
 ) -> NewService:
-    _check_new_name(snap, name)
     template = read_template(snap, template_name)
-    params = resolve_parameters(template, raw_params)
-    record = TemplateRecord(template.name, template.version, dict(params))
-    params["name"] = name
-    snap.schemas.resolve(template.schema)
-    writes = _new_files(snap, render_files(snap, template, params))
-    raw_owners = params.get("owners")
-    owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
-    writes[MANIFEST] = _register(snap, name, template.schema, owners, record).encode()
-    refuse_invalid(snap, name, writes, "the new service")
+    planned = plan_new_service(snap, name, template, resolve_parameters(template, raw_params))
+    writes = planned.writes
     targets = {rel: confined(snap.root, rel) for rel in writes}
     for rel, data in writes.items():
         atomic_write(targets[rel], data)
@@ -133,7 +135,39 @@ def _new_service(
     return NewService(name, sorted(writes) + extra, template.schema)
 
 
-def _check_new_name(snap: Snapshot, name: str) -> None:
+@dataclass(frozen=True)
+class PlannedService:
+    """A new service, nothing written: its files by path in the config repository (cfgctl.yaml
+    among them), the environments it has a configuration in, and its template record."""
+
+    name: str
+    schema: str
+    writes: dict[str, bytes]
+    envs: list[str]
+    record: TemplateRecord
+
+
+def plan_new_service(
+    snap: Snapshot, name: str, template: Template, params: dict[str, Any]
+) -> PlannedService:
+    """The files of service `name` made from `template` with checked `params`
+    (`resolve_parameters`, `typed_parameters`), validated; InputError for a bad or taken name
+    or a file that exists, CheckFailed when the new service would fail validation."""
+    check_new_name(snap, name)
+    record = TemplateRecord(template.name, template.version, dict(params))
+    params = {**params, "name": name}
+    snap.schemas.resolve(template.schema)
+    writes = _new_files(snap, render_files(snap, template, params))
+    raw_owners = params.get("owners")
+    owners = [raw_owners] if isinstance(raw_owners, str) else list(raw_owners or [])
+    writes[MANIFEST] = _register(snap, name, template.schema, owners, record).encode()
+    refuse_invalid(snap, name, writes, "the new service")
+    trial = snap.with_files(writes)
+    envs = [e for e in trial.manifest.environments if trial.has_pair(name, e)]
+    return PlannedService(name, template.schema, writes, envs, record)
+
+
+def check_new_name(snap: Snapshot, name: str) -> None:
     if not _NAME.match(name):
         raise InputError(
             f"bad service name {name!r}",

@@ -38,6 +38,7 @@ from cfgctl.repo.validator import SchemaValidator
 from cfgctl.repo.yamlio import parse
 
 __all__ = [
+    "BadParameter",
     "Template",
     "TemplateRecord",
     "find_version",
@@ -48,6 +49,7 @@ __all__ = [
     "resolve_parameters",
     "template_entry",
     "template_rows",
+    "typed_parameters",
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -172,27 +174,66 @@ def _coerce(spec: dict[str, Any], raw: str) -> Any:
     return parse(raw, "--set").data
 
 
+class BadParameter(InputError):
+    """A template's parameter that is unknown, missing or breaks its declaration; `parameter`
+    names it (the API answers 422 naming it)."""
+
+    def __init__(
+        self,
+        message: str,
+        parameter: str,
+        *,
+        location: Location | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location, hint=hint)
+        self.parameter = parameter
+
+
 def resolve_parameters(
     template: Template, raw: Mapping[str, str], given: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The parameters from `--set` values (`raw`, read as YAML unless typed string), then values
     `given` (a service's record), then defaults; checked against their declarations."""
-    declared = template.parameters
-    unknown = sorted(set(raw) - set(declared))
-    if unknown:
-        raise InputError(
-            f"template {template.name!r} has no parameter {unknown[0]!r}",
-            hint=suggest(unknown[0], declared, "parameter"),
-        )
+    _refuse_unknown(template, raw)
     given = given or {}
     params: dict[str, Any] = {}
-    for key, pspec in declared.items():
+    for key, pspec in template.parameters.items():
         if key in raw:
             params[key] = _coerce(pspec, raw[key])
         elif key in given:
             params[key] = given[key]
         elif "default" in pspec:
             params[key] = pspec["default"]
+    _check(template, params, "pass --set {what}=VALUE")
+    return params
+
+
+def typed_parameters(template: Template, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters from typed `values` (JSON, as an API client sends them), then defaults;
+    checked against their declarations (`BadParameter` naming the first one at fault)."""
+    _refuse_unknown(template, values)
+    params = {
+        key: values[key] if key in values else spec["default"]
+        for key, spec in template.parameters.items()
+        if key in values or "default" in spec
+    }
+    _check(template, params, "send a valid value for {what}")
+    return params
+
+
+def _refuse_unknown(template: Template, given: Mapping[str, Any]) -> None:
+    unknown = sorted(set(given) - set(template.parameters))
+    if unknown:
+        raise BadParameter(
+            f"template {template.name!r} has no parameter {unknown[0]!r}",
+            unknown[0],
+            hint=suggest(unknown[0], template.parameters, "parameter"),
+        )
+
+
+def _check(template: Template, params: dict[str, Any], fix: str) -> None:
+    declared = template.parameters
     properties: dict[str, Any] = {
         k: {kk: vv for kk, vv in v.items() if kk not in ("description", "required")}
         for k, v in declared.items()
@@ -203,12 +244,12 @@ def resolve_parameters(
     if violations:
         v = violations[0]
         what = v.missing or v.dotted
-        raise InputError(
+        raise BadParameter(
             f"parameter {what}: {v.message}",
+            what.split(".")[0],
             location=Location(template.spec_path),
-            hint=f"pass --set {what}=VALUE; see {template.spec_path} for the parameters",
+            hint=f"{fix.format(what=what)}; see {template.spec_path} for the parameters",
         )
-    return params
 
 
 def render_files(snap: Snapshot, template: Template, params: Mapping[str, Any]) -> dict[str, bytes]:
@@ -234,7 +275,8 @@ def render_files(snap: Snapshot, template: Template, params: Mapping[str, Any]) 
 def _param(params: Mapping[str, Any], key: str, source: str) -> Any:
     if key not in params:
         raise InputError(
-            f"{source}: unknown placeholder {{{{ {key} }}}}",
+            f"unknown placeholder {{{{ {key} }}}}",
+            location=Location(source),
             hint="declare it under parameters: in template.yaml",
         )
     return params[key]

@@ -14,10 +14,11 @@ models (the OpenAPI shapes), changes (writes as change requests: PATCH of a conf
 /changes and their reviews and merge) and writes (their capped bodies, If-Match, and the desk
 that opens change requests on the repository's thread), changeviews (a change request's
 diff and checks, the commits of a pair with their change requests), reverts (a change request
-that undoes one commit), compat (Spring Cloud Config), reports
-(the CLI's reports as JSON), rollouts (agents' reports, rollouts), compare (environments or
-two commits side by side) and promotions ("make prod like staging for these keys" as a change
-request). Framework-independent: tokens
+that undoes one commit), newservices (POST /services: a new service from a template, as a
+change request), compat (Spring Cloud Config), reports (the CLI's reports as JSON), rollouts
+(agents' reports, rollouts), compare (environments or two commits side by side), promotions
+("make prod like staging for these keys" as a change request) and analytics (a pair's metrics,
+deliveries and verdicts, for the dashboard). Framework-independent: tokens
 (API tokens: made once, shown once, stored as salted hashes in SQLite), oidc (OIDC bearer
 tokens: JWTs verified against the issuer's published keys), rbac (who may do what on
 which service@env: rbac.yaml, evaluated by Casbin), rbacfile (rbac.yaml's problems at file:line,

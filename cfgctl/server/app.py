@@ -26,6 +26,7 @@ from fastapi.openapi.utils import get_openapi
 
 from cfgctl._version import __version__
 from cfgctl.server import (
+    analytics,
     authz,
     changes,
     changeviews,
@@ -33,6 +34,7 @@ from cfgctl.server import (
     compat,
     configs,
     hooks,
+    newservices,
     overview,
     problems,
     promotions,
@@ -119,6 +121,8 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.include_router(changes.router, prefix=API_PREFIX)
     app.include_router(changeviews.router, prefix=API_PREFIX)
     app.include_router(reverts.router, prefix=API_PREFIX)
+    app.include_router(newservices.router, prefix=API_PREFIX)
+    app.include_router(analytics.router, prefix=API_PREFIX)
     app.include_router(hooks.router, prefix=API_PREFIX)
     app.include_router(whoami.router, prefix=API_PREFIX)
     app.include_router(overview.router, prefix=API_PREFIX)

@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[int, str, int]] = {
     "payload-too-large": (413, "The request's body is too large", 2),
     "unsupported-media-type": (415, "Unsupported media type", 2),
     "invalid-patch": (422, "The patch cannot be applied", 2),
+    "invalid-parameter": (422, "A parameter of the template is not valid", 2),
     "precondition-required": (428, "If-Match required", 2),
     "invalid-repository": (422, "The repository cannot be read", 2),
     "check-failed": (422, "The configuration fails its checks", 1),

@@ -56,6 +56,9 @@ class ServerSettings:
     oidc_timeout: float = 5.0  # seconds, for each connection to the issuer and read
     oidc_refetch_interval: float = 30.0  # the issuer's keys fetched at most once per this
     oidc_keys_max_age: float = 3600.0
+    # The sync agent's audit log (its state_dir or audit.jsonl): which commit reached which
+    # target when, for the analytics (analytics.py); None: no deliveries known.
+    agent_audit: Path | None = None
 
     def __post_init__(self) -> None:
         if self.oidc_issuer is None and self.oidc_audience is None:
@@ -84,6 +87,7 @@ class ServerSettings:
         data = asdict(self)
         data["repo"] = str(self.repo)
         data["state_dir"] = None if self.state_dir is None else str(self.state_dir)
+        data["agent_audit"] = None if self.agent_audit is None else str(self.agent_audit)
         return json.dumps(data)
 
     @classmethod
@@ -94,6 +98,8 @@ class ServerSettings:
             data["repo"] = Path(data["repo"])
             if data.get("state_dir") is not None:
                 data["state_dir"] = Path(data["state_dir"])
+            if data.get("agent_audit") is not None:
+                data["agent_audit"] = Path(data["agent_audit"])
             return cls(**data)
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(

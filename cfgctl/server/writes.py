@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_TITLE",
     "PATCH_TYPES",
     "Desk",
     "check_if_match",

@@ -52,6 +52,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
         "/api/v1/overview",
         "/api/v1/compare",
         "/api/v1/promotions",
+        "/api/v1/analytics/{service}/{env}",
         # Spring Cloud Config's paths, at the root
         "/{application}/{profile}",
         "/{application}/{profile}/{label}",
@@ -60,6 +61,7 @@ def test_the_openapi_document_validates_and_describes_every_route(
     writes = {  # a write answers 202 with the change request it opened
         ("patch", "/api/v1/config/{service}/{env}"),
         ("post", "/api/v1/changes"),
+        ("post", "/api/v1/services"),  # a new service from a template
         ("put", "/api/v1/secrets/{service}/{env}/{key}"),
         ("post", "/api/v1/reverts"),
         ("post", "/api/v1/promotions"),

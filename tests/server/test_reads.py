@@ -105,4 +105,4 @@ def test_status_and_unknown_paths(example_repo: ConfigRepo) -> None:
             answer = client.get(path)
             assert answer.status_code == 404
             assert answer.json()["type"] == "urn:cfgctl:problem:not-found"
-        assert client.post("/api/v1/services").status_code == 405
+        assert client.delete("/api/v1/services").status_code == 405  # POST: a new service

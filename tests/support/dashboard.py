@@ -45,6 +45,9 @@ grants:
   - subjects: [quinn]
     role: editor
     scope: ["payments@*"]
+  - subjects: [tess]
+    role: editor
+    scope: ["*"]
 groups:
   acme/platform: [priya]
 """
@@ -90,6 +93,20 @@ def _repo(path: Path) -> tuple[ConfigRepo, str]:
     return repo, before
 
 
+def _analytics(repo: ConfigRepo, work: Path, before: str) -> Path:
+    """analytics.yaml and a CSV of payments@prod's metrics (the Analytics page), committed; the
+    agent's audit log (before -> the head of _repo at -30 h, a regression; -> this commit at
+    -10 h), for `--agent-audit`."""
+    import time
+
+    from tests.support.analyticsdata import analytics_files, write_audit
+
+    now = time.time()
+    first = str(repo.repo.head.target)
+    second = repo.commit(analytics_files(now), "analytics: payments' metrics as CSV")
+    return write_audit(work / "agent", (before, first, second), now)
+
+
 def _activity(server: ServerProcess, tokens: dict[str, str], head: str, before: str) -> None:
     """An open change request (erin raises payments' replicas in prod) and an agent's report
     (payments@prod at the head, checkout@prod behind, gateway@staging stuck)."""
@@ -128,6 +145,7 @@ TOKENS = (
     ("priya", "approver", "*"),  # in acme/platform: approves and merges them (owners-approve)
     ("pat", "editor", "payments@staging"),  # the Service page: fixes staging's mistake
     ("quinn", "editor", "payments@*"),  # the Compare page: reads and edits payments everywhere
+    ("tess", "editor", "*"),  # makes services from templates (the Templates page)
 )
 
 
@@ -135,6 +153,7 @@ TOKENS = (
 def dashboard_server(work: Path) -> Iterator[Dashboard]:
     """The repository under WORK/cfg, served with tokens (state in WORK/state) until the end."""
     repo, before = _repo(work / "cfg")
+    audit = _analytics(repo, work, before)
     state = str(work / "state")
     tokens = {}
     for subject, role, scope in TOKENS:
@@ -142,7 +161,7 @@ def dashboard_server(work: Path) -> Iterator[Dashboard]:
                        "--scope", scope, "--state-dir", state)  # fmt: skip
         assert made.exit_code == 0, made.stderr
         tokens[subject] = made.stdout.strip()
-    args = ("--state-dir", state)
+    args = ("--state-dir", state, "--agent-audit", str(audit))
     with server_process(repo.workdir, *args, log_dir=work, insecure=False) as server:
         _activity(server, tokens, str(repo.repo.head.target), before)
         yield Dashboard(server, tokens, repo)

@@ -132,6 +132,15 @@ OidcGroupsOpt = Annotated[
         " group:NAME grants reach them; '' for none.",
     ),
 ]
+AgentAuditOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--agent-audit",
+        metavar="PATH",
+        help="A sync agent's state_dir (or its audit.jsonl): the deliveries that"
+        " /api/v1/analytics/SERVICE/ENV marks on the metrics and judges (docs/analytics.md).",
+    ),
+]
 AddrFileOpt = Annotated[
     Path | None,
     typer.Option(
@@ -157,6 +166,7 @@ def serve(
     oidc_audience: OidcAudienceOpt = None,
     oidc_subject_claim: OidcSubjectOpt = "sub",
     oidc_groups_claim: OidcGroupsOpt = "groups",
+    agent_audit: AgentAuditOpt = None,
     addr_file: AddrFileOpt = None,
     access_log: AccessLogOpt = True,
 ) -> None:
@@ -219,6 +229,7 @@ def serve(
         oidc_audience=oidc_audience,
         oidc_subject_claim=oidc_subject_claim,
         oidc_groups_claim=oidc_groups_claim,
+        agent_audit=None if agent_audit is None else agent_audit.absolute(),
     )
     run_server(
         settings, host, port, workers=workers, on_bound=_announcer(addr_file), access_log=access_log

@@ -45,6 +45,8 @@ export const PAGES: PageEntry[] = [
   page("history", "History", () => import("./history")),
   page("service", "Service", () => import("./service")),
   page("compare", "Compare", () => import("./compare")),
+  page("templates", "Templates", () => import("./templates")),
+  page("analytics", "Analytics", () => import("./analytics")),
 ];
 
 export const DEFAULT_PAGE = "overview";
