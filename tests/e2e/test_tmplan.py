@@ -15,36 +15,18 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import axe, screenshot
+from tests.support.browser import DESKTOP, PHONE, axe, page_of, screenshot
 from tests.support.dashboard import Dashboard
-
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def _page(browser: Browser, viewport: dict[str, int], scheme: str = "light") -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
-    page = context.new_page()
-    page.add_init_script(
-        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
-        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    assert page.evaluate("window.__csp ?? []") == [], "the page broke its Content-Security-Policy"
-    assert errors == []
-    context.close()
 
 
 @pytest.fixture
 def desktop(chromium_browser: Browser) -> Iterator[Page]:
-    yield from _page(chromium_browser, DESKTOP)
+    yield from page_of(chromium_browser, DESKTOP)
 
 
 @pytest.fixture
 def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from _page(chromium_browser, PHONE, "dark")
+    yield from page_of(chromium_browser, PHONE, "dark")
 
 
 def _sign_in(page: Page, dashboard: Dashboard, subject: str) -> None:

@@ -70,3 +70,23 @@ def screenshot(page: Page, name: str) -> None:
     if SCREENSHOTS:
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / f"{name}.png"))
+
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def page_of(browser: Browser, viewport: dict[str, int], scheme: str = "light") -> Iterator[Page]:
+    """A page in a context of its own; at the end, no CSP violation and no script error."""
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert page.evaluate("window.__csp ?? []") == [], "the page broke its Content-Security-Policy"
+    assert errors == []
+    context.close()
