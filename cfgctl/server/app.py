@@ -53,7 +53,7 @@ from cfgctl.server.repository import ServedRepo
 from cfgctl.server.requestid import RequestIdMiddleware
 from cfgctl.server.security import Security
 from cfgctl.server.settings import ServerSettings
-from cfgctl.server.warmreads import WarmReads
+from cfgctl.server.warmreads import WarmReads, WarmStats
 
 __all__ = ["API_PREFIX", "app_from_env", "create_app"]
 
@@ -107,7 +107,7 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     app.state.security = security
     app.state.served = served
     app.state.watcher = watcher
-    app.state.warm_reads = 0  # reads answered by WarmReads
+    app.state.warm = WarmStats()  # what WarmReads answered
     problems.install(app)
     app.add_middleware(WarmReads)  # innermost: behind the host check and the request id
     if settings.insecure_local:

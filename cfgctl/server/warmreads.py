@@ -19,7 +19,7 @@ Anything else, including every refusal, an unknown name and the first read after
 through to the route, unchanged: it answers, audits and fills the memo. What both answer with
 is one code (configviews.py: the view, its headers, the long poll), so the fast path has no
 behaviour of its own; tests/server/test_warmreads.py compares the two byte for byte. The app's
-`state.warm_reads` counts the requests it answered.
+`state.warm.answered` counts the requests it answered.
 """
 
 from __future__ import annotations
@@ -31,15 +31,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cfgctl.server.configviews import Pair, config_headers, config_key, follow
 from cfgctl.server.etag import not_modified
-from cfgctl.server.longpoll import disconnected, parse_wait
+from cfgctl.server.longpoll import HeadWatcher, disconnected, parse_wait
 from cfgctl.server.problems import Problem, problem_response
 from cfgctl.server.repository import ServedRepo, View
 from cfgctl.server.security import Security
 
-__all__ = ["CONFIG_PREFIX", "WarmReads"]
+__all__ = ["CONFIG_PREFIX", "WarmReads", "WarmStats"]
 
 CONFIG_PREFIX = "/api/v1/config/"
 Headers = list[tuple[bytes, bytes]]
+
+
+class WarmStats:
+    """What the fast path answered (the app's `state.warm`)."""
+
+    def __init__(self) -> None:
+        self.answered = 0
 
 
 class WarmReads:
@@ -47,6 +54,14 @@ class WarmReads:
         self.app = app
         # View -> its response headers (200, 304): built once per answer, not per request.
         self._heads: dict[int, tuple[View, Headers, Headers]] = {}
+        self._app_state: tuple[ServedRepo, HeadWatcher, Security, WarmStats] | None = None
+
+    def _state(self, scope: Scope) -> tuple[ServedRepo, HeadWatcher, Security, WarmStats]:
+        """The app's parts, read from its state once (they live as long as the app)."""
+        if self._app_state is None:
+            state = scope["app"].state
+            self._app_state = (state.served, state.watcher, state.security, state.warm)
+        return self._app_state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -60,7 +75,7 @@ class WarmReads:
                 if not query:
                     view = await self._warm(scope, pair)
                     if view is not None:
-                        scope["app"].state.warm_reads += 1
+                        self._state(scope)[3].answered += 1
                         await self._send(scope, view, True, send)
                         return
                 elif await self._long_poll(scope, pair, query, receive, send):
@@ -69,11 +84,9 @@ class WarmReads:
 
     async def _warm(self, scope: Scope, pair: Pair) -> View | None:
         """The kept answer this request may have, or None: the route decides."""
-        state = scope["app"].state
-        served: ServedRepo = state.served
-        head: str = state.watcher.head
-        view = served.known(config_key(head, pair.service, pair.env, False, False))
-        if not isinstance(view, View) or not await _allowed(scope, pair):
+        served, watcher, security, _ = self._state(scope)
+        view = served.known(config_key(watcher.head, pair.service, pair.env, False, False))
+        if not isinstance(view, View) or not await _allowed(security, scope, pair):
             return None
         return view
 
@@ -84,17 +97,17 @@ class WarmReads:
         params = _wait_after(query)
         if params is None or await self._warm(scope, pair) is None:
             return False
-        state = scope["app"].state
+        served, watcher, _, stats = self._state(scope)
         try:
-            seconds = parse_wait(params[0], state.settings.max_wait)
+            seconds = parse_wait(params[0], served.settings.max_wait)
             view, changed = await follow(
-                state.served, state.watcher, pair, params[1], None, seconds,
+                served, watcher, pair, params[1], None, seconds,
                 gone=lambda: disconnected(receive),
             )  # fmt: skip
         except Problem as problem:  # answered as the route's handler answers it
             await problem_response(problem, Request(scope))(scope, receive, send)
             return True
-        state.warm_reads += 1
+        stats.answered += 1
         await self._send(scope, view, changed, send)
         return True
 
@@ -139,10 +152,9 @@ def _wait_after(query: bytes) -> tuple[str, str] | None:
     return found["wait"], found["after"]
 
 
-async def _allowed(scope: Scope, pair: Pair) -> bool:
+async def _allowed(security: Security, scope: Scope, pair: Pair) -> bool:
     """Whether the app's Security lets this request read `pair`, recording nothing: any doubt
     (no subject, a refusal, an error) is False, and the route answers and audits it."""
-    security: Security = scope["app"].state.security
     request = Request(scope)
     try:
         subject = await security.authenticator(request)

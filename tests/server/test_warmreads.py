@@ -17,7 +17,7 @@ PER_REQUEST = {"x-request-id", "date"}
 
 
 def _warm_count(client: TestClient) -> int:
-    count: int = client.app.state.warm_reads  # type: ignore[attr-defined]
+    count: int = client.app.state.warm.answered  # type: ignore[attr-defined]
     return count
 
 
