@@ -25,10 +25,9 @@ from cfgctl.errors import InputError
 from cfgctl.server.etag import encode
 from cfgctl.server.problems import Problem, problem_responses
 from cfgctl.server.security import Subject, authorize, current_subject
-from cfgctl.server.writes import Desk, desk_of, read_json, title_of
+from cfgctl.server.writes import EVERY_PAIR, Desk, desk_of, read_json, title_of, touched
 
 if TYPE_CHECKING:
-    from cfgctl.repo.snapshot import Snapshot
     from cfgctl.review.reverts import Revert
 
 T = TypeVar("T")
@@ -37,7 +36,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["changes"])
 SubjectDep = Annotated[Subject, Depends(current_subject)]
-EVERY_PAIR = "config:*@*"
 BODY = {
     "requestBody": {
         "required": True,
@@ -57,28 +55,6 @@ BODY = {
 }
 
 
-def _objects(snap: Snapshot, paths: list[str]) -> set[str]:
-    """The objects a change of `paths` (from the top of the Git repository) touches at `snap`:
-    a layer file's pair; for an environment's `_defaults.yaml`, every service in it and in the
-    environments inheriting it; `*@*` for any other file (the manifest, a schema, a policy)."""
-    manifest = snap.manifest
-    objects: set[str] = set()
-    for path in paths:
-        parts = path.removeprefix(snap.git_prefix).split("/")
-        if len(parts) != 3 or parts[0] != "config" or not parts[2].endswith(".yaml"):
-            objects.add(EVERY_PAIR)
-            continue
-        service = parts[2].removesuffix(".yaml").removesuffix(".secrets")
-        if not service.startswith("_"):
-            objects.add(f"config:{service}@{parts[1]}")
-        elif service == "_defaults" and parts[1] in manifest.environments:
-            envs = manifest.children(parts[1])
-            objects |= {f"config:{s}@{e}" for s in manifest.services for e in envs}
-        else:
-            objects.add(EVERY_PAIR)
-    return objects
-
-
 def _touched(desk: Desk, commit: str) -> tuple[str, list[str]]:
     """The commit, once it is one of the branch's, and the objects its own changes touch (asked
     before anything is written)."""
@@ -87,7 +63,7 @@ def _touched(desk: Desk, commit: str) -> tuple[str, list[str]]:
     served = desk.served
     found, paths = _refusals(lambda: commit_on_branch(desk.store.repo, served.branch, commit))
     tip = served.read_head() or found
-    return found, sorted(_objects(served.snapshot(tip), paths)) or [EVERY_PAIR]
+    return found, sorted(touched(served.snapshot(tip), paths)) or [EVERY_PAIR]
 
 
 def _prepare(desk: Desk, commit: str) -> tuple[Revert, list[str]]:
@@ -99,7 +75,7 @@ def _prepare(desk: Desk, commit: str) -> tuple[Revert, list[str]]:
     served = desk.served
     found = _refusals(lambda: revert_of(desk.store.repo, served.branch, commit))
     before = served.snapshot(found.tip)
-    objects = _objects(before, list(found.files))
+    objects = touched(before, list(found.files))
     if EVERY_PAIR not in objects:
         diff = diff_snapshots(before, served.snapshot(found.head))
         objects |= {f"config:{p.service}@{p.env}" for p in diff.pairs}

@@ -37,10 +37,12 @@ from cfgctl.review.changerequests import ChangeRequest, ChangeStore, Judged
 from cfgctl.server.problems import Problem
 
 if TYPE_CHECKING:
+    from cfgctl.repo.snapshot import Snapshot
     from cfgctl.server.repository import ServedRepo
     from cfgctl.server.upstream import Upstream
 
 __all__ = [
+    "EVERY_PAIR",
     "MAX_DEPTH",
     "MAX_TITLE",
     "PATCH_TYPES",
@@ -50,6 +52,7 @@ __all__ = [
     "desk_of",
     "read_json",
     "title_of",
+    "touched",
 ]
 
 T = TypeVar("T")
@@ -144,6 +147,9 @@ def title_of(header: str | None, service: str, env: str, keys: list[str]) -> str
         return title
     shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
     return f"{service}@{env}: {shown or 'edit'}"
+
+
+EVERY_PAIR = "config:*@*"  # what only a grant on everything covers
 
 
 class Desk:
@@ -255,23 +261,39 @@ class Desk:
         return self.store.judge(number, now=datetime.now(UTC))
 
     def objects(self, change: ChangeRequest) -> list[str]:
-        """The `config:SERVICE@ENV` objects the change edits (its layer files), for authorize;
-        `changes` when it edits none (a change of other files, opened by other means)."""
+        """The `config:SERVICE@ENV` objects the change's files touch (`touched`), for
+        authorize: what approving, merging and withdrawing it are asked on."""
         repo = self.store.repo
         head = repo[pygit2.Oid(hex=change.head)].peel(pygit2.Commit)
         if head.parents:
             diff = head.parents[0].tree.diff_to_tree(head.tree)
         else:
             diff = head.tree.diff_to_tree(swap=True)
-        prefix = self.served.snapshot(change.head).git_prefix
-        found: set[str] = set()
-        for delta in diff.deltas:
-            parts = delta.new_file.path.removeprefix(prefix).split("/")
-            if len(parts) == 3 and parts[0] == "config" and parts[2].endswith(".yaml"):
-                service = parts[2].removesuffix(".yaml").removesuffix(".secrets")
-                if not service.startswith("_"):
-                    found.add(f"config:{service}@{parts[1]}")
-        return sorted(found) or ["changes"]
+        paths = [d.new_file.path for d in diff.deltas] + [d.old_file.path for d in diff.deltas]
+        return sorted(touched(self.served.snapshot(change.head), paths)) or [EVERY_PAIR]
+
+
+def touched(snap: Snapshot, paths: list[str]) -> set[str]:
+    """The objects a change of `paths` (from the top of the Git repository) touches at `snap`:
+    a layer file's pair; for an environment's `_defaults.yaml`, every service in it and in the
+    environments inheriting it; `config:*@*` for any other file (the manifest, a schema, a
+    policy, rbac.yaml, .sops.yaml), which only a grant on everything covers."""
+    manifest = snap.manifest
+    objects: set[str] = set()
+    for path in paths:
+        parts = path.removeprefix(snap.git_prefix).split("/")
+        if len(parts) != 3 or parts[0] != "config" or not parts[2].endswith(".yaml"):
+            objects.add(EVERY_PAIR)
+            continue
+        service = parts[2].removesuffix(".yaml").removesuffix(".secrets")
+        if not service.startswith("_"):
+            objects.add(f"config:{service}@{parts[1]}")
+        elif service == "_defaults" and parts[1] in manifest.environments:
+            envs = manifest.children(parts[1])
+            objects |= {f"config:{s}@{e}" for s in manifest.services for e in envs}
+        else:
+            objects.add(EVERY_PAIR)
+    return objects
 
 
 def _upstreamed(upstream: Upstream, fn: Callable[..., T], *args: Any) -> T:

@@ -201,3 +201,35 @@ def test_the_commits_of_a_pair_with_their_diffs_and_a_key(repo: ConfigRepo) -> N
     assert all(c["path"].startswith("db") for k in keyed["commits"] for c in k["changes"])
     assert len(limited["commits"]) == 1
     assert unknown.status_code == 404 and bad_key.status_code == 400
+
+
+class OnConfigurations:
+    """Every action on configurations (`config:...`, `*@*` included), nothing on anything else:
+    as rbac.yaml, whose grants name configurations only."""
+
+    def allows(self, subject: Subject, action: str, obj: str) -> bool:
+        return action == "read" or obj.startswith("config:")
+
+
+def test_a_change_of_other_files_is_reviewed_and_merged_on_everything(repo: ConfigRepo) -> None:
+    defaults = repo.read("config/staging/_defaults.yaml")
+    repo.commit({"config/staging/_defaults.yaml": defaults + "extra: 1\n"}, "staging defaults")
+    staging = _tip(repo)
+    repo.commit({"cfgctl.yaml": repo.read("cfgctl.yaml") + "# a note\n"}, "a manifest note")
+    note = _tip(repo)
+    security = Security(HeaderUser(), OnConfigurations(), NoAudit())
+    with served(repo.workdir, security=security) as client:
+        answers = [_revert(client, commit) for commit in (staging, note)]
+        assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+        opened = [a.json()["id"] for a in answers]
+        for number in opened:  # once asked on an object no grant covers: stuck open for good
+            impact = client.get(f"/api/v1/changes/{number}/impact", headers={"X-User": "bob"})
+            assert impact.status_code == 200, impact.text
+            approved = client.post(f"/api/v1/changes/{number}/approve", headers={"X-User": "bob"})
+            assert approved.status_code == 200, approved.text
+        staging_edits = client.get(f"/api/v1/changes/{opened[0]}/impact").json()["edits"]
+        merged = client.post(f"/api/v1/changes/{opened[1]}/merge", headers={"X-User": "bob"})
+        withdrawn = client.post(f"/api/v1/changes/{opened[0]}/reject", headers={"X-User": "alice"})
+    assert "payments@staging" in staging_edits and "search@staging" in staging_edits
+    assert merged.status_code == 200, merged.text
+    assert withdrawn.status_code == 200, withdrawn.text
