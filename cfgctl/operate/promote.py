@@ -155,9 +155,12 @@ def plan_promotion(
     services: list[str],
     *,
     keys: Iterable[str] = (),
+    secrets: bool = True,
 ) -> PromotionPlan:
     """What promoting `source` to `target` writes for `services` (all when empty) and the keys
-    `keys` select (all when empty), checked and validated; nothing is written."""
+    `keys` select (all when empty), checked and validated; nothing is written. Without
+    `secrets`, a secret (a key the schema marks secret, or a secrets layer sets) is skipped,
+    wherever its value is held."""
     _check_envs(snap, source, target)
     chosen = _services(snap, services)
     globs = [KeyGlob.parse(k) for k in keys]
@@ -165,7 +168,7 @@ def plan_promotion(
     edits = Edits(snap)
     matched: set[str] = set()
     for service in chosen:
-        work = PairWork(snap, edits, service, source, target, globs)
+        work = PairWork(snap, edits, service, source, target, globs, secrets=secrets)
         work.run()
         matched |= work.matched
         plan.moves += work.moves()

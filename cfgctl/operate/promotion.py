@@ -206,8 +206,11 @@ class PairWork:
         source: str,
         target: str,
         globs: list[KeyGlob],
+        *,
+        secrets: bool = True,
     ) -> None:
         self.snap, self.edits, self.service = snap, edits, service
+        self.secrets = secrets  # False: a secret is skipped, never moved
         self.source, self.target, self.globs = source, target, globs
         self.rules = env_local_rules(snap, service)
         self.matched: set[str] = set()
@@ -251,6 +254,9 @@ class PairWork:
         edited = False
         for diff in self._todo(src, tgt):
             secret = src.is_secret(diff.path) or tgt.is_secret(diff.path)
+            if secret and not self.secrets:
+                self._skip(diff.path, "secret", "secrets are not promoted here: set it on its own")
+                continue
             if secret and (_unknown(src, diff.path) or _unknown(tgt, diff.path)):
                 self._skip(diff.path, "secret", "no key at hand opens its secrets files")
                 continue

@@ -192,7 +192,7 @@ def _open(desk: Desk, tip: str, ask: Ask, author: str) -> dict[str, Any]:
     moves, skipped, files = [], [], {}
     for service, keys in ask.keys.items():
         try:
-            plan = plan_promotion(snap, ask.source, ask.target, [service], keys=keys)
+            plan = plan_promotion(snap, ask.source, ask.target, [service], keys=keys, secrets=False)
         except DiagnosedFailure as exc:
             errors = [d.to_dict() for d in exc.diagnostics]
             raise Problem(

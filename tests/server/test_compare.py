@@ -258,3 +258,21 @@ def test_promotion_access_and_secrets(guarded: Guarded) -> None:
     assert [s["reason"] for s in skipped.json()["skipped"]] == ["secret"]
     denied = [e for e in guarded.audit() if e.get("outcome") == "denied"]
     assert {e["action"] for e in denied} >= {"edit", "read"}
+
+
+def test_a_secret_held_in_a_plain_layer_is_never_promoted(guarded: Guarded) -> None:
+    staging = "config/staging/payments.yaml"
+    text = "db:\n  password: plain-held-7c1\n"
+    guarded.repo.commit({staging: text}, "a secret written in clear, by mistake")
+    root = guarded.token("root", "admin", "*")
+    body = {"from": "staging", "to": "prod", "keys": [{"service": "payments", "key": "db"}]}
+    refs = set(guarded.repo.repo.references)
+    answer = guarded.client.post(PROMOTE, json=body, headers={"Authorization": f"Bearer {root}"})
+    guarded.answers.append(answer)
+    moved = [] if answer.status_code != 202 else answer.json()["promotion"]["moves"]
+    assert all(m["key"] != "db.password" for m in moved), moved
+    skipped = answer.json().get("skipped") or answer.json()["promotion"]["skipped"]
+    assert any(s["key"] == "db.password" and s["reason"] == "secret" for s in skipped), skipped
+    if answer.status_code != 202:
+        assert set(guarded.repo.repo.references) == refs  # nothing opened
+    assert "plain-held-7c1" not in answer.text
