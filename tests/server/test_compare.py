@@ -263,7 +263,8 @@ def test_promotion_access_and_secrets(guarded: Guarded) -> None:
 def test_a_secret_held_in_a_plain_layer_is_never_promoted(guarded: Guarded) -> None:
     staging = "config/staging/payments.yaml"
     text = "db:\n  password: plain-held-7c1\n"
-    guarded.repo.commit({staging: text}, "a secret written in clear, by mistake")
+    secrets = "config/prod/payments.secrets.yaml"  # prod's own secret gone: nothing to open there
+    guarded.repo.commit({staging: text, secrets: None}, "a secret written in clear, by mistake")
     root = guarded.token("root", "admin", "*")
     body = {"from": "staging", "to": "prod", "keys": [{"service": "payments", "key": "db"}]}
     refs = set(guarded.repo.repo.references)
