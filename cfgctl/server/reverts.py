@@ -121,7 +121,7 @@ async def post_revert(request: Request, subject: SubjectDep) -> Response:
             'the body is {"commit": COMMIT, "title"?: TEXT}',
             hint='e.g. {"commit": "3f2a9c4"}: a commit of the branch (GET /api/v1/history/...)',
         )
-    if len(commit) > 200 or commit.strip().startswith("-"):
+    if len(commit) > 200 or commit.strip().startswith("-") or not commit.isprintable():
         raise Problem.bad_request("commit names a commit id", hint="e.g. 3f2a9c4")
     desk = desk_of(request)
     named, objects = await desk.run(_touched, desk, commit.strip())

@@ -126,6 +126,7 @@ def test_refusals_unknown_off_the_branch_first_commit_bad_bodies(repo: ConfigRep
             headers={"Content-Type": "application/json", "X-User": "alice"},
         )
         option = _revert(client, "--all")
+        nul = _revert(client, "HEAD\u0000")  # HEAD, to git; a 400 here
         anonymous = client.post(
             "/api/v1/reverts",
             content=json.dumps({"commit": first}),
@@ -135,7 +136,7 @@ def test_refusals_unknown_off_the_branch_first_commit_bad_bodies(repo: ConfigRep
     assert off_branch.status_code == 409 and "is not on main" in off_branch.json()["detail"]
     assert unknown.status_code == 404 and unknown.json()["type"] == "urn:cfgctl:problem:not-found"
     assert rootless.status_code == 409 and "first of main" in rootless.json()["detail"]
-    assert no_commit.status_code == 400 and option.status_code == 400
+    assert no_commit.status_code == 400 and option.status_code == 400 and nul.status_code == 400
     assert anonymous.status_code == 403  # edit is not anybody's
     assert count == 1  # only the patch's
 
