@@ -165,16 +165,21 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed(request: Request) -> list[str]:
-    """The methods of every route whose path matches the request's (a path such as
-    /api/v1/changes has one route for GET and another for POST)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        found = getattr(route, "methods", None)
-        if match != Match.NONE and found:
-            methods |= set(found)
-    return sorted(methods)
+    """The methods some route of the app answers at the request's path (a path such as
+    /api/v1/changes has one route for GET and another for POST); asked of each route as the
+    router asks it, so routers included in others count too."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
 
 
 def install(app: FastAPI) -> None:

@@ -64,3 +64,18 @@ def test_a_bug_is_a_500_problem_with_its_request_id(example_repo: ConfigRepo) ->
     doc = answer.json()
     assert doc["type"] == "urn:cfgctl:problem:internal" and doc["request_id"] == rid
     assert rid in doc["hint"] and "exploded" not in answer.text  # the exception's text stays inside
+
+
+def test_a_405_names_every_method_of_the_path(example_repo: ConfigRepo) -> None:
+    with served(example_repo.workdir) as client:
+        answers = {
+            path: client.request("DELETE", path)
+            for path in ("/api/v1/overview", "/api/v1/config/payments/prod", "/api/v1/changes")
+        }
+    allowed = {path: answer.headers["allow"] for path, answer in answers.items()}
+    assert {a.status_code for a in answers.values()} == {405}
+    assert allowed == {
+        "/api/v1/overview": "GET",
+        "/api/v1/config/payments/prod": "GET, PATCH",
+        "/api/v1/changes": "GET, POST",
+    }
