@@ -31,7 +31,7 @@ from starlette.responses import Response
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.manifest import suggest
 from cfgctl.server.etag import encode, etag_of, not_modified
-from cfgctl.server.problems import Problem, problem_responses
+from cfgctl.server.problems import SPRING_TAG, Problem, problem_responses
 from cfgctl.server.reads import commit_for, headers_for
 from cfgctl.server.rendering import config_document
 from cfgctl.server.repository import ServedRepo, View
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FILE_TYPES", "router"]
 
-router = APIRouter(tags=["spring"])
+router = APIRouter(tags=[SPRING_TAG])
 SubjectDep = Annotated[Subject, Depends(current_subject)]
 INM = Annotated[str | None, Header()]
 # extension -> (export format, media type)

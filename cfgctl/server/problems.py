@@ -26,6 +26,7 @@ from cfgctl.errors import CfgctlError, CheckFailed, EnvError, Location
 __all__ = [
     "KINDS",
     "PROBLEM_MEDIA_TYPE",
+    "SPRING_TAG",
     "Problem",
     "ProblemDocument",
     "install",
@@ -166,18 +167,26 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+SPRING_TAG = "spring"  # the tag of compat.py's routes
 
 
 def _allowed(request: Request) -> list[str]:
     """The methods some route of the app answers at the request's path (a path such as
     /api/v1/changes has one route for GET and another for POST); asked of each route as the
-    router asks it, so routers included in others count too."""
+    router asks it, so routers included in others count too. Under /api/ the Spring Cloud
+    Config fallback at the root (`/{application}/{profile}/{label}`, tagged `SPRING_TAG`) is
+    no method of the path."""
+    api = request.url.path.startswith("/api/")
+    routes = [
+        route
+        for route in request.app.routes
+        if not (api and SPRING_TAG in getattr(getattr(route, "original_router", None), "tags", ()))
+    ]
     return [
         method
         for method in _METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
-            for route in request.app.routes
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
         )
     ]
 

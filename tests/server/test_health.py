@@ -70,7 +70,13 @@ def test_a_405_names_every_method_of_the_path(example_repo: ConfigRepo) -> None:
     with served(example_repo.workdir) as client:
         answers = {
             path: client.request("DELETE", path)
-            for path in ("/api/v1/overview", "/api/v1/config/payments/prod", "/api/v1/changes")
+            for path in (
+                "/api/v1/overview",
+                "/api/v1/config/payments/prod",
+                "/api/v1/changes",
+                "/api/v1/reverts",
+                "/payments/prod",
+            )
         }
     allowed = {path: answer.headers["allow"] for path, answer in answers.items()}
     assert {a.status_code for a in answers.values()} == {405}
@@ -78,4 +84,6 @@ def test_a_405_names_every_method_of_the_path(example_repo: ConfigRepo) -> None:
         "/api/v1/overview": "GET",
         "/api/v1/config/payments/prod": "GET, PATCH",
         "/api/v1/changes": "GET, POST",
+        "/api/v1/reverts": "POST",  # not the Spring fallback's GET of /{app}/{profile}/{label}
+        "/payments/prod": "GET",  # which answers outside /api/
     }
