@@ -283,14 +283,15 @@ def test_sigterm_while_the_tests_run_puts_the_code_back_and_stops_them(
     code = _service(tmp_path)
     ids = _ids(code)
     pidfile = tmp_path / "verify.pid"
+    handed = tmp_path / "verify.config"  # the memory-backed file the verify command was given
     script = tmp_path / "verify.sh"
     script.write_text(
         "#!/bin/sh\n"
-        'if [ -n "$CFGCTL_CONFIG" ]; then echo $$ > ' + str(pidfile) + "; exec sleep 60; fi\n"
+        'if [ -n "$CFGCTL_CONFIG" ]; then echo "$CFGCTL_CONFIG" > ' + str(handed) + "; "
+        "echo $$ > " + str(pidfile) + "; exec sleep 60; fi\n"
     )
     script.chmod(0o755)
     source = (code / "payments_app/processor.py").read_bytes()
-    shm_before = set(Path("/dev/shm").glob("cfgctl-fix-*"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "cfgctl", "-C", str(example_repo.workdir), "scan-code",
          "payments_app", "--fix", "-s", "payments", "--select", ids["processor.url"],
@@ -310,7 +311,8 @@ def test_sigterm_while_the_tests_run_puts_the_code_back_and_stops_them(
     assert not (code / "payments_app/cfgctl_settings.py").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(verify_pid, 0)
-    assert set(Path("/dev/shm").glob("cfgctl-fix-*")) <= shm_before
+    given = Path(handed.read_text().strip())
+    assert given.name.startswith("cfgctl-fix-") and not given.exists()  # removed on the way out
 
 
 def test_a_latin_1_or_bom_file_is_rewritten_in_its_own_encoding(
