@@ -16,7 +16,7 @@ from tests.support import browser as support
 from tests.support.dashboard import Dashboard, dashboard_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,3 +52,15 @@ def chromium_browser() -> Iterator[Browser]:
         pytest.skip(why)
     with support.chromium() as found:
         yield found
+
+
+@pytest.fixture
+def desktop(chromium_browser: Browser) -> Iterator[Page]:
+    """A page at 1280 px, light."""
+    yield from support.page_of(chromium_browser, support.DESKTOP)
+
+
+@pytest.fixture
+def phone(chromium_browser: Browser) -> Iterator[Page]:
+    """A page at 390 px, dark."""
+    yield from support.page_of(chromium_browser, support.PHONE, "dark")

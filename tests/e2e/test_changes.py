@@ -6,16 +6,14 @@ axe-core at 1280 and 390 px; CFGCTL_SCREENSHOTS=1 saves the pictures of docs/das
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
 
 import httpx2
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, axe, page_of, screenshot
+from tests.support.browser import PHONE, no_violations, screenshot
 from tests.support.dashboard import Dashboard
 
 MOVES_BRANCH = True  # it merges: tests/e2e/conftest.py runs it after the modules that only read
@@ -29,21 +27,6 @@ def _open(page: Page, dashboard: Dashboard, subject: str, fragment: str) -> None
     page.goto(dashboard.url + fragment)
     page.get_by_label("API token").fill(dashboard.tokens[subject])
     page.get_by_role("button", name="Sign in").click()
-
-
-def _no_violations(page: Page) -> None:
-    violations = axe(page)
-    assert violations == [], violations
-
-
-@pytest.fixture
-def desktop(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, DESKTOP)
-
-
-@pytest.fixture
-def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, PHONE, "dark")
 
 
 def test_the_author_cannot_approve_their_own_change(
@@ -60,17 +43,17 @@ def test_the_author_cannot_approve_their_own_change(
     expect(diff.get_by_role("row", name="replicas changed from 6 to 12")).to_be_visible()
     rule = desktop.get_by_role("listitem").filter(has_text="prod-needs-sre")
     expect(rule).to_contain_text("not met")  # two SREs must approve
-    _no_violations(desktop)
+    no_violations(desktop)
     screenshot(desktop, "dashboard-change-1280")
     # The server refuses it anyway.
     refused = httpx2.post(dashboard.server.api("/changes/1/approve"),
                           headers=_headers(dashboard, "erin"), timeout=10)  # fmt: skip
     assert refused.status_code == 403, refused.text
     _open(phone, dashboard, "olivia", "#/changes")
-    _no_violations(phone)
+    no_violations(phone)
     phone.get_by_role("link", name="#1 More payments replicas").click()
     expect(phone.get_by_role("button", name="Approve", exact=True)).to_be_disabled()
-    _no_violations(phone)
+    no_violations(phone)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(phone, "dashboard-change-390-dark")
 
@@ -125,13 +108,13 @@ def test_approve_merge_follow_the_rollout_see_the_history_and_revert(
     first = phone.get_by_role("listitem").filter(has_text=f"change request #{number}").first
     expect(first).to_be_visible()
     expect(first.get_by_role("row", name="replicas changed from 1 to 3")).to_be_visible()
-    _no_violations(phone)
+    no_violations(phone)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(phone, "dashboard-history-390-dark")
     page.goto(dashboard.url + "#/history/notifications/staging")  # priya, still signed in
     revert = page.get_by_role("button", name="Revert", exact=False).first
     expect(revert).to_be_disabled()  # an approver does not edit
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-history-1280")
     first.get_by_role("button", name="Revert", exact=False).click()
     expect(phone.get_by_role("heading", name="Revert", exact=False)).to_be_visible()

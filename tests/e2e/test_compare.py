@@ -16,7 +16,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import PHONE, axe, page_of, screenshot
+from tests.support.browser import PHONE, no_violations, page_of, screenshot
 from tests.support.dashboard import EXTRA, Dashboard
 
 TALL = {"width": 1280, "height": 900}  # the comparison and its promotion bar in one view
@@ -28,20 +28,10 @@ def desktop(chromium_browser: Browser) -> Iterator[Page]:
     yield from page_of(chromium_browser, TALL)
 
 
-@pytest.fixture
-def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, PHONE, "dark")
-
-
 def _open(page: Page, dashboard: Dashboard, subject: str, fragment: str) -> None:
     page.goto(dashboard.url + fragment)
     page.get_by_label("API token").fill(dashboard.tokens[subject])
     page.get_by_role("button", name="Sign in").click()
-
-
-def _no_violations(page: Page) -> None:
-    violations = axe(page)
-    assert violations == [], violations
 
 
 def _withdraw(dashboard: Dashboard, number: int) -> None:
@@ -78,7 +68,7 @@ def test_compare_payments_staging_and_prod_and_open_a_promotion(
     button = page.get_by_role("button", name="Open a promotion change request")
     expect(button).to_be_disabled()
     expect(page.locator("#promote-why")).to_contain_text("Select the keys to promote")
-    _no_violations(page)
+    no_violations(page)
 
     page.get_by_label("Show every key").check()
     expect(keys).to_have_count(11)
@@ -100,7 +90,7 @@ def test_compare_payments_staging_and_prod_and_open_a_promotion(
     expect(page.get_by_label("Make")).to_have_value("prod")
     expect(page.get_by_label("like", exact=True)).to_have_value("staging")
     expect(button).to_be_enabled()
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-compare-1280")
     button.click()
     opened = page.locator(".opened")
@@ -110,7 +100,7 @@ def test_compare_payments_staging_and_prod_and_open_a_promotion(
     assert re.fullmatch(r"#/change/\d+", href), href
     try:
         expect(box).not_to_be_checked()
-        _no_violations(page)
+        no_violations(page)
     finally:
         _withdraw(dashboard, int(href.rsplit("/", 1)[1]))
 
@@ -128,6 +118,6 @@ def test_every_service_at_a_phone_width_as_a_viewer(phone: Page, dashboard: Dash
     expect(page.get_by_role("button", name="Open a promotion change request")).to_be_disabled()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
-    _no_violations(page)
+    no_violations(page)
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "dashboard-compare-390-dark")

@@ -4,52 +4,30 @@ and dark. CFGCTL_SCREENSHOTS=1 saves the pictures of docs/dashboard.md."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, axe, page_of, screenshot
+from tests.support.browser import PHONE, no_violations, screenshot, sign_in
 from tests.support.dashboard import EXTRA, Dashboard
 
 SERVICES = 2 + len(EXTRA)
-
-
-@pytest.fixture
-def desktop(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, DESKTOP)
-
-
-@pytest.fixture
-def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, PHONE, "dark")
-
-
-def _sign_in(page: Page, dashboard: Dashboard, subject: str) -> None:
-    page.get_by_label("API token").fill(dashboard.tokens[subject])
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _no_violations(page: Page) -> None:
-    violations = axe(page)
-    assert violations == [], violations
 
 
 def test_sign_in_see_the_overview_and_filter_it(desktop: Page, dashboard: Dashboard) -> None:
     page = desktop
     page.goto(dashboard.url)
     expect(page.get_by_role("heading", name="Sign in to cfgctl")).to_be_visible()
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-sign-in-1280")
     page.get_by_label("API token").fill("cfgctl_0123456789ab_not-a-real-secret")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Sign-in refused")
     assert "{" not in alert.inner_text()  # a sentence, not the problem document
-    _sign_in(page, dashboard, "olivia")
+    sign_in(page, dashboard.tokens["olivia"])
     grid = page.get_by_role("grid", name="Services by environment")
     expect(grid).to_be_visible()
     assert "cfgctl_" not in page.url
@@ -65,7 +43,7 @@ def test_sign_in_see_the_overview_and_filter_it(desktop: Page, dashboard: Dashbo
     stuck = grid.get_by_role("gridcell", name="gateway in staging:", exact=False)
     expect(stuck).to_contain_text("1 stuck")
     expect(page.get_by_text("olivia (viewer)")).to_be_visible()
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-overview-1280")
 
     page.get_by_label("Search services").fill("check")
@@ -83,7 +61,7 @@ def test_sign_in_see_the_overview_and_filter_it(desktop: Page, dashboard: Dashbo
         ["gateway@acme/platform", "payments@acme/payments"]
     )
     expect(grid.get_by_role("columnheader")).to_have_text(["Service", "staging"])
-    _no_violations(page)
+    no_violations(page)
 
     # keyboard: into the grid, then right to the staging cell
     grid.get_by_role("rowheader").nth(1).focus()
@@ -100,15 +78,15 @@ def test_phone_width_dark_theme_and_a_token_scoped_to_one_service(
 ) -> None:
     page = phone
     page.goto(dashboard.url + "#/overview")
-    _sign_in(page, dashboard, "sam")
+    sign_in(page, dashboard.tokens["sam"])
     # sam reads search@* only: the overview shows search and nothing of the others
     grid = page.get_by_role("grid")
     expect(grid.get_by_role("rowheader")).to_have_text(["search@acme/search"])
     expect(page.get_by_role("status")).to_have_text("Showing all 1 service")
     expect(page.get_by_text("sam (viewer)")).to_be_visible()
-    _no_violations(page)
+    no_violations(page)
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, dashboard, "olivia")
+    sign_in(page, dashboard.tokens["olivia"])
     expect(page.get_by_role("grid")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(
@@ -120,7 +98,7 @@ def test_phone_width_dark_theme_and_a_token_scoped_to_one_service(
     )
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(13, 17, 23)"  # the dark theme
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-overview-390-dark")
 
 

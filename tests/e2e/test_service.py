@@ -7,27 +7,16 @@ axe-core at 1280 px (light) and 390 px (dark). CFGCTL_SCREENSHOTS=1 saves the pi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx2
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, axe, page_of, screenshot
+from tests.support.browser import axe, screenshot
 from tests.support.dashboard import Dashboard
-
-
-@pytest.fixture
-def desktop(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, DESKTOP)
-
-
-@pytest.fixture
-def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, PHONE, "dark")
 
 
 def _open(page: Page, dashboard: Dashboard, subject: str, pair: str) -> None:

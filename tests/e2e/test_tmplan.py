@@ -7,36 +7,14 @@ show the metrics, the deliveries, the change point and the regression's verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, axe, page_of, screenshot
+from tests.support.browser import PHONE, no_violations, screenshot, sign_in
 from tests.support.dashboard import Dashboard
-
-
-@pytest.fixture
-def desktop(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, DESKTOP)
-
-
-@pytest.fixture
-def phone(chromium_browser: Browser) -> Iterator[Page]:
-    yield from page_of(chromium_browser, PHONE, "dark")
-
-
-def _sign_in(page: Page, dashboard: Dashboard, subject: str) -> None:
-    page.get_by_label("API token").fill(dashboard.tokens[subject])
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _no_violations(page: Page) -> None:
-    violations = axe(page)
-    assert violations == [], violations
 
 
 def _fits(page: Page) -> None:
@@ -49,10 +27,10 @@ def test_a_service_from_a_template_becomes_a_change_request(
 ) -> None:
     page = desktop
     page.goto(dashboard.url + "#/templates")
-    _sign_in(page, dashboard, "tess")
+    sign_in(page, dashboard.tokens["tess"])
     card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="web-service"))
     expect(card.get_by_role("table", name="Parameters of web-service")).to_contain_text("port")
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-templates-1280")
     card.get_by_role("link", name="Create a service from web-service").click()
     expect(page.get_by_role("heading", name="New service from web-service")).to_be_visible()
@@ -66,7 +44,7 @@ def test_a_service_from_a_template_becomes_a_change_request(
         " least 1"
     )
     expect(page.get_by_label("owners")).to_have_attribute("aria-invalid", "true")
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-templates-form-1280")
     page.get_by_label("port").fill("9000")
     expect(page.get_by_label("port")).not_to_have_attribute("aria-invalid", "true")
@@ -77,7 +55,7 @@ def test_a_service_from_a_template_becomes_a_change_request(
     number = int(opened.inner_text().split("#")[1].split()[0])
     expect(page.get_by_role("status")).to_contain_text("opened")
     expect(page.locator(".opened")).to_contain_text("billing@prod")
-    _no_violations(page)
+    no_violations(page)
     headers = {"Authorization": f"Bearer {dashboard.tokens['tess']}"}
     change = page.request.get(dashboard.server.api(f"/changes/{number}"), headers=headers).json()
     assert (change["author"], change["state"]) == ("tess", "open")
@@ -90,7 +68,7 @@ def test_a_service_from_a_template_becomes_a_change_request(
 def test_the_analytics_of_payments_in_prod(desktop: Page, dashboard: Dashboard) -> None:
     page = desktop
     page.goto(dashboard.url + "#/analytics")
-    _sign_in(page, dashboard, "olivia")
+    sign_in(page, dashboard.tokens["olivia"])
     page.get_by_label("Service").select_option("payments")
     page.get_by_label("Environment").select_option("prod")
     page.get_by_label("Period").select_option("2d")
@@ -107,14 +85,14 @@ def test_the_analytics_of_payments_in_prod(desktop: Page, dashboard: Dashboard) 
     expect(events.get_by_role("rowheader")).to_have_text(["delivery", "change point", "delivery"])
     verdicts = page.get_by_role("table", name="The verdicts of", exact=False).first
     expect(verdicts.get_by_role("row").nth(1)).to_contain_text("regression")
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-analytics-1280")
 
 
 def test_phone_width_a_viewer_and_the_analytics(phone: Page, dashboard: Dashboard) -> None:
     page = phone
     page.goto(dashboard.url + "#/templates/web-service")
-    _sign_in(page, dashboard, "olivia")
+    sign_in(page, dashboard.tokens["olivia"])
     page.get_by_label("Service name").fill("billing")
     submit = page.get_by_role("button", name="Open a change request")
     expect(submit).to_be_disabled()  # olivia may not edit: the reason is the description
@@ -122,13 +100,13 @@ def test_phone_width_a_viewer_and_the_analytics(phone: Page, dashboard: Dashboar
         "Not allowed: the token's role viewer does not include edit"
     )
     _fits(page)
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-templates-390-dark")
 
     page.goto(dashboard.url + "#/analytics/payments/prod?period=2d")
     expect(page.get_by_role("img", name="errors, errors")).to_be_visible()
     _fits(page)
-    _no_violations(page)
+    no_violations(page)
     screenshot(page, "dashboard-analytics-390-dark")
     points = page.get_by_text("Every point as a table", exact=False).first
     points.click()  # rendered when opened: 1,000 rows a series

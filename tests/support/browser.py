@@ -90,3 +90,15 @@ def page_of(browser: Browser, viewport: dict[str, int], scheme: str = "light") -
     assert page.evaluate("window.__csp ?? []") == [], "the page broke its Content-Security-Policy"
     assert errors == []
     context.close()
+
+
+def sign_in(page: Page, token: str) -> None:
+    """Sign in on the dashboard's sign-in page with `token`."""
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def no_violations(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page."""
+    violations = axe(page)
+    assert violations == [], violations
