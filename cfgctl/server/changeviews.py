@@ -25,9 +25,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.server.etag import encode
+from cfgctl.server.etag import encode, headers_for
 from cfgctl.server.problems import Problem, problem_responses
-from cfgctl.server.reads import commit_for, headers_for
+from cfgctl.server.reads import commit_for
 from cfgctl.server.reports import validation_body
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.security import Security, Subject, authorize, current_subject

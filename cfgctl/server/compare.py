@@ -36,11 +36,11 @@ from starlette.responses import Response
 
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.manifest import suggest
-from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.etag import encode, etag_of, headers_for, respond
 from cfgctl.server.overviewaccess import readable_pairs
 from cfgctl.server.pagination import paginate
 from cfgctl.server.problems import Problem, problem_responses
-from cfgctl.server.reads import CursorQuery, LimitQuery, commit_for, headers_for
+from cfgctl.server.reads import CursorQuery, LimitQuery, commit_for
 from cfgctl.server.security import Subject, authorize, current_subject
 
 if TYPE_CHECKING:

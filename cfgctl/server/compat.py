@@ -30,9 +30,9 @@ from starlette.responses import Response
 
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.manifest import suggest
-from cfgctl.server.etag import encode, etag_of, not_modified
+from cfgctl.server.etag import encode, etag_of, headers_for, not_modified
 from cfgctl.server.problems import SPRING_TAG, Problem, problem_responses
-from cfgctl.server.reads import commit_for, headers_for
+from cfgctl.server.reads import commit_for
 from cfgctl.server.rendering import config_document
 from cfgctl.server.repository import ServedRepo, View
 from cfgctl.server.security import Subject, authorize, current_subject

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from cfgctl.server.configviews import Pair, config_headers, config_view, follow
-from cfgctl.server.etag import not_modified
+from cfgctl.server.etag import headers_for, respond
 from cfgctl.server.longpoll import disconnected, parse_wait
 from cfgctl.server.models import ConfigDocument
 from cfgctl.server.problems import Problem, problem_responses
@@ -125,9 +125,7 @@ async def _long_poll(
 
 
 def _answer(if_none_match: str | None, view: View, reveal: bool) -> Response:
-    headers = config_headers(view)
+    headers = headers_for(view.commit)
     if reveal:
         headers["Cache-Control"] = "no-store"
-    if not_modified(if_none_match, view.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(view.body, media_type="application/json", headers=headers)
+    return respond(if_none_match, view.body, view.etag, headers)

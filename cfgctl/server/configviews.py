@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
+from cfgctl.server.etag import headers_for
 from cfgctl.server.longpoll import HeadWatcher, wait_for_change
 from cfgctl.server.problems import Problem
 from cfgctl.server.rendering import config_document
@@ -63,7 +64,7 @@ async def config_view(
 
 def config_headers(view: View) -> dict[str, str]:
     """The headers of every answer of `view`, 200 or 304 (a revealed one adds no-store)."""
-    return {"ETag": view.etag, "Cfgctl-Commit": view.commit, "Cache-Control": "private, no-cache"}
+    return {"ETag": view.etag, **headers_for(view.commit)}
 
 
 async def follow(

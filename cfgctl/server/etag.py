@@ -16,12 +16,17 @@ from typing import Any
 
 from starlette.responses import Response
 
-__all__ = ["encode", "etag_of", "not_modified", "respond"]
+__all__ = ["encode", "etag_of", "headers_for", "not_modified", "respond"]
 
 
 def encode(doc: Any) -> bytes:
     """`doc` as the JSON bytes of a response body (compact, key order kept, UTF-8)."""
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def headers_for(commit: str) -> dict[str, str]:
+    """The headers of every read at `commit` (its ETag apart)."""
+    return {"Cfgctl-Commit": commit, "Cache-Control": "private, no-cache"}
 
 
 def etag_of(body: bytes) -> str:

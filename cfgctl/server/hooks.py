@@ -23,6 +23,7 @@ from cfgctl.server.etag import encode
 from cfgctl.server.problems import Problem, problem_responses
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.security import Decision, Security, Subject, request_id
+from cfgctl.server.writes import read_capped
 
 __all__ = ["router"]
 
@@ -45,23 +46,6 @@ def _refuse(request: Request, reason: str) -> Problem:
         "--webhook-secret-env names",
         extra={"reason": reason},
     )
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    length = request.headers.get("content-length", "")
-    too_large = Problem(
-        "payload-too-large", f"the body is over {limit} bytes", hint="a push event is smaller"
-    )
-    if length.isdigit() and int(length) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _answer(doc: dict[str, Any], status: int = 200) -> Response:
@@ -90,7 +74,7 @@ async def git_hook(request: Request) -> Response:
     header = request.headers.get("x-hub-signature-256")
     if not header or not header.startswith("sha256="):
         raise _refuse(request, "missing")
-    body = await _body(request, MAX_BODY)  # the agent's cap: 5 MB
+    body = await read_capped(request, MAX_BODY, "a push event is smaller")  # the agent's cap: 5 MB
     secret = os.environ.get(settings.webhook_secret_env, "").encode()
     if not secret or not signature_ok(secret, body, header):
         raise _refuse(request, "forged")

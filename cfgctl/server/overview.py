@@ -29,10 +29,10 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.etag import encode, etag_of, headers_for, respond
 from cfgctl.server.overviewaccess import narrow, readable_pairs
 from cfgctl.server.problems import problem_responses
-from cfgctl.server.reads import commit_for, headers_for
+from cfgctl.server.reads import commit_for
 from cfgctl.server.reports import validation_body
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.rollouts import report_store

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from cfgctl._version import __version__
 from cfgctl.errors import InputError
-from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.etag import encode, etag_of, headers_for, respond
 from cfgctl.server.models import (
     EnvironmentPage,
     HealthDocument,
@@ -54,10 +54,6 @@ async def commit_for(request: Request, rev: str | None) -> str:
     """The commit a read is at: `rev` resolved, else the head the watcher last saw."""
     served: ServedRepo = request.app.state.served
     return await served.resolve(rev) if rev else request.app.state.watcher.head
-
-
-def headers_for(commit: str) -> dict[str, str]:
-    return {"Cfgctl-Commit": commit, "Cache-Control": "private, no-cache"}
 
 
 async def _list(

@@ -24,9 +24,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from cfgctl.errors import CfgctlError, InputError
-from cfgctl.server.etag import encode, etag_of, respond
+from cfgctl.server.etag import encode, etag_of, headers_for, respond
 from cfgctl.server.problems import Problem, problem_responses
-from cfgctl.server.reads import commit_for, headers_for
+from cfgctl.server.reads import commit_for
 from cfgctl.server.repository import ServedRepo
 from cfgctl.server.security import Subject, authorize, current_subject
 

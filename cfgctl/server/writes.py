@@ -50,6 +50,7 @@ __all__ = [
     "check_if_match",
     "depth",
     "desk_of",
+    "read_capped",
     "read_json",
     "title_of",
     "touched",
@@ -59,6 +60,23 @@ T = TypeVar("T")
 PATCH_TYPES = ("application/merge-patch+json", "application/json")
 MAX_TITLE = 200
 MAX_DEPTH = 32  # levels of nesting in a patch: a configuration's keys are far shallower
+
+
+async def read_capped(request: Request, limit: int, smaller: str) -> bytes:
+    """The request body; 413 (hint `smaller`) past `limit` bytes, refused from its
+    Content-Length before anything is read, else as soon as the stream passes it."""
+    too_large = Problem("payload-too-large", f"the body is over {limit} bytes", hint=smaller)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_json(
@@ -80,19 +98,9 @@ async def read_json(
         )
     if limit is None:
         limit = request.app.state.settings.max_body
-    too_large = Problem("payload-too-large", f"the body is over {limit} bytes", hint=smaller)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    data = await read_capped(request, limit, smaller)
     try:
-        return json.loads(b"".join(chunks), parse_constant=_no_constant)
+        return json.loads(data, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem.bad_request(
             f"the body is not JSON: {exc}", hint='send a JSON object, e.g. {"replicas": 3}'

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from cfgctl.server.security import NoAudit, Security
 from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import FOUR_EYES
 from tests.support.secretrepo import set_secret
 from tests.support.server import served
 from tests.support.writeserver import HeaderUser, Writers, write_server, writers
@@ -27,18 +28,11 @@ from tests.support.writeserver import HeaderUser, Writers, write_server, writers
 CONFIG = "/api/v1/config/payments/prod"
 PROD = "config/prod/payments.yaml"
 MERGE_PATCH = "application/merge-patch+json"
-POLICY = """\
-version: 1
-rules:
-  - name: four-eyes
-    when: {services: ["*"]}
-    require: {approvals: 1}
-"""
 
 
 @pytest.fixture
 def repo(example_repo: ConfigRepo) -> ConfigRepo:
-    example_repo.commit({"policy.yaml": POLICY}, "a simple policy")
+    example_repo.commit({"policy.yaml": FOUR_EYES}, "a simple policy")
     return example_repo
 
 
@@ -238,7 +232,7 @@ def test_secrets_are_never_written_in_clear_nor_shown(
 ) -> None:
     value = "s3cr3t-write-4d1e"
     set_secret(run_cli, secret_repo, value)
-    secret_repo.commit({"policy.yaml": POLICY}, "a secret and a policy", add_all=True)
+    secret_repo.commit({"policy.yaml": FOUR_EYES}, "a secret and a policy", add_all=True)
     before = _refs(secret_repo)
     with served(secret_repo.workdir, security=writers()) as client:
         etag = client.get(CONFIG).headers["etag"]
@@ -309,7 +303,7 @@ def test_a_secret_is_proposed_encrypted_and_never_shown(
 
     old, new = "s3cr3t-old-7c21", "s3cr3t-new-b9e0"
     set_secret(run_cli, secret_repo, old)
-    secret_repo.commit({"policy.yaml": POLICY}, "a secret and a policy", add_all=True)
+    secret_repo.commit({"policy.yaml": FOUR_EYES}, "a secret and a policy", add_all=True)
     SECRET_VALUES.add(new)
     rel = "config/prod/payments.secrets.yaml"
     tip = str(secret_repo.repo.head.target)
@@ -355,7 +349,7 @@ class SreTeam(Writers):
 
 
 def test_a_team_rule_counts_the_members_the_policy_names(example_repo: ConfigRepo) -> None:
-    policy = POLICY.replace("require: {approvals: 1}", 'require: {teams: ["@acme/sre"]}')
+    policy = FOUR_EYES.replace("require: {approvals: 1}", 'require: {teams: ["@acme/sre"]}')
     example_repo.commit({"policy.yaml": policy}, "sre approves")
     for security, approver, passes in (
         (writers(), "bob", False),  # no membership: teams count nobody

@@ -28,23 +28,17 @@ from cfgctl.server.settings import ServerSettings
 from cfgctl.server.upstream import clone_path
 from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import FOUR_EYES
 from tests.support.writeserver import HeaderUser, Writers, writers
 
 CONFIG = "/api/v1/config/payments/prod"
 PROD = "config/prod/payments.yaml"
 SECRET = "s3cret-hook-key"
-POLICY = """\
-version: 1
-rules:
-  - name: four-eyes
-    when: {services: ["*"]}
-    require: {approvals: 1}
-"""
 
 
 @pytest.fixture
 def work(example_repo: ConfigRepo) -> ConfigRepo:
-    example_repo.commit({"policy.yaml": POLICY}, "a simple policy")
+    example_repo.commit({"policy.yaml": FOUR_EYES}, "a simple policy")
     return example_repo
 
 

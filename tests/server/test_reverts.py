@@ -12,22 +12,16 @@ from fastapi.testclient import TestClient
 
 from cfgctl.server.security import NoAudit, Security, Subject
 from tests.support.gitrepo import ConfigRepo
+from tests.support.policies import FOUR_EYES
 from tests.support.server import served
 from tests.support.writeserver import HeaderUser, writers
 
 PROD = "config/prod/payments.yaml"
-POLICY = """\
-version: 1
-rules:
-  - name: four-eyes
-    when: {services: ["*"]}
-    require: {approvals: 1}
-"""
 
 
 @pytest.fixture
 def repo(example_repo: ConfigRepo) -> ConfigRepo:
-    example_repo.commit({"policy.yaml": POLICY}, "a simple policy")
+    example_repo.commit({"policy.yaml": FOUR_EYES}, "a simple policy")
     return example_repo
 
 

@@ -39,3 +39,12 @@ freeze:
   - {environments: [prod, prod-eu], from: "2026-12-20T00:00:00Z", to: "2027-01-04T00:00:00Z"}
 """
 )
+
+# One approval of anyone for every change: the server tests' policy.
+FOUR_EYES = """\
+version: 1
+rules:
+  - name: four-eyes
+    when: {services: ["*"]}
+    require: {approvals: 1}
+"""
