@@ -6,9 +6,11 @@
 # their own on a free port; the package's service is not used). chromium: opens the HTML report
 # headless and takes a screenshot.
 set -euo pipefail
+# An argument PACKAGE:COMMAND names a package whose command has another name (etcd-server:etcd).
 missing=()
-for package in "$@"; do
-  command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+for spec in "$@"; do
+  package=${spec%%:*}
+  command -v "${spec#*:}" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
