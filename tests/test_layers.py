@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "cfgctl.checks": 3,
     "cfgctl.secrets": 4,
     "cfgctl.editing": 4,
+    "cfgctl.fleet": 4,
     "cfgctl.review": 5,
     "cfgctl.operate": 5,
     "cfgctl.sdk": 5,
@@ -36,6 +37,7 @@ LAYERS: dict[str, int] = {
     "cfgctl.agent": 6,
     "cfgctl.codescan": 6,
     "cfgctl.server": 7,
+    "cfgctl.deploy": 7,
     "cfgctl.cli": 8,
 }
 
