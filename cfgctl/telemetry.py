@@ -1,0 +1,285 @@
+"""Traces: one OpenTelemetry trace follows a change from the editor to the running process.
+
+    telemetry.setup("cfgctl-agent", trace_dir=state_dir / "traces")    # once per process
+    with telemetry.span("agent.apply", {"cfgctl.commit": sha}, parent=traceparent) as s:
+        s.set("cfgctl.outcome", "applied")
+    telemetry.current_traceparent()            # "00-<trace>-<span>-01", or None
+    telemetry.with_trailer(message)            # the commit message with a Traceparent: trailer
+    Traceparent.parse(text)                    # None for anything malformed, never an error
+
+Spans go to OTLP/HTTP when `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`
+is set, otherwise to JSON-lines span files (cfgctl/_spanfile.py) under the trace folder: the
+agent's `<state_dir>/traces/`, else `$CFGCTL_TRACE_DIR`, `$XDG_STATE_HOME/cfgctl/traces`,
+`~/.local/state/cfgctl/traces`. `CFGCTL_TRACE=off` turns all of it off (no spans, no trailers,
+no traceparent files). No trace is ever required: a folder that cannot be written or an
+endpoint that does not answer is one warning, and exports are bounded in time.
+
+OpenTelemetry is imported only when a span needs it (cfgctl/_otel.py). A CLI command's root span
+(`begin_command`/`end_command`) is only ids and a start time until something needs more: a
+command without child spans and without OTLP writes its one line itself, so the CLI's start-up
+does not pay for the SDK. Attributes name things (commits, services, paths, outcomes), never a
+configuration value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cfgctl._spanfile import Span, SpanFiles, line, warn_once
+
+if TYPE_CHECKING:
+    from cfgctl._otel import Tracing
+
+__all__ = [
+    "Span",
+    "Traceparent",
+    "begin_command",
+    "current_traceparent",
+    "default_trace_dir",
+    "enabled",
+    "end_command",
+    "otlp_endpoint",
+    "setup",
+    "span",
+    "with_trailer",
+]
+
+Attributes = Mapping[str, str | bool | int | float | list[str]]
+
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s*.*$")
+
+
+@dataclass(frozen=True)
+class Traceparent:
+    """A W3C trace context `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`."""
+
+    trace_id: str
+    span_id: str
+    flags: str = "01"
+
+    @classmethod
+    def parse(cls, text: object) -> Traceparent | None:
+        """The trace context in `text`; None when it is not one (quietly: a broken trailer or
+        file must never break a delivery)."""
+        if not isinstance(text, str) or len(text) > 128:
+            return None
+        match = _TRACEPARENT.match(text.strip().lower())
+        if match is None:
+            return None
+        version, trace_id, span_id, flags = match.groups()
+        if version == "ff" or set(trace_id) == {"0"} or set(span_id) == {"0"}:
+            return None
+        return cls(trace_id, span_id, flags)
+
+    def __str__(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
+
+
+_NO_SPAN = Span()
+
+
+@dataclass
+class _Root:
+    """A CLI command's root span, kept as ids and a start time until something needs more."""
+
+    name: str
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    start_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "unset"
+    error: str | None = None
+
+
+@dataclass
+class _State:
+    service: str | None = None
+    folder: Path | None = None
+    files: SpanFiles | None = None
+    otel: Tracing | None = None
+    broken: bool = False  # OpenTelemetry could not be set up: one warning, no spans after
+    root: _Root | None = None
+    reuse_global: bool = False
+
+
+_S = _State()
+
+
+def _off() -> bool:
+    return os.environ.get("CFGCTL_TRACE", "").strip().lower() in ("off", "0", "false", "no")
+
+
+def enabled() -> bool:
+    """True when spans are recorded in this process (`setup` ran; CFGCTL_TRACE is not off)."""
+    return _S.service is not None and not _S.broken and not _off()
+
+
+def otlp_endpoint() -> str | None:
+    """The OTLP endpoint of the environment, when one is set."""
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def default_trace_dir() -> Path:
+    """Where the CLI, `cfgctl serve` and the SDK write span files: $CFGCTL_TRACE_DIR, else
+    $XDG_STATE_HOME/cfgctl/traces, else ~/.local/state/cfgctl/traces."""
+    explicit = os.environ.get("CFGCTL_TRACE_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    state = os.environ.get("XDG_STATE_HOME", "").strip()
+    base = Path(state) if state else Path.home() / ".local" / "state"
+    return base / "cfgctl" / "traces"
+
+
+def setup(
+    service: str,
+    *,
+    trace_dir: Path | None = None,
+    eager: bool = True,
+    reuse_global: bool = False,
+) -> bool:
+    """Set tracing up for this process as `service` (the first call names it; a later one may
+    move the span folder). `eager`: load OpenTelemetry now (daemons), else when first needed.
+    `reuse_global`: record into the application's own tracer provider when it has set one
+    (the SDK). False when tracing is off."""
+    if _off():
+        return False
+    if _S.service is None:
+        _S.service = service
+        _S.reuse_global = reuse_global
+    folder = trace_dir if trace_dir is not None else default_trace_dir()
+    if folder != _S.folder:
+        _S.folder = folder
+        _S.files = SpanFiles(folder, _S.service)
+    if eager:
+        _tracing()
+    return not _S.broken
+
+
+def _tracing() -> Tracing | None:
+    """OpenTelemetry's part, built on first use; None when it cannot be (one warning)."""
+    if _S.otel is None and not _S.broken and _S.service is not None:
+        try:
+            from cfgctl._otel import Tracing
+
+            _S.otel = Tracing(
+                _S.service, lambda: _S.files, otlp_endpoint(), reuse_global=_S.reuse_global
+            )
+        except Exception as exc:  # noqa: BLE001  tracing never breaks the work it watches
+            _S.broken = True
+            warn_once("setup", f"traces: OpenTelemetry could not be set up: {exc}; no spans")
+            return None
+    return _S.otel
+
+
+@contextmanager
+def span(
+    name: str, attributes: Attributes | None = None, *, parent: str | Traceparent | None = None
+) -> Iterator[Span]:
+    """A span around the block, the child of the current span, or of `parent` (a traceparent,
+    as read from a commit trailer or a file; a malformed one is ignored) and then linked to the
+    current span. An exception leaving the block marks the span failed and goes on."""
+    tracing = _tracing() if enabled() else None
+    if tracing is None:
+        yield _NO_SPAN
+        return
+    context = parent if isinstance(parent, Traceparent) else Traceparent.parse(parent)
+    with tracing.span(name, dict(attributes or {}), context, _S.root) as handle:
+        yield handle
+
+
+def current_traceparent() -> str | None:
+    """The trace context of the current span (or of the CLI command's root span), or None."""
+    if not enabled():
+        return None
+    if _S.otel is not None:
+        found = _S.otel.current()
+        if found is not None:
+            return found
+    root = _S.root
+    return None if root is None else f"00-{root.trace_id}-{root.span_id}-01"
+
+
+def with_trailer(message: str, traceparent: str | None = None) -> str:
+    """`message` with a `Traceparent:` trailer of the current span (or `traceparent`) in its
+    trailer block (the last paragraph, when every line of it is `Key: value`; else a new one);
+    an earlier Traceparent trailer is replaced. Unchanged when there is no trace context."""
+    found = Traceparent.parse(traceparent if traceparent is not None else current_traceparent())
+    if found is None:
+        return message
+    trailer = f"Traceparent: {found}"
+    body = message.rstrip()
+    paragraphs = re.split(r"\n\s*\n", body)
+    last = paragraphs[-1].splitlines() if len(paragraphs) > 1 else []
+    if last and all(_TRAILER.match(row) for row in last):
+        kept = [row for row in last if not row.lower().startswith("traceparent:")]
+        head = body[: len(body) - len(paragraphs[-1])]
+        return head + "\n".join([*kept, trailer]) + "\n"
+    return f"{body}\n\n{trailer}\n"
+
+
+# --- the CLI: one root span per command ------------------------------------------------------
+
+
+def begin_command(name: str, attributes: Attributes | None = None) -> None:
+    """Open the root span of a CLI command (`cfgctl <command>`); `TRACEPARENT` in the
+    environment (as CI systems set it) makes it a child of that trace."""
+    if not setup("cfgctl-cli", eager=False):
+        return
+    if _S.service == "cfgctl-cli":
+        setup("cfgctl-cli", trace_dir=default_trace_dir(), eager=False)  # HOME may have moved
+    parent = Traceparent.parse(os.environ.get("TRACEPARENT"))
+    _S.root = _Root(
+        name,
+        parent.trace_id if parent is not None else os.urandom(16).hex(),
+        os.urandom(8).hex(),
+        parent.span_id if parent is not None else None,
+        time.time_ns(),
+        dict(attributes or {}),
+    )
+
+
+def end_command(exit_code: int, error: str | None = None) -> None:
+    """Close the command's root span and flush what this process recorded (bounded in time)."""
+    root, _S.root = _S.root, None
+    if root is None or not enabled():
+        return
+    root.attributes["cfgctl.exit_code"] = exit_code
+    if exit_code != 0:
+        root.status, root.error = "error", error or f"exit {exit_code}"
+    tracing = _S.otel
+    if tracing is None and otlp_endpoint() is not None:
+        tracing = _tracing()
+    if tracing is not None:
+        tracing.end_root(root)
+        tracing.flush()
+        return
+    if _S.files is not None and _S.service is not None:
+        _S.files.write([_root_line(root, _S.service)])
+
+
+def _root_line(root: _Root, service: str) -> dict[str, Any]:
+    return line(
+        trace_id=root.trace_id,
+        span_id=root.span_id,
+        parent_id=root.parent_id,
+        name=root.name,
+        service=service,
+        start_ns=root.start_ns,
+        end_ns=time.time_ns(),
+        status=root.status,
+        error=root.error,
+        attributes=root.attributes,
+    )
