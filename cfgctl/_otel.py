@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -30,11 +30,8 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
-from cfgctl._spanfile import HOST, Span, SpanFiles, line, warn_once
+from cfgctl._spanfile import HOST, RootSpan, Span, SpanFiles, line, warn_once
 from cfgctl.errors import CfgctlError
-
-if TYPE_CHECKING:
-    from cfgctl.telemetry import Traceparent, _Root
 
 __all__ = ["Tracing"]
 
@@ -148,6 +145,11 @@ class _Handle(Span):
     def traceparent(self) -> str | None:
         return _traceparent(self.span.get_span_context())
 
+    def add_commit(self, sha: str) -> None:
+        attributes = getattr(self.span, "attributes", None) or {}
+        made = [*attributes.get("cfgctl.commits", ()), sha]
+        self.span.set_attributes({"cfgctl.commit": sha, "cfgctl.commits": made})
+
 
 def _traceparent(ctx: SpanContext) -> str | None:
     if not ctx.is_valid:
@@ -200,10 +202,14 @@ class Tracing:
             atexit.register(self.shutdown)
         self.tracer = self.provider.get_tracer("cfgctl")
 
+    def current_span(self) -> _Handle | None:
+        found = trace.get_current_span()
+        return _Handle(found) if found.get_span_context().is_valid else None
+
     def current(self) -> str | None:
         return _traceparent(trace.get_current_span().get_span_context())
 
-    def _root_span(self, root: _Root) -> trace.Span:
+    def _root_span(self, root: RootSpan) -> trace.Span:
         """The OpenTelemetry span of a CLI root span, made with the ids it handed out."""
         with self.lock:
             made = self.roots.get(root.span_id)
@@ -226,14 +232,14 @@ class Tracing:
         self,
         name: str,
         attributes: dict[str, Any],
-        parent: Traceparent | None,
-        root: _Root | None,
+        parent: tuple[str, str] | None,
+        root: RootSpan | None,
     ) -> Iterator[_Handle]:
         links: list[Link] = []
         ctx: otel_context.Context | None = None
         current = trace.get_current_span().get_span_context()
         if parent is not None:
-            ctx = _remote(parent.trace_id, parent.span_id)
+            ctx = _remote(*parent)
             if current.is_valid:
                 links.append(Link(current))
         elif not current.is_valid and root is not None:
@@ -254,7 +260,7 @@ class Tracing:
                 handle.fail(why)
                 raise
 
-    def end_root(self, root: _Root) -> None:
+    def end_root(self, root: RootSpan) -> None:
         made = self._root_span(root)
         made.set_attributes(root.attributes)
         if root.status == "error":

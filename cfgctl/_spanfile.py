@@ -21,10 +21,11 @@ import logging
 import os
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST", "Span", "SpanFiles", "line", "warn_once"]
+__all__ = ["HOST", "RootSpan", "Span", "SpanFiles", "line", "warn_once"]
 
 HOST = os.uname().nodename
 MAX_FILE = 8 * 1024 * 1024
@@ -55,6 +56,20 @@ class Span:
     def traceparent(self) -> str | None:
         """This span's trace context, to hand to another process."""
         return None
+
+
+@dataclass
+class RootSpan:
+    """A CLI command's root span, kept as ids and a start time until something needs more."""
+
+    name: str
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    start_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "unset"
+    error: str | None = None
 
 
 def line(

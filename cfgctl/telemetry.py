@@ -28,11 +28,11 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cfgctl._spanfile import Span, SpanFiles, line, warn_once
+from cfgctl._spanfile import RootSpan, Span, SpanFiles, line, warn_once
 
 if TYPE_CHECKING:
     from cfgctl._otel import Tracing
@@ -45,6 +45,7 @@ __all__ = [
     "default_trace_dir",
     "enabled",
     "end_command",
+    "note_commit",
     "otlp_endpoint",
     "setup",
     "span",
@@ -87,27 +88,13 @@ _NO_SPAN = Span()
 
 
 @dataclass
-class _Root:
-    """A CLI command's root span, kept as ids and a start time until something needs more."""
-
-    name: str
-    trace_id: str
-    span_id: str
-    parent_id: str | None
-    start_ns: int
-    attributes: dict[str, Any] = field(default_factory=dict)
-    status: str = "unset"
-    error: str | None = None
-
-
-@dataclass
 class _State:
     service: str | None = None
     folder: Path | None = None
     files: SpanFiles | None = None
     otel: Tracing | None = None
     broken: bool = False  # OpenTelemetry could not be set up: one warning, no spans after
-    root: _Root | None = None
+    root: RootSpan | None = None
     reuse_global: bool = False
 
 
@@ -196,7 +183,8 @@ def span(
         yield _NO_SPAN
         return
     context = parent if isinstance(parent, Traceparent) else Traceparent.parse(parent)
-    with tracing.span(name, dict(attributes or {}), context, _S.root) as handle:
+    ids = None if context is None else (context.trace_id, context.span_id)
+    with tracing.span(name, dict(attributes or {}), ids, _S.root) as handle:
         yield handle
 
 
@@ -210,6 +198,19 @@ def current_traceparent() -> str | None:
             return found
     root = _S.root
     return None if root is None else f"00-{root.trace_id}-{root.span_id}-01"
+
+
+def note_commit(sha: str) -> None:
+    """Record on the current span (or the CLI command's root span) that it made commit `sha`:
+    `cfgctl.commit` (the latest) and `cfgctl.commits` (all), which `cfgctl trace` looks for."""
+    if not enabled():
+        return
+    handle = _S.otel.current_span() if _S.otel is not None else None
+    if handle is not None:
+        handle.add_commit(sha)
+    elif _S.root is not None:
+        made = [*_S.root.attributes.get("cfgctl.commits", []), sha]
+        _S.root.attributes.update({"cfgctl.commit": sha, "cfgctl.commits": made})
 
 
 def with_trailer(message: str, traceparent: str | None = None) -> str:
@@ -241,7 +242,7 @@ def begin_command(name: str, attributes: Attributes | None = None) -> None:
     if _S.service == "cfgctl-cli":
         setup("cfgctl-cli", trace_dir=default_trace_dir(), eager=False)  # HOME may have moved
     parent = Traceparent.parse(os.environ.get("TRACEPARENT"))
-    _S.root = _Root(
+    _S.root = RootSpan(
         name,
         parent.trace_id if parent is not None else os.urandom(16).hex(),
         os.urandom(8).hex(),
@@ -270,7 +271,7 @@ def end_command(exit_code: int, error: str | None = None) -> None:
         _S.files.write([_root_line(root, _S.service)])
 
 
-def _root_line(root: _Root, service: str) -> dict[str, Any]:
+def _root_line(root: RootSpan, service: str) -> dict[str, Any]:
     return line(
         trace_id=root.trace_id,
         span_id=root.span_id,

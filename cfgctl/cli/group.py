@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from cfgctl import telemetry
 from cfgctl._version import __version__
 from cfgctl.cli.output import report_error
 from cfgctl.cli.state import STATE
@@ -68,10 +69,36 @@ class LazyGroup(TyperGroup):
         return self.commands.get(cmd_name)
 
 
+# Processes that are services of their own trace as such (cfgctl-agent, cfgctl-serve), not as
+# one CLI command lasting for days.
+_UNTRACED = frozenset({"agent", "serve"})
+
+
 class ErrorBoundary(LazyGroup):
-    """Turns every CfgctlError into one line on stderr and its exit code."""
+    """Turns every CfgctlError into one line on stderr and its exit code; each command runs in
+    a root span `cfgctl <command>` (cfgctl/telemetry.py)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name is not None and name not in _UNTRACED:
+            sub = getattr(cmd, "commands", None)
+            if isinstance(sub, Mapping) and rest and rest[0] in sub:
+                name = f"{name} {rest[0]}"
+            telemetry.begin_command(f"cfgctl {name}")
+        return name, cmd, rest
 
     def invoke(self, ctx: Any) -> Any:  # click.Context, vendored by newer typer
+        code, why = 0, None
+        try:
+            return self._invoke(ctx)
+        except BaseException as exc:
+            code, why = _outcome(exc)
+            raise
+        finally:
+            STATE.close()
+            telemetry.end_command(code, why)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CfgctlError as exc:
@@ -88,8 +115,16 @@ class ErrorBoundary(LazyGroup):
                 EnvError(f"{exc.strerror or exc}{where}", hint="check the disk and permissions")
             )
             raise typer.Exit(EnvError.exit_code) from None
-        finally:
-            STATE.close()
+
+
+def _outcome(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code an exception leaving a command becomes, for the command's span."""
+    code = getattr(exc, "exit_code", None)
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else 1
+    if isinstance(code, int):
+        return code, None
+    return 70, type(exc).__name__
 
 
 app = typer.Typer(

@@ -43,6 +43,7 @@ from cfgctl.repo.lock import locked_worktree
 from cfgctl.repo.manifest import MANIFEST, suggest
 from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlwrite import dump_roundtrip, load_roundtrip
+from cfgctl.telemetry import note_commit, with_trailer
 
 __all__ = [
     "NewService",
@@ -88,7 +89,8 @@ def init_repo(target: Path, template: str = "default") -> list[str]:
     from cfgctl.repo.gitstore import default_signature
 
     sig = default_signature(store.repo)
-    store.repo.create_commit("HEAD", sig, sig, "Initial configuration (cfgctl init)", tree, [])
+    message = with_trailer("Initial configuration (cfgctl init)")
+    note_commit(str(store.repo.create_commit("HEAD", sig, sig, message, tree, [])))
     return files
 
 

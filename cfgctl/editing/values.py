@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -26,6 +26,7 @@ from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.lock import locked_worktree
+from cfgctl.repo.newbranch import commit_paths_on_head
 from cfgctl.repo.render import lookup
 from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
@@ -51,6 +52,7 @@ class SetResult:
     new: Any
     changed: bool
     secret: bool = False
+    commit: str | None = None  # the commit `set --commit` made
 
 
 def parse_value(text: str, *, string: bool = False) -> Any:
@@ -111,18 +113,35 @@ def _set_in(data: Any, path: JsonPath, value: Any) -> None:
 
 
 def set_value(
-    snap: Snapshot, service: str, env: str, path: JsonPath, value: Any, *, dry_run: bool = False
+    snap: Snapshot,
+    service: str,
+    env: str,
+    path: JsonPath,
+    value: Any,
+    *,
+    dry_run: bool = False,
+    commit: str | None = None,
 ) -> SetResult:
     """Set `path` to `value` in config/ENV/SERVICE.yaml of the work tree; refuse (CheckFailed,
     nothing written) when the repository would then fail validation where it did not before.
     The file is read, checked and written under the repository lock: a concurrent edit of the
-    same file lands before or after this one, never lost."""
+    same file lands before or after this one, never lost. `commit`: a commit message; the file
+    (and nothing else) is then committed on the checked-out branch (`result.commit`)."""
     if snap.rev is not None:
         raise InputError("cfgctl set edits the work tree; drop --rev")
     if dry_run:
         return _set_value(snap, service, env, path, value, write=False)
     with locked_worktree(snap) as fresh:
-        return _set_value(fresh, service, env, path, value, write=True)
+        result = _set_value(fresh, service, env, path, value, write=True)
+        if commit is not None and result.changed:
+            if fresh.store is None or fresh.store.workdir is None:
+                raise InputError(
+                    f"{snap.root} is not in a Git work tree: nothing to commit to",
+                    hint="drop --commit, or run `git init` there first",
+                )
+            made = commit_paths_on_head(fresh.store, [fresh.git_prefix + result.path], commit)
+            result = replace(result, commit=made)
+        return result
 
 
 def _set_value(

@@ -39,6 +39,7 @@ from cfgctl.repo.gitstore import GitStore, default_signature
 from cfgctl.repo.lock import repository_lock
 from cfgctl.repo.session import Session
 from cfgctl.repo.timespec import parse_instant, utc_iso
+from cfgctl.telemetry import note_commit, with_trailer
 
 __all__ = ["AtCommit", "Restored", "commit_tree_of", "resolve_at", "restore_backup"]
 
@@ -316,7 +317,8 @@ def commit_tree_of(
         )
         sig = default_signature(repo)
         parents = [head.id] if head is not None else []
-        oid = repo.create_commit("HEAD", sig, sig, message, new_tree, parents)
+        oid = repo.create_commit("HEAD", sig, sig, with_trailer(message), new_tree, parents)
+        note_commit(str(oid))
     return AtCommit(str(commit.id), when, str(oid))
 
 

@@ -16,6 +16,7 @@ import pygit2
 from pygit2.enums import FileStatus, ObjectType
 
 from cfgctl.errors import InputError
+from cfgctl.telemetry import note_commit, with_trailer
 
 __all__ = [
     "FileRef",
@@ -151,7 +152,8 @@ class GitStore:
         tree = self.repo.index.write_tree()
         sig = author or default_signature(self.repo)
         parents = [] if self.repo.head_is_unborn else [self.repo.head.target]
-        oid = self.repo.create_commit("HEAD", sig, sig, message, tree, parents)
+        oid = self.repo.create_commit("HEAD", sig, sig, with_trailer(message), tree, parents)
+        note_commit(str(oid))
         return str(oid)
 
 

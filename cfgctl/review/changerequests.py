@@ -50,6 +50,7 @@ from cfgctl.repo.worktree import move_checked_out
 from cfgctl.review.approval import Membership, PullRequestFacts, Review, Verdict, evaluate
 from cfgctl.review.plan import Plan, make_plan
 from cfgctl.review.policy import Policy
+from cfgctl.telemetry import note_commit, with_trailer
 
 __all__ = ["ChangeRequest", "ChangeStore", "Judged", "NotAllowed"]
 
@@ -328,7 +329,9 @@ class ChangeStore:
             index.add(pygit2.IndexEntry(path, repo.create_blob(data), mode))
         tree = index.write_tree(repo)
         sig = self._signature(author)
-        return str(repo.create_commit(None, sig, sig, message, tree, [parent]))
+        made = str(repo.create_commit(None, sig, sig, with_trailer(message), tree, [parent]))
+        note_commit(made)
+        return made
 
     def _merged(self, base_tip: pygit2.Oid, change: ChangeRequest, user: str) -> pygit2.Oid:
         head = pygit2.Oid(hex=change.head)
@@ -343,8 +346,10 @@ class ChangeStore:
             )
         tree = index.write_tree(self.repo)
         sig = self._signature(user)
-        message = f"Merge change request {change.id}: {change.title}"
-        return self.repo.create_commit(None, sig, sig, message, tree, [base_tip, head])
+        message = with_trailer(f"Merge change request {change.id}: {change.title}")
+        merged = self.repo.create_commit(None, sig, sig, message, tree, [base_tip, head])
+        note_commit(str(merged))
+        return merged
 
     def _save(self, change: ChangeRequest, event: str, *, first: bool = False) -> None:
         repo = self.repo

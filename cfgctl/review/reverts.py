@@ -19,6 +19,7 @@ import pygit2
 from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import default_signature
 from cfgctl.review.changerequests import NotAllowed
+from cfgctl.telemetry import note_commit, with_trailer
 
 __all__ = ["NotOnBranch", "Revert", "RevertConflict", "commit_on_branch", "revert_of"]
 
@@ -110,5 +111,6 @@ def revert_of(repo: pygit2.Repository, branch: str, rev: str) -> Revert:
     title = f'Revert "{subject}"'[:200]
     message = f"{title}\n\nThis reverts commit {commit.id}."
     sig = default_signature(repo)
-    head = repo.create_commit(None, sig, sig, message, tree.id, [tip.id])
+    head = repo.create_commit(None, sig, sig, with_trailer(message), tree.id, [tip.id])
+    note_commit(str(head))
     return Revert(str(commit.id), str(tip.id), files, str(head), title, message)

@@ -66,22 +66,46 @@ def set_(
         bool, typer.Option("--string", help="Store VALUE as text, even 8080 or true.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check, but do not write.")] = False,
+    commit: Annotated[
+        bool,
+        typer.Option(
+            "--commit",
+            help="Commit the file (and nothing else) on the checked-out branch, with a "
+            "Traceparent: trailer that the agent's traces continue.",
+        ),
+    ] = False,
+    message: Annotated[
+        str | None,
+        typer.Option("--message", "-m", metavar="TEXT", help="The commit message (with --commit)."),
+    ] = None,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:
     """Set KEY to VALUE in config/ENV/SERVICE.yaml, keeping comments and key order.
 
     Refused (exit 1, file untouched) when the repository would then fail validation; the
     file is written atomically. Secret keys are refused: they belong in
-    config/ENV/SERVICE.secrets.yaml, encrypted with SOPS.
+    config/ENV/SERVICE.secrets.yaml, encrypted with SOPS. --commit commits the file
+    (default message: "Set KEY in ENV/SERVICE").
+
+    Example: cfgctl set payments db.pool_size 40 --env prod --commit
     """
     from cfgctl.editing.values import parse_value, set_value
     from cfgctl.repo.keypath import parse_key
 
+    if message is not None and not commit:
+        raise typer.BadParameter("--message goes with --commit", param_hint="--message")
     snap = STATE.snapshot()
     path = parse_key(key)
+    text = message or f"Set {key} in {env}/{service}"
     try:
         result = set_value(
-            snap, service, env, path, parse_value(value, string=string), dry_run=dry_run
+            snap,
+            service,
+            env,
+            path,
+            parse_value(value, string=string),
+            dry_run=dry_run,
+            commit=text if commit else None,
         )
     except DiagnosedFailure as exc:
         for d in exc.diagnostics:
@@ -98,6 +122,7 @@ def _set_dict(result: SetResult, dry_run: bool) -> dict[str, object]:
         "new": result.new,
         "changed": result.changed,
         "written": result.changed and not dry_run,
+        "commit": result.commit,
     }
 
 
@@ -107,6 +132,8 @@ def _print_set(result: SetResult, dry_run: bool) -> None:
     else:
         verb = "would set" if dry_run else "set"
         out.print(f"{result.path}: {verb} {result.key} = {scalar_text(result.new)}")
+        if result.commit is not None:
+            out.print(f"committed {result.commit[:12]}")
 
 
 @app.command()
