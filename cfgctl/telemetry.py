@@ -23,6 +23,7 @@ configuration value.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -47,9 +48,13 @@ __all__ = [
     "end_command",
     "note_commit",
     "otlp_endpoint",
+    "read_traceparent_file",
+    "remove_traceparent_temps",
     "setup",
     "span",
+    "traceparent_file",
     "with_trailer",
+    "write_traceparent_file",
 ]
 
 Attributes = Mapping[str, str | bool | int | float | list[str]]
@@ -284,3 +289,76 @@ def _root_line(root: RootSpan, service: str) -> dict[str, Any]:
         error=root.error,
         attributes=root.attributes,
     )
+
+
+# --- handing a delivery's trace to the process that reads the file ---------------------------
+
+
+def traceparent_file(path: Path) -> Path:
+    """Where the agent leaves the trace context of the delivery of `path`: `.NAME.traceparent`
+    beside it (JSON: traceparent, commit, and the digest of the content it belongs to)."""
+    return path.parent / f".{path.name}.traceparent"
+
+
+def write_traceparent_file(
+    path: Path, traceparent: str | None, *, commit: str | None, data: bytes, mode: int = 0o644
+) -> None:
+    """Leave `traceparent` for the reader of `path`, whose content will be `data` (written
+    atomically, before the content is swapped in). A failure is one warning, never an error."""
+    if not enabled() or Traceparent.parse(traceparent) is None:
+        return
+    import hashlib
+    import json
+
+    doc = {
+        "traceparent": traceparent,
+        "commit": commit,
+        "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+    }
+    side = traceparent_file(path)
+    temp = side.with_name(f"{side.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode & 0o666)
+        try:
+            os.write(fd, json.dumps(doc).encode() + b"\n")
+            os.fchmod(fd, mode & 0o666)
+        finally:
+            os.close(fd)
+        temp.replace(side)
+    except OSError as exc:
+        warn_once(f"side:{side.parent}", f"traces: cannot write {side}: {exc.strerror or exc}")
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def remove_traceparent_temps(path: Path) -> list[Path]:
+    """Remove what a write of `path`'s traceparent file cut off (kill -9) left beside it."""
+    side = traceparent_file(path)
+    removed = []
+    for stale in side.parent.glob(f"{side.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
+
+
+def read_traceparent_file(path: Path, data: bytes) -> tuple[str, str | None] | None:
+    """(traceparent, commit) the agent left for `path`, when it belongs to exactly `data` (a
+    file edited by hand since has none); None when there is none or it is malformed."""
+    import hashlib
+    import json
+
+    try:
+        with traceparent_file(path).open("rb") as fh:
+            doc = json.loads(fh.read(4096))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("digest") != (
+        "sha256:" + hashlib.sha256(data).hexdigest()
+    ):
+        return None
+    found = Traceparent.parse(doc.get("traceparent"))
+    commit = doc.get("commit")
+    if found is None:
+        return None
+    return str(found), commit if isinstance(commit, str) and len(commit) <= 64 else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from cfgctl import telemetry
 from cfgctl.agent.audit import AuditLog
 from cfgctl.agent.config import Target
 from cfgctl.agent.deliver import (
@@ -39,6 +40,18 @@ log = logging.getLogger("cfgctl.agent")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _attributes(target: Target, sha: str) -> dict[str, str | int]:
+    """What a delivery's spans say: names and places, never a configuration value."""
+    return {
+        "cfgctl.commit": sha,
+        "cfgctl.target": target.name,
+        "cfgctl.service": target.service,
+        "cfgctl.env": target.env,
+        "cfgctl.path": str(target.path),
+        "cfgctl.wave": target.wave,
+    }
 
 
 class Deliverer:
@@ -82,6 +95,26 @@ class Deliverer:
         *,
         secret: bool,
         committed: datetime,
+        traceparent: str | None = None,
+    ) -> str:
+        """Deliver `data` to the target; its spans continue the commit's trace (`traceparent`,
+        from the commit's trailer) and the reader of the file gets that trace (telemetry)."""
+        with telemetry.span("agent.apply", _attributes(target, sha), parent=traceparent) as span:
+            outcome = self._apply(target, ts, sha, data, secret=secret, committed=committed)
+            span.set("cfgctl.outcome", outcome if ts.state != "rolled-back" else "rolled-back")
+            if outcome != "applied":
+                span.fail(ts.error or outcome)
+            return outcome
+
+    def _apply(
+        self,
+        target: Target,
+        ts: TargetState,
+        sha: str,
+        data: bytes,
+        *,
+        secret: bool,
+        committed: datetime,
     ) -> str:
         try:
             backup = self.backups.take(target)
@@ -92,9 +125,20 @@ class Deliverer:
         ts.inflight, ts.inflight_digest = sha, wrote
         self.state.save()  # the marker is on disk before the swap
         try:
-            write_target(target, data, secret=secret)
-            reload_service(target.reload, target)
-            check_health(target.health, target)
+            with telemetry.span("agent.write", {"cfgctl.path": str(target.path)}):
+                mode = target.mode if target.mode is not None else (0o600 if secret else 0o644)
+                telemetry.write_traceparent_file(
+                    target.path,
+                    telemetry.current_traceparent(),
+                    commit=sha,
+                    data=data,
+                    mode=mode,
+                )
+                write_target(target, data, secret=secret)
+            with telemetry.span("agent.reload"):
+                reload_service(target.reload, target)
+            with telemetry.span("agent.health"):
+                check_health(target.health, target)
         except DeliveryError as exc:
             return self.roll_back(target, ts, sha, backup, exc.message)
         except OSError as exc:  # anything the delivery steps did not foresee: still per target
@@ -130,12 +174,30 @@ class Deliverer:
 
     def roll_back(self, target: Target, ts: TargetState, sha: str, backup: Backup, why: str) -> str:
         """Put back what was on disk before this apply (this target's backup only)."""
+        with telemetry.span("agent.rollback", _attributes(target, sha)) as span:
+            outcome = self._roll_back(target, ts, sha, backup, why)
+            span.set("cfgctl.outcome", ts.state)
+            if ts.state != "rolled-back":
+                span.fail(ts.error or "not restored")
+            return outcome
+
+    def _roll_back(
+        self, target: Target, ts: TargetState, sha: str, backup: Backup, why: str
+    ) -> str:
         restored, note = False, ""
         ts.failed, ts.error = sha, f"commit {sha[:12]}: {why}"
         self.state.save()  # a rollback cut off (kill -9) is finished at the next start
         try:
             restored = restore(target, backup, ts.inflight_digest or "")
             if restored:
+                if backup.data is not None:
+                    telemetry.write_traceparent_file(
+                        target.path,
+                        telemetry.current_traceparent(),
+                        commit=ts.good,
+                        data=backup.data,
+                        mode=backup.mode,
+                    )
                 reload_service(target.reload, target)
         except DeliveryError as exc:
             note = f"; the rollback failed too: {exc.message}"
@@ -176,6 +238,7 @@ class Deliverer:
         for path in (target.path, self.backups.file(target)):
             for stale in remove_stale_temps(path):
                 log.warning("%s: removed %s, left by a delivery cut off", target.name, stale)
+        telemetry.remove_traceparent_temps(target.path)
 
     def recover(self, target: Target) -> None:
         """A delivery cut off (the agent killed between the marker and the confirmation): when

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from cfgctl import telemetry
 from cfgctl.agent.audit import AuditLog
 from cfgctl.agent.canary import CanaryGate
 from cfgctl.agent.config import AgentConfig, Target
@@ -95,6 +96,7 @@ class _Commit:
     time: datetime
     deploy_after: datetime | None
     emergency: bool
+    traceparent: str | None = None  # its Traceparent: trailer
 
     @cached_property
     def freezes(self) -> list[Freeze]:
@@ -117,6 +119,7 @@ class Agent:
         self.config = config
         state_dir = config.state_dir
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        telemetry.setup("cfgctl-agent", trace_dir=state_dir / "traces")
         self.state = AgentState.load(state_dir / "state.json")
         # The agent runs for months: its decrypted secrets and memos are bounded (LRU).
         self.session = Session(use_cache=False, decrypter=Decrypter(max_entries=1024))
@@ -164,7 +167,11 @@ class Agent:
         with self._pass_lock:
             self.wake.clear()
             try:
-                return self._run_pass()
+                with telemetry.span("agent.pass") as span:
+                    result = self._run_pass()
+                    span.set("cfgctl.tip", result.tip or "")
+                    span.set("cfgctl.applied", len(result.applied))
+                    return result
             finally:
                 # Decrypted values live for one pass: the files hold what the services need.
                 self.session.decrypter.clear()
@@ -237,9 +244,8 @@ class Agent:
             except CfgctlError:
                 log.warning("commit %s: unreadable Deploy-After trailer, ignored", sha[:12])
         emergency = trailers.get("emergency", "").lower() in ("true", "yes", "1")
-        return _Commit(
-            sha, self.mirror.snapshot(sha), self.mirror.commit_time(sha), deploy_after, emergency
-        )
+        snap, when = self.mirror.snapshot(sha), self.mirror.commit_time(sha)
+        return _Commit(sha, snap, when, deploy_after, emergency, trailers.get("traceparent"))
 
     def _warn_unknown_windows(self, snap: Snapshot) -> None:
         try:
@@ -331,7 +337,10 @@ class Agent:
             ts.held_until = utc_iso(held[0])
             self._set(ts, "waiting", f"held until {utc_iso(held[0])}: {held[1]}")
             return "held"
-        outcome = self.deliverer.apply(target, ts, sha, data, secret=secret, committed=commit.time)
+        when, parent = commit.time, commit.traceparent  # the commit's trace is continued
+        outcome = self.deliverer.apply(
+            target, ts, sha, data, secret=secret, committed=when, traceparent=parent
+        )
         if outcome == "applied":
             self.canary.start(target, ts, sha, time.time())
         return outcome
