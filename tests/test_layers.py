@@ -50,6 +50,9 @@ SDK_ALLOWED = {
     "cfgctl.repo._yamlbuild",  # the private half of YAML reading (the strict constructor)
     "cfgctl.repo._yamlcheck",  # the YAML 1.2 validity check (libfyaml, imported on demand)
     "cfgctl.repo.keypath",
+    "cfgctl.telemetry",  # traces: the reload callback in a span (OpenTelemetry loaded lazily)
+    "cfgctl._spanfile",
+    "cfgctl._otel",
 }
 SDK_FORBIDDEN_DISTRIBUTIONS = ("pygit2", "typer", "rich", "jsonschema", "click", "github3")
 

@@ -14,7 +14,8 @@
   configuration or the new one, never a mix.
 - `on_change(old, new, changed)` runs in the watcher's thread, after the swap, only when a changed
   key path matches a glob of `keys` (all changes when `keys` is None; `db` also matches
-  `db.pool_size`). Its exceptions are logged, never fatal.
+  `db.pool_size`). Its exceptions are logged, never fatal. It runs in a span `sdk.reload` that
+  continues the trace of the agent's delivery of that content (cfgctl/sdk/tracing.py).
 - The file's folder is watched, not the file: a file replaced by a rename (as `cfgctl` and most
   editors write), and Kubernetes' ConfigMap volumes (a `..data` symlink swapped) are seen. The
   file's stat is also checked every `poll_ms`, in case an event is missed.
@@ -35,6 +36,7 @@ import watchfiles
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.sdk.changes import changed_paths, matches
 from cfgctl.sdk.files import format_of, parse_text, read_bytes
+from cfgctl.sdk.tracing import run_traced, traceparent_of_file
 from cfgctl.sdk.typed import adapter, convert, plain
 
 __all__ = ["Watcher", "watch"]
@@ -252,8 +254,18 @@ class Watcher(Generic[T]):
         self.reloads += 1
         log.info("%s: reloaded, changed: %s", self._path, ", ".join(changed) or "nothing")
         if changed and self._on_change is not None and matches(changed, self._keys):
+            # In a span of the delivery's trace (the agent leaves it beside the file).
+            traceparent, commit = traceparent_of_file(self._file, self._raw)
+            attrs: dict[str, str | int | list[str]] = {"cfgctl.path": str(self._path)}
+            attrs["cfgctl.changed"] = changed[:50]
             try:
-                self._on_change(old, new, changed)
+                run_traced(
+                    self._on_change,
+                    (old, new, changed),
+                    traceparent=traceparent,
+                    commit=commit,
+                    attributes=attrs,
+                )
             except Exception:  # the user's callback must not end the watcher
                 log.exception("%s: the on_change callback failed", self._path)
         self._finish()
