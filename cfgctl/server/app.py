@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from cfgctl import telemetry
 from cfgctl._version import __version__
 from cfgctl.server import (
     analytics,
@@ -72,6 +73,7 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     """The application for `settings`; `InputError` when the repository or branch cannot be
     served; `EnvError` when the state directory of its tokens cannot be made."""
     security = security if security is not None else security_for(settings)
+    telemetry.setup("cfgctl-serve", eager=False)  # spans of writes; OpenTelemetry on first use
     served = ServedRepo.open(settings)
     watcher = HeadWatcher(served.read_head, settings.poll_interval)
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pygit2
 from fastapi import Request
 
+from cfgctl import telemetry
 from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError
 from cfgctl.repo.gitstore import GitStore
@@ -176,8 +177,8 @@ class Desk:
         """`run` for what writes refs: in remote mode under the clone's lock, the remote's
         refusals as problems (see the module docstring)."""
         if self.served.upstream is None:
-            return await self.served.run(fn, *args)
-        return await self.served.run(_upstreamed, self.served.upstream, fn, *args)
+            return await self.served.run(_traced, fn, *args)
+        return await self.served.run(_upstreamed, self.served.upstream, _traced, fn, *args)
 
     @property
     def store(self) -> ChangeStore:
@@ -302,6 +303,13 @@ def touched(snap: Snapshot, paths: list[str]) -> set[str]:
         else:
             objects.add(EVERY_PAIR)
     return objects
+
+
+def _traced(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a span `serve.<fn>` on the repository's thread: the commits it makes
+    carry that span's Traceparent trailer (cfgctl.telemetry)."""
+    with telemetry.span(f"serve.{getattr(fn, '__name__', 'write').strip('_')}"):
+        return fn(*args)
 
 
 def _upstreamed(upstream: Upstream, fn: Callable[..., T], *args: Any) -> T:
