@@ -30,6 +30,11 @@ def _isolated_home(
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(home / "no-such-key.txt"))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.delenv("CFGCTL_NO_CACHE", raising=False)
+    # Traces go to the isolated home's ~/.local/state/cfgctl/traces, never to a collector.
+    for name in ("CFGCTL_TRACE", "CFGCTL_TRACE_DIR", "XDG_STATE_HOME", "TRACEPARENT"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.com\n")
 
 

@@ -56,6 +56,7 @@ COMMANDS: dict[str, Entry] = {
     "import": Entry(_C + "exchange", "Read FILE (yaml, json, toml, env, properties, spring,..."),
     "scan-code": Entry(_C + "codescan", "Find the literals in Python code that look like..."),
     "serve": Entry(_C + "serve", "Serve the configuration of the repository's branch over..."),
+    "trace": Entry(_C + "trace", "Print the timeline of COMMIT from span files: the commit,..."),
     "new": Entry(_C + "edit", "Create new things from templates."),
     "schema": Entry(_C + "schema", "The JSON Schemas of the repository."),
     "template": Entry(_C + "template", "Service templates: list them, show their parameters,..."),

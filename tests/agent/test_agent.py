@@ -355,6 +355,13 @@ def test_secrets_are_decrypted_into_the_file_only(world: AgentWorld) -> None:
         + (world.state_dir / "audit.jsonl").read_text()
         + (world.state_dir / "state.json").read_text()
     )
+    # the spans of the agent and of the CLI commands, and the trace context beside the file
+    spans = [*(world.state_dir / "traces").glob("*.jsonl"), *Path.home().rglob("*.jsonl")]
+    assert spans
+    shown += "".join(p.read_text() for p in spans)
+    side = out.parent / f".{out.name}.traceparent"
+    assert oct(side.stat().st_mode & 0o777) == "0o600"  # as private as the file it describes
+    shown += side.read_text()
     assert '"message"' in world.logs()  # the logs are JSON lines
     assert secret not in shown
     without_key = world.once()  # and without the key, nothing is delivered
