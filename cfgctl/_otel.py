@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = ["Tracing"]
 
 EXPORT_TIMEOUT_S = 2.0  # one OTLP request, retries included; OTEL_EXPORTER_OTLP_TIMEOUT wins
 FLUSH_TIMEOUT_MS = 3000
+QUIET_AFTER_FAILURE_S = 60.0  # after a failed export, spans are dropped for this long
 
 
 class _Ids(RandomIdGenerator):
@@ -108,17 +110,21 @@ class _Otlp(SpanExporter):
             for v in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
         )
         self.endpoint = endpoint
+        self.quiet_until = 0.0
         self.inner = OTLPSpanExporter(timeout=None if timed else EXPORT_TIMEOUT_S)
         # The exporter logs every retry; cfgctl says it once.
         logging.getLogger("opentelemetry.exporter.otlp.proto.http").setLevel(logging.CRITICAL)
         logging.getLogger("opentelemetry.sdk.trace.export").setLevel(logging.CRITICAL)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if time.monotonic() < self.quiet_until:
+            return SpanExportResult.SUCCESS  # failed a moment ago: dropped, not waited for
         try:
             result = self.inner.export(spans)
         except Exception:  # noqa: BLE001  an exporter bug must not reach the work
             result = SpanExportResult.FAILURE
         if result is not SpanExportResult.SUCCESS:
+            self.quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
             warn_once(
                 f"otlp:{self.endpoint}",
                 f"traces: cannot export spans to {self.endpoint}: they are dropped",

@@ -4,11 +4,16 @@ callback runs in a span of it, and `cfgctl trace` prints the timeline."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +209,87 @@ def test_an_unwritable_trace_folder_is_one_warning(world: AgentWorld) -> None:
         subprocess.run([*CFGCTL, "--version"], env={**os.environ, **env}, check=False).returncode
         == 0
     )
+
+
+class _Receiver(ThreadingHTTPServer):
+    """A loopback OTLP/HTTP receiver: every span of every export request, decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _OtlpHandler)
+        self.spans: list[tuple[str, Any]] = []  # (service.name, the protobuf Span)
+        self.paths: list[str] = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _OtlpHandler(BaseHTTPRequestHandler):
+    server: _Receiver
+
+    def do_POST(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        self.server.paths.append(self.path)
+        for resource_spans in request.resource_spans:
+            attrs = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+            for scope in resource_spans.scope_spans:
+                self.server.spans += [(attrs["service.name"], s) for s in scope.spans]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_spans_are_exported_to_an_otlp_endpoint(world: AgentWorld) -> None:
+    receiver = _Receiver()
+    try:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
+        out = world.root / "payments.yaml"
+        config(world, f"  - {{service: payments, env: prod, path: {out}}}\n")
+        sha, trailer = _set(world, "11", env)
+        assert world.once(env=env).returncode == 0
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert set(receiver.paths) == {"/v1/traces"}
+    got = {(service, s.name): s for service, s in receiver.spans}
+    root = got["cfgctl-cli", "cfgctl set"]
+    assert (root.trace_id.hex(), root.span_id.hex()) == (trailer.trace_id, trailer.span_id)
+    apply = got["cfgctl-agent", "agent.apply"]
+    assert (
+        apply.trace_id.hex() == trailer.trace_id and apply.parent_span_id.hex() == trailer.span_id
+    )
+    attrs = {a.key: a.value.string_value for a in apply.attributes}
+    assert attrs["cfgctl.commit"] == sha
+    assert {"agent.write", "agent.pass"} <= {name for _, name in got}
+    assert not (world.state_dir / "traces").exists()  # OTLP instead of files
+
+
+def test_a_dead_otlp_endpoint_is_one_warning_and_no_hang(world: AgentWorld) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}"}
+    out = world.root / "payments.yaml"
+    config(world, f"  - {{service: payments, env: prod, path: {out}}}\n")
+    args = ["-C", str(world.repo.workdir), "set", "payments", "replicas", "12", "--env", "prod"]
+    started = time.monotonic()
+    done = world.cli(*args, "--commit", env=env)
+    assert done.returncode == 0 and time.monotonic() - started < 10  # export bounded: 2 s
+    assert done.stderr.count("traces: cannot export spans") == 1, done.stderr
+    world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
+    agent = world.once(env=env)
+    assert agent.returncode == 0 and "replicas: 12" in out.read_text()
+    assert agent.stderr.count("traces: cannot export spans") <= 1
