@@ -29,7 +29,6 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,17 +58,27 @@ __all__ = [
 
 Attributes = Mapping[str, str | bool | int | float | list[str]]
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-_TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s*.*$")
+# Patterns, compiled by `re` on first use (its cache): a command that never parses one pays nothing.
+_TRACEPARENT = r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$"
+_TRAILER = r"^[A-Za-z][A-Za-z0-9-]*:\s*.*$"
 
 
-@dataclass(frozen=True)
 class Traceparent:
     """A W3C trace context `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`."""
 
-    trace_id: str
-    span_id: str
-    flags: str = "01"
+    __slots__ = ("flags", "span_id", "trace_id")
+
+    def __init__(self, trace_id: str, span_id: str, flags: str = "01") -> None:
+        self.trace_id, self.span_id, self.flags = trace_id, span_id, flags
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Traceparent) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return f"Traceparent({str(self)!r})"
 
     @classmethod
     def parse(cls, text: object) -> Traceparent | None:
@@ -77,7 +86,7 @@ class Traceparent:
         file must never break a delivery)."""
         if not isinstance(text, str) or len(text) > 128:
             return None
-        match = _TRACEPARENT.match(text.strip().lower())
+        match = re.match(_TRACEPARENT, text.strip().lower())
         if match is None:
             return None
         version, trace_id, span_id, flags = match.groups()
@@ -92,15 +101,17 @@ class Traceparent:
 _NO_SPAN = Span()
 
 
-@dataclass
 class _State:
-    service: str | None = None
-    folder: Path | None = None
-    files: SpanFiles | None = None
-    otel: Tracing | None = None
-    broken: bool = False  # OpenTelemetry could not be set up: one warning, no spans after
-    root: RootSpan | None = None
-    reuse_global: bool = False
+    """What this process's tracing holds (one, `_S`)."""
+
+    def __init__(self) -> None:
+        self.service: str | None = None
+        self.folder: Path | None = None
+        self.files: SpanFiles | None = None
+        self.otel: Tracing | None = None
+        self.broken = False  # OpenTelemetry could not be set up: one warning, no spans after
+        self.root: RootSpan | None = None
+        self.reuse_global = False
 
 
 _S = _State()
@@ -229,7 +240,7 @@ def with_trailer(message: str, traceparent: str | None = None) -> str:
     body = message.rstrip()
     paragraphs = re.split(r"\n\s*\n", body)
     last = paragraphs[-1].splitlines() if len(paragraphs) > 1 else []
-    if last and all(_TRAILER.match(row) for row in last):
+    if last and all(re.match(_TRAILER, row) for row in last):
         kept = [row for row in last if not row.lower().startswith("traceparent:")]
         head = body[: len(body) - len(paragraphs[-1])]
         return head + "\n".join([*kept, trailer]) + "\n"
