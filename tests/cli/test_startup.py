@@ -134,6 +134,11 @@ def test_a_command_imports_only_its_own_module(small_repo: ConfigRepo) -> None:
         loaded = {m for m in modules if m.startswith("cfgctl.cli.commands.")}
         assert loaded == {f"cfgctl.cli.commands.{own}"}, args
         assert not _loaded(modules, "github3"), args
+        # its root span is written without the OpenTelemetry SDK (cfgctl/telemetry.py)
+        assert not _loaded(modules, "opentelemetry"), args
+    spans = list((Path.home() / ".local/state/cfgctl/traces").glob("cfgctl-cli-*.jsonl"))
+    names = [json.loads(line)["name"] for p in spans for line in p.read_text().splitlines()]
+    assert {"cfgctl validate", "cfgctl diff", "cfgctl render"} <= set(names)
 
 
 def test_sub_command_help_loads_one_command_module() -> None:
