@@ -197,7 +197,7 @@ class EtcdCluster:
         request = urllib.request.Request(member.endpoint + "/v3/kv/put", data=body, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=2) as answer:
-                return answer.status == 200
+                return bool(answer.status == 200)
         except (OSError, urllib.error.URLError):
             return False
 
