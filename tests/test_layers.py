@@ -50,6 +50,13 @@ SDK_ALLOWED = {
     "cfgctl.repo._yamlbuild",  # the private half of YAML reading (the strict constructor)
     "cfgctl.repo._yamlcheck",  # the YAML 1.2 validity check (libfyaml, imported on demand)
     "cfgctl.repo.keypath",
+    "cfgctl.repo.sops",  # the real sops binary, run to decrypt an etcd pair's secrets layers
+    # watch_etcd: etcd's JSON gateway through etcd3gw/requests, the documents and their digests
+    "cfgctl.fleet",
+    "cfgctl.fleet.etcd",
+    "cfgctl.fleet.documents",
+    "cfgctl.fleet.layout",
+    "cfgctl.fleet.reader",
 }
 SDK_FORBIDDEN_DISTRIBUTIONS = ("pygit2", "typer", "rich", "jsonschema", "click", "github3")
 

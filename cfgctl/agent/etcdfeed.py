@@ -29,7 +29,8 @@ from cfgctl.agent.state import AgentState
 from cfgctl.errors import CfgctlError
 from cfgctl.fleet.etcd import Compacted, Etcd, put
 from cfgctl.fleet.layout import Layout
-from cfgctl.fleet.view import FleetView, read_view
+from cfgctl.fleet.reader import FleetView
+from cfgctl.fleet.view import read_view
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 

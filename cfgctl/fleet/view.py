@@ -1,116 +1,40 @@
-"""A consistent read of what is published: the head, and whatever is read after it at the very
-revision the head was read at, each piece checked against the digests the head vouches for.
+"""The published head as a Snapshot, for the agent: the shared files and the layers of the
+pairs it delivers, read consistently at one revision and checked (cfgctl.fleet.reader), to
+render and validate exactly as from Git.
 
-    view = FleetView.read(etcd, layout)          # None when nothing is published
-    view.head.commit, view.revision
-    pair = view.pair("prod", "payments")         # PairDoc, or None: no such pair in the commit
-    snap = view.snapshot([("payments", "prod")], session)   # a Snapshot to render and validate
-
-A key the head lists but etcd lacks, or one whose content does not match, is `FleetDataError`:
-the commit is incomplete or damaged there, and nothing of it is applied. When the revision has
-been compacted away between two reads, the whole read starts again at the current one.
+    found = read_view(etcd, layout, [("payments", "prod")], session)   # None: nothing published
+    view, snap = found
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfgctl.fleet.documents import FleetDataError, HeadDoc, PairDoc, digest, parse_index
 from cfgctl.fleet.etcd import Compacted, Etcd
-from cfgctl.fleet.layout import Layout, shard_of
+from cfgctl.fleet.layout import Layout
+from cfgctl.fleet.reader import FleetView
 from cfgctl.repo.gitstore import FileRef
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["FleetView", "read_view"]
+__all__ = ["read_view", "snapshot_of"]
 
 _ATTEMPTS = 3
 
 
-@dataclass
-class FleetView:
-    etcd: Etcd
-    layout: Layout
-    head: HeadDoc
-    revision: int  # everything is read at this revision of the store
-    head_revision: int  # the head key's own mod revision
-    _indexes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, etcd: Etcd, layout: Layout) -> FleetView | None:
-        found = etcd.range(layout.head)
-        if not found.kvs:
-            return None
-        kv = found.kvs[0]
-        return cls(
-            etcd, layout, HeadDoc.parse(layout.head, kv.value), found.revision, kv.mod_revision
-        )
-
-    def _get(self, key: str) -> bytes | None:
-        found = self.etcd.range(key, revision=self.revision)
-        return found.kvs[0].value if found.kvs else None
-
-    def _incomplete(self, key: str, why: str) -> FleetDataError:
-        return FleetDataError(
-            f"commit {self.head.commit[:12]} is incompletely published: {key} {why}",
-            hint="nothing of it is applied; publish it again (`cfgctl fleet publish`)",
-        )
-
-    def index(self, env: str, shard: str) -> dict[str, str]:
-        name = f"{env}/{shard}"
-        if name in self._indexes:
-            return self._indexes[name]
-        expected = self.head.index.get(name)
-        entries: dict[str, str] = {}
-        if expected is not None:
-            key = self.layout.index(env, shard)
-            raw = self._get(key)
-            if raw is None:
-                raise self._incomplete(key, "is missing")
-            if digest(raw) != expected:
-                raise self._incomplete(key, "is not the one the head lists")
-            entries = parse_index(key, raw)
-        self._indexes[name] = entries
-        return entries
-
-    def pair(self, env: str, service: str) -> PairDoc | None:
-        expected = self.index(env, shard_of(service)).get(service)
-        if expected is None:
-            return None
-        key = self.layout.config(env, service)
-        raw = self._get(key)
-        if raw is None:
-            raise self._incomplete(key, "is missing")
-        pair = PairDoc.parse(key, raw)
-        if pair.digest != expected or (pair.service, pair.env) != (service, env):
-            raise self._incomplete(key, "is not the one the index lists")
-        return pair
-
-    def file(self, path: str) -> bytes:
-        key = self.layout.file(path)
-        raw = self._get(key)
-        if raw is None:
-            raise self._incomplete(key, "is missing")
-        if digest(raw) != self.head.files.get(path):
-            raise self._incomplete(key, "is not the one the head lists")
-        return raw
-
-    def snapshot(self, pairs: Iterable[tuple[str, str]], session: Session) -> Snapshot:
-        """The repository at the head as far as `pairs` (service, env) need it: the shared
-        files and their layers, to render and validate as from Git."""
-        files: dict[str, FileRef] = {}
-        for path in self.head.files:
-            files[path] = FileRef.of_bytes(path, self.file(path))
-        for service, env in pairs:
-            pair = self.pair(env, service)
-            for layer in pair.layers if pair is not None else ():
-                files[layer.path] = FileRef.of_bytes(layer.path, layer.text.encode())
-        commit = self.head.commit
-        return Snapshot(
-            Path(f"/etcd{self.layout.prefix}"), files, rev=commit, commit=commit, session=session
-        )
+def snapshot_of(view: FleetView, pairs: Iterable[tuple[str, str]], session: Session) -> Snapshot:
+    """The repository at the head as far as `pairs` (service, env) need it."""
+    files: dict[str, FileRef] = {}
+    for path in view.head.files:
+        files[path] = FileRef.of_bytes(path, view.file(path))
+    for service, env in pairs:
+        pair = view.pair(env, service)
+        for layer in pair.layers if pair is not None else ():
+            files[layer.path] = FileRef.of_bytes(layer.path, layer.text.encode())
+    commit = view.head.commit
+    root = Path(f"/etcd{view.layout.prefix}")  # a name, never read: every file is here
+    return Snapshot(root, files, rev=commit, commit=commit, session=session)
 
 
 def read_view(
@@ -124,7 +48,7 @@ def read_view(
         if view is None:
             return None
         try:
-            return view, view.snapshot(wanted, session)
+            return view, snapshot_of(view, wanted, session)
         except Compacted:
             if attempt == _ATTEMPTS - 1:
                 raise
