@@ -206,3 +206,20 @@ def test_a_member_back_with_old_data_never_takes_the_agent_back(
         cluster.kill(lagging)
         shutil.rmtree(lagging.data_dir)
         shutil.move(current, lagging.data_dir)
+
+
+def test_fleet_status_names_the_agent_that_is_stuck_and_why(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 0")  # the schema: >= 1
+    _publish(world, cluster, prefix)
+    world.once()
+    status = world.cli(
+        "fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix
+    )
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "0 of 1 agents at the head" in status.stdout
+    assert "payments@prod" in status.stdout and "replicas" in status.stdout
