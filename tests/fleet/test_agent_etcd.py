@@ -217,9 +217,7 @@ def test_fleet_status_names_the_agent_that_is_stuck_and_why(
     world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 0")  # the schema: >= 1
     _publish(world, cluster, prefix)
     world.once()
-    status = world.cli(
-        "fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix
-    )
+    status = world.cli("fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix)
     assert status.returncode == 1, status.stdout + status.stderr
     assert "0 of 1 agents at the head" in status.stdout
     assert "payments@prod" in status.stdout and "replicas" in status.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from cfgctl.fleet.etcd import MAX_OPS, Etcd, put
 from cfgctl.fleet.layout import Layout
 from cfgctl.fleet.view import read_view
 from cfgctl.repo.session import Session
+from tests.support.actions_runner import run_action
 from tests.support.cli import RunCli
 from tests.support.etcd import EtcdCluster, free_ports
 from tests.support.gitrepo import ConfigRepo
@@ -208,3 +210,27 @@ def test_the_leader_killed_mid_publish_never_leaves_a_half_published_head(
     assert again.returncode == 0, again.stderr
     view = read_view(Etcd(cluster.endpoints), Layout(prefix), [("big399", "prod")], Session())
     assert view is not None and view[0].pair("prod", "big399") is not None
+
+
+def test_the_publish_action_publishes_the_pushed_commit(
+    example_repo: ConfigRepo, cluster: EtcdCluster, prefix: str, tmp_path: Path
+) -> None:
+    action = Path(__file__).resolve().parents[2] / "actions/publish"
+    env = {
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_SHA": str(example_repo.repo.head.target),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    run = run_action(
+        action,
+        inputs={"etcd": ",".join(cluster.endpoints), "prefix": prefix, "python-version": "",
+                "rev": str(example_repo.repo.head.target)},
+        env=env,
+        workspace=example_repo.workdir,
+        tmp=tmp_path,
+    )  # fmt: skip
+    publish = run.steps[-1]
+    assert publish.returncode == 0, publish.stderr
+    assert "pairs written" in run.summary
+    head = HeadDoc.parse("head", _keys(cluster, prefix)[f"{prefix}/v1/head"])
+    assert head.commit == str(example_repo.repo.head.target)
