@@ -35,8 +35,8 @@ if [ "$(cat "$work/demo.rc" 2>/dev/null)" != 0 ]; then
   exit 1
 fi
 
-# Never a secret in clear: the demo's password and any age private key.
-if grep -l -e 'demo-Passw0rd-2026' -e 'AGE-SECRET-KEY-' "$work/demo.cast"; then
+# Never a secret in clear: the demo's password, an age private key, an API token of the server.
+if grep -l -E -e 'demo-Passw0rd-2026' -e 'AGE-SECRET-KEY-' -e 'cfgctl_[0-9a-f]{12}_' "$work/demo.cast"; then
   echo "error: the recording holds a secret in clear; no cast written" >&2
   exit 1
 fi

@@ -94,6 +94,7 @@ def test_cast_is_a_recording_without_secrets(cast: Path) -> None:
     text = cast.read_text(encoding="utf-8")
     assert "demo-Passw0rd-2026" not in text  # set through stdin in the demo
     assert "AGE-SECRET-KEY" not in text
+    assert not re.search(r"cfgctl_[0-9a-f]{12}_", text), "an API token of cfgctl serve"
     assert not re.search(r"/tmp/(tmp\.|tmp[a-z0-9_]{8}|pytest-)", text), "a random temp path"
     header, *lines = text.splitlines()
     head = json.loads(header)
