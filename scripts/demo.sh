@@ -9,10 +9,14 @@ dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
+# A chapter of the tour: scripts/record-casts.sh sets DEMO_CHAPTERS and cuts its recording into
+# docs/casts/NAME.cast at each mark (the marks are removed); otherwise nothing is printed.
+chapter() { if [ -n "${DEMO_CHAPTERS:-}" ]; then printf '@@cfgctl-chapter %s %s@@\n' "$1" "$2"; fi; }
 
 case "$dir" in /*) key="${dir%/}-age-key.txt" ;; *) key="$(pwd)/${dir%/}-age-key.txt" ;; esac
 # (the key lives outside the repository: a key never goes into Git)
 rm -rf "$dir" "$key"
+chapter validate "Validate, break, fix: errors at file:line:col"
 run cfgctl init "$dir"
 cd "$dir"
 run cfgctl validate
@@ -31,6 +35,7 @@ run cfgctl set payments db.pool_size 40 --env prod
 run cfgctl validate
 run cfgctl get payments db.pool_size --env prod-eu
 
+chapter secrets "Secrets with SOPS and age, a diff, a schema migration"
 step "export SOPS_AGE_KEY_FILE=$key; cfgctl secrets keygen --out \$SOPS_AGE_KEY_FILE"
 export SOPS_AGE_KEY_FILE="$key"
 recipient=$(cfgctl secrets keygen --out "$key")
@@ -44,7 +49,8 @@ run cfgctl get payments db.password --env prod-eu
 run cfgctl secrets check
 
 repo="$(pwd)"
-run_dir="$(mktemp -d)"
+run_dir="${DEMO_RUN_DIR:-$(mktemp -d)}"   # scripts/record-casts.sh names one: no random path in the casts
+mkdir -p "$run_dir"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
@@ -53,6 +59,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- adopting cfgctl in an existing service: two hard-coded values moved into configuration ---
+chapter adopt "Adopting cfgctl: hard-coded values moved out of a service's code"
 svc="$run_dir/payments-service"
 cp -r "$root/examples/payments-service" "$svc"
 find "$svc" -name __pycache__ -prune -exec rm -rf {} +
@@ -71,6 +78,7 @@ run cfgctl -C "$repo" get payments processor.request_timeout --env prod
 cd "$repo"
 
 # --- the sync agent delivers a merged change to a running service -----------------------------
+chapter agent "The agent delivers a merged change; the canary gate rolls back a slow one"
 free_port() { python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
 prom_port=$(free_port)
 # What the canary gate and `cfgctl analyze` measure: the sample service's request latency, from
@@ -184,6 +192,7 @@ if $canary; then
 fi
 
 # --- the configuration server: a read, and a long poll woken by a commit ------------------------
+chapter server "The configuration server: reads, long polls, change requests"
 step "cfgctl serve --insecure-local --listen 127.0.0.1:0 &     # the REST API over the branch"
 cfgctl serve --insecure-local --listen 127.0.0.1:0 --addr-file "$run_dir/serve.addr" >/dev/null 2>"$run_dir/serve.log" & pids+=($!)
 wait_file "$run_dir/serve.addr"
@@ -256,6 +265,7 @@ run cfgctl get payments replicas --env staging
 [ "$(cfgctl get payments replicas --env staging)" = 3 ] || { echo "the merged change is not on main" >&2; exit 1; }
 
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
+chapter backup "A backup of every ref and its restore drill"
 run cfgctl backup create "$run_dir/cfg.backup"
 run cfgctl backup drill "$run_dir/cfg.backup"
 
