@@ -20,7 +20,7 @@ dashboard:
 	bash scripts/build-web.sh
 
 demo: install
-	bash scripts/system-packages.sh prometheus
+	bash scripts/system-packages.sh prometheus etcd-server:etcd
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh $(DEMO)
 
 # The documentation site (mkdocs.yml, pages from docs/) into site/, every link and anchor checked

@@ -264,6 +264,42 @@ curl -s -X POST -H "Authorization: Bearer $bob" "$api/changes/$change/merge" \
 run cfgctl get payments replicas --env staging
 [ "$(cfgctl get payments replicas --env staging)" = 3 ] || { echo "the merged change is not on main" >&2; exit 1; }
 
+# --- the fleet: the merged commit published to etcd, an agent on an etcd source applies it ------
+chapter fleet "The fleet: a commit published to etcd, applied by an agent that watches it"
+if command -v etcd >/dev/null 2>&1; then
+  etcd_client=$(free_port); etcd_peer=$(free_port)
+  ep="http://127.0.0.1:$etcd_client"
+  step "etcd --listen-client-urls $ep &     # one local member (a fleet runs three or five)"
+  etcd --name demo --data-dir "$run_dir/etcd" --listen-client-urls "$ep" --advertise-client-urls "$ep" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-cluster "demo=http://127.0.0.1:$etcd_peer" --logger zap --log-outputs "$run_dir/etcd.log" \
+    --log-level warn & pids+=($!)
+  for _ in $(seq 1 300); do curl -sf "$ep/health" >/dev/null && break; sleep 0.05; done
+  run cfgctl fleet publish --etcd "$ep"
+  mkdir -p "$run_dir/fleet"
+  cat > "$run_dir/fleet/agent.yaml" <<YAML
+source: {etcd: {endpoints: ["$ep"], env: prod}, poll_interval: 1h}
+state_dir: $run_dir/fleet/state
+targets:
+  - {service: payments, env: prod, path: $run_dir/fleet/payments.yaml}
+YAML
+  step "cat agent.yaml; cfgctl agent run --config agent.yaml &     # source: etcd, watched"
+  cat "$run_dir/fleet/agent.yaml"
+  cfgctl agent run --config "$run_dir/fleet/agent.yaml" 2>"$run_dir/fleet/agent.log" & pids+=($!)
+  wait_file "$run_dir/fleet/payments.yaml"
+  run grep pool_size "$run_dir/fleet/payments.yaml"
+  run cfgctl set payments db.pool_size 50 --env prod
+  git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: pool 50 in prod"
+  run cfgctl fleet publish --etcd "$ep"
+  for _ in $(seq 1 200); do grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" && break; sleep 0.05; done
+  step "grep pool_size payments.yaml     # the agent's watch saw the new head (its poll is 1 h)"
+  grep pool_size "$run_dir/fleet/payments.yaml"
+  grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" || { echo "the agent on etcd did not apply the commit" >&2; cat "$run_dir/fleet/agent.log" >&2; exit 1; }
+  run cfgctl fleet status --etcd "$ep"
+else
+  echo "(etcd is not installed: apt-get install etcd-server shows the fleet here)"
+fi
+
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
 chapter backup "A backup of every ref and its restore drill"
 run cfgctl backup create "$run_dir/cfg.backup"
