@@ -17,7 +17,7 @@ out="$root/docs/casts"
 cols=100 rows=32
 
 test -x "$venv/asciinema" || { echo "error: $venv/asciinema not found: make install first" >&2; exit 3; }
-bash "$root/scripts/system-packages.sh" prometheus   # the canary gate of the agent chapter
+bash "$root/scripts/system-packages.sh" prometheus etcd-server:etcd   # the canary gate; the fleet chapter
 
 rm -rf "$work" && mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
