@@ -183,9 +183,9 @@ class EtcdCluster:
             running = [m for m in self.members if m.running()]
             statuses = [self.status(m) for m in running]
             leaders = {s.get("leader") for s in statuses if s is not None}
-            if running and None not in statuses and len(leaders) == 1 and leaders != {"0"}:
-                if self._writable(running[0]):
-                    return
+            agreed = running and None not in statuses and len(leaders) == 1 and leaders != {"0"}
+            if agreed and self._writable(running[0]):
+                return
             dead = [m.name for m in self.members if m.process is not None and not m.running()]
             if dead and len(dead) == len(self.members):
                 raise AssertionError(f"every etcd member exited; logs in {self.root}")
