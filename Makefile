@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo-repo
 
-.PHONY: install dashboard demo test test-fast bench lint clean
+.PHONY: install dashboard demo docs casts test test-fast bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,18 @@ dashboard:
 	bash scripts/build-web.sh
 
 demo: install
-	bash scripts/system-packages.sh prometheus
+	bash scripts/system-packages.sh prometheus etcd-server:etcd
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh $(DEMO)
+
+# The documentation site (mkdocs.yml, pages from docs/) into site/, every link and anchor checked
+# (--strict). docs/hooks.py installs the pinned asciinema player (npm ci in docs/) the first time.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+# The terminal recordings the site plays (docs/casts/): the tour of `make demo` recorded again,
+# one cast per chapter. Run it after any change to scripts/demo.sh.
+casts: install
+	bash scripts/record-casts.sh
 
 # --dist loadgroup: tests marked xdist_group("NAME") share one worker (tests/e2e/: one server and
 # one browser for all of them); every other test is spread as with the default.
@@ -56,4 +66,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy cfgctl tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache web/node_modules cfgctl/server/dashboard
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache web/node_modules cfgctl/server/dashboard site docs/node_modules

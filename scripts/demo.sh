@@ -9,10 +9,14 @@ dir=${1:-demo-repo}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # this checkout (the sample service)
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@"; }
+# A chapter of the tour: scripts/record-casts.sh sets DEMO_CHAPTERS and cuts its recording into
+# docs/casts/NAME.cast at each mark (the marks are removed); otherwise nothing is printed.
+chapter() { if [ -n "${DEMO_CHAPTERS:-}" ]; then printf '@@cfgctl-chapter %s %s@@\n' "$1" "$2"; fi; }
 
 case "$dir" in /*) key="${dir%/}-age-key.txt" ;; *) key="$(pwd)/${dir%/}-age-key.txt" ;; esac
 # (the key lives outside the repository: a key never goes into Git)
 rm -rf "$dir" "$key"
+chapter validate "Validate, break, fix: errors at file:line:col"
 run cfgctl init "$dir"
 cd "$dir"
 run cfgctl validate
@@ -31,6 +35,7 @@ run cfgctl set payments db.pool_size 40 --env prod
 run cfgctl validate
 run cfgctl get payments db.pool_size --env prod-eu
 
+chapter secrets "Secrets with SOPS and age, a diff, a schema migration"
 step "export SOPS_AGE_KEY_FILE=$key; cfgctl secrets keygen --out \$SOPS_AGE_KEY_FILE"
 export SOPS_AGE_KEY_FILE="$key"
 recipient=$(cfgctl secrets keygen --out "$key")
@@ -44,7 +49,8 @@ run cfgctl get payments db.password --env prod-eu
 run cfgctl secrets check
 
 repo="$(pwd)"
-run_dir="$(mktemp -d)"
+run_dir="${DEMO_RUN_DIR:-$(mktemp -d)}"   # scripts/record-casts.sh names one: no random path in the casts
+mkdir -p "$run_dir"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
@@ -53,6 +59,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- adopting cfgctl in an existing service: two hard-coded values moved into configuration ---
+chapter adopt "Adopting cfgctl: hard-coded values moved out of a service's code"
 svc="$run_dir/payments-service"
 cp -r "$root/examples/payments-service" "$svc"
 find "$svc" -name __pycache__ -prune -exec rm -rf {} +
@@ -71,6 +78,7 @@ run cfgctl -C "$repo" get payments processor.request_timeout --env prod
 cd "$repo"
 
 # --- the sync agent delivers a merged change to a running service -----------------------------
+chapter agent "The agent delivers a merged change; the canary gate rolls back a slow one"
 free_port() { python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
 prom_port=$(free_port)
 # What the canary gate and `cfgctl analyze` measure: the sample service's request latency, from
@@ -184,6 +192,7 @@ if $canary; then
 fi
 
 # --- the configuration server: a read, and a long poll woken by a commit ------------------------
+chapter server "The configuration server: reads, long polls, change requests"
 step "cfgctl serve --insecure-local --listen 127.0.0.1:0 &     # the REST API over the branch"
 cfgctl serve --insecure-local --listen 127.0.0.1:0 --addr-file "$run_dir/serve.addr" >/dev/null 2>"$run_dir/serve.log" & pids+=($!)
 wait_file "$run_dir/serve.addr"
@@ -255,7 +264,44 @@ curl -s -X POST -H "Authorization: Bearer $bob" "$api/changes/$change/merge" \
 run cfgctl get payments replicas --env staging
 [ "$(cfgctl get payments replicas --env staging)" = 3 ] || { echo "the merged change is not on main" >&2; exit 1; }
 
+# --- the fleet: the merged commit published to etcd, an agent on an etcd source applies it ------
+chapter fleet "The fleet: a commit published to etcd, applied by an agent that watches it"
+if command -v etcd >/dev/null 2>&1; then
+  etcd_client=$(free_port); etcd_peer=$(free_port)
+  ep="http://127.0.0.1:$etcd_client"
+  step "etcd --listen-client-urls $ep &     # one local member (a fleet runs three or five)"
+  etcd --name demo --data-dir "$run_dir/etcd" --listen-client-urls "$ep" --advertise-client-urls "$ep" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-cluster "demo=http://127.0.0.1:$etcd_peer" --logger zap --log-outputs "$run_dir/etcd.log" \
+    --log-level warn & pids+=($!)
+  for _ in $(seq 1 300); do curl -sf "$ep/health" >/dev/null && break; sleep 0.05; done
+  run cfgctl fleet publish --etcd "$ep"
+  mkdir -p "$run_dir/fleet"
+  cat > "$run_dir/fleet/agent.yaml" <<YAML
+source: {etcd: {endpoints: ["$ep"], env: prod}, poll_interval: 1h}
+state_dir: $run_dir/fleet/state
+targets:
+  - {service: payments, env: prod, path: $run_dir/fleet/payments.yaml}
+YAML
+  step "cat agent.yaml; cfgctl agent run --config agent.yaml &     # source: etcd, watched"
+  cat "$run_dir/fleet/agent.yaml"
+  cfgctl agent run --config "$run_dir/fleet/agent.yaml" 2>"$run_dir/fleet/agent.log" & pids+=($!)
+  wait_file "$run_dir/fleet/payments.yaml"
+  run grep pool_size "$run_dir/fleet/payments.yaml"
+  run cfgctl set payments db.pool_size 50 --env prod
+  git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: pool 50 in prod"
+  run cfgctl fleet publish --etcd "$ep"
+  for _ in $(seq 1 200); do grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" && break; sleep 0.05; done
+  step "grep pool_size payments.yaml     # the agent's watch saw the new head (its poll is 1 h)"
+  grep pool_size "$run_dir/fleet/payments.yaml"
+  grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" || { echo "the agent on etcd did not apply the commit" >&2; cat "$run_dir/fleet/agent.log" >&2; exit 1; }
+  run cfgctl fleet status --etcd "$ep"
+else
+  echo "(etcd is not installed: apt-get install etcd-server shows the fleet here)"
+fi
+
 # --- a backup of every ref, and the restore drill: digests compared, every secret opened ---------
+chapter backup "A backup of every ref and its restore drill"
 run cfgctl backup create "$run_dir/cfg.backup"
 run cfgctl backup drill "$run_dir/cfg.backup"
 

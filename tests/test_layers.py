@@ -53,6 +53,13 @@ SDK_ALLOWED = {
     "cfgctl.telemetry",  # traces: the reload callback in a span (OpenTelemetry loaded lazily)
     "cfgctl._spanfile",
     "cfgctl._otel",
+    "cfgctl.repo.sops",  # the real sops binary, run to decrypt an etcd pair's secrets layers
+    # watch_etcd: etcd's JSON gateway through etcd3gw/requests, the documents and their digests
+    "cfgctl.fleet",
+    "cfgctl.fleet.etcd",
+    "cfgctl.fleet.documents",
+    "cfgctl.fleet.layout",
+    "cfgctl.fleet.reader",
 }
 SDK_FORBIDDEN_DISTRIBUTIONS = ("pygit2", "typer", "rich", "jsonschema", "click", "github3")
 

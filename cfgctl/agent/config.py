@@ -29,6 +29,7 @@ __all__ = [
     "MIN_POLL_INTERVAL",
     "AgentConfig",
     "Analysis",
+    "EtcdSource",
     "Health",
     "Reload",
     "ReportSpec",
@@ -44,6 +45,19 @@ MAX_ANALYSIS_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
+class EtcdSource:
+    """`source: {etcd: {...}}`: the configuration published to etcd (`cfgctl fleet publish`)."""
+
+    endpoints: tuple[str, ...]
+    prefix: str = "/cfgctl"
+    env: str = ""
+    timeout: timedelta = timedelta(seconds=5)  # each request to a member
+
+    def describe(self) -> str:
+        return f"etcd {','.join(self.endpoints)} {self.prefix}"
+
+
+@dataclass(frozen=True)
 class Source:
     url: str
     branch: str = "main"
@@ -54,6 +68,11 @@ class Source:
     ssh_key: Path | None = None
     ssh_passphrase_env: str | None = None
     timeout: timedelta = timedelta(seconds=60)  # the total time of one fetch
+    etcd: EtcdSource | None = None  # instead of a Git remote: url is then ""
+
+    def describe(self) -> str:
+        """Where the agent reads from, for logs and /status (no credential in it)."""
+        return self.etcd.describe() if self.etcd is not None else self.url
 
 
 @dataclass(frozen=True)
@@ -337,10 +356,44 @@ def load_agent_config(path: Path) -> AgentConfig:
         raise kind(exc.message, location=Location(str(path)), hint=exc.hint) from exc
 
 
+def _etcd_source(src: dict[str, Any], doc: Document, data: dict[str, Any]) -> EtcdSource:
+    from cfgctl.fleet.etcd import parse_endpoints
+    from cfgctl.fleet.layout import Layout
+
+    spec = src["etcd"]
+    where = doc.location(("source", "etcd"))
+    try:
+        endpoints = parse_endpoints(list(spec["endpoints"]))
+        prefix = Layout.of(spec.get("prefix", "/cfgctl")).prefix
+    except InputError as exc:
+        raise InputError(exc.message, location=where, hint=exc.hint) from None
+    envs = {t.get("env") for t in data["targets"] if isinstance(t, dict)}
+    env = str(spec.get("env") or (envs.pop() if len(envs) == 1 else ""))
+    for i, target in enumerate(data["targets"]):
+        if isinstance(target, dict) and target.get("env") != env:
+            raise InputError(
+                f"target {i} is of environment {target.get('env')!r}, but source.etcd.env is "
+                f"{env!r}",
+                location=doc.location(("targets", i, "env")),
+                hint="an agent on an etcd source delivers one environment: set source.etcd.env "
+                "and give every target that env",
+            )
+    timeout = _duration(spec, "timeout", timedelta(seconds=5))
+    return EtcdSource(tuple(endpoints), prefix, env, timeout)
+
+
 def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> AgentConfig:
     src = data["source"]
+    if ("url" in src) == ("etcd" in src):
+        raise InputError(
+            "source needs either url (a Git remote) or etcd (a cluster), and not both",
+            location=doc.location(("source",)),
+            hint="source: {url: https://git.example/config.git} or source: {etcd: {endpoints: "
+            "[http://10.0.0.1:2379], env: prod}}",
+        )
+    etcd = _etcd_source(src, doc, data) if "etcd" in src else None
     source = Source(
-        _source_url(src["url"], base),
+        _source_url(src["url"], base) if etcd is None else "",
         src.get("branch", "main"),
         str(src.get("path", "")).strip("/"),
         _duration(src, "poll_interval", timedelta(seconds=30)),
@@ -349,6 +402,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         _path(base, src["ssh_key"]) if "ssh_key" in src else None,
         src.get("ssh_passphrase_env"),
         _duration(src, "timeout", timedelta(seconds=60)),
+        etcd,
     )
     if source.timeout <= timedelta(0):
         raise InputError(

@@ -13,17 +13,21 @@ return), it exits 1 at once: every step is in state.json already, as after `kill
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import FrameType
 
 from cfgctl.agent.config import AgentConfig
+from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.preflight import check_at_start
 from cfgctl.agent.probes import STOPPING, Aborted
 from cfgctl.agent.reconcile import Agent, PassResult
@@ -31,8 +35,9 @@ from cfgctl.agent.report import Reporter
 from cfgctl.agent.server import AgentServer
 from cfgctl.errors import CfgctlError, EnvError
 from cfgctl.repo.fsutil import atomic_write
+from cfgctl.repo.timespec import utc_iso
 
-__all__ = ["GRACE_PERIOD", "run_daemon", "run_once"]
+__all__ = ["GRACE_PERIOD", "agent_id", "run_daemon", "run_once"]
 
 log = logging.getLogger("cfgctl.agent")
 
@@ -123,12 +128,39 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def agent_id(config: AgentConfig) -> str:
+    """The agent's name in reports: report.id, else the host's name and a digest of its state
+    folder (two agents of one host apart)."""
+    if config.report is not None:
+        return config.report.id
+    folder = hashlib.sha256(str(config.state_dir.resolve()).encode()).hexdigest()[:8]
+    return f"{socket.gethostname()}-{folder}"
+
+
+def _report_to_etcd(agent: Agent, config: AgentConfig, result: PassResult) -> None:
+    """On an etcd source, the agent's report goes there too (cfgctl fleet status)."""
+    feed = agent.mirror
+    if not isinstance(feed, EtcdFeed):
+        return
+    from cfgctl.agent.server import status_document
+
+    name = agent_id(config)
+    document = {
+        "agent": name,
+        "time": utc_iso(datetime.now(UTC)),
+        "pass": result.to_dict(),
+        **status_document(config, agent.state),
+    }
+    feed.report(name, document, ttl=3 * config.source.poll_interval.total_seconds())
+
+
 def run_once(config: AgentConfig) -> PassResult:
     agent = Agent(config)
     agent.lock()
     check_at_start(config, agent.mirror)
     reporter = _reporter(agent, config)
     result = agent.run_pass()
+    _report_to_etcd(agent, config, result)
     if reporter is not None:
         reporter.submit(result.to_dict())
         reporter.close()
@@ -161,6 +193,7 @@ def _loop(
         except Exception:  # a bug must not stop delivery for good: logged, retried
             log.exception("pass failed (a bug in cfgctl; please report it)")
         else:
+            _report_to_etcd(agent, config, result)
             if on_pass is not None:
                 on_pass(result)
             if reporter is not None:
@@ -186,6 +219,8 @@ def run_daemon(
     stopper = _Stopper(agent, grace)
     previous = {s: signal.signal(s, stopper.on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     server = _serve(agent, config)
+    if isinstance(agent.mirror, EtcdFeed):
+        agent.mirror.watch(agent.wake)  # a new head wakes the loop at once
     try:
         _loop(agent, config, on_pass, reporter)
     except Aborted:
@@ -197,6 +232,8 @@ def run_daemon(
     finally:
         if server is not None:
             server.stop()
+        if isinstance(agent.mirror, EtcdFeed):
+            agent.mirror.close()
         agent.state.save()
         if reporter is not None:
             reporter.close(timeout=min(2.0, reporter.spec.timeout))

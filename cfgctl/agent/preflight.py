@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 
 from cfgctl.agent.config import AgentConfig
-from cfgctl.agent.source import Mirror, SourceError
+from cfgctl.agent.source import Feed, SourceError
 from cfgctl.agent.windows import unknown_window_environment
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.repo.snapshot import Snapshot
@@ -33,7 +33,7 @@ log = logging.getLogger("cfgctl.agent")
 _AGE_IDENTITY = b"AGE-SECRET-KEY-"
 
 
-def check_at_start(config: AgentConfig, mirror: Mirror) -> None:
+def check_at_start(config: AgentConfig, mirror: Feed) -> None:
     check_age_key(config)
     try:
         tip = mirror.fetch()

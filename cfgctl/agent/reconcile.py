@@ -31,8 +31,9 @@ from cfgctl.agent.canary import CanaryGate
 from cfgctl.agent.config import AgentConfig, Target
 from cfgctl.agent.deliver import Backups, DeliveryError, content_digest, digest_of
 from cfgctl.agent.delivery import Deliverer
+from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.metrics import Metrics
-from cfgctl.agent.source import Mirror, SourceError
+from cfgctl.agent.source import Feed, Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.targets import check_targets
 from cfgctl.agent.windows import commit_trailers, next_opening
@@ -123,7 +124,11 @@ class Agent:
         self.state = AgentState.load(state_dir / "state.json")
         # The agent runs for months: its decrypted secrets and memos are bounded (LRU).
         self.session = Session(use_cache=False, decrypter=Decrypter(max_entries=1024))
-        self.mirror = Mirror(state_dir / "mirror.git", config.source, self.session)
+        self.mirror: Feed = (
+            Mirror(state_dir / "mirror.git", config.source, self.session)
+            if config.source.etcd is None
+            else EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
+        )
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
@@ -235,8 +240,7 @@ class Agent:
         return result
 
     def _commit(self, sha: str) -> _Commit:
-        raw = self.mirror.commit(sha)
-        trailers = commit_trailers(raw.message)
+        trailers = commit_trailers(self.mirror.message(sha))
         deploy_after = None
         if "deploy-after" in trailers:
             try:

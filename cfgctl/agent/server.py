@@ -100,7 +100,7 @@ def status_document(config: AgentConfig, state: AgentState) -> dict[str, Any]:
         "tip": state.tip,
         "last_sync": state.last_sync,
         "remote": {
-            "url": redact_url(config.source.url),
+            "url": redact_url(config.source.describe()),
             "ok": state.remote.ok,
             "error": state.remote.error,
             "last_fetch": state.remote.last_fetch,

@@ -16,7 +16,7 @@ import time
 import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pygit2
 
@@ -28,7 +28,7 @@ from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.session import Session
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["Mirror", "PushRejected", "SourceError", "redact_url"]
+__all__ = ["Feed", "Mirror", "PushRejected", "SourceError", "redact_url"]
 
 
 class SourceError(EnvError):
@@ -38,6 +38,16 @@ class SourceError(EnvError):
 class PushRejected(EnvError):
     """The remote refused a ref update: not a fast-forward (it moved since the last fetch), or
     a rule of its own (a protected branch). Nothing of that ref changed on the remote."""
+
+
+class Feed(Protocol):
+    """What a pass reads its commits from: a Git mirror, or etcd (cfgctl.agent.etcdfeed)."""
+
+    def hold(self, outcome: str | SourceError) -> None: ...
+    def fetch(self) -> str: ...
+    def snapshot(self, sha: str) -> Snapshot: ...
+    def message(self, sha: str) -> str: ...
+    def commit_time(self, sha: str) -> datetime: ...
 
 
 def redact_url(url: str) -> str:
@@ -256,6 +266,9 @@ class Mirror:
     def commit(self, sha: str) -> pygit2.Commit:
         commit: pygit2.Commit = self.repo[sha].peel(pygit2.Commit)
         return commit
+
+    def message(self, sha: str) -> str:
+        return str(self.commit(sha).message)
 
     def commit_time(self, sha: str) -> datetime:
         return datetime.fromtimestamp(self.commit(sha).commit_time, UTC)

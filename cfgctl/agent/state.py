@@ -77,6 +77,9 @@ class AgentState:
     last_sync: str | None = None  # the last pass that fetched and left every target well
     remote: RemoteState = field(default_factory=RemoteState)
     targets: dict[str, TargetState] = field(default_factory=dict)
+    # An etcd source: the store revision of the last head read (a watch resumes after it; an
+    # older head is never applied). 0 for a Git source.
+    source_revision: int = 0
 
     @classmethod
     def load(cls, path: Path) -> AgentState:
@@ -92,6 +95,8 @@ class AgentState:
             return cls(path)
         state = cls(path, data.get("tip"), data.get("last_sync"))
         state.remote = RemoteState(**_known(RemoteState, data.get("remote")))
+        revision = data.get("source_revision")
+        state.source_revision = revision if isinstance(revision, int) and revision > 0 else 0
         state.targets = {
             str(k): TargetState(**_known(TargetState, v))
             for k, v in (data.get("targets") or {}).items()
@@ -106,6 +111,7 @@ class AgentState:
             "version": 1,
             "tip": self.tip,
             "last_sync": self.last_sync,
+            "source_revision": self.source_revision,
             "remote": dict(vars(self.remote)),
             # vars(), not asdict(): the fields are flat, and this runs after every target
             "targets": {k: dict(vars(v)) for k, v in self.targets.items()},

@@ -11,10 +11,12 @@ file:line:col. `provider(Settings, path)` (a FastAPI dependency), the Flask exte
 `CfgctlSettings` and the decorator `inject` hand out the current configuration of one shared
 `watch` (cfgctl/sdk/inject.py). `cfgctl schema generate MODULE:CLASS` writes the model's JSON
 Schema. `remote(url, service, env, Settings)` reads it from a cfgctl server instead of a file,
-kept up to date by the server's long poll, with a cache for when the server is down. The guide
-is docs/sdk.md.
+kept up to date by the server's long poll, with a cache for when the server is down;
+`watch_etcd(endpoints, service, env, Settings)` straight from etcd (`cfgctl fleet publish`).
+The guide is docs/sdk.md.
 """
 
+from cfgctl.sdk.etcdwatch import EtcdWatcher, watch_etcd
 from cfgctl.sdk.inject import (
     INJECTED,
     CfgctlSettings,
@@ -34,6 +36,7 @@ __all__ = [
     "INJECTED",
     "CfgctlSettings",
     "ConfigError",
+    "EtcdWatcher",
     "Problem",
     "Provider",
     "RemoteWatcher",
@@ -48,4 +51,5 @@ __all__ = [
     "remote",
     "stop_all",
     "watch",
+    "watch_etcd",
 ]

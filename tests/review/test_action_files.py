@@ -21,7 +21,8 @@ from tests.support.cli import RunCli
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = sorted(p.parent.name for p in (ROOT / "actions").glob("*/action.yml"))
 CODE_ACTIONS = ["scan-code"]  # for the repositories of services' code, not the config repository
-CONFIG_ACTIONS = [a for a in ACTIONS if a not in CODE_ACTIONS]
+PUSH_ACTIONS = ["publish"]  # after the merge (on push), not in the pull-request workflow
+CONFIG_ACTIONS = [a for a in ACTIONS if a not in CODE_ACTIONS + PUSH_ACTIONS]
 WORKFLOW = TEMPLATES / "default/.github/workflows/cfgctl.yml"
 
 
@@ -37,7 +38,7 @@ def _errors(schema: dict[str, Any], data: Any) -> list[str]:
 
 
 def test_there_are_the_five_actions() -> None:
-    assert ACTIONS == ["escalate", "gate", "plan", "scan-code", "validate"]
+    assert ACTIONS == ["escalate", "gate", "plan", "publish", "scan-code", "validate"]
 
 
 @pytest.mark.parametrize("name", ACTIONS)

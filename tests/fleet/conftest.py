@@ -1,0 +1,52 @@
+"""One real three-member etcd cluster (Debian's etcd 3.4) for the tests of tests/fleet/. They
+share one xdist worker (--dist loadgroup) and run one after the other there: a test that kills a
+member brings it back before the next starts (`cluster` checks every member runs). Each test
+publishes under a prefix of its own."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.etcd import EtcdCluster, etcd_available
+
+HERE = Path(__file__).resolve().parent
+_PREFIXES = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("etcd"))
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdCluster]:
+    if not etcd_available():
+        pytest.skip("etcd is not installed (apt-get install etcd-server; scripts/test-setup.sh)")
+    cluster = EtcdCluster(tmp_path_factory.mktemp("etcd")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster(etcd_cluster: EtcdCluster) -> Iterator[EtcdCluster]:
+    """The cluster with every member running, before and after the test."""
+    for member in etcd_cluster.members:
+        if not member.running():
+            etcd_cluster.start_member(member, wait=False)
+    etcd_cluster.wait_healthy()
+    yield etcd_cluster
+    for member in etcd_cluster.members:
+        if not member.running():
+            etcd_cluster.start_member(member, wait=False)
+    etcd_cluster.wait_healthy()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"/t{next(_PREFIXES)}-cfgctl"

@@ -1,0 +1,223 @@
+"""The sync agent on an etcd source (`source: {etcd: ...}`), as real processes, against a real
+three-member cluster: publish, watch, members lost, compaction, damaged or foreign heads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cfgctl.fleet.etcd import Etcd, delete, put
+from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.etcd import EtcdCluster
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> AgentWorld:
+    return AgentWorld.create(tmp_path)
+
+
+def _agent_yaml(world: AgentWorld, endpoints: list[str], prefix: str) -> Path:
+    target = world.root / "out" / "payments.yaml"
+    return world.write_config(
+        "source:\n"
+        f"  etcd: {{endpoints: {json.dumps(endpoints)}, prefix: {prefix}, env: prod, timeout: 2s}}\n"
+        "  poll_interval: 30s\n"
+        f"state_dir: {world.state_dir}\n"
+        "targets:\n"
+        f"  - {{service: payments, env: prod, path: {target}, format: yaml}}\n"
+    )
+
+
+def _publish(world: AgentWorld, cluster: EtcdCluster, prefix: str) -> None:
+    repo = str(world.repo.workdir)
+    endpoints = ",".join(cluster.endpoints)
+    result = world.cli("-C", repo, "fleet", "publish", "--etcd", endpoints, "--prefix", prefix)
+    assert result.returncode == 0, result.stderr
+
+
+def _pool(world: AgentWorld) -> str:
+    path = world.root / "out" / "payments.yaml"
+    if not path.is_file():
+        return ""
+    return next((ln.strip() for ln in path.read_text().splitlines() if "pool_size" in ln), "")
+
+
+def test_agent_once_delivers_what_is_published_and_reports_it(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    result = world.once()
+    assert result.returncode == 0, result.stderr
+    assert _pool(world) == "pool_size: 40"
+    # the same bytes the Git source delivers from the same commit
+    git_world = world.root / "git"
+    git_config = git_world / "agent.yaml"
+    git_config.parent.mkdir()
+    git_config.write_text(
+        f"source: {{url: {world.repo.workdir}, branch: main}}\nstate_dir: {git_world / 'state'}\n"
+        f"targets:\n  - {{service: payments, env: prod, path: {git_world / 'p.yaml'}, "
+        "format: yaml}\n"
+    )
+    assert world.cli("agent", "once", "--config", str(git_config)).returncode == 0
+    assert (git_world / "p.yaml").read_bytes() == (world.root / "out/payments.yaml").read_bytes()
+    status = world.cli(
+        "fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix,
+        "--format", "json",
+    )  # fmt: skip
+    assert status.returncode == 0, status.stdout + status.stderr
+    report = json.loads(status.stdout)
+    assert report["environments"][0]["env"] == "prod"
+    assert report["environments"][0]["at_head"] == 1
+
+
+def test_a_daemon_watching_etcd_applies_each_publish_and_survives_a_lost_member(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    world.start()
+    try:
+        wait_for(lambda: _pool(world) == "pool_size: 40", 20, "the first delivery")
+        world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 41")
+        _publish(world, cluster, prefix)
+        # poll_interval is 30 s: only the watch brings it this fast
+        wait_for(lambda: _pool(world) == "pool_size: 41", 10, "the watched change")
+        # the member the agent talks to (the first endpoint) is lost
+        cluster.kill(cluster.members[0])
+        cluster.wait_healthy()
+        world.edit("config/prod/payments.yaml", "pool_size: 41", "pool_size: 42")
+        survivors = [m.endpoint for m in cluster.members if m.running()]
+        repo = str(world.repo.workdir)
+        published = world.cli(
+            "-C", repo, "fleet", "publish", "--etcd", ",".join(survivors), "--prefix", prefix
+        )
+        assert published.returncode == 0, published.stderr
+        wait_for(lambda: _pool(world) == "pool_size: 42", 15, "the change after a member loss")
+    finally:
+        world.stop_all()
+    applies = [
+        json.loads(line)
+        for line in (world.state_dir / "audit.jsonl").read_text().splitlines()
+        if '"apply"' in line
+    ]
+    assert len(applies) == 3, applies  # nothing applied twice
+
+
+def test_compaction_under_a_stopped_agent_loses_no_change(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0
+    for value in ("41", "42"):
+        world.edit(
+            "config/prod/payments.yaml", f"pool_size: {int(value) - 1}", f"pool_size: {value}"
+        )
+        _publish(world, cluster, prefix)
+    etcd = Etcd(cluster.endpoints)
+    etcd.compact(etcd.range(f"{prefix}/v1/head").revision)
+    world.start()
+    try:
+        wait_for(lambda: _pool(world) == "pool_size: 42", 20, "the latest after compaction")
+    finally:
+        world.stop_all()
+
+
+def test_a_half_published_or_damaged_head_is_never_applied(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0
+    before = (world.root / "out/payments.yaml").read_bytes()
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 77")
+    _publish(world, cluster, prefix)
+    etcd = Etcd(cluster.endpoints)
+    pair_key = f"{prefix}/v1/config/prod/payments"
+    good = etcd.range(pair_key).kvs[0].value
+    etcd.txn([delete(pair_key)])  # the head lists a pair that is not there
+    missing = world.once()
+    assert missing.returncode != 0 and "incompletely published" in missing.stderr
+    assert (world.root / "out/payments.yaml").read_bytes() == before
+    etcd.txn([put(pair_key, good.replace(b"77", b"78"))])  # edited by hand: digest broken
+    damaged = world.once()
+    assert damaged.returncode != 0 and "digest" in damaged.stderr
+    assert (world.root / "out/payments.yaml").read_bytes() == before
+    etcd.txn([put(f"{prefix}/v1/head", b'{"kind": "someone else"}')])
+    foreign = world.once()
+    assert foreign.returncode != 0 and "does not hold a cfgctl.head" in foreign.stderr
+    assert "Traceback" not in missing.stderr + damaged.stderr + foreign.stderr
+    assert (world.root / "out/payments.yaml").read_bytes() == before
+    etcd.txn([put(pair_key, good)])
+    etcd.txn([delete(f"{prefix}/v1/head")])
+    _publish(world, cluster, prefix)
+    assert world.once().returncode == 0 and _pool(world) == "pool_size: 77"
+
+
+def test_an_unreachable_cluster_keeps_the_last_good_file(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0
+    before = (world.root / "out/payments.yaml").read_bytes()
+    _agent_yaml(world, ["http://127.0.0.1:9"], prefix)
+    result = world.once()
+    assert result.returncode == 3, result.stderr
+    assert "no etcd member answered" in result.stderr and "Traceback" not in result.stderr
+    assert (world.root / "out/payments.yaml").read_bytes() == before
+
+
+def test_a_member_back_with_old_data_never_takes_the_agent_back(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    lagging = cluster.members[2]
+    cluster.kill(lagging)
+    old_data = world.root / "old-member-data"
+    shutil.copytree(lagging.data_dir, old_data)
+    cluster.start_member(lagging)
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 55")
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0 and _pool(world) == "pool_size: 55"
+    cluster.kill(lagging)  # back with the data it had before the last publish
+    current = world.root / "current-member-data"
+    shutil.move(lagging.data_dir, current)
+    shutil.copytree(old_data, lagging.data_dir)
+    try:
+        cluster.start_member(lagging, wait=False)
+        _agent_yaml(world, [lagging.endpoint], prefix)  # and the agent talks to it alone
+        wait_for(
+            lambda: cluster.status(lagging) is not None or not lagging.running(),
+            15,
+            "the member back",
+        )
+        result = world.once()
+        assert _pool(world) == "pool_size: 55", result.stderr  # the old head never applied
+        assert "Traceback" not in result.stderr
+        if not lagging.running():  # etcd itself refuses a member whose raft log went back
+            assert "out of range" in lagging.log.read_text()
+    finally:
+        cluster.kill(lagging)
+        shutil.rmtree(lagging.data_dir)
+        shutil.move(current, lagging.data_dir)
+
+
+def test_fleet_status_names_the_agent_that_is_stuck_and_why(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0
+    world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 0")  # the schema: >= 1
+    _publish(world, cluster, prefix)
+    world.once()
+    status = world.cli("fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix)
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "0 of 1 agents at the head" in status.stdout
+    assert "payments@prod" in status.stdout and "replicas" in status.stdout
