@@ -52,6 +52,7 @@ __all__ = [
     "setup",
     "span",
     "traceparent_file",
+    "trailer_traceparent",
     "with_trailer",
     "write_traceparent_file",
 ]
@@ -227,6 +228,19 @@ def note_commit(sha: str) -> None:
     elif _S.root is not None:
         made = [*_S.root.attributes.get("cfgctl.commits", []), sha]
         _S.root.attributes.update({"cfgctl.commit": sha, "cfgctl.commits": made})
+
+
+def trailer_traceparent(message: str) -> str | None:
+    """The `Traceparent:` trailer of a commit message (its last paragraph), when valid."""
+    paragraphs = re.split(r"\n\s*\n", message.strip())
+    if len(paragraphs) < 2:
+        return None
+    for row in paragraphs[-1].splitlines():
+        key, _, value = row.partition(":")
+        if key.strip().lower() == "traceparent":
+            found = Traceparent.parse(value.strip())
+            return None if found is None else str(found)
+    return None
 
 
 def with_trailer(message: str, traceparent: str | None = None) -> str:

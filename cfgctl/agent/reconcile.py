@@ -249,7 +249,9 @@ class Agent:
                 log.warning("commit %s: unreadable Deploy-After trailer, ignored", sha[:12])
         emergency = trailers.get("emergency", "").lower() in ("true", "yes", "1")
         snap, when = self.mirror.snapshot(sha), self.mirror.commit_time(sha)
-        return _Commit(sha, snap, when, deploy_after, emergency, trailers.get("traceparent"))
+        published = getattr(self.mirror, "traceparent", None)  # etcd: the publish's span
+        parent = (published(sha) if published else None) or trailers.get("traceparent")
+        return _Commit(sha, snap, when, deploy_after, emergency, parent)
 
     def _warn_unknown_windows(self, snap: Snapshot) -> None:
         try:

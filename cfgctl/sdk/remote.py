@@ -41,6 +41,7 @@ from typing import Any, Generic, TypeVar
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.sdk.changes import changed_paths, matches
 from cfgctl.sdk.files import Parsed
+from cfgctl.sdk.tracing import run_traced
 from cfgctl.sdk.typed import adapter, convert, plain
 from cfgctl.sdk.watch import OnChange, OnError
 
@@ -243,14 +244,25 @@ class RemoteWatcher(Generic[T]):
         self.reloads += 1
         self._write_cache(answer.data, answer.commit)
         if changed and self._on_change is not None and matches(changed, self._keys):
-            self._callback(self._on_change, old, new, changed)
+            # In a span of the change's trace: watch_etcd has it from the etcd document.
+            parent = getattr(self, "traceparent", None) or None
+            attrs: dict[str, str | int | list[str]] = {"cfgctl.source": self._source}
+            attrs["cfgctl.changed"] = changed[:50]
+            self._callback(
+                run_traced,
+                self._on_change,
+                (old, new, changed),
+                traceparent=parent,
+                commit=answer.commit,
+                attributes=attrs,
+            )
         self._finish()
 
-    def _callback(self, fn: Any, *args: Any) -> None:
+    def _callback(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         if fn is None:
             return
         try:
-            fn(*args)
+            fn(*args, **kwargs)
         except Exception:  # the user's callback must not end the watcher
             log.exception("%s: a callback failed", self._source)
 
