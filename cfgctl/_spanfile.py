@@ -159,30 +159,43 @@ class SpanFiles:
         return True
 
     def _current(self, size: int) -> Path:
+        """Today's newest file, or the next one when that is full (a new one: prune first)."""
         day = time.strftime("%Y-%m-%d", time.gmtime())
-        for n in range(1000):
-            suffix = f".{n}" if n else ""
-            path = self.folder / f"{self.service}-{day}{suffix}.jsonl"
-            try:
-                used = path.stat().st_size
-            except FileNotFoundError:
-                self._prune()
-                return path
-            if used + size <= self.max_file or used == 0:
-                return path
-        return path  # pragma: no cover - 1000 full files in a day: keep appending to the last
+        mine = sorted(self._files(day))
+        n = mine[-1][1] if mine else 0
+        path = self._name(day, n)
+        try:
+            used = path.stat().st_size
+        except FileNotFoundError:
+            used = -1
+        if used >= 0 and used + size > self.max_file and used > 0:
+            path, used = self._name(day, n + 1), -1
+        if used < 0:
+            self._prune()
+        return path
+
+    def _name(self, day: str, n: int) -> Path:
+        return self.folder / f"{self.service}-{day}{f'.{n}' if n else ''}.jsonl"
+
+    def _files(self, day: str | None = None) -> list[tuple[str, int, Path]]:
+        """(day, number, path) of the service's files (of `day`), oldest first when sorted."""
+        found = []
+        for path in self.folder.glob(f"{self.service}-*.jsonl"):
+            stem = path.name[len(self.service) + 1 : -len(".jsonl")]
+            when, _, n = stem.partition(".")
+            if len(when) == 10 and (n == "" or n.isdigit()) and day in (None, when):
+                found.append((when, int(n or 0), path))
+        return found
 
     def _prune(self) -> None:
-        """Remove the service's oldest files while they hold more than `max_total` bytes."""
+        """Remove the service's oldest files while they hold more than `max_total` bytes
+        less room for the file about to start."""
         try:
-            files = [
-                (p.stat().st_mtime, p.stat().st_size, p)
-                for p in self.folder.glob(f"{self.service}-*.jsonl")
-            ]
+            files = [(p.stat().st_size, p) for _, _, p in sorted(self._files())]
         except OSError:
             return
-        total = sum(size for _, size, _ in files)
-        for _, size, path in sorted(files):
+        total = sum(size for size, _ in files)
+        for size, path in files:
             if total <= self.max_total - self.max_file:
                 break
             try:
