@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,8 +201,28 @@ def span(
         return
     context = parent if isinstance(parent, Traceparent) else Traceparent.parse(parent)
     ids = None if context is None else (context.trace_id, context.span_id)
-    with tracing.span(name, dict(attributes or {}), ids, _S.root) as handle:
+    manager = tracing.span(name, dict(attributes or {}), ids, _S.root)
+    try:
+        handle: Span = manager.__enter__()
+    except Exception as exc:  # noqa: BLE001  a tracing bug must not stop the work it watches
+        warn_once("span", f"traces: a span could not be started: {exc}; no spans")
+        _S.broken = True
+        yield _NO_SPAN
+        return
+    try:
         yield handle
+    except BaseException as exc:
+        if not manager.__exit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        _quietly_exit(manager)
+
+
+def _quietly_exit(manager: AbstractContextManager[Span]) -> None:
+    try:
+        manager.__exit__(None, None, None)
+    except Exception as exc:  # noqa: BLE001  the work is done: a failed export is no failure
+        warn_once("span-end", f"traces: a span could not be ended: {exc}")
 
 
 def current_traceparent() -> str | None:
@@ -343,6 +363,7 @@ def write_traceparent_file(
     side = traceparent_file(path)
     temp = side.with_name(f"{side.name}.{os.getpid()}.tmp")
     try:
+        side.parent.mkdir(parents=True, exist_ok=True)  # as the delivery would, right after
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode & 0o666)
         try:
             os.write(fd, json.dumps(doc).encode() + b"\n")

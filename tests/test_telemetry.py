@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -115,14 +116,19 @@ def test_span_files_rotate_and_stay_bounded(tmp_path: Path) -> None:
     assert lines[-1]["span_id"] == f"{399:016x}"  # the newest are kept
 
 
-def test_an_unwritable_folder_is_one_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    files = SpanFiles(blocker / "traces", "cfgctl-agent")
-    assert not files.write([_span(1)])
-    assert not files.write([_span(2)])
-    warnings = [r for r in caplog.records if "cannot write span files" in r.getMessage()]
-    assert len(warnings) == 1
+def test_an_unwritable_folder_is_one_warning(tmp_path: Path) -> None:
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("cfgctl.telemetry")
+    logger.addHandler(handler)  # the CLI's tests leave `cfgctl` not propagating to caplog
+    try:
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        files = SpanFiles(blocker / "traces", "cfgctl-agent")
+        assert not files.write([_span(1)])
+        assert not files.write([_span(2)])
+    finally:
+        logger.removeHandler(handler)
+    assert len([m for m in seen if "cannot write span files" in m]) == 1
     assert not (blocker / "traces").exists()

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pygit2
+
 from cfgctl.agent.windows import commit_trailers
 from cfgctl.telemetry import Traceparent
 from tests.support.agentworld import CFGCTL, AgentWorld, config
@@ -68,7 +70,7 @@ def _set(world: AgentWorld, value: str, env: dict[str, str]) -> tuple[str, Trace
     done = world.cli(*args, "--commit", env=env)
     assert done.returncode == 0, done.stderr
     world.repo.repo.remotes["origin"].push(["+refs/heads/main:refs/heads/main"])
-    head = world.repo.repo.head.peel()
+    head = world.repo.repo.head.peel(pygit2.Commit)
     trailer = Traceparent.parse(commit_trailers(head.message).get("traceparent"))
     assert trailer is not None, head.message
     return str(head.id), trailer
@@ -191,7 +193,7 @@ def test_tracing_off_leaves_no_trailer_and_no_spans(world: AgentWorld) -> None:
     off = {"CFGCTL_TRACE": "off", "CFGCTL_TRACE_DIR": str(world.root / "spans")}
     args = ["-C", str(world.repo.workdir), "set", "payments", "replicas", "7", "--env", "prod"]
     assert world.cli(*args, "--commit", env=off).returncode == 0
-    assert "Traceparent" not in world.repo.repo.head.peel().message
+    assert "Traceparent" not in world.repo.repo.head.peel(pygit2.Commit).message
     assert not (world.root / "spans").exists()
 
 
@@ -204,7 +206,7 @@ def test_an_unwritable_trace_folder_is_one_warning(world: AgentWorld) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("traces: cannot write span files") == 1
     # the trailer is still there: the trace context does not depend on the files
-    assert "Traceparent: 00-" in world.repo.repo.head.peel().message
+    assert "Traceparent: 00-" in world.repo.repo.head.peel(pygit2.Commit).message
     assert (
         subprocess.run([*CFGCTL, "--version"], env={**os.environ, **env}, check=False).returncode
         == 0
