@@ -26,7 +26,6 @@ from cfgctl.errors import InputError
 from cfgctl.repo.fsutil import atomic_write, confined
 from cfgctl.repo.keypath import dotted_path, set_in
 from cfgctl.repo.lock import locked_worktree
-from cfgctl.repo.newbranch import commit_paths_on_head
 from cfgctl.repo.render import lookup
 from cfgctl.repo.secretpaths import secret_paths
 from cfgctl.repo.snapshot import Snapshot
@@ -134,6 +133,8 @@ def set_value(
     with locked_worktree(snap) as fresh:
         result = _set_value(fresh, service, env, path, value, write=True)
         if commit is not None and result.changed:
+            from cfgctl.repo.newbranch import commit_paths_on_head  # only `set --commit`
+
             if fresh.store is None or fresh.store.workdir is None:
                 raise InputError(
                     f"{snap.root} is not in a Git work tree: nothing to commit to",

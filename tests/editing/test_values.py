@@ -115,3 +115,35 @@ def test_a_broken_file_of_the_edited_service_is_still_reported(
     assert result.exit_code == 0, result.output  # broken before the edit: not the edit's fault
     ok = run_cli("set", "payments", "port", "x", "--env", "prod", cwd=repo.workdir)
     assert ok.exit_code == 1 and "expected integer" in ok.stderr
+
+
+def test_set_commit_commits_that_file_only_with_a_trace_trailer(
+    example_repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    import pygit2
+
+    from cfgctl.agent.windows import commit_trailers
+    from cfgctl.telemetry import Traceparent
+
+    root = example_repo.workdir
+    repo = example_repo.repo
+    before = repo.head.target
+    (root / "config/prod/search.yaml").write_text("replicas: 2\n")  # an unrelated edit, staged
+    repo.index.add("config/prod/search.yaml")
+    repo.index.write()
+    args = ["-C", str(root), "set", "payments", "replicas", "9", "--env", "prod"]
+    done = run_cli(*args, "--commit", "-m", "More payments", "--format", "json")
+    assert done.exit_code == 0, done.stderr
+    head = repo.head.peel(pygit2.Commit)
+    assert head.parents[0].id == before and head.message.startswith("More payments\n\n")
+    assert Traceparent.parse(commit_trailers(head.message)["traceparent"]) is not None
+    assert '"commit": "' + str(head.id) + '"' in done.stdout
+    changed = {d.new_file.path for d in repo.diff(head.parents[0], head).deltas}
+    assert changed == {"config/prod/payments.yaml"}  # the staged edit is still only staged
+    assert repo.status()["config/prod/search.yaml"] != pygit2.enums.FileStatus.CURRENT
+    assert "config/prod/payments.yaml" not in repo.status()  # committed and clean
+
+    same = run_cli(*args, "--commit")  # nothing changes: no commit
+    assert same.exit_code == 0 and repo.head.target == head.id
+    alone = run_cli(*args[:-2], "--env", "prod", "-m", "x")
+    assert alone.exit_code == 2 and "--message goes with --commit" in alone.stderr
