@@ -113,16 +113,16 @@ def _record(raw: Any) -> SpanRecord | None:
     )
 
 
-def span_files(places: Iterable[Path]) -> list[Path]:
+def span_files(places: Iterable[Path], *, required: bool = True) -> list[Path]:
     """The span files in `places` (files, or folders searched recursively); InputError for a
-    place that does not exist."""
+    place that does not exist (skipped when not `required`: a default folder)."""
     found: list[Path] = []
     for place in places:
         if place.is_file():
             found.append(place)
         elif place.is_dir():
             found += sorted(p for p in place.rglob("*.jsonl") if p.is_file())
-        else:
+        elif required:
             raise InputError(
                 f"{place}: no such file or folder",
                 hint="give a trace folder (an agent's STATE_DIR/traces, or a folder of hosts')",
@@ -190,16 +190,16 @@ def _view(trace_id: str, spans: list[SpanRecord]) -> TraceView:
     return TraceView(trace_id, t0, (end - t0) / 1e9, list(groups.values()))
 
 
-def timeline(places: list[Path], commit: str) -> Timeline:
+def timeline(places: list[Path], commit: str, *, required: bool = True) -> Timeline:
     """The traces of `commit` (a prefix of 4 hex digits or more) in the span files of
     `places`; CheckFailed (exit 1) when no span names it, InputError (exit 2) for a bad
-    prefix or place."""
+    prefix or (when `required`) a place that does not exist."""
     prefix = commit.strip().lower()
     if not _COMMIT.match(prefix):
         raise InputError(
             f"{commit!r} is not a commit id", hint="give 4 or more hex digits of the commit"
         )
-    files = span_files(places)
+    files = span_files(places, required=required)
     warnings: list[str] = []
     spans = read_spans(files, warnings)
     full, trace_ids = _commit_of(spans, prefix)

@@ -187,6 +187,9 @@ def test_trace_exit_codes_and_bad_files(world: AgentWorld, tmp_path: Path) -> No
     assert missing.returncode == 1 and str(folder) in missing.stderr
     assert world.cli("trace", "not-a-sha", "--dir", str(folder)).returncode == 2
     assert world.cli("trace", "01234567", "--dir", str(tmp_path / "nowhere")).returncode == 2
+    # the default folder (none yet in this home): nothing found, exit 1, saying where
+    unset = world.cli("trace", "01234567", env={"CFGCTL_TRACE_DIR": str(tmp_path / "none")})
+    assert unset.returncode == 1 and str(tmp_path / "none") in unset.stderr
 
 
 def test_tracing_off_leaves_no_trailer_and_no_spans(world: AgentWorld) -> None:

@@ -42,7 +42,7 @@ def trace(
     service, each with its start offset and duration.
 
     Exit 0 when spans of the commit were found, 1 when none were (the message says where it
-    looked), 2 for a bad commit id or a folder that does not exist. An unreadable file or a
+    looked), 2 for a bad commit id or a --dir that does not exist. An unreadable file or a
     malformed line is skipped with a warning. An agent writes its spans to
     STATE_DIR/traces/ (docs/agent.md, "Traces").
 
@@ -51,7 +51,7 @@ def trace(
     from cfgctl.fleet.timeline import render_text, timeline, to_dict
     from cfgctl.telemetry import default_trace_dir
 
-    found = timeline(dirs or [default_trace_dir()], commit)
+    found = timeline(dirs or [default_trace_dir()], commit, required=bool(dirs))
     for warning in found.warnings:
         err.print(f"warning: {warning}")
     emit(fmt.value, to_dict(found), lambda: out.print(render_text(found)))
