@@ -34,6 +34,7 @@ from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Feed, Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.agent.tailer import Tailer
 from cfgctl.agent.targets import check_targets
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.checks.pairs import validate_pair
@@ -126,6 +127,7 @@ class Agent:
             if config.source.etcd is None
             else EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
         )
+        self.tailer = Tailer(config.publish) if config.publish is not None else None
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
@@ -195,6 +197,8 @@ class Agent:
         self.state.remote.last_success = now
         self.metrics.remote_up = 1
         self.state.tip = result.tip = tip
+        if self.tailer is not None and isinstance(self.mirror, Mirror):
+            self.tailer.publish(self.mirror, tip)  # the fleet's copy in etcd, when asked
         self._warn_unknown_windows(commit.snap)
         for wave, targets in self.config.waves():
             for target in targets:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cfgctl.errors import InputError
@@ -61,9 +63,9 @@ def test_a_pair_round_trips_and_a_changed_byte_breaks_its_digest() -> None:
     assert PairDoc.build("payments", "prod", "b" * 40, layers, plain).digest == pair.digest
     with pytest.raises(FleetDataError, match="does not match its digest"):
         PairDoc.parse("k", raw.replace(b"pool_size: 40", b"pool_size: 41"))
-    with pytest.raises(FleetDataError, match="does not hold a cfgctl.pair"):
+    with pytest.raises(FleetDataError, match=r"does not hold a cfgctl\.pair"):
         PairDoc.parse("k", b'{"kind": "something"}')
-    with pytest.raises(FleetDataError, match="does not hold a cfgctl.pair"):
+    with pytest.raises(FleetDataError, match=r"does not hold a cfgctl\.pair"):
         PairDoc.parse("k", b"\xff not json")
     with pytest.raises(FleetDataError, match="format 2"):
         PairDoc.parse("k", raw.replace(b'"format":1', b'"format":2'))
@@ -77,3 +79,31 @@ def test_head_and_index_documents_parse_or_are_refused() -> None:
     assert parse_index("i", index_bytes({"payments": "sha256:1"})) == {"payments": "sha256:1"}
     with pytest.raises(FleetDataError):
         parse_index("i", b'{"kind": "cfgctl.index", "format": 1, "pairs": []}')
+
+
+def test_agent_yaml_etcd_mistakes_are_reported_at_their_line(tmp_path: Path) -> None:
+    from cfgctl.agent.config import load_agent_config
+
+    def load(text: str) -> str:
+        path = tmp_path / "agent.yaml"
+        path.write_text(text)
+        with pytest.raises(InputError) as caught:
+            load_agent_config(path)
+        return f"{caught.value.location}: {caught.value.message}"
+
+    target = "targets:\n  - {service: payments, env: prod, path: out.yaml}\n"
+    both = load("source: {url: /x, etcd: {endpoints: [http://e:2379]}}\nstate_dir: s\n" + target)
+    assert "agent.yaml:1" in both and "not both" in both
+    other_env = load(
+        "source: {etcd: {endpoints: [http://e:2379], env: staging}}\nstate_dir: s\n" + target
+    )
+    assert "agent.yaml:4" in other_env and "source.etcd.env is 'staging'" in other_env
+    bad_url = load("source: {etcd: {endpoints: [ftp://e]}}\nstate_dir: s\n" + target)
+    assert "agent.yaml:1" in bad_url and "not an etcd endpoint" in bad_url
+    config = tmp_path / "ok.yaml"
+    config.write_text(
+        "source: {etcd: {endpoints: [e1, 'http://e2:2379']}}\nstate_dir: s\n" + target
+    )
+    loaded = load_agent_config(config)
+    assert loaded.source.etcd is not None and loaded.source.etcd.env == "prod"
+    assert loaded.source.etcd.endpoints == ("http://e1:2379", "http://e2:2379")
