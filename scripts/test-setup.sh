@@ -25,8 +25,9 @@ fi
 # (tests/analyze/test_report.py: the HTML report opened headless, a screenshot looked at).
 bash scripts/system-packages.sh prometheus chromium
 # Debian's etcd 3.4 (etcd-server; etcdctl from etcd-client): the three-member cluster of
-# tests/fleet/, started by the tests themselves on free loopback ports.
-bash scripts/system-packages.sh etcd-server:etcd etcd-client:etcdctl
+# tests/fleet/, started by the tests themselves on free loopback ports; libfaketime (faketime)
+# for the clock jumps of a publisher and an agent.
+bash scripts/system-packages.sh etcd-server:etcd etcd-client:etcdctl faketime
 
 # Schemathesis (property-based tests generated from the server's OpenAPI document), in a
 # virtualenv of its own: its pins (jsonschema-rs < 0.61 in 4.x; starlette < 1 in 3.x) would

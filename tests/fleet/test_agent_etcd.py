@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from cfgctl.fleet.etcd import Etcd, delete, put
-from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.agentworld import CFGCTL, AgentWorld, wait_for
 from tests.support.etcd import EtcdCluster
 
 
@@ -249,3 +250,30 @@ def test_an_agent_on_git_publishes_what_it_fetches_for_the_fleet(
     refused = world.cli("agent", "once", "--config", str(bad))
     assert refused.returncode == 2 and "bad.yaml:2" in refused.stderr
     assert "nothing to publish" in refused.stderr
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_clocks_that_jump_order_nothing_revisions_do(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    """A publisher whose clock is a year behind and an agent whose clock is two years ahead
+    (libfaketime shifts wall and monotonic clocks alike): heads are applied in revision order."""
+    endpoints = ",".join(cluster.endpoints)
+    repo = str(world.repo.workdir)
+
+    def shifted(offset: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["faketime", "-f", offset, *CFGCTL, *args],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert shifted("+730d", "agent", "once", "--config", str(world.config)).returncode == 0
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 46")
+    published = shifted("-365d", "-C", repo, "fleet", "publish", "--etcd", endpoints,
+                        "--prefix", prefix)  # fmt: skip
+    assert published.returncode == 0, published.stderr
+    once = shifted("+730d", "agent", "once", "--config", str(world.config))
+    assert once.returncode == 0, once.stderr
+    assert _pool(world) == "pool_size: 46"
