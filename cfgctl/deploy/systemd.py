@@ -6,7 +6,7 @@ the agent writes (its state_dir and each target's folder) and nothing else.
 The unit runs as the dedicated user `cfgctl` (deploy/systemd/cfgctl-agent.sysusers.conf
 creates it): the targets' folders must let that user create files in them, which a transient
 DynamicUser= could not be given ahead of time. `systemd-analyze security --offline=yes` rates
-the result 1.1-1.3 ("OK"); tests/deploy/test_systemd.py holds it under 2.5.
+the result 1.1 ("OK"); tests/deploy/test_systemd.py holds it under 2.5.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def render_cmd(
 ) -> None:
     """Render the deployment file of the agent described by AGENT_YAML: the systemd unit
     (writable: only its state_dir and its targets' folders; hardened to an exposure of about
-    1.2 by `systemd-analyze security`), or Kubernetes manifests with agent.yaml in a ConfigMap,
+    1.1 by `systemd-analyze security`), or Kubernetes manifests with agent.yaml in a ConfigMap,
     the age key from the Secret cfgctl-age-key, tokens from the Secret cfgctl-agent-env, and
     probes on /healthz when agent.yaml has a listen address. Paths in AGENT_YAML must be
     absolute. Exit 2 for a missing or wrong AGENT_YAML or an unknown --for.
