@@ -59,6 +59,7 @@ def pod_security() -> Doc:
 
 
 def _loopback(host: str | None) -> bool:
+    host = None if host is None else host.strip("[]")
     return host is not None and (host in ("localhost", "::1") or host.startswith("127."))
 
 

@@ -6,7 +6,8 @@ the agent writes (its state_dir and each target's folder) and nothing else.
 The unit runs as the dedicated user `cfgctl` (deploy/systemd/cfgctl-agent.sysusers.conf
 creates it): the targets' folders must let that user create files in them, which a transient
 DynamicUser= could not be given ahead of time. `systemd-analyze security --offline=yes` rates
-the result 1.1 ("OK"); tests/deploy/test_systemd.py holds it under 2.5.
+the result 1.1 ("OK"; 1.3 with a port below 1024 and a target under /home);
+tests/deploy/test_systemd.py holds it under 2.5.
 """
 
 from __future__ import annotations
@@ -82,6 +83,15 @@ _HOMES = ("/home", "/root", "/run/user")
 _TMPS = ("/tmp", "/var/tmp")
 
 
+def quote(word: str) -> str:
+    """`word` as one word of a unit file's setting: `%` doubled (systemd's specifiers), quoted
+    when it holds white space, a quote or a backslash."""
+    word = word.replace("%", "%%")
+    if any(c.isspace() or c in "\"'\\" for c in word):
+        word = '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return word
+
+
 def _under(path: PurePosixPath, roots: tuple[str, ...]) -> bool:
     return any(path == PurePosixPath(r) or PurePosixPath(r) in path.parents for r in roots)
 
@@ -94,12 +104,12 @@ def _writable(config: AgentConfig) -> tuple[str, list[PurePosixPath]]:
     lines = []
     rw = list(folders)
     if PurePosixPath("/var/lib") in state.parents:
-        lines.append(f"StateDirectory={state.relative_to('/var/lib')}")
+        lines.append(f"StateDirectory={quote(str(state.relative_to('/var/lib')))}")
         lines.append("StateDirectoryMode=0700")
     else:
         rw.insert(0, state)
     lines.append("# The state folder and the folders of the targets: nothing else is writable.")
-    lines.append("ReadWritePaths=" + " ".join(str(p) for p in rw))
+    lines.append("ReadWritePaths=" + " ".join(quote(str(p)) for p in rw))
     return "\n".join(lines), [state, *folders]
 
 
@@ -110,8 +120,8 @@ def agent_unit(config: AgentConfig, options: Options) -> str:
     port = config.listen[1] if config.listen is not None else 0
     caps = "CAP_NET_BIND_SERVICE" if 0 < port < 1024 else ""
     head = _UNIT.format(
-        exe=options.executable,
-        config=options.config_path,
+        exe=quote(options.executable),
+        config=quote(options.config_path),
         grace=grace,
         stop=max(30, grace + 10),
         writable=writable,

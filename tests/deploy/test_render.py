@@ -42,7 +42,9 @@ def test_the_unit_opens_exactly_the_folders_the_agent_writes(tmp_path: Path) -> 
     result = run_cli("deploy", "render", "--for", "systemd", str(variant), "--bin", "/opt/c/bin/c")
     assert result.exit_code == 0, result.stderr
     unit = result.stdout
-    assert "ReadWritePaths=/srv/cfgctl/state /srv/search /home/web/conf\n" in unit
+    assert (
+        'ReadWritePaths=/srv/cfgctl/state /srv/search /home/web/conf "/srv/web data/50%%"\n'
+    ) in unit
     assert "StateDirectory" not in unit  # not under /var/lib
     assert "ProtectHome=read-only\n" in unit  # a target under /home stays reachable
     assert "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n" in unit  # port 443
@@ -51,6 +53,17 @@ def test_the_unit_opens_exactly_the_folders_the_agent_writes(tmp_path: Path) -> 
     assert "StateDirectory=cfgctl-agent\n" in example
     assert "ReadWritePaths=/etc/payments\n" in example  # two targets, one folder
     assert "CapabilityBoundingSet=\n" in example and "ProtectHome=yes\n" in example
+
+
+def test_a_target_under_tmp_keeps_the_host_tmp(tmp_path: Path) -> None:
+    agent = tmp_path / "agent.yaml"
+    agent.write_text(
+        "source: {url: https://x/c.git}\nstate_dir: /var/lib/cfgctl-agent\n"
+        "targets: [{service: a, env: prod, path: /tmp/a/a.yaml}]\n"
+    )
+    result = run_cli("deploy", "render", "--for", "systemd", str(agent))
+    assert result.exit_code == 0, result.stderr
+    assert "PrivateTmp=no\n" in result.stdout and "ReadWritePaths=/tmp/a\n" in result.stdout
 
 
 def test_manifests_follow_the_agent_yaml(tmp_path: Path) -> None:
@@ -74,6 +87,7 @@ def test_manifests_follow_the_agent_yaml(tmp_path: Path) -> None:
         "/run/search",
         "/srv/cfgctl/state",
         "/etc/cfgctl/deploy-key",
+        "/srv/web data/50%",
     }
     quiet = load_agent_config(variants["quiet"])
     [_, daemon] = daemonset(quiet, variants["quiet"].read_text(), options)

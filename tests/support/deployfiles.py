@@ -22,7 +22,8 @@ STATIC_MANIFESTS = [
 ]
 
 # A second agent: state outside /var/lib, targets in two folders (one under /home), a privileged
-# port on loopback, a signal reload with a pidfile, an SSH key, no webhook.
+# port on loopback, a signal reload with a pidfile, an SSH key, no webhook, a folder whose name
+# holds a space and a `%` (quoted and escaped in the unit).
 VARIANT = """\
 source: {url: "git@github.com:acme/config.git", ssh_key: /etc/cfgctl/deploy-key}
 http: {listen: "127.0.0.1:443"}
@@ -32,6 +33,7 @@ targets:
      reload: {signal: HUP, pidfile: /run/search/search.pid}}
   - {service: web, env: staging, path: /home/web/conf/web.env, format: env,
      health: {command: [/usr/local/bin/web-check]}}
+  - {service: web, env: staging, path: "/srv/web data/50%/web.json", format: json}
 """
 
 # Without a listen address: no port, no probes; no age key.
