@@ -36,7 +36,7 @@ def _labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "cfgctl"}
 
 
-def container_security() -> Doc:
+def _container_security() -> Doc:
     return {
         "runAsNonRoot": True,
         "runAsUser": UID,
@@ -48,7 +48,7 @@ def container_security() -> Doc:
     }
 
 
-def pod_security() -> Doc:
+def _pod_security() -> Doc:
     return {
         "runAsNonRoot": True,
         "runAsUser": UID,
@@ -122,12 +122,12 @@ def _container(config: AgentConfig, options: Options, mounts: list[Doc]) -> Doc:
             "requests": {"cpu": "50m", "memory": "128Mi"},
             "limits": {"cpu": "1", "memory": "512Mi"},
         },
-        "securityContext": container_security(),
+        "securityContext": _container_security(),
         "volumeMounts": mounts,
     }
 
 
-def config_map(name: str, text: str) -> Doc:
+def _config_map(name: str, text: str) -> Doc:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -174,7 +174,7 @@ def daemonset(config: AgentConfig, text: str, options: Options) -> list[Doc]:
     spec: Doc = {
         "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": int(config.grace_period.total_seconds()) + 10,
-        "securityContext": pod_security(),
+        "securityContext": _pod_security(),
         "containers": [_container(config, options, mounts)],
         "volumes": volumes,
     }
@@ -188,7 +188,7 @@ def daemonset(config: AgentConfig, text: str, options: Options) -> list[Doc]:
         "metadata": {"name": NAME, "labels": _labels(NAME)},
         "spec": {"selector": selector, "template": template},
     }
-    return [config_map(NAME, text), daemon]
+    return [_config_map(NAME, text), daemon]
 
 
 def _host_dir(name: str, path: Path) -> Doc:
@@ -225,13 +225,13 @@ def sidecar(config: AgentConfig, text: str, options: Options) -> list[Doc]:
         "name": name,
         "image": f"registry.example.com/{name}:CHANGE-ME",
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
-        "securityContext": container_security(),
+        "securityContext": _container_security(),
         "volumeMounts": app_mounts,
     }
     spec: Doc = {
         "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": int(config.grace_period.total_seconds()) + 10,
-        "securityContext": pod_security(),
+        "securityContext": _pod_security(),
         "containers": [app, _container(config, options, mounts)],
         "volumes": volumes,
     }
@@ -247,7 +247,7 @@ def sidecar(config: AgentConfig, text: str, options: Options) -> list[Doc]:
             "template": {"metadata": _pod_meta(config, name), "spec": spec},
         },
     }
-    return [config_map(f"{name}-{NAME}", text), deployment]
+    return [_config_map(f"{name}-{NAME}", text), deployment]
 
 
 def _represent_str(representer: Any, data: str) -> Any:

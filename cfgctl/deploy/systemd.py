@@ -83,7 +83,7 @@ _HOMES = ("/home", "/root", "/run/user")
 _TMPS = ("/tmp", "/var/tmp")
 
 
-def quote(word: str) -> str:
+def _quote(word: str) -> str:
     """`word` as one word of a unit file's setting: `%` doubled (systemd's specifiers), quoted
     when it holds white space, a quote or a backslash."""
     word = word.replace("%", "%%")
@@ -104,12 +104,12 @@ def _writable(config: AgentConfig) -> tuple[str, list[PurePosixPath]]:
     lines = []
     rw = list(folders)
     if PurePosixPath("/var/lib") in state.parents:
-        lines.append(f"StateDirectory={quote(str(state.relative_to('/var/lib')))}")
+        lines.append(f"StateDirectory={_quote(str(state.relative_to('/var/lib')))}")
         lines.append("StateDirectoryMode=0700")
     else:
         rw.insert(0, state)
     lines.append("# The state folder and the folders of the targets: nothing else is writable.")
-    lines.append("ReadWritePaths=" + " ".join(quote(str(p)) for p in rw))
+    lines.append("ReadWritePaths=" + " ".join(_quote(str(p)) for p in rw))
     return "\n".join(lines), [state, *folders]
 
 
@@ -120,8 +120,8 @@ def agent_unit(config: AgentConfig, options: Options) -> str:
     port = config.listen[1] if config.listen is not None else 0
     caps = "CAP_NET_BIND_SERVICE" if 0 < port < 1024 else ""
     head = _UNIT.format(
-        exe=quote(options.executable),
-        config=quote(options.config_path),
+        exe=_quote(options.executable),
+        config=_quote(options.config_path),
         grace=grace,
         stop=max(30, grace + 10),
         writable=writable,
