@@ -36,9 +36,10 @@ targets:
   - {service: web, env: staging, path: "/srv/web data/50%/web.json", format: json}
 """
 
-# Without a listen address: no port, no probes; no age key.
+# An agent on an etcd source (docs/fleet.md), without a listen address (no port, no probes) or an
+# age key.
 QUIET = """\
-source: {url: https://git.example.com/config.git}
+source: {etcd: {endpoints: ["http://etcd-0.etcd:2379", "http://etcd-1.etcd:2379"], env: prod}}
 state_dir: /var/lib/cfgctl-agent
 targets:
   - {service: payments, env: prod, path: /etc/payments/config.yaml}
