@@ -140,8 +140,7 @@ class Agent:
         if config.age_key_file is not None:
             os.environ["SOPS_AGE_KEY_FILE"] = str(config.age_key_file)
         for target in config.targets:
-            ts = self.state.target(target.name)
-            self.metrics.in_sync[target.name] = int(ts.state == "in-sync")
+            self.metrics.target_state(target.name, self.state.target(target.name).state)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -208,9 +207,7 @@ class Agent:
                     return result
                 outcome = self._reconcile(target, commit)
                 getattr(result, outcome).append(target.name)
-                self.metrics.in_sync[target.name] = int(
-                    self.state.target(target.name).state == "in-sync"
-                )
+                self.metrics.target_state(target.name, self.state.target(target.name).state)
             if any(t.name in result.failed for t in targets):
                 self._stop_later(wave, commit.sha, result, held=False)
                 break
@@ -224,6 +221,8 @@ class Agent:
         if result.ok:
             self.state.last_sync = utc_iso(_now())
             self.metrics.last_success = time.time()
+        for target in self.config.targets:  # later waves held or blocked, a wave rolled back
+            self.metrics.target_state(target.name, self.state.target(target.name).state)
         self.state.save()
         log.info(
             "pass at %s: %d applied, %d failed, %d held, %d unchanged",
