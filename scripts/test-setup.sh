@@ -24,9 +24,14 @@ fi
 # Debian's Prometheus (tests/analyze/test_prometheus.py, the canary of the demo) and Chromium
 # (tests/analyze/test_report.py: the HTML report opened headless, a screenshot looked at).
 bash scripts/system-packages.sh prometheus chromium
+# systemd-analyze (verify, security --offline=yes) reads the units of deploy/systemd/ without a
+# running systemd (tests/deploy/test_systemd.py); promtool of the prometheus package above checks
+# and unit-tests deploy/prometheus/ (tests/deploy/test_prometheus_rules.py).
+bash scripts/system-packages.sh systemd:systemd-analyze
 # Debian's etcd 3.4 (etcd-server; etcdctl from etcd-client): the three-member cluster of
-# tests/fleet/, started by the tests themselves on free loopback ports.
-bash scripts/system-packages.sh etcd-server:etcd etcd-client:etcdctl
+# tests/fleet/, started by the tests themselves on free loopback ports; libfaketime (faketime)
+# for the clock jumps of a publisher and an agent.
+bash scripts/system-packages.sh etcd-server:etcd etcd-client:etcdctl faketime
 
 # Schemathesis (property-based tests generated from the server's OpenAPI document), in a
 # virtualenv of its own: its pins (jsonschema-rs < 0.61 in 4.x; starlette < 1 in 3.x) would

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cfgctl.agent.fleetconfig import EtcdSource, PublishSpec, etcd_source, publish_spec
 from cfgctl.agent.windows import Window, inherited_windows, parse_window
 from cfgctl.errors import CfgctlError, CheckFailed, EnvError, InputError, Location
 from cfgctl.repo.builtin import check_own_file
@@ -31,6 +32,7 @@ __all__ = [
     "Analysis",
     "EtcdSource",
     "Health",
+    "PublishSpec",
     "Reload",
     "ReportSpec",
     "Source",
@@ -42,19 +44,6 @@ __all__ = [
 
 MIN_POLL_INTERVAL = timedelta(seconds=1)
 MAX_ANALYSIS_WINDOW = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class EtcdSource:
-    """`source: {etcd: {...}}`: the configuration published to etcd (`cfgctl fleet publish`)."""
-
-    endpoints: tuple[str, ...]
-    prefix: str = "/cfgctl"
-    env: str = ""
-    timeout: timedelta = timedelta(seconds=5)  # each request to a member
-
-    def describe(self) -> str:
-        return f"etcd {','.join(self.endpoints)} {self.prefix}"
 
 
 @dataclass(frozen=True)
@@ -167,6 +156,7 @@ class AgentConfig:
     drift: str = "correct"  # a file edited by hand: "correct" (written back) or "report"
     grace_period: timedelta = timedelta(seconds=10)  # SIGTERM's wait for the current target
     report: ReportSpec | None = None
+    publish: PublishSpec | None = None  # a Git source's commits published to etcd (a tailer)
 
     def windows_for(self, env: str, manifest: Manifest | None = None) -> list[Window]:
         """The windows of `env`: its own, or (given the manifest of the commit being delivered)
@@ -356,33 +346,7 @@ def load_agent_config(path: Path) -> AgentConfig:
         raise kind(exc.message, location=Location(str(path)), hint=exc.hint) from exc
 
 
-def _etcd_source(src: dict[str, Any], doc: Document, data: dict[str, Any]) -> EtcdSource:
-    from cfgctl.fleet.etcd import parse_endpoints
-    from cfgctl.fleet.layout import Layout
-
-    spec = src["etcd"]
-    where = doc.location(("source", "etcd"))
-    try:
-        endpoints = parse_endpoints(list(spec["endpoints"]))
-        prefix = Layout.of(spec.get("prefix", "/cfgctl")).prefix
-    except InputError as exc:
-        raise InputError(exc.message, location=where, hint=exc.hint) from None
-    envs = {t.get("env") for t in data["targets"] if isinstance(t, dict)}
-    env = str(spec.get("env") or (envs.pop() if len(envs) == 1 else ""))
-    for i, target in enumerate(data["targets"]):
-        if isinstance(target, dict) and target.get("env") != env:
-            raise InputError(
-                f"target {i} is of environment {target.get('env')!r}, but source.etcd.env is "
-                f"{env!r}",
-                location=doc.location(("targets", i, "env")),
-                hint="an agent on an etcd source delivers one environment: set source.etcd.env "
-                "and give every target that env",
-            )
-    timeout = _duration(spec, "timeout", timedelta(seconds=5))
-    return EtcdSource(tuple(endpoints), prefix, env, timeout)
-
-
-def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> AgentConfig:
+def _source(data: dict[str, Any], doc: Document, base: Path) -> Source:
     src = data["source"]
     if ("url" in src) == ("etcd" in src):
         raise InputError(
@@ -391,7 +355,7 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
             hint="source: {url: https://git.example/config.git} or source: {etcd: {endpoints: "
             "[http://10.0.0.1:2379], env: prod}}",
         )
-    etcd = _etcd_source(src, doc, data) if "etcd" in src else None
+    etcd = etcd_source(src, doc, data) if "etcd" in src else None
     source = Source(
         _source_url(src["url"], base) if etcd is None else "",
         src.get("branch", "main"),
@@ -417,6 +381,11 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
             location=doc.location(("source", "poll_interval")),
             hint="use 1s or more (a webhook delivers a push at once)",
         )
+    return source
+
+
+def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> AgentConfig:
+    source = _source(data, doc, base)
     targets = [_target(spec, i, doc, base, data) for i, spec in enumerate(data["targets"])]
     seen: dict[Path, int] = {}
     for i, target in enumerate(targets):
@@ -443,6 +412,8 @@ def _build(data: dict[str, Any], doc: Document, path: Path, base: Path) -> Agent
         config.listen = listen
     if "report" in data:
         config.report = _report(data["report"], doc)
+    if "publish" in data:
+        config.publish = publish_spec(data["publish"], doc, source.etcd is not None)
     config.drift = data.get("drift", "correct")
     config.grace_period = _duration(data, "grace_period", timedelta(seconds=10))
     if "age_key_file" in data:

@@ -4,7 +4,12 @@ registry (never the process-wide default one: two agents in one process count ap
     metrics = Metrics()
     metrics.count("applies"); metrics.observe_latency(1.2); metrics.remote_up = 0
     metrics.in_sync["payments@prod:/etc/payments.yaml"] = 1
+    metrics.target_state("payments@prod:/etc/payments.yaml", "waiting")   # in_sync 0, held 1
     body, content_type = metrics.exposition()
+
+`cfgctl_agent_target_held` tells a target that waits on purpose (a maintenance window, a freeze,
+a Deploy-After trailer, an earlier wave that is held or under canary analysis) from one that is
+stuck: the alerts of deploy/prometheus/cfgctl.rules.yaml count only the second as behind.
 """
 
 from __future__ import annotations
@@ -73,6 +78,12 @@ class Metrics:
             ["verdict"],
             registry=self.registry,
         )
+        self._held = Gauge(
+            "cfgctl_agent_target_held",
+            "1 when the target waits on purpose (window, freeze, Deploy-After, an earlier wave).",
+            ["target"],
+            registry=self.registry,
+        )
         self.in_sync = _InSync(
             Gauge(
                 "cfgctl_agent_target_in_sync",
@@ -84,6 +95,11 @@ class Metrics:
 
     def _since_last_sync(self) -> float:
         return -1.0 if self.last_success is None else time.time() - self.last_success
+
+    def target_state(self, target: str, state: str) -> None:
+        """Set the target's gauges from its state: in sync (`in-sync`), held (`waiting`)."""
+        self.in_sync[target] = int(state == "in-sync")
+        self._held.labels(target=target).set(int(state == "waiting"))
 
     def count(self, name: str) -> None:
         self._counters[name].inc()

@@ -35,6 +35,7 @@ from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.source import Feed, Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
+from cfgctl.agent.tailer import Tailer
 from cfgctl.agent.targets import check_targets
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.checks.pairs import validate_pair
@@ -129,6 +130,7 @@ class Agent:
             if config.source.etcd is None
             else EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
         )
+        self.tailer = Tailer(config.publish) if config.publish is not None else None
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
@@ -141,8 +143,7 @@ class Agent:
         if config.age_key_file is not None:
             os.environ["SOPS_AGE_KEY_FILE"] = str(config.age_key_file)
         for target in config.targets:
-            ts = self.state.target(target.name)
-            self.metrics.in_sync[target.name] = int(ts.state == "in-sync")
+            self.metrics.target_state(target.name, self.state.target(target.name).state)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -202,6 +203,8 @@ class Agent:
         self.state.remote.last_success = now
         self.metrics.remote_up = 1
         self.state.tip = result.tip = tip
+        if self.tailer is not None and isinstance(self.mirror, Mirror):
+            self.tailer.publish(self.mirror, tip)  # the fleet's copy in etcd, when asked
         self._warn_unknown_windows(commit.snap)
         for wave, targets in self.config.waves():
             for target in targets:
@@ -211,9 +214,7 @@ class Agent:
                     return result
                 outcome = self._reconcile(target, commit)
                 getattr(result, outcome).append(target.name)
-                self.metrics.in_sync[target.name] = int(
-                    self.state.target(target.name).state == "in-sync"
-                )
+                self.metrics.target_state(target.name, self.state.target(target.name).state)
             if any(t.name in result.failed for t in targets):
                 self._stop_later(wave, commit.sha, result, held=False)
                 break
@@ -227,6 +228,8 @@ class Agent:
         if result.ok:
             self.state.last_sync = utc_iso(_now())
             self.metrics.last_success = time.time()
+        for target in self.config.targets:  # later waves held or blocked, a wave rolled back
+            self.metrics.target_state(target.name, self.state.target(target.name).state)
         self.state.save()
         log.info(
             "pass at %s: %d applied, %d failed, %d held, %d unchanged",

@@ -71,6 +71,7 @@ COMMANDS: dict[str, Entry] = {
     "pr": Entry(_C + "pr", "Pull requests as the approval workflow: plan, comment,..."),
     "agent": Entry(_C + "agent", "The sync agent: delivers merged configuration to running..."),
     "fleet": Entry(_C + "fleet", "The fleet: configuration published to etcd, watched by..."),
+    "deploy": Entry(_C + "deploy", "Deployment files of the sync agent, rendered from its..."),
 }
 
 DESCRIPTION = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -184,18 +185,34 @@ class Etcd:
     # --- requests -----------------------------------------------------------------------------
 
     def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST to `/v3/<path>` on the member in use, then on each other one."""
+        """POST to `/v3/<path>` on the member in use, then on each other one; round after round
+        (0.1 s, 0.2 s, ... apart) while the cluster has no leader or no member answers, until
+        `timeout` has passed: a leader election (about a second) is a wait, not an error."""
+        deadline = time.monotonic() + self.timeout
+        pause = 0.1
+        while True:
+            body, errors = self._round(path, payload)
+            if body is not None:
+                return body
+            if time.monotonic() + pause > deadline:
+                break
+            time.sleep(pause)
+            pause = min(1.0, pause * 2)
+        raise FleetUnreachable(
+            f"no etcd member answered ({'; '.join(errors)})",
+            hint="check that the cluster runs and the endpoints are right; the last good files "
+            "stay in place",
+        )
+
+    def _round(self, path: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
         import requests
 
         errors = []
-        start = self._current
-        for step in range(len(self._clients)):
-            index = (start + step) % len(self._clients)
+        data = json.dumps(payload)
+        for index in self._order():
             client = self._clients[index]
             try:
-                answer = client.session.post(
-                    client.get_url(path), data=json.dumps(payload), timeout=self.timeout
-                )
+                answer = client.session.post(client.get_url(path), data=data, timeout=self.timeout)
             except requests.RequestException as exc:
                 errors.append(f"{self.endpoints[index]}: {type(exc).__name__}")
                 continue
@@ -203,17 +220,13 @@ class Etcd:
             if answer.status_code == 200 and isinstance(body, dict):
                 with self._lock:
                     self._current = index
-                return body
+                return body, errors
             error = _error_of(body, answer.status_code)
             if answer.status_code in (502, 503, 504) or "leader" in error.message:
                 errors.append(f"{self.endpoints[index]}: {error.message}")
                 continue  # no leader there (yet): another member may have one
             raise error
-        raise FleetUnreachable(
-            f"no etcd member answered ({'; '.join(errors)})",
-            hint="check that the cluster runs and the endpoints are right; the last good files "
-            "stay in place",
-        )
+        return None, errors
 
     def range(
         self,

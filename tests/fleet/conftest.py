@@ -1,5 +1,5 @@
-"""One real three-member etcd cluster (Debian's etcd 3.4) for the tests of tests/fleet/. They
-share one xdist worker (--dist loadgroup) and run one after the other there: a test that kills a
+"""One real three-member etcd cluster (Debian's etcd 3.4) for the tests of tests/fleet/. Those
+that use it share one xdist worker (--dist loadgroup) and run one after the other there: a test that kills a
 member brings it back before the next starts (`cluster` checks every member runs). Each test
 publishes under a prefix of its own."""
 
@@ -19,7 +19,8 @@ _PREFIXES = itertools.count()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if HERE in item.path.parents:
+        uses = getattr(item, "fixturenames", ())
+        if HERE in item.path.parents and ("cluster" in uses or "etcd_cluster" in uses):
             item.add_marker(pytest.mark.xdist_group("etcd"))
             item.add_marker(pytest.mark.slow)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from cfgctl.fleet.etcd import Etcd, delete, put
-from tests.support.agentworld import AgentWorld, wait_for
+from tests.support.agentworld import CFGCTL, AgentWorld, wait_for
 from tests.support.etcd import EtcdCluster
 
 
@@ -221,3 +222,58 @@ def test_fleet_status_names_the_agent_that_is_stuck_and_why(
     assert status.returncode == 1, status.stdout + status.stderr
     assert "0 of 1 agents at the head" in status.stdout
     assert "payments@prod" in status.stdout and "replicas" in status.stdout
+
+
+def test_an_agent_on_git_publishes_what_it_fetches_for_the_fleet(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    tailer = world.root / "tailer.yaml"
+    tailer.write_text(
+        f"source: {{url: {world.remote}, branch: main}}\n"
+        f"publish: {{etcd: {{endpoints: {json.dumps(cluster.endpoints)}, prefix: {prefix}}}}}\n"
+        f"state_dir: {world.root / 'tailer-state'}\n"
+        f"targets:\n  - {{service: search, env: prod, path: {world.root / 'search.yaml'}}}\n"
+    )
+    assert world.cli("agent", "once", "--config", str(tailer)).returncode == 0
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0 and _pool(world) == "pool_size: 40"
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 44")
+    assert world.cli("agent", "once", "--config", str(tailer)).returncode == 0
+    assert world.once().returncode == 0 and _pool(world) == "pool_size: 44"
+    bad = world.root / "bad.yaml"
+    bad.write_text(
+        f"source: {{etcd: {{endpoints: {json.dumps(cluster.endpoints)}}}}}\n"
+        f"publish: {{etcd: {{endpoints: {json.dumps(cluster.endpoints)}}}}}\n"
+        f"state_dir: {world.root / 'bad-state'}\n"
+        f"targets:\n  - {{service: search, env: prod, path: {world.root / 'x.yaml'}}}\n"
+    )
+    refused = world.cli("agent", "once", "--config", str(bad))
+    assert refused.returncode == 2 and "bad.yaml:2" in refused.stderr
+    assert "nothing to publish" in refused.stderr
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_clocks_that_jump_order_nothing_revisions_do(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    """A publisher whose clock is a year behind and an agent whose clock is two years ahead
+    (libfaketime shifts wall and monotonic clocks alike): heads are applied in revision order."""
+    endpoints = ",".join(cluster.endpoints)
+    repo = str(world.repo.workdir)
+
+    def shifted(offset: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["faketime", "-f", offset, *CFGCTL, *args],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert shifted("+730d", "agent", "once", "--config", str(world.config)).returncode == 0
+    world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 46")
+    published = shifted("-365d", "-C", repo, "fleet", "publish", "--etcd", endpoints,
+                        "--prefix", prefix)  # fmt: skip
+    assert published.returncode == 0, published.stderr
+    once = shifted("+730d", "agent", "once", "--config", str(world.config))
+    assert once.returncode == 0, once.stderr
+    assert _pool(world) == "pool_size: 46"

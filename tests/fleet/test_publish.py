@@ -170,10 +170,10 @@ def test_the_leader_killed_mid_publish_never_leaves_a_half_published_head(
     manifest = example_repo.read("cfgctl.yaml")
     extra = "".join(
         f"  big{i:03}:\n    schema: web-service@2\n    owners: ['@acme/platform']\n"
-        for i in range(400)
+        for i in range(250)
     )
     example_repo.commit(
-        {"cfgctl.yaml": manifest.replace("services:\n", "services:\n" + extra, 1)}, "400"
+        {"cfgctl.yaml": manifest.replace("services:\n", "services:\n" + extra, 1)}, "250"
     )
     endpoints = ",".join(cluster.endpoints)
     command = [sys.executable, "-m", "cfgctl", "-C", str(example_repo.workdir), "fleet"]
@@ -208,8 +208,8 @@ def test_the_leader_killed_mid_publish_never_leaves_a_half_published_head(
         timeout=120,
     )
     assert again.returncode == 0, again.stderr
-    view = read_view(Etcd(cluster.endpoints), Layout(prefix), [("big399", "prod")], Session())
-    assert view is not None and view[0].pair("prod", "big399") is not None
+    view = read_view(Etcd(cluster.endpoints), Layout(prefix), [("big249", "prod")], Session())
+    assert view is not None and view[0].pair("prod", "big249") is not None
 
 
 def test_the_publish_action_publishes_the_pushed_commit(
