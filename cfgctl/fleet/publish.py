@@ -17,10 +17,11 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cfgctl import telemetry
 from cfgctl.errors import EnvError, InputError
 from cfgctl.fleet.documents import (
     FleetDataError,
@@ -252,11 +253,23 @@ def _key64(key: str) -> str:
 
 
 def publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
-    """Publish `snap` (the repository at `info.sha`); see the module docstring."""
+    """Publish `snap` (the repository at `info.sha`); see the module docstring. It runs in a
+    span `fleet.publish` continuing the commit's trace (its Traceparent: trailer); the head
+    document names that span, so agents and `watch_etcd` continue it in turn."""
+    attributes = {"cfgctl.commit": info.sha, "cfgctl.prefix": layout.prefix}
+    parent = telemetry.trailer_traceparent(info.message)
+    with telemetry.span("fleet.publish", attributes, parent=parent) as span:
+        result = _publish(snap, etcd, layout, info)
+        span.set("cfgctl.pairs", result.pairs)
+        return result
+
+
+def _publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
     started = time.monotonic()
     old = _read_published(etcd, layout)
     result = PublishResult(info.sha, old.head.commit if old.head else None)
     ops, head = _plan(snap, info, layout, old, result)
+    head = replace(head, traceparent=telemetry.current_traceparent() or "")
     if old.head is not None and old.head.commit == info.sha and not ops:
         result.seconds = time.monotonic() - started
         return result  # this commit is the head already: nothing to write

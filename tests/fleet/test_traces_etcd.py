@@ -1,0 +1,76 @@
+"""One trace through etcd: the commit (`cfgctl set --commit`), its publish (`fleet.publish`,
+named by the head document), the agent on an etcd source continuing it, and `cfgctl trace`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pygit2
+import pytest
+
+from cfgctl.agent.windows import commit_trailers
+from cfgctl.fleet.etcd import Etcd
+from cfgctl.telemetry import Traceparent
+from tests.support.agentworld import AgentWorld
+from tests.support.etcd import EtcdCluster
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> AgentWorld:
+    return AgentWorld.create(tmp_path)
+
+
+def _spans(*folders: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for folder in folders
+        for path in sorted(folder.rglob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+
+
+def test_one_trace_from_the_commit_through_etcd_to_the_agent(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    hosts = world.root / "hosts"
+    editor = {"CFGCTL_TRACE_DIR": str(hosts / "laptop")}
+    repo = str(world.repo.workdir)
+    args = ["-C", repo, "set", "payments", "db.pool_size", "44", "--env", "prod", "--commit"]
+    assert world.cli(*args, env=editor).returncode == 0
+    head = world.repo.repo.head.peel(pygit2.Commit)
+    trailer = Traceparent.parse(commit_trailers(head.message).get("traceparent"))
+    assert trailer is not None
+    ci = {"CFGCTL_TRACE_DIR": str(hosts / "ci")}
+    endpoints = ",".join(cluster.endpoints)
+    published = world.cli(
+        "-C", repo, "fleet", "publish", "--etcd", endpoints, "--prefix", prefix, env=ci
+    )
+    assert published.returncode == 0, published.stderr
+    target = world.root / "out" / "payments.yaml"
+    world.write_config(
+        "source:\n"
+        f"  etcd: {{endpoints: {json.dumps(cluster.endpoints)}, prefix: {prefix}, env: prod}}\n"
+        f"state_dir: {world.state_dir}\n"
+        f"targets:\n  - {{service: payments, env: prod, path: {target}, format: yaml}}\n"
+    )
+    assert world.once().returncode == 0 and "pool_size: 44" in target.read_text()
+
+    spans = _spans(hosts, world.state_dir / "traces")
+    ours = {s["name"]: s for s in spans if s["trace_id"] == trailer.trace_id}
+    publish = ours["fleet.publish"]
+    assert publish["parent_id"] == trailer.span_id and publish["service"] == "cfgctl-cli"
+    assert publish["attributes"]["cfgctl.commit"] == str(head.id)
+    assert ours["agent.apply"]["parent_id"] == publish["span_id"]  # the publish is continued
+    stored = json.loads(Etcd(cluster.endpoints).range(f"{prefix}/v1/head").kvs[0].value)
+    assert stored["traceparent"] == f"00-{trailer.trace_id}-{publish['span_id']}-01"
+
+    shown = world.cli("trace", str(head.id)[:8], "--dir", str(hosts), "--dir", str(world.state_dir))
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.splitlines()
+    order = [
+        next(i for i, row in enumerate(rows) if name in row)
+        for name in ("cfgctl set", "fleet.publish", "agent.apply", "agent.health")
+    ]
+    assert order == sorted(order), shown.stdout
