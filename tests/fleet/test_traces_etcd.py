@@ -4,6 +4,10 @@ named by the head document), the agent on an etcd source continuing it, and `cfg
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,37 @@ from tests.support.etcd import EtcdCluster
 @pytest.fixture
 def world(tmp_path: Path) -> AgentWorld:
     return AgentWorld.create(tmp_path)
+
+
+# A service on watch_etcd: its callback records the trace it runs in.
+SERVICE = textwrap.dedent(
+    """
+    import json, sys
+    from opentelemetry import trace
+    from pydantic import BaseModel, ConfigDict
+    from cfgctl.sdk import watch_etcd
+
+    class Db(BaseModel):
+        model_config = ConfigDict(frozen=True)
+        pool_size: int
+
+    class Settings(BaseModel):
+        model_config = ConfigDict(frozen=True)
+        db: Db
+
+    seen = []
+
+    def changed(old, new, keys):
+        ctx = trace.get_current_span().get_span_context()
+        seen.append(format(ctx.trace_id, "032x"))
+
+    endpoints, prefix = json.loads(sys.argv[1]), sys.argv[2]
+    with watch_etcd(endpoints, "payments", "prod", Settings, prefix=prefix, on_change=changed) as w:
+        print("ready", flush=True)
+        w.wait_for_reload(timeout=30)
+    print(seen[0] if seen else "no-callback", flush=True)
+    """
+)
 
 
 def _spans(*folders: Path) -> list[dict[str, Any]]:
@@ -74,3 +109,28 @@ def test_one_trace_from_the_commit_through_etcd_to_the_agent(
         for name in ("cfgctl set", "fleet.publish", "agent.apply", "agent.health")
     ]
     assert order == sorted(order), shown.stdout
+
+    # a service on watch_etcd runs its callback in the trace of the next commit
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE, json.dumps(cluster.endpoints), prefix],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CFGCTL_TRACE_DIR": str(hosts / "app"), "OTEL_SERVICE_NAME": "payments"},
+    )
+    try:
+        assert service.stdout is not None and service.stdout.readline().strip() == "ready"
+        args[5] = "45"
+        assert world.cli(*args, env=editor).returncode == 0
+        again = world.cli("-C", repo, "fleet", "publish", "--etcd", endpoints, "--prefix", prefix)
+        assert again.returncode == 0, again.stderr
+        seen, _ = service.communicate(timeout=30)
+    finally:
+        service.kill()
+    second = Traceparent.parse(
+        commit_trailers(world.repo.repo.head.peel(pygit2.Commit).message).get("traceparent")
+    )
+    assert second is not None and seen.strip() == second.trace_id
+    reloads = [s for s in _spans(hosts / "app") if s["name"] == "sdk.reload"]
+    assert reloads and reloads[0]["service"] == "payments"
+    head_now = json.loads(Etcd(cluster.endpoints).range(f"{prefix}/v1/head").kvs[0].value)
+    assert reloads[0]["parent_id"] == head_now["traceparent"].split("-")[2]  # the publish's span
