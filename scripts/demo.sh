@@ -288,14 +288,17 @@ YAML
   cfgctl agent run --config "$run_dir/fleet/agent.yaml" 2>"$run_dir/fleet/agent.log" & pids+=($!)
   wait_file "$run_dir/fleet/payments.yaml"
   run grep pool_size "$run_dir/fleet/payments.yaml"
-  run cfgctl set payments db.pool_size 50 --env prod
-  git -c user.name=demo -c user.email=demo@example.com commit -qam "payments: pool 50 in prod"
+  export CFGCTL_TRACE_DIR="$run_dir/traces"   # the spans of the CLI, the publish included
+  run cfgctl set payments db.pool_size 50 --env prod --commit -m "payments: pool 50 in prod"
   run cfgctl fleet publish --etcd "$ep"
   for _ in $(seq 1 200); do grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" && break; sleep 0.05; done
   step "grep pool_size payments.yaml     # the agent's watch saw the new head (its poll is 1 h)"
   grep pool_size "$run_dir/fleet/payments.yaml"
   grep -q "pool_size: 50" "$run_dir/fleet/payments.yaml" || { echo "the agent on etcd did not apply the commit" >&2; cat "$run_dir/fleet/agent.log" >&2; exit 1; }
   run cfgctl fleet status --etcd "$ep"
+  step "cfgctl trace HEAD's commit --dir traces --dir agent's state_dir/traces     # one trace: commit, publish, apply"
+  cfgctl trace "$(git rev-parse HEAD)" --dir "$run_dir/traces" --dir "$run_dir/fleet/state/traces"
+  unset CFGCTL_TRACE_DIR
 else
   echo "(etcd is not installed: apt-get install etcd-server shows the fleet here)"
 fi

@@ -54,3 +54,7 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
         assert "the canary gate rolled it back: the service runs with db.pool_size = 60" in out
         assert "canary analysis: regression: critical metric latency regressed" in out
         assert "latency: regression: worse, and significant; effect +0.0" in out
+    if shutil.which("etcd"):  # the fleet chapter ends with the commit's one trace
+        trace = out[out.index("$ cfgctl trace") :]
+        for name in ("cfgctl set", "fleet.publish", "agent.apply", "agent.health"):
+            assert name in trace, name
