@@ -73,7 +73,10 @@ def create_app(settings: ServerSettings, *, security: Security | None = None) ->
     """The application for `settings`; `InputError` when the repository or branch cannot be
     served; `EnvError` when the state directory of its tokens cannot be made."""
     security = security if security is not None else security_for(settings)
-    telemetry.setup("cfgctl-serve", eager=False)  # spans of writes; OpenTelemetry on first use
+    # Spans of the writes (OpenTelemetry loaded on first use), beside the tokens and audit log
+    # when a state folder is given (ProtectSystem=strict leaves no home to write to).
+    traces = None if settings.state_dir is None else settings.state_dir / "traces"
+    telemetry.setup("cfgctl-serve", trace_dir=traces, eager=False)
     served = ServedRepo.open(settings)
     watcher = HeadWatcher(served.read_head, settings.poll_interval)
 

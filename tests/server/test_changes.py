@@ -17,7 +17,9 @@ import pygit2
 import pytest
 from fastapi.testclient import TestClient
 
+from cfgctl.agent.windows import commit_trailers
 from cfgctl.server.security import NoAudit, Security
+from cfgctl.telemetry import Traceparent
 from tests.support.cli import SECRET_VALUES, RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.policies import FOUR_EYES
@@ -292,6 +294,18 @@ def test_a_real_server_wakes_a_long_poll_with_the_merge(repo: ConfigRepo, tmp_pa
     assert len(polled) == 1 and polled[0].status_code == 200
     assert polled[0].headers["cfgctl-commit"] == merged.json()["merged"] != old
     assert polled[0].json()["config"]["db"]["pool_size"] == 55
+    # the change and its merge are commits in the trace of the server's write (cfgctl.telemetry)
+    merge = repo.repo[pygit2.Oid(hex=merged.json()["merged"])].peel(pygit2.Commit)
+    for commit in (merge, *merge.parents[1:]):
+        assert Traceparent.parse(commit_trailers(commit.message).get("traceparent")), commit.message
+    spans = [
+        json.loads(line)
+        for path in (Path.home() / ".local/state/cfgctl/traces").glob("cfgctl-serve-*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert {s["name"] for s in spans} >= {"serve.propose", "serve.act"}
+    made = {s["attributes"].get("cfgctl.commit") for s in spans}
+    assert {str(c.id) for c in (merge, *merge.parents[1:])} <= made
 
 
 def test_a_secret_is_proposed_encrypted_and_never_shown(
