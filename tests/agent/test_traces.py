@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+import pytest
 
 from cfgctl.agent.windows import commit_trailers
 from cfgctl.telemetry import Traceparent
 from tests.support.agentworld import CFGCTL, AgentWorld, config
+
+pytestmark = pytest.mark.slow  # agent, CLI and service processes against real Git remotes
 
 # The service: watches the file, its callback records the trace context it runs in.
 SERVICE = textwrap.dedent(
