@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,17 +99,27 @@ def _text(path: str, data: bytes) -> str:
         ) from None
 
 
-def _pairs(snap: Snapshot, commit: str) -> list[PairDoc]:
-    out = []
+def _pairs(
+    snap: Snapshot, commit: str, published: Callable[[str, str], str | None]
+) -> Iterator[tuple[str, str, str, PairDoc | None]]:
+    """(service, env, digest, document) of every pair; the document None when `published`
+    (env, service) already has that digest: an unchanged pair is neither parsed nor rendered,
+    so a commit changing a few pairs of thousands costs about its changes, not the repository."""
+    texts: dict[str, str] = {}  # a layer shared by many pairs (_defaults.yaml) read once
     for service, env in snap.pairs():
-        layers, plain = [], []
-        for layer in snap.layers(service, env):
-            text = _text(layer.path, snap.files[layer.path].read())
-            layers.append(LayerDoc(layer.path, layer.kind, text))
-            if not layer.secret:
-                plain.append(snap.document(layer.path).data)
-        out.append(PairDoc.build(service, env, commit, layers, plain))
-    return out
+        found = snap.layers(service, env)
+        layers = []
+        for layer in found:
+            if layer.path not in texts:
+                texts[layer.path] = _text(layer.path, snap.files[layer.path].read())
+            layers.append(LayerDoc(layer.path, layer.kind, texts[layer.path]))
+        known = PairDoc.content_digest(service, env, tuple(layers))
+        if published(env, service) == known:
+            yield service, env, known, None
+            continue
+        plain = [snap.document(layer.path).data for layer in found if not layer.secret]
+        pair = PairDoc.build(service, env, commit, layers, plain)
+        yield service, env, pair.digest, pair
 
 
 @dataclass
@@ -154,15 +164,17 @@ def _plan(
 ) -> tuple[list[dict[str, Any]], HeadDoc]:
     """The operations that turn what is published into `info.sha`, and the new head."""
     ops: list[dict[str, Any]] = []
-    pairs = _pairs(snap, info.sha)
-    result.pairs = len(pairs)
     new_index: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        name = f"{pair.env}/{shard_of(pair.service)}"
-        new_index.setdefault(name, {})[pair.service] = pair.digest
-        if old.indexes.get(name, {}).get(pair.service) != pair.digest:
-            ops.append(_sized(put(layout.config(pair.env, pair.service), pair.to_bytes()), pair))
-            result.written.append(f"{pair.env}/{pair.service}")
+
+    def published(env: str, service: str) -> str | None:
+        return old.indexes.get(f"{env}/{shard_of(service)}", {}).get(service)
+
+    for service, env, pair_digest, pair in _pairs(snap, info.sha, published):
+        result.pairs += 1
+        new_index.setdefault(f"{env}/{shard_of(service)}", {})[service] = pair_digest
+        if pair is not None:
+            ops.append(_sized(put(layout.config(env, service), pair.to_bytes()), pair))
+            result.written.append(f"{env}/{service}")
     for name, entries in old.indexes.items():
         env = name.split("/", 1)[0]
         for service in sorted(set(entries) - set(new_index.get(name, {}))):
@@ -190,7 +202,7 @@ def _plan(
         info.sha,
         index_digests,
         file_digests,
-        len(pairs),
+        result.pairs,
         info.time,
         info.message,
         datetime.now(UTC).isoformat(timespec="seconds"),
