@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,17 +45,17 @@ from pathlib import Path
 from typing import Any
 
 import benchmarks.generate as generate
+from benchmarks.fleet_etcdctl import PREFIX, dump, etcdctl_write
 from benchmarks.fleet_watchers import raise_nofile, rss_kib
-from cfgctl.fleet.etcd import Etcd, KeyValue
+from cfgctl.fleet.etcd import Etcd
 from cfgctl.fleet.layout import Layout
 from cfgctl.fleet.publish import PublishResult, commit_info, publish
 from cfgctl.repo.snapshot import Snapshot
-from tests.support.etcd import ETCDCTL, EtcdCluster
+from tests.support.etcd import ETCD, EtcdCluster
 
 RESULTS = generate.OUT / "fleet.json"
-PREFIX = "/cfgctl"
+_QUIET: Any = {"capture_output": True, "text": True, "check": False}
 REFERENCES = (("Configerator, commit to fleet (published)", 14.5), ("Apollo (published)", 1.0))
-_BATCH_OPS, _BATCH_BYTES = 128, 1_572_864 - 64 * 1024  # cfgctl's transaction limits
 
 
 class TimedEtcd(Etcd):
@@ -117,72 +118,22 @@ def _commit_changing(root: Path, parent: str, services: list[str], replicas: int
     return str(repo.create_commit(None, sig, sig, message, tree, [pygit2.Oid(hex=parent)]))
 
 
-# --- etcdctl --------------------------------------------------------------------------------
-
-
-def _go_quote(data: bytes) -> bytes:
-    """A Go double-quoted string (what etcdctl txn reads with %q) of exactly these bytes."""
-    out = bytearray(b'"')
-    for byte in data:
-        if 0x20 <= byte < 0x7F and byte not in (0x22, 0x5C):
-            out.append(byte)
-        else:
-            out += b"\\x%02x" % byte
-    return bytes(out + b'"')
-
-
-def _batches(kvs: list[KeyValue]) -> list[list[KeyValue]]:
-    out: list[list[KeyValue]] = [[]]
-    size = 0
-    for kv in kvs:
-        cost = len(kv.key) + len(kv.value) + 16
-        if out[-1] and (len(out[-1]) >= _BATCH_OPS or size + cost > _BATCH_BYTES):
-            out.append([])
-            size = 0
-        out[-1].append(kv)
-        size += cost
-    return out
-
-
-def _etcdctl_write(endpoints: list[str], kvs: list[KeyValue]) -> tuple[float, int]:
-    """Every key and value with `etcdctl txn` (no compares, puts only), one batch a process."""
-    inputs = [
-        b"\n"
-        + b"".join(b"put %s %s\n" % (_go_quote(kv.key.encode()), _go_quote(kv.value)) for kv in b)
-        + b"\n\n"
-        for b in _batches(kvs)
-    ]
-    command = [ETCDCTL, "--endpoints", ",".join(endpoints), "--command-timeout", "60s", "txn"]
-    env = {"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}
-    started = time.monotonic()
-    for data in inputs:
-        done = subprocess.run(command, input=data, capture_output=True, env=env, check=False)
-        if done.returncode != 0 or not done.stdout.startswith(b"SUCCESS"):
-            raise SystemExit(f"etcdctl txn failed: {done.stderr.decode()[:500]}")
-    return time.monotonic() - started, len(inputs)
-
-
-def _dump(endpoints: list[str]) -> list[KeyValue]:
-    etcd = Etcd(endpoints, timeout=60)
-    try:
-        return [kv for kv in etcd.prefix(PREFIX + "/").kvs if not kv.key.endswith("/v1/lock")]
-    finally:
-        etcd.close()
-
-
 def bench_publish(repo: generate.Repo, tmp: Path, first: str) -> tuple[EtcdCluster, dict[str, Any]]:
     cluster = EtcdCluster(tmp / "a").start()
-    _log(f"publishing the first commit of {repo.root.name} ({repo.pairs} pairs) with cfgctl")
-    result, seconds, txn = _publish(repo.root, first, cluster.endpoints)
-    kvs = _dump(cluster.endpoints)
-    cluster.stop()  # idle while etcdctl writes; restarted for the fan-out
+    try:
+        _log(f"publishing the first commit of {repo.root.name} ({repo.pairs} pairs) with cfgctl")
+        result, seconds, txn = _publish(repo.root, first, cluster.endpoints)
+        kvs = dump(cluster.endpoints)
+    finally:
+        cluster.stop()  # idle while etcdctl writes; restarted for the fan-out
     other = EtcdCluster(tmp / "b").start()
-    _log(f"writing the same {len(kvs)} keys with etcdctl txn")
-    ctl_seconds, processes = _etcdctl_write(other.endpoints, kvs)
-    same = [(kv.key, kv.value) for kv in _dump(other.endpoints)] == [
-        (kv.key, kv.value) for kv in kvs
-    ]
-    other.stop()
+    try:
+        _log(f"writing the same {len(kvs)} keys with etcdctl txn")
+        ctl_seconds, processes = etcdctl_write(other.endpoints, kvs)
+        written = [(kv.key, kv.value) for kv in dump(other.endpoints)]
+    finally:
+        other.stop()
+    same = written == [(kv.key, kv.value) for kv in kvs]
     shutil.rmtree(tmp / "b", ignore_errors=True)
     if not same:
         raise SystemExit("etcdctl's keys and values differ from cfgctl's: the comparison is void")
@@ -211,6 +162,7 @@ def _metrics(endpoint: str) -> dict[str, float]:
         "etcd_debugging_mvcc_watcher_total",
         "etcd_debugging_mvcc_watch_stream_total",
         "go_memstats_heap_inuse_bytes",
+        "go_memstats_stack_inuse_bytes",
         "go_goroutines",
     )
     with urllib.request.urlopen(endpoint + "/metrics", timeout=10) as answer:
@@ -221,6 +173,16 @@ def _metrics(endpoint: str) -> dict[str, float]:
         if name in wanted:
             out[name] = float(value)
     return out
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _etcd_cpu_s(cluster: EtcdCluster) -> float:
+    return sum(_cpu_s(m.process.pid) for m in cluster.members if m.process is not None)
 
 
 def _members(cluster: EtcdCluster) -> list[dict[str, float]]:
@@ -273,28 +235,56 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * len(values)) - 1))]
 
 
-def bench_fanout(
-    cluster: EtcdCluster,
-    repo: generate.Repo,
-    mode: str,
-    args: argparse.Namespace,
-    parent: str,
-    replicas: int,
-) -> tuple[dict[str, Any], str]:
-    changed = repo.services[: args.pairs]
-    commit = _commit_changing(repo.root, parent, changed, replicas)
-    _restart(cluster)
-    before = _members(cluster)
-    keys = _keys(mode, args.watchers, changed)
+def _start_watchers(
+    cluster: EtcdCluster, keys: list[tuple[int, str]], commit: str, count: int
+) -> tuple[list[subprocess.Popen[str]], list[dict[str, Any]], float]:
+    """`count` client processes holding `keys` between them: (processes, ready lines, seconds)."""
     procs = []
-    for p in range(args.procs):
-        mine = keys[p :: args.procs]
-        spec = {"endpoints": cluster.endpoints, "watchers": mine, "marker": commit, "timeout": 180}
+    for p in range(count):
+        spec = {
+            "endpoints": cluster.endpoints,
+            "watchers": keys[p::count],
+            "marker": commit,
+            "timeout": 180,
+        }
         procs.append(_spawn(spec))
-    _log(f"{mode}: {args.watchers} watchers connecting from {args.procs} processes")
     opened = time.monotonic()
     ready = [_line(p) for p in procs]
-    connect_s = time.monotonic() - opened
+    return procs, ready, time.monotonic() - opened
+
+
+def _per_watcher(before: list[dict[str, float]], after: list[dict[str, float]], n: int) -> Any:
+    def delta(name: str, scale: float = 1.0) -> float:
+        total = sum(a.get(name, 0) - b.get(name, 0) for a, b in zip(after, before, strict=True))
+        return round(total * scale / n, 1)
+
+    return {
+        "etcd_bytes_per_watcher": delta("rss_kib", 1024),
+        "etcd_heap_bytes_per_watcher": delta("go_memstats_heap_inuse_bytes"),
+        "etcd_stack_bytes_per_watcher": delta("go_memstats_stack_inuse_bytes"),
+        "etcd_goroutines_per_watcher": delta("go_goroutines"),
+    }
+
+
+def _latencies(seen: list[float], started: float, ended: float) -> dict[str, float]:
+    out = {}
+    for name, origin in (("", started), ("after_publish_", ended)):
+        times = [t - origin for t in seen] or [float("nan")]
+        out[f"{name}p50_s"] = round(_pct(times, 0.5), 3)
+        out[f"{name}p99_s"] = round(_pct(times, 0.99), 3)
+        out[f"{name}max_s"] = round(times[-1], 3)
+    return out
+
+
+def bench_fanout(
+    cluster: EtcdCluster, repo: generate.Repo, mode: str, args: argparse.Namespace, commit: str
+) -> dict[str, Any]:
+    """`args.watchers` watchers of `mode`, then `commit` published: the figures."""
+    _restart(cluster)
+    before = _members(cluster)
+    keys = _keys(mode, args.watchers, repo.services[: args.pairs])
+    _log(f"{mode}: {args.watchers} watchers connecting from {args.procs} processes")
+    procs, ready, connect_s = _start_watchers(cluster, keys, commit, args.procs)
     time.sleep(2)
     after = _members(cluster)
     for proc in procs:
@@ -302,20 +292,18 @@ def bench_fanout(
         proc.stdin.write("go\n")
         proc.stdin.flush()
     _log(f"{mode}: publishing {commit[:12]} ({args.pairs} pairs changed)")
+    etcd_cpu = _etcd_cpu_s(cluster)
     started = time.monotonic()
     result, seconds, txn = _publish(repo.root, commit, cluster.endpoints)
-    ended = started + seconds
     reports = [_line(p) for p in procs]
+    etcd_cpu = _etcd_cpu_s(cluster) - etcd_cpu
     for proc in procs:
         proc.wait(30)
     seen = sorted(t for r in reports for t in r["seen"])
-    from_start = [t - started for t in seen] or [float("nan")]
-    from_end = [t - ended for t in seen] or [float("nan")]
-    n = args.watchers
     client_delta = sum(r["rss_kib"] - r["rss_before_kib"] for r in ready)
     return {
         "mode": mode,
-        "watchers": n,
+        "watchers": args.watchers,
         "ready": sum(r["ready"] for r in ready),
         "connect_failures": [f for r in ready for f in r["failed"]][:5],
         "connect_s": round(connect_s, 1),
@@ -327,27 +315,15 @@ def bench_fanout(
         "missing": sum(r["missing"] for r in reports),
         "events": sum(r["events"] for r in reports),
         "stream_mib": round(sum(r["bytes"] for r in reports) / 2**20, 1),
-        "p50_s": round(_pct(from_start, 0.5), 3),
-        "p99_s": round(_pct(from_start, 0.99), 3),
-        "max_s": round(from_start[-1], 3),
-        "after_publish_p50_s": round(_pct(from_end, 0.5), 3),
-        "after_publish_p99_s": round(_pct(from_end, 0.99), 3),
-        "after_publish_max_s": round(from_end[-1], 3),
+        "etcd_cpu_s": round(etcd_cpu, 1),
+        "client_cpu_s": round(sum(r["cpu_s"] for r in reports), 1),
+        **_latencies(seen, started, started + seconds),
         "etcd_before": before,
         "etcd_after": after,
-        "etcd_bytes_per_watcher": round(
-            sum(a["rss_kib"] - b["rss_kib"] for a, b in zip(after, before, strict=True)) * 1024 / n
-        ),
-        "etcd_heap_bytes_per_watcher": round(
-            sum(
-                a["go_memstats_heap_inuse_bytes"] - b["go_memstats_heap_inuse_bytes"]
-                for a, b in zip(after, before, strict=True)
-            )
-            / n
-        ),
+        **_per_watcher(before, after, args.watchers),
         "client_rss_kib": [r["rss_kib"] for r in ready],
-        "client_bytes_per_watcher": round(client_delta * 1024 / n),
-    }, commit
+        "client_bytes_per_watcher": round(client_delta * 1024 / args.watchers),
+    }
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -375,41 +351,66 @@ def _print(results: dict[str, Any]) -> None:
     )
     print(f"same keys and values read back from both: {pub['same_bytes']}")
     for f in results["fanout"]:
-        print(
-            f"\nfan-out, mode {f['mode']}: {f['ready']} of {f['watchers']} watchers ready in "
-            f"{f['connect_s']} s from {f['processes']} processes, 3 members; "
-            f"{f['pairs_changed']} pairs changed; {f['events']} events, "
-            f"{f['stream_mib']} MiB streamed; {f['missing']} missed"
-        )
-        print("| from | p50 | p99 | max |")
-        print("|---|---:|---:|---:|")
-        print(
-            f"| start of publish ({f['publish_s']:.2f} s, {f['publish_txn_s']:.2f} s in etcd) | "
-            f"{f['p50_s']:.3f} s | {f['p99_s']:.3f} s | {f['max_s']:.3f} s |"
-        )
-        print(
-            f"| end of publish (fan-out alone) | {f['after_publish_p50_s']:.3f} s | "
-            f"{f['after_publish_p99_s']:.3f} s | {f['after_publish_max_s']:.3f} s |"
-        )
-        for name, seconds in REFERENCES:
-            print(f"| reference: {name} | {seconds} s | | |")
-        verdict = "PASS" if f["missing"] == 0 and f["p99_s"] < 1 else "MISS"
-        print(f"goal: p99 under 1 s from the start of the publish: {f['p99_s']:.3f} s: {verdict}")
-        print("| etcd member | RSS before | RSS after | watchers (etcd) | goroutines |")
-        print("|---|---:|---:|---:|---:|")
-        for i, (b, a) in enumerate(zip(f["etcd_before"], f["etcd_after"], strict=True)):
-            print(
-                f"| m{i + 1} | {b['rss_kib'] / 1024:.0f} MiB | {a['rss_kib'] / 1024:.0f} MiB | "
-                f"{a.get('etcd_debugging_mvcc_watcher_total', 0):.0f} | "
-                f"{a.get('go_goroutines', 0):.0f} |"
-            )
-        print(
-            f"per watcher: etcd RSS {f['etcd_bytes_per_watcher'] / 1024:.1f} KiB "
-            f"(Go heap in use {f['etcd_heap_bytes_per_watcher'] / 1024:.1f} KiB; etcd's own "
-            f"figure over gRPC: ~350 bytes), client processes "
-            f"{f['client_bytes_per_watcher'] / 1024:.1f} KiB"
-        )
+        _print_fanout(f)
+    host = results["host"]
+    print(
+        f"{host['etcd']}, {host['cpus']} CPUs shared by the members, the clients and the "
+        f"publisher; load {host['load_before'][0]} before, {host['load_after'][0]} after; "
+        f"cfgctl {host['cfgctl_commit']}"
+    )
     print(f"results: {RESULTS}")
+
+
+def _print_fanout(f: dict[str, Any]) -> None:
+    print(
+        f"\nfan-out, mode {f['mode']}: {f['ready']} of {f['watchers']} watchers ready in "
+        f"{f['connect_s']} s from {f['processes']} processes, 3 members; "
+        f"{f['pairs_changed']} pairs changed; {f['events']} events, "
+        f"{f['stream_mib']} MiB streamed; {f['missing']} missed; CPU from the publish to "
+        f"the last watcher: etcd {f['etcd_cpu_s']} s, clients {f['client_cpu_s']} s"
+    )
+    print("| from | p50 | p99 | max |")
+    print("|---|---:|---:|---:|")
+    print(
+        f"| start of publish ({f['publish_s']:.2f} s, {f['publish_txn_s']:.2f} s in etcd) | "
+        f"{f['p50_s']:.3f} s | {f['p99_s']:.3f} s | {f['max_s']:.3f} s |"
+    )
+    print(
+        f"| end of publish (fan-out alone) | {f['after_publish_p50_s']:.3f} s | "
+        f"{f['after_publish_p99_s']:.3f} s | {f['after_publish_max_s']:.3f} s |"
+    )
+    for name, seconds in REFERENCES:
+        print(f"| reference: {name} | {seconds} s | | |")
+    verdict = "PASS" if f["missing"] == 0 and f["p99_s"] < 1 else "MISS"
+    print(f"goal: p99 under 1 s from the start of the publish: {f['p99_s']:.3f} s: {verdict}")
+    print("| etcd member | RSS before | RSS after | watchers (etcd) | goroutines |")
+    print("|---|---:|---:|---:|---:|")
+    for i, (b, a) in enumerate(zip(f["etcd_before"], f["etcd_after"], strict=True)):
+        print(
+            f"| m{i + 1} | {b['rss_kib'] / 1024:.0f} MiB | {a['rss_kib'] / 1024:.0f} MiB | "
+            f"{a.get('etcd_debugging_mvcc_watcher_total', 0):.0f} | "
+            f"{a.get('go_goroutines', 0):.0f} |"
+        )
+    print(
+        f"per watcher: etcd RSS {f['etcd_bytes_per_watcher'] / 1024:.1f} KiB "
+        f"(Go heap in use {f['etcd_heap_bytes_per_watcher'] / 1024:.1f} KiB, goroutine stacks "
+        f"{f['etcd_stack_bytes_per_watcher'] / 1024:.1f} KiB, "
+        f"{f['etcd_goroutines_per_watcher']} goroutines; etcd's own figure over gRPC: "
+        f"~350 bytes), client processes "
+        f"{f['client_bytes_per_watcher'] / 1024:.1f} KiB"
+    )
+
+
+def _host() -> dict[str, Any]:
+    here = Path(__file__).resolve().parent.parent
+    head = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], **_QUIET)
+    dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "cfgctl"], **_QUIET)
+    return {
+        "cpus": os.cpu_count(),
+        "etcd": subprocess.run([ETCD, "--version"], **_QUIET).stdout.split("\n")[0],
+        "cfgctl_commit": head.stdout.strip() + (" (uncommitted changes)" if dirty.stdout else ""),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,17 +424,18 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile(4096)
     repo = generate.ensure_repo(args.services)
     first = _first_commit(repo.root)
-    results: dict[str, Any] = {"args": vars(args), "commit": first}
+    results: dict[str, Any] = {"args": vars(args), "commit": first, "host": _host()}
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
         cluster, results["publish"] = bench_publish(repo, Path(tmp), first)
         try:
             results["fanout"] = []
             parent = first
             for i, mode in enumerate(args.modes):
-                figures, parent = bench_fanout(cluster, repo, mode, args, parent, 40 + i)
-                results["fanout"].append(figures)
+                parent = _commit_changing(repo.root, parent, repo.services[: args.pairs], 40 + i)
+                results["fanout"].append(bench_fanout(cluster, repo, mode, args, parent))
         finally:
             cluster.stop()
+    results["host"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     _print(results)

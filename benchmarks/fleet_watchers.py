@@ -9,7 +9,8 @@ the gateway carries one watch per HTTP stream), then prints one JSON line
 {"ready": n, "failed": [...], "rss_before_kib": a, "rss_kib": b} and reads one line ("go") on
 stdin; from then on each watcher waits for an event whose decoded value holds the marker and
 notes `time.monotonic()` (one clock for every process of the machine). Then it prints
-{"seen": [t, ...], "missing": k, "events": e, "bytes": b, "rss_end_kib": c} and exits.
+{"seen": [t, ...], "missing": k, "events": e, "bytes": b, "rss_end_kib": c, "cpu_s": s} and
+exits (cpu_s: the process's CPU time from "go" to the last watcher).
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ async def run(spec: dict[str, Any]) -> None:
     _say({"ready": len(live), "failed": failed[:5], "rss_before_kib": before, "rss_kib": rss_kib()})
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     marker = spec["marker"].encode()
+    cpu = time.process_time()
     done = await asyncio.gather(
         *(asyncio.wait_for(w.wait_for(marker), spec["timeout"]) for w in live),
         return_exceptions=True,
@@ -134,6 +136,7 @@ async def run(spec: dict[str, Any]) -> None:
             "events": sum(w.events for w in watchers),
             "bytes": sum(w.bytes for w in watchers),
             "rss_end_kib": rss_kib(),
+            "cpu_s": time.process_time() - cpu,
         }
     )
     for w in watchers:
