@@ -18,8 +18,9 @@ repository benchmarks/out/repo-N (benchmarks/generate.py: N services x 3 environ
    (benchmarks/fleet_watchers.py) open `--watchers` watch streams spread evenly over the three
    members, then one commit changing `--pairs` pairs (config/prod/SERVICE.yaml of the first
    services, `replicas`) is published, and each watcher notes when it decoded the new value.
-   Two modes, each on its own commit: `head` (every watcher on PREFIX/v1/head: what the agent
-   of each host watches) and `pair` (watchers / pairs on each changed PREFIX/v1/config/prod/S:
+   Two modes, each on its own commit: `head` (every watcher on PREFIX/v1/commit, the small key
+   written in the head's transaction: what the agent of each host watches) and `pair`
+   (watchers / pairs on each changed PREFIX/v1/config/prod/S:
    each replica of a service watching its own pair, as `cfgctl.sdk.watch_etcd` would).
    Times from the start of the publish (and from its end: the fan-out alone), p50, p99, max;
    the RSS of each etcd member before and after the watchers connect (and etcd's own count of
@@ -227,7 +228,7 @@ def _line(proc: subprocess.Popen[str]) -> dict[str, Any]:
 def _keys(mode: str, watchers: int, changed: list[str]) -> list[tuple[int, str]]:
     layout = Layout.of(PREFIX)
     if mode == "head":
-        return [(i % 3, layout.head) for i in range(watchers)]
+        return [(i % 3, layout.commit) for i in range(watchers)]
     return [(i % 3, layout.config("prod", changed[i % len(changed)])) for i in range(watchers)]
 
 

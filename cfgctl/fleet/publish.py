@@ -30,6 +30,9 @@ from cfgctl.fleet.documents import (
     digest,
     index_bytes,
     parse_index,
+    parse_roots,
+    pointer_bytes,
+    roots_bytes,
 )
 from cfgctl.fleet.etcd import MAX_OPS, MAX_REQUEST_BYTES, Etcd, delete, prefix_end, put
 from cfgctl.fleet.layout import Layout, shard_of
@@ -129,21 +132,28 @@ class _Published:
     head: HeadDoc | None
     head_revision: int  # the head key's mod revision (0: none)
     indexes: dict[str, dict[str, str]]  # "env/shard" -> service -> digest
+    roots: dict[str, dict[str, str]]  # env -> shard -> digest of the shard
 
 
 def _read_published(etcd: Etcd, layout: Layout) -> _Published:
     found = etcd.range(layout.head)
     if not found.kvs:
         _refuse_foreign(etcd, layout)
-        return _Published(None, 0, {})
+        return _Published(None, 0, {}, {})
     kv = found.kvs[0]
     head = HeadDoc.parse(layout.head, kv.value)
+    roots: dict[str, dict[str, str]] = {}
+    for item in etcd.prefix(layout.all_roots(), revision=found.revision).kvs:
+        env = item.key[len(layout.all_roots()) :]
+        if digest(item.value) == head.index.get(env):  # roots the head vouches for
+            roots[env] = parse_roots(item.key, item.value)
     indexes: dict[str, dict[str, str]] = {}
     for item in etcd.prefix(layout.indexes(), revision=found.revision).kvs:
         name = item.key[len(layout.indexes()) :]
-        if digest(item.value) == head.index.get(name):  # a shard the head vouches for
+        env, _, shard = name.partition("/")
+        if digest(item.value) == roots.get(env, {}).get(shard):  # a shard vouched for
             indexes[name] = parse_index(item.key, item.value)
-    return _Published(head, kv.mod_revision, indexes)
+    return _Published(head, kv.mod_revision, indexes, roots)
 
 
 def _refuse_foreign(etcd: Etcd, layout: Layout) -> None:
@@ -180,14 +190,8 @@ def _plan(
         for service in sorted(set(entries) - set(new_index.get(name, {}))):
             ops.append(delete(layout.config(env, service)))
             result.deleted.append(f"{env}/{service}")
-    index_digests = {}
-    for name, entries in sorted(new_index.items()):
-        raw = index_bytes(entries)
-        index_digests[name] = digest(raw)
-        if old.indexes.get(name) != entries:
-            env, shard = name.split("/", 1)
-            ops.append(put(layout.index(env, shard), raw))
-    ops += [delete(layout.indexes() + name) for name in sorted(set(old.indexes) - set(new_index))]
+    ops += _index_ops(layout, old, new_index)
+    index_digests = _roots_ops(layout, old, new_index, ops)
     files = shared_files(snap)
     file_digests = {path: digest(data) for path, data in files.items()}
     old_files = old.head.files if old.head is not None else {}
@@ -208,6 +212,39 @@ def _plan(
         datetime.now(UTC).isoformat(timespec="seconds"),
     )
     return ops, head
+
+
+def _index_ops(
+    layout: Layout, old: _Published, new_index: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    ops = []
+    for name, entries in sorted(new_index.items()):
+        if old.indexes.get(name) != entries:
+            env, shard = name.split("/", 1)
+            ops.append(put(layout.index(env, shard), index_bytes(entries)))
+    gone = sorted(set(old.indexes) - set(new_index))
+    return ops + [delete(layout.indexes() + name) for name in gone]
+
+
+def _roots_ops(
+    layout: Layout,
+    old: _Published,
+    new_index: dict[str, dict[str, str]],
+    ops: list[dict[str, Any]],
+) -> dict[str, str]:
+    """Each environment's roots (shard -> digest), written when changed; env -> their digest."""
+    roots: dict[str, dict[str, str]] = {}
+    for name, entries in new_index.items():
+        env, shard = name.split("/", 1)
+        roots.setdefault(env, {})[shard] = digest(index_bytes(entries))
+    digests = {}
+    for env, shards in sorted(roots.items()):
+        raw = roots_bytes(shards)
+        digests[env] = digest(raw)
+        if old.roots.get(env) != shards:
+            ops.append(put(layout.roots(env), raw))
+    ops += [delete(layout.roots(env)) for env in sorted(set(old.roots) - set(roots))]
+    return digests
 
 
 def _size(op: dict[str, Any]) -> int:
@@ -279,7 +316,9 @@ def publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> Pub
         compare = [
             {"key": _key64(layout.head), "target": "MOD", "mod_revision": str(old.head_revision)}
         ]
-        done, result.revision = etcd.txn([put(layout.head, head.to_bytes())], compare)
+        raw = head.to_bytes()
+        writes = [put(layout.head, raw), put(layout.commit, pointer_bytes(info.sha, raw))]
+        done, result.revision = etcd.txn(writes, compare)
         result.transactions += 1
         if not done:
             raise EnvError(
