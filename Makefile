@@ -44,7 +44,7 @@ test-fast: install
 	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
 bench: install
-	bash scripts/system-packages.sh prometheus nginx wrk chromium
+	bash scripts/system-packages.sh prometheus nginx wrk chromium etcd-server:etcd etcd-client:etcdctl
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.startup_bench
 	$(PY) -m benchmarks.secrets_bench
@@ -59,6 +59,7 @@ bench: install
 	$(PY) -m benchmarks.serve_bench
 	$(PY) -m benchmarks.serve_nginx_bench
 	$(PY) -m benchmarks.dashboard_bench
+	$(PY) -m benchmarks.fleet_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cfgctl tests benchmarks

@@ -138,7 +138,7 @@ class EtcdFeed:
         start = self.state.source_revision + 1 if self.state.source_revision else 0
         while not self._stop.is_set():
             try:
-                for event in self.etcd.watch(self.layout.head, start_revision=start):
+                for event in self.etcd.watch(self.layout.commit, start_revision=start):
                     start = event.mod_revision + 1
                     log.info("etcd: the head changed (revision %d)", event.mod_revision)
                     wake.set()

@@ -2,7 +2,7 @@
 
     pair = PairDoc.build("payments", "prod", commit, layers)   # layers: [(path, kind, bytes)]
     pair.to_bytes(); PairDoc.parse(key, raw)                    # FleetDataError when foreign
-    head = HeadDoc(commit=..., index={...}, files={...}, ...)
+    head = HeadDoc(commit=..., index={env: roots digest}, files={...}, ...)
 
 A pair's digest covers its service, environment and layers (not the commit it was written at):
 publishing a later commit that leaves the pair as it was writes nothing for it.
@@ -28,6 +28,9 @@ __all__ = [
     "index_bytes",
     "merge",
     "parse_index",
+    "parse_roots",
+    "pointer_bytes",
+    "roots_bytes",
 ]
 
 FORMAT = 1
@@ -156,7 +159,7 @@ class PairDoc:
 @dataclass(frozen=True)
 class HeadDoc:
     commit: str
-    index: dict[str, str]  # "<env>/<shard>" -> digest of the shard's document
+    index: dict[str, str]  # env -> digest of its roots document (shard -> digest of the shard)
     files: dict[str, str]  # repository path -> digest of its bytes
     pairs: int
     commit_time: int = 0  # Unix seconds, the commit's own
@@ -208,3 +211,24 @@ def parse_index(key: str, raw: bytes) -> dict[str, str]:
 
 def index_bytes(entries: dict[str, str]) -> bytes:
     return canonical({"kind": "cfgctl.index", "format": FORMAT, "pairs": entries})
+
+
+def roots_bytes(shards: dict[str, str]) -> bytes:
+    """An environment's shard -> digest of its index shard (the head lists this document's
+    digest per environment: a reader of one environment reads only its own)."""
+    return canonical({"kind": "cfgctl.roots", "format": FORMAT, "shards": shards})
+
+
+def parse_roots(key: str, raw: bytes) -> dict[str, str]:
+    data = _load(key, raw, "cfgctl.roots")
+    shards = data.get("shards")
+    if not isinstance(shards, dict):
+        raise FleetDataError(f"{key}: a roots document without shards")
+    return {str(k): str(v) for k, v in shards.items()}
+
+
+def pointer_bytes(commit: str, head: bytes) -> bytes:
+    """The small key agents and services watch: the commit and the digest of its head, written
+    in the head's own transaction (a watcher gets ~150 bytes, not the head, on each publish)."""
+    return canonical({"kind": "cfgctl.commit", "format": FORMAT, "commit": commit,
+                      "head": digest(head)})  # fmt: skip

@@ -1,6 +1,9 @@
 """Where cfgctl keeps a repository's configuration in etcd, under one prefix:
 
     <prefix>/v1/head                      the published commit (written last): HeadDoc
+    <prefix>/v1/commit                    the commit and its head's digest, in the head's own
+                                          transaction: the small key agents watch
+    <prefix>/v1/roots/<env>               shard -> digest of the environment's index shards
     <prefix>/v1/config/<env>/<service>    one pair: its layers (secrets as sops documents), the
                                           rendered configuration of its plain layers, a digest
     <prefix>/v1/index/<env>/<shard>       service -> digest of the pairs whose name hashes to shard
@@ -8,8 +11,9 @@
     <prefix>/v1/agents/<env>/<agent>      each agent's report (fleet status), under a lease
     <prefix>/v1/lock                      held by the publisher at work (under a lease)
 
-The head lists the digest of every index shard and file; each shard the digest of every pair: a
-reader at the head's revision checks what it reads against it (a Merkle tree of two levels), so
+The head lists the digest of each environment's roots and of every file; the roots the digest of
+each index shard; each shard the digest of every pair: a reader at the head's revision checks
+what it reads against it (a Merkle tree of three levels), so
 a half-published commit, a foreign writer or a lost key is seen, never applied.
 """
 
@@ -55,6 +59,16 @@ class Layout:
         return f"{self.prefix}/v1/head"
 
     @property
+    def commit(self) -> str:
+        return f"{self.prefix}/v1/commit"
+
+    def roots(self, env: str) -> str:
+        return f"{self.prefix}/v1/roots/{env}"
+
+    def all_roots(self) -> str:
+        return f"{self.prefix}/v1/roots/"
+
+    @property
     def lock(self) -> str:
         return f"{self.prefix}/v1/lock"
 
@@ -87,10 +101,12 @@ class Layout:
         rest = key[len(self.root) :] if key.startswith(self.root) else None
         if rest is None:
             return False
-        if rest in ("head", "lock"):
+        if rest in ("head", "lock", "commit"):
             return True
         kind, _, tail = rest.partition("/")
         parts = tail.split("/")
+        if kind == "roots":
+            return len(parts) == 1 and bool(_NAME.match(parts[0]))
         if kind in ("config", "index", "agents"):
             return len(parts) == 2 and all(_NAME.match(p) for p in parts)
         return kind == "files" and bool(tail)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +31,9 @@ from cfgctl.fleet.documents import (
     digest,
     index_bytes,
     parse_index,
+    parse_roots,
+    pointer_bytes,
+    roots_bytes,
 )
 from cfgctl.fleet.etcd import MAX_OPS, MAX_REQUEST_BYTES, Etcd, delete, prefix_end, put
 from cfgctl.fleet.layout import Layout, shard_of
@@ -100,17 +103,27 @@ def _text(path: str, data: bytes) -> str:
         ) from None
 
 
-def _pairs(snap: Snapshot, commit: str) -> list[PairDoc]:
-    out = []
+def _pairs(
+    snap: Snapshot, commit: str, published: Callable[[str, str], str | None]
+) -> Iterator[tuple[str, str, str, PairDoc | None]]:
+    """(service, env, digest, document) of every pair; the document None when `published`
+    (env, service) already has that digest: an unchanged pair is neither parsed nor rendered,
+    so a commit changing a few pairs of thousands costs about its changes, not the repository."""
+    texts: dict[str, str] = {}  # a layer shared by many pairs (_defaults.yaml) read once
     for service, env in snap.pairs():
-        layers, plain = [], []
-        for layer in snap.layers(service, env):
-            text = _text(layer.path, snap.files[layer.path].read())
-            layers.append(LayerDoc(layer.path, layer.kind, text))
-            if not layer.secret:
-                plain.append(snap.document(layer.path).data)
-        out.append(PairDoc.build(service, env, commit, layers, plain))
-    return out
+        found = snap.layers(service, env)
+        layers = []
+        for layer in found:
+            if layer.path not in texts:
+                texts[layer.path] = _text(layer.path, snap.files[layer.path].read())
+            layers.append(LayerDoc(layer.path, layer.kind, texts[layer.path]))
+        known = PairDoc.content_digest(service, env, tuple(layers))
+        if published(env, service) == known:
+            yield service, env, known, None
+            continue
+        plain = [snap.document(layer.path).data for layer in found if not layer.secret]
+        pair = PairDoc.build(service, env, commit, layers, plain)
+        yield service, env, pair.digest, pair
 
 
 @dataclass
@@ -120,21 +133,28 @@ class _Published:
     head: HeadDoc | None
     head_revision: int  # the head key's mod revision (0: none)
     indexes: dict[str, dict[str, str]]  # "env/shard" -> service -> digest
+    roots: dict[str, dict[str, str]]  # env -> shard -> digest of the shard
 
 
 def _read_published(etcd: Etcd, layout: Layout) -> _Published:
     found = etcd.range(layout.head)
     if not found.kvs:
         _refuse_foreign(etcd, layout)
-        return _Published(None, 0, {})
+        return _Published(None, 0, {}, {})
     kv = found.kvs[0]
     head = HeadDoc.parse(layout.head, kv.value)
+    roots: dict[str, dict[str, str]] = {}
+    for item in etcd.prefix(layout.all_roots(), revision=found.revision).kvs:
+        env = item.key[len(layout.all_roots()) :]
+        if digest(item.value) == head.index.get(env):  # roots the head vouches for
+            roots[env] = parse_roots(item.key, item.value)
     indexes: dict[str, dict[str, str]] = {}
     for item in etcd.prefix(layout.indexes(), revision=found.revision).kvs:
         name = item.key[len(layout.indexes()) :]
-        if digest(item.value) == head.index.get(name):  # a shard the head vouches for
+        env, _, shard = name.partition("/")
+        if digest(item.value) == roots.get(env, {}).get(shard):  # a shard vouched for
             indexes[name] = parse_index(item.key, item.value)
-    return _Published(head, kv.mod_revision, indexes)
+    return _Published(head, kv.mod_revision, indexes, roots)
 
 
 def _refuse_foreign(etcd: Etcd, layout: Layout) -> None:
@@ -155,28 +175,24 @@ def _plan(
 ) -> tuple[list[dict[str, Any]], HeadDoc]:
     """The operations that turn what is published into `info.sha`, and the new head."""
     ops: list[dict[str, Any]] = []
-    pairs = _pairs(snap, info.sha)
-    result.pairs = len(pairs)
     new_index: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        name = f"{pair.env}/{shard_of(pair.service)}"
-        new_index.setdefault(name, {})[pair.service] = pair.digest
-        if old.indexes.get(name, {}).get(pair.service) != pair.digest:
-            ops.append(_sized(put(layout.config(pair.env, pair.service), pair.to_bytes()), pair))
-            result.written.append(f"{pair.env}/{pair.service}")
+
+    def published(env: str, service: str) -> str | None:
+        return old.indexes.get(f"{env}/{shard_of(service)}", {}).get(service)
+
+    for service, env, pair_digest, pair in _pairs(snap, info.sha, published):
+        result.pairs += 1
+        new_index.setdefault(f"{env}/{shard_of(service)}", {})[service] = pair_digest
+        if pair is not None:
+            ops.append(_sized(put(layout.config(env, service), pair.to_bytes()), pair))
+            result.written.append(f"{env}/{service}")
     for name, entries in old.indexes.items():
         env = name.split("/", 1)[0]
         for service in sorted(set(entries) - set(new_index.get(name, {}))):
             ops.append(delete(layout.config(env, service)))
             result.deleted.append(f"{env}/{service}")
-    index_digests = {}
-    for name, entries in sorted(new_index.items()):
-        raw = index_bytes(entries)
-        index_digests[name] = digest(raw)
-        if old.indexes.get(name) != entries:
-            env, shard = name.split("/", 1)
-            ops.append(put(layout.index(env, shard), raw))
-    ops += [delete(layout.indexes() + name) for name in sorted(set(old.indexes) - set(new_index))]
+    ops += _index_ops(layout, old, new_index)
+    index_digests = _roots_ops(layout, old, new_index, ops)
     files = shared_files(snap)
     file_digests = {path: digest(data) for path, data in files.items()}
     old_files = old.head.files if old.head is not None else {}
@@ -191,12 +207,45 @@ def _plan(
         info.sha,
         index_digests,
         file_digests,
-        len(pairs),
+        result.pairs,
         info.time,
         info.message,
         datetime.now(UTC).isoformat(timespec="seconds"),
     )
     return ops, head
+
+
+def _index_ops(
+    layout: Layout, old: _Published, new_index: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    ops = []
+    for name, entries in sorted(new_index.items()):
+        if old.indexes.get(name) != entries:
+            env, shard = name.split("/", 1)
+            ops.append(put(layout.index(env, shard), index_bytes(entries)))
+    gone = sorted(set(old.indexes) - set(new_index))
+    return ops + [delete(layout.indexes() + name) for name in gone]
+
+
+def _roots_ops(
+    layout: Layout,
+    old: _Published,
+    new_index: dict[str, dict[str, str]],
+    ops: list[dict[str, Any]],
+) -> dict[str, str]:
+    """Each environment's roots (shard -> digest), written when changed; env -> their digest."""
+    roots: dict[str, dict[str, str]] = {}
+    for name, entries in new_index.items():
+        env, shard = name.split("/", 1)
+        roots.setdefault(env, {})[shard] = digest(index_bytes(entries))
+    digests = {}
+    for env, shards in sorted(roots.items()):
+        raw = roots_bytes(shards)
+        digests[env] = digest(raw)
+        if old.roots.get(env) != shards:
+            ops.append(put(layout.roots(env), raw))
+    ops += [delete(layout.roots(env)) for env in sorted(set(old.roots) - set(roots))]
+    return digests
 
 
 def _size(op: dict[str, Any]) -> int:
@@ -280,7 +329,9 @@ def _publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> Pu
         compare = [
             {"key": _key64(layout.head), "target": "MOD", "mod_revision": str(old.head_revision)}
         ]
-        done, result.revision = etcd.txn([put(layout.head, head.to_bytes())], compare)
+        raw = head.to_bytes()
+        writes = [put(layout.head, raw), put(layout.commit, pointer_bytes(info.sha, raw))]
+        done, result.revision = etcd.txn(writes, compare)
         result.transactions += 1
         if not done:
             raise EnvError(

@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cfgctl.fleet.documents import FleetDataError, HeadDoc, PairDoc, digest, parse_index
+from cfgctl.fleet.documents import (
+    FleetDataError,
+    HeadDoc,
+    PairDoc,
+    digest,
+    parse_index,
+    parse_roots,
+)
 from cfgctl.fleet.etcd import Etcd
 from cfgctl.fleet.layout import Layout, shard_of
 
@@ -31,6 +38,7 @@ class FleetView:
     revision: int  # everything is read at this revision of the store
     head_revision: int  # the head key's own mod revision
     _indexes: dict[str, dict[str, str]] = field(default_factory=dict)
+    _roots: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, etcd: Etcd, layout: Layout) -> FleetView | None:
@@ -52,11 +60,28 @@ class FleetView:
             hint="nothing of it is applied; publish it again (`cfgctl fleet publish`)",
         )
 
+    def roots(self, env: str) -> dict[str, str]:
+        """shard -> digest of the index shards of `env` ({} when the commit has no pair there)."""
+        if env in self._roots:
+            return self._roots[env]
+        expected = self.head.index.get(env)
+        shards: dict[str, str] = {}
+        if expected is not None:
+            key = self.layout.roots(env)
+            raw = self._get(key)
+            if raw is None:
+                raise self._incomplete(key, "is missing")
+            if digest(raw) != expected:
+                raise self._incomplete(key, "is not the one the head lists")
+            shards = parse_roots(key, raw)
+        self._roots[env] = shards
+        return shards
+
     def index(self, env: str, shard: str) -> dict[str, str]:
         name = f"{env}/{shard}"
         if name in self._indexes:
             return self._indexes[name]
-        expected = self.head.index.get(name)
+        expected = self.roots(env).get(shard)
         entries: dict[str, str] = {}
         if expected is not None:
             key = self.layout.index(env, shard)
@@ -64,7 +89,7 @@ class FleetView:
             if raw is None:
                 raise self._incomplete(key, "is missing")
             if digest(raw) != expected:
-                raise self._incomplete(key, "is not the one the head lists")
+                raise self._incomplete(key, "is not the one the roots list")
             entries = parse_index(key, raw)
         self._indexes[name] = entries
         return entries

@@ -132,7 +132,7 @@ class EtcdWatcher(RemoteWatcher[T]):
     def _complete_after(self, revision: int) -> None:
         """Wait until the head is written at or after `revision` (the publish that wrote the
         pair is over), or the watcher stops."""
-        head = self._layout.head
+        head = self._layout.commit  # written with the head, and small
         while not self._stop.is_set():
             found = self._etcd.range(head)
             if found.kvs and found.kvs[0].mod_revision >= revision:

@@ -38,6 +38,8 @@ def test_the_layout_owns_only_its_own_keys() -> None:
     assert layout.owns(layout.index("prod", shard_of("payments")))
     assert layout.owns(layout.file("schemas/web-service.schema.json"))
     assert layout.owns(layout.agent("prod", "host-1"))
+    assert layout.owns(layout.commit) and layout.owns(layout.roots("prod"))
+    assert not layout.owns(layout.roots("prod") + "/x")
     assert not layout.owns("/cfgctl/v1/config/prod/payments/extra")
     assert not layout.owns("/cfgctl/other")
     assert not layout.owns("/cfgctl/v2/head")

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from cfgctl.fleet.documents import HeadDoc, PairDoc
+from cfgctl.fleet.documents import HeadDoc, PairDoc, digest
 from cfgctl.fleet.etcd import MAX_OPS, Etcd, put
 from cfgctl.fleet.layout import Layout
 from cfgctl.fleet.view import read_view
@@ -45,6 +45,10 @@ def test_publish_writes_every_pair_then_nothing_the_second_time(
     keys = _keys(cluster, prefix)
     head = HeadDoc.parse("head", keys[f"{prefix}/v1/head"])
     assert head.commit == head_sha and head.pairs == result["pairs"]
+    pointer = json.loads(keys[f"{prefix}/v1/commit"])  # what agents watch: small
+    assert pointer["commit"] == head_sha and pointer["head"] == digest(keys[f"{prefix}/v1/head"])
+    assert len(keys[f"{prefix}/v1/commit"]) < 200
+    assert set(head.index) == {"base", "staging", "prod", "prod-eu"}  # one roots per env
     pair = PairDoc.parse("k", keys[f"{prefix}/v1/config/prod/payments"])
     assert pair.config["db"]["pool_size"] == 40 and pair.commit == head_sha
     assert [x.path for x in pair.layers][-1] == "config/prod/payments.yaml"
