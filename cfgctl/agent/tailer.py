@@ -16,8 +16,10 @@ from cfgctl.agent.fleetconfig import PublishSpec
 from cfgctl.agent.source import Mirror
 from cfgctl.errors import CfgctlError
 from cfgctl.fleet.etcd import Etcd
+from cfgctl.fleet.incremental import OpenedCommit
 from cfgctl.fleet.layout import Layout
-from cfgctl.fleet.publish import CommitInfo, publish
+from cfgctl.fleet.publish import CommitInfo, publish_commit
+from cfgctl.repo.gitstore import GitStore
 
 __all__ = ["Tailer"]
 
@@ -37,7 +39,14 @@ class Tailer:
         try:
             commit = mirror.commit(sha)
             info = CommitInfo(sha, int(commit.commit_time), str(commit.message))
-            result = publish(mirror.snapshot(sha), self.etcd, self.layout, info)
+            folder = mirror.source.path
+            opened = OpenedCommit(
+                GitStore(mirror.repo),
+                f"{folder}/" if folder else "",
+                commit,
+                lambda: mirror.snapshot(sha),
+            )
+            result = publish_commit(opened, self.etcd, self.layout, info)
         except CfgctlError as exc:
             if exc.message != self.error:
                 log.warning("publish of %s to etcd failed: %s", sha[:12], exc.message)

@@ -166,6 +166,9 @@ class HeadDoc:
     message: str = ""  # the commit message (its trailers: Deploy-After, Emergency, Traceparent)
     published_at: str = ""
     traceparent: str = ""  # the publish's span
+    # Each environment with pairs -> its inheritance chain (root first): the next publish of a
+    # commit with the same cfgctl.yaml finds the pairs a changed file reaches without parsing it.
+    chains: dict[str, list[str]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return canonical(
@@ -180,6 +183,7 @@ class HeadDoc:
                 "message": self.message,
                 "published_at": self.published_at,
                 "traceparent": self.traceparent,
+                "chains": self.chains,
             }
         )
 
@@ -196,6 +200,7 @@ class HeadDoc:
                 str(data.get("message") or ""),
                 str(data.get("published_at") or ""),
                 str(data.get("traceparent") or ""),
+                {str(k): [str(e) for e in v] for k, v in dict(data.get("chains") or {}).items()},
             )
         except (KeyError, TypeError, ValueError):
             raise FleetDataError(f"{key}: a head document with missing fields") from None

@@ -1,8 +1,11 @@
 """`cfgctl fleet publish`: one commit of the repository into etcd, the head last.
 
     result = publish(snap, etcd, Layout.of("/cfgctl"), CommitInfo(sha, time, message))
+    result = publish_commit(OpenedCommit.at(Path("."), "HEAD"), etcd, layout, info)
 
-What changed since the published head is written (pairs, index shards, shared files), what is
+What changed since the published head is written (found from Git's tree diff when the head's
+commit is at hand and cfgctl.yaml is unchanged: cfgctl.fleet.incremental; else from the whole
+commit): pairs, index shards, shared files; what is
 gone is deleted, in transactions under etcd's limits (128 operations, 1.5 MiB), then the head in
 a transaction that holds only if nobody published in between. Publishing the commit that is
 already the head writes nothing. A publish holds `<prefix>/v1/lock` (under a lease: a publisher
@@ -24,22 +27,29 @@ from typing import Any
 from cfgctl import telemetry
 from cfgctl.errors import EnvError, InputError
 from cfgctl.fleet.documents import (
-    FleetDataError,
     HeadDoc,
     LayerDoc,
     PairDoc,
     digest,
     index_bytes,
-    parse_index,
-    parse_roots,
     pointer_bytes,
     roots_bytes,
 )
-from cfgctl.fleet.etcd import MAX_OPS, MAX_REQUEST_BYTES, Etcd, delete, prefix_end, put
+from cfgctl.fleet.etcd import MAX_OPS, MAX_REQUEST_BYTES, Etcd, delete, put
+from cfgctl.fleet.incremental import Delta, OpenedCommit, changed, layer_text, pair_at
 from cfgctl.fleet.layout import Layout, shard_of
+from cfgctl.fleet.published import Published, read_published
 from cfgctl.repo.snapshot import Snapshot
 
-__all__ = ["LOCK_TTL", "CommitInfo", "PublishResult", "commit_info", "publish", "shared_files"]
+__all__ = [
+    "LOCK_TTL",
+    "CommitInfo",
+    "PublishResult",
+    "commit_info",
+    "publish",
+    "publish_commit",
+    "shared_files",
+]
 
 LOCK_TTL = 60  # seconds
 # What one transaction may carry: etcd's limit less room for the request's own framing.
@@ -65,6 +75,8 @@ class PublishResult:
     transactions: int = 0
     revision: int = 0
     seconds: float = 0.0
+    # "changes": only what Git's diff from the published head names was read; "commit": all
+    incremental: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -81,6 +93,7 @@ class PublishResult:
             "transactions": self.transactions,
             "revision": self.revision,
             "unchanged": self.unchanged,
+            "read": "changes" if self.incremental else "commit",
             "seconds": round(self.seconds, 3),
         }
 
@@ -92,15 +105,6 @@ def shared_files(snap: Snapshot) -> dict[str, bytes]:
         if path.startswith("schemas/"):
             out[path] = snap.files[path].read()
     return out
-
-
-def _text(path: str, data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{path} is not UTF-8: it cannot be published", hint="save the file as UTF-8"
-        ) from None
 
 
 def _pairs(
@@ -115,7 +119,7 @@ def _pairs(
         layers = []
         for layer in found:
             if layer.path not in texts:
-                texts[layer.path] = _text(layer.path, snap.files[layer.path].read())
+                texts[layer.path] = layer_text(layer.path, snap.files[layer.path].read())
             layers.append(LayerDoc(layer.path, layer.kind, texts[layer.path]))
         known = PairDoc.content_digest(service, env, tuple(layers))
         if published(env, service) == known:
@@ -126,52 +130,8 @@ def _pairs(
         yield service, env, pair.digest, pair
 
 
-@dataclass
-class _Published:
-    """What the head in etcd says, read at one revision."""
-
-    head: HeadDoc | None
-    head_revision: int  # the head key's mod revision (0: none)
-    indexes: dict[str, dict[str, str]]  # "env/shard" -> service -> digest
-    roots: dict[str, dict[str, str]]  # env -> shard -> digest of the shard
-
-
-def _read_published(etcd: Etcd, layout: Layout) -> _Published:
-    found = etcd.range(layout.head)
-    if not found.kvs:
-        _refuse_foreign(etcd, layout)
-        return _Published(None, 0, {}, {})
-    kv = found.kvs[0]
-    head = HeadDoc.parse(layout.head, kv.value)
-    roots: dict[str, dict[str, str]] = {}
-    for item in etcd.prefix(layout.all_roots(), revision=found.revision).kvs:
-        env = item.key[len(layout.all_roots()) :]
-        if digest(item.value) == head.index.get(env):  # roots the head vouches for
-            roots[env] = parse_roots(item.key, item.value)
-    indexes: dict[str, dict[str, str]] = {}
-    for item in etcd.prefix(layout.indexes(), revision=found.revision).kvs:
-        name = item.key[len(layout.indexes()) :]
-        env, _, shard = name.partition("/")
-        if digest(item.value) == roots.get(env, {}).get(shard):  # a shard vouched for
-            indexes[name] = parse_index(item.key, item.value)
-    return _Published(head, kv.mod_revision, indexes, roots)
-
-
-def _refuse_foreign(etcd: Etcd, layout: Layout) -> None:
-    """No head: the prefix must hold nothing but cfgctl's own keys (another application's
-    data there is never overwritten or deleted)."""
-    start = layout.prefix + "/"
-    found = etcd.range(start, prefix_end(start), keys_only=True, limit=1000)
-    foreign = [kv.key for kv in found.kvs if not layout.owns(kv.key)]
-    if foreign:
-        raise FleetDataError(
-            f"the prefix {layout.prefix} holds data that is not cfgctl's (e.g. {foreign[0]!r})",
-            hint="publish under a prefix of cfgctl's own (--prefix /cfgctl-config)",
-        )
-
-
 def _plan(
-    snap: Snapshot, info: CommitInfo, layout: Layout, old: _Published, result: PublishResult
+    snap: Snapshot, info: CommitInfo, layout: Layout, old: Published, result: PublishResult
 ) -> tuple[list[dict[str, Any]], HeadDoc]:
     """The operations that turn what is published into `info.sha`, and the new head."""
     ops: list[dict[str, Any]] = []
@@ -203,6 +163,8 @@ def _plan(
     for path in sorted(set(old_files) - set(files)):
         ops.append(delete(layout.file(path)))
         result.files.append(path)
+    manifest = snap.manifest
+    envs = sorted({name.split("/", 1)[0] for name in new_index})
     head = HeadDoc(
         info.sha,
         index_digests,
@@ -211,12 +173,60 @@ def _plan(
         info.time,
         info.message,
         datetime.now(UTC).isoformat(timespec="seconds"),
+        chains={env: manifest.chain(env) for env in envs},
+    )
+    return ops, head
+
+
+def _plan_delta(
+    opened: OpenedCommit,
+    delta: Delta,
+    info: CommitInfo,
+    layout: Layout,
+    old: Published,
+    result: PublishResult,
+) -> tuple[list[dict[str, Any]], HeadDoc]:
+    """`_plan` for a commit whose changes since the published head Git names (`delta`): the
+    pairs they reach and the shared files they touch, nothing else read."""
+    assert old.head is not None
+    ops: list[dict[str, Any]] = []
+    new_index = {name: dict(entries) for name, entries in old.indexes.items()}
+    texts: dict[str, str] = {}
+    for service, env in sorted(delta.pairs):
+        pair = pair_at(opened, service, env, old.head.chains[env], texts)
+        entries = new_index.setdefault(f"{env}/{shard_of(service)}", {})
+        if entries.get(service) != pair.digest:
+            entries[service] = pair.digest
+            ops.append(_sized(put(layout.config(env, service), pair.to_bytes()), pair))
+            result.written.append(f"{env}/{service}")
+    result.pairs = old.head.pairs
+    ops += _index_ops(layout, old, new_index)
+    index_digests = _roots_ops(layout, old, new_index, ops)
+    file_digests = dict(old.head.files)
+    for path in sorted(delta.files):
+        data = opened.read(path)
+        if data is None:
+            if file_digests.pop(path, None) is not None:
+                ops.append(delete(layout.file(path)))
+                result.files.append(path)
+        elif file_digests.get(path) != digest(data):
+            file_digests[path] = digest(data)
+            ops.append(_sized(put(layout.file(path), data), None, path))
+            result.files.append(path)
+    head = replace(
+        old.head,
+        commit=info.sha,
+        index=index_digests,
+        files=file_digests,
+        commit_time=info.time,
+        message=info.message,
+        published_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     return ops, head
 
 
 def _index_ops(
-    layout: Layout, old: _Published, new_index: dict[str, dict[str, str]]
+    layout: Layout, old: Published, new_index: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
     ops = []
     for name, entries in sorted(new_index.items()):
@@ -229,7 +239,7 @@ def _index_ops(
 
 def _roots_ops(
     layout: Layout,
-    old: _Published,
+    old: Published,
     new_index: dict[str, dict[str, str]],
     ops: list[dict[str, Any]],
 ) -> dict[str, str]:
@@ -302,22 +312,35 @@ def _key64(key: str) -> str:
 
 
 def publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
-    """Publish `snap` (the repository at `info.sha`); see the module docstring. It runs in a
-    span `fleet.publish` continuing the commit's trace (its Traceparent: trailer); the head
-    document names that span, so agents and `watch_etcd` continue it in turn."""
+    """Publish `snap`, a Snapshot of commit `info.sha`: `publish_commit` of it."""
+    return publish_commit(OpenedCommit.of(snap), etcd, layout, info)
+
+
+def publish_commit(
+    opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo
+) -> PublishResult:
+    """Publish the commit `opened` (`info`: its id, time and message); see the module
+    docstring. It runs in a span `fleet.publish` continuing the commit's trace (its
+    Traceparent: trailer); the head document names that span, so agents and `watch_etcd`
+    continue it in turn."""
     attributes = {"cfgctl.commit": info.sha, "cfgctl.prefix": layout.prefix}
     parent = telemetry.trailer_traceparent(info.message)
     with telemetry.span("fleet.publish", attributes, parent=parent) as span:
-        result = _publish(snap, etcd, layout, info)
+        result = _publish(opened, etcd, layout, info)
         span.set("cfgctl.pairs", result.pairs)
         return result
 
 
-def _publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
+def _publish(opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
     started = time.monotonic()
-    old = _read_published(etcd, layout)
+    old = read_published(etcd, layout)
     result = PublishResult(info.sha, old.head.commit if old.head else None)
-    ops, head = _plan(snap, info, layout, old, result)
+    delta = changed(opened, old.head, old.indexes) if old.head is not None else None
+    if delta is None:
+        ops, head = _plan(opened.snapshot(), info, layout, old, result)
+    else:
+        result.incremental = True
+        ops, head = _plan_delta(opened, delta, info, layout, old, result)
     head = replace(head, traceparent=telemetry.current_traceparent() or "")
     if old.head is not None and old.head.commit == info.sha and not ops:
         result.seconds = time.monotonic() - started
@@ -342,12 +365,9 @@ def _publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> Pu
     return result
 
 
-def commit_info(snap: Snapshot) -> CommitInfo:
-    """The commit a snapshot opened with `Snapshot.at` is of."""
-    if snap.store is None or snap.commit is None:
-        raise InputError(
-            "only a commit can be published, not the work tree",
-            hint="commit your changes, then publish (--rev names another commit)",
-        )
-    commit = snap.store.commit_of(snap.commit)
+def commit_info(source: Snapshot | OpenedCommit) -> CommitInfo:
+    """The id, time and message of the commit a Snapshot (opened with `Snapshot.at`) or an
+    OpenedCommit is of."""
+    opened = source if isinstance(source, OpenedCommit) else OpenedCommit.of(source)
+    commit = opened.commit
     return CommitInfo(str(commit.id), int(commit.commit_time), commit.message)

@@ -77,15 +77,15 @@ def publish(
     Example: cfgctl fleet publish --etcd http://10.0.0.1:2379,http://10.0.0.2:2379
     """
     from cfgctl.fleet.etcd import Etcd
+    from cfgctl.fleet.incremental import OpenedCommit
     from cfgctl.fleet.layout import Layout
-    from cfgctl.fleet.publish import commit_info
-    from cfgctl.fleet.publish import publish as run
+    from cfgctl.fleet.publish import commit_info, publish_commit
 
     layout = Layout.of(prefix)
     client = Etcd([etcd] if "," not in etcd else etcd.split(","), timeout=timeout)
-    snap = STATE.snapshot(rev)
+    opened = OpenedCommit.at(STATE.start(), rev)
     try:
-        result = run(snap, client, layout, commit_info(snap))
+        result = publish_commit(opened, client, layout, commit_info(opened))
     finally:
         client.close()
     emit(fmt.value, result.to_dict(), lambda: _print_publish(result, layout.prefix))
