@@ -6,6 +6,7 @@ publishes under a prefix of its own."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,18 +35,28 @@ def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdClust
     cluster.stop()
 
 
+def _whole(cluster: EtcdCluster) -> None:
+    """Every member running, answering and agreeing on a leader; a member that does not come
+    back (a test broke its data) fails here, by name, not in a later test."""
+    for member in cluster.members:
+        if not member.running():
+            cluster.start_member(member, wait=False)
+    cluster.wait_healthy()
+    for member in cluster.members:
+        deadline = time.monotonic() + 10
+        while cluster.status(member) is None and member.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert member.running() and cluster.status(member) is not None, (
+            f"etcd member {member.name} did not come back; its log: {member.log}"
+        )
+
+
 @pytest.fixture
 def cluster(etcd_cluster: EtcdCluster) -> Iterator[EtcdCluster]:
     """The cluster with every member running, before and after the test."""
-    for member in etcd_cluster.members:
-        if not member.running():
-            etcd_cluster.start_member(member, wait=False)
-    etcd_cluster.wait_healthy()
+    _whole(etcd_cluster)
     yield etcd_cluster
-    for member in etcd_cluster.members:
-        if not member.running():
-            etcd_cluster.start_member(member, wait=False)
-    etcd_cluster.wait_healthy()
+    _whole(etcd_cluster)
 
 
 @pytest.fixture
