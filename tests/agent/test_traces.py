@@ -23,6 +23,7 @@ import pytest
 from cfgctl.agent.windows import commit_trailers
 from cfgctl.telemetry import Traceparent
 from tests.support.agentworld import CFGCTL, AgentWorld, config
+from tests.support.spans import spans_in
 
 pytestmark = pytest.mark.slow  # agent, CLI and service processes against real Git remotes
 
@@ -50,15 +51,6 @@ SERVICE = textwrap.dedent(
     print(seen[0] if seen else "no-callback", flush=True)
     """
 )
-
-
-def _spans(*folders: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line)
-        for folder in folders
-        for path in sorted(folder.rglob("*.jsonl"))
-        for line in path.read_text().splitlines()
-    ]
 
 
 def _script(path: Path, body: str) -> str:
@@ -112,7 +104,7 @@ def test_one_trace_from_the_commit_to_the_service(world: AgentWorld) -> None:
         service.kill()
     assert seen.strip() == trailer.trace_id  # the callback ran inside the commit's trace
 
-    spans = _spans(world.state_dir / "traces", hosts)
+    spans = spans_in(world.state_dir / "traces", hosts)
     ours = {s["name"]: s for s in spans if s["trace_id"] == trailer.trace_id}
     assert {"cfgctl set", "agent.apply", "agent.write", "agent.reload", "agent.health"} <= set(ours)
     assert ours["cfgctl set"]["span_id"] == trailer.span_id
@@ -195,7 +187,7 @@ def test_trace_exit_codes_and_bad_files(world: AgentWorld, tmp_path: Path) -> No
     assert unset.returncode == 1 and str(tmp_path / "none") in unset.stderr
 
 
-def test_tracing_off_leaves_no_trailer_and_no_spans(world: AgentWorld) -> None:
+def test_tracing_off_leaves_no_trailer_and_nospans_in(world: AgentWorld) -> None:
     off = {"CFGCTL_TRACE": "off", "CFGCTL_TRACE_DIR": str(world.root / "spans")}
     args = ["-C", str(world.repo.workdir), "set", "payments", "replicas", "7", "--env", "prod"]
     assert world.cli(*args, "--commit", env=off).returncode == 0

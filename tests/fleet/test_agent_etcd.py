@@ -39,6 +39,15 @@ def _publish(world: AgentWorld, cluster: EtcdCluster, prefix: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _delivered(world: AgentWorld, cluster: EtcdCluster, prefix: str) -> bytes:
+    """The repository published, an agent on it run once: the file it delivered."""
+    _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    result = world.once()
+    assert result.returncode == 0, result.stderr
+    return (world.root / "out" / "payments.yaml").read_bytes()
+
+
 def _pool(world: AgentWorld) -> str:
     path = world.root / "out" / "payments.yaml"
     if not path.is_file():
@@ -111,9 +120,7 @@ def test_a_daemon_watching_etcd_applies_each_publish_and_survives_a_lost_member(
 def test_compaction_under_a_stopped_agent_loses_no_change(
     world: AgentWorld, cluster: EtcdCluster, prefix: str
 ) -> None:
-    _publish(world, cluster, prefix)
-    _agent_yaml(world, cluster.endpoints, prefix)
-    assert world.once().returncode == 0
+    _delivered(world, cluster, prefix)
     for value in ("41", "42"):
         world.edit(
             "config/prod/payments.yaml", f"pool_size: {int(value) - 1}", f"pool_size: {value}"
@@ -131,10 +138,7 @@ def test_compaction_under_a_stopped_agent_loses_no_change(
 def test_a_half_published_or_damaged_head_is_never_applied(
     world: AgentWorld, cluster: EtcdCluster, prefix: str
 ) -> None:
-    _publish(world, cluster, prefix)
-    _agent_yaml(world, cluster.endpoints, prefix)
-    assert world.once().returncode == 0
-    before = (world.root / "out/payments.yaml").read_bytes()
+    before = _delivered(world, cluster, prefix)
     world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 77")
     _publish(world, cluster, prefix)
     etcd = Etcd(cluster.endpoints)
@@ -162,10 +166,7 @@ def test_a_half_published_or_damaged_head_is_never_applied(
 def test_an_unreachable_cluster_keeps_the_last_good_file(
     world: AgentWorld, cluster: EtcdCluster, prefix: str
 ) -> None:
-    _publish(world, cluster, prefix)
-    _agent_yaml(world, cluster.endpoints, prefix)
-    assert world.once().returncode == 0
-    before = (world.root / "out/payments.yaml").read_bytes()
+    before = _delivered(world, cluster, prefix)
     _agent_yaml(world, ["http://127.0.0.1:9"], prefix)
     result = world.once()
     assert result.returncode == 3, result.stderr

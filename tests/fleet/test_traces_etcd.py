@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pygit2
 import pytest
@@ -19,6 +18,7 @@ from cfgctl.fleet.etcd import Etcd
 from cfgctl.telemetry import Traceparent
 from tests.support.agentworld import AgentWorld
 from tests.support.etcd import EtcdCluster
+from tests.support.spans import spans_in
 
 
 @pytest.fixture
@@ -57,15 +57,6 @@ SERVICE = textwrap.dedent(
 )
 
 
-def _spans(*folders: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line)
-        for folder in folders
-        for path in sorted(folder.rglob("*.jsonl"))
-        for line in path.read_text().splitlines()
-    ]
-
-
 def test_one_trace_from_the_commit_through_etcd_to_the_agent(
     world: AgentWorld, cluster: EtcdCluster, prefix: str
 ) -> None:
@@ -92,7 +83,7 @@ def test_one_trace_from_the_commit_through_etcd_to_the_agent(
     )
     assert world.once().returncode == 0 and "pool_size: 44" in target.read_text()
 
-    spans = _spans(hosts, world.state_dir / "traces")
+    spans = spans_in(hosts, world.state_dir / "traces")
     ours = {s["name"]: s for s in spans if s["trace_id"] == trailer.trace_id}
     publish = ours["fleet.publish"]
     assert publish["parent_id"] == trailer.span_id and publish["service"] == "cfgctl-cli"
@@ -130,7 +121,7 @@ def test_one_trace_from_the_commit_through_etcd_to_the_agent(
         commit_trailers(world.repo.repo.head.peel(pygit2.Commit).message).get("traceparent")
     )
     assert second is not None and seen.strip() == second.trace_id
-    reloads = [s for s in _spans(hosts / "app") if s["name"] == "sdk.reload"]
+    reloads = [s for s in spans_in(hosts / "app") if s["name"] == "sdk.reload"]
     assert reloads and reloads[0]["service"] == "payments"
     head_now = json.loads(Etcd(cluster.endpoints).range(f"{prefix}/v1/head").kvs[0].value)
     assert reloads[0]["parent_id"] == head_now["traceparent"].split("-")[2]  # the publish's span
