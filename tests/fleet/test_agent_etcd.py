@@ -20,11 +20,12 @@ def world(tmp_path: Path) -> AgentWorld:
     return AgentWorld.create(tmp_path)
 
 
-def _agent_yaml(world: AgentWorld, endpoints: list[str], prefix: str) -> Path:
+def _agent_yaml(world: AgentWorld, endpoints: list[str], prefix: str, timeout: str = "2s") -> Path:
     target = world.root / "out" / "payments.yaml"
     return world.write_config(
         "source:\n"
-        f"  etcd: {{endpoints: {json.dumps(endpoints)}, prefix: {prefix}, env: prod, timeout: 2s}}\n"
+        f"  etcd: {{endpoints: {json.dumps(endpoints)}, prefix: {prefix}, env: prod, "
+        f"timeout: {timeout}}}\n"
         "  poll_interval: 30s\n"
         f"state_dir: {world.state_dir}\n"
         "targets:\n"
@@ -167,7 +168,7 @@ def test_an_unreachable_cluster_keeps_the_last_good_file(
     world: AgentWorld, cluster: EtcdCluster, prefix: str
 ) -> None:
     before = _delivered(world, cluster, prefix)
-    _agent_yaml(world, ["http://127.0.0.1:9"], prefix)
+    _agent_yaml(world, ["http://127.0.0.1:9"], prefix, timeout="300ms")
     result = world.once()
     assert result.returncode == 3, result.stderr
     assert "no etcd member answered" in result.stderr and "Traceback" not in result.stderr
