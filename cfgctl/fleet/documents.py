@@ -63,7 +63,7 @@ def digest(data: bytes) -> str:
 def _load(key: str, raw: bytes, kind: str) -> dict[str, Any]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile nesting depth too
         data = None
     if not isinstance(data, dict) or data.get("kind") != kind:
         raise FleetDataError(

@@ -100,7 +100,7 @@ def fleet_status(etcd: Etcd, layout: Layout) -> FleetStatus:
         env, _, agent = kv.key[len(layout.agents()) :].partition("/")
         try:
             report = json.loads(kv.value)
-        except ValueError:
+        except (ValueError, RecursionError):
             report = None
         if not isinstance(report, dict):
             why = "its report is not JSON (not written by a cfgctl agent)"

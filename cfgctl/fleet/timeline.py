@@ -139,7 +139,7 @@ def read_spans(files: list[Path], warnings: list[str]) -> list[SpanRecord]:
                 for raw in fh:
                     try:
                         record = _record(json.loads(raw)) if len(raw) <= MAX_LINE else None
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         record = None
                     if record is None:
                         bad += raw.strip() != b""

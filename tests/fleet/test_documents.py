@@ -69,6 +69,8 @@ def test_a_pair_round_trips_and_a_changed_byte_breaks_its_digest() -> None:
         PairDoc.parse("k", b'{"kind": "something"}')
     with pytest.raises(FleetDataError, match=r"does not hold a cfgctl\.pair"):
         PairDoc.parse("k", b"\xff not json")
+    with pytest.raises(FleetDataError, match=r"does not hold a cfgctl\.pair"):
+        PairDoc.parse("k", b"[" * 100_000 + b"]" * 100_000)  # nesting deeper than json's stack
     with pytest.raises(FleetDataError, match="format 2"):
         PairDoc.parse("k", raw.replace(b'"format":1', b'"format":2'))
 
