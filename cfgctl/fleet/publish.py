@@ -335,7 +335,7 @@ def _publish(opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo)
     started = time.monotonic()
     old = read_published(etcd, layout)
     result = PublishResult(info.sha, old.head.commit if old.head else None)
-    delta = changed(opened, old.head, old.indexes) if old.head is not None else None
+    delta = changed(opened, old.head, old.indexes) if old.head is not None and old.whole else None
     if delta is None:
         ops, head = _plan(opened.snapshot(), info, layout, old, result)
     else:

@@ -24,6 +24,15 @@ class Published:
     indexes: dict[str, dict[str, str]]  # "env/shard" -> service -> digest
     roots: dict[str, dict[str, str]]  # env -> shard -> digest of the shard
 
+    @property
+    def whole(self) -> bool:
+        """Every roots document and index shard the head lists was found as listed (a damaged
+        or missing one is left out above, and the next publish reads the whole commit)."""
+        if self.head is None or set(self.roots) != set(self.head.index):
+            return False
+        listed = {f"{env}/{shard}" for env, shards in self.roots.items() for shard in shards}
+        return listed == set(self.indexes)
+
 
 def read_published(etcd: Etcd, layout: Layout) -> Published:
     found = etcd.range(layout.head)

@@ -9,7 +9,8 @@ from itertools import count
 from typing import Any
 
 from cfgctl.fleet.documents import HeadDoc
-from cfgctl.fleet.etcd import Etcd
+from cfgctl.fleet.etcd import Etcd, put
+from cfgctl.fleet.layout import Layout, shard_of
 from tests.support.cli import RunCli
 from tests.support.etcd import EtcdCluster
 from tests.support.gitrepo import ConfigRepo
@@ -73,3 +74,21 @@ def test_an_incremental_publish_writes_what_a_whole_one_does(
     manifest = example_repo.read("cfgctl.yaml") + "\n# owners change\n"
     example_repo.commit({"cfgctl.yaml": manifest}, "manifest")
     assert _publish(run_cli, example_repo, cluster, prefix)["read"] == "commit"
+
+
+def test_a_damaged_index_shard_makes_the_next_publish_read_everything_and_mend_it(
+    run_cli: RunCli, example_repo: ConfigRepo, cluster: EtcdCluster, prefix: str
+) -> None:
+    _publish(run_cli, example_repo, cluster, prefix)
+    etcd = Etcd(cluster.endpoints)
+    key = Layout(prefix).index("prod", shard_of("search"))  # payments' change does not reach it
+    shard = etcd.range(key).kvs[0]
+    etcd.txn([put(shard.key, b'{"kind": "cfgctl.index", "format": 1, "pairs": {}}')])
+    text = example_repo.read("config/prod/payments.yaml").replace("pool_size: 40", "pool_size: 43")
+    example_repo.commit({"config/prod/payments.yaml": text}, "pool")
+    mended = _publish(run_cli, example_repo, cluster, prefix)
+    assert mended["read"] == "commit"
+    assert etcd.range(shard.key).kvs[0].value == shard.value  # written again as it was
+    fresh = f"{prefix}-whole"
+    _publish(run_cli, example_repo, cluster, fresh)
+    assert _contents(cluster, prefix) == _contents(cluster, fresh)
