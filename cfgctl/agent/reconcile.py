@@ -20,10 +20,9 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
 
 from cfgctl import telemetry
 from cfgctl.agent.audit import AuditLog
@@ -33,6 +32,7 @@ from cfgctl.agent.deliver import Backups, DeliveryError, content_digest, digest_
 from cfgctl.agent.delivery import Deliverer
 from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.metrics import Metrics
+from cfgctl.agent.outcome import PassResult
 from cfgctl.agent.source import Feed, Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
 from cfgctl.agent.tailer import Tailer
@@ -55,38 +55,6 @@ log = logging.getLogger("cfgctl.agent")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class PassResult:
-    tip: str | None = None
-    applied: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    drifted: list[str] = field(default_factory=list)  # edited by hand, reported (drift: report)
-    error: str | None = None  # the remote's, when the fetch failed
-    stopped: bool = False
-    wake_at: float | None = None  # a canary analysis is due then (Unix seconds): pass again
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not self.failed and not self.blocked
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "tip": self.tip,
-            "applied": self.applied,
-            "failed": self.failed,
-            "held": self.held,
-            "unchanged": self.unchanged,
-            "blocked": self.blocked,
-            "drifted": self.drifted,
-            "error": self.error,
-            "stopped": self.stopped,
-            "wake_at": self.wake_at,
-        }
 
 
 @dataclass
