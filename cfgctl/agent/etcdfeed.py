@@ -79,15 +79,24 @@ class EtcdFeed:
             )
         view, snap = found
         seen = self.state.source_revision
-        if seen and view.head_revision < seen:
+        same_cluster = view.cluster == self.state.source_cluster or not view.cluster
+        if seen and same_cluster and view.head_revision < seen:
             raise SourceError(
                 f"etcd answered with a head of revision {view.head_revision}, older than "
                 f"{seen} already seen: not applied",
-                hint="a member restored from old data, or a cluster restored from a backup: "
-                "remove source_revision from state.json to accept it",
+                hint="a member answering from old data; a cluster restored from a snapshot is "
+                "a new cluster (its id changes) and is followed from its own revisions",
+            )
+        if seen and not same_cluster:
+            log.warning(
+                "etcd cluster %s is not %s, whose revisions were followed: a restored or new "
+                "cluster, followed from its own revisions",
+                view.cluster,
+                self.state.source_cluster,
             )
         self._view, self._snap = view, snap
         self.state.source_revision = view.head_revision
+        self.state.source_cluster = view.cluster
         return view.head.commit
 
     def _current(self, sha: str) -> FleetView:
@@ -136,7 +145,11 @@ class EtcdFeed:
 
     def _watch(self, wake: threading.Event) -> None:
         start = self.state.source_revision + 1 if self.state.source_revision else 0
+        cluster = self.state.source_cluster
         while not self._stop.is_set():
+            if self.state.source_cluster != cluster:  # a pass met a new (restored) cluster
+                cluster = self.state.source_cluster
+                start = self.state.source_revision + 1
             try:
                 for event in self.etcd.watch(self.layout.commit, start_revision=start):
                     start = event.mod_revision + 1

@@ -80,6 +80,7 @@ class AgentState:
     # An etcd source: the store revision of the last head read (a watch resumes after it; an
     # older head is never applied). 0 for a Git source.
     source_revision: int = 0
+    source_cluster: str = ""  # ...of this etcd cluster (a restored cluster is a new one)
 
     @classmethod
     def load(cls, path: Path) -> AgentState:
@@ -97,6 +98,7 @@ class AgentState:
         state.remote = RemoteState(**_known(RemoteState, data.get("remote")))
         revision = data.get("source_revision")
         state.source_revision = revision if isinstance(revision, int) and revision > 0 else 0
+        state.source_cluster = str(data.get("source_cluster") or "")
         state.targets = {
             str(k): TargetState(**_known(TargetState, v))
             for k, v in (data.get("targets") or {}).items()
@@ -112,6 +114,7 @@ class AgentState:
             "tip": self.tip,
             "last_sync": self.last_sync,
             "source_revision": self.source_revision,
+            "source_cluster": self.source_cluster,
             "remote": dict(vars(self.remote)),
             # vars(), not asdict(): the fields are flat, and this runs after every target
             "targets": {k: dict(vars(v)) for k, v in self.targets.items()},

@@ -79,6 +79,7 @@ class Range:
     kvs: list[KeyValue]
     revision: int  # the store's revision the answer was read at
     count: int
+    cluster: str = ""  # the cluster's id: a cluster restored from a snapshot is a new one
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,9 @@ class Etcd:
             )
             for kv in body.get("kvs", [])
         ]
-        return Range(kvs, int(body["header"]["revision"]), int(body.get("count", 0)))
+        header = body["header"]
+        cluster = str(header.get("cluster_id", ""))
+        return Range(kvs, int(header["revision"]), int(body.get("count", 0)), cluster)
 
     def prefix(self, prefix: str, *, revision: int | None = None) -> Range:
         return self.range(prefix, prefix_end(prefix), revision=revision)

@@ -39,6 +39,7 @@ class FleetView:
     head_revision: int  # the head key's own mod revision
     _indexes: dict[str, dict[str, str]] = field(default_factory=dict)
     _roots: dict[str, dict[str, str]] = field(default_factory=dict)
+    cluster: str = ""  # the etcd cluster's id
 
     @classmethod
     def read(cls, etcd: Etcd, layout: Layout) -> FleetView | None:
@@ -46,9 +47,8 @@ class FleetView:
         if not found.kvs:
             return None
         kv = found.kvs[0]
-        return cls(
-            etcd, layout, HeadDoc.parse(layout.head, kv.value), found.revision, kv.mod_revision
-        )
+        head = HeadDoc.parse(layout.head, kv.value)
+        return cls(etcd, layout, head, found.revision, kv.mod_revision, cluster=found.cluster)
 
     def _get(self, key: str) -> bytes | None:
         found = self.etcd.range(key, revision=self.revision)

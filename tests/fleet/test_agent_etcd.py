@@ -283,3 +283,28 @@ def test_clocks_that_jump_order_nothing_revisions_do(
     once = shifted("+730d", "agent", "once", "--config", str(world.config))
     assert once.returncode == 0, once.stderr
     assert _pool(world) == "pool_size: 46"
+
+
+def test_a_cluster_restored_from_a_snapshot_is_followed_from_its_own_revisions(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str, tmp_path: Path
+) -> None:
+    """A new cluster (its id changes; its revisions start low again) is not "old data"."""
+    for value in ("41", "42", "43"):  # the shared cluster's revisions run ahead
+        world.edit(
+            "config/prod/payments.yaml", f"pool_size: {int(value) - 1}", f"pool_size: {value}"
+        )
+        _publish(world, cluster, prefix)
+    _agent_yaml(world, cluster.endpoints, prefix)
+    assert world.once().returncode == 0 and _pool(world) == "pool_size: 43"
+    restored = EtcdCluster(tmp_path / "restored", members_count=1).start()
+    try:
+        world.edit("config/prod/payments.yaml", "pool_size: 43", "pool_size: 44")
+        _publish(world, restored, prefix)
+        _agent_yaml(world, restored.endpoints, prefix)
+        result = world.once()
+        assert result.returncode == 0, result.stderr
+        assert _pool(world) == "pool_size: 44"
+        state = json.loads((world.state_dir / "state.json").read_text())
+        assert state["source_cluster"] and state["source_revision"] < 10
+    finally:
+        restored.stop()
