@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 FORMAT = 1
+_LATEST = 10**11  # no Unix time or count cfgctl writes reaches it (year 5138)
 
 
 class FleetDataError(EnvError):
@@ -153,7 +154,29 @@ class PairDoc:
                 f"{key}: its content does not match its digest (damaged or edited by hand)",
                 hint="publish the commit again: `cfgctl fleet publish`",
             )
+        if pair.config != _rendered(key, layers):  # the digest covers the layers it comes from
+            raise FleetDataError(
+                f"{key}: its rendered configuration is not that of its layers (edited by hand)",
+                hint="publish the commit again: `cfgctl fleet publish`",
+            )
         return pair
+
+
+def _rendered(key: str, layers: tuple[LayerDoc, ...]) -> Any:
+    """The plain layers merged, as the publisher rendered them (through JSON, as stored)."""
+    from cfgctl.errors import CfgctlError
+    from cfgctl.repo.yamlio import parse
+
+    config: Any = {}
+    try:
+        for layer in layers:
+            if layer.kind != "secrets":
+                data = parse(layer.text.encode(), layer.path).data
+                if isinstance(data, dict):
+                    config = merge(config, data)
+        return json.loads(canonical(config))
+    except (CfgctlError, TypeError, ValueError, RecursionError):
+        raise FleetDataError(f"{key}: a layer that does not parse") from None
 
 
 @dataclass(frozen=True)
@@ -191,19 +214,26 @@ class HeadDoc:
     def parse(cls, key: str, raw: bytes) -> HeadDoc:
         data = _load(key, raw, "cfgctl.head")
         try:
-            return cls(
-                str(data["commit"]),
-                {str(k): str(v) for k, v in dict(data["index"]).items()},
-                {str(k): str(v) for k, v in dict(data["files"]).items()},
-                int(data["pairs"]),
-                int(data.get("commit_time") or 0),
-                str(data.get("message") or ""),
-                str(data.get("published_at") or ""),
-                str(data.get("traceparent") or ""),
-                {str(k): [str(e) for e in v] for k, v in dict(data.get("chains") or {}).items()},
-            )
+            head = cls._of(data)
         except (KeyError, TypeError, ValueError):
             raise FleetDataError(f"{key}: a head document with missing fields") from None
+        if not 0 <= head.commit_time < _LATEST or not 0 <= head.pairs < _LATEST:
+            raise FleetDataError(f"{key}: a head document with numbers out of range")
+        return head
+
+    @classmethod
+    def _of(cls, data: dict[str, Any]) -> HeadDoc:
+        return cls(
+            str(data["commit"]),
+            {str(k): str(v) for k, v in dict(data["index"]).items()},
+            {str(k): str(v) for k, v in dict(data["files"]).items()},
+            int(data["pairs"]),
+            int(data.get("commit_time") or 0),
+            str(data.get("message") or ""),
+            str(data.get("published_at") or ""),
+            str(data.get("traceparent") or ""),
+            {str(k): [str(e) for e in v] for k, v in dict(data.get("chains") or {}).items()},
+        )
 
 
 def parse_index(key: str, raw: bytes) -> dict[str, str]:

@@ -124,18 +124,19 @@ def parse_endpoints(text: str | list[str]) -> list[str]:
     for item in (i.strip() for i in items):
         if not item:
             continue
-        parts = urllib.parse.urlsplit(item if "://" in item else f"http://{item}")
-        bad_path = parts.path not in ("", "/")
-        if parts.scheme not in ("http", "https") or not parts.hostname or bad_path:
+        try:
+            parts = urllib.parse.urlsplit(item if "://" in item else f"http://{item}")
+            host, port = parts.hostname or "", parts.port or 2379
+            ok = parts.scheme in ("http", "https") and bool(host) and parts.path in ("", "/")
+        except ValueError:
+            ok = False  # a bad IPv6 literal, a port out of range or not a number
+        if not ok:
             raise InputError(
                 f"not an etcd endpoint: {item!r}",
                 hint="give client URLs such as http://10.0.0.1:2379, comma-separated",
             )
-        try:
-            port = parts.port or 2379
-        except ValueError:
-            raise InputError(f"not an etcd endpoint: {item!r} (bad port)") from None
-        out.append(f"{parts.scheme}://{parts.hostname}:{port}")
+        bracketed = f"[{host}]" if ":" in host else host
+        out.append(f"{parts.scheme}://{bracketed}:{port}")
     if not out:
         raise InputError("no etcd endpoint given", hint="--etcd http://HOST:2379[,http://...]")
     return out

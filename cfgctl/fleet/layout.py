@@ -42,13 +42,20 @@ class Layout:
 
     @classmethod
     def of(cls, prefix: str) -> Layout:
-        text = prefix.strip()
-        if not text.startswith("/") or "//" in text or any(c < " " for c in text):
+        text = prefix.strip().rstrip("/")
+        segments = text.split("/")[1:]
+        if (
+            not text.startswith("/")
+            or "" in segments
+            or "v1" in segments  # inside the keys of another prefix
+            or any(c < " " or c == "\x7f" for c in text)
+        ):
             raise InputError(
                 f"not an etcd prefix: {prefix!r}",
-                hint="a key path such as /cfgctl or /teams/payments/cfgctl",
+                hint="a key path such as /cfgctl or /teams/payments/cfgctl (not /, no empty or "
+                "v1 segment)",
             )
-        return cls(text.rstrip("/") or "/cfgctl")
+        return cls(text)
 
     @property
     def root(self) -> str:

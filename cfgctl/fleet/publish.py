@@ -16,6 +16,7 @@ reader, who reads at the head's revision and checks every digest (cfgctl.fleet.v
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+import pygit2
 
 from cfgctl import telemetry
 from cfgctl.errors import EnvError, InputError
@@ -50,6 +53,8 @@ __all__ = [
     "publish_commit",
     "shared_files",
 ]
+
+log = logging.getLogger("cfgctl.fleet")
 
 LOCK_TTL = 60  # seconds
 # What one transaction may carry: etcd's limit less room for the request's own framing.
@@ -311,13 +316,15 @@ def _key64(key: str) -> str:
     return base64.b64encode(key.encode()).decode()
 
 
-def publish(snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
+def publish(
+    snap: Snapshot, etcd: Etcd, layout: Layout, info: CommitInfo, *, force: bool = False
+) -> PublishResult:
     """Publish `snap`, a Snapshot of commit `info.sha`: `publish_commit` of it."""
-    return publish_commit(OpenedCommit.of(snap), etcd, layout, info)
+    return publish_commit(OpenedCommit.of(snap), etcd, layout, info, force=force)
 
 
 def publish_commit(
-    opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo
+    opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo, *, force: bool = False
 ) -> PublishResult:
     """Publish the commit `opened` (`info`: its id, time and message); see the module
     docstring. It runs in a span `fleet.publish` continuing the commit's trace (its
@@ -326,14 +333,43 @@ def publish_commit(
     attributes = {"cfgctl.commit": info.sha, "cfgctl.prefix": layout.prefix}
     parent = telemetry.trailer_traceparent(info.message)
     with telemetry.span("fleet.publish", attributes, parent=parent) as span:
-        result = _publish(opened, etcd, layout, info)
+        result = _publish(opened, etcd, layout, info, force)
         span.set("cfgctl.pairs", result.pairs)
         return result
 
 
-def _publish(opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo) -> PublishResult:
+def _check_lineage(opened: OpenedCommit, published: str, force: bool) -> None:
+    """Refuse (unless `force`) a publish that would replace the head with a commit of another
+    repository, or with an older commit (CI jobs finishing out of order)."""
+    repo = opened.store.repo
+    try:
+        head = repo[published].peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError):
+        if repo.is_shallow or force:
+            log.warning("the published head %s is not in this repository", published[:12])
+            return
+        raise EnvError(
+            f"the published head {published[:12]} is not in this repository: another "
+            "repository publishes to this prefix",
+            hint="publish under a prefix of this repository's own (--prefix), or --force to "
+            "replace the other's configuration",
+        ) from None
+    if not force and repo.descendant_of(head.id, opened.commit.id):
+        raise EnvError(
+            f"{opened.sha[:12]} is older than the published head {published[:12]} (one of its "
+            "ancestors): not published",
+            hint="publish the branch's tip; to go back, revert in Git and publish the revert, "
+            "or --force",
+        )
+
+
+def _publish(
+    opened: OpenedCommit, etcd: Etcd, layout: Layout, info: CommitInfo, force: bool
+) -> PublishResult:
     started = time.monotonic()
     old = read_published(etcd, layout)
+    if old.head is not None and old.head.commit != opened.sha:
+        _check_lineage(opened, old.head.commit, force)
     result = PublishResult(info.sha, old.head.commit if old.head else None)
     delta = changed(opened, old.head, old.indexes) if old.head is not None and old.whole else None
     if delta is None:

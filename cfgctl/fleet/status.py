@@ -98,6 +98,8 @@ def fleet_status(etcd: Etcd, layout: Layout) -> FleetStatus:
     envs: dict[str, EnvStatus] = {}
     for kv in etcd.prefix(layout.agents(), revision=found.revision).kvs:
         env, _, agent = kv.key[len(layout.agents()) :].partition("/")
+        if not agent:
+            agent, env = "(no agent name)", env or "(no environment)"
         try:
             report = json.loads(kv.value)
         except (ValueError, RecursionError):

@@ -182,7 +182,9 @@ def convert(parsed: Parsed, model: type[T]) -> T:
     try:
         value = adapter(model).validate_python(parsed.data)
     except ValidationError as exc:
-        raise ConfigError(parsed.source, model, _problems(exc, parsed, model)) from exc
+        # from None: pydantic's error holds the refused input (a secret, maybe), and a service
+        # that logs the exception with its cause would print it.
+        raise ConfigError(parsed.source, model, _problems(exc, parsed, model)) from None
     return cast(T, _settle(value)) if dataclasses.is_dataclass(model) else value
 
 

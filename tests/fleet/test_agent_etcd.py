@@ -228,6 +228,13 @@ def test_fleet_status_names_the_agent_that_is_stuck_and_why(
     assert status.returncode == 1, status.stdout + status.stderr
     assert "0 of 1 agents at the head" in status.stdout
     assert "payments@prod" in status.stdout and "replicas" in status.stdout
+    # any agent may write under agents/: what it writes never drives the terminal
+    Etcd(cluster.endpoints).txn([put(f"{prefix}/v1/agents/prod/\x1b[31mred", b"{")])
+    hostile = world.cli(
+        "fleet", "status", "--etcd", ",".join(cluster.endpoints), "--prefix", prefix
+    )
+    assert hostile.returncode == 1 and "\x1b" not in hostile.stdout
+    assert "\\x1b[31mred: its report is not JSON" in hostile.stdout
 
 
 def test_an_agent_on_git_publishes_what_it_fetches_for_the_fleet(

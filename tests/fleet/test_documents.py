@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,14 @@ def test_endpoints_are_parsed_or_refused_with_the_reason() -> None:
         "https://e2:2380",
         "http://10.0.0.3:2379",
     ]
-    for bad in ("ftp://h:1", "http://h:1/path", "http://:1", "http://h:99999", " , "):
+    for bad in (
+        "ftp://h:1",
+        "http://h:1/path",
+        "http://:1",
+        "http://h:99999",
+        " , ",
+        "http://[::1",
+    ):
         with pytest.raises(InputError):
             parse_endpoints(bad)
 
@@ -43,7 +51,7 @@ def test_the_layout_owns_only_its_own_keys() -> None:
     assert not layout.owns("/cfgctl/v1/config/prod/payments/extra")
     assert not layout.owns("/cfgctl/other")
     assert not layout.owns("/cfgctl/v2/head")
-    for bad in ("cfgctl", "/a//b", "/a\nb"):
+    for bad in ("cfgctl", "/a//b", "/a\nb", "/", "/cfgctl/v1/agents/prod/zz"):
         with pytest.raises(InputError):
             Layout.of(bad)
     assert prefix_end("/cfgctl/") == "/cfgctl0"
@@ -71,6 +79,10 @@ def test_a_pair_round_trips_and_a_changed_byte_breaks_its_digest() -> None:
         PairDoc.parse("k", b"\xff not json")
     with pytest.raises(FleetDataError, match=r"does not hold a cfgctl\.pair"):
         PairDoc.parse("k", b"[" * 100_000 + b"]" * 100_000)  # nesting deeper than json's stack
+    edited = json.loads(raw)
+    edited["config"]["db"]["pool_size"] = 999  # the rendered part alone, layers untouched
+    with pytest.raises(FleetDataError, match="not that of its layers"):
+        PairDoc.parse("k", json.dumps(edited).encode())
     with pytest.raises(FleetDataError, match="format 2"):
         PairDoc.parse("k", raw.replace(b'"format":1', b'"format":2'))
 
@@ -78,6 +90,9 @@ def test_a_pair_round_trips_and_a_changed_byte_breaks_its_digest() -> None:
 def test_head_and_index_documents_parse_or_are_refused() -> None:
     head = HeadDoc("c" * 40, {"prod/ab": digest(b"x")}, {"cfgctl.yaml": digest(b"y")}, 3)
     assert HeadDoc.parse("h", head.to_bytes()) == head
+    far = head.to_bytes().replace(b'"commit_time":0', b'"commit_time":' + b"9" * 30)
+    with pytest.raises(FleetDataError, match="out of range"):
+        HeadDoc.parse("h", far)
     with pytest.raises(FleetDataError, match="missing fields"):
         HeadDoc.parse("h", b'{"kind": "cfgctl.head", "format": 1}')
     assert parse_index("i", index_bytes({"payments": "sha256:1"})) == {"payments": "sha256:1"}

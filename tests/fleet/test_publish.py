@@ -18,6 +18,7 @@ from tests.support.actions_runner import run_action
 from tests.support.cli import RunCli
 from tests.support.etcd import EtcdCluster, free_ports
 from tests.support.gitrepo import ConfigRepo
+from tests.support.repos import make_example_repo
 from tests.support.secretrepo import Key, set_secret
 
 
@@ -238,3 +239,21 @@ def test_the_publish_action_publishes_the_pushed_commit(
     assert "pairs written" in run.summary
     head = HeadDoc.parse("head", _keys(cluster, prefix)[f"{prefix}/v1/head"])
     assert head.commit == str(example_repo.repo.head.target)
+
+
+def test_another_repository_or_an_older_commit_does_not_replace_the_head(
+    run_cli: RunCli, example_repo: ConfigRepo, cluster: EtcdCluster, prefix: str, tmp_path: Path
+) -> None:
+    first = str(example_repo.repo.head.target)
+    text = example_repo.read("config/prod/payments.yaml").replace("pool_size: 40", "pool_size: 47")
+    later = example_repo.commit({"config/prod/payments.yaml": text}, "later")
+    assert _publish(run_cli, example_repo, cluster, prefix).exit_code == 0
+    older = _publish(run_cli, example_repo, cluster, prefix, "--rev", first)  # CI out of order
+    assert older.exit_code == 3 and "older than the published head" in older.stderr
+    other = make_example_repo(tmp_path / "other")
+    foreign = _publish(run_cli, other, cluster, prefix)
+    assert foreign.exit_code == 3 and "not in this repository" in foreign.stderr
+    assert HeadDoc.parse("h", _keys(cluster, prefix)[f"{prefix}/v1/head"]).commit == later
+    forced = _publish(run_cli, other, cluster, prefix, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "Traceback" not in older.output + foreign.output

@@ -57,6 +57,14 @@ def publish(
     ] = "HEAD",
     prefix: PrefixOpt = "/cfgctl",
     timeout: TimeoutOpt = 10.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Publish even when the published head is another repository's commit, or a "
+            "later commit than REV.",
+        ),
+    ] = False,
     fmt: FormatOpt = TextOrJson.text,
 ) -> None:
     """Publish commit REV to etcd: every (service, env) whose configuration changed since the
@@ -70,9 +78,14 @@ def publish(
     1.5 MiB); a pair over the limit is refused by name before anything is written.
     Publishing the head again writes nothing. No decryption key is needed.
 
+    The published head must be REV or one of its ancestors: a head of another repository,
+    or a later commit (CI jobs finishing out of order), is refused unless --force. In a
+    shallow clone an unknown head is only a warning.
+
     Exit codes: 0 published (or nothing to do), 2 bad input (not a commit, a pair too large,
     a malformed URL), 3 the cluster unreachable, the prefix holding foreign data, another
-    publish running, or the head moved meanwhile (publish again).
+    repository's or a later head (without --force), another publish running, or the head
+    moved meanwhile (publish again).
 
     Example: cfgctl fleet publish --etcd http://10.0.0.1:2379,http://10.0.0.2:2379
     """
@@ -85,7 +98,7 @@ def publish(
     client = Etcd([etcd] if "," not in etcd else etcd.split(","), timeout=timeout)
     opened = OpenedCommit.at(STATE.start(), rev)
     try:
-        result = publish_commit(opened, client, layout, commit_info(opened))
+        result = publish_commit(opened, client, layout, commit_info(opened), force=force)
     finally:
         client.close()
     emit(fmt.value, result.to_dict(), lambda: _print_publish(result, layout.prefix))
@@ -142,15 +155,23 @@ def status(
         raise CheckFailed(f"{report.stuck} agent(s) not at the head {report.head[:12]}")
 
 
+def _shown(text: object) -> str:
+    """Text read from etcd, its control characters escaped: a report's key or error never
+    drives the operator's terminal."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
+    )
+
+
 def _print_status(report: FleetStatus) -> None:
     if not report.head:
         out.print("nothing is published under this prefix yet")
     else:
-        out.print(f"head {report.head[:12]} (revision {report.revision})")
+        out.print(f"head {_shown(report.head[:12])} (revision {report.revision})")
     for env in report.envs:
-        out.print(f"{env.env}: {env.at_head} of {len(env.agents)} agents at the head")
+        out.print(f"{_shown(env.env)}: {env.at_head} of {len(env.agents)} agents at the head")
         for agent in env.agents:
             if not agent.at_head:
-                out.print(f"  {agent.agent}: {agent.why}")
+                out.print(f"  {_shown(agent.agent)}: {_shown(agent.why)}")
     if not report.envs:
         out.print("no agent reports")
