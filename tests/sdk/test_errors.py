@@ -183,3 +183,11 @@ def test_a_model_naming_a_class_local_to_a_function() -> None:
     with pytest.raises(InputError, match=r"pydantic cannot build .*Whole: name 'Part'") as info:
         loads("part: {size: 1}\n", Whole)
     assert info.value.hint is not None and "module level" in info.value.hint
+
+
+def test_the_refused_value_is_not_chained_to_the_error() -> None:
+    """pydantic's own error holds the value it refused (a secret, maybe): a service that logs
+    a ConfigError with its cause must not print it."""
+    with pytest.raises(ConfigError) as caught:
+        loads("db: {host: h, pool_size: Sup3r-S3cret-Value}", SettingsModel)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
