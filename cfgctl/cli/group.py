@@ -81,10 +81,12 @@ class ErrorBoundary(LazyGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
         if name is not None and name not in _UNTRACED:
+            # The span's name only: click takes the returned name for the usage line.
+            span = name
             sub = getattr(cmd, "commands", None)
             if isinstance(sub, Mapping) and rest and rest[0] in sub:
-                name = f"{name} {rest[0]}"
-            telemetry.begin_command(f"cfgctl {name}")
+                span = f"{name} {rest[0]}"
+            telemetry.begin_command(f"cfgctl {span}")
         return name, cmd, rest
 
     def invoke(self, ctx: Any) -> Any:  # click.Context, vendored by newer typer

@@ -273,3 +273,11 @@ def test_init_into_a_file_and_output_errors(tmp_path: Path, run_cli: RunCli) -> 
     afile.write_text("x")
     result = run_cli("init", str(afile))
     assert result.exit_code == 2 and "not a folder" in result.stderr
+
+
+def test_the_usage_line_of_a_grouped_command_names_it_once(run_cli: RunCli) -> None:
+    for words in (("fleet", "publish"), ("backup", "create"), ("schema", "list"), ("pr", "plan")):
+        result = run_cli(*words, "--help")
+        assert result.exit_code == 0, result.output
+        usage = result.stdout.splitlines()[0].split()  # Usage: PROG GROUP COMMAND [OPTIONS]
+        assert usage[2:][: len(words) + 1] == [*words, "[OPTIONS]"], usage
