@@ -124,7 +124,9 @@ def span_files(places: Iterable[Path], *, required: bool = True) -> list[Path]:
             found += sorted(p for p in place.rglob("*.jsonl") if p.is_file())
         elif required:
             raise InputError(
-                f"{place}: no such file or folder",
+                f"{place}: neither a folder nor a span file"
+                if place.exists()
+                else f"{place}: no such file or folder",
                 hint="give a trace folder (an agent's STATE_DIR/traces, or a folder of hosts')",
             )
     return list(dict.fromkeys(found))
