@@ -34,10 +34,12 @@ __all__ = [
     "KeyValue",
     "Range",
     "WatchEvent",
+    "absent",
     "delete",
     "parse_endpoints",
     "prefix_end",
     "put",
+    "unchanged_since",
 ]
 
 # etcd's defaults (--max-request-bytes, --max-txn-ops): a transaction stays under both.
@@ -117,6 +119,16 @@ def delete(key: str) -> dict[str, Any]:
     return {"request_delete_range": {"key": _b64(key)}}
 
 
+def unchanged_since(key: str, mod_revision: int) -> dict[str, Any]:
+    """A comparison of a transaction: `key` was last written at `mod_revision` (0: absent)."""
+    return {"key": _b64(key), "target": "MOD", "mod_revision": str(mod_revision)}
+
+
+def absent(key: str) -> dict[str, Any]:
+    """A comparison of a transaction: `key` does not exist."""
+    return {"key": _b64(key), "target": "CREATE", "create_revision": "0"}
+
+
 def parse_endpoints(text: str | list[str]) -> list[str]:
     """`http://h:2379,http://h2:2379` (or a list) -> endpoint URLs; InputError when malformed."""
     items = text.split(",") if isinstance(text, str) else list(text)
@@ -157,7 +169,7 @@ def _error_of(body: Any, status: int) -> EtcdRefused:
 class Etcd:
     """A cluster: its endpoints, one of which is in use (moved on when it fails)."""
 
-    def __init__(self, endpoints: list[str], *, timeout: float = 5.0) -> None:
+    def __init__(self, endpoints: str | list[str], *, timeout: float = 5.0) -> None:
         from etcd3gw.client import Etcd3Client
 
         self.endpoints = parse_endpoints(endpoints)

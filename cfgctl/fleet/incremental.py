@@ -1,7 +1,7 @@
 """What a commit changes of what is published, from Git alone: the cost of a publish follows the
 change, not the repository.
 
-    opened = OpenedCommit.at(Path("."), "HEAD")         # the store and the commit; no tree walk
+    opened = OpenedCommit.at(Path("."), "HEAD")         # the store and the commit; no tree read
     found = changed(opened, head, indexes)              # Delta, or None: publish everything
     pair = pair_at(opened, "payments", "prod", chain)   # one pair read from the commit's tree
 
@@ -26,7 +26,7 @@ from cfgctl.fleet.documents import HeadDoc, LayerDoc, PairDoc
 from cfgctl.repo.gitstore import GitStore
 from cfgctl.repo.manifest import MANIFEST
 from cfgctl.repo.render import layer_paths
-from cfgctl.repo.snapshot import Snapshot, find_root
+from cfgctl.repo.snapshot import Snapshot
 from cfgctl.repo.yamlio import parse
 
 __all__ = ["Delta", "OpenedCommit", "changed", "layer_text", "pair_at"]
@@ -54,15 +54,9 @@ class OpenedCommit:
 
     @classmethod
     def at(cls, start: Path, rev: str) -> OpenedCommit:
-        store = GitStore.open(start)
-        root = find_root(start)
-        prefix = ""
-        if store.workdir is not None and root.is_relative_to(store.workdir):
-            relative = root.relative_to(store.workdir).as_posix()
-            prefix = "" if relative == "." else relative + "/"
-        commit = store.commit_of(rev)
-        sha = str(commit.id)
-        return cls(store, prefix, commit, lambda: Snapshot.at(start, sha))
+        """Commit `rev` of the config repository at or above `start` (its files are looked up
+        path by path: opening it reads no tree)."""
+        return cls.of(Snapshot.at(start, rev))
 
     @classmethod
     def of(cls, snap: Snapshot) -> OpenedCommit:

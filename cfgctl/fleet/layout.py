@@ -25,10 +25,9 @@ from dataclasses import dataclass
 
 from cfgctl.errors import InputError
 
-__all__ = ["SHARDS", "Layout", "shard_of"]
+__all__ = ["Layout", "shard_of"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-SHARDS = 256
 
 
 def shard_of(service: str) -> str:
@@ -82,9 +81,6 @@ class Layout:
     def config(self, env: str, service: str) -> str:
         return f"{self.prefix}/v1/config/{env}/{service}"
 
-    def configs(self, env: str | None = None) -> str:
-        return f"{self.prefix}/v1/config/" + (f"{env}/" if env else "")
-
     def index(self, env: str, shard: str) -> str:
         return f"{self.prefix}/v1/index/{env}/{shard}"
 
@@ -93,9 +89,6 @@ class Layout:
 
     def file(self, path: str) -> str:
         return f"{self.prefix}/v1/files/{path}"
-
-    def files(self) -> str:
-        return f"{self.prefix}/v1/files/"
 
     def agent(self, env: str, agent_id: str) -> str:
         return f"{self.prefix}/v1/agents/{env}/{agent_id}"

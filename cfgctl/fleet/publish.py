@@ -15,12 +15,9 @@ reader, who reads at the head's revision and checks every digest (cfgctl.fleet.v
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,10 +35,17 @@ from cfgctl.fleet.documents import (
     pointer_bytes,
     roots_bytes,
 )
-from cfgctl.fleet.etcd import MAX_OPS, MAX_REQUEST_BYTES, Etcd, delete, put
+from cfgctl.fleet.etcd import (
+    MAX_REQUEST_BYTES,
+    Etcd,
+    delete,
+    put,
+    unchanged_since,
+)
 from cfgctl.fleet.incremental import Delta, OpenedCommit, changed, layer_text, pair_at
 from cfgctl.fleet.layout import Layout, shard_of
 from cfgctl.fleet.published import Published, read_published
+from cfgctl.fleet.transactions import BUDGET, LOCK_TTL, batches, locked, size
 from cfgctl.repo.snapshot import Snapshot
 
 __all__ = [
@@ -56,9 +60,6 @@ __all__ = [
 
 log = logging.getLogger("cfgctl.fleet")
 
-LOCK_TTL = 60  # seconds
-# What one transaction may carry: etcd's limit less room for the request's own framing.
-_BUDGET = MAX_REQUEST_BYTES - 64 * 1024
 _SHARED = ("cfgctl.yaml", "policy.yaml")
 
 
@@ -149,25 +150,17 @@ def _plan(
         result.pairs += 1
         new_index.setdefault(f"{env}/{shard_of(service)}", {})[service] = pair_digest
         if pair is not None:
-            ops.append(_sized(put(layout.config(env, service), pair.to_bytes()), pair))
-            result.written.append(f"{env}/{service}")
+            _put_pair(layout, pair, ops, result)
     for name, entries in old.indexes.items():
         env = name.split("/", 1)[0]
         for service in sorted(set(entries) - set(new_index.get(name, {}))):
             ops.append(delete(layout.config(env, service)))
             result.deleted.append(f"{env}/{service}")
-    ops += _index_ops(layout, old, new_index)
-    index_digests = _roots_ops(layout, old, new_index, ops)
-    files = shared_files(snap)
-    file_digests = {path: digest(data) for path, data in files.items()}
+    index_digests = _index_ops(layout, old, new_index, ops)
+    files: dict[str, bytes | None] = dict(shared_files(snap))
     old_files = old.head.files if old.head is not None else {}
-    for path, data in files.items():
-        if old_files.get(path) != file_digests[path]:
-            ops.append(_sized(put(layout.file(path), data), None, path))
-            result.files.append(path)
-    for path in sorted(set(old_files) - set(files)):
-        ops.append(delete(layout.file(path)))
-        result.files.append(path)
+    files.update((path, None) for path in old_files if path not in files)  # gone
+    file_digests = _file_ops(layout, old_files, files, ops, result)
     manifest = snap.manifest
     envs = sorted({name.split("/", 1)[0] for name in new_index})
     head = HeadDoc(
@@ -202,22 +195,11 @@ def _plan_delta(
         entries = new_index.setdefault(f"{env}/{shard_of(service)}", {})
         if entries.get(service) != pair.digest:
             entries[service] = pair.digest
-            ops.append(_sized(put(layout.config(env, service), pair.to_bytes()), pair))
-            result.written.append(f"{env}/{service}")
+            _put_pair(layout, pair, ops, result)
     result.pairs = old.head.pairs
-    ops += _index_ops(layout, old, new_index)
-    index_digests = _roots_ops(layout, old, new_index, ops)
-    file_digests = dict(old.head.files)
-    for path in sorted(delta.files):
-        data = opened.read(path)
-        if data is None:
-            if file_digests.pop(path, None) is not None:
-                ops.append(delete(layout.file(path)))
-                result.files.append(path)
-        elif file_digests.get(path) != digest(data):
-            file_digests[path] = digest(data)
-            ops.append(_sized(put(layout.file(path), data), None, path))
-            result.files.append(path)
+    index_digests = _index_ops(layout, old, new_index, ops)
+    changed_files = {path: opened.read(path) for path in sorted(delta.files)}
+    file_digests = _file_ops(layout, old.head.files, changed_files, ops, result)
     head = replace(
         old.head,
         commit=info.sha,
@@ -230,25 +212,49 @@ def _plan_delta(
     return ops, head
 
 
+def _put_pair(
+    layout: Layout, pair: PairDoc, ops: list[dict[str, Any]], result: PublishResult
+) -> None:
+    ops.append(_sized(put(layout.config(pair.env, pair.service), pair.to_bytes()), pair))
+    result.written.append(f"{pair.env}/{pair.service}")
+
+
+def _file_ops(
+    layout: Layout,
+    published: dict[str, str],
+    files: dict[str, bytes | None],
+    ops: list[dict[str, Any]],
+    result: PublishResult,
+) -> dict[str, str]:
+    """The shared files' writes: each of `files` (None: gone) that differs from `published`
+    (path -> digest); the digests after them."""
+    digests = dict(published)
+    for path, data in files.items():
+        if data is None:
+            if digests.pop(path, None) is not None:
+                ops.append(delete(layout.file(path)))
+                result.files.append(path)
+        elif digests.get(path) != digest(data):
+            digests[path] = digest(data)
+            ops.append(_sized(put(layout.file(path), data), None, path))
+            result.files.append(path)
+    return digests
+
+
 def _index_ops(
-    layout: Layout, old: Published, new_index: dict[str, dict[str, str]]
-) -> list[dict[str, Any]]:
-    ops = []
-    for name, entries in sorted(new_index.items()):
-        if old.indexes.get(name) != entries:
-            env, shard = name.split("/", 1)
-            ops.append(put(layout.index(env, shard), index_bytes(entries)))
-    gone = sorted(set(old.indexes) - set(new_index))
-    return ops + [delete(layout.indexes() + name) for name in gone]
-
-
-def _roots_ops(
     layout: Layout,
     old: Published,
     new_index: dict[str, dict[str, str]],
     ops: list[dict[str, Any]],
 ) -> dict[str, str]:
-    """Each environment's roots (shard -> digest), written when changed; env -> their digest."""
+    """The index shards and each environment's roots (shard -> digest), written when changed,
+    gone ones deleted; env -> the digest of its roots, for the head."""
+    for name, entries in sorted(new_index.items()):
+        if old.indexes.get(name) != entries:
+            env, shard = name.split("/", 1)
+            ops.append(put(layout.index(env, shard), index_bytes(entries)))
+    gone = sorted(set(old.indexes) - set(new_index))
+    ops += [delete(layout.indexes() + name) for name in gone]
     roots: dict[str, dict[str, str]] = {}
     for name, entries in new_index.items():
         env, shard = name.split("/", 1)
@@ -263,57 +269,15 @@ def _roots_ops(
     return digests
 
 
-def _size(op: dict[str, Any]) -> int:
-    request = op.get("request_put") or op.get("request_delete_range") or {}
-    return sum(len(str(v)) for v in request.values()) * 3 // 4 + 16
-
-
 def _sized(op: dict[str, Any], pair: PairDoc | None, path: str = "") -> dict[str, Any]:
-    if _size(op) > _BUDGET:
+    if size(op) > BUDGET:
         what = f"{pair.service} in {pair.env}" if pair is not None else path
         raise InputError(
-            f"the configuration of {what} is {_size(op) // 1024} KiB: over etcd's request "
+            f"the configuration of {what} is {size(op) // 1024} KiB: over etcd's request "
             f"limit ({MAX_REQUEST_BYTES // 1024} KiB)",
             hint="split it into smaller services, or raise etcd's --max-request-bytes",
         )
     return op
-
-
-def _batches(ops: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for op in ops:
-        cost = _size(op)
-        if batch and (len(batch) >= MAX_OPS or size + cost > _BUDGET):
-            yield batch
-            batch, size = [], 0
-        batch.append(op)
-        size += cost
-    if batch:
-        yield batch
-
-
-@contextmanager
-def _locked(etcd: Etcd, layout: Layout) -> Iterator[None]:
-    lease = etcd.lease(LOCK_TTL)
-    compare = [{"key": _key64(layout.lock), "target": "CREATE", "create_revision": "0"}]
-    owner = f"pid {os.getpid()} at {datetime.now(UTC).isoformat(timespec='seconds')}"
-    held, _ = etcd.txn([put(layout.lock, owner.encode(), lease)], compare)
-    if not held:
-        etcd.revoke(lease)
-        raise EnvError(
-            f"another publish to {layout.prefix} is running (it holds {layout.lock})",
-            hint=f"wait for it; a publisher that died frees the lock within {LOCK_TTL} s",
-        )
-    try:
-        yield
-    finally:
-        with suppress(EnvError):  # else the lease runs out by itself
-            etcd.revoke(lease)  # the lock goes with its lease
-
-
-def _key64(key: str) -> str:
-    return base64.b64encode(key.encode()).decode()
 
 
 def publish(
@@ -381,13 +345,11 @@ def _publish(
     if old.head is not None and old.head.commit == info.sha and not ops:
         result.seconds = time.monotonic() - started
         return result  # this commit is the head already: nothing to write
-    with _locked(etcd, layout):
-        for batch in _batches(ops):
+    with locked(etcd, layout):
+        for batch in batches(ops):
             _, result.revision = etcd.txn(batch)
             result.transactions += 1
-        compare = [
-            {"key": _key64(layout.head), "target": "MOD", "mod_revision": str(old.head_revision)}
-        ]
+        compare = [unchanged_since(layout.head, old.head_revision)]
         raw = head.to_bytes()
         writes = [put(layout.head, raw), put(layout.commit, pointer_bytes(info.sha, raw))]
         done, result.revision = etcd.txn(writes, compare)

@@ -84,8 +84,7 @@ class EtcdWatcher(RemoteWatcher[T]):
         timeout: float = 5.0,
     ) -> None:
         adapter(model)
-        listed = endpoints.split(",") if isinstance(endpoints, str) else list(endpoints)
-        self._etcd = Etcd(listed, timeout=timeout)
+        self._etcd = Etcd(endpoints, timeout=timeout)
         self._layout = Layout.of(prefix)
         self._service, self._env = service, env
         self._model, self._token, self._reveal, self._cache = model, None, False, None

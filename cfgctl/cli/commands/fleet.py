@@ -95,7 +95,7 @@ def publish(
     from cfgctl.fleet.publish import commit_info, publish_commit
 
     layout = Layout.of(prefix)
-    client = Etcd([etcd] if "," not in etcd else etcd.split(","), timeout=timeout)
+    client = Etcd(etcd, timeout=timeout)
     opened = OpenedCommit.at(STATE.start(), rev)
     try:
         result = publish_commit(opened, client, layout, commit_info(opened), force=force)
@@ -145,7 +145,7 @@ def status(
     from cfgctl.fleet.layout import Layout
     from cfgctl.fleet.status import fleet_status
 
-    client = Etcd([etcd] if "," not in etcd else etcd.split(","), timeout=timeout)
+    client = Etcd(etcd, timeout=timeout)
     try:
         report = fleet_status(client, Layout.of(prefix))
     finally:
