@@ -69,6 +69,9 @@ class EtcdFeed:
         if held is not None and self._view is not None:
             return held
         try:
+            if self._unchanged():
+                assert self._view is not None
+                return self._view.head.commit  # the files were read whole for this head
             found = read_view(self.etcd, self.layout, self.pairs, self.session)
         except CfgctlError as exc:
             raise SourceError(exc.message, hint=exc.hint) from None
@@ -98,6 +101,17 @@ class EtcdFeed:
         self.state.source_revision = view.head_revision
         self.state.source_cluster = view.cluster
         return view.head.commit
+
+    def _unchanged(self) -> bool:
+        """Whether the head is the one read last (its key not written since, same cluster): a
+        pass woken by the poll then reads one key, not the shared files and pairs again."""
+        if self._view is None:
+            return False
+        found = self.etcd.range(self.layout.head, keys_only=True)
+        return bool(found.kvs) and (found.kvs[0].mod_revision, found.cluster) == (
+            self._view.head_revision,
+            self._view.cluster,
+        )
 
     def _current(self, sha: str) -> FleetView:
         if self._view is None or self._view.head.commit != sha:
