@@ -38,6 +38,8 @@ from cfgctl.operate.migration import (
     defaults,
     read_migration,
 )
+from cfgctl.operate.migrationpaths import check_paths
+from cfgctl.operate.schemawalk import flatten
 from cfgctl.repo import sops
 from cfgctl.repo.fsutil import write_all
 from cfgctl.repo.keypath import dotted_path, set_in
@@ -126,7 +128,9 @@ class MigrationPlan:
 # --- which services move, along which chain ---------------------------------------------------
 
 
-def _move(snap: Snapshot, service: str, to: str | None) -> ServiceMove:
+def _move(
+    snap: Snapshot, service: str, to: str | None, read: dict[tuple[str, int], Migration]
+) -> ServiceMove:
     spec = snap.manifest.service(service).schema
     name, pinned = parse_spec(spec)
     versions = snap.schemas.versions.get(name) or {}
@@ -153,18 +157,24 @@ def _move(snap: Snapshot, service: str, to: str | None) -> ServiceMove:
             f"{service} is at {name}@{pinned}: migrations go forward only, not to {target}",
             hint="write a migration to a new version that undoes the change",
         )
-    chain = tuple(_migration(snap, name, v) for v in range(pinned + 1, target + 1))
+    for v in range(pinned + 1, target + 1):
+        if (name, v) not in read:  # one read and check per file, not per service
+            read[name, v] = _migration(snap, name, v)
+    chain = tuple(read[name, v] for v in range(pinned + 1, target + 1))
     return ServiceMove(service, name, pinned, target, chain)
 
 
 def _migration(snap: Snapshot, name: str, version: int) -> Migration:
+    """The migration into `name@version`, its keys checked against `name@version-1`."""
     rel = migration_path(name, version)
     if rel not in snap.files:
         raise InputError(
             f"no migration from {name}@{version - 1} to {name}@{version}: {rel} is missing",
             hint=f"write {rel} (`cfgctl schema show --builtin migration` shows its format)",
         )
-    return read_migration(snap.document(rel), name, version)
+    migration = read_migration(snap.document(rel), name, version)
+    check_paths(migration, flatten(snap, snap.schemas.resolve(f"{name}@{version - 1}")))
+    return migration
 
 
 def _services(snap: Snapshot, services: list[str], everything: bool) -> list[str]:
@@ -368,7 +378,8 @@ def plan_migration(
 ) -> MigrationPlan:
     """What migrating `services` (all with `everything`) to `to` (default: the newest version
     of each one's schema) writes, checked; nothing is written."""
-    all_moves = [_move(snap, s, to) for s in _services(snap, services, everything)]
+    read: dict[tuple[str, int], Migration] = {}
+    all_moves = [_move(snap, s, to, read) for s in _services(snap, services, everything)]
     moves = {m.service: m for m in all_moves if m.target != m.source}
     plan = MigrationPlan(
         list(moves.values()), [m.service for m in all_moves if m.target == m.source]

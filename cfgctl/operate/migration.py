@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from cfgctl.diagnostics import DiagnosedFailure
 from cfgctl.errors import InputError, Location
 from cfgctl.repo.keypath import dotted_path, parse_key
 from cfgctl.repo.schemas import check_migration
@@ -77,8 +76,14 @@ class Migration:
 def read_migration(doc: Document, name: str, version: int) -> Migration:
     """The migration in `doc` (its file), checked against its schema and its place."""
     problems = check_migration(doc, version)
-    if problems:
-        raise DiagnosedFailure(f"{doc.source} is not a valid migration", problems)
+    if problems:  # bad input (exit 2): the first problem, where it is, and how many more
+        first, more = problems[0], len(problems) - 1
+        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise InputError(
+            f"not a valid migration: {first.message}{extra}",
+            location=first.location,
+            hint=first.hint or "`cfgctl schema show --builtin migration` shows the format",
+        )
     data = doc.data
     operations = tuple(
         _operation(spec, doc, ("operations", i)) for i, spec in enumerate(data["operations"])

@@ -50,6 +50,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 def chromium_browser() -> Iterator[Browser]:
     if (why := support.missing()) is not None:
         pytest.skip(why)
+    from playwright.sync_api import expect
+
+    # expect() polls: a page that is ready goes on at once; 5 s (the default) was too short
+    # for the analytics page's first computation on a loaded 2-core machine.
+    expect.set_options(timeout=20_000)
     with support.chromium() as found:
         yield found
 

@@ -186,9 +186,55 @@ def test_a_bad_migration_file_is_one_clear_error(
 ) -> None:
     repo.write({"schemas/web.v3.migration.yaml": migration})
     result = run_cli("-C", str(repo.workdir), "migrate", "--all")
-    assert result.exit_code in (1, 2), result.output
+    assert result.exit_code == 2, result.output
     assert message in result.stderr, result.stderr
+    # one error line (file:line:col: error: ...), then at most its hint
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].count("error:") == 1 and all(x.startswith("  hint:") for x in lines[1:]), lines
     assert "Traceback" not in result.output and "web@2" in repo.read("cfgctl.yaml")
+
+
+@pytest.mark.parametrize(
+    ("operation", "line"),
+    [
+        ("{op: rename, from: db.pool_sise, to: db.pool.max}", "db.pool_size"),  # a typo
+        ("{op: convert, path: timeout, to: duration}", "timeout_ms"),
+        ("{op: remove, path: name.first}", "name"),  # beneath a string, not a mapping
+        ("{op: map, path: db.pool_size, values: {a: b}}", "db.pool.max"),  # renamed above
+    ],
+)
+def test_an_operation_on_a_key_version_n_lacks_is_refused_with_its_line(
+    repo: ConfigRepo, run_cli: RunCli, operation: str, line: str
+) -> None:
+    head = "from: 2\nto: 3\noperations:\n  - {op: rename, from: db.pool_size, to: db.pool.max}\n"
+    if "sise" in operation:
+        head = "from: 2\nto: 3\noperations:\n  - {op: move, from: legacy, to: old}\n"
+    repo.write({"schemas/web.v3.migration.yaml": f"{head}  - {operation}\n"})
+    before = {rel: repo.read_bytes(rel) for rel in ("cfgctl.yaml", "config/base/payments.yaml")}
+    for args in (["--all"], ["--all", "--dry-run"]):
+        result = run_cli("-C", str(repo.workdir), "migrate", *args)
+        assert result.exit_code == 2, result.output
+        assert "web.v3.migration.yaml:5:" in result.stderr, result.stderr
+        assert "is not a key of web@2" in result.stderr
+        assert line in result.stderr  # the nearest key the schema has
+        assert "Traceback" not in result.output
+    assert {rel: repo.read_bytes(rel) for rel in before} == before
+
+
+def test_keys_an_earlier_operation_creates_or_a_free_form_mapping_holds_are_accepted(
+    repo: ConfigRepo, run_cli: RunCli
+) -> None:
+    # legacy is {type: object} in web@2: any key may live under it
+    extra = "  - {op: rename, from: legacy.flag, to: legacy.enabled}\n"
+    repo.write(
+        {
+            "schemas/web.v3.migration.yaml": MIGRATION.replace(
+                "operations:\n", f"operations:\n{extra}"
+            )
+        }
+    )
+    result = run_cli("-C", str(repo.workdir), "migrate", "--all", "--dry-run")
+    assert result.exit_code == 0, result.output
 
 
 def test_an_unpinned_service_and_an_unknown_target_are_refused(

@@ -48,8 +48,10 @@ def migrate(
     when every service reading it moves along, SERVICE.secrets.yaml (decrypted in memory,
     encrypted again for the same recipients). Comments and key order are kept; the pin moves.
 
-    Refused (exit 1 or 2, nothing written) when the result breaks the new schema, or when
-    migrating the layers would change an effective value the operations do not declare.
+    Refused, nothing written: exit 2 for a bad migration file, or an operation reading a key
+    that version N-1 does not have (its file:line:col and the nearest key), or when migrating
+    the layers would change an effective value the operations do not declare; exit 1 when the
+    result breaks the new schema.
     Everything is written or nothing. --dry-run prints the semantic diff of every effective
     configuration it changes.
 
