@@ -53,6 +53,8 @@ SDK_ALLOWED = {
     "cfgctl.telemetry",  # traces: the reload callback in a span (OpenTelemetry loaded lazily)
     "cfgctl._spanfile",
     "cfgctl._otel",
+    "cfgctl.deadline",  # a total deadline for the remote read's HTTP exchange
+    "cfgctl.deadlineadapter",  # the same for etcd3gw's requests session
     "cfgctl.repo.sops",  # the real sops binary, run to decrypt an etcd pair's secrets layers
     # watch_etcd: etcd's JSON gateway through etcd3gw/requests, the documents and their digests
     "cfgctl.fleet",

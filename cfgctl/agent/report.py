@@ -16,17 +16,18 @@ newer report replaces one not yet sent, and a failure is logged once until it re
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
 import threading
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from cfgctl.agent.config import ReportSpec
+from cfgctl.deadline import fetch
 from cfgctl.repo.timespec import utc_iso
 
 __all__ = ["Reporter"]
@@ -84,14 +85,13 @@ class Reporter:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.endpoint, data=data, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.spec.timeout) as answer:
-                answer.read(65536)
-        except urllib.error.HTTPError as exc:
-            self._failed(f"HTTP {exc.code}")
-            return
-        except (OSError, ValueError) as exc:  # refused, timed out, not HTTP
+        try:  # the whole exchange within the spec's timeout (a dripping server is cut off)
+            answer = fetch(request, timeout=self.spec.timeout, max_bytes=65536)
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out
             self._failed(str(getattr(exc, "reason", exc)))
+            return
+        if not 200 <= answer.status < 300:
+            self._failed(f"HTTP {answer.status}")
             return
         self.sent += 1
         if self._failing:

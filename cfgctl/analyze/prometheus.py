@@ -29,6 +29,7 @@ import numpy as np
 from cfgctl._version import __version__
 from cfgctl.analyze.placeholders import fill_promql
 from cfgctl.analyze.series import Series
+from cfgctl.deadline import DeadlineExceeded, fetch
 from cfgctl.errors import EnvError, InputError
 
 __all__ = ["PrometheusSource"]
@@ -40,7 +41,8 @@ _URL_HINT = "is Prometheus running and listening there? (source.prometheus.url i
 
 class PrometheusSource:
     """Range queries against the Prometheus at `url` (a path prefix such as
-    `http://host/prometheus` is kept); `timeout` in seconds bounds each query."""
+    `http://host/prometheus` is kept); `timeout` in seconds bounds each query as a whole
+    (connect to last byte)."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         try:
@@ -102,12 +104,8 @@ class PrometheusSource:
             },
             method="POST",
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return self._decode(response.read(MAX_BYTES + 1), response.status, query)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return self._decode(exc.read(MAX_BYTES + 1), exc.code, query)
+        try:  # the whole exchange within `timeout`: a server dripping bytes is cut off
+            answer = fetch(request, timeout=self.timeout, max_bytes=MAX_BYTES)
         except urllib.error.URLError as exc:
             raise EnvError(
                 f"cannot reach Prometheus at {self.url}: {_reason(exc.reason)}", hint=_URL_HINT
@@ -116,6 +114,7 @@ class PrometheusSource:
             raise EnvError(
                 f"cannot reach Prometheus at {self.url}: {_reason(exc)}", hint=_URL_HINT
             ) from None
+        return self._decode(answer.body, answer.status, query)
 
     def _decode(self, body: bytes, status: int, query: str) -> Any:
         """The JSON of a successful answer; the error of any other."""
@@ -151,6 +150,8 @@ class PrometheusSource:
 
 
 def _reason(reason: object) -> str:
+    if isinstance(reason, DeadlineExceeded):
+        return str(reason)
     if isinstance(reason, TimeoutError):
         return "timed out"
     if isinstance(reason, OSError) and reason.strerror:

@@ -172,6 +172,8 @@ class Etcd:
     def __init__(self, endpoints: str | list[str], *, timeout: float = 5.0) -> None:
         from etcd3gw.client import Etcd3Client
 
+        from cfgctl.deadlineadapter import DeadlineAdapter
+
         self.endpoints = parse_endpoints(endpoints)
         self.timeout = timeout
         self._clients = []
@@ -186,6 +188,12 @@ class Etcd:
                     api_path="/v3/",
                 )
             )
+        # Each request ends within `timeout` in all, not only per read: a member that drips its
+        # answer is cut off and the next one tried (a watch's stream is read outside it).
+        adapter = DeadlineAdapter(total=timeout)
+        for client in self._clients:
+            client.session.mount("http://", adapter)
+            client.session.mount("https://", adapter)
         self._current = 0
         self._lock = threading.Lock()
 
@@ -221,14 +229,17 @@ class Etcd:
     def _round(self, path: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
         import requests
 
+        from cfgctl.deadlineadapter import DeadlineTimeout
+
         errors = []
         data = json.dumps(payload)
         for index in self._order():
             client = self._clients[index]
             try:
                 answer = client.session.post(client.get_url(path), data=data, timeout=self.timeout)
-            except requests.RequestException as exc:
-                errors.append(f"{self.endpoints[index]}: {type(exc).__name__}")
+            except requests.RequestException as exc:  # a drip: "no complete answer within N s"
+                why = str(exc) if isinstance(exc, DeadlineTimeout) else type(exc).__name__
+                errors.append(f"{self.endpoints[index]}: {why}")
                 continue
             body = _json(answer)
             if answer.status_code == 200 and isinstance(body, dict):

@@ -27,17 +27,18 @@ Only the standard library speaks HTTP here: the SDK stays light for the services
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
 import threading
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from cfgctl.deadline import Answer, fetch
 from cfgctl.errors import CfgctlError, EnvError, InputError
 from cfgctl.sdk.changes import changed_paths, matches
 from cfgctl.sdk.files import Parsed
@@ -46,6 +47,8 @@ from cfgctl.sdk.typed import adapter, convert, plain
 from cfgctl.sdk.watch import OnChange, OnError
 
 __all__ = ["RemoteWatcher", "remote"]
+
+MAX_BYTES = 16 << 20  # one service's configuration: far below; a larger answer is refused
 
 T = TypeVar("T")
 log = logging.getLogger("cfgctl.sdk")
@@ -194,16 +197,21 @@ class RemoteWatcher(Generic[T]):
             headers["Authorization"] = f"Bearer {self._token}"
         request = urllib.request.Request(url, headers=headers)
         timeout = self._timeout + (self._wait if after is not None else 0)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as r:
-                body = json.loads(r.read())
-                commit = r.headers.get("Cfgctl-Commit")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return _Answer(304, None, after)
-            raise EnvError(f"the server answered HTTP {exc.code}: {_detail(exc)}") from None
-        except (OSError, ValueError) as exc:
+        try:  # the whole exchange within `timeout` (a server dripping bytes is cut off)
+            answer = fetch(request, timeout=timeout, max_bytes=MAX_BYTES)
+        except (OSError, http.client.HTTPException) as exc:
             raise EnvError(f"{getattr(exc, 'reason', exc)}") from None
+        if answer.status == 304:
+            return _Answer(304, None, after)
+        if answer.status != 200:
+            raise EnvError(f"the server answered HTTP {answer.status}: {_detail(answer)}")
+        if len(answer.body) > MAX_BYTES:
+            raise EnvError(f"the server's answer is larger than {MAX_BYTES >> 20} MiB")
+        try:
+            body = json.loads(answer.body)
+        except ValueError as exc:
+            raise EnvError(f"the server's answer is not JSON: {exc}") from None
+        commit = answer.headers.get("Cfgctl-Commit")
         if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
             raise EnvError("the server's answer holds no configuration (is it a cfgctl server?)")
         return _Answer(200, body["config"], commit)
@@ -308,13 +316,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _detail(exc: urllib.error.HTTPError) -> str:
+def _detail(answer: Answer) -> str:
     """The problem document's title and detail, when the server sent one."""
+    reason = http.client.responses.get(answer.status, "error")
     try:
-        problem = json.loads(exc.read(65536))
-        return str(problem.get("detail") or problem.get("title") or exc.reason)
-    except (OSError, ValueError, AttributeError):
-        return str(exc.reason)
+        problem = json.loads(answer.body)
+        return str(problem.get("detail") or problem.get("title") or reason)
+    except (ValueError, AttributeError):
+        return reason
 
 
 def remote(

@@ -22,9 +22,9 @@ from typing import Any
 import github3
 import requests
 from github3 import exceptions as gh_errors
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from cfgctl.deadlineadapter import DeadlineAdapter, DeadlineTimeout
 from cfgctl.errors import EnvError, InputError
 from cfgctl.review.approval import Review
 from cfgctl.review.forge.actions import read_event
@@ -105,6 +105,15 @@ def _token() -> str:
     return token
 
 
+def _deadline() -> float:
+    """Seconds a whole call may take, retries included (CFGCTL_GITHUB_DEADLINE, default 60)."""
+    try:
+        seconds = float(os.environ.get("CFGCTL_GITHUB_DEADLINE", "60"))
+    except ValueError:
+        return 60.0
+    return seconds if seconds > 0 else 60.0
+
+
 def _backoff() -> float:
     try:
         return float(os.environ.get("CFGCTL_GITHUB_BACKOFF", "0.5"))
@@ -125,6 +134,8 @@ def _reset_text(headers: Any) -> str:
 def _transport_reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return "not a valid URL"
+    if isinstance(exc, DeadlineTimeout):
+        return str(exc)  # no complete answer within N s
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -204,7 +215,9 @@ class GitHubRepo:
             respect_retry_after_header=True,
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(max_retries=retry)
+        # A total deadline per call (retries and their back-off included), not only per read:
+        # a server that drips its answer a byte at a time is cut off (cfgctl.deadlineadapter).
+        adapter = DeadlineAdapter(total=_deadline(), max_retries=retry)
         gh.session.mount("https://", adapter)
         gh.session.mount("http://", adapter)
         return cls(gh, target)

@@ -1,0 +1,95 @@
+"""A total deadline for every request of a `requests` session (github3.py's, etcd3gw's).
+
+requests' `timeout=` bounds the connect and each read, not the whole answer: a server that drips
+a byte a second holds a call forever. Mounted on a session, `DeadlineAdapter` runs each `send`
+inside a `cfgctl.deadline.Deadline`: its pool hands every connection it lends to that deadline,
+which shuts the socket when the time is up; the request then fails as `DeadlineTimeout` (a
+`requests.exceptions.Timeout`) with "no complete answer within N s".
+
+    session.mount("https://", DeadlineAdapter(total=30.0, max_retries=retry))
+
+Retries (urllib3's `Retry`) happen inside the same deadline: a connection lent after it has
+passed is cut at once, so the retries end quickly too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import EmptyPoolError
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from cfgctl.deadline import Deadline, current, held
+
+__all__ = ["DeadlineAdapter", "DeadlineTimeout"]
+
+
+class DeadlineTimeout(requests.exceptions.Timeout):
+    """The request did not finish within the adapter's total deadline."""
+
+
+class _Connection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        held(self)  # lent before the deadline, connected after it: cut at once
+
+
+class _SecureConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        held(self)
+
+
+def _lend(conn: Any) -> Any:
+    deadline = current()
+    if deadline is not None and deadline.expired:  # a retry after the deadline: not tried
+        raise EmptyPoolError(None, "the total deadline has passed")  # type: ignore[arg-type]
+    return held(conn)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _lend(super()._get_conn(timeout))
+
+
+class _SecurePool(HTTPSConnectionPool):
+    ConnectionCls = _SecureConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _lend(super()._get_conn(timeout))
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An `HTTPAdapter` whose every request ends within `total` seconds (retries included)."""
+
+    def __init__(self, *, total: float, **kwargs: Any) -> None:
+        self.total = total
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _SecurePool}
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        with Deadline(self.total) as deadline:
+            try:
+                response = super().send(request, *args, **kwargs)
+                if not kwargs.get("stream"):
+                    response.content  # noqa: B018  the body is read inside the deadline
+            except (requests.RequestException, Urllib3Error) as exc:
+                if deadline.expired:
+                    raise DeadlineTimeout(
+                        f"timed out: no complete answer within {self.total:g} s", request=request
+                    ) from exc
+                raise
+            if deadline.expired:
+                raise DeadlineTimeout(
+                    f"timed out: no complete answer within {self.total:g} s", request=request
+                )
+            return response
