@@ -249,7 +249,35 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n  " + "\n  ".join(report)
 
 
-def test_sdk_imports_only_errors_yaml_and_key_paths() -> None:
+def _is_private(name: str) -> bool:
+    """`_name` is private; `__name__` (a dunder) is not."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _private_names_imported(module: str) -> Iterator[str]:
+    """`from cfgctl.X import _name` in `module`, X another module: a private name borrowed.
+
+    A private module's public names (`from cfgctl.repo._yamlbuild import OCTAL_11`) and a private
+    module itself (`from cfgctl.repo import _yamlbuild`) are not private names of another module.
+    """
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        base = _absolute(module, node.level, node.module)
+        if base == module or not (base == "cfgctl" or base.startswith("cfgctl.")):
+            continue
+        for alias in node.names:
+            if _is_private(alias.name) and f"{base}.{alias.name}" not in MODULES:
+                yield f"{module}:{node.lineno} -> {base}.{alias.name}"
+
+
+def test_no_private_name_imported_from_another_module() -> None:
+    bad = [found for module in MODULES for found in _private_names_imported(module)]
+    assert not bad, "private names imported from another module:\n  " + "\n  ".join(bad)
+
+
+def test_sdk_imports_only_what_a_service_needs() -> None:
     runtime: dict[str, list[Import]] = {}
     for imp in IMPORTS:
         if not imp.type_checking:
@@ -267,7 +295,7 @@ def test_sdk_imports_only_errors_yaml_and_key_paths() -> None:
                 todo.append(imp.target)
             else:
                 bad.append(f"{imp.source}:{imp.line} -> {imp.target}")
-    assert not bad, "the SDK reaches beyond errors, yamlio and keypath:\n  " + "\n  ".join(bad)
+    assert not bad, "the SDK reaches beyond SDK_ALLOWED:\n  " + "\n  ".join(bad)
 
 
 def test_sdk_loads_no_heavy_stack() -> None:

@@ -28,9 +28,9 @@ from typing import Any
 from cfgctl.errors import CfgctlError
 from cfgctl.repo.yamlio import Document, JsonPath, parse, same_data
 from cfgctl.repo.yamlwrite import (
-    _indents,
     dump_plain,
     dump_roundtrip,
+    indents,
     is_ambiguous,
     load_roundtrip,
 )
@@ -136,7 +136,7 @@ class _Patch:
     ) -> None:
         self.old = old
         self.moved = moved
-        self.step = _indents(text)[0]
+        self.step = indents(text)[0]
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self.lines = text.splitlines(keepends=True)
         if self.lines and not self.lines[-1].endswith("\n"):

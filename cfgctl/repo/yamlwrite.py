@@ -18,7 +18,7 @@ import ruamel.yaml
 from cfgctl.repo._yamlbuild import OCTAL_11, SEXAGESIMAL_11, YAML11_BOOLS
 from cfgctl.repo.yamlio import decode, parse
 
-__all__ = ["dump_plain", "dump_roundtrip", "is_ambiguous", "load_roundtrip"]
+__all__ = ["dump_plain", "dump_roundtrip", "indents", "is_ambiguous", "load_roundtrip"]
 
 
 def _roundtrip_yaml() -> ruamel.yaml.YAML:
@@ -35,7 +35,7 @@ def load_roundtrip(data: bytes | str, source: str) -> Any:
     return _roundtrip_yaml().load(decode(data, source))
 
 
-def _indents(text: str) -> tuple[int, int, int]:
+def indents(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) of a YAML text, ruamel's defaults (2, 4, 2)
     when it shows none."""
     mapping = sequence = offset = None
@@ -64,7 +64,7 @@ def _indents(text: str) -> tuple[int, int, int]:
 def dump_roundtrip(data: Any, *, like: str = "") -> str:
     """Dump round-trip data; with `like`, in that text's indentation and line endings."""
     yaml = _roundtrip_yaml()
-    mapping, sequence, offset = _indents(like)
+    mapping, sequence, offset = indents(like)
     yaml.indent(mapping=mapping, sequence=max(sequence, offset + 2), offset=offset)
     stream = io.StringIO()
     yaml.dump(data, stream)

@@ -34,7 +34,7 @@ from cfgctl.fleet.etcd import Compacted, Etcd
 from cfgctl.fleet.layout import Layout
 from cfgctl.fleet.reader import FleetView
 from cfgctl.sdk.files import Parsed
-from cfgctl.sdk.remote import RemoteWatcher, _Answer
+from cfgctl.sdk.remote import RemoteWatcher
 from cfgctl.sdk.typed import adapter, convert, plain
 from cfgctl.sdk.watch import OnChange, OnError
 
@@ -168,7 +168,7 @@ class EtcdWatcher(RemoteWatcher[T]):
             self._finish()
             return
         if commit != self.commit:
-            self._update(_Answer(200, data, commit))
+            self._update(data, commit)
 
 
 def watch_etcd(

@@ -231,15 +231,16 @@ class RemoteWatcher(Generic[T]):
                 continue
             backoff = 1.0
             if answer.status == 200 and not self._stop.is_set():
-                self._update(answer)
+                self._update(answer.data, answer.commit)
 
-    def _update(self, answer: _Answer) -> None:
+    def _update(self, data: Any, commit: str | None) -> None:
+        """Take a new configuration read at `commit`: validated, swapped in, cached, told."""
         try:
-            new = convert(Parsed(self._source, "", "json", answer.data), self._model)
+            new = convert(Parsed(self._source, "", "json", data), self._model)
         except CfgctlError as exc:
             log.warning("%s: update rejected, keeping the last good configuration: %s",
                         self._source, exc)  # fmt: skip
-            self.last_error, self.commit = exc, answer.commit
+            self.last_error, self.commit = exc, commit
             self.failures += 1
             self._callback(self._on_error, exc)
             self._finish()
@@ -248,9 +249,9 @@ class RemoteWatcher(Generic[T]):
         changed = changed_paths(self._plain, new_plain)
         old = self.current
         object.__setattr__(self, "current", new)
-        self._plain, self.commit, self.last_error = new_plain, answer.commit, None
+        self._plain, self.commit, self.last_error = new_plain, commit, None
         self.reloads += 1
-        self._write_cache(answer.data, answer.commit)
+        self._write_cache(data, commit)
         if changed and self._on_change is not None and matches(changed, self._keys):
             # In a span of the change's trace: watch_etcd has it from the etcd document.
             parent = getattr(self, "traceparent", None) or None
@@ -261,7 +262,7 @@ class RemoteWatcher(Generic[T]):
                 self._on_change,
                 (old, new, changed),
                 traceparent=parent,
-                commit=answer.commit,
+                commit=commit,
                 attributes=attrs,
             )
         self._finish()
