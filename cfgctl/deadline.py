@@ -139,6 +139,7 @@ def fetch(request: urllib.request.Request, *, timeout: float, max_bytes: int) ->
     """`request` answered within `timeout` seconds in all (connect, send, status line, headers,
     body), or `DeadlineExceeded`; other failures raise what urllib raises (`URLError`,
     `OSError`, `http.client.HTTPException`). Any HTTP status is an answer."""
+    late = f"timed out: no complete answer within {timeout:g} s"
     with Deadline(timeout) as deadline:
         try:
             answer = _exchange(request, timeout, max_bytes)
@@ -149,10 +150,10 @@ def fetch(request: urllib.request.Request, *, timeout: float, max_bytes: int) ->
                 or isinstance(exc, TimeoutError)
                 or isinstance(reason, TimeoutError)
             ):
-                raise DeadlineExceeded(f"timed out: no complete answer within {timeout:g} s") from None
+                raise DeadlineExceeded(late) from None
             raise
         if deadline.expired:  # a body cut short at the deadline reads as a short body
-            raise DeadlineExceeded(f"timed out: no complete answer within {timeout:g} s")
+            raise DeadlineExceeded(late)
         return answer
 
 
