@@ -274,3 +274,61 @@ def test_every_write_is_audited_first_and_refused_when_it_cannot_be(guarded: Gua
     assert [(e["subject"], e["object"], e["outcome"]) for e in edits] == [
         ("alice", "config:payments@staging", "allowed")
     ]
+
+
+def test_a_write_beyond_the_token_scope_is_403_audited_and_writes_nothing(guarded: Guarded) -> None:
+    alice = guarded.token("alice", "editor", "payments@staging")
+    headers = {"Authorization": f"Bearer {alice}", "If-Match": '"any"',
+               "Content-Type": "application/merge-patch+json"}  # fmt: skip
+    doc = _problem(
+        guarded.client.patch(PROD, headers=headers, content=b'{"replicas": 9}'), 403, "forbidden"
+    )
+    assert doc["object"] == "config:payments@prod" and doc["action"] == "edit"
+    assert "scope (payments@staging) does not cover payments@prod" in str(doc["reason"])
+    refs = sorted(guarded.repo.repo.references)
+    assert not any(r.startswith("refs/cfgctl/changes/") for r in refs)  # nothing written
+    denied = [line for line in guarded.audit() if line["action"] == "edit"]
+    assert [(d["subject"], d["object"], d["outcome"]) for d in denied] == [
+        ("alice", "config:payments@prod", "denied")
+    ]
+
+
+def test_editing_and_approving_are_separate_rights_and_nobody_approves_their_own_change(
+    guarded: Guarded,
+) -> None:
+    bob = guarded.token("bob", "editor", "payments@staging")
+    read = guarded.get(STAGING, bob)
+    patch = {"Authorization": f"Bearer {bob}", "If-Match": read.headers["etag"],
+             "Content-Type": "application/merge-patch+json"}  # fmt: skip
+    opened = guarded.client.patch(STAGING, headers=patch, content=b'{"replicas": 4}')
+    assert opened.status_code == 202, opened.text
+    number = opened.json()["id"]
+
+    def approve(token: str, change: int = number) -> Response:
+        answer = guarded.client.post(
+            f"/api/v1/changes/{change}/approve", headers={"Authorization": f"Bearer {token}"}
+        )
+        guarded.answers.append(answer)
+        return answer
+
+    alice = guarded.token("alice", "editor", "payments@staging")  # may edit, not approve
+    doc = _problem(approve(alice), 403, "forbidden")
+    assert doc["action"] == "approve"
+    carol = guarded.token("carol", "approver", "*@prod*")  # approves, but not staging
+    assert _problem(approve(carol), 403, "forbidden")["action"] == "approve"
+    root = guarded.token("root", "admin", "*")  # may edit and approve, but never their own
+    read = guarded.get(STAGING, root)
+    patch |= {"Authorization": f"Bearer {root}", "If-Match": read.headers["etag"]}
+    theirs = guarded.client.patch(STAGING, headers=patch, content=b'{"replicas": 6}')
+    assert theirs.status_code == 202, theirs.text
+    mine = _problem(approve(root, theirs.json()["id"]), 403, "forbidden")
+    assert "nobody approves their own change" in str(mine["detail"]), mine
+    approved = approve(root)  # bob's
+    assert approved.status_code == 200, approved.text
+    approvals = [
+        (line["subject"], line["outcome"])
+        for line in guarded.audit()
+        if line["action"] == "approve"
+    ]
+    assert ("alice", "denied") in approvals and ("carol", "denied") in approvals
+    assert ("root", "allowed") in approvals
