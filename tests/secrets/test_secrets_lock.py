@@ -110,3 +110,40 @@ def test_an_edit_never_undoes_a_change_made_while_the_editor_was_open(
     assert data["db"]["user_token"] == TOKEN  # the concurrent change stays
     assert data["db"]["password"] == PASSWORD
     _no_leak(result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("secrets", "rotate", "--env", "prod"),
+        ("secrets", "recipients", "add", "BOB", "--env", "prod"),
+        ("secrets", "recipients", "remove", "ALICE", "--env", "prod"),
+        ("secrets", "encrypt", "config/prod/search.secrets.yaml"),
+        ("codeowners",),
+        ("new", "service", "billing", "--template", "web-service"),
+    ],
+    ids=["rotate", "recipients-add", "recipients-remove", "encrypt", "codeowners", "new-service"],
+)
+def test_every_writer_under_a_held_lock_exits_3_and_writes_nothing(
+    secret_repo: ConfigRepo, alice: Key, bob: Key, command: tuple[str, ...]
+) -> None:
+    SECRET_VALUES.add(PASSWORD)
+    cwd = secret_repo.workdir
+    assert run_one("secrets", "set", "payments", "db.password", "--env", "prod", cwd=cwd,
+                   stdin=PASSWORD).returncode == 0  # fmt: skip
+    (cwd / "config/prod/search.secrets.yaml").write_text("api_key: not-yet-encrypted\n")
+    SECRET_VALUES.add("not-yet-encrypted")
+    before = {p: p.read_bytes() for p in cwd.rglob("*") if p.is_file() and ".git" not in p.parts}
+    args = [{"BOB": bob.recipient, "ALICE": alice.recipient}.get(a, a) for a in command]
+    holder = LockHolder(cwd)
+    try:
+        result = run_one(*args, cwd=cwd, env={"CFGCTL_LOCK_TIMEOUT": "0.3"})
+    finally:
+        holder.release()
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert "another cfgctl is writing this repository" in result.stderr
+    after = {p: p.read_bytes() for p in cwd.rglob("*") if p.is_file() and ".git" not in p.parts}
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    assert {p.relative_to(cwd).parts[0] for p in changed} <= {".cfgctl"}, changed  # the lock only
+    _no_leak(result.stdout, result.stderr)
+    assert "not-yet-encrypted" not in result.stdout + result.stderr
