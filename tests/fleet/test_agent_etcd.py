@@ -315,3 +315,30 @@ def test_a_cluster_restored_from_a_snapshot_is_followed_from_its_own_revisions(
         assert state["source_cluster"] and state["source_revision"] < 10
     finally:
         restored.stop()
+
+
+def test_a_publish_that_fails_its_health_check_is_rolled_back_as_from_git(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    # the same pipeline as the Git source: write, health check, roll back the last good file
+    target = world.root / "out" / "payments.yaml"
+    health = world.root / "health.sh"
+    health.write_text(f"#!/bin/sh\n! grep -q 'pool_size: 13' {target}\n")
+    health.chmod(0o755)
+    _publish(world, cluster, prefix)
+    config = _agent_yaml(world, cluster.endpoints, prefix)
+    config.write_text(
+        config.read_text().replace(
+            "format: yaml}", f"format: yaml, health: {{command: [{health}], timeout: 5s}}}}"
+        )
+    )
+    assert world.once().returncode == 0
+    good = target.read_bytes()
+    assert _pool(world) == "pool_size: 40"
+    commit = world.edit("config/prod/payments.yaml", "pool_size: 40", "pool_size: 13")
+    _publish(world, cluster, prefix)
+    failed = world.once()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert target.read_bytes() == good  # the last good file is back
+    status = [t for t in world.status()["targets"] if t["path"] == str(target)]
+    assert status[0]["state"] == "rolled-back" and status[0]["failed_commit"] == commit, status
