@@ -160,3 +160,39 @@ def test_any_input_gives_data_or_input_error(raw: bytes | str) -> None:
         assert outcome.location.path == "fuzz.yaml"
     else:
         assert isinstance(outcome, Document)
+
+
+# printable text: YAML refuses control characters in a stream (JSON escapes them; the fast path
+# reads such a .json file where the YAML reader refused it, which is JSON's verdict)
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=8)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES, st.sampled_from([None, 2]))
+def test_a_json_file_reads_as_the_yaml_reader_reads_it(value: Any, indent: int | None) -> None:
+    import json
+
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    fast, slow = parse(text, "s.schema.json"), parse(text, "s.schema.yaml")
+    assert type(fast.data) is type(slow.data) and fast.data == slow.data
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1, "a": 2}', '{"a": NaN}', '{"a": 1,}', "[" * 900 + "]" * 900, '{"<<": {"a": 1}}'],
+    ids=["duplicate", "nan", "trailing-comma", "deep", "merge-key"],
+)
+def test_what_is_not_plain_json_gets_the_yaml_readers_verdict(text: str) -> None:
+    def verdict(source: str) -> object:
+        try:
+            return parse(text, source).data
+        except InputError as exc:
+            return ("refused", exc.message, exc.location.line if exc.location else None)
+
+    assert verdict("s.json") == verdict("s.yaml")
