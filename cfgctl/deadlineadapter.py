@@ -9,7 +9,8 @@ which shuts the socket when the time is up; the request then fails as `DeadlineT
     session.mount("https://", DeadlineAdapter(total=30.0, max_retries=retry))
 
 Retries (urllib3's `Retry`) happen inside the same deadline: a connection lent after it has
-passed is cut at once, so the retries end quickly too.
+passed is not tried, so the retries end quickly too. A streamed request (`stream=True`: etcd's
+watch) is left to its own timeouts: it is meant to last.
 """
 
 from __future__ import annotations
@@ -77,11 +78,12 @@ class DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _SecurePool}
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("stream"):  # a stream (etcd's watch) is read for as long as it lasts
+            return super().send(request, *args, **kwargs)
         with Deadline(self.total) as deadline:
             try:
                 response = super().send(request, *args, **kwargs)
-                if not kwargs.get("stream"):
-                    response.content  # noqa: B018  the body is read inside the deadline
+                response.content  # noqa: B018  the body is read inside the deadline
             except (requests.RequestException, Urllib3Error) as exc:
                 if deadline.expired:
                     raise DeadlineTimeout(
