@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,44 @@ def test_a_publish_that_fails_its_health_check_is_rolled_back_as_from_git(
     assert target.read_bytes() == good  # the last good file is back
     status = [t for t in world.status()["targets"] if t["path"] == str(target)]
     assert status[0]["state"] == "rolled-back" and status[0]["failed_commit"] == commit, status
+
+
+def _window(now: datetime, open_now: bool) -> str:
+    start = now + (timedelta(hours=-1) if open_now else timedelta(hours=2))
+    end = start + timedelta(hours=2 if open_now else 1)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[start.weekday()]
+    return f"{day} {start:%H:%M}-{end:%H:%M} UTC"
+
+
+def test_windows_and_waves_hold_an_etcd_delivery_as_a_git_one(
+    world: AgentWorld, cluster: EtcdCluster, prefix: str
+) -> None:
+    first, second = world.root / "out" / "payments.yaml", world.root / "out" / "search.yaml"
+    health = world.root / "health.sh"
+    health.write_text(f"#!/bin/sh\n! grep -q 'timeout_seconds: 99' {first}\n")
+    health.chmod(0o755)
+    _publish(world, cluster, prefix)
+    base = _agent_yaml(world, cluster.endpoints, prefix).read_text().split("targets:\n")[0]
+    targets = (
+        "targets:\n"
+        f"  - {{service: payments, env: prod, path: {first}, format: yaml, wave: 1, "
+        f"health: {{command: [{health}], timeout: 5s}}}}\n"
+        f"  - {{service: search, env: prod, path: {second}, format: yaml, wave: 2}}\n"
+    )
+    now = datetime.now(UTC)
+    world.write_config(base + targets + f"windows: {{prod: ['{_window(now, open_now=False)}']}}\n")
+    assert world.once().returncode == 0  # a closed window: nothing yet, nothing failed
+    assert not first.exists() and not second.exists()
+    states = {t["service"]: t for t in world.status()["targets"]}
+    assert states["payments"]["state"] == "waiting", states
+    assert "maintenance window of prod" in states["payments"]["last_error"]
+
+    world.write_config(base + targets + f"windows: {{prod: ['{_window(now, open_now=True)}']}}\n")
+    assert world.once().returncode == 0
+    before = second.read_bytes()
+    world.edit("config/base/_defaults.yaml", "timeout_seconds: 30", "timeout_seconds: 99")
+    _publish(world, cluster, prefix)
+    result = json.loads(world.once("--format", "json").stdout)
+    assert result["failed"] == [f"payments@prod:{first}"], result
+    assert result["blocked"] == [f"search@prod:{second}"], result  # wave 2 never got it
+    assert second.read_bytes() == before
