@@ -22,6 +22,8 @@ from cfgctl.review.forge.github import GitHubRepo, GitHubTarget
 from cfgctl.sdk.remote import RemoteWatcher
 from tests.support.drip import DripServer
 
+pytestmark = pytest.mark.slow  # each waits out a 1 s deadline against a dripping server
+
 # The drip takes 10,000 s to send its headers; each call below must give up within its 1 s
 # deadline. The bound leaves room for a loaded 2-core machine; a per-read timeout never ends.
 BOUND = 8.0

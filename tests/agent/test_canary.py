@@ -21,6 +21,8 @@ from cfgctl.repo.yamlio import parse
 from tests.support.agentworld import AgentWorld, config, wait_for
 from tests.support.cli import run_cli
 
+pytestmark = pytest.mark.slow  # real agent processes, a real Prometheus or sample service
+
 ANALYTICS = """\
 version: 1
 source: {files: {folder: %s}}

@@ -23,6 +23,7 @@ def test_a_slowdown_is_a_regression_with_its_effect_and_interval() -> None:
     assert better.verdict == "improvement"
 
 
+@pytest.mark.slow  # thousands of simulated trials
 def test_a_and_a_is_rarely_a_verdict_and_mostly_no_change() -> None:
     """At 98% confidence, at most ~2% of A/A comparisons may claim an effect."""
     rng = _rng(2)
@@ -77,6 +78,7 @@ def _ar1(rng: np.random.Generator, n: int, phi: float = 0.5) -> np.ndarray:
     return 50 + x
 
 
+@pytest.mark.slow  # thousands of simulated trials
 def test_autocorrelated_noise_is_not_mistaken_for_an_effect() -> None:
     """Points close in time are alike: counted as independent, AR(1) noise with phi 0.5 made
     about one A/A comparison in five claim an effect at a nominal 2%."""

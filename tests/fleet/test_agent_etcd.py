@@ -15,6 +15,8 @@ from cfgctl.fleet.etcd import Etcd, delete, put
 from tests.support.agentworld import CFGCTL, AgentWorld, wait_for
 from tests.support.etcd import EtcdCluster
 
+pytestmark = pytest.mark.slow  # real agent processes against a real etcd cluster
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> AgentWorld:

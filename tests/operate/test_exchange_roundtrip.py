@@ -104,6 +104,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 RESTORED = {"types", "lists"}
 
 
+@pytest.mark.slow  # a property test over 1 s
 @settings(
     max_examples=40,
     deadline=None,

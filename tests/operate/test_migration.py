@@ -81,6 +81,7 @@ def _shadowed(layers: list[Any], ops: list[Operation]) -> bool:
     return False
 
 
+@pytest.mark.slow  # a property test of 600 examples
 @settings(max_examples=600, deadline=None, database=None)
 @given(layers=st.lists(documents(), min_size=1, max_size=3), ops=st.lists(operations(), max_size=4))
 def test_migrating_the_layers_then_merging_is_migrating_the_merge(

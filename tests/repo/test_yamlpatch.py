@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +136,7 @@ def _commented(data: dict[str, Any]) -> str:
     )
 
 
+@pytest.mark.slow  # a property test over 1 s
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_docs, _docs, st.data())
 def test_generated_edits_read_back_exactly_or_are_refused(

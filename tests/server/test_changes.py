@@ -256,6 +256,7 @@ def test_secrets_are_never_written_in_clear_nor_shown(
             assert secret not in answer.text
 
 
+@pytest.mark.slow
 def test_a_real_server_wakes_a_long_poll_with_the_merge(repo: ConfigRepo, tmp_path: Path) -> None:
     with write_server(repo.workdir, tmp_path) as url:
         api = url + "/api/v1"

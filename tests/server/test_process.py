@@ -16,6 +16,8 @@ from tests.support.cli import RunCli
 from tests.support.gitrepo import ConfigRepo
 from tests.support.server import ServerProcess, server_process
 
+pytestmark = pytest.mark.slow  # real `cfgctl serve` processes
+
 CONFIG = "/config/payments/prod"
 
 
@@ -112,7 +114,6 @@ async def _waiters_that_leave_are_dropped(server: ServerProcess, repo: ConfigRep
     assert await asyncio.to_thread(_waiting, server, 0)  # long before the 60 s end
 
 
-@pytest.mark.slow
 def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Path) -> None:
     with server_process(example_repo.workdir, log_dir=tmp_path) as server:
         first = httpx2.get(server.api(CONFIG), timeout=10)
@@ -138,7 +139,6 @@ def test_serve_reads_and_follows_commits(example_repo: ConfigRepo, tmp_path: Pat
     assert '"GET /api/v1/config/payments/prod HTTP/1.1" 304' in log  # the access log
 
 
-@pytest.mark.slow
 def test_two_workers_serve_the_same_answers(example_repo: ConfigRepo, tmp_path: Path) -> None:
     with server_process(example_repo.workdir, "--workers", "2", log_dir=tmp_path) as server:
         answers = [httpx2.get(server.api(CONFIG), timeout=10) for _ in range(6)]
