@@ -1,4 +1,9 @@
 # Every target creates .venv when it is missing and installs the project into it.
+
+# Bytecode is written (__pycache__/, git-ignored) even where the environment says not to: without
+# it every cfgctl process of the tests compiles each module it imports again, and every pytest
+# worker rewrites and compiles every test module again (collection: 24 s -> 13 s here).
+unexport PYTHONDONTWRITEBYTECODE
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
