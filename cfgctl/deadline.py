@@ -27,7 +27,7 @@ from email.message import Message
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Answer", "Deadline", "DeadlineExceeded", "current", "fetch"]
+__all__ = ["Answer", "Deadline", "DeadlineExceeded", "Held", "current", "fetch", "held", "shut"]
 
 
 class DeadlineExceeded(TimeoutError):
@@ -37,12 +37,13 @@ class DeadlineExceeded(TimeoutError):
 _LOCAL = threading.local()
 
 
-def _shut(obj: Any) -> None:
-    """Shut the socket of a connection (http.client's or urllib3's) or a socket itself."""
-    sock = obj if isinstance(obj, socket.socket) else getattr(obj, "sock", None)
+def shut(connection: Any) -> None:
+    """Shut the socket of a connection (http.client's or urllib3's): a blocked read returns at
+    once. Nothing when it has no socket (yet, or any more)."""
+    sock = getattr(connection, "sock", None)
     if sock is not None:
         with suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class Deadline:
@@ -54,28 +55,27 @@ class Deadline:
         self.expired = False
         self._lock = threading.Lock()
         self._held: list[Any] = []
+        self._outer: Deadline | None = None
         self._timer = threading.Timer(self.seconds, self._expire)
         self._timer.daemon = True
 
     def hold(self, connection: Any) -> None:
-        """Cut `connection` (anything with a `.sock`, or a socket) at the deadline; at once when
-        it has passed already."""
+        """Cut `connection` at the deadline; at once when it has passed already."""
         with self._lock:
             self._held.append(connection)
             expired = self.expired
         if expired:
-            _shut(connection)
+            shut(connection)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
             held = list(self._held)
         for connection in held:
-            _shut(connection)
+            shut(connection)
 
     def __enter__(self) -> Deadline:
-        stack: list[Deadline] = getattr(_LOCAL, "stack", [])
-        _LOCAL.stack = [*stack, self]
+        self._outer, _LOCAL.deadline = current(), self
         self._timer.start()
         return self
 
@@ -86,13 +86,13 @@ class Deadline:
         traceback: TracebackType | None,
     ) -> None:
         self._timer.cancel()
-        _LOCAL.stack = [d for d in getattr(_LOCAL, "stack", []) if d is not self]
+        _LOCAL.deadline = self._outer
 
 
 def current() -> Deadline | None:
     """The innermost deadline of this thread, if any."""
-    stack: list[Deadline] = getattr(_LOCAL, "stack", [])
-    return stack[-1] if stack else None
+    found: Deadline | None = getattr(_LOCAL, "deadline", None)
+    return found
 
 
 def held(connection: Any) -> Any:
@@ -103,19 +103,24 @@ def held(connection: Any) -> Any:
     return connection
 
 
+class Held:
+    """Mixin for a connection class (http.client's, urllib3's): once connected, it is held by
+    the thread's deadline (lent before the deadline and connected after it: cut at once)."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        held(self)
+
+
 # --- urllib -----------------------------------------------------------------------------------
 
 
-class _HTTPConnection(http.client.HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        held(self)
+class _HTTPConnection(Held, http.client.HTTPConnection):
+    pass
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        held(self)
+class _HTTPSConnection(Held, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

@@ -24,7 +24,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import EmptyPoolError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from cfgctl.deadline import Deadline, current, held
+from cfgctl.deadline import Deadline, Held, current, held
 
 __all__ = ["DeadlineAdapter", "DeadlineTimeout"]
 
@@ -33,37 +33,32 @@ class DeadlineTimeout(requests.exceptions.Timeout):
     """The request did not finish within the adapter's total deadline."""
 
 
-class _Connection(HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        held(self)  # lent before the deadline, connected after it: cut at once
+class _Connection(Held, HTTPConnection):
+    pass
 
 
-class _SecureConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        held(self)
+class _SecureConnection(Held, HTTPSConnection):
+    pass
 
 
-def _lend(conn: Any) -> Any:
-    deadline = current()
-    if deadline is not None and deadline.expired:  # a retry after the deadline: not tried
-        raise EmptyPoolError(None, "the total deadline has passed")  # type: ignore[arg-type]
-    return held(conn)
+class _Lending:
+    """Mixin for a urllib3 pool: every connection it lends is held by the thread's deadline; a
+    retry after the deadline is not tried."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        deadline = current()
+        if deadline is not None and deadline.expired:
+            raise EmptyPoolError(None, "the total deadline has passed")  # type: ignore[arg-type]
+        return held(conn)
 
 
-class _Pool(HTTPConnectionPool):
+class _Pool(_Lending, HTTPConnectionPool):
     ConnectionCls = _Connection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _lend(super()._get_conn(timeout))
 
-
-class _SecurePool(HTTPSConnectionPool):
+class _SecurePool(_Lending, HTTPSConnectionPool):
     ConnectionCls = _SecureConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _lend(super()._get_conn(timeout))
 
 
 class DeadlineAdapter(HTTPAdapter):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from cfgctl.agent.config import Health, Reload, Target
 from cfgctl.agent.deliver import DeliveryError
+from cfgctl.deadline import shut
 
 __all__ = ["STOPPING", "Aborted", "Stopping", "check_health", "reload_service", "run_command"]
 
@@ -197,13 +198,8 @@ def http_request(method: str, url: str, timeout: float) -> int | str:
     if parts.query:
         path += "?" + parts.query
 
-    def cut() -> None:
-        sock = conn.sock
-        if sock is not None:
-            sock.shutdown(2)  # SHUT_RDWR: a blocked read returns at once
-
     try:
-        with STOPPING.guard(cut, timeout) as expired:
+        with STOPPING.guard(lambda: shut(conn), timeout) as expired:
             try:
                 conn.request(method, path, body=b"" if method == "POST" else None)
                 response = conn.getresponse()

@@ -43,6 +43,14 @@ def _free(prop: Prop) -> bool:
     return "properties" not in schema
 
 
+def _moved(paths: set[JsonPath], old: JsonPath, new: JsonPath | None) -> set[JsonPath]:
+    """`paths` with those at or under `old` moved under `new` (dropped when `new` is None)."""
+    out = {p for p in paths if p[: len(old)] != old}
+    if new is not None:
+        out |= {(*new, *p[len(old) :]) for p in paths if p[: len(old)] == old}
+    return out
+
+
 class _Keys:
     """The keys a version-N configuration may hold, as the operations move them."""
 
@@ -55,20 +63,14 @@ class _Keys:
             return True
         return any(path[:i] in self.free for i in range(len(path)))
 
-    def _moved(self, paths: set[JsonPath], old: JsonPath, new: JsonPath | None) -> set[JsonPath]:
-        out = {p for p in paths if p[: len(old)] != old}
-        if new is not None:
-            out |= {(*new, *p[len(old) :]) for p in paths if p[: len(old)] == old}
-        return out
-
     def apply(self, op: Operation) -> None:
         if op.op in ("rename", "move") and op.to is not None:
-            self.declared = self._moved(self.declared, op.path, op.to)
-            self.free = self._moved(self.free, op.path, op.to)
+            self.declared = _moved(self.declared, op.path, op.to)
+            self.free = _moved(self.free, op.path, op.to)
             self.declared |= {op.to[:i] for i in range(1, len(op.to))}
         elif op.op == "remove":
-            self.declared = self._moved(self.declared, op.path, None)
-            self.free = self._moved(self.free, op.path, None)
+            self.declared = _moved(self.declared, op.path, None)
+            self.free = _moved(self.free, op.path, None)
         elif op.op == "default":
             self.declared |= {op.path[:i] for i in range(1, len(op.path) + 1)}
 

@@ -105,20 +105,23 @@ def _token() -> str:
     return token
 
 
+def _seconds(name: str, default: float, *, positive: bool) -> float:
+    """A number of seconds from the environment; `default` when unset or malformed (or, with
+    `positive`, not above zero)."""
+    try:
+        seconds = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return default if positive and seconds <= 0 else seconds
+
+
 def _deadline() -> float:
     """Seconds a whole call may take, retries included (CFGCTL_GITHUB_DEADLINE, default 60)."""
-    try:
-        seconds = float(os.environ.get("CFGCTL_GITHUB_DEADLINE", "60"))
-    except ValueError:
-        return 60.0
-    return seconds if seconds > 0 else 60.0
+    return _seconds("CFGCTL_GITHUB_DEADLINE", 60.0, positive=True)
 
 
 def _backoff() -> float:
-    try:
-        return float(os.environ.get("CFGCTL_GITHUB_BACKOFF", "0.5"))
-    except ValueError:
-        return 0.5
+    return _seconds("CFGCTL_GITHUB_BACKOFF", 0.5, positive=False)
 
 
 def _reset_text(headers: Any) -> str:
