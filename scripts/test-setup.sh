@@ -51,3 +51,13 @@ if [ ! -x "$st/bin/st" ]; then
     rm -rf "$st"
   fi
 fi
+
+# The asciinema player of the documentation site (docs/package-lock.json). docs/hooks.py installs
+# it on a first build when missing; doing it here keeps `npm ci` (which empties node_modules
+# first) out of the test run, where tests/docs/test_site.py's build reads docs/node_modules.
+lock=docs/package-lock.json installed=docs/node_modules/.package-lock.json
+if command -v npm >/dev/null 2>&1 && { [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; }; then
+  if ! (cd docs && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "warning: npm ci in docs/ failed; the docs build of the tests will try again" >&2
+  fi
+fi

@@ -21,11 +21,12 @@ DOCS = ROOT / "docs"
 CASTS = sorted((DOCS / "casts").glob("*.cast"))
 PLAYER = "assets/asciinema-player/asciinema-player.min.js"
 
-# One build for the module, on one worker (the hook may run `npm ci` in docs/ the first time).
+# One build, on one worker (scripts/test-setup.sh installs the player the hook copies; the
+# session scope keeps the build when the worker runs other modules between these tests).
 pytestmark = pytest.mark.xdist_group("docs-site")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
