@@ -51,6 +51,7 @@ import referencing.jsonschema
 from cfgctl.errors import InputError
 from cfgctl.repo import _ecma
 from cfgctl.repo.keypath import dotted_path
+from cfgctl.repo.plainjson import is_plain_json
 
 __all__ = ["Retrieve", "SchemaValidator", "Violation", "check_schema"]
 
@@ -190,7 +191,7 @@ class SchemaValidator:
 
     def is_valid(self, instance: Any) -> bool:
         """The verdict, from the fast validator when it can judge as the reference does."""
-        if self._rs is not None and _plain_json(instance):
+        if self._rs is not None and is_plain_json(instance):
             self._state.crashed = False
             try:
                 verdict = bool(self._rs.is_valid(instance))
@@ -227,22 +228,6 @@ class SchemaValidator:
         if self.is_valid(instance):
             return []
         return self.violations(instance)
-
-
-_STRICT_JSON = json.JSONEncoder(allow_nan=False, check_circular=False)
-
-
-def _plain_json(instance: Any) -> bool:
-    """Whether `instance` is JSON that jsonschema-rs reads as the reference does.
-
-    jsonschema-rs takes NaN and infinities for values of no type at all; the types it cannot read
-    (dates, sets, non-string keys...) it refuses, and `is_valid` asks the reference then too.
-    """
-    try:
-        _STRICT_JSON.encode(instance)
-    except (TypeError, ValueError, RecursionError):
-        return False
-    return True
 
 
 _KeywordImplementation = Callable[
