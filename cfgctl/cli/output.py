@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from cfgctl.errors import CfgctlError
 
 __all__ = [
+    "LazyConsole",
     "err",
     "out",
     "pairs_text",
@@ -30,9 +32,31 @@ __all__ = [
 ]
 
 
-class _LazyConsole:
-    """A rich `Console` made on first use: rich costs ~30 ms to import, which a command that
-    prints only JSON (or nothing) should not pay."""
+# The control codes rich strips from text (rich.control.STRIP_CONTROL_CODES: bell, backspace,
+# vertical tab, form feed, carriage return).
+_STRIP = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def _terminal(stream: Any) -> bool:
+    """Whether rich would treat `stream` as a terminal (and style what it prints): its
+    TTY_COMPATIBLE and FORCE_COLOR first, then isatty()."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class LazyConsole:
+    """A rich `Console` made on first use: rich costs ~50 ms to import, which a command that
+    prints only JSON, plain lines or nothing should not pay. Plain text bound for a pipe or a
+    file (no terminal: no colour, no wrapping) is written as rich writes it: its control codes
+    stripped (tabs, which rich expands by display width, go through rich)."""
 
     def __init__(self, *, stderr: bool) -> None:
         self._stderr = stderr
@@ -53,11 +77,21 @@ class _LazyConsole:
         return self._console
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
+        stream = sys.stderr if self._stderr else sys.stdout
+        if (
+            self._console is None
+            and kwargs.keys() <= {"style"}
+            and all(isinstance(o, str) and "\t" not in o for o in objects)
+            and not _terminal(stream)
+        ):
+            stream.write(" ".join(objects).translate(_STRIP) + "\n")
+            stream.flush()  # as rich does: stdout and stderr lines keep their order in one pipe
+            return
         self.console.print(*objects, **kwargs)
 
 
-out = _LazyConsole(stderr=False)
-err = _LazyConsole(stderr=True)
+out = LazyConsole(stderr=False)
+err = LazyConsole(stderr=True)
 log = logging.getLogger("cfgctl")
 
 
