@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from cfgctl.agent.config import AgentConfig
-from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.preflight import check_at_start
 from cfgctl.agent.probes import STOPPING, Aborted
 from cfgctl.agent.reconcile import Agent, PassResult
@@ -139,8 +138,8 @@ def agent_id(config: AgentConfig) -> str:
 
 def _report_to_etcd(agent: Agent, config: AgentConfig, result: PassResult) -> None:
     """On an etcd source, the agent's report goes there too (cfgctl fleet status)."""
-    feed = agent.mirror
-    if not isinstance(feed, EtcdFeed):
+    feed = agent.etcd_feed
+    if feed is None:
         return
     from cfgctl.agent.server import status_document
 
@@ -219,8 +218,9 @@ def run_daemon(
     stopper = _Stopper(agent, grace)
     previous = {s: signal.signal(s, stopper.on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     server = _serve(agent, config)
-    if isinstance(agent.mirror, EtcdFeed):
-        agent.mirror.watch(agent.wake)  # a new head wakes the loop at once
+    feed = agent.etcd_feed
+    if feed is not None:
+        feed.watch(agent.wake)  # a new head wakes the loop at once
     try:
         _loop(agent, config, on_pass, reporter)
     except Aborted:
@@ -232,8 +232,8 @@ def run_daemon(
     finally:
         if server is not None:
             server.stop()
-        if isinstance(agent.mirror, EtcdFeed):
-            agent.mirror.close()
+        if feed is not None:
+            feed.close()
         agent.state.save()
         if reporter is not None:
             reporter.close(timeout=min(2.0, reporter.spec.timeout))

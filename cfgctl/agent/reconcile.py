@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cfgctl import telemetry
 from cfgctl.agent.audit import AuditLog
@@ -30,12 +31,10 @@ from cfgctl.agent.canary import CanaryGate
 from cfgctl.agent.config import AgentConfig, Target
 from cfgctl.agent.deliver import Backups, DeliveryError, content_digest, digest_of
 from cfgctl.agent.delivery import Deliverer
-from cfgctl.agent.etcdfeed import EtcdFeed
 from cfgctl.agent.metrics import Metrics
 from cfgctl.agent.outcome import PassResult
 from cfgctl.agent.source import Feed, Mirror, SourceError
 from cfgctl.agent.state import AgentState, TargetState
-from cfgctl.agent.tailer import Tailer
 from cfgctl.agent.targets import check_targets
 from cfgctl.agent.windows import commit_trailers, next_opening
 from cfgctl.checks.pairs import validate_pair
@@ -49,6 +48,10 @@ from cfgctl.review.policy import Freeze
 from cfgctl.review.policyfile import policy_of
 
 __all__ = ["Agent", "PassResult"]
+
+if TYPE_CHECKING:
+    from cfgctl.agent.etcdfeed import EtcdFeed
+    from cfgctl.agent.tailer import Tailer
 
 log = logging.getLogger("cfgctl.agent")
 
@@ -93,12 +96,12 @@ class Agent:
         self.state = AgentState.load(state_dir / "state.json")
         # The agent runs for months: its decrypted secrets and memos are bounded (LRU).
         self.session = Session(use_cache=False, decrypter=Decrypter(max_entries=1024))
-        self.mirror: Feed = (
-            Mirror(state_dir / "mirror.git", config.source, self.session)
-            if config.source.etcd is None
-            else EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
-        )
-        self.tailer = Tailer(config.publish) if config.publish is not None else None
+        self.mirror: Feed = self._feed(config)
+        self.tailer: Tailer | None = None
+        if config.publish is not None:
+            from cfgctl.agent.tailer import Tailer  # etcd's client: only for a publishing agent
+
+            self.tailer = Tailer(config.publish)
         self.backups = Backups(state_dir / "backups")
         self.audit = AuditLog(state_dir / "audit.jsonl")
         self.metrics = Metrics()
@@ -112,6 +115,24 @@ class Agent:
             os.environ["SOPS_AGE_KEY_FILE"] = str(config.age_key_file)
         for target in config.targets:
             self.metrics.target_state(target.name, self.state.target(target.name).state)
+
+    def _feed(self, config: AgentConfig) -> Feed:
+        """A Git mirror, or etcd (whose client is imported only for an etcd source)."""
+        if config.source.etcd is None:
+            return Mirror(config.state_dir / "mirror.git", config.source, self.session)
+        from cfgctl.agent.etcdfeed import EtcdFeed
+
+        return EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
+
+    @property
+    def etcd_feed(self) -> EtcdFeed | None:
+        """The etcd feed of an agent on an etcd source; None on Git."""
+        if self.config.source.etcd is None:
+            return None
+        from cfgctl.agent.etcdfeed import EtcdFeed
+
+        assert isinstance(self.mirror, EtcdFeed)
+        return self.mirror
 
     # --- lifecycle ----------------------------------------------------------------------------
 
