@@ -13,6 +13,42 @@ from tests.support.gitrepo import ConfigRepo
 from tests.support.repos import make_example_repo, make_small_repo
 from tests.support.secretrepo import Key, make_key, make_secret_repo
 
+# The modules with the longest tests (`pytest --durations`), longest first. `make test`'s workers
+# take tests from the front of the queue: a minute-long test picked up last (the demo tour,
+# schemathesis) leaves the other workers idle at the end (~40 s of the whole run here).
+_LONGEST = (
+    "test_demo.py",
+    "server/test_schemathesis.py",
+    "agent/test_agent_faults.py",
+    "agent/test_hangs.py",
+    "agent/test_agent.py",
+    "review/test_actions_run.py",
+    "server/test_process.py",
+    "server/test_remote.py",
+    "analyze/test_report.py",
+    "agent/test_canary.py",
+    "agent/test_traces.py",
+    "secrets/test_secrets_lock.py",
+    "editing/test_repository_lock.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first (their tests in order), then the rest as collected.
+    (`--dist loadgroup` hands out its groups, the largest units, before all of these.)"""
+    here = Path(__file__).parent
+    rank = {name: i for i, name in enumerate(_LONGEST)}
+
+    def key(item: pytest.Item) -> int:
+        try:
+            name = item.path.relative_to(here).as_posix()
+        except ValueError:
+            return len(rank)
+        return rank.get(name, len(rank))
+
+    items.sort(key=key)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_secret_in_any_output() -> Iterator[None]:
