@@ -1,6 +1,6 @@
 """Start-up and work that follows the change; see benchmarks/README.md.
 
-    python -m benchmarks.startup_bench                  # N = 1,000 and 10,000 services, 7 runs
+    python -m benchmarks.startup_bench                  # N = 1,000 and 10,000 services, 15 runs
     python -m benchmarks.startup_bench --quick          # 100 and 1,000 services, 3 runs
     python -m benchmarks.startup_bench --data /tmp/b    # generate (once) and reuse repos there
 
@@ -11,9 +11,9 @@ Three groups of figures, each the median of `--runs` wall-clock runs of a real p
   interpreter;
 - one file: `cfgctl diff HEAD~1 HEAD` and `cfgctl validate --changed-since HEAD~1` (HEAD~1..HEAD
   changes one service file) in a warm repository (the same command ran once before, untimed) of
-  the small and the large size, as the ratio large / small; beside each, the library's own time
-  (`python -c` importing cfgctl and calling the library function, timed inside the process), so
-  that the CLI's start-up and the library's work show apart;
+  the small and the large size, round robin over both sizes, as the ratio large / small; beside
+  each, the library's own time (`python -c` importing cfgctl and calling the library function,
+  timed inside the process), so that the CLI's start-up and the library's work show apart;
 - `cfgctl set SERVICE replicas V --env base --dry-run` (validates base and the two environments
   inheriting it) at 10 services and at the large size, each run a new value (a new edit, not a
   cached verdict), as the ratio large / small.
@@ -124,18 +124,18 @@ def bench_startup(runs: int, cwd: Path) -> list[Row]:
     return rows
 
 
-def _library(kind: str, repo: generate.Repo) -> tuple[float, float]:
-    _, proc = _run([sys.executable, "-c", _LIBRARY[kind], repo.root], repo.root)
+def _library(kind: str, root: Path) -> tuple[float, float]:
+    _, proc = _run([sys.executable, "-c", _LIBRARY[kind], root], root)
     if proc.returncode != 0:
-        raise BenchError(f"library {kind} at {repo.root}: {_tail(proc.stderr)}")
+        raise BenchError(f"library {kind} at {root}: {_tail(proc.stderr)}")
     found = json.loads(proc.stdout)
     return float(found["import_s"]), float(found["work_s"])
 
 
-def bench_one_file(repo: generate.Repo, runs: int) -> list[Row]:
+def _one_file_rows(repo: generate.Repo) -> list[tuple[Row, list[str | Path], Path, str]]:
     n = len(repo.services)
     base: list[str | Path] = [CFGCTL, "-C", repo.root]
-    rows = [
+    return [
         (
             Row(
                 f"diff.{n}",
@@ -143,6 +143,7 @@ def bench_one_file(repo: generate.Repo, runs: int) -> list[Row]:
                 f"cfgctl -C {repo.root.name} diff HEAD~1 HEAD -f json",
             ),
             [*base, "diff", "HEAD~1", "HEAD", "-f", "json"],
+            repo.root,
             "diff",
         ),
         (
@@ -152,18 +153,27 @@ def bench_one_file(repo: generate.Repo, runs: int) -> list[Row]:
                 f"cfgctl -C {repo.root.name} validate --changed-since HEAD~1 -f json",
             ),
             [*base, "validate", "--changed-since", "HEAD~1", "-f", "json"],
+            repo.root,
             "changed_since",
         ),
     ]
-    for row, argv, kind in rows:
-        _timed(argv, repo.root, row.label)  # warm: the cache holds what this command reads
-        for _ in range(runs):
-            row.runs.append(_timed(argv, repo.root, row.label))
-            imported, work = _library(kind, repo)
+
+
+def bench_one_file(repos: Sequence[generate.Repo], runs: int) -> list[Row]:
+    """Each command in each repository, round robin (so that a busy moment of the machine hits
+    the small and the large figure alike, not one of them): rows in the order of `repos`."""
+    rows = [row for repo in repos for row in _one_file_rows(repo)]
+    for row, argv, root, _ in rows:
+        _timed(argv, root, row.label)  # warm: the cache holds what it reads
+    for _ in range(runs):
+        for row, argv, root, kind in rows:
+            row.runs.append(_timed(argv, root, row.label))
+            imported, work = _library(kind, root)
             row.library_import_runs.append(imported)
             row.library_runs.append(work)
+    for row, _, _, _ in rows:
         print(f"  {row.label}: {row.seconds:.3f} s", file=sys.stderr, flush=True)
-    return [row for row, _, _ in rows]
+    return [row for row, _, _, _ in rows]
 
 
 def bench_set(repo: generate.Repo, runs: int) -> Row:
@@ -204,7 +214,7 @@ def table(rows: list[Row], ratios: list[tuple[str, float]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="runs per figure (median)")
+    parser.add_argument("--runs", type=int, default=15, help="runs per figure (median)")
     parser.add_argument("--small", type=int, default=1000, help="services, small repository")
     parser.add_argument("--large", type=int, default=10000, help="services, large repository")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 services, 3 runs")
@@ -219,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = bench_startup(args.runs, generate.OUT)
         small, large = generate.ensure_repo(args.small), generate.ensure_repo(args.large)
         tiny = generate.ensure_repo(10)
-        one_file = bench_one_file(small, args.runs) + bench_one_file(large, args.runs)
+        one_file = bench_one_file([small, large], args.runs)
         sets = [bench_set(tiny, args.runs), bench_set(large, args.runs)]
     except BenchError as exc:
         print(f"benchmark stopped: {exc}", file=sys.stderr)
