@@ -13,11 +13,13 @@ DEMO   ?= demo-repo
 .PHONY: install dashboard demo docs casts test test-fast bench lint clean
 
 # uv resolves and installs the same versions as pip in a tenth of the time (about 5 s against
-# 60 s on 2 cores); where uv cannot be had (no index, an odd platform), pip does it.
+# 60 s on 2 cores); where uv cannot be had (no index, an odd platform), pip does it. Both compile
+# the bytecode at install (uv on every core), as pip does by default: otherwise the first
+# processes of a test run each compile the same modules at once.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq uv \
-	  && $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' \
+	  && $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]' \
 	  || $(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

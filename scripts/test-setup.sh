@@ -42,7 +42,7 @@ if [ ! -x "$st/bin/st" ]; then
   # uv (installed into .venv by the Makefile) when it is there: seconds instead of half a minute.
   uv=.venv/bin/uv
   if [ -x "$uv" ]; then
-    install_st() { "$uv" venv --quiet --python python3 "$st" && "$uv" pip install --quiet --python "$st/bin/python" "schemathesis==4.32.5"; }
+    install_st() { "$uv" venv --quiet --python python3 "$st" && "$uv" pip install --quiet --compile-bytecode --python "$st/bin/python" "schemathesis==4.32.5"; }
   else
     install_st() { python3 -m venv "$st" && "$st/bin/pip" install --quiet "schemathesis==4.32.5"; }
   fi
