@@ -18,6 +18,7 @@ from tests.support.secretrepo import Key, make_key, make_secret_repo
 # schemathesis) leaves the other workers idle at the end (~40 s of the whole run here).
 _LONGEST = (
     "test_demo.py",
+    "web/test_vitest.py",  # on a fresh clone: its stamp under .cache/ is not there
     "server/test_schemathesis.py",
     "agent/test_agent_faults.py",
     "agent/test_hangs.py",
