@@ -9,6 +9,7 @@ no cycle between modules, lazy imports included.
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -152,7 +153,11 @@ def _imports(module: str) -> Iterator[Import]:
                 yield Import(module, line, _resolve(target), id(node) in guarded)
 
 
-IMPORTS = [imp for module in MODULES for imp in _imports(module)]
+@functools.cache
+def _all_imports() -> list[Import]:
+    """Every cfgctl import of every module: parsed when a test first asks (~2.5 s), not at
+    collection, which every pytest worker does."""
+    return [imp for module in MODULES for imp in _imports(module)]
 
 
 def _package(module: str) -> str:
@@ -192,7 +197,7 @@ def test_every_package_has_a_layer() -> None:
 def test_imports_go_down_or_stay_inside() -> None:
     bad = [
         f"{imp.source}:{imp.line} -> {imp.target}: {why}"
-        for imp in IMPORTS
+        for imp in _all_imports()
         if (why := _violation(imp)) is not None
     ]
     assert not bad, "imports against the layer order:\n  " + "\n  ".join(bad)
@@ -236,7 +241,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycles() -> None:
     edges: dict[str, set[str]] = {}
     where: dict[tuple[str, str], int] = {}
-    for imp in IMPORTS:
+    for imp in _all_imports():
         if imp.source == imp.target or (imp.source == "cfgctl" and imp.type_checking):
             continue
         edges.setdefault(imp.source, set()).add(imp.target)
@@ -279,7 +284,7 @@ def test_no_private_name_imported_from_another_module() -> None:
 
 def test_sdk_imports_only_what_a_service_needs() -> None:
     runtime: dict[str, list[Import]] = {}
-    for imp in IMPORTS:
+    for imp in _all_imports():
         if not imp.type_checking:
             runtime.setdefault(imp.source, []).append(imp)
     seen: set[str] = set()
