@@ -50,9 +50,11 @@ casts: install
 # for the whole suite here, warm).
 # The dashboard's build (npm ci, vite) and the tests' own setup (test-setup.sh: the JSON Schema
 # Test Suite, Debian packages, schemathesis' venv, the docs' player) do not depend on each other:
-# on a fresh clone they run side by side.
+# on a fresh clone they run side by side. cfgctl's bytecode is compiled once first, not by each
+# of the first test processes at the same time.
 test: $(STAMP)
 	bash scripts/build-web.sh & web=$$!; \
+	  $(PY) -m compileall -q -j 0 cfgctl >/dev/null; \
 	  bash scripts/test-setup.sh; setup=$$?; \
 	  wait $$web; built=$$?; \
 	  test $$setup -eq 0 && test $$built -eq 0
