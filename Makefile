@@ -48,14 +48,13 @@ casts: install
 # Three workers on two cores: a third of the suite's time is waiting on real processes (servers
 # starting, health checks, kill -9 recoveries), which a third worker fills (345 s against 380 s
 # for the whole suite here, warm).
-# The dashboard's build (npm ci, vite; no Python) runs beside the install of .venv and the tests'
-# own setup (test-setup.sh: the JSON Schema Test Suite, Debian packages, schemathesis' venv, the
-# docs' player): on a fresh clone ~15 s of npm off the clock. cfgctl's bytecode is compiled once
-# first, not by each of the first test processes at the same time.
-test:
+# The dashboard's build (npm ci, vite) and the tests' own setup (test-setup.sh: the JSON Schema
+# Test Suite, Debian packages, schemathesis' venv, the docs' player) do not depend on each other:
+# on a fresh clone they run side by side. cfgctl's bytecode is compiled once first, not by each
+# of the first test processes at the same time.
+test: $(STAMP)
 	bash scripts/build-web.sh & web=$$!; \
-	  $(MAKE) --no-print-directory $(STAMP) \
-	    && $(PY) -m compileall -q -j 0 cfgctl >/dev/null \
+	  $(PY) -m compileall -q -j 0 cfgctl >/dev/null \
 	    && bash scripts/test-setup.sh; setup=$$?; \
 	  wait $$web; built=$$?; \
 	  test $$setup -eq 0 && test $$built -eq 0

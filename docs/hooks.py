@@ -27,7 +27,9 @@ ASSETS = {
 }
 
 
-def _install() -> None:
+def install() -> None:
+    """`npm ci` in docs/ when the player is missing or older than the lock file (also run by
+    scripts/test-setup.sh before the tests, which build the site)."""
     lock = DOCS / "package-lock.json"
     fresh = INSTALLED.is_file() and INSTALLED.stat().st_mtime >= lock.stat().st_mtime
     if fresh and all((BUNDLE / name).is_file() for name in ASSETS.values()):
@@ -53,7 +55,7 @@ def _install() -> None:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    _install()
+    install()
     for uri, name in ASSETS.items():
         files.append(File.generated(config, uri, abs_src_path=str(BUNDLE / name)))
     return files

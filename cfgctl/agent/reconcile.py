@@ -96,7 +96,16 @@ class Agent:
         self.state = AgentState.load(state_dir / "state.json")
         # The agent runs for months: its decrypted secrets and memos are bounded (LRU).
         self.session = Session(use_cache=False, decrypter=Decrypter(max_entries=1024))
-        self.mirror: Feed = self._feed(config)
+        self.etcd_feed: EtcdFeed | None = None  # the feed, on an etcd source
+        self.mirror: Feed
+        if config.source.etcd is None:
+            self.mirror = Mirror(state_dir / "mirror.git", config.source, self.session)
+        else:
+            from cfgctl.agent.etcdfeed import EtcdFeed  # etcd's client: only for an etcd source
+
+            self.mirror = self.etcd_feed = EtcdFeed(
+                config.source.etcd, config.targets, self.session, self.state
+            )
         self.tailer: Tailer | None = None
         if config.publish is not None:
             from cfgctl.agent.tailer import Tailer  # etcd's client: only for a publishing agent
@@ -115,24 +124,6 @@ class Agent:
             os.environ["SOPS_AGE_KEY_FILE"] = str(config.age_key_file)
         for target in config.targets:
             self.metrics.target_state(target.name, self.state.target(target.name).state)
-
-    def _feed(self, config: AgentConfig) -> Feed:
-        """A Git mirror, or etcd (whose client is imported only for an etcd source)."""
-        if config.source.etcd is None:
-            return Mirror(config.state_dir / "mirror.git", config.source, self.session)
-        from cfgctl.agent.etcdfeed import EtcdFeed
-
-        return EtcdFeed(config.source.etcd, config.targets, self.session, self.state)
-
-    @property
-    def etcd_feed(self) -> EtcdFeed | None:
-        """The etcd feed of an agent on an etcd source; None on Git."""
-        if self.config.source.etcd is None:
-            return None
-        from cfgctl.agent.etcdfeed import EtcdFeed
-
-        assert isinstance(self.mirror, EtcdFeed)
-        return self.mirror
 
     # --- lifecycle ----------------------------------------------------------------------------
 
