@@ -50,11 +50,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: list[str]) -> None:
-    from cfgctl.cli.group import app
     from cfgctl.cli.output import err
     from cfgctl.cli.state import STATE
+    from cfgctl.cli.table import worktree_first
 
     try:
+        start = worktree_first(args)
+        if start is not None:  # its Git status runs beside the imports of the command
+            STATE.expect_worktree(start)
+        from cfgctl.cli.group import app
+
         app(args)
     except SystemExit:
         raise
@@ -69,3 +74,5 @@ def _run(args: list[str]) -> None:
 
             traceback.print_exc()
         sys.exit(70)
+    finally:  # the command's own end closes it too; not a usage error before it began
+        STATE.close()

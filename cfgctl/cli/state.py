@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cfgctl.repo.gitstatus import StatusProbe
     from cfgctl.repo.session import Session
     from cfgctl.repo.snapshot import Snapshot
 
@@ -20,6 +21,16 @@ class State:
     verbose: int = 0
     opened: list[Snapshot] = field(default_factory=list)
     session: Session | None = None  # what this command's snapshots share; closed with it
+    probe: StatusProbe | None = None  # the work tree's status, computed while we import
+
+    def expect_worktree(self, start: str) -> None:
+        """Start computing the status of the work tree holding `start` now, beside the imports
+        the command is about to make; the first `snapshot()` of the work tree takes the answer.
+        The console script calls it (the fork it makes is for a process of its own)."""
+        from cfgctl.repo.gitstatus import StatusProbe
+
+        if self.probe is None and self.session is None:
+            self.probe = StatusProbe.start(Path(start))
 
     def start(self) -> Path:
         return self.repo if self.repo is not None else Path.cwd()
@@ -30,7 +41,8 @@ class State:
         from cfgctl.repo.snapshot import Snapshot
 
         if self.session is None:
-            self.session = Session(use_cache=self.use_cache)
+            self.session = Session(use_cache=self.use_cache, probe=self.probe)
+            self.probe = None
         snap = Snapshot.open(self.start(), rev, use_cache=self.use_cache, session=self.session)
         self.opened.append(snap)
         return snap
@@ -39,6 +51,9 @@ class State:
         """Write what the snapshots of this command left in their caches."""
         while self.opened:
             self.opened.pop().cache.close()
+        if self.probe is not None:
+            self.probe.close()
+            self.probe = None
         if self.session is not None:  # decrypted values dropped: the command is over
             self.session.close()
             self.session = None

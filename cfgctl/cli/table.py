@@ -13,7 +13,7 @@ import sys
 
 from cfgctl._version import __version__
 
-__all__ = ["COMMANDS", "Entry", "fast_answer", "help_width", "root_help"]
+__all__ = ["COMMANDS", "Entry", "fast_answer", "help_width", "root_help", "worktree_first"]
 
 
 class Entry:
@@ -141,3 +141,29 @@ def fast_answer(argv: list[str]) -> tuple[int, str, bool] | None:
         # A bare `cfgctl` prints the help on stderr and exits 2, as typer does (no_args_is_help).
         return (0, root_help() + "\n", True) if argv else (2, root_help() + "\n", False)
     return None
+
+
+# The root's options that take a value, and the command lines that read the work tree before
+# anything else (and write nothing first): their Git status can start before typer is imported.
+_VALUED = ("-C", "--repo", "--log-format")
+_NOT_THE_WORKTREE = ("--rev", "--schema", "--schemafile", "--help", "-h")
+
+
+def worktree_first(argv: list[str]) -> str | None:
+    """The folder given with -C (or ".") when `argv` is a `cfgctl validate` of the work tree,
+    else None. A guess, never a verdict: click parses the line again, and a wrong guess only
+    starts a status nobody asks for (`gitstatus.StatusProbe` checks the repository it is for)."""
+    repo, i = ".", 0
+    while i < len(argv) and argv[i].startswith("-"):
+        option, _, value = argv[i].partition("=")
+        if option in _VALUED and not value:
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            i += 1
+        if option in ("-C", "--repo"):
+            repo = value
+        i += 1
+    if argv[i : i + 1] != ["validate"]:
+        return None
+    if any(arg.partition("=")[0] in _NOT_THE_WORKTREE for arg in argv[i + 1 :]):
+        return None
+    return repo or None

@@ -6,17 +6,23 @@ files = store.files_at("HEAD~1", prefix="")   # {"config/prod/payments.yaml": Fi
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pygit2
 from pygit2.enums import FileStatus, ObjectType
 
 from cfgctl.errors import InputError
 from cfgctl.telemetry import note_commit, with_trailer
+
+if TYPE_CHECKING:
+    from cfgctl.repo.gitstatus import StatusProbe
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FileRef",
@@ -111,9 +117,12 @@ class GitStore:
             tree = sub if isinstance(sub, pygit2.Tree) else None
         return TreeFiles(self, tree)
 
-    def worktree_files(self, root: Path, wanted: Callable[[str], bool]) -> OverlayFiles | None:
+    def worktree_files(
+        self, root: Path, wanted: Callable[[str], bool], probe: StatusProbe | None = None
+    ) -> OverlayFiles | None:
         """The files under `root` (a folder of the work tree) as `git status` sees them, or None
-        when HEAD has no commit yet."""
+        when HEAD has no commit yet. `probe`: a status started earlier (`gitstatus`), asked first.
+        """
         if (
             self.workdir is None
             or self.repo.head_is_unborn
@@ -124,8 +133,8 @@ class GitStore:
         prefix = "" if prefix == "." else prefix + "/"
         base = self.files_of(self.commit_of("HEAD"), prefix.rstrip("/"))
         changed: dict[str, FileRef | None] = {}
-        for path, flags in self.repo.status(untracked_files="all", ignored=False).items():
-            if flags == FileStatus.CURRENT or not path.startswith(prefix):
+        for path in self.changed_paths(probe):
+            if not path.startswith(prefix):
                 continue
             rel = path[len(prefix) :]
             if not wanted(rel):
@@ -133,6 +142,25 @@ class GitStore:
             disk = self.workdir / path
             changed[rel] = FileRef.of_bytes(rel, disk.read_bytes()) if disk.is_file() else None
         return OverlayFiles(base, changed)
+
+    def changed_paths(self, probe: StatusProbe | None = None) -> Iterable[str]:
+        """The paths of the work tree that differ from HEAD (staged, modified, deleted or
+        untracked; not ignored), from `probe` when it can answer, else from libgit2."""
+        assert self.workdir is not None, "changed_paths needs a work tree"
+        paths = probe.changed(self.repo.path) if probe is not None else None
+        if paths is not None:
+            log.debug("work tree status: %d changed paths, from the early probe", len(paths))
+            return paths
+        try:
+            status = self.repo.status(untracked_files="all", ignored=False)
+        except pygit2.GitError as exc:  # a damaged index, most often
+            raise InputError(
+                f"cannot read the work tree's Git status: {exc}",
+                hint="see `git status`; a damaged index is rebuilt by `rm .git/index && git reset`",
+            ) from exc
+        changed = [path for path, flags in status.items() if flags != FileStatus.CURRENT]
+        log.debug("work tree status: %d changed paths, from libgit2", len(changed))
+        return changed
 
     def commit_files(
         self,

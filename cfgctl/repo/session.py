@@ -17,10 +17,13 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from cfgctl.repo.cache import Cache
 from cfgctl.repo.decrypt import Decrypter
+
+if TYPE_CHECKING:
+    from cfgctl.repo.gitstatus import StatusProbe
 
 __all__ = ["LRU", "Session"]
 
@@ -63,9 +66,16 @@ class Session:
     """The caches of one run (a command, an agent), owned here rather than by the module."""
 
     def __init__(
-        self, *, use_cache: bool = True, decrypter: Decrypter | None = None, memo_size: int = 16
+        self,
+        *,
+        use_cache: bool = True,
+        decrypter: Decrypter | None = None,
+        memo_size: int = 16,
+        probe: StatusProbe | None = None,
     ) -> None:
         self.use_cache = use_cache
+        # The work tree's status, computed since the command started; good for its first read.
+        self.probe = probe
         self.decrypter = decrypter if decrypter is not None else Decrypter()
         self._caches: dict[Path, Cache] = {}
         # Parsed manifests by blob id (with their problems), and the pairs of a parsed manifest:
@@ -81,8 +91,16 @@ class Session:
             self._caches[root] = Cache(root / CACHE_DIR)
         return self._caches[root]
 
+    def take_probe(self) -> StatusProbe | None:
+        """The early status, once: a later read of the work tree may follow a write."""
+        probe, self.probe = self.probe, None
+        return probe
+
     def close(self) -> None:
         """Write the caches, and drop the decrypted values and memos."""
+        probe = self.take_probe()
+        if probe is not None:
+            probe.close()
         for cache in self._caches.values():
             cache.close()
         self._caches.clear()

@@ -15,7 +15,7 @@ import typer
 
 from cfgctl._version import __version__
 from cfgctl.cli.group import app
-from cfgctl.cli.table import COMMANDS, fast_answer, help_width, root_help
+from cfgctl.cli.table import COMMANDS, fast_answer, help_width, root_help, worktree_first
 from tests.support.gitrepo import ConfigRepo
 
 CFGCTL = str(Path(sys.executable).parent / "cfgctl")
@@ -147,3 +147,30 @@ def test_sub_command_help_loads_one_command_module() -> None:
     assert {m for m in modules if m.startswith("cfgctl.cli.commands.")} == {
         "cfgctl.cli.commands.secrets"
     }
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["validate"], "."),
+        (["validate", "--changed-since", "HEAD~1", "-f", "json"], "."),
+        (["-C", "cfg", "validate"], "cfg"),
+        (["--repo=ops/cfg", "-vv", "--log-format", "json", "validate"], "ops/cfg"),
+        (["--no-cache", "--repo", "x", "validate", "--changed-since=main"], "x"),
+        (["validate", "--rev", "HEAD"], None),
+        (["validate", "--rev=HEAD"], None),
+        (["validate", "--schema", "s.json", "a.yaml"], None),
+        (["validate", "--schemafile=s.json", "a.yaml"], None),
+        (["validate", "--help"], None),
+        (["-C"], None),
+        (["-C", "validate"], None),  # -C takes "validate" as its folder: no command
+        (["--log-format", "json"], None),
+        (["set", "-e", "base", "payments", "port", "1"], None),
+        (["render", "payments", "validate"], None),
+        ([], None),
+    ],
+)
+def test_worktree_first_recognises_a_validation_of_the_work_tree(
+    argv: list[str], start: str | None
+) -> None:
+    assert worktree_first(argv) == start

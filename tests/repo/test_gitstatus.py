@@ -1,0 +1,191 @@
+"""cfgctl.repo.gitstatus: the work tree's status computed by a forked child, as libgit2 gives it.
+
+The probe forks only a single-threaded process, and a pytest-xdist worker runs threads, so each
+probe here runs in a fresh interpreter (`_probe`), as the command line does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pygit2
+import pytest
+from pygit2.enums import FileStatus
+
+from tests.support.gitrepo import ConfigRepo
+
+# Starts a probe at argv[1], asks it about the repository at argv[2], prints the answer (null:
+# no probe, or no answer) and the child's pid.
+_SCRIPT = """
+import json, os, sys, threading
+from cfgctl.repo.gitstatus import StatusProbe
+if sys.argv[3] == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()
+probe = StatusProbe.start(__import__("pathlib").Path(sys.argv[1]))
+if probe is None:
+    print(json.dumps({"started": False}))
+    sys.exit()
+if sys.argv[3] == "close":
+    probe.close()
+    try:
+        os.waitpid(probe.pid, os.WNOHANG)
+        reaped = False
+    except ChildProcessError:
+        reaped = True
+    print(json.dumps({"started": True, "reaped": reaped}))
+    sys.exit()
+answer = probe.changed(sys.argv[2])
+print(json.dumps({"started": True, "answer": None if answer is None else sorted(answer)}))
+"""
+
+
+def _probe(start: Path, ask: Path | str, mode: str = "ask", **env: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(start), str(ask), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+    assert out.stderr == ""
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+def _libgit2(repo: pygit2.Repository) -> list[str]:
+    status = repo.status(untracked_files="all", ignored=False)
+    return sorted(path for path, flags in status.items() if flags != FileStatus.CURRENT)
+
+
+@pytest.fixture
+def busy(tmp_path: Path) -> ConfigRepo:
+    """A work tree with every kind of change: staged, modified, both, deleted, untracked (in a
+    new folder too), ignored, a type change, and names with spaces and non-ASCII letters."""
+    repo = ConfigRepo.init(tmp_path / "top")
+    repo.commit(
+        {
+            ".gitignore": "*.log\nbuild/\n",
+            "cfg/cfgctl.yaml": "version: 1\n",
+            "cfg/config/base/a.yaml": "a: 1\n",
+            "cfg/config/base/b c.yaml": "b: 1\n",
+            "cfg/config/base/gone.yaml": "g: 1\n",
+            "cfg/config/base/staged.yaml": "s: 1\n",
+            "cfg/config/base/both.yaml": "x: 1\n",
+            "cfg/link.yaml": "l: 1\n",
+            "outside.txt": "o\n",
+        },
+        "first",
+    )
+    repo.write(
+        {
+            "cfg/config/base/a.yaml": "a: 2\n",
+            "cfg/config/base/gone.yaml": None,
+            "cfg/config/staging/nëw sérvice.yaml": "n: 1\n",
+            "cfg/config/prod/deep/er/file.yaml": "d: 1\n",
+            "cfg/debug.log": "ignored\n",
+            "build/out.yaml": "ignored\n",
+            "outside.txt": "changed\n",
+        }
+    )
+    repo.write({"cfg/config/base/staged.yaml": "s: 2\n", "cfg/config/base/both.yaml": "x: 2\n"})
+    repo.repo.index.add("cfg/config/base/staged.yaml")
+    repo.repo.index.add("cfg/config/base/both.yaml")
+    repo.repo.index.write()
+    repo.write({"cfg/config/base/both.yaml": "x: 3\n"})
+    (repo.workdir / "cfg/link.yaml").unlink()
+    (repo.workdir / "cfg/link.yaml").symlink_to("config/base/a.yaml")
+    return repo
+
+
+def test_the_probe_answers_what_libgit2_answers(busy: ConfigRepo) -> None:
+    expected = _libgit2(busy.repo)
+    assert "cfg/config/staging/nëw sérvice.yaml" in expected and "cfg/debug.log" not in expected
+    assert len(expected) == 8
+    # Started from the top or from the config folder below it, asked with the path as given.
+    for start in (busy.workdir, busy.workdir / "cfg", busy.workdir / "cfg/config/base"):
+        assert _probe(start, busy.repo.path) == {"started": True, "answer": expected}
+
+
+def test_a_clean_work_tree_has_no_changed_path(tmp_path: Path) -> None:
+    repo = ConfigRepo.init(tmp_path / "w")
+    repo.commit({"cfgctl.yaml": "version: 1\n"}, "first")
+    assert _probe(repo.workdir, repo.repo.path) == {"started": True, "answer": []}
+
+
+def test_the_probe_does_not_answer_for_another_repository(busy: ConfigRepo, tmp_path: Path) -> None:
+    other = ConfigRepo.init(tmp_path / "other")
+    other.commit({"x.yaml": "x: 1\n"}, "first")
+    assert _probe(busy.workdir, other.repo.path) == {"started": True, "answer": None}
+
+
+def test_no_probe_outside_a_repository_with_threads_or_when_turned_off(
+    busy: ConfigRepo, tmp_path: Path
+) -> None:
+    (tmp_path / "plain").mkdir()
+    env = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    assert _probe(tmp_path / "plain", "x", **env) == {"started": False}
+    assert _probe(busy.workdir, busy.repo.path, "thread") == {"started": False}
+    off = {"CFGCTL_STATUS_PROBE": "off"}
+    assert _probe(busy.workdir, busy.repo.path, **off) == {"started": False}
+
+
+def test_a_child_that_fails_gives_no_answer(busy: ConfigRepo) -> None:
+    (Path(busy.repo.path) / "index").write_bytes(b"DIRC garbage")
+    assert _probe(busy.workdir, busy.repo.path) == {"started": True, "answer": None}
+
+
+def test_a_probe_nobody_asks_is_ended_and_reaped(busy: ConfigRepo) -> None:
+    assert _probe(busy.workdir, busy.repo.path, "close") == {"started": True, "reaped": True}
+
+
+def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cfgctl", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+
+
+def test_validate_sees_uncommitted_changes_through_the_probe(example_repo: ConfigRepo) -> None:
+    """The command line starts the probe for `validate` (tests/cli/test_startup.py checks
+    which lines); with it and without it, the same work-tree change is found. (The second
+    changed path, after the first run: the cache folder, which this repository does not ignore.)"""
+    repo = example_repo
+    service = next((repo.workdir / "config/base").glob("[!_]*.yaml"))
+    service.write_text(service.read_text() + "\nport_typo: [\n")
+    runs = {
+        "from the early probe": [
+            _cli(repo.workdir, "-vv", "validate"),
+            _cli(repo.workdir.parent, "-C", str(repo.workdir), "-vv", "validate"),
+            _cli(repo.workdir / "config", "--repo=..", "--no-cache", "-vv", "validate"),
+        ],
+        "from libgit2": [_cli(repo.workdir, "-vv", "validate", CFGCTL_STATUS_PROBE="off")],
+    }
+    errors = set()
+    for source, done in runs.items():
+        for run in done:
+            assert run.returncode == 1, run.stderr
+            assert re.search(rf"work tree status: [12] changed paths, {source}\n", run.stderr)
+            assert "Traceback" not in run.stderr
+            errors.add(next(line for line in run.stderr.splitlines() if service.name in line))
+    assert len(errors) == 1 and f"config/base/{service.name}:" in errors.pop()
+
+
+def test_a_damaged_index_is_a_clear_input_error(example_repo: ConfigRepo) -> None:
+    repo = example_repo
+    (Path(repo.repo.path) / "index").write_bytes(b"DIRC garbage")
+    for env in ({}, {"CFGCTL_STATUS_PROBE": "off"}):
+        run = _cli(repo.workdir, "validate", **env)
+        assert run.returncode == 2, run.stderr
+        assert "cannot read the work tree's Git status" in run.stderr
+        assert "git reset" in run.stderr and "Traceback" not in run.stderr
