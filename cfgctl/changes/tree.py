@@ -140,13 +140,18 @@ def _diff_trees(a: pygit2.Tree | None, b: pygit2.Tree | None, base: str, out: se
             _diff_trees(subtrees[0], subtrees[1], f"{base}{name}/", out)
 
 
-def _files_of(snap: Snapshot) -> tuple[pygit2.Tree | None, dict[str, Any]]:
-    """The Git tree a snapshot is based on, and the files it has on top (None: deleted)."""
+def _tree_of(snap: Snapshot) -> pygit2.Tree | None:
+    """The Git tree a snapshot is based on."""
     if isinstance(snap.files, TreeFiles):
-        return snap.files.tree, {}
+        return snap.files.tree
     if isinstance(snap.files, OverlayFiles):
-        return snap.files.base.tree, snap.files.changed
-    return None, {}
+        return snap.files.base.tree
+    return None
+
+
+def _extra_of(snap: Snapshot) -> dict[str, Any]:
+    """The files a snapshot has on top of its tree (None: deleted): a work tree's changes."""
+    return snap.files.changed if isinstance(snap.files, OverlayFiles) else {}
 
 
 def _oid(snap: Snapshot, path: str) -> str | None:
@@ -159,17 +164,16 @@ def changed_paths(
 ) -> set[str]:
     """The files that differ between the two: by default the config-relevant ones
     (cfgctl.yaml, config/, schemas/); `relevant` chooses others."""
-    base_tree, base_extra = _files_of(base)
-    head_tree, head_extra = _files_of(head)
     same_repo = (
         base.store is not None
         and head.store is not None
         and (base.store.repo.path == head.store.repo.path)
     )
-    diffed = _tree_diff(base_tree, head_tree, relevant) if same_repo else None
+    # The trees first: a work tree's changes may still be computing (repo/gitstatus.py).
+    diffed = _tree_diff(_tree_of(base), _tree_of(head), relevant) if same_repo else None
     if diffed is not None:
         # Files changed on top of either tree: changed unless both sides hold the same blob.
-        for path in (base_extra.keys() | head_extra.keys()) - diffed:
+        for path in (_extra_of(base).keys() | _extra_of(head).keys()) - diffed:
             if relevant(path) and _oid(base, path) != _oid(head, path):
                 diffed.add(path)
         return diffed

@@ -232,6 +232,8 @@ def validate_changes(
     a schema that others $ref changed), the changed files, the manifest and the schemas."""
     from cfgctl.changes.tree import affected_pairs, changed_paths
 
+    # What needs no work tree first: its status may still be computing (repo/gitstatus.py).
+    since.manifest_and_problems  # noqa: B018 - parsed now, shared by blob id with `snap`
     changed = changed_paths(since, snap)
     impact = affected_pairs(since, snap, changed)
     try:

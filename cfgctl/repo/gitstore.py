@@ -121,7 +121,8 @@ class GitStore:
         self, root: Path, wanted: Callable[[str], bool], probe: StatusProbe | None = None
     ) -> OverlayFiles | None:
         """The files under `root` (a folder of the work tree) as `git status` sees them, or None
-        when HEAD has no commit yet. `probe`: a status started earlier (`gitstatus`), asked first.
+        when HEAD has no commit yet. `probe`: a status started earlier (`gitstatus`); its answer
+        is collected when the changes are first asked for, so what needs only HEAD goes first.
         """
         if (
             self.workdir is None
@@ -132,16 +133,31 @@ class GitStore:
         prefix = root.relative_to(self.workdir).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
         base = self.files_of(self.commit_of("HEAD"), prefix.rstrip("/"))
+        if probe is not None:
+            return OverlayFiles(base, lambda: self._read_changes(prefix, wanted, probe))
+        return OverlayFiles(base, self._read_changes(prefix, wanted, None))
+
+    def _read_changes(
+        self, prefix: str, wanted: Callable[[str], bool], probe: StatusProbe | None
+    ) -> dict[str, FileRef | None]:
+        """The changed files under `prefix` that `wanted` keeps, read from disk (None: gone)."""
+        assert self.workdir is not None
         changed: dict[str, FileRef | None] = {}
-        for path in self.changed_paths(probe):
-            if not path.startswith(prefix):
-                continue
-            rel = path[len(prefix) :]
-            if not wanted(rel):
-                continue
-            disk = self.workdir / path
-            changed[rel] = FileRef.of_bytes(rel, disk.read_bytes()) if disk.is_file() else None
-        return OverlayFiles(base, changed)
+        try:
+            for path in self.changed_paths(probe):
+                if not path.startswith(prefix):
+                    continue
+                rel = path[len(prefix) :]
+                if not wanted(rel):
+                    continue
+                disk = self.workdir / path
+                changed[rel] = FileRef.of_bytes(rel, disk.read_bytes()) if disk.is_file() else None
+        except OSError as exc:
+            raise InputError(f"cannot read the work tree: {exc}", hint="check permissions") from exc
+        finally:
+            if probe is not None:
+                probe.close()
+        return changed
 
     def changed_paths(self, probe: StatusProbe | None = None) -> Iterable[str]:
         """The paths of the work tree that differ from HEAD (staged, modified, deleted or
@@ -282,9 +298,20 @@ class OverlayFiles(_LazyFiles):
     new or deleted read from disk. Reads only the changed files, not the whole tree; a file that
     .gitignore hides is not seen."""
 
-    def __init__(self, base: TreeFiles, changed: Mapping[str, FileRef | None]) -> None:
+    def __init__(
+        self,
+        base: TreeFiles,
+        changed: Mapping[str, FileRef | None] | Callable[[], Mapping[str, FileRef | None]],
+    ) -> None:
         self.base = base
-        self.changed = dict(changed)  # None: deleted
+        # None: deleted. A callable is called once, when the changes are first needed.
+        self._changed = changed if callable(changed) else dict(changed)
+
+    @property
+    def changed(self) -> dict[str, FileRef | None]:
+        if callable(self._changed):
+            self._changed = dict(self._changed())
+        return self._changed
 
     def get(self, path: str, default: Any = None) -> Any:
         if path in self.changed:

@@ -76,6 +76,7 @@ class Session:
         self.use_cache = use_cache
         # The work tree's status, computed since the command started; good for its first read.
         self.probe = probe
+        self._taken: list[StatusProbe] = []
         self.decrypter = decrypter if decrypter is not None else Decrypter()
         self._caches: dict[Path, Cache] = {}
         # Parsed manifests by blob id (with their problems), and the pairs of a parsed manifest:
@@ -92,15 +93,18 @@ class Session:
         return self._caches[root]
 
     def take_probe(self) -> StatusProbe | None:
-        """The early status, once: a later read of the work tree may follow a write."""
+        """The early status, once: a later read of the work tree may follow a write. The
+        session still ends it on `close()` if the snapshot never asked for its answer."""
         probe, self.probe = self.probe, None
+        if probe is not None:
+            self._taken.append(probe)
         return probe
 
     def close(self) -> None:
         """Write the caches, and drop the decrypted values and memos."""
-        probe = self.take_probe()
-        if probe is not None:
-            probe.close()
+        self.take_probe()
+        while self._taken:
+            self._taken.pop().close()
         for cache in self._caches.values():
             cache.close()
         self._caches.clear()

@@ -94,16 +94,7 @@ class Snapshot:
         session = session if session is not None else Session(use_cache=use_cache)
         store = GitStore.discover(root)
         if store is not None and os.environ.get("CFGCTL_READ_WORKTREE") != "all":
-            probe = session.take_probe()
-            try:
-                overlay = store.worktree_files(root, _wanted, probe)
-            except OSError as exc:
-                raise InputError(
-                    f"cannot read the work tree: {exc}", hint="check permissions"
-                ) from exc
-            finally:
-                if probe is not None:
-                    probe.close()
+            overlay = store.worktree_files(root, _wanted, session.take_probe())
             if overlay is not None:
                 cache = session.cache_for(root, use_cache)
                 return cls(root, overlay, store=store, cache=cache, session=session)
