@@ -145,14 +145,25 @@ def fast_answer(argv: list[str]) -> tuple[int, str, bool] | None:
 
 # The root's options that take a value, and the command lines that read the work tree before
 # anything else (and write nothing first): their Git status can start before typer is imported.
+# A command with a flag here reads first only with that flag (`set --dry-run`; without it, `set`
+# reads the work tree again under the repository lock, where an earlier status is no good).
 _VALUED = ("-C", "--repo", "--log-format")
+_READ_FIRST: dict[str, str | None] = {
+    "validate": None,
+    "render": None,
+    "get": None,
+    "explain": None,
+    "set": "--dry-run",
+    "unset": "--dry-run",
+}
 _NOT_THE_WORKTREE = ("--rev", "--schema", "--schemafile", "--help", "-h")
 
 
 def worktree_first(argv: list[str]) -> str | None:
-    """The folder given with -C (or ".") when `argv` is a `cfgctl validate` of the work tree,
-    else None. A guess, never a verdict: click parses the line again, and a wrong guess only
-    starts a status nobody asks for (`gitstatus.StatusProbe` checks the repository it is for)."""
+    """The folder given with -C (or ".") when `argv` is a command that first reads the work tree
+    (`_READ_FIRST`), else None. A guess, never a verdict: click parses the line again, and a
+    wrong guess only starts a status nobody asks for (`gitstatus.StatusProbe` checks the
+    repository it is for)."""
     repo, i = ".", 0
     while i < len(argv) and argv[i].startswith("-"):
         option, _, value = argv[i].partition("=")
@@ -162,8 +173,10 @@ def worktree_first(argv: list[str]) -> str | None:
         if option in ("-C", "--repo"):
             repo = value
         i += 1
-    if argv[i : i + 1] != ["validate"]:
+    if i >= len(argv) or argv[i] not in _READ_FIRST:
         return None
-    if any(arg.partition("=")[0] in _NOT_THE_WORKTREE for arg in argv[i + 1 :]):
+    rest = [arg.partition("=")[0] for arg in argv[i + 1 :]]
+    needed = _READ_FIRST[argv[i]]
+    if any(arg in _NOT_THE_WORKTREE for arg in rest) or (needed and needed not in rest):
         return None
     return repo or None

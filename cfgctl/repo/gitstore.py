@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pygit2
 from pygit2.enums import FileStatus, ObjectType
 
-from cfgctl.errors import InputError
+from cfgctl.errors import CfgctlError, InputError
 from cfgctl.telemetry import note_commit, with_trailer
 
 if TYPE_CHECKING:
@@ -121,9 +121,9 @@ class GitStore:
         self, root: Path, wanted: Callable[[str], bool], probe: StatusProbe | None = None
     ) -> OverlayFiles | None:
         """The files under `root` (a folder of the work tree) as `git status` sees them, or None
-        when HEAD has no commit yet. `probe`: a status started earlier (`gitstatus`); its answer
-        is collected when the changes are first asked for, so what needs only HEAD goes first.
-        """
+        when HEAD has no commit yet. The status is taken when the changes are first asked for
+        (from `probe`, a status started earlier, if given): what needs only HEAD can go first,
+        and a snapshot that is only handed on (to be read again under a lock) costs none."""
         if (
             self.workdir is None
             or self.repo.head_is_unborn
@@ -133,9 +133,7 @@ class GitStore:
         prefix = root.relative_to(self.workdir).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
         base = self.files_of(self.commit_of("HEAD"), prefix.rstrip("/"))
-        if probe is not None:
-            return OverlayFiles(base, lambda: self._read_changes(prefix, wanted, probe))
-        return OverlayFiles(base, self._read_changes(prefix, wanted, None))
+        return OverlayFiles(base, lambda: self._read_changes(prefix, wanted, probe))
 
     def _read_changes(
         self, prefix: str, wanted: Callable[[str], bool], probe: StatusProbe | None
@@ -306,11 +304,18 @@ class OverlayFiles(_LazyFiles):
         self.base = base
         # None: deleted. A callable is called once, when the changes are first needed.
         self._changed = changed if callable(changed) else dict(changed)
+        self._failure: CfgctlError | None = None
 
     @property
     def changed(self) -> dict[str, FileRef | None]:
+        if self._failure is not None:  # every reader hears it, not only the first
+            raise self._failure
         if callable(self._changed):
-            self._changed = dict(self._changed())
+            try:
+                self._changed = dict(self._changed())
+            except CfgctlError as exc:
+                self._failure = exc
+                raise
         return self._changed
 
     def get(self, path: str, default: Any = None) -> Any:

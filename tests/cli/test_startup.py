@@ -165,12 +165,18 @@ def test_sub_command_help_loads_one_command_module() -> None:
         (["-C"], None),
         (["-C", "validate"], None),  # -C takes "validate" as its folder: no command
         (["--log-format", "json"], None),
-        (["set", "-e", "base", "payments", "port", "1"], None),
-        (["render", "payments", "validate"], None),
+        (["set", "-e", "base", "payments", "port", "1"], None),  # reads again under the lock
+        (["set", "payments", "port", "1", "-e", "base", "--dry-run"], "."),
+        (["-C", "c", "unset", "payments", "port", "-e", "base", "--dry-run"], "c"),
+        (["render", "payments", "prod"], "."),
+        (["get", "payments", "prod", "port", "--rev", "HEAD"], None),
+        (["explain", "payments", "prod", "port"], "."),
+        (["diff"], None),
+        (["secrets", "validate"], None),
         ([], None),
     ],
 )
-def test_worktree_first_recognises_a_validation_of_the_work_tree(
+def test_worktree_first_recognises_the_commands_that_read_the_work_tree_first(
     argv: list[str], start: str | None
 ) -> None:
     assert worktree_first(argv) == start

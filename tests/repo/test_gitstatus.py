@@ -181,11 +181,41 @@ def test_validate_sees_uncommitted_changes_through_the_probe(example_repo: Confi
     assert len(errors) == 1 and f"config/base/{service.name}:" in errors.pop()
 
 
-def test_a_damaged_index_is_a_clear_input_error(example_repo: ConfigRepo) -> None:
-    repo = example_repo
-    (Path(repo.repo.path) / "index").write_bytes(b"DIRC garbage")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["validate", "--changed-since", "HEAD"],
+        ["render", "payments", "-e", "prod"],
+        ["set", "payments", "replicas", "3", "-e", "base", "--dry-run"],
+        ["set", "payments", "replicas", "3", "-e", "base"],
+        ["diff"],
+    ],
+)
+def test_a_damaged_index_is_a_clear_input_error(example_repo: ConfigRepo, args: list[str]) -> None:
+    """The status is taken when a command first reads the work tree (and, for some, in a child
+    started earlier): wherever that is, a damaged index is exit 2 with the way out."""
+    (Path(example_repo.repo.path) / "index").write_bytes(b"DIRC garbage")
+    before = example_repo.read("config/base/payments.yaml")
     for env in ({}, {"CFGCTL_STATUS_PROBE": "off"}):
-        run = _cli(repo.workdir, "validate", **env)
-        assert run.returncode == 2, run.stderr
+        run = _cli(example_repo.workdir, *args, **env)
+        assert run.returncode == 2, run.stdout + run.stderr
         assert "cannot read the work tree's Git status" in run.stderr
         assert "git reset" in run.stderr and "Traceback" not in run.stderr
+    assert example_repo.read("config/base/payments.yaml") == before
+
+
+def test_each_command_takes_the_status_once(example_repo: ConfigRepo) -> None:
+    """`set` reads the work tree again under the repository lock, with a status of its own: the
+    snapshot it opened first is handed on unread and costs none. `set --dry-run` reads once,
+    from the status started with the process."""
+    edit = ["-vv", "set", "payments", "replicas", "3", "-e", "base"]
+    sources = {
+        "dry run": (_cli(example_repo.workdir, *edit, "--dry-run"), "from the early probe"),
+        "write": (_cli(example_repo.workdir, *edit), "from libgit2"),
+    }
+    for name, (run, source) in sources.items():
+        assert run.returncode == 0, run.stderr
+        lines = [line for line in run.stderr.splitlines() if "work tree status:" in line]
+        assert len(lines) == 1 and lines[0].endswith(source), (name, lines)
+    assert "replicas: 3" in example_repo.read("config/base/payments.yaml")
