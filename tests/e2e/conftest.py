@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 
 
+# tryfirst: xdist turns the group marker into the node id's "@group" suffix in its own hook
+# of the same name, which would otherwise run before this one and find no marker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     places = [i for i, item in enumerate(items) if HERE in item.path.parents]
     for i in places:
