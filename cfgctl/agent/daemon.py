@@ -155,15 +155,18 @@ def _report_to_etcd(agent: Agent, config: AgentConfig, result: PassResult) -> No
 
 def run_once(config: AgentConfig) -> PassResult:
     agent = Agent(config)
-    agent.lock()
-    check_at_start(config, agent.mirror)
-    reporter = _reporter(agent, config)
-    result = agent.run_pass()
-    _report_to_etcd(agent, config, result)
-    if reporter is not None:
-        reporter.submit(result.to_dict())
-        reporter.close()
-    return result
+    try:
+        agent.lock()
+        check_at_start(config, agent.mirror)
+        reporter = _reporter(agent, config)
+        result = agent.run_pass()
+        _report_to_etcd(agent, config, result)
+        if reporter is not None:
+            reporter.submit(result.to_dict())
+            reporter.close()
+        return result
+    finally:
+        agent.close()
 
 
 def _check_webhook_secret(config: AgentConfig) -> None:
@@ -211,8 +214,12 @@ def run_daemon(
 ) -> None:
     _check_webhook_secret(config)
     agent = Agent(config)
-    agent.lock()
-    check_at_start(config, agent.mirror)
+    try:
+        agent.lock()
+        check_at_start(config, agent.mirror)
+    except BaseException:  # refused at start: nothing holds the state folder any more
+        agent.close()
+        raise
     reporter = _reporter(agent, config)
     STOPPING.reset()
     stopper = _Stopper(agent, grace)
@@ -240,4 +247,5 @@ def run_daemon(
         stopper.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        agent.close()
         log.info("stopped")

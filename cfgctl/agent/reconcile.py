@@ -143,6 +143,18 @@ class Agent:
         for target in self.config.targets:
             self.deliverer.sweep(target)
 
+    def close(self) -> None:
+        """Let go of the state folder's lock and drop the decrypted values: the agent is done
+        (the end of `once`, or of the daemon), and the process may go on without it."""
+        if self.etcd_feed is not None:
+            self.etcd_feed.close()
+        if self.tailer is not None:
+            self.tailer.etcd.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+        self.session.close()
+
     def trigger(self) -> None:
         """Run a pass as soon as possible (a webhook arrived)."""
         self.wake.set()

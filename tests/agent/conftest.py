@@ -12,7 +12,8 @@ from tests.support.agentworld import AgentWorld
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[AgentWorld]:
-    w = AgentWorld.create(tmp_path)
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[AgentWorld]:
+    """A module with `AGENT_PROCESSES = True` runs every command as a process of its own."""
+    w = AgentWorld.create(tmp_path, processes=getattr(request.module, "AGENT_PROCESSES", False))
     yield w
     w.stop_all()

@@ -3,6 +3,7 @@ files written on disk, reload and health commands, HTTP endpoints and signed web
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -518,7 +519,8 @@ def test_a_delivery_cut_off_is_finished_even_when_the_next_commit_renders_the_sa
     )
     assert world.once().returncode == 0
     world.edit("config/prod/payments.yaml", "replicas: 6", "replicas: 7")
-    assert world.once().returncode == -9  # killed with the file written, the reload not done
+    killed = world.once(process=True)
+    assert killed.returncode == -9  # killed with the file written, the reload not done
     assert read_yaml(out)["replicas"] == 7
     world.edit("config/staging/_defaults.yaml", "", "# staging only\nreplicas: 2\n")  # same render
     assert world.once().returncode == 0
@@ -629,3 +631,24 @@ def test_a_file_that_comes_to_hold_secrets_is_no_longer_world_readable(world: Ag
     assert world.once().returncode == 0
     assert secret in out.read_text()
     assert oct(out.stat().st_mode & 0o777) == "0o640"
+
+
+def test_an_agent_lets_go_of_its_state_folder_when_its_pass_is_over(world: AgentWorld) -> None:
+    """`agent once` run in a process that goes on (these tests, an embedding program) does not
+    keep the state folder's lock, whether the pass ran or the start was refused."""
+
+    def free() -> bool:
+        fd = os.open(world.state_dir / "agent.lock", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+        return True
+
+    config(world, PROD % (world.root / "payments.yaml"))
+    assert world.once().returncode == 0 and free()
+    config(world, PROD % (world.root / "payments.yaml"), f"age_key_file: {world.root}/none\n")
+    refused = world.once()
+    assert refused.returncode == 3 and "none" in refused.stderr and free()

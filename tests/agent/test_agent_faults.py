@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, config, wait_for
 
+AGENT_PROCESSES = True  # agents killed (kill -9 of the reload's parent) and cut off mid-delivery
+
 pytestmark = pytest.mark.slow  # agent processes against real Git remotes
 
 

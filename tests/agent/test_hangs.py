@@ -29,6 +29,8 @@ from cfgctl.agent.server import MAX_CONNECTIONS, READ_TIMEOUT, REQUEST_DEADLINE
 from tests.support.agentworld import AgentWorld, wait_for
 from tests.support.drip import DripServer, live_group_members, pid_alive
 
+AGENT_PROCESSES = True  # agents whose children hang, and the deadlines that end them
+
 pytestmark = pytest.mark.slow  # agent processes, slow-drip servers, deadlines of seconds
 
 SECRET = "hang-test-secret"

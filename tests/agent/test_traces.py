@@ -25,6 +25,8 @@ from cfgctl.telemetry import Traceparent
 from tests.support.agentworld import CFGCTL, AgentWorld, config
 from tests.support.spans import spans_in
 
+AGENT_PROCESSES = True  # span files and trailers, written as a process ends
+
 pytestmark = pytest.mark.slow  # agent, CLI and service processes against real Git remotes
 
 # The service: watches the file, its callback records the trace context it runs in.

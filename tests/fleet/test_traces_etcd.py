@@ -23,7 +23,7 @@ from tests.support.spans import spans_in
 
 @pytest.fixture
 def world(tmp_path: Path) -> AgentWorld:
-    return AgentWorld.create(tmp_path)
+    return AgentWorld.create(tmp_path, processes=True)  # span files written as processes end
 
 
 # A service on watch_etcd: its callback records the trace it runs in.

@@ -1,5 +1,11 @@
 """A world for the sync agent's tests: the example config repository, a bare Git remote on disk
-it pushes to, an agent.yaml, and the agent as a real process."""
+it pushes to, an agent.yaml, and the agent as a real process.
+
+The daemon (`start`) is always a process of its own. One-shot commands (`once`, `status`, `cli`)
+run the real command line in the test's process unless the world is made with `processes=True`
+or the call asks for `process=True`: a process costs ~0.4 s of a core (interpreter, imports),
+most of the agent tests' time. Tests of what only a process shows (traces written at exit,
+signals, a command's environment) ask for one."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from typing import Any
 import pygit2
 
 from cfgctl.repo.builtin import TEMPLATES
+from tests.support.cli import run_with_env
 from tests.support.gitrepo import ConfigRepo
 
 CFGCTL = [sys.executable, "-m", "cfgctl"]
@@ -42,14 +49,15 @@ class AgentWorld:
     config: Path  # agent.yaml
     state_dir: Path
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
+    separate: bool = False  # every command a process of its own
 
     @classmethod
-    def create(cls, root: Path) -> AgentWorld:
+    def create(cls, root: Path, *, processes: bool = False) -> AgentWorld:
         repo = ConfigRepo.from_template(root / "work", TEMPLATES / "default")
         remote = root / "remote.git"
         pygit2.clone_repository(str(repo.workdir), str(remote), bare=True)
         repo.repo.remotes.create("origin", str(remote))
-        return cls(root, repo, remote, root / "agent.yaml", root / "state")
+        return cls(root, repo, remote, root / "agent.yaml", root / "state", separate=processes)
 
     def push(self, files: dict[str, str | bytes | None], message: str = "change") -> str:
         sha = self.repo.commit(files, message)
@@ -89,8 +97,12 @@ class AgentWorld:
         return self.config
 
     def cli(
-        self, *args: str, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str] | None = None, process: bool = False
     ) -> subprocess.CompletedProcess[str]:
+        """`cfgctl ARGS` with `env` added to the environment: in this process (see the module
+        docstring), or as a process of its own."""
+        if not (process or self.separate):
+            return run_with_env(list(args), env or {})
         return subprocess.run(
             [*CFGCTL, *args],
             capture_output=True,
@@ -101,9 +113,10 @@ class AgentWorld:
         )
 
     def once(
-        self, *extra: str, env: dict[str, str] | None = None
+        self, *extra: str, env: dict[str, str] | None = None, process: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        return self.cli("agent", "once", "--config", str(self.config), *extra, env=env)
+        args = ("agent", "once", "--config", str(self.config), *extra)
+        return self.cli(*args, env=env, process=process)
 
     def status(self) -> dict[str, Any]:
         result = self.cli("agent", "status", "--config", str(self.config), "--format", "json")

@@ -4,6 +4,7 @@ the session's record of every output, so that no secret value is ever printed.""
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,22 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> Re
     if args[:2] != ("secrets", "decrypt"):  # decrypt prints plaintext by design
         OUTPUTS.append((tuple(args), out.output))
     return out
+
+
+def run_with_env(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`run_cli(*args)` with `env` added to the environment, as a process started with it would
+    see it, and the environment put back afterwards whatever the command changed in it (the
+    agent points SOPS_AGE_KEY_FILE at its key); the result as `subprocess.run` gives it."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        result = run_cli(*args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(
+        ["cfgctl", *args], result.exit_code, result.stdout, result.stderr
+    )
 
 
 def leaked_secrets() -> list[tuple[tuple[str, ...], str]]:
