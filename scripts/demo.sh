@@ -131,6 +131,7 @@ for _ in range(3):
     threading.Thread(target=client, daemon=True).start()
 threading.Event().wait()
 PY
+  load=$!
 else
   echo "(prometheus is not installed: apt-get install prometheus shows the canary gate at the end)"
 fi
@@ -189,6 +190,7 @@ if $canary; then
   [ "$(service_get "['db']['pool_size']")" = 60 ] || { echo "the canary gate did not roll the change back" >&2; cat "$run_dir/state/audit.jsonl" >&2; exit 1; }
   run cfgctl agent status --config "$run_dir/agent.yaml"
   run cfgctl analyze impact "${slow:0:12}" --audit "$run_dir/state" --window 4s
+  kill "$load" 2>/dev/null || true  # the canary has judged: no more load on the service
 fi
 
 # --- the configuration server: a read, and a long poll woken by a commit ------------------------

@@ -17,8 +17,6 @@ import pytest
 
 from tests.support.agentworld import AgentWorld, config, wait_for
 
-AGENT_PROCESSES = True  # agents killed (kill -9 of the reload's parent) and cut off mid-delivery
-
 pytestmark = pytest.mark.slow  # agent processes against real Git remotes
 
 
@@ -100,6 +98,7 @@ def test_a_rollback_with_the_state_lost_keeps_the_running_file(world: AgentWorld
 def test_kill_9_during_the_health_check_is_checked_again_before_anything_else(
     world: AgentWorld,
 ) -> None:
+    world.separate = True  # a reload or check kills its parent: each command a process
     out = world.root / "payments.yaml"
     root = world.root
     # The first health check of each new value kills the agent (its parent) with kill -9;
@@ -144,6 +143,7 @@ def test_kill_9_during_the_health_check_is_checked_again_before_anything_else(
 
 
 def test_kill_9_during_a_rollback_is_finished_at_restart(world: AgentWorld) -> None:
+    world.separate = True  # a reload or check kills its parent: each command a process
     out, root = world.root / "payments.yaml", world.root
     reloads, checks = root / "reloads.log", root / "checks.log"
     # the reload of the rollback (replicas 6 again, after the bad one was seen) kills the agent
