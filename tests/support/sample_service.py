@@ -95,6 +95,16 @@ class Bench:
         return 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a load generator stopped, a timed-out scrape) is not
+    an error of the service: no traceback for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class Latency:
     """The mean latency of the requests of the last `span` seconds, for /metrics."""
 
@@ -192,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 ok, message = reload_now()
             self._send(200 if ok else 500, {"ok": ok, "message": message})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     signal.signal(
         signal.SIGHUP, lambda *_: threading.Thread(target=reload_now, daemon=True).start()
