@@ -44,7 +44,8 @@ casts: install
 	bash scripts/record-casts.sh
 
 # --dist loadgroup: tests marked xdist_group("NAME") share one worker (tests/e2e/: one server and
-# one browser for all of them); every other test is spread as with the default.
+# one browser for all of them; tests/fleet/: one etcd cluster); every other test is spread as with
+# the default. (pytest stays below 9.2 for it: pytest-xdist#1386.)
 # Three workers on two cores: a third of the suite's time is waiting on real processes (servers
 # starting, health checks, kill -9 recoveries), which a third worker fills (345 s against 380 s
 # for the whole suite here, warm).
