@@ -16,11 +16,15 @@ DEMO   ?= demo-repo
 # 60 s on 2 cores); where uv cannot be had (no index, an odd platform), pip does it. Both compile
 # the bytecode at install (uv on every core), as pip does by default: otherwise the first
 # processes of a test run each compile the same modules at once.
+# The venv is made without pip (ensurepip alone takes ~5 s): the interpreter's own pip puts uv in
+# it (pip --python, pip >= 22.3), and uv installs pip with the rest ([dev]). Without that pip,
+# ensurepip after all.
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -qq uv \
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	{ $(PYTHON) -m pip --python $(PY) install -qq uv 2>/dev/null \
+	    || { $(PY) -m ensurepip >/dev/null && $(PY) -m pip install -qq uv; }; } \
 	  && $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]' \
-	  || $(PY) -m pip install --quiet -e '.[dev]'
+	  || { $(PY) -m ensurepip >/dev/null; $(PY) -m pip install --quiet -e '.[dev]'; }
 	touch $(STAMP)
 
 install: $(STAMP) dashboard
