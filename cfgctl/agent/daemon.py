@@ -214,12 +214,20 @@ def run_daemon(
 ) -> None:
     _check_webhook_secret(config)
     agent = Agent(config)
-    try:
+    try:  # refused at start or stopped: nothing holds the state folder any more
         agent.lock()
         check_at_start(config, agent.mirror)
-    except BaseException:  # refused at start: nothing holds the state folder any more
+        _serve_until_stopped(agent, config, on_pass, grace)
+    finally:
         agent.close()
-        raise
+
+
+def _serve_until_stopped(
+    agent: Agent,
+    config: AgentConfig,
+    on_pass: Callable[[PassResult], None] | None,
+    grace: float,
+) -> None:
     reporter = _reporter(agent, config)
     STOPPING.reset()
     stopper = _Stopper(agent, grace)
@@ -240,12 +248,11 @@ def run_daemon(
         if server is not None:
             server.stop()
         if feed is not None:
-            feed.close()
+            feed.close()  # its watch stopped before the state is saved
         agent.state.save()
         if reporter is not None:
             reporter.close(timeout=min(2.0, reporter.spec.timeout))
         stopper.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        agent.close()
         log.info("stopped")

@@ -152,9 +152,6 @@ class GitStore:
                 changed[rel] = FileRef.of_bytes(rel, disk.read_bytes()) if disk.is_file() else None
         except OSError as exc:
             raise InputError(f"cannot read the work tree: {exc}", hint="check permissions") from exc
-        finally:
-            if probe is not None:
-                probe.close()
         return changed
 
     def changed_paths(self, probe: StatusProbe | None = None) -> Iterable[str]:

@@ -76,7 +76,7 @@ class Session:
         self.use_cache = use_cache
         # The work tree's status, computed since the command started; good for its first read.
         self.probe = probe
-        self._taken: list[StatusProbe] = []
+        self._probe_taken = False
         self.decrypter = decrypter if decrypter is not None else Decrypter()
         self._caches: dict[Path, Cache] = {}
         # Parsed manifests by blob id (with their problems), and the pairs of a parsed manifest:
@@ -95,16 +95,16 @@ class Session:
     def take_probe(self) -> StatusProbe | None:
         """The early status, once: a later read of the work tree may follow a write. The
         session still ends it on `close()` if the snapshot never asked for its answer."""
-        probe, self.probe = self.probe, None
-        if probe is not None:
-            self._taken.append(probe)
-        return probe
+        if self._probe_taken:
+            return None
+        self._probe_taken = True
+        return self.probe
 
     def close(self) -> None:
         """Write the caches, and drop the decrypted values and memos."""
-        self.take_probe()
-        while self._taken:
-            self._taken.pop().close()
+        if self.probe is not None:
+            self.probe.close()  # nothing to do once it answered
+            self.probe = None
         for cache in self._caches.values():
             cache.close()
         self._caches.clear()
