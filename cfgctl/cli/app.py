@@ -50,14 +50,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: list[str]) -> None:
-    from cfgctl.cli.output import err
-    from cfgctl.cli.state import STATE
     from cfgctl.cli.table import worktree_first
 
+    # First of all: the work tree's Git status runs beside every import the command makes.
+    start = worktree_first(args)
+    probe = None
+    if start is not None:
+        from cfgctl.repo.gitstatus import StatusProbe
+
+        probe = StatusProbe.start(start)
+
+    from cfgctl.cli.output import err
+    from cfgctl.cli.state import STATE
+
     try:
-        start = worktree_first(args)
-        if start is not None:  # its Git status runs beside the imports of the command
-            STATE.expect_worktree(start)
+        STATE.expect_worktree(probe)
         from cfgctl.cli.group import app
 
         app(args)

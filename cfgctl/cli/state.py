@@ -23,14 +23,14 @@ class State:
     session: Session | None = None  # what this command's snapshots share; closed with it
     probe: StatusProbe | None = None  # the work tree's status, computed while we import
 
-    def expect_worktree(self, start: str) -> None:
-        """Start computing the status of the work tree holding `start` now, beside the imports
-        the command is about to make; the first `snapshot()` of the work tree takes the answer.
-        The console script calls it (the fork it makes is for a process of its own)."""
-        from cfgctl.repo.gitstatus import StatusProbe
-
+    def expect_worktree(self, probe: StatusProbe | None) -> None:
+        """The work tree's status, computing since the command started (`StatusProbe.start`,
+        which the console script calls before its imports): the first `snapshot()` of the work
+        tree takes the answer, and `close()` ends the probe when none did."""
         if self.probe is None and self.session is None:
-            self.probe = StatusProbe.start(Path(start))
+            self.probe = probe
+        elif probe is not None:
+            probe.close()
 
     def start(self) -> Path:
         return self.repo if self.repo is not None else Path.cwd()

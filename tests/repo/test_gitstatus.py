@@ -17,6 +17,7 @@ import pygit2
 import pytest
 from pygit2.enums import FileStatus
 
+from cfgctl.repo import gitstatus
 from tests.support.gitrepo import ConfigRepo
 
 pytestmark = pytest.mark.slow  # each test runs fresh interpreters (the probe forks only in one)
@@ -127,15 +128,61 @@ def test_the_probe_does_not_answer_for_another_repository(busy: ConfigRepo, tmp_
     assert _probe(busy.workdir, other.repo.path) == {"started": True, "answer": None}
 
 
-def test_no_probe_outside_a_repository_with_threads_or_when_turned_off(
-    busy: ConfigRepo, tmp_path: Path
-) -> None:
-    (tmp_path / "plain").mkdir()
-    env = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}
-    assert _probe(tmp_path / "plain", "x", **env) == {"started": False}
+def test_no_probe_with_threads_or_when_turned_off(busy: ConfigRepo) -> None:
     assert _probe(busy.workdir, busy.repo.path, "thread") == {"started": False}
     off = {"CFGCTL_STATUS_PROBE": "off"}
     assert _probe(busy.workdir, busy.repo.path, **off) == {"started": False}
+
+
+def test_outside_a_repository_the_probe_has_no_answer(tmp_path: Path) -> None:
+    """The child looks for the repository (the parent has not imported Git yet): finding none,
+    it answers nothing, and the command's own opening says what is wrong."""
+    (tmp_path / "plain").mkdir()
+    env = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    assert _probe(tmp_path / "plain", "x", **env) == {"started": True, "answer": None}
+
+
+def _both_ways(start: Path) -> dict[str, list[str]]:
+    """What each way the child can ask libgit2 finds, asked here (no fork): its git folder
+    first, then the changed paths."""
+    library = gitstatus.bundled_libgit2()
+    assert library is not None, "pygit2's wheel ships its libgit2 in pygit2.libs/"
+    found = {
+        "ctypes": gitstatus.status_by_ctypes(library, str(start)),
+        "pygit2": gitstatus.status_by_pygit2(str(start)),
+    }
+    return {way: [os.fsdecode(p) for p in paths] for way, paths in found.items()}
+
+
+def test_both_ways_of_asking_find_the_repository_and_what_libgit2_answers(
+    busy: ConfigRepo,
+) -> None:
+    expected = _libgit2(busy.repo)
+    for start in (busy.workdir, busy.workdir / "cfg/config/base"):
+        for way, (git_path, *paths) in _both_ways(start).items():
+            assert os.path.realpath(git_path) == os.path.realpath(busy.repo.path), way
+            assert sorted(paths) == expected, way
+
+
+def test_a_conflicted_index_is_answered_as_libgit2_answers(tmp_path: Path) -> None:
+    """A merge that stopped on a conflict: the conflicted file, the one the merge staged and
+    one the user changed since."""
+    repo = ConfigRepo.init(tmp_path / "merge")
+    repo.commit({"a.yaml": "a: 1\n", "b.yaml": "b: 1\n", "c.yaml": "c: 1\n"}, "first")
+    first = repo.repo.head.target
+    repo.commit({"a.yaml": "a: 2\n"}, "ours")
+    ours = repo.repo.head.target
+    repo.repo.reset(first, pygit2.enums.ResetMode.HARD)
+    theirs = repo.commit({"a.yaml": "a: 3\n", "b.yaml": "b: 3\n"}, "theirs")
+    repo.repo.reset(ours, pygit2.enums.ResetMode.HARD)
+    repo.repo.merge(pygit2.Oid(hex=theirs))
+    assert repo.repo.index.conflicts is not None
+    repo.write({"c.yaml": "c: 2\n"})
+    expected = _libgit2(repo.repo)
+    assert expected == ["a.yaml", "b.yaml", "c.yaml"]
+    for way, (_, *paths) in _both_ways(repo.workdir).items():
+        assert sorted(paths) == expected, way
+    assert _probe(repo.workdir, repo.repo.path) == {"started": True, "answer": expected}
 
 
 def test_a_child_that_fails_gives_no_answer(busy: ConfigRepo) -> None:
