@@ -7,10 +7,8 @@ holds a mapping, whether a .secrets.yaml is encrypted. Many cache misses are par
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from cfgctl.diagnostics import Diagnostic, Report
@@ -162,6 +160,9 @@ def _parse_all(snap: Snapshot, paths: list[str]) -> None:
         workers,
         extra={"fields": {"files": len(missing), "workers": workers}},
     )
+    import multiprocessing  # here: most commands parse too few files for a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     items = [(p, snap.files[p].read()) for p in missing]
     raw = dict(items)
     chunk = max(1, len(items) // (workers * 4))

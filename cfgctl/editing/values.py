@@ -128,6 +128,7 @@ def set_value(
     (and nothing else) is then committed on the checked-out branch (`result.commit`)."""
     if snap.rev is not None:
         raise InputError("cfgctl set edits the work tree; drop --rev")
+    _import_the_validator()
     if dry_run:
         return _set_value(snap, service, env, path, value, write=False)
     with locked_worktree(snap) as fresh:
@@ -143,6 +144,14 @@ def set_value(
             made = commit_paths_on_head(fresh.store, [fresh.git_prefix + result.path], commit)
             result = replace(result, commit=made)
         return result
+
+
+def _import_the_validator() -> None:
+    """Import the schema validator (jsonschema with its format checkers: ~60 ms) before the work
+    tree is first read. An edit validates the content it makes, which no cache holds yet, and
+    the work tree's Git status may meanwhile still be computing in the console script's early
+    probe (repo/gitstatus.py): the import runs beside it instead of after it."""
+    import cfgctl.repo.validator  # noqa: F401
 
 
 def _set_value(
@@ -210,6 +219,7 @@ def unset_value(
     fail validation where it did not before. `new` is the value it then inherits (None)."""
     if snap.rev is not None:
         raise InputError("cfgctl unset edits the work tree; drop --rev")
+    _import_the_validator()
     if dry_run:
         return _unset_value(snap, service, env, path, write=False)
     with locked_worktree(snap) as fresh:

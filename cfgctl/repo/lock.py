@@ -22,8 +22,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from cfgctl.errors import EnvError, InputError
 from cfgctl.repo.fsutil import finish_writes
 from cfgctl.repo.snapshot import Snapshot
@@ -55,6 +53,8 @@ def lock_timeout() -> float:
 @contextlib.contextmanager
 def repository_lock(root: Path, *, timeout: float | None = None) -> Iterator[None]:
     """Hold the lock of the repository at `root` (its folder of cfgctl.yaml) for the block."""
+    from filelock import FileLock, Timeout  # here: `set --dry-run` and the readers take no lock
+
     wait = lock_timeout() if timeout is None else timeout
     path = root / LOCK_FILE
     try:
