@@ -64,9 +64,33 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
     env = dict(os.environ)
     if config is not None:
         env["CFGCTL_CONFIG"] = str(config)
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        with _signals_held():  # a signal while it starts: raised once the process is known
+            started.append(_start(argv, env))
+    except BaseException:
+        for proc in started:
+            _kill_group(proc)
+        raise
+    proc = started[0]
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc)
+        raise CheckFailed(
+            f"--verify {command!r} ran longer than {timeout:g} s: nothing written",
+            hint="make the tests faster, or select fewer findings",
+        ) from exc
+    except BaseException:
+        _kill_group(proc)
+        raise
+    return _Run(proc.returncode, stdout.decode(errors="replace"))
+
+
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     try:
         # Its own process group: a timeout, Ctrl-C or SIGTERM takes its children down with it.
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -80,18 +104,29 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
         ) from exc
     except PermissionError as exc:
         raise InputError(f"--verify: {argv[0]!r} cannot be run", hint="chmod +x it") from exc
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back for the block, then sent again to the handlers in place.
+    Interrupted between its fork and its return, `Popen` leaves a child that nobody knows and so
+    nobody ends: the tests' process group would outlive cfgctl."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        came.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stdout, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        _kill_group(proc)
-        raise CheckFailed(
-            f"--verify {command!r} ran longer than {timeout:g} s: nothing written",
-            hint="make the tests faster, or select fewer findings",
-        ) from exc
-    except BaseException:
-        _kill_group(proc)
-        raise
-    return _Run(proc.returncode, stdout.decode(errors="replace"))
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for signum in dict.fromkeys(came):  # each once, in the order they came
+            signal.raise_signal(signum)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

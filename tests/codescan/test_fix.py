@@ -340,3 +340,44 @@ def test_a_latin_1_or_bom_file_is_rewritten_in_its_own_encoding(
         bom.read_bytes().startswith(b"\xef\xbb\xbf")
         and b"settings.queue.timeout" in bom.read_bytes()
     )
+
+
+# SIGTERM lands in the instant `Popen` has started the verify command but not yet returned it
+# (injected from the standard library's side: a Popen that signals its own process on the way
+# out). cfgctl turns SIGTERM into KeyboardInterrupt while it writes code, as here.
+_SIGNAL_AS_IT_STARTS = """
+import os, signal, subprocess, sys
+from cfgctl.codescan.apply import run_verify
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        print(self.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+subprocess.Popen = Popen
+signal.signal(signal.SIGTERM, interrupt)
+try:
+    run_verify("sleep 60", config=None)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_signal_while_the_tests_start_still_stops_them(tmp_path: Path) -> None:
+    """Without holding the signal until the process is known, the interrupt left `sleep 60`
+    running after cfgctl had gone (tried)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AS_IT_STARTS],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    pid, outcome = done.stdout.split()
+    assert outcome == "interrupted" and done.returncode == 0, done.stderr
+    assert not pid_alive(int(pid))
