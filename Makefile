@@ -56,10 +56,13 @@ casts: install
 # The dashboard's build (npm ci, vite) and the tests' own setup (test-setup.sh: the JSON Schema
 # Test Suite, Debian packages, schemathesis' venv, the docs' player) do not depend on each other:
 # on a fresh clone they run side by side. cfgctl's bytecode is compiled once first, not by each
-# of the first test processes at the same time.
+# of the first test processes at the same time, and so are the test modules, with pytest's
+# assertion rewriting (scripts/precompile_tests.py, 4 s of one core beside the web build: the
+# three workers' collection on a fresh clone then takes 15 s instead of 21).
 test: $(STAMP)
 	bash scripts/build-web.sh & web=$$!; \
-	  $(PY) -m compileall -q -j 0 cfgctl >/dev/null \
+	  $(PY) -m compileall -q -j 0 cfgctl tests >/dev/null \
+	    && $(PY) scripts/precompile_tests.py tests \
 	    && bash scripts/test-setup.sh; setup=$$?; \
 	  wait $$web; built=$$?; \
 	  test $$setup -eq 0 && test $$built -eq 0
