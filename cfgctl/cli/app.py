@@ -46,7 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     if answer is not None:
         code, text, on_stdout = answer
         sys.exit(write_answer(text, on_stdout) or code)
-    _run(args)
+    if argv is not None:  # a call from Python: its caller goes on
+        _run(args)
+        return
+    from cfgctl.cli.ending import end
+
+    try:
+        _run(args)
+    except SystemExit as exc:
+        end(exc.code)
+    end(0)
 
 
 def _run(args: list[str]) -> None:

@@ -21,17 +21,25 @@ from tests.support.gitrepo import ConfigRepo
 CFGCTL = str(Path(sys.executable).parent / "cfgctl")
 HEAVY = ("typer", "click", "rich", "pygit2", "jsonschema", "ruamel", "cfgctl.cli.group")
 
-# Runs main() as the console script does, then prints the modules it loaded (main exits).
+# Runs main() as the console script does, then prints the modules it loaded. main() leaves
+# through os._exit (cli/ending.py), or sys.exit for the fast answers: the report is made there.
 _PROBE = """\
-import json, sys
+import json, os, sys
 from cfgctl.cli.app import main
+leave = os._exit
+
+def report(code):
+    sys.stdout.flush()
+    sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+    sys.stderr.flush()
+    leave(0)
+
+os._exit = report
 sys.argv = ["cfgctl", *json.loads(sys.argv[1])]
 try:
     main()
 except SystemExit as exc:
-    code = exc.code
-sys.stdout.flush()
-sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+    report(exc.code)
 """
 
 
