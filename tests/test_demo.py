@@ -50,7 +50,12 @@ def test_demo_script_runs_the_whole_tour(tmp_path: Path) -> None:
     # an API token (cfgctl_<id>_<secret>) is shown once, to whoever made it: never here
     assert not re.search(r"cfgctl_[0-9a-f]{12}_", out)
     if shutil.which("prometheus"):  # the canary gate: a slower service rolled back, and why
-        assert "canary of" in out and "passed (pass)" in out  # pool 60: no harm
+        canaries = "\n".join(line for line in out.splitlines() if "canary" in line)
+        # pool 60: no harm. Passed, or, on a machine too loaded to tell (the first test of a
+        # fresh `make test`, beside three workers), inconclusive: judged again, then let
+        # through or held. Never a regression.
+        harmless = re.search(r"canary of \w+: (passed \(pass\)|proceeded|held)", out)
+        assert harmless, canaries
         assert "the canary gate rolled it back: the service runs with db.pool_size = 60" in out
         assert "canary analysis: regression: critical metric latency regressed" in out
         assert "latency: regression: worse, and significant; effect +0.0" in out
