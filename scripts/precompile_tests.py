@@ -25,6 +25,7 @@ from typing import Any
 
 
 def _write(source: Path, cache_tail: str, rewrite: Callable[..., Any]) -> None:
+    source = source.absolute()  # the name pytest compiles it under (its import is absolute)
     stat = source.stat()
     data = source.read_bytes()
     tree = ast.parse(data, filename=str(source))

@@ -21,24 +21,27 @@ def test_pytest_loads_the_precompiled_module_instead_of_rewriting_it(tmp_path: P
     test.parent.mkdir()
     test.write_text("def test_sum():\n    total = 1 + 1\n    assert total == 3\n")
     stat = test.stat()
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/precompile_tests.py"), str(test.parent)],
+    done = subprocess.run(  # a relative folder, as the Makefile gives it
+        [sys.executable, str(ROOT / "scripts/precompile_tests.py"), "tests"],
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=tmp_path,
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert list((test.parent / "__pycache__").glob("test_sample.*-pytest-*.pyc"))
     test.write_text("def test_sum():\n    total = 1 + 1\n    assert total == 4\n")
     os.utime(test, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    run = subprocess.run(
+    run = subprocess.run(  # from another folder than the precompile's
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         str(test)],
+         test.name],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=test.parent,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )  # fmt: skip
     assert run.returncode == 1, run.stdout + run.stderr
     assert "assert 2 == 3" in run.stdout, run.stdout  # the rewritten assert, precompiled
+    # compiled under the name pytest gives the file: the failure shows its source line
+    assert ">       assert total == 4" in run.stdout and "???" not in run.stdout, run.stdout

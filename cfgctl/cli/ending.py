@@ -10,8 +10,11 @@ then leaves with `os._exit`:
 1. Threads that are not daemons still run: the interpreter's own ending waits for them, so
    `end` raises SystemExit and lets it (the server, the agent and `watch` end theirs first).
 2. The atexit handlers (the trace exporter's last flush, logging's, temporary files' clean-up).
-3. stdout and stderr flushed. A stdout that can no longer be written is exit 120, as the
-   interpreter has it.
+3. stdout and stderr flushed (unless closed). One that can no longer be written makes the exit
+   status 120, whatever it was, as the interpreter has it.
+
+What it does not do: flush a file object the program left open with unwritten data in its buffer
+(the interpreter's teardown would, when it frees it). cfgctl closes every file it writes.
 
 The exit status is `sys.exit`'s: None is 0, an int itself, anything else printed to stderr and 1.
 """
@@ -40,24 +43,29 @@ def end(code: object) -> NoReturn:
         raise SystemExit(code)
     status = _status(code)
     atexit._run_exitfuncs()  # as the interpreter does; CPython has no public name for it
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except (OSError, ValueError):
-        status = status or 120
-    try:
-        if sys.stderr is not None:
-            sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    if not (_flushed(sys.stdout) & _flushed(sys.stderr)):  # both, as the interpreter does
+        status = 120
     os._exit(status)
+
+
+def _flushed(stream: object) -> bool:
+    """Flush `stream` unless it is gone or closed (the interpreter skips those); False when
+    that fails."""
+    if stream is None or getattr(stream, "closed", False):
+        return True
+    try:
+        stream.flush()  # type: ignore[attr-defined]
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _status(code: object) -> int:
     if code is None:
         return 0
     if isinstance(code, int):
-        return code & 0xFF
+        # a C long, as the interpreter reads it: one that does not fit is -1
+        return (code if -(2**63) <= code < 2**63 else -1) & 0xFF
     try:
         if sys.stderr is not None:
             sys.stderr.write(f"{code}\n")

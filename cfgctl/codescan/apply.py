@@ -64,26 +64,29 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
     env = dict(os.environ)
     if config is not None:
         env["CFGCTL_CONFIG"] = str(config)
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        with _signals_held():  # a signal while it starts: raised once the process is known
-            started.append(_start(argv, env))
-    except BaseException:
-        for proc in started:
+    # SIGTERM as KeyboardInterrupt for the whole run (the one before any change too): the
+    # command's process group is killed on the way out, never left running.
+    with _terminate_as_interrupt():
+        started: list[subprocess.Popen[bytes]] = []
+        try:
+            with _signals_held():  # a signal while it starts: raised once the process is known
+                started.append(_start(argv, env))
+        except BaseException:
+            for proc in started:
+                _kill_group(proc)
+            raise
+        proc = started[0]
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
             _kill_group(proc)
-        raise
-    proc = started[0]
-    try:
-        stdout, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        _kill_group(proc)
-        raise CheckFailed(
-            f"--verify {command!r} ran longer than {timeout:g} s: nothing written",
-            hint="make the tests faster, or select fewer findings",
-        ) from exc
-    except BaseException:
-        _kill_group(proc)
-        raise
+            raise CheckFailed(
+                f"--verify {command!r} ran longer than {timeout:g} s: nothing written",
+                hint="make the tests faster, or select fewer findings",
+            ) from exc
+        except BaseException:
+            _kill_group(proc)
+            raise
     return _Run(proc.returncode, stdout.decode(errors="replace"))
 
 
@@ -106,11 +109,15 @@ def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         raise InputError(f"--verify: {argv[0]!r} cannot be run", hint="chmod +x it") from exc
 
 
+_STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM held back for the block, then sent again to the handlers in place.
     Interrupted between its fork and its return, `Popen` leaves a child that nobody knows and so
-    nobody ends: the tests' process group would outlive cfgctl."""
+    nobody ends: the tests' process group would outlive cfgctl. An ignored signal stays ignored
+    (the command inherits that, as it would without cfgctl)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -119,12 +126,20 @@ def _signals_held() -> Iterator[None]:
     def hold(signum: int, frame: object) -> None:
         came.append(signum)
 
-    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, hold) for s in _STOPPING if signal.getsignal(s) != signal.SIG_IGN
+    }
     try:
         yield
     finally:
-        for held, handler in previous.items():
-            signal.signal(held, handler)
+        # Blocked while the handlers are put back, so that one coming meanwhile cannot stop
+        # the putting back half way; delivered, to the handler in place, once unblocked.
+        signal.pthread_sigmask(signal.SIG_BLOCK, previous)
+        try:
+            for held, handler in previous.items():
+                signal.signal(held, handler)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, previous)
         for signum in dict.fromkeys(came):  # each once, in the order they came
             signal.raise_signal(signum)
 
@@ -139,7 +154,10 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt while files are half changed, so the code is put back
     (as on Ctrl-C) before the process ends."""
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    ):
         yield
         return
 

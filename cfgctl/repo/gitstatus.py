@@ -75,14 +75,20 @@ def status_by_ctypes(library: str, start: str) -> list[bytes]:
     options[1] = 0  # GIT_STATUS_SHOW_INDEX_AND_WORKDIR
     options[2] = _INCLUDE_UNTRACKED | _RECURSE_UNTRACKED_DIRS
 
+    failed: list[BaseException] = []
+
     def each(path: bytes, flags: int, _payload: object) -> int:
-        if flags:  # GIT_STATUS_CURRENT is 0
-            found.append(path)
+        try:
+            if flags:  # GIT_STATUS_CURRENT is 0
+                found.append(path)
+        except BaseException as exc:  # noqa: BLE001 - ctypes would only print it
+            failed.append(exc)
+            return -1  # stops the walk
         return 0
 
     # git_status_cb: int (*)(const char *path, unsigned int status_flags, void *payload)
     callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_uint, ctypes.c_void_p)
-    if lib.git_status_foreach_ext(repo, options, callback(each), None) != 0:
+    if lib.git_status_foreach_ext(repo, options, callback(each), None) != 0 or failed:
         raise OSError("git_status_foreach_ext failed")
     return found
 

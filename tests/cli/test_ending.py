@@ -70,15 +70,27 @@ def test_a_thread_that_still_runs_is_waited_for(tmp_path: Path) -> None:
     assert (tmp_path / "atexit").read_text() == "ran"
 
 
-def test_an_output_that_cannot_be_written_is_exit_120_as_without_it(tmp_path: Path) -> None:
-    """stdout's file closed under buffered output: the flush at the end fails, and the status is
-    the one the interpreter's own ending gives."""
-    lose = "import os, sys\nsys.stdout.write('lost')\nos.close(1)\n"
-    plain = subprocess.run([sys.executable, "-c", lose], capture_output=True, timeout=30, env=_ENV)
-    ended = subprocess.run(
-        [sys.executable, "-c", lose + "from cfgctl.cli.ending import end\nend(0)\n"],
-        capture_output=True,
-        timeout=30,
-        env=_ENV,
-    )
-    assert plain.returncode == ended.returncode == 120
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "sys.stdout.write('lost')\nos.close(1)\n",  # buffered output, its file gone
+        "sys.stdout.close()\n",  # closed: nothing to flush
+        "sys.stderr.write('half a line')\nos.close(2)\n",  # the same for stderr
+    ],
+    ids=["stdout-gone", "stdout-closed", "stderr-gone"],
+)
+@pytest.mark.parametrize("code", ["0", "3", "2**63", "-1", "True"])
+def test_the_status_is_what_sys_exit_gives(setup: str, code: str) -> None:
+    """The same ending through sys.exit and through end(): the same status (CPython makes it
+    120 when a standard stream cannot be flushed, whatever the code)."""
+    head = "import os, sys\nsys.stderr = open(2, 'w', buffering=1 << 16)\n" + setup
+    statuses = [
+        subprocess.run(
+            [sys.executable, "-c", head + ending], capture_output=True, timeout=30, env=_ENV
+        ).returncode
+        for ending in (
+            f"sys.exit({code})\n",
+            f"from cfgctl.cli.ending import end\nend({code})\n",
+        )
+    ]
+    assert statuses[0] == statuses[1], statuses

@@ -27,8 +27,11 @@ _PROBE = """\
 import json, os, sys
 from cfgctl.cli.app import main
 leave = os._exit
+me = os.getpid()
 
 def report(code):
+    if os.getpid() != me:  # the status probe's forked child
+        leave(code)
     sys.stdout.flush()
     sys.stderr.write("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
     sys.stderr.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -344,7 +345,8 @@ def test_a_latin_1_or_bom_file_is_rewritten_in_its_own_encoding(
 
 # SIGTERM lands in the instant `Popen` has started the verify command but not yet returned it
 # (injected from the standard library's side: a Popen that signals its own process on the way
-# out). cfgctl turns SIGTERM into KeyboardInterrupt while it writes code, as here.
+# out), with SIGTERM's default action in place (the run before any change) or a handler raising
+# KeyboardInterrupt (cfgctl's, while it writes code).
 _SIGNAL_AS_IT_STARTS = """
 import os, signal, subprocess, sys
 from cfgctl.codescan.apply import run_verify
@@ -359,7 +361,8 @@ class Popen(subprocess.Popen):
         os.kill(os.getpid(), signal.SIGTERM)
 
 subprocess.Popen = Popen
-signal.signal(signal.SIGTERM, interrupt)
+if sys.argv[1] == "handler":
+    signal.signal(signal.SIGTERM, interrupt)
 try:
     run_verify("sleep 60", config=None)
 except KeyboardInterrupt:
@@ -368,11 +371,13 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.slow
-def test_a_signal_while_the_tests_start_still_stops_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigterm", ["default", "handler"])
+def test_a_signal_while_the_tests_start_still_stops_them(tmp_path: Path, sigterm: str) -> None:
     """Without holding the signal until the process is known, the interrupt left `sleep 60`
-    running after cfgctl had gone (tried)."""
+    running after cfgctl had gone; with SIGTERM's default action, cfgctl died at once and left
+    it too (both tried)."""
     done = subprocess.run(
-        [sys.executable, "-c", _SIGNAL_AS_IT_STARTS],
+        [sys.executable, "-c", _SIGNAL_AS_IT_STARTS, sigterm],
         capture_output=True,
         text=True,
         timeout=30,
@@ -381,3 +386,21 @@ def test_a_signal_while_the_tests_start_still_stops_them(tmp_path: Path) -> None
     pid, outcome = done.stdout.split()
     assert outcome == "interrupted" and done.returncode == 0, done.stderr
     assert not pid_alive(int(pid))
+
+
+@pytest.mark.slow
+def test_the_tests_inherit_an_ignored_sigterm(tmp_path: Path) -> None:
+    """Under nohup-like ignoring, the verify command ignores SIGTERM as it would without
+    cfgctl: holding the signal while it starts does not replace that."""
+    script = (
+        "import signal, sys\n"
+        "from cfgctl.codescan.apply import run_verify\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print(run_verify('grep SigIgn /proc/self/status', config=None).output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    ignored = int(done.stdout.split()[1], 16)
+    assert ignored & (1 << (signal.SIGTERM - 1)), done.stdout
