@@ -73,7 +73,7 @@ def _run(args: list[str]) -> None:
     from cfgctl.cli.state import STATE
 
     try:
-        STATE.expect_worktree(probe)
+        STATE.probe = probe  # the first snapshot of the work tree takes its answer
         from cfgctl.cli.group import app
 
         app(args)

@@ -23,15 +23,6 @@ class State:
     session: Session | None = None  # what this command's snapshots share; closed with it
     probe: StatusProbe | None = None  # the work tree's status, computed while we import
 
-    def expect_worktree(self, probe: StatusProbe | None) -> None:
-        """The work tree's status, computing since the command started (`StatusProbe.start`,
-        which the console script calls before its imports): the first `snapshot()` of the work
-        tree takes the answer, and `close()` ends the probe when none did."""
-        if self.probe is None and self.session is None:
-            self.probe = probe
-        elif probe is not None:
-            probe.close()
-
     def start(self) -> Path:
         return self.repo if self.repo is not None else Path.cwd()
 

@@ -67,15 +67,14 @@ def run_verify(command: str, *, config: Path | None, timeout: float = VERIFY_TIM
     # SIGTERM as KeyboardInterrupt for the whole run (the one before any change too): the
     # command's process group is killed on the way out, never left running.
     with _terminate_as_interrupt():
-        started: list[subprocess.Popen[bytes]] = []
+        proc: subprocess.Popen[bytes] | None = None
         try:
             with _signals_held():  # a signal while it starts: raised once the process is known
-                started.append(_start(argv, env))
+                proc = _start(argv, env)
         except BaseException:
-            for proc in started:
+            if proc is not None:
                 _kill_group(proc)
             raise
-        proc = started[0]
         try:
             stdout, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:

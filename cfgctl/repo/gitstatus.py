@@ -27,7 +27,11 @@ import os
 import signal
 import sys
 
-__all__ = ["StatusProbe", "bundled_libgit2", "status_by_ctypes", "status_by_pygit2"]
+__all__ = ["StatusProbe", "bundled_libgit2", "changed_in", "status_by_ctypes", "status_by_pygit2"]
+
+TYPE_CHECKING = False  # the parent forks before importing typing or pygit2
+if TYPE_CHECKING:
+    import pygit2
 
 _SEP = b"\0"
 # git_status_opt_t: pygit2's `status(untracked_files="all", ignored=False)`, GIT_STATUS_OPT_DEFAULTS
@@ -93,16 +97,24 @@ def status_by_ctypes(library: str, start: str) -> list[bytes]:
     return found
 
 
-def status_by_pygit2(start: str) -> list[bytes]:
-    import pygit2
+def changed_in(repo: pygit2.Repository) -> list[str]:
+    """The question itself, asked through pygit2 (`GitStore.changed_paths` asks it so too): the
+    paths that differ from HEAD, staged, modified, deleted or untracked, not ignored."""
     from pygit2.enums import FileStatus
+
+    status = repo.status(untracked_files="all", ignored=False)
+    return [path for path, flags in status.items() if flags != FileStatus.CURRENT]
+
+
+def status_by_pygit2(start: str) -> list[bytes]:
+    """[git folder, changed path, ...], as `status_by_ctypes` gives them, through pygit2."""
+    import pygit2
 
     git_path = pygit2.discover_repository(start)
     if git_path is None:
         raise OSError("no repository")
-    status = pygit2.Repository(git_path).status(untracked_files="all", ignored=False)
-    changed = [os.fsencode(path) for path, flags in status.items() if flags != FileStatus.CURRENT]
-    return [os.fsencode(git_path), *changed]
+    changed = changed_in(pygit2.Repository(git_path))
+    return [os.fsencode(git_path), *map(os.fsencode, changed)]
 
 
 def _child(start: str, out: int) -> int:

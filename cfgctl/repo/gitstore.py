@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pygit2
-from pygit2.enums import FileStatus, ObjectType
+from pygit2.enums import ObjectType
 
 from cfgctl.errors import CfgctlError, InputError
 from cfgctl.telemetry import note_commit, with_trailer
@@ -162,14 +162,15 @@ class GitStore:
         if paths is not None:
             log.debug("work tree status: %d changed paths, from the early probe", len(paths))
             return paths
+        from cfgctl.repo.gitstatus import changed_in
+
         try:
-            status = self.repo.status(untracked_files="all", ignored=False)
+            changed = changed_in(self.repo)
         except pygit2.GitError as exc:  # a damaged index, most often
             raise InputError(
                 f"cannot read the work tree's Git status: {exc}",
                 hint="see `git status`; a damaged index is rebuilt by `rm .git/index && git reset`",
             ) from exc
-        changed = [path for path, flags in status.items() if flags != FileStatus.CURRENT]
         log.debug("work tree status: %d changed paths, from libgit2", len(changed))
         return changed
 
